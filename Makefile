@@ -1,0 +1,168 @@
+# vpnd -- privilege-separated WireGuard VPN daemon
+#
+# make            build vpnd and vpnctl (warning-free, -Werror)
+# make check      install missing packages, build, run every test under prove
+# make sanitize   build with ASan+UBSan and run the unit tests that way
+# make demo       bring a tunnel up between two network namespaces
+# make bench      vpnd against wireguard-go, side by side
+# make install    honours DESTDIR and PREFIX
+
+VERSION =	0.1.0
+PREFIX ?=	/usr/local
+SBINDIR ?=	$(PREFIX)/sbin
+BINDIR ?=	$(PREFIX)/bin
+MANDIR ?=	$(PREFIX)/share/man
+SYSCONFDIR ?=	/etc
+UNITDIR ?=	/lib/systemd/system
+DESTDIR ?=
+
+CC ?=		cc
+PKGS =		libevent libevent_pthreads libsodium libbsd-overlay json-c \
+		libcap-ng libseccomp libmnl libnftnl libsystemd
+
+ifeq ($(TESTHOOKS),1)
+B ?=		build-test
+SANFLAGS =	-DVPND_TESTHOOKS
+OPT ?=		-O2 -g
+else ifeq ($(SANITIZE),1)
+B ?=		build-asan
+SANFLAGS =	-fsanitize=address,undefined -fno-omit-frame-pointer \
+		-fno-sanitize-recover=all
+OPT ?=		-O1 -g
+else
+B ?=		build
+SANFLAGS =
+OPT ?=		-O2 -g
+endif
+
+PKG_CFLAGS :=	$(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS :=	$(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+CFLAGS ?=	$(OPT)
+CFLAGS +=	-std=gnu17 -Wall -Wextra -Werror -Wno-unused-parameter \
+		-Wmissing-prototypes -Wstrict-prototypes -Wpointer-arith \
+		-Wshadow -Wformat=2 -fstack-protector-strong \
+		-D_GNU_SOURCE -D_FORTIFY_SOURCE=2 -DVPND_VERSION=\"$(VERSION)\" \
+		-Icommon -Itunworker -Iparent -Inetmgr -Idnsmgr -Ivpnctl \
+		-Iregress/lib $(PKG_CFLAGS) $(SANFLAGS) $(EXTRA_CFLAGS)
+LDFLAGS +=	$(SANFLAGS) -pthread
+LDLIBS +=	$(PKG_LIBS) -lm
+
+# Everything but the two entry points goes into one archive, so unit tests
+# link exactly the code the daemon runs.
+LIB_SRCS :=	$(filter-out parent/vpnd.c, \
+		$(wildcard common/*.c parent/*.c netmgr/*.c tunworker/*.c \
+		dnsmgr/*.c))
+CTL_SRCS :=	$(filter-out vpnctl/vpnctl.c, $(wildcard vpnctl/*.c))
+TAP_SRCS :=	$(wildcard regress/lib/*.c)
+UNIT_SRCS :=	$(wildcard regress/unit/*/t_*.c)
+
+LIB_OBJS :=	$(LIB_SRCS:%.c=$(B)/obj/%.o)
+CTL_OBJS :=	$(CTL_SRCS:%.c=$(B)/obj/%.o)
+TAP_OBJS :=	$(TAP_SRCS:%.c=$(B)/obj/%.o)
+UNIT_BINS :=	$(foreach t,$(UNIT_SRCS),$(B)/regress/$(basename $(notdir $(t))))
+E2E_TESTS :=	$(sort $(wildcard regress/e2e/*.t))
+
+.PHONY: all deps check check-unit check-e2e sanitize demo bench install \
+	uninstall clean lint unit-bins
+.DEFAULT_GOAL := all
+
+all: $(B)/vpnd $(B)/vpnctl
+
+deps:
+	@sh scripts/deps.sh
+
+$(B)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(B)/libvpnd.a: $(LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(B)/libvpnctl.a: $(CTL_OBJS) $(B)/libvpnd.a
+	@rm -f $@
+	ar rcs $@ $(CTL_OBJS)
+
+$(B)/libtap.a: $(TAP_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(B)/vpnd: $(B)/obj/parent/vpnd.o $(B)/libvpnd.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/vpnctl: $(B)/obj/vpnctl/vpnctl.o $(B)/libvpnctl.a $(B)/libvpnd.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+define unit_rule
+$(B)/regress/$(basename $(notdir $(1))): $(B)/obj/$(basename $(1)).o \
+    $(B)/libtap.a $(B)/libvpnctl.a $(B)/libvpnd.a
+	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS)
+endef
+$(foreach t,$(UNIT_SRCS),$(eval $(call unit_rule,$(t))))
+
+unit-bins: $(UNIT_BINS)
+
+# Unit tests run twice: the normal build and the ASan+UBSan build.
+# End-to-end tests need root and network namespaces; they use build/.
+check: deps
+	$(MAKE) all unit-bins
+	$(MAKE) TESTHOOKS=1 all
+	$(MAKE) SANITIZE=1 unit-bins
+	VPND_BUILD=$(CURDIR)/build prove -f --timer \
+		$(wildcard build/regress/t_*) \
+		$(wildcard build-asan/regress/t_*) $(E2E_TESTS)
+
+check-unit: all unit-bins
+	prove -f $(wildcard $(B)/regress/t_*)
+
+check-e2e: all
+	$(MAKE) TESTHOOKS=1 all
+	VPND_BUILD=$(CURDIR)/build prove -f --timer $(or $(T),$(E2E_TESTS))
+
+sanitize:
+	$(MAKE) SANITIZE=1 all unit-bins
+	prove -f $(wildcard build-asan/regress/t_*)
+
+demo: deps
+	$(MAKE) all
+	sh scripts/demo.sh
+
+bench: deps
+	$(MAKE) all
+	sh scripts/bench.sh
+
+lint:
+	for m in man/*.[0-9]; do mandoc -Tlint -Wwarning $$m || exit 1; done
+
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) \
+		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(SYSCONFDIR)/vpnd
+	install -m 0755 $(B)/vpnd $(DESTDIR)$(SBINDIR)/vpnd
+	install -m 0755 $(B)/vpnctl $(DESTDIR)$(BINDIR)/vpnctl
+	install -m 0644 man/vpnd.8 man/vpnctl.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 0644 man/vpnd.conf.5 $(DESTDIR)$(MANDIR)/man5/
+	if [ -f etc/vpnd.service ]; then \
+		install -d $(DESTDIR)$(UNITDIR); \
+		sed 's,@SBINDIR@,$(SBINDIR),g' etc/vpnd.service \
+		    > $(DESTDIR)$(UNITDIR)/vpnd.service; fi
+	if [ -f etc/vpnd.conf.example ]; then \
+		install -m 0600 etc/vpnd.conf.example \
+		    $(DESTDIR)$(SYSCONFDIR)/vpnd/vpnd.conf.example; fi
+	if [ -z "$(DESTDIR)" ]; then sh scripts/mkuser.sh; fi
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/vpnd $(DESTDIR)$(BINDIR)/vpnctl \
+		$(DESTDIR)$(MANDIR)/man8/vpnd.8 \
+		$(DESTDIR)$(MANDIR)/man8/vpnctl.8 \
+		$(DESTDIR)$(MANDIR)/man5/vpnd.conf.5 \
+		$(DESTDIR)$(UNITDIR)/vpnd.service \
+		$(DESTDIR)$(SYSCONFDIR)/vpnd/vpnd.conf.example
+
+clean:
+	rm -rf build build-asan build-test
+
+-include $(LIB_OBJS:.o=.d) $(CTL_OBJS:.o=.d) $(TAP_OBJS:.o=.d)
+-include $(wildcard $(B)/obj/regress/unit/*/*.d) $(B)/obj/parent/vpnd.d \
+	$(B)/obj/vpnctl/vpnctl.d

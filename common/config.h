@@ -1,0 +1,117 @@
+/*
+ * config.h -- the tunnel configuration shared by every front end.
+ *
+ * One struct, filled from a wg-quick file (wgconf.c, used by the parent in
+ * headless mode and by vpnctl up) or from an activate request (netmgr).
+ * Addresses, prefixes and keys have one parser and one printer each, here.
+ */
+#ifndef VPND_CONFIG_H
+#define VPND_CONFIG_H
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define WG_KEY_LEN		32
+#define WG_KEY_B64_LEN		44	/* without the NUL */
+
+#define CONF_MAX_ADDRS		8	/* interface addresses */
+#define CONF_MAX_DNS		8
+#define CONF_MAX_SEARCH		8
+#define CONF_MAX_PEERS		64
+#define CONF_MAX_AIPS		1024	/* allowed IPs per peer */
+#define CONF_DOMAIN_LEN		254
+
+#define CONF_DEFAULT_MTU	1420
+#define CONF_MIN_MTU		1280
+#define CONF_MAX_MTU		9000
+
+enum hop_type {
+	HOP_SINGLE = 0,
+	HOP_MULTI_ENTRY,
+	HOP_MULTI_EXIT,
+};
+
+/* An address or a prefix; for a bare address plen is the full length. */
+struct prefix {
+	sa_family_t	 af;		/* AF_INET or AF_INET6 */
+	uint8_t		 plen;
+	uint8_t		 addr[16];	/* network order; v4 in the first 4 */
+};
+
+struct peer_conf {
+	uint8_t		 pubkey[WG_KEY_LEN];
+	uint8_t		 psk[WG_KEY_LEN];
+	bool		 has_psk;
+	/* ss_family is AF_UNSPEC when the peer has no endpoint. */
+	struct sockaddr_storage endpoint;
+	uint16_t	 keepalive;	/* seconds, 0 = off */
+	struct prefix	*aips;
+	size_t		 naips;
+};
+
+struct tunnel_conf {
+	uint8_t		 privkey[WG_KEY_LEN];
+	bool		 has_privkey;
+	uint16_t	 listen_port;	/* 0 = any */
+	int		 mtu;		/* 0 = default */
+	struct prefix	 addrs[CONF_MAX_ADDRS];
+	size_t		 naddrs;
+	struct prefix	 dns[CONF_MAX_DNS];	/* plen is the full length */
+	size_t		 ndns;
+	char		 search[CONF_MAX_SEARCH][CONF_DOMAIN_LEN];
+	size_t		 nsearch;
+	int		 killswitch;	/* -1 unset: on for a full tunnel */
+	bool		 allowlan;
+	enum hop_type	 hop;
+	struct peer_conf *peers;
+	size_t		 npeers;
+};
+
+/* config.c: life cycle. conf_free zeroes every key before freeing. */
+void	 conf_init(struct tunnel_conf *);
+void	 conf_free(struct tunnel_conf *);
+struct peer_conf *conf_add_peer(struct tunnel_conf *);	/* NULL: full/ENOMEM */
+int	 peer_add_aip(struct peer_conf *, const struct prefix *);
+bool	 conf_is_full_tunnel(const struct tunnel_conf *, int af);
+
+/*
+ * addr.c: strict parsers; 0 on success, -1 on malformed input.
+ * prefix_parse accepts "addr" (full length) and "addr/len"; host bits set
+ * beyond the prefix length are accepted for interface addresses
+ * ("10.0.0.2/24") -- prefix_mask() clears them where a route needs it.
+ */
+int	 prefix_parse(const char *, struct prefix *);
+int	 addr_parse(const char *, struct prefix *);	/* no "/len" allowed */
+void	 prefix_mask(struct prefix *);
+const char *prefix_fmt(const struct prefix *, char *, size_t);	/* a/len */
+const char *addr_fmt(const struct prefix *, char *, size_t);	/* a */
+/* "1.2.3.4:51820", "[::1]:51820"; numeric only. */
+int	 endpoint_parse(const char *, struct sockaddr_storage *);
+const char *endpoint_fmt(const struct sockaddr_storage *, char *, size_t);
+socklen_t sa_len(const struct sockaddr_storage *);
+bool	 prefix_contains(const struct prefix *, const struct prefix *);
+
+/* keys.c: base64 WireGuard keys (44 chars, one '=' of padding). */
+int	 key_from_base64(uint8_t [WG_KEY_LEN], const char *);
+void	 key_to_base64(char [WG_KEY_B64_LEN + 1], const uint8_t [WG_KEY_LEN]);
+int	 key_public_from_private(uint8_t [WG_KEY_LEN],
+	    const uint8_t [WG_KEY_LEN]);	/* X25519 base point mult */
+bool	 key_is_zero(const uint8_t [WG_KEY_LEN]);
+
+/*
+ * wgconf.c: the wg-quick format. On error returns -1 and writes
+ * "file:line: reason" into err. wgconf_load() refuses a file that holds a
+ * private key and is readable or writable by group or others, or owned by
+ * someone other than root or the caller.  Both initialise the conf
+ * themselves (conf_init) and free it again on error.
+ */
+int	 wgconf_parse(const char *buf, size_t len, const char *name,
+	    struct tunnel_conf *, char *err, size_t errlen);
+int	 wgconf_load(const char *path, struct tunnel_conf *, char *err,
+	    size_t errlen);
+
+#endif /* VPND_CONFIG_H */

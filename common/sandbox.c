@@ -1,0 +1,215 @@
+/*
+ * sandbox.c -- confinement for the children: chroot, identity,
+ * capabilities (libcap-ng), no_new_privs, seccomp (libseccomp), Landlock.
+ */
+#include <sys/types.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+
+#include <linux/landlock.h>
+
+#include <cap-ng.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <seccomp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+
+#include "log.h"
+#include "sandbox.h"
+
+const char *const sandbox_base_syscalls[] = {
+	/* I/O on fds we hold */
+	"read", "readv", "write", "writev", "recvmsg", "sendmsg",
+	"recvfrom", "sendto", "close", "fcntl", "lseek", "pread64",
+	"pwrite64", "dup", "dup2", "dup3",
+	/* libevent */
+	"epoll_create", "epoll_create1", "epoll_ctl", "epoll_wait",
+	"epoll_pwait", "epoll_pwait2", "poll", "ppoll", "select",
+	"pselect6", "pipe", "pipe2", "eventfd2",
+	/* memory */
+	"brk", "mmap", "munmap", "mremap", "mprotect", "madvise",
+	/* time, identity, signals */
+	"clock_gettime", "clock_getres", "gettimeofday", "time",
+	"clock_nanosleep", "nanosleep", "getpid", "gettid", "getuid",
+	"geteuid", "getgid", "getegid", "getppid", "rt_sigaction",
+	"rt_sigprocmask", "rt_sigreturn", "sigaltstack", "tgkill",
+	"kill",
+	/* stdio, libc */
+	"fstat", "newfstatat", "statx", "getrandom", "futex",
+	"sched_yield", "restart_syscall", "exit", "exit_group",
+	"prctl", "uname", "getrlimit", "prlimit64",
+};
+const size_t sandbox_nbase_syscalls = nitems(sandbox_base_syscalls);
+
+int
+sandbox_lookup_user(const char *name, uid_t *uid, gid_t *gid)
+{
+	struct passwd	*pw;
+
+	if ((pw = getpwnam(name)) == NULL) {
+		log_warnx("user %s not found; running as nobody", name);
+		if ((pw = getpwnam("nobody")) == NULL)
+			return -1;
+	}
+	*uid = pw->pw_uid;
+	*gid = pw->pw_gid;
+	return 0;
+}
+
+void
+sandbox_chroot(const char *dir)
+{
+	if (chroot(dir) == -1)
+		fatal("chroot %s", dir);
+	if (chdir("/") == -1)
+		fatal("chdir /");
+}
+
+void
+sandbox_drop(uid_t uid, gid_t gid, bool change_id)
+{
+	capng_clear(CAPNG_SELECT_ALL);
+	if (change_id) {
+		if (capng_change_id(uid, gid, CAPNG_DROP_SUPP_GRP |
+		    CAPNG_CLEAR_BOUNDING) != 0)
+			fatalx("capng_change_id %u:%u failed", uid, gid);
+	} else {
+		if (setgroups(0, NULL) == -1)
+			fatal("setgroups");
+		if (capng_apply(CAPNG_SELECT_ALL) != 0)
+			fatalx("capng_apply failed");
+	}
+	/* Belt and braces: verify nothing is left. */
+	if (capng_have_capabilities(CAPNG_SELECT_CAPS) != CAPNG_NONE)
+		fatalx("capabilities remain after drop");
+	if (change_id && (getuid() != uid || geteuid() != uid ||
+	    getgid() != gid || getegid() != gid))
+		fatalx("identity change to %u:%u failed", uid, gid);
+}
+
+void
+sandbox_no_new_privs(void)
+{
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
+		fatal("PR_SET_NO_NEW_PRIVS");
+}
+
+void
+sandbox_seccomp(const char *const *names, size_t n)
+{
+	scmp_filter_ctx	 ctx;
+	size_t		 i;
+	int		 nr, r;
+
+	if ((ctx = seccomp_init(SCMP_ACT_KILL_PROCESS)) == NULL)
+		fatalx("seccomp_init failed");
+	for (i = 0; i < n; i++) {
+		nr = seccomp_syscall_resolve_name(names[i]);
+		if (nr == __NR_SCMP_ERROR)
+			continue;	/* not on this architecture */
+		if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0)) != 0)
+			fatalx("seccomp_rule_add %s: %s", names[i],
+			    strerror(-r));
+	}
+	if ((r = seccomp_load(ctx)) != 0)
+		fatalx("seccomp_load: %s", strerror(-r));
+	seccomp_release(ctx);
+}
+
+static int
+ll_create_ruleset(const struct landlock_ruleset_attr *attr, size_t size,
+    uint32_t flags)
+{
+	return syscall(__NR_landlock_create_ruleset, attr, size, flags);
+}
+
+static int
+ll_add_rule(int fd, enum landlock_rule_type type, const void *attr,
+    uint32_t flags)
+{
+	return syscall(__NR_landlock_add_rule, fd, type, attr, flags);
+}
+
+static int
+ll_restrict_self(int fd, uint32_t flags)
+{
+	return syscall(__NR_landlock_restrict_self, fd, flags);
+}
+
+int
+sandbox_landlock(const struct landlock_path *paths, size_t n)
+{
+	struct landlock_ruleset_attr	 ra;
+	struct landlock_path_beneath_attr pb;
+	uint64_t			 all, ro, dirmask;
+	struct stat			 st;
+	size_t				 i;
+	int				 abi, rfd;
+
+	abi = ll_create_ruleset(NULL, 0, LANDLOCK_CREATE_RULESET_VERSION);
+	if (abi <= 0) {
+		log_warnx("Landlock is not available (%s); dnsmgr's file "
+		    "access is limited by seccomp and lack of capabilities "
+		    "only", strerror(errno));
+		return 0;
+	}
+	all = (LANDLOCK_ACCESS_FS_MAKE_SYM << 1) - 1;	/* ABI 1 */
+	if (abi >= 2)
+		all |= LANDLOCK_ACCESS_FS_REFER;
+#ifdef LANDLOCK_ACCESS_FS_TRUNCATE
+	if (abi >= 3)
+		all |= LANDLOCK_ACCESS_FS_TRUNCATE;
+#endif
+	ro = LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_READ_FILE |
+	    LANDLOCK_ACCESS_FS_READ_DIR;
+	/* Access rights that only make sense on directories. */
+	dirmask = LANDLOCK_ACCESS_FS_READ_DIR | LANDLOCK_ACCESS_FS_REMOVE_DIR |
+	    LANDLOCK_ACCESS_FS_REMOVE_FILE | LANDLOCK_ACCESS_FS_MAKE_CHAR |
+	    LANDLOCK_ACCESS_FS_MAKE_DIR | LANDLOCK_ACCESS_FS_MAKE_REG |
+	    LANDLOCK_ACCESS_FS_MAKE_SOCK | LANDLOCK_ACCESS_FS_MAKE_FIFO |
+	    LANDLOCK_ACCESS_FS_MAKE_BLOCK | LANDLOCK_ACCESS_FS_MAKE_SYM |
+	    LANDLOCK_ACCESS_FS_REFER;
+
+	memset(&ra, 0, sizeof(ra));
+	ra.handled_access_fs = all;
+	if ((rfd = ll_create_ruleset(&ra, sizeof(ra), 0)) == -1)
+		fatal("landlock_create_ruleset");
+	for (i = 0; i < n; i++) {
+		memset(&pb, 0, sizeof(pb));
+		pb.allowed_access = (paths[i].rw ? all : ro);
+		if ((pb.parent_fd = open(paths[i].path, O_PATH | O_CLOEXEC))
+		    == -1) {
+			log_debug("landlock: %s: %s", paths[i].path,
+			    strerror(errno));
+			continue;
+		}
+		if (fstat(pb.parent_fd, &st) == 0 && !S_ISDIR(st.st_mode))
+			pb.allowed_access &= ~dirmask;
+		if (ll_add_rule(rfd, LANDLOCK_RULE_PATH_BENEATH, &pb, 0) == -1)
+			fatal("landlock_add_rule %s", paths[i].path);
+		close(pb.parent_fd);
+	}
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
+		fatal("PR_SET_NO_NEW_PRIVS");
+	if (ll_restrict_self(rfd, 0) == -1)
+		fatal("landlock_restrict_self");
+	close(rfd);
+	return abi;
+}
+
+void
+sandbox_proctitle(const char *name)
+{
+	char	comm[16];
+
+	setproctitle("%s", name);
+	snprintf(comm, sizeof(comm), "vpnd-%s", name);
+	(void)prctl(PR_SET_NAME, comm, 0, 0, 0);
+}

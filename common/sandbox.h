@@ -1,0 +1,34 @@
+/*
+ * sandbox.h -- the Linux forms of chroot+setresuid+pledge+unveil.
+ */
+#ifndef VPND_SANDBOX_H
+#define VPND_SANDBOX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Look the user up; falls back to "nobody" (with a warning). */
+int	 sandbox_lookup_user(const char *, uid_t *, gid_t *);
+/* chroot(dir) + chdir("/"). dir must exist, be owned by root, be empty. */
+void	 sandbox_chroot(const char *dir);
+/* Become uid/gid with no supplementary groups and no capability at all,
+ * bounding set cleared. With uid 0, stays root but powerless. */
+void	 sandbox_drop(uid_t, gid_t, bool change_id);
+void	 sandbox_no_new_privs(void);
+/* Kill the process on any syscall not listed (names as libseccomp knows
+ * them). Unknown names on this architecture are skipped. */
+void	 sandbox_seccomp(const char *const *, size_t);
+/* Landlock: only the listed paths may be accessed (rw: read and write,
+ * else read and execute). Returns the ABI version, 0 when unsupported. */
+struct landlock_path {
+	const char	*path;
+	bool		 rw;
+};
+int	 sandbox_landlock(const struct landlock_path *, size_t);
+/* The process title "vpnd: name", and comm. */
+void	 sandbox_proctitle(const char *);
+/* Syscalls every child needs: libevent, imsg, malloc, time, exit. */
+extern const char *const sandbox_base_syscalls[];
+extern const size_t sandbox_nbase_syscalls;
+
+#endif /* VPND_SANDBOX_H */

@@ -1,0 +1,204 @@
+/*
+ * vpnd.h -- what the four processes share: roles, defaults, the one
+ * enum imsg_type and the fixed-size imsg payloads.
+ *
+ * Every receiver checks a message's length against the payload struct
+ * with imsg_get_data() before touching it; strings inside payloads are
+ * checked for NUL termination.
+ */
+#ifndef VPND_H
+#define VPND_H
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <net/if.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "compat.h"
+#include "config.h"
+
+#define VPND_USER		"_vpnd"
+#define VPND_GROUP		"vpnd"
+#define VPND_SOCKET		"/run/vpnd/vpnd.sock"
+#define VPND_LOGDIR		"/var/log/vpnd"
+#define VPND_STATEDIR		"/var/lib/vpnd"
+#define VPND_CHROOT		"/var/empty"	/* falls back to a private dir */
+#define VPND_IFNAME		"vpn0"
+#define VPND_IFPREFIX		"vpn"
+#define VPND_PIDFILE		"vpnd.pid"	/* in the run dir of the socket */
+#define VPND_PARENT_FD		3		/* a child's channel to the parent */
+#define VPND_MAX_IMSG		16384
+
+enum vpnd_proc {
+	PROC_PARENT = 0,
+	PROC_NETMGR,
+	PROC_TUNWORKER,
+	PROC_DNSMGR,
+	PROC_MAX,
+};
+
+extern const char *const vpnd_proc_names[PROC_MAX];
+
+/* The daemon-wide options every child needs, sent first on its channel. */
+struct vpnd_env {
+	char		 ifname[IFNAMSIZ];	/* the tunnel interface */
+	char		 sockpath[108];
+	char		 logdir[256];
+	char		 statedir[256];
+	char		 resolvconf[256];	/* dnsmgr: file to manage */
+	int		 dns_backend;		/* enum dns_backend */
+	int		 verbose;
+	int		 foreground;
+	int		 testhook;		/* test builds only, else 0 */
+	double		 time_scale;		/* test builds only, else 1 */
+};
+
+enum imsg_type {
+	IMSG_NONE = 0,
+
+	/* parent -> any child */
+	IMSG_ENV,			/* struct vpnd_env */
+	IMSG_SOCKET_IPC,		/* fd: channel to a sibling; id = proc */
+	IMSG_START,			/* all siblings ready: start serving */
+	IMSG_SHUTDOWN,			/* orderly stop requested (SIGTERM) */
+
+	/* any child -> parent */
+	IMSG_READY,			/* child is sandboxed and wired up */
+	IMSG_LOG,			/* struct log_msg: a line for the log */
+	IMSG_SHUTDOWN_DONE,		/* netmgr: tunnel is down, may exit */
+
+	/* parent -> netmgr */
+	IMSG_CONTROLFD,			/* fd: the listening control socket */
+	IMSG_HEADLESS_CONF,		/* struct imsg_conf_iface ... */
+	IMSG_HEADLESS_PEER,		/* struct imsg_wg_peer */
+	IMSG_HEADLESS_AIP,		/* struct imsg_wg_aip */
+	IMSG_HEADLESS_END,
+	IMSG_DEVICE_ID,			/* char[64]: the stable device id */
+	IMSG_LOGS_DATA,			/* a chunk of log text */
+	IMSG_LOGS_END,
+
+	/* netmgr -> parent: network set-up, validated by the parent */
+	IMSG_NET_BEGIN,			/* struct imsg_net_begin */
+	IMSG_NET_ADDR,			/* struct prefix: interface address */
+	IMSG_NET_ROUTE,			/* struct prefix: routed into the tunnel */
+	IMSG_NET_ENDPOINT,		/* struct sockaddr_storage: a peer */
+	IMSG_NET_DNS,			/* struct prefix: tunnel resolver */
+	IMSG_NET_COMMIT,		/* do it; reply IMSG_NET_RESULT */
+	IMSG_NET_DOWN,			/* remove it all; reply IMSG_NET_RESULT */
+	IMSG_LOGS_GET,			/* read the log files */
+	IMSG_LOGS_CLEAN,		/* truncate them */
+
+	/* parent -> netmgr */
+	IMSG_NET_RESULT,		/* struct imsg_result */
+
+	/* parent -> tunworker */
+	IMSG_TUN_FD,			/* fd: the TUN queue; struct imsg_tun */
+	IMSG_UDP_FD,			/* fd: a marked UDP socket; int af */
+
+	/* netmgr -> tunworker */
+	IMSG_WG_IFACE,			/* struct imsg_wg_iface (private key) */
+	IMSG_WG_PEER,			/* struct imsg_wg_peer: add or update */
+	IMSG_WG_AIP,			/* struct imsg_wg_aip */
+	IMSG_WG_PEER_DEL,		/* uint8_t[32] public key */
+	IMSG_WG_PEERS_END,		/* drop peers not named since IFACE */
+	IMSG_WG_STATS_REQ,
+	IMSG_WG_RESET,			/* close everything; reply RESET_DONE */
+
+	/* tunworker -> netmgr */
+	IMSG_WG_HANDSHAKE,		/* uint8_t[32]: that peer has a session */
+	IMSG_WG_STATS,			/* struct imsg_wg_stats, one per peer */
+	IMSG_WG_STATS_END,
+	IMSG_WG_RESET_DONE,
+	IMSG_WG_ERROR,			/* struct imsg_result: data plane failed */
+
+	/* netmgr -> dnsmgr */
+	IMSG_DNS_SET,			/* struct imsg_dns */
+	IMSG_DNS_RESTORE,
+
+	/* dnsmgr -> netmgr */
+	IMSG_DNS_RESULT,		/* struct imsg_result */
+
+	/* test builds only */
+	IMSG_TEST_HOOK,			/* int: which misbehaviour */
+};
+
+struct log_msg {
+	int		 pri;
+	char		 proc[16];
+	char		 line[1024];
+};
+
+struct imsg_result {
+	int		 ok;
+	int		 err;		/* errno */
+	int		 ifindex;
+	char		 msg[256];
+};
+
+#define NET_F_FULL4		0x01	/* 0.0.0.0/0 in the routes */
+#define NET_F_FULL6		0x02	/* ::/0 in the routes */
+#define NET_F_KILLSWITCH	0x04
+#define NET_F_ALLOWLAN		0x08
+#define NET_F_UPDATE		0x10	/* same interface: replace routes/rules */
+
+struct imsg_net_begin {
+	char		 ifname[IFNAMSIZ];
+	int		 mtu;
+	uint16_t	 listen_port;
+	uint32_t	 flags;
+};
+
+struct imsg_tun {
+	char		 ifname[IFNAMSIZ];
+	int		 ifindex;
+	int		 mtu;
+};
+
+struct imsg_wg_iface {
+	uint8_t		 privkey[WG_KEY_LEN];
+	int		 mtu;
+};
+
+struct imsg_wg_peer {
+	uint8_t		 pubkey[WG_KEY_LEN];
+	uint8_t		 psk[WG_KEY_LEN];
+	int		 has_psk;
+	struct sockaddr_storage endpoint;
+	uint16_t	 keepalive;
+};
+
+struct imsg_wg_aip {
+	uint8_t		 pubkey[WG_KEY_LEN];
+	struct prefix	 prefix;
+};
+
+struct imsg_wg_stats {
+	uint8_t		 pubkey[WG_KEY_LEN];
+	uint64_t	 rx_bytes;
+	uint64_t	 tx_bytes;
+	int64_t		 last_handshake;	/* realtime seconds, 0 = never */
+	struct sockaddr_storage endpoint;
+	uint16_t	 keepalive;
+};
+
+struct imsg_dns {
+	char		 ifname[IFNAMSIZ];
+	int		 ifindex;
+	struct prefix	 servers[CONF_MAX_DNS];
+	uint32_t	 nservers;
+	char		 domains[CONF_MAX_SEARCH][CONF_DOMAIN_LEN];
+	uint32_t	 ndomains;
+};
+
+/* Test hooks (IMSG_TEST_HOOK payload), compiled in only with VPND_TESTHOOKS. */
+#define TESTHOOK_FORBIDDEN_SYSCALL	1	/* child makes a syscall outside its list */
+#define TESTHOOK_WRITE_OUTSIDE		2	/* dnsmgr writes outside its Landlock paths */
+
+/* parent/proc.c, used by every process */
+struct imsgbuf;
+int	 proc_compose(struct imsgbuf *, uint32_t type, uint32_t id, int fd,
+	    const void *, size_t);
+
+#endif /* VPND_H */

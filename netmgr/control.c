@@ -1,0 +1,791 @@
+/*
+ * control.c -- the control socket server: one JSON object per line.
+ *
+ * Shaped after OpenBSD's bgpd/vmd control.c: every client is checked with
+ * its peer credentials, every client has its own input buffer and output
+ * queue, and a client that does not read is cut off at a high-water mark
+ * rather than allowed to block the daemon or anyone else.
+ *
+ * Input is read with read(2) into one fixed buffer per client instead of
+ * an evbuffer, so an activate line (which carries a private key) can be
+ * wiped once parsed. Replies are kept in request order with a queue of
+ * slots: a slot is opened for each request and filled when the answer
+ * comes, possibly later; signals and errors are pre-filled slots.
+ */
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/event_struct.h>
+#include <json-c/json.h>
+
+#include "compat.h"
+#include "control.h"
+#include "proto.h"
+
+#define CTL_INBUF	(CTL_LINE_MAX + 1)	/* a full line and its '\n' */
+#define CTL_JSON_DEPTH	32
+
+struct ctl_slot {
+	TAILQ_ENTRY(ctl_slot)	 entry;
+	struct json_object	*req;	/* NULL once answered */
+	char			*out;	/* the line to send; NULL: nothing */
+	size_t			 outlen;
+	bool			 done;
+	bool			 secret;	/* req holds keys: wipe it */
+};
+
+struct ctl_conn {
+	TAILQ_ENTRY(ctl_conn)	 entry;
+	TAILQ_HEAD(, ctl_slot)	 slots;
+	unsigned int		 id;
+	int			 fd;
+	struct event		 rev, wev;
+	struct evbuffer		*out;
+	char			*in;
+	size_t			 inlen;
+	size_t			 npending;	/* slots not yet answered */
+	int			 inuse;	/* inside its own callback */
+	bool			 discard;	/* skipping a too-long line */
+	bool			 reading;
+	bool			 eof;
+	bool			 dead;
+};
+
+static struct {
+	struct event_base	*base;
+	int			 fd;
+	struct event		 ev;
+	struct event		 pause;
+	bool			 running;
+	struct ctl_acl		 acl;
+	ctl_request_fn		*fn;
+	void			*arg;
+	TAILQ_HEAD(, ctl_conn)	 conns;
+	size_t			 nconns;
+	unsigned int		 next_id;
+} ctl;
+
+static const char *const ctl_types[] = {
+	"activate", "deactivate", "status", "logs", "cleanlogs"
+};
+
+static void	 control_accept(int, short, void *);
+static void	 control_resume(int, short, void *);
+static void	 control_refuse(int, const char *, const char *);
+static bool	 control_allowed(int);
+static void	 conn_read(int, short, void *);
+static void	 conn_write(int, short, void *);
+static void	 conn_lines(struct ctl_conn *);
+static void	 conn_line(struct ctl_conn *, char *, size_t);
+static void	 conn_dispatch(struct ctl_conn *, struct json_object *);
+static void	 conn_close(struct ctl_conn *);
+static void	 conn_free(struct ctl_conn *);
+static int	 conn_flush(struct ctl_conn *);
+static void	 conn_push(struct ctl_conn *, const char *, size_t);
+static void	 conn_enqueue(struct ctl_conn *, struct json_object *);
+static void	 conn_fail(struct ctl_conn *, const char *, const char *,
+		    const char *, ...) __attribute__((__format__(printf, 4, 5)));
+static struct ctl_slot *conn_slot(struct ctl_conn *, struct json_object *);
+static void	 slot_release(struct ctl_slot *);
+static char	*serialize(struct json_object *, size_t *);
+static const char *req_type(struct json_object *);
+
+int
+control_acl_group(const char *group, struct ctl_acl *acl)
+{
+	struct group	*gr;
+	struct passwd	*pw;
+	char		**m;
+
+	memset(acl, 0, sizeof(*acl));
+	if ((gr = getgrnam(group)) == NULL)
+		return -1;
+	acl->gids[acl->ngids++] = gr->gr_gid;
+	for (m = gr->gr_mem; *m != NULL && acl->nuids < CTL_ACL_MAX; m++)
+		if ((pw = getpwnam(*m)) != NULL)
+			acl->uids[acl->nuids++] = pw->pw_uid;
+	return 0;
+}
+
+int
+control_init(struct event_base *base, int fd, const struct ctl_acl *acl,
+    ctl_request_fn *fn, void *arg)
+{
+	if (ctl.running)
+		control_shutdown();
+	memset(&ctl, 0, sizeof(ctl));
+	TAILQ_INIT(&ctl.conns);
+	ctl.base = base;
+	ctl.fd = fd;
+	ctl.fn = fn;
+	ctl.arg = arg;
+	if (acl != NULL)
+		ctl.acl = *acl;
+	ctl.acl.nuids = MINIMUM(ctl.acl.nuids, CTL_ACL_MAX);
+	ctl.acl.ngids = MINIMUM(ctl.acl.ngids, CTL_ACL_MAX);
+	ctl.next_id = 1;
+	if (event_assign(&ctl.ev, base, fd, EV_READ | EV_PERSIST,
+	    control_accept, NULL) == -1 ||
+	    evtimer_assign(&ctl.pause, base, control_resume, NULL) == -1)
+		return -1;
+	if (event_add(&ctl.ev, NULL) == -1)
+		return -1;
+	ctl.running = true;
+	return 0;
+}
+
+void
+control_shutdown(void)
+{
+	struct ctl_conn	*c;
+
+	if (!ctl.running)
+		return;
+	while ((c = TAILQ_FIRST(&ctl.conns)) != NULL)
+		conn_close(c);
+	event_del(&ctl.ev);
+	event_del(&ctl.pause);
+	ctl.running = false;
+}
+
+/* Out of descriptors: stop accepting for a second instead of spinning. */
+static void
+control_resume(int fd, short ev, void *arg)
+{
+	event_add(&ctl.ev, NULL);
+}
+
+static bool
+control_allowed(int fd)
+{
+	struct ucred	 cred;
+	socklen_t	 len = sizeof(cred);
+	size_t		 i;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1 ||
+	    len != sizeof(cred))
+		return false;
+	if (cred.uid == 0)
+		return true;
+	for (i = 0; i < ctl.acl.nuids; i++)
+		if (ctl.acl.uids[i] == cred.uid)
+			return true;
+	for (i = 0; i < ctl.acl.ngids; i++)
+		if (ctl.acl.gids[i] == cred.gid)
+			return true;
+	return false;
+}
+
+/* Tell a client we will not serve it, best effort, and hang up. */
+static void
+control_refuse(int fd, const char *code, const char *msg)
+{
+	struct json_object	*o;
+	char			*s;
+	size_t			 len;
+
+	if ((o = proto_error("", code, msg)) != NULL) {
+		if ((s = serialize(o, &len)) != NULL) {
+			/* A fresh socket's buffer takes one short line. */
+			(void)send(fd, s, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+			free(s);
+		}
+		json_object_put(o);
+	}
+	close(fd);
+}
+
+static void
+control_accept(int lfd, short ev, void *arg)
+{
+	struct ctl_conn		*c;
+	struct timeval		 tv = { 1, 0 };
+	int			 fd;
+
+	if ((fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) ==
+	    -1) {
+		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+		    errno == ENOMEM) {
+			event_del(&ctl.ev);
+			evtimer_add(&ctl.pause, &tv);
+		}
+		return;
+	}
+	if (!control_allowed(fd)) {
+		control_refuse(fd, "denied", "permission denied");
+		return;
+	}
+	if (ctl.nconns >= CTL_MAX_CLIENTS) {
+		control_refuse(fd, "busy", "too many clients");
+		return;
+	}
+	if ((c = calloc(1, sizeof(*c))) == NULL ||
+	    (c->in = malloc(CTL_INBUF)) == NULL ||
+	    (c->out = evbuffer_new()) == NULL) {
+		if (c != NULL) {
+			free(c->in);
+			free(c);
+		}
+		control_refuse(fd, "system", "out of memory");
+		return;
+	}
+	TAILQ_INIT(&c->slots);
+	c->fd = fd;
+	c->id = ctl.next_id++;
+	event_assign(&c->rev, ctl.base, fd, EV_READ | EV_PERSIST, conn_read,
+	    c);
+	event_assign(&c->wev, ctl.base, fd, EV_WRITE | EV_PERSIST,
+	    conn_write, c);
+	if (event_add(&c->rev, NULL) == -1) {
+		evbuffer_free(c->out);
+		free(c->in);
+		free(c);
+		control_refuse(fd, "system", "cannot watch the connection");
+		return;
+	}
+	c->reading = true;
+	TAILQ_INSERT_TAIL(&ctl.conns, c, entry);
+	ctl.nconns++;
+}
+
+static void
+conn_read(int fd, short ev, void *arg)
+{
+	struct ctl_conn	*c = arg;
+	ssize_t		 n;
+
+	n = read(fd, c->in + c->inlen, CTL_INBUF - c->inlen);
+	if (n == -1) {
+		if (errno != EAGAIN && errno != EINTR)
+			conn_close(c);
+		return;
+	}
+	if (n == 0) {
+		/* Half-closed: still answer what was asked, then hang up. */
+		c->eof = true;
+		event_del(&c->rev);
+		c->reading = false;
+		conn_flush(c);
+		return;
+	}
+	c->inlen += (size_t)n;
+	c->inuse++;
+	conn_lines(c);
+	if (!c->dead)
+		conn_flush(c);
+	if (--c->inuse == 0 && c->dead)
+		conn_free(c);
+}
+
+static void
+conn_lines(struct ctl_conn *c)
+{
+	char	*nl;
+	size_t	 start = 0, len;
+
+	while (!c->dead &&
+	    (nl = memchr(c->in + start, '\n', c->inlen - start)) != NULL) {
+		len = nl - (c->in + start);
+		if (c->discard)
+			c->discard = false;
+		else
+			conn_line(c, c->in + start, len);
+		start += len + 1;
+	}
+	if (c->dead)
+		return;
+	if (start > 0) {
+		memmove(c->in, c->in + start, c->inlen - start);
+		/* What moved may have been a key; leave no copy behind. */
+		explicit_bzero(c->in + c->inlen - start, start);
+		c->inlen -= start;
+	}
+	if (c->inlen == CTL_INBUF) {
+		/* No '\n' in a full buffer: the line is over the limit. */
+		if (!c->discard)
+			conn_fail(c, "", "too-long",
+			    "line longer than %d bytes", CTL_LINE_MAX);
+		c->discard = true;
+		explicit_bzero(c->in, c->inlen);
+		c->inlen = 0;
+	}
+}
+
+static void
+conn_line(struct ctl_conn *c, char *line, size_t len)
+{
+	struct json_tokener	*tok;
+	struct json_object	*o;
+	size_t			 end;
+
+	while (len > 0 && isspace((unsigned char)line[len - 1]))
+		len--;
+	while (len > 0 && isspace((unsigned char)*line)) {
+		line++;
+		len--;
+	}
+	if (len == 0)
+		return;
+	if (memchr(line, '\0', len) != NULL) {
+		conn_fail(c, "", "bad-json", "NUL byte in line");
+		return;
+	}
+	if ((tok = json_tokener_new_ex(CTL_JSON_DEPTH)) == NULL) {
+		conn_fail(c, "", "system", "out of memory");
+		return;
+	}
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT
+#ifdef JSON_TOKENER_VALIDATE_UTF8
+	    | JSON_TOKENER_VALIDATE_UTF8
+#endif
+	    );
+	o = json_tokener_parse_ex(tok, line, (int)len);
+	end = json_tokener_get_parse_end(tok);
+	if (o == NULL || json_tokener_get_error(tok) != json_tokener_success ||
+	    end != len) {
+		if (o != NULL)
+			json_object_put(o);
+		json_tokener_free(tok);
+		conn_fail(c, "", "bad-json", "not a JSON object");
+		return;
+	}
+	json_tokener_free(tok);
+	if (!json_object_is_type(o, json_type_object)) {
+		json_object_put(o);
+		conn_fail(c, "", "bad-json", "not a JSON object");
+		return;
+	}
+	conn_dispatch(c, o);
+}
+
+static void
+conn_dispatch(struct ctl_conn *c, struct json_object *o)
+{
+	struct json_object	*t, *id, *reply;
+	struct ctl_slot		*s;
+	const char		*type;
+	size_t			 i;
+	bool			 secret;
+
+	if (!json_object_object_get_ex(o, "type", &t) ||
+	    !json_object_is_type(t, json_type_string)) {
+		json_object_put(o);
+		conn_fail(c, "", "bad-request", "no string \"type\"");
+		return;
+	}
+	type = json_object_get_string(t);
+	if (json_object_object_get_ex(o, "id", &id) && id != NULL &&
+	    !json_object_is_type(id, json_type_string) &&
+	    !json_object_is_type(id, json_type_int) &&
+	    !json_object_is_type(id, json_type_double)) {
+		conn_fail(c, type, "bad-request",
+		    "\"id\" must be a string or a number");
+		json_object_put(o);
+		return;
+	}
+	secret = strcmp(type, "activate") == 0;
+	if (strcmp(type, "version") == 0) {
+		if ((s = conn_slot(c, o)) != NULL)
+			control_reply(c, o, proto_version_json());
+		json_object_put(o);
+		return;
+	}
+	for (i = 0; i < nitems(ctl_types); i++)
+		if (strcmp(type, ctl_types[i]) == 0)
+			break;
+	if (i == nitems(ctl_types)) {
+		if ((s = conn_slot(c, o)) != NULL)
+			control_error(c, o, NULL, "unknown-type",
+			    "unknown request type \"%.64s\"", type);
+		json_object_put(o);
+		return;
+	}
+	if ((s = conn_slot(c, o)) == NULL) {
+		if (secret)
+			proto_scrub(o);
+		json_object_put(o);
+		return;
+	}
+	s->secret = secret;
+	if (ctl.fn != NULL)
+		ctl.fn(c, type, o, ctl.arg);
+	else if ((reply = proto_error(type, "system", "not ready")) != NULL)
+		control_reply(c, o, reply);
+	json_object_put(o);
+}
+
+/* Open a slot for a request; the slot holds its own reference. */
+static struct ctl_slot *
+conn_slot(struct ctl_conn *c, struct json_object *req)
+{
+	struct ctl_slot	*s;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		conn_fail(c, req_type(req), "system", "out of memory");
+		return NULL;
+	}
+	s->req = json_object_get(req);
+	TAILQ_INSERT_TAIL(&c->slots, s, entry);
+	c->npending++;
+	if (c->npending >= CTL_MAX_PENDING && c->reading) {
+		/* Stop taking requests until some are answered. */
+		event_del(&c->rev);
+		c->reading = false;
+	}
+	return s;
+}
+
+static void
+slot_release(struct ctl_slot *s)
+{
+	if (s->req == NULL)
+		return;
+	if (s->secret)
+		proto_scrub(s->req);
+	json_object_put(s->req);
+	s->req = NULL;
+}
+
+static const char *
+req_type(struct json_object *req)
+{
+	struct json_object	*t;
+
+	if (req != NULL && json_object_object_get_ex(req, "type", &t) &&
+	    json_object_is_type(t, json_type_string))
+		return json_object_get_string(t);
+	return "";
+}
+
+static char *
+serialize(struct json_object *o, size_t *lenp)
+{
+	const char	*js;
+	char		*s;
+	size_t		 len;
+
+	js = json_object_to_json_string_ext(o,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	if (js == NULL)
+		return NULL;
+	len = strlen(js);
+	if ((s = malloc(len + 2)) == NULL)
+		return NULL;
+	memcpy(s, js, len);
+	s[len++] = '\n';
+	s[len] = '\0';
+	*lenp = len;
+	return s;
+}
+
+/* Queue an already serialised line behind whatever is still pending. */
+static void
+conn_push(struct ctl_conn *c, const char *line, size_t len)
+{
+	struct ctl_slot	*s;
+
+	if (c->dead)
+		return;
+	if (TAILQ_EMPTY(&c->slots)) {
+		if (evbuffer_add(c->out, line, len) == -1)
+			conn_close(c);
+		return;
+	}
+	if ((s = calloc(1, sizeof(*s))) == NULL ||
+	    (s->out = malloc(len)) == NULL) {
+		free(s);
+		conn_close(c);
+		return;
+	}
+	memcpy(s->out, line, len);
+	s->outlen = len;
+	s->done = true;
+	TAILQ_INSERT_TAIL(&c->slots, s, entry);
+}
+
+/* Takes ownership of o. */
+static void
+conn_enqueue(struct ctl_conn *c, struct json_object *o)
+{
+	char	*s;
+	size_t	 len;
+
+	if (o == NULL)
+		return;
+	if (!c->dead && (s = serialize(o, &len)) != NULL) {
+		conn_push(c, s, len);
+		free(s);
+	}
+	json_object_put(o);
+}
+
+static void
+conn_fail(struct ctl_conn *c, const char *request, const char *code,
+    const char *fmt, ...)
+{
+	va_list	 ap;
+	char	 msg[256];
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	conn_enqueue(c, proto_error(request, code, msg));
+	conn_flush(c);
+}
+
+/*
+ * Move answered slots to the output buffer, write what the socket takes,
+ * and drop the client when too much is left. -1: the client is gone.
+ */
+static int
+conn_flush(struct ctl_conn *c)
+{
+	struct ctl_slot	*s;
+	struct iovec	 iov[16];
+	struct msghdr	 msg;
+	ssize_t		 n;
+	int		 niov;
+
+	if (c->dead)
+		return -1;
+	while ((s = TAILQ_FIRST(&c->slots)) != NULL && s->done) {
+		TAILQ_REMOVE(&c->slots, s, entry);
+		if (s->out != NULL &&
+		    evbuffer_add(c->out, s->out, s->outlen) == -1) {
+			free(s->out);
+			free(s);
+			conn_close(c);
+			return -1;
+		}
+		free(s->out);
+		free(s);
+	}
+	while (evbuffer_get_length(c->out) > 0) {
+		niov = evbuffer_peek(c->out, -1, NULL, iov, nitems(iov));
+		if (niov <= 0)
+			break;
+		memset(&msg, 0, sizeof(msg));
+		msg.msg_iov = iov;
+		msg.msg_iovlen = MINIMUM((size_t)niov, nitems(iov));
+		/* MSG_NOSIGNAL: a client that hung up must not kill us. */
+		n = sendmsg(c->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				break;
+			conn_close(c);
+			return -1;
+		}
+		evbuffer_drain(c->out, (size_t)n);
+	}
+	if (evbuffer_get_length(c->out) > CTL_MAX_BACKLOG) {
+		conn_close(c);
+		return -1;
+	}
+	if (evbuffer_get_length(c->out) > 0) {
+		if (!event_pending(&c->wev, EV_WRITE, NULL))
+			event_add(&c->wev, NULL);
+	} else if (event_pending(&c->wev, EV_WRITE, NULL))
+		event_del(&c->wev);
+	if (c->eof && TAILQ_EMPTY(&c->slots) &&
+	    evbuffer_get_length(c->out) == 0) {
+		conn_close(c);
+		return -1;
+	}
+	if (!c->reading && !c->eof && c->npending < CTL_MAX_PENDING) {
+		event_add(&c->rev, NULL);
+		c->reading = true;
+	}
+	return 0;
+}
+
+static void
+conn_write(int fd, short ev, void *arg)
+{
+	conn_flush(arg);
+}
+
+static void
+conn_close(struct ctl_conn *c)
+{
+	struct ctl_slot	*s;
+
+	if (c->dead)
+		return;
+	c->dead = true;
+	TAILQ_REMOVE(&ctl.conns, c, entry);
+	ctl.nconns--;
+	event_del(&c->rev);
+	event_del(&c->wev);
+	close(c->fd);
+	c->fd = -1;
+	while ((s = TAILQ_FIRST(&c->slots)) != NULL) {
+		TAILQ_REMOVE(&c->slots, s, entry);
+		slot_release(s);
+		free(s->out);
+		free(s);
+	}
+	if (c->inuse == 0)
+		conn_free(c);
+}
+
+static void
+conn_free(struct ctl_conn *c)
+{
+	freezero(c->in, CTL_INBUF);
+	evbuffer_free(c->out);
+	free(c);
+}
+
+void
+control_reply(struct ctl_conn *c, struct json_object *req,
+    struct json_object *obj)
+{
+	struct json_object	*v;
+	struct ctl_slot		*s;
+
+	if (obj == NULL)
+		return;
+	if (c == NULL || !control_conn_alive(c)) {
+		json_object_put(obj);
+		return;
+	}
+	if (req == NULL) {
+		control_send(c, obj);
+		return;
+	}
+	TAILQ_FOREACH(s, &c->slots, entry)
+		if (!s->done && s->req == req)
+			break;
+	if (s == NULL) {
+		/* Answered twice, or not a request of this client. */
+		json_object_put(obj);
+		return;
+	}
+	if (!json_object_object_get_ex(obj, "type", &v))
+		json_object_object_add(obj, "type",
+		    json_object_new_string(req_type(req)));
+	if (json_object_object_get_ex(req, "id", &v) && v != NULL)
+		json_object_object_add(obj, "id", json_object_get(v));
+	s->out = serialize(obj, &s->outlen);
+	json_object_put(obj);
+	s->done = true;
+	slot_release(s);
+	c->npending--;
+	conn_flush(c);
+}
+
+void
+control_error(struct ctl_conn *c, struct json_object *req,
+    const char *request_type, const char *code, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	 msg[512];
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (request_type == NULL)
+		request_type = req_type(req);
+	control_reply(c, req, proto_error(request_type, code, msg));
+}
+
+void
+control_noreply(struct ctl_conn *c, struct json_object *req)
+{
+	struct ctl_slot	*s;
+
+	if (c == NULL || req == NULL || !control_conn_alive(c))
+		return;
+	TAILQ_FOREACH(s, &c->slots, entry)
+		if (!s->done && s->req == req)
+			break;
+	if (s == NULL)
+		return;
+	s->done = true;
+	slot_release(s);
+	c->npending--;
+	conn_flush(c);
+}
+
+void
+control_send(struct ctl_conn *c, struct json_object *obj)
+{
+	if (obj == NULL)
+		return;
+	if (c == NULL || !control_conn_alive(c)) {
+		json_object_put(obj);
+		return;
+	}
+	conn_enqueue(c, obj);
+	conn_flush(c);
+}
+
+void
+control_broadcast(struct json_object *obj)
+{
+	struct ctl_conn	*c, *next;
+	char		*s;
+	size_t		 len;
+
+	if (obj == NULL)
+		return;
+	if ((s = serialize(obj, &len)) != NULL) {
+		for (c = TAILQ_FIRST(&ctl.conns); c != NULL; c = next) {
+			next = TAILQ_NEXT(c, entry);
+			conn_push(c, s, len);
+			conn_flush(c);
+		}
+		free(s);
+	}
+	json_object_put(obj);
+}
+
+bool
+control_conn_alive(struct ctl_conn *c)
+{
+	struct ctl_conn	*x;
+
+	TAILQ_FOREACH(x, &ctl.conns, entry)
+		if (x == c)
+			return !c->dead;
+	return false;
+}
+
+unsigned int
+control_conn_id(struct ctl_conn *c)
+{
+	return c->id;
+}
+
+struct ctl_conn *
+control_conn_find(unsigned int id)
+{
+	struct ctl_conn	*c;
+
+	TAILQ_FOREACH(c, &ctl.conns, entry)
+		if (c->id == id)
+			return c;
+	return NULL;
+}
+
+size_t
+control_nclients(void)
+{
+	return ctl.nconns;
+}

@@ -1,0 +1,620 @@
+/*
+ * netops.c -- the network set-up the parent performs for netmgr.
+ *
+ * netmgr describes the whole set-up (NET_BEGIN, then addresses, routes,
+ * endpoints and resolvers, then NET_COMMIT); the parent validates every
+ * item, performs it in order, rolls back on the first failure, and
+ * remembers exactly what it added so that NET_DOWN, a crash of a child or
+ * shutdown remove exactly that. A record in the state directory, written
+ * before anything is created, lets the next start clean up after a crash.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "imsgev.h"
+#include "log.h"
+#include "parent.h"
+#include "sys.h"
+#include "vpnd.h"
+
+#define NET_MAX_ROUTES		8192
+#define NET_MAX_ENDPOINTS	CONF_MAX_PEERS
+#define NET_STATE_FILE		"net.state"
+
+struct netstate {
+	int			 active;
+	char			 ifname[IFNAMSIZ];
+	int			 ifindex;
+	int			 mtu;
+	uint32_t		 flags;
+	uint16_t		 port;
+	struct prefix		 addrs[CONF_MAX_ADDRS];
+	size_t			 naddrs;
+	struct prefix		*routes;
+	size_t			 nroutes;
+	struct sockaddr_storage	 eps[NET_MAX_ENDPOINTS];
+	size_t			 neps;
+	struct prefix		 dns[CONF_MAX_DNS];
+	size_t			 ndns;
+	int			 rules4, rules6, ks;
+};
+
+static int	 net_valid_prefix(const struct prefix *);
+static int	 net_up(struct netstate *, char *, size_t);
+static int	 net_update(struct netstate *, struct netstate *, char *,
+		    size_t);
+static void	 net_down(struct netstate *);
+static int	 net_routes(struct netstate *, const struct netstate *,
+		    char *, size_t);
+static int	 net_firewall(struct netstate *, char *, size_t);
+static int	 net_rules(struct netstate *, char *, size_t);
+static void	 net_reply(struct imsgev *, int, int, int, const char *, ...)
+		    __attribute__((__format__(printf, 5, 6)));
+static void	 net_reset(struct netstate *);
+static int	 state_write(const char *);
+static void	 state_remove(void);
+static void	 recover_link(const char *, int, void *);
+
+static struct netstate	 cur, pend;
+static int		 pend_open, pend_bad;
+static char		 pend_err[200];
+static char		 statefile[PATH_MAX];
+static struct imsgev	*iev_tun;
+static const char	*vpnd_ifname = VPND_IFNAME;
+
+void
+netops_init(const char *statedir, const char *ifname)
+{
+	snprintf(statefile, sizeof(statefile), "%s/%s", statedir,
+	    NET_STATE_FILE);
+	vpnd_ifname = ifname;
+}
+
+void
+netops_set_tunworker(struct imsgev *tunworker)
+{
+	iev_tun = tunworker;
+}
+
+static void
+net_reset(struct netstate *ns)
+{
+	free(ns->routes);
+	memset(ns, 0, sizeof(*ns));
+}
+
+static int
+net_valid_prefix(const struct prefix *p)
+{
+	if (p->af == AF_INET)
+		return p->plen <= 32;
+	if (p->af == AF_INET6)
+		return p->plen <= 128;
+	return 0;
+}
+
+static void
+net_reply(struct imsgev *iev, int ok, int err, int ifindex,
+    const char *fmt, ...)
+{
+	struct imsg_result	 r;
+	va_list			 ap;
+
+	memset(&r, 0, sizeof(r));
+	r.ok = ok;
+	r.err = err;
+	r.ifindex = ifindex;
+	if (fmt != NULL) {
+		va_start(ap, fmt);
+		vsnprintf(r.msg, sizeof(r.msg), fmt, ap);
+		va_end(ap);
+	}
+	imsgev_compose(iev, IMSG_NET_RESULT, 0, -1, &r, sizeof(r));
+}
+
+#define PEND_FAIL(...) do {						\
+	if (!pend_bad)							\
+		snprintf(pend_err, sizeof(pend_err), __VA_ARGS__);	\
+	pend_bad = 1;							\
+} while (0)
+
+void
+netops_dispatch(struct imsgev *iev, struct imsg *imsg)
+{
+	struct imsg_net_begin	 b;
+	struct prefix		 p, *np;
+	struct sockaddr_storage	 ss;
+	char			 err[256];
+	uint32_t		 type = imsg_get_type(imsg);
+
+	if (type != IMSG_NET_BEGIN && type != IMSG_NET_DOWN && !pend_open) {
+		log_warnx("%s: message %u outside a set-up", __func__, type);
+		net_reply(iev, 0, EINVAL, 0, "protocol error");
+		return;
+	}
+	switch (type) {
+	case IMSG_NET_BEGIN:
+		if (imsg_get_data(imsg, &b, sizeof(b)) == -1)
+			fatalx("%s: bad NET_BEGIN", __func__);
+		net_reset(&pend);
+		pend_open = 1;
+		pend_bad = 0;
+		pend_err[0] = '\0';
+		b.ifname[sizeof(b.ifname) - 1] = '\0';
+		if (strcmp(b.ifname, vpnd_ifname) != 0)
+			PEND_FAIL("interface %s is not ours", b.ifname);
+		if (b.mtu < CONF_MIN_MTU || b.mtu > CONF_MAX_MTU)
+			PEND_FAIL("MTU %d out of range", b.mtu);
+		strlcpy(pend.ifname, b.ifname, sizeof(pend.ifname));
+		pend.mtu = b.mtu;
+		pend.port = b.listen_port;
+		pend.flags = b.flags;
+		break;
+	case IMSG_NET_ADDR:
+		if (imsg_get_data(imsg, &p, sizeof(p)) == -1)
+			fatalx("%s: bad NET_ADDR", __func__);
+		if (!net_valid_prefix(&p))
+			PEND_FAIL("bad interface address");
+		else if (pend.naddrs == nitems(pend.addrs))
+			PEND_FAIL("too many interface addresses");
+		else
+			pend.addrs[pend.naddrs++] = p;
+		break;
+	case IMSG_NET_ROUTE:
+		if (imsg_get_data(imsg, &p, sizeof(p)) == -1)
+			fatalx("%s: bad NET_ROUTE", __func__);
+		if (!net_valid_prefix(&p)) {
+			PEND_FAIL("bad route prefix");
+			break;
+		}
+		if (pend.nroutes == NET_MAX_ROUTES) {
+			PEND_FAIL("too many routes");
+			break;
+		}
+		if ((np = reallocarray(pend.routes, pend.nroutes + 1,
+		    sizeof(*np))) == NULL) {
+			PEND_FAIL("out of memory");
+			break;
+		}
+		pend.routes = np;
+		prefix_mask(&p);
+		pend.routes[pend.nroutes++] = p;
+		if (p.plen == 0)
+			pend.flags |= p.af == AF_INET ? NET_F_FULL4 :
+			    NET_F_FULL6;
+		break;
+	case IMSG_NET_ENDPOINT:
+		if (imsg_get_data(imsg, &ss, sizeof(ss)) == -1)
+			fatalx("%s: bad NET_ENDPOINT", __func__);
+		if (ss.ss_family != AF_INET && ss.ss_family != AF_INET6)
+			PEND_FAIL("bad endpoint");
+		else if (pend.neps == nitems(pend.eps))
+			PEND_FAIL("too many endpoints");
+		else
+			pend.eps[pend.neps++] = ss;
+		break;
+	case IMSG_NET_DNS:
+		if (imsg_get_data(imsg, &p, sizeof(p)) == -1)
+			fatalx("%s: bad NET_DNS", __func__);
+		if (!net_valid_prefix(&p))
+			PEND_FAIL("bad resolver address");
+		else if (pend.ndns == nitems(pend.dns))
+			PEND_FAIL("too many resolvers");
+		else
+			pend.dns[pend.ndns++] = p;
+		break;
+	case IMSG_NET_COMMIT:
+		pend_open = 0;
+		if (pend_bad) {
+			log_warnx("refused network set-up: %s", pend_err);
+			net_reply(iev, 0, EINVAL, 0, "%s", pend_err);
+			net_reset(&pend);
+			return;
+		}
+		if (pend.flags & NET_F_UPDATE) {
+			if (!cur.active || strcmp(cur.ifname, pend.ifname)) {
+				net_reply(iev, 0, EINVAL, 0, "nothing to "
+				    "update");
+				net_reset(&pend);
+				return;
+			}
+			if (net_update(&cur, &pend, err, sizeof(err)) == -1) {
+				net_reply(iev, 0, errno, 0, "%s", err);
+				return;
+			}
+			net_reply(iev, 1, 0, cur.ifindex, NULL);
+			return;
+		}
+		if (cur.active) {
+			net_reply(iev, 0, EBUSY, 0, "a tunnel is up");
+			net_reset(&pend);
+			return;
+		}
+		if (net_up(&pend, err, sizeof(err)) == -1) {
+			net_reply(iev, 0, errno, 0, "%s", err);
+			net_reset(&pend);
+			return;
+		}
+		cur = pend;		/* takes the routes array */
+		memset(&pend, 0, sizeof(pend));
+		net_reply(iev, 1, 0, cur.ifindex, NULL);
+		return;
+	case IMSG_NET_DOWN:
+		pend_open = 0;
+		net_reset(&pend);
+		if (cur.active)
+			net_down(&cur);
+		net_reset(&cur);
+		state_remove();
+		net_reply(iev, 1, 0, 0, NULL);
+		return;
+	}
+}
+
+/*
+ * Bring the interface up as pend describes; on failure undo everything
+ * done so far and return -1 with errno and a message.
+ */
+static int
+net_up(struct netstate *ns, char *err, size_t errlen)
+{
+	struct imsg_tun	 t;
+	char		 buf[INET6_ADDRSTRLEN + 8];
+	uint16_t	 port;
+	size_t		 i;
+	int		 fd, fd6, saved;
+
+	if (state_write(ns->ifname) == -1) {
+		snprintf(err, errlen, "cannot record state: %s",
+		    strerror(errno));
+		return -1;
+	}
+	if ((fd = tun_create(ns->ifname, &ns->ifindex)) == -1) {
+		saved = errno;
+		snprintf(err, errlen, "cannot create %s: %s", ns->ifname,
+		    saved == EEXIST ? "an interface of that name exists" :
+		    strerror(saved));
+		state_remove();
+		errno = saved;
+		return -1;
+	}
+	ns->active = 1;
+	log_info("created %s (index %d)", ns->ifname, ns->ifindex);
+	if (nl_link_set_mtu(ns->ifindex, ns->mtu) == -1) {
+		snprintf(err, errlen, "MTU %d: %s", ns->mtu, strerror(errno));
+		goto fail;
+	}
+	for (i = 0; i < ns->naddrs; i++)
+		if (nl_addr_add(ns->ifindex, &ns->addrs[i]) == -1) {
+			snprintf(err, errlen, "address %s: %s",
+			    prefix_fmt(&ns->addrs[i], buf, sizeof(buf)),
+			    strerror(errno));
+			goto fail;
+		}
+	if (nl_link_set_up(ns->ifindex, true) == -1) {
+		snprintf(err, errlen, "link up: %s", strerror(errno));
+		goto fail;
+	}
+	if (net_routes(ns, NULL, err, errlen) == -1 ||
+	    net_rules(ns, err, errlen) == -1 ||
+	    net_firewall(ns, err, errlen) == -1)
+		goto fail;
+
+	/* Marked UDP sockets, one per family on one port. */
+	port = ns->port;
+	if ((fd6 = udp_open(AF_INET, port, &port)) == -1) {
+		snprintf(err, errlen, "UDP port %u: %s", ns->port,
+		    strerror(errno));
+		goto fail;
+	}
+	imsgev_compose(iev_tun, IMSG_UDP_FD, AF_INET, fd6, NULL, 0);
+	if ((fd6 = udp_open(AF_INET6, port, NULL)) == -1)
+		log_warn("IPv6 UDP socket on port %u", port);
+	else
+		imsgev_compose(iev_tun, IMSG_UDP_FD, AF_INET6, fd6, NULL, 0);
+	ns->port = port;
+
+	memset(&t, 0, sizeof(t));
+	strlcpy(t.ifname, ns->ifname, sizeof(t.ifname));
+	t.ifindex = ns->ifindex;
+	t.mtu = ns->mtu;
+	imsgev_compose(iev_tun, IMSG_TUN_FD, 0, fd, &t, sizeof(t));
+	log_info("%s up: mtu %d, %zu addresses, %zu routes, port %u%s",
+	    ns->ifname, ns->mtu, ns->naddrs, ns->nroutes, port,
+	    ns->ks ? ", kill switch on" : "");
+	return 0;
+
+ fail:
+	saved = errno;
+	log_warnx("set-up of %s failed: %s; rolling back", ns->ifname, err);
+	close(fd);
+	net_down(ns);
+	state_remove();
+	errno = saved;
+	return -1;
+}
+
+/* Routes of ns not in old are added; with old, old's extra ones go. */
+static int
+net_routes(struct netstate *ns, const struct netstate *old, char *err,
+    size_t errlen)
+{
+	char		 buf[INET6_ADDRSTRLEN + 8];
+	size_t		 i, j;
+	uint32_t	 table;
+
+	for (i = 0; i < ns->nroutes; i++) {
+		if (old != NULL) {
+			for (j = 0; j < old->nroutes; j++)
+				if (memcmp(&old->routes[j], &ns->routes[i],
+				    sizeof(struct prefix)) == 0)
+					break;
+			if (j < old->nroutes)
+				continue;
+		}
+		table = ns->routes[i].plen == 0 ? VPND_TABLE : 254;
+		if (nl_route_add(ns->ifindex, &ns->routes[i], table) == -1 &&
+		    errno != EEXIST) {
+			snprintf(err, errlen, "route %s: %s",
+			    prefix_fmt(&ns->routes[i], buf, sizeof(buf)),
+			    strerror(errno));
+			return -1;
+		}
+	}
+	if (old == NULL)
+		return 0;
+	for (j = 0; j < old->nroutes; j++) {
+		for (i = 0; i < ns->nroutes; i++)
+			if (memcmp(&old->routes[j], &ns->routes[i],
+			    sizeof(struct prefix)) == 0)
+				break;
+		if (i < ns->nroutes)
+			continue;
+		table = old->routes[j].plen == 0 ? VPND_TABLE : 254;
+		(void)nl_route_del(old->ifindex, &old->routes[j], table);
+	}
+	return 0;
+}
+
+static int
+net_rules(struct netstate *ns, char *err, size_t errlen)
+{
+	int	want4 = !!(ns->flags & NET_F_FULL4);
+	int	want6 = !!(ns->flags & NET_F_FULL6);
+
+	if (want4 && !ns->rules4) {
+		if (nl_rules_add(AF_INET) == -1) {
+			snprintf(err, errlen, "IPv4 policy rules: %s",
+			    strerror(errno));
+			return -1;
+		}
+		ns->rules4 = 1;
+	} else if (!want4 && ns->rules4) {
+		(void)nl_rules_del(AF_INET);
+		ns->rules4 = 0;
+	}
+	if (want6 && !ns->rules6) {
+		if (nl_rules_add(AF_INET6) == -1) {
+			snprintf(err, errlen, "IPv6 policy rules: %s",
+			    strerror(errno));
+			return -1;
+		}
+		ns->rules6 = 1;
+	} else if (!want6 && ns->rules6) {
+		(void)nl_rules_del(AF_INET6);
+		ns->rules6 = 0;
+	}
+	return 0;
+}
+
+static int
+net_firewall(struct netstate *ns, char *err, size_t errlen)
+{
+	struct ks_params	 kp;
+
+	if (!(ns->flags & NET_F_KILLSWITCH)) {
+		if (ns->ks && nft_ks_remove() == -1)
+			log_warn("removing the kill switch");
+		ns->ks = 0;
+		return 0;
+	}
+	memset(&kp, 0, sizeof(kp));
+	kp.ifname = ns->ifname;
+	kp.endpoints = ns->eps;
+	kp.nendpoints = ns->neps;
+	kp.dns = ns->dns;
+	kp.ndns = ns->ndns;
+	kp.tunaddrs = ns->addrs;
+	kp.ntunaddrs = ns->naddrs;
+	kp.allow_lan = !!(ns->flags & NET_F_ALLOWLAN);
+	if (nft_ks_install(&kp) == -1) {
+		snprintf(err, errlen, "kill switch: %s", strerror(errno));
+		return -1;
+	}
+	ns->ks = 1;
+	return 0;
+}
+
+/*
+ * Server switch: the interface stays; routes, rules and the firewall
+ * move to what nw describes. The kill switch is replaced in one
+ * transaction, so nothing leaks in between.
+ */
+static int
+net_update(struct netstate *ns, struct netstate *nw, char *err,
+    size_t errlen)
+{
+	struct netstate	 old;
+
+	nw->ifindex = ns->ifindex;
+	nw->port = ns->port;
+	nw->rules4 = ns->rules4;
+	nw->rules6 = ns->rules6;
+	nw->ks = ns->ks;
+	nw->active = 1;
+	nw->flags &= ~NET_F_UPDATE;
+	if (net_firewall(nw, err, errlen) == -1 ||
+	    net_routes(nw, ns, err, errlen) == -1 ||
+	    net_rules(nw, err, errlen) == -1) {
+		log_warnx("server switch on %s failed: %s", ns->ifname, err);
+		/* Keep what is known to be installed in ns. */
+		nw->ks = ns->ks;
+		net_reset(nw);
+		return -1;
+	}
+	old = *ns;
+	*ns = *nw;
+	memcpy(ns->addrs, old.addrs, sizeof(ns->addrs));
+	ns->naddrs = old.naddrs;
+	free(old.routes);
+	memset(nw, 0, sizeof(*nw));
+	log_info("%s updated: %zu routes, %zu endpoints", ns->ifname,
+	    ns->nroutes, ns->neps);
+	return 0;
+}
+
+static void
+net_down(struct netstate *ns)
+{
+	size_t	i;
+
+	if (ns->ks && nft_ks_remove() == -1)
+		log_warn("removing the kill switch");
+	ns->ks = 0;
+	if (ns->rules4)
+		(void)nl_rules_del(AF_INET);
+	if (ns->rules6)
+		(void)nl_rules_del(AF_INET6);
+	ns->rules4 = ns->rules6 = 0;
+	(void)nl_route_flush_table(AF_INET, VPND_TABLE);
+	(void)nl_route_flush_table(AF_INET6, VPND_TABLE);
+	if (nl_link_index(ns->ifname) > 0) {
+		for (i = 0; i < ns->nroutes; i++)
+			if (ns->routes[i].plen != 0)
+				(void)nl_route_del(ns->ifindex,
+				    &ns->routes[i], 254);
+		if (nl_link_del(ns->ifname) == -1 && errno != ENODEV)
+			log_warn("deleting %s", ns->ifname);
+	}
+	if (ns->active)
+		log_info("%s removed", ns->ifname);
+	ns->active = 0;
+}
+
+void
+netops_teardown(void)
+{
+	if (cur.active) {
+		net_down(&cur);
+		net_reset(&cur);
+		state_remove();
+	}
+}
+
+static int
+state_write(const char *ifname)
+{
+	char	tmp[PATH_MAX + 8];
+	int	fd, n, len;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", statefile);
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
+	    O_NOFOLLOW, 0600)) == -1)
+		return -1;
+	len = strlen(ifname);
+	n = dprintf(fd, "%s\n", ifname);
+	if (n != len + 1 || fsync(fd) == -1) {
+		close(fd);
+		(void)unlink(tmp);
+		return -1;
+	}
+	close(fd);
+	return rename(tmp, statefile);
+}
+
+static void
+state_remove(void)
+{
+	if (unlink(statefile) == -1 && errno != ENOENT)
+		log_warn("%s", statefile);
+}
+
+static void
+recover_link(const char *name, int ifindex, void *arg)
+{
+	int	*failed = arg;
+
+	if (nl_link_del(name) == -1) {
+		if (errno == EPERM)
+			return;		/* not a TUN: not ours */
+		log_warn("cannot remove leftover interface %s", name);
+		*failed = 1;
+		return;
+	}
+	log_info("removed leftover interface %s", name);
+}
+
+/*
+ * At start, before any client: remove what an earlier instance left.
+ * Returns -1 if something of ours could not be removed.
+ */
+int
+netops_recover(void)
+{
+	const char	*ifname = vpnd_ifname;
+	char	 buf[64], *nl;
+	int	 fd, failed = 0, af;
+	ssize_t	 n;
+
+	if ((fd = open(statefile, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) != -1) {
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (n > 0) {
+			buf[n] = '\0';
+			if ((nl = strchr(buf, '\n')) != NULL)
+				*nl = '\0';
+		}
+		if (n <= 0 || nl == NULL || strlen(buf) >= IFNAMSIZ ||
+		    buf[0] == '\0')
+			log_warnx("state record %s is corrupt; removing "
+			    "everything of ours", statefile);
+		else if (strcmp(buf, ifname) != 0 && nl_link_index(buf) > 0)
+			recover_link(buf, 0, &failed);
+	}
+	if (nl_link_index(ifname) > 0)
+		recover_link(ifname, 0, &failed);
+	for (af = AF_INET; af != -1; af = af == AF_INET ? AF_INET6 : -1) {
+		if (nl_rules_del(af) == -1)
+			log_warn("removing leftover policy rules");
+		if (nl_route_flush_table(af, VPND_TABLE) == -1 &&
+		    errno != ENOENT && errno != ESRCH)
+			log_warn("flushing route table %u", VPND_TABLE);
+	}
+	switch (nft_ks_present()) {
+	case 1:
+		if (nft_ks_remove() == -1) {
+			log_warn("cannot remove the leftover kill switch");
+			failed = 1;
+		} else
+			log_info("removed leftover kill switch (table inet "
+			    "%s)", VPND_NFT_TABLE);
+		break;
+	case -1:
+		log_debug("nftables unavailable");
+		break;
+	}
+	if (!failed)
+		state_remove();
+	return failed ? -1 : 0;
+}

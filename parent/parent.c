@@ -1,0 +1,630 @@
+/*
+ * parent.c -- the privileged parent: spawns and supervises the children,
+ * owns the log files, and performs validated network requests for netmgr.
+ * After start-up it holds only CAP_NET_ADMIN.
+ */
+#include <sys/types.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+
+#include <cap-ng.h>
+#include <err.h>
+#include <errno.h>
+#include <event.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libutil.h>
+#include <systemd/sd-daemon.h>
+
+#include "config.h"
+#include "imsgev.h"
+#include "log.h"
+#include "logfile.h"
+#include "parent.h"
+#include "vpnd.h"
+
+#define CHILD_WAIT_MS	1000	/* how long children get to exit */
+#define SHUTDOWN_MS	1500	/* how long netmgr gets to take it down */
+
+static void	 parent_sink(int, const char *, const char *);
+static void	 parent_dispatch(struct imsgev *, struct imsg *);
+static void	 parent_closed(struct imsgev *);
+static void	 parent_sig(int, short, void *);
+static void	 parent_shutdown_timeout(int, short, void *);
+static void	 parent_ready(void);
+static __dead void parent_exit(int);
+static pid_t	 start_child(int, int);
+static int	 control_open(const char *, gid_t *);
+static void	 drop_privileges(void);
+static int	 mkpath(const char *, mode_t);
+static void	 device_id(const char *, char *, size_t);
+static void	 send_headless(void);
+static void	 logs_chunk(const char *, size_t, void *);
+
+static struct parent_opts *popts;
+static struct imsgev	 iev_child[PROC_MAX];
+static pid_t		 child_pid[PROC_MAX];
+static int		 nready;
+static int		 shutting_down;
+static struct event	 ev_sigterm, ev_sigint, ev_sigchld, ev_sighup;
+static struct event	 ev_shutdown;
+static struct pidfh	*pfh;
+static char		 selfexe[PATH_MAX];
+static char		 devid[65];
+static struct tunnel_conf headless;
+static int		 have_headless;
+
+struct logs_ctx {
+	char	 buf[8192];
+	size_t	 len;
+	size_t	 total;
+};
+
+int
+parent_dns_backend(const char *s)
+{
+	static const char *const names[] = {
+		"auto", "resolved", "resolvconf", "file", "none"
+	};
+	size_t	i;
+
+	for (i = 0; i < nitems(names); i++)
+		if (strcmp(s, names[i]) == 0)
+			return i;
+	return -1;
+}
+
+int
+parent_main(struct parent_opts *opts)
+{
+	char		 ebuf[512], path[PATH_MAX], *p;
+	int		 sp[PROC_MAX][2], ipc[2], ctlfd, i;
+	gid_t		 ctlgid;
+	pid_t		 other;
+	ssize_t		 n;
+
+	popts = opts;
+	log_init(opts->env.foreground, LOG_DAEMON);
+	log_procinit("parent");
+	log_setverbose(opts->env.verbose);
+
+	if (opts->noaction) {
+		if (opts->conffile == NULL)
+			errx(2, "-n needs -f file");
+		conf_init(&headless);
+		if (wgconf_load(opts->conffile, &headless, ebuf,
+		    sizeof(ebuf)) == -1)
+			errx(1, "%s", ebuf);
+		conf_free(&headless);
+		fprintf(stderr, "configuration OK\n");
+		exit(0);
+	}
+	if (geteuid() != 0)
+		errx(1, "need root privileges");
+	if ((n = readlink("/proc/self/exe", selfexe, sizeof(selfexe) - 1))
+	    == -1)
+		err(1, "readlink /proc/self/exe");
+	selfexe[n] = '\0';
+
+	/* Headless configuration: read it while we may, refuse it early. */
+	if (opts->conffile != NULL) {
+		conf_init(&headless);
+		if (wgconf_load(opts->conffile, &headless, ebuf,
+		    sizeof(ebuf)) == -1)
+			errx(1, "%s", ebuf);
+		have_headless = 1;
+	}
+
+	if (mkpath(opts->env.logdir, 0750) == -1)
+		err(1, "log directory %s", opts->env.logdir);
+	if (mkpath(opts->env.statedir, 0700) == -1)
+		err(1, "state directory %s", opts->env.statedir);
+	strlcpy(path, opts->env.sockpath, sizeof(path));
+	if ((p = strrchr(path, '/')) != NULL && p != path) {
+		*p = '\0';
+		if (mkpath(path, 0755) == -1)
+			err(1, "socket directory %s", path);
+	}
+	if (p != NULL && p != path) {
+		strlcat(path, "/" VPND_PIDFILE, sizeof(path));
+		if ((pfh = pidfile_open(path, 0644, &other)) == NULL) {
+			if (errno == EEXIST)
+				errx(1, "already running as pid %d", other);
+			warn("pidfile %s", path);
+		}
+	}
+	if (!opts->env.foreground && daemon(0, 0) == -1)
+		err(1, "daemon");
+	if (logfile_open(opts->env.logdir) == -1)
+		warn("log file in %s", opts->env.logdir);
+	log_set_sink(parent_sink);
+	log_info("vpnd %s starting", VPND_VERSION);
+
+	/* Remove whatever an earlier instance left, before serving anyone. */
+	netops_init(opts->env.statedir, opts->ifname);
+	if (netops_recover() == -1) {
+		log_warnx("cleanup of an earlier instance failed; exiting");
+		exit(1);
+	}
+	device_id(opts->env.statedir, devid, sizeof(devid));
+
+	if ((ctlfd = control_open(opts->env.sockpath, &ctlgid)) == -1)
+		fatal("control socket %s", opts->env.sockpath);
+
+	event_init();
+	signal(SIGPIPE, SIG_IGN);
+	signal_set(&ev_sigterm, SIGTERM, parent_sig, NULL);
+	signal_set(&ev_sigint, SIGINT, parent_sig, NULL);
+	signal_set(&ev_sigchld, SIGCHLD, parent_sig, NULL);
+	signal_set(&ev_sighup, SIGHUP, parent_sig, NULL);
+	signal_add(&ev_sigterm, NULL);
+	signal_add(&ev_sigint, NULL);
+	signal_add(&ev_sigchld, NULL);
+	signal_add(&ev_sighup, NULL);
+
+	for (i = PROC_NETMGR; i < PROC_MAX; i++) {
+		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0,
+		    sp[i]) == -1)
+			fatal("socketpair");
+		child_pid[i] = start_child(i, sp[i][1]);
+		close(sp[i][1]);
+		if (imsgev_init(&iev_child[i], sp[i][0], i, true,
+		    parent_dispatch, parent_closed, NULL) == -1)
+			fatal("imsgev_init");
+		imsgev_compose(&iev_child[i], IMSG_ENV, 0, -1, &popts->env,
+		    sizeof(popts->env));
+	}
+	/* netmgr drives tunworker and dnsmgr over channels of their own. */
+	for (i = PROC_TUNWORKER; i < PROC_MAX; i++) {
+		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0,
+		    ipc) == -1)
+			fatal("socketpair");
+		imsgev_compose(&iev_child[PROC_NETMGR], IMSG_SOCKET_IPC, i,
+		    ipc[0], NULL, 0);
+		imsgev_compose(&iev_child[i], IMSG_SOCKET_IPC, PROC_NETMGR,
+		    ipc[1], NULL, 0);
+	}
+	imsgev_compose(&iev_child[PROC_NETMGR], IMSG_CONTROLFD, 0, ctlfd,
+	    &ctlgid, sizeof(ctlgid));
+	imsgev_compose(&iev_child[PROC_NETMGR], IMSG_DEVICE_ID, 0, -1, devid,
+	    sizeof(devid));
+	netops_set_tunworker(&iev_child[PROC_TUNWORKER]);
+
+	drop_privileges();
+	event_dispatch();
+	parent_exit(1);
+}
+
+static void
+drop_privileges(void)
+{
+	capng_clear(CAPNG_SELECT_BOTH);
+	if (capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED |
+	    CAPNG_BOUNDING_SET, CAP_NET_ADMIN) != 0)
+		fatalx("capng_update");
+	if (capng_apply(CAPNG_SELECT_BOTH) != 0)
+		fatalx("capng_apply");
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
+		fatal("PR_SET_NO_NEW_PRIVS");
+	log_debug("parent keeps CAP_NET_ADMIN only");
+}
+
+static pid_t
+start_child(int proc, int fd)
+{
+	char	*argv[8];
+	int	 argc = 0;
+	pid_t	 pid;
+
+	switch (pid = fork()) {
+	case -1:
+		fatal("fork");
+	case 0:
+		break;
+	default:
+		return pid;
+	}
+	if (fd == VPND_PARENT_FD) {
+		if (fcntl(fd, F_SETFD, 0) == -1)
+			fatal("fcntl");
+	} else if (dup2(fd, VPND_PARENT_FD) == -1)
+		fatal("dup2");
+	argv[argc++] = "vpnd";
+	argv[argc++] = "-P";
+	argv[argc++] = (char *)vpnd_proc_names[proc];
+	if (popts->env.verbose > 0)
+		argv[argc++] = "-v";
+	if (popts->env.verbose > 1)
+		argv[argc++] = "-v";
+	argv[argc] = NULL;
+	execv(selfexe, argv);
+	fatal("execv %s", selfexe);
+}
+
+static void
+parent_sink(int pri, const char *proc, const char *line)
+{
+	char	buf[1200];
+
+	snprintf(buf, sizeof(buf), "%s: %s%s%s", proc,
+	    pri <= LOG_WARNING ? log_priname(pri) : "",
+	    pri <= LOG_WARNING ? ": " : "", line);
+	logfile_write(buf);
+	if (popts->env.foreground) {
+		fprintf(stderr, "%s\n", buf);
+		fflush(stderr);
+	}
+}
+
+static void
+parent_ready(void)
+{
+	int	i;
+
+	if (pfh != NULL && pidfile_write(pfh) == -1)
+		log_warn("pidfile");
+	for (i = PROC_NETMGR; i < PROC_MAX; i++)
+		imsgev_compose(&iev_child[i], IMSG_START, 0, -1, NULL, 0);
+	if (have_headless)
+		send_headless();
+	(void)sd_notify(0, "READY=1");
+	log_info("ready; control socket %s", popts->env.sockpath);
+}
+
+static void
+send_headless(void)
+{
+	struct imsgev		*iev = &iev_child[PROC_NETMGR];
+	struct imsg_wg_peer	 p;
+	struct imsg_wg_aip	 a;
+	size_t			 i, j;
+
+	/* The whole conf struct minus pointers; peers and prefixes follow. */
+	imsgev_compose(iev, IMSG_HEADLESS_CONF, 0, -1, &headless,
+	    sizeof(headless));
+	for (i = 0; i < headless.npeers; i++) {
+		memset(&p, 0, sizeof(p));
+		memcpy(p.pubkey, headless.peers[i].pubkey, WG_KEY_LEN);
+		memcpy(p.psk, headless.peers[i].psk, WG_KEY_LEN);
+		p.has_psk = headless.peers[i].has_psk;
+		p.endpoint = headless.peers[i].endpoint;
+		p.keepalive = headless.peers[i].keepalive;
+		imsgev_compose(iev, IMSG_HEADLESS_PEER, 0, -1, &p, sizeof(p));
+		explicit_bzero(&p, sizeof(p));
+		for (j = 0; j < headless.peers[i].naips; j++) {
+			memset(&a, 0, sizeof(a));
+			memcpy(a.pubkey, headless.peers[i].pubkey,
+			    WG_KEY_LEN);
+			a.prefix = headless.peers[i].aips[j];
+			imsgev_compose(iev, IMSG_HEADLESS_AIP, 0, -1, &a,
+			    sizeof(a));
+		}
+	}
+	imsgev_compose(iev, IMSG_HEADLESS_END, 0, -1, NULL, 0);
+	/* The keys now live in netmgr and tunworker only. */
+	conf_free(&headless);
+	have_headless = 0;
+}
+
+static void
+logs_chunk(const char *data, size_t len, void *arg)
+{
+	struct logs_ctx	*ctx = arg;
+	size_t		 n;
+
+	while (len > 0) {
+		n = MINIMUM(len, sizeof(ctx->buf) - ctx->len);
+		memcpy(ctx->buf + ctx->len, data, n);
+		ctx->len += n;
+		data += n;
+		len -= n;
+		if (ctx->len == sizeof(ctx->buf)) {
+			imsgev_compose(&iev_child[PROC_NETMGR], IMSG_LOGS_DATA,
+			    0, -1, ctx->buf, ctx->len);
+			ctx->total += ctx->len;
+			ctx->len = 0;
+		}
+	}
+}
+
+static void
+parent_dispatch(struct imsgev *iev, struct imsg *imsg)
+{
+	struct log_msg		 lm;
+	struct logs_ctx		 ctx;
+	uint32_t		 type = imsg_get_type(imsg);
+
+	switch (type) {
+	case IMSG_LOG:
+		if (imsg_get_data(imsg, &lm, sizeof(lm)) == -1)
+			goto bad;
+		lm.proc[sizeof(lm.proc) - 1] = '\0';
+		lm.line[sizeof(lm.line) - 1] = '\0';
+		parent_sink(lm.pri, lm.proc, lm.line);
+		return;
+	case IMSG_READY:
+		if (imsg_get_len(imsg) != 0)
+			goto bad;
+		log_debug("%s is ready", vpnd_proc_names[iev->proc]);
+		if (++nready == PROC_MAX - 1)
+			parent_ready();
+		return;
+	default:
+		break;
+	}
+	if (iev->proc != PROC_NETMGR)
+		goto bad;
+	switch (type) {
+	case IMSG_NET_BEGIN:
+	case IMSG_NET_ADDR:
+	case IMSG_NET_ROUTE:
+	case IMSG_NET_ENDPOINT:
+	case IMSG_NET_DNS:
+	case IMSG_NET_COMMIT:
+	case IMSG_NET_DOWN:
+		netops_dispatch(iev, imsg);
+		return;
+	case IMSG_LOGS_GET:
+		memset(&ctx, 0, sizeof(ctx));
+		logfile_read(logs_chunk, &ctx);
+		if (ctx.len > 0)
+			imsgev_compose(iev, IMSG_LOGS_DATA, 0, -1, ctx.buf,
+			    ctx.len);
+		imsgev_compose(iev, IMSG_LOGS_END, 0, -1, NULL, 0);
+		return;
+	case IMSG_LOGS_CLEAN:
+		logfile_clean();
+		imsgev_compose(iev, IMSG_LOGS_END, 0, -1, NULL, 0);
+		return;
+	case IMSG_SHUTDOWN_DONE:
+		log_info("tunnel down; exiting");
+		parent_exit(0);
+	default:
+		break;
+	}
+ bad:
+	log_warnx("unexpected message %u from %s; stopping", type,
+	    vpnd_proc_names[iev->proc]);
+	parent_exit(1);
+}
+
+static void
+parent_closed(struct imsgev *iev)
+{
+	if (shutting_down)
+		return;
+	/* SIGCHLD will say why; make sure we go down even if it is late. */
+	log_warnx("channel to %s closed", vpnd_proc_names[iev->proc]);
+	parent_exit(1);
+}
+
+static void
+parent_shutdown_timeout(int fd, short ev, void *arg)
+{
+	log_warnx("netmgr did not finish the shutdown in time");
+	parent_exit(0);
+}
+
+static void
+parent_sig(int sig, short ev, void *arg)
+{
+	struct timeval	 tv;
+	pid_t		 pid;
+	int		 status, i, failed = 0;
+
+	switch (sig) {
+	case SIGTERM:
+	case SIGINT:
+		if (shutting_down)
+			return;
+		shutting_down = 1;
+		log_info("received %s; shutting down", sig == SIGTERM ?
+		    "SIGTERM" : "SIGINT");
+		imsgev_compose(&iev_child[PROC_NETMGR], IMSG_SHUTDOWN, 0, -1,
+		    NULL, 0);
+		tv.tv_sec = SHUTDOWN_MS / 1000;
+		tv.tv_usec = (SHUTDOWN_MS % 1000) * 1000;
+		evtimer_set(&ev_shutdown, parent_shutdown_timeout, NULL);
+		evtimer_add(&ev_shutdown, &tv);
+		return;
+	case SIGHUP:
+		log_info("SIGHUP ignored: reconfigure through the control "
+		    "socket");
+		return;
+	case SIGCHLD:
+		while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+			for (i = PROC_NETMGR; i < PROC_MAX; i++)
+				if (child_pid[i] == pid)
+					break;
+			if (i == PROC_MAX)
+				continue;
+			child_pid[i] = 0;
+			if (WIFSIGNALED(status))
+				log_warnx("%s (pid %d) was killed by signal "
+				    "%d (%s)", vpnd_proc_names[i], pid,
+				    WTERMSIG(status),
+				    strsignal(WTERMSIG(status)));
+			else
+				log_warnx("%s (pid %d) exited with status %d",
+				    vpnd_proc_names[i], pid,
+				    WEXITSTATUS(status));
+			failed = 1;
+		}
+		if (failed)
+			parent_exit(1);
+		return;
+	}
+}
+
+static __dead void
+parent_exit(int code)
+{
+	struct timespec	 ts = { 0, 10 * 1000 * 1000 };
+	int		 i, status, waited, alive;
+	pid_t		 pid;
+
+	shutting_down = 1;
+	netops_teardown();
+	for (i = PROC_NETMGR; i < PROC_MAX; i++) {
+		imsgev_flush(&iev_child[i]);
+		imsgev_clear(&iev_child[i]);
+	}
+	/* Children exit when their channel closes; give them a moment. */
+	for (waited = 0; waited < CHILD_WAIT_MS; waited += 10) {
+		alive = 0;
+		for (i = PROC_NETMGR; i < PROC_MAX; i++) {
+			if (child_pid[i] == 0)
+				continue;
+			pid = waitpid(child_pid[i], &status, WNOHANG);
+			if (pid == child_pid[i] || (pid == -1 &&
+			    errno == ECHILD))
+				child_pid[i] = 0;
+			else
+				alive++;
+		}
+		if (alive == 0)
+			break;
+		nanosleep(&ts, NULL);
+	}
+	for (i = PROC_NETMGR; i < PROC_MAX; i++)
+		if (child_pid[i] != 0) {
+			log_warnx("%s did not exit", vpnd_proc_names[i]);
+			(void)kill(child_pid[i], SIGKILL);
+		}
+	(void)unlink(popts->env.sockpath);
+	if (pfh != NULL)
+		pidfile_remove(pfh);
+	log_info("exiting with status %d", code);
+	logfile_close();
+	exit(code);
+}
+
+static int
+control_open(const char *path, gid_t *gidp)
+{
+	struct sockaddr_un	 sun;
+	struct group		*gr;
+	gid_t			 gid = 0;
+	mode_t			 old;
+	int			 fd;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlcpy(sun.sun_path, path, sizeof(sun.sun_path)) >=
+	    sizeof(sun.sun_path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0)) == -1)
+		return -1;
+	/* A stale socket from a crashed instance; the pidfile lock says
+	 * no other instance is running. */
+	if (unlink(path) == -1 && errno != ENOENT) {
+		close(fd);
+		return -1;
+	}
+	old = umask(0117);
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		umask(old);
+		close(fd);
+		return -1;
+	}
+	umask(old);
+	if ((gr = getgrnam(VPND_GROUP)) != NULL)
+		gid = gr->gr_gid;
+	else
+		log_info("group %s does not exist; the control socket is "
+		    "for root only", VPND_GROUP);
+	if (chown(path, 0, gid) == -1 || chmod(path, 0660) == -1 ||
+	    listen(fd, 16) == -1) {
+		(void)unlink(path);
+		close(fd);
+		return -1;
+	}
+	*gidp = gid;
+	return fd;
+}
+
+static int
+mkpath(const char *dir, mode_t mode)
+{
+	char		 path[PATH_MAX], *p;
+	struct stat	 st;
+
+	if (strlcpy(path, dir, sizeof(path)) >= sizeof(path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	for (p = path + 1; *p != '\0'; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(path, 0755) == -1 && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	if (mkdir(path, mode) == -1 && errno != EEXIST)
+		return -1;
+	if (stat(path, &st) == -1)
+		return -1;
+	if (!S_ISDIR(st.st_mode)) {
+		errno = ENOTDIR;
+		return -1;
+	}
+	return 0;
+}
+
+static void
+device_id(const char *statedir, char *out, size_t outlen)
+{
+	char		 path[PATH_MAX], tmp[PATH_MAX], buf[80];
+	unsigned char	 rnd[16];
+	ssize_t		 n;
+	size_t		 i;
+	int		 fd;
+
+	snprintf(path, sizeof(path), "%s/device-id", statedir);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) != -1) {
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (n == 33 || n == 32) {
+			buf[32] = '\0';
+			for (i = 0; i < 32; i++)
+				if (strchr("0123456789abcdef", buf[i]) == NULL)
+					break;
+			if (i == 32) {
+				strlcpy(out, buf, outlen);
+				return;
+			}
+		}
+		log_warnx("%s is malformed; generating a new one", path);
+	}
+	arc4random_buf(rnd, sizeof(rnd));
+	for (i = 0; i < sizeof(rnd); i++)
+		snprintf(buf + 2 * i, 3, "%02x", rnd[i]);
+	strlcpy(out, buf, outlen);
+	snprintf(tmp, sizeof(tmp), "%s/.device-id.tmp", statedir);
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
+	    O_NOFOLLOW, 0644)) == -1) {
+		log_warn("%s", tmp);
+		return;
+	}
+	buf[32] = '\n';
+	if (write(fd, buf, 33) != 33 || fsync(fd) == -1 ||
+	    rename(tmp, path) == -1)
+		log_warn("%s", path);
+	close(fd);
+	log_info("generated device id %.32s", out);
+}

@@ -1,0 +1,34 @@
+/*
+ * parent.h -- the privileged parent and the entry points of the children.
+ */
+#ifndef VPND_PARENT_H
+#define VPND_PARENT_H
+
+#include <net/if.h>
+
+#include "vpnd.h"
+
+struct parent_opts {
+	struct vpnd_env	 env;
+	const char	*conffile;
+	char		 ifname[IFNAMSIZ];
+	int		 noaction;
+};
+
+int	 parent_main(struct parent_opts *);
+int	 parent_dns_backend(const char *);	/* -1 if unknown */
+
+/* netops.c: the network set-up the parent performs for netmgr. */
+struct imsgev;
+struct imsg;
+void	 netops_init(const char *statedir, const char *ifname);
+void	 netops_set_tunworker(struct imsgev *);
+void	 netops_dispatch(struct imsgev *netmgr, struct imsg *);
+void	 netops_teardown(void);		/* remove whatever we set up */
+int	 netops_recover(void);		/* at start: leftovers */
+
+__dead void	 netmgr_main(int);
+__dead void	 tunworker_main(int);
+__dead void	 dnsmgr_main(int);
+
+#endif /* VPND_PARENT_H */

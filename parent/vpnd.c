@@ -1,0 +1,125 @@
+/*
+ * vpnd.c -- command line, and the re-exec entry point of each child.
+ */
+#include <sys/types.h>
+#include <sys/stat.h>
+#include <err.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+
+#include "log.h"
+#include "parent.h"
+#include "vpnd.h"
+
+extern char	**environ;
+
+static __dead void	usage(void);
+
+static __dead void
+usage(void)
+{
+	fprintf(stderr, "usage: vpnd [-dnv] [-D backend] [-f file] "
+	    "[-i ifname] [-L logdir]\n"
+	    "            [-R resolv.conf] [-S statedir] [-s socket]\n");
+	exit(2);
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct parent_opts	 opts;
+	const char		*role = NULL, *errstr;
+	int			 ch;
+
+	setproctitle_init(argc, argv, environ);
+
+	memset(&opts, 0, sizeof(opts));
+	strlcpy(opts.env.sockpath, VPND_SOCKET, sizeof(opts.env.sockpath));
+	strlcpy(opts.env.logdir, VPND_LOGDIR, sizeof(opts.env.logdir));
+	strlcpy(opts.env.statedir, VPND_STATEDIR, sizeof(opts.env.statedir));
+	strlcpy(opts.env.resolvconf, "/etc/resolv.conf",
+	    sizeof(opts.env.resolvconf));
+	strlcpy(opts.ifname, VPND_IFNAME, sizeof(opts.ifname));
+	strlcpy(opts.env.ifname, VPND_IFNAME, sizeof(opts.env.ifname));
+	opts.env.time_scale = 1.0;
+
+	while ((ch = getopt(argc, argv, "D:df:i:L:nP:R:S:s:v")) != -1) {
+		switch (ch) {
+		case 'D':
+			opts.env.dns_backend = parent_dns_backend(optarg);
+			if (opts.env.dns_backend == -1)
+				errx(2, "-D: unknown DNS backend %s "
+				    "(auto, resolved, resolvconf, file, none)",
+				    optarg);
+			break;
+		case 'd':
+			opts.env.foreground = 1;
+			break;
+		case 'f':
+			opts.conffile = optarg;
+			break;
+		case 'i':
+			if (strlen(optarg) >= IFNAMSIZ || *optarg == '\0')
+				errx(2, "-i: bad interface name");
+			strlcpy(opts.ifname, optarg, sizeof(opts.ifname));
+			strlcpy(opts.env.ifname, optarg,
+			    sizeof(opts.env.ifname));
+			break;
+		case 'L':
+			if (strlcpy(opts.env.logdir, optarg,
+			    sizeof(opts.env.logdir)) >= sizeof(opts.env.logdir))
+				errx(2, "-L: path too long");
+			break;
+		case 'n':
+			opts.noaction = 1;
+			break;
+		case 'P':
+			role = optarg;
+			break;
+		case 'R':
+			if (strlcpy(opts.env.resolvconf, optarg,
+			    sizeof(opts.env.resolvconf)) >=
+			    sizeof(opts.env.resolvconf))
+				errx(2, "-R: path too long");
+			break;
+		case 'S':
+			if (strlcpy(opts.env.statedir, optarg,
+			    sizeof(opts.env.statedir)) >=
+			    sizeof(opts.env.statedir))
+				errx(2, "-S: path too long");
+			break;
+		case 's':
+			if (strlcpy(opts.env.sockpath, optarg,
+			    sizeof(opts.env.sockpath)) >=
+			    sizeof(opts.env.sockpath))
+				errx(2, "-s: path too long");
+			break;
+		case 'v':
+			opts.env.verbose++;
+			break;
+		default:
+			usage();
+		}
+	}
+	argc -= optind;
+	if (argc != 0)
+		usage();
+	(void)errstr;
+
+	if (role != NULL) {
+		/* Re-executed child: the parent channel is on fd 3. */
+		if (strcmp(role, "netmgr") == 0)
+			netmgr_main(opts.env.verbose);
+		else if (strcmp(role, "tunworker") == 0)
+			tunworker_main(opts.env.verbose);
+		else if (strcmp(role, "dnsmgr") == 0)
+			dnsmgr_main(opts.env.verbose);
+		errx(2, "unknown role %s", role);
+	}
+	return parent_main(&opts);
+}

@@ -1,0 +1,607 @@
+/*
+ * t_ctl_control.c -- the control socket server (netmgr/control.c), driven
+ * by non-blocking clients in the test's own libevent loop.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <json-c/json.h>
+
+#include "compat.h"
+#include "control.h"
+#include "proto.h"
+#include "tap.h"
+
+#define DEADLINE_MS	5000
+
+struct client {
+	int	 fd;
+	char	*buf;
+	size_t	 len, cap;
+	bool	 eof;
+};
+
+static struct event_base	*base;
+static char			 dir[64], path[128];
+static unsigned int		 last_status_conn;
+static unsigned int		 deferred_conn;
+static struct json_object	*deferred_req;
+static int			 nrequests;
+
+static long	 now_ms(void);
+static void	 handler(struct ctl_conn *, const char *, struct json_object *,
+		    void *);
+static void	 pump(int);
+static int	 cl_connect(struct client *);
+static void	 cl_close(struct client *);
+static void	 cl_send(struct client *, const char *);
+static char	*cl_line(struct client *);
+static struct json_object *cl_json(struct client *);
+static void	 expect(struct client *, const char *, const char *,
+		    const char *);
+static bool	 wait_gone(unsigned int);
+static void	 test_basic(void);
+static void	 test_garbage(void);
+static void	 test_long(void);
+static void	 test_signals(void);
+static void	 test_clients(void);
+static void	 test_slow(void);
+static void	 test_creds(int);
+static int	 child_try(uid_t, gid_t);
+static void	 cleanup(void);
+
+static long
+now_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+static void
+handler(struct ctl_conn *c, const char *type, struct json_object *req,
+    void *arg)
+{
+	struct json_object	*o;
+
+	nrequests++;
+	if (strcmp(type, "status") == 0) {
+		last_status_conn = control_conn_id(c);
+		o = json_object_new_object();
+		json_object_object_add(o, "n", json_object_new_int(nrequests));
+		control_reply(c, req, o);
+	} else if (strcmp(type, "logs") == 0) {
+		/* Answered later, from pump(): replies must keep order. */
+		deferred_conn = control_conn_id(c);
+		deferred_req = req;
+	} else if (strcmp(type, "activate") == 0)
+		control_noreply(c, req);
+	else if (strcmp(type, "deactivate") == 0) {
+		control_noreply(c, req);
+		control_broadcast(proto_msg("disconnected"));
+	} else
+		control_error(c, req, NULL, "system", "test: %s", type);
+}
+
+/* One turn of the daemon's loop; answers a deferred request. */
+static void
+pump(int ms)
+{
+	struct ctl_conn		*c;
+	struct json_object	*o;
+
+	event_base_loop(base, EVLOOP_NONBLOCK);
+	if (deferred_req != NULL) {
+		if ((c = control_conn_find(deferred_conn)) != NULL) {
+			o = proto_msg("logs");
+			json_object_object_add(o, "logs",
+			    json_object_new_string("a|b"));
+			control_reply(c, deferred_req, o);
+		}
+		deferred_req = NULL;
+	}
+	if (ms > 0)
+		poll(NULL, 0, ms);
+}
+
+static int
+cl_connect(struct client *cl)
+{
+	struct sockaddr_un	 sun;
+
+	memset(cl, 0, sizeof(*cl));
+	if ((cl->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0)) == -1)
+		return -1;
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	strlcpy(sun.sun_path, path, sizeof(sun.sun_path));
+	if (connect(cl->fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		close(cl->fd);
+		cl->fd = -1;
+		return -1;
+	}
+	pump(0);
+	return 0;
+}
+
+static void
+cl_close(struct client *cl)
+{
+	if (cl->fd != -1)
+		close(cl->fd);
+	cl->fd = -1;
+	free(cl->buf);
+	cl->buf = NULL;
+	cl->len = cl->cap = 0;
+	pump(0);
+}
+
+static void
+cl_send(struct client *cl, const char *s)
+{
+	size_t	 off = 0, len = strlen(s);
+	ssize_t	 n;
+	long	 end = now_ms() + DEADLINE_MS;
+
+	while (off < len && now_ms() < end) {
+		n = send(cl->fd, s + off, len - off, MSG_NOSIGNAL);
+		if (n > 0)
+			off += n;
+		else if (n == -1 && errno != EAGAIN)
+			break;
+		pump(0);
+	}
+	pump(0);
+}
+
+/* The next line from the server, NULL on timeout or EOF. Caller frees. */
+static char *
+cl_line(struct client *cl)
+{
+	char	*nl, *s;
+	size_t	 n;
+	ssize_t	 r;
+	long	 end = now_ms() + DEADLINE_MS;
+
+	for (;;) {
+		if (cl->len > 0 &&
+		    (nl = memchr(cl->buf, '\n', cl->len)) != NULL) {
+			n = nl - cl->buf;
+			s = malloc(n + 1);
+			memcpy(s, cl->buf, n);
+			s[n] = '\0';
+			memmove(cl->buf, nl + 1, cl->len - n - 1);
+			cl->len -= n + 1;
+			return s;
+		}
+		if (cl->eof || now_ms() > end)
+			return NULL;
+		if (cl->cap - cl->len < 65536) {
+			cl->cap = cl->cap * 2 + 65536;
+			cl->buf = realloc(cl->buf, cl->cap);
+		}
+		r = recv(cl->fd, cl->buf + cl->len, cl->cap - cl->len,
+		    MSG_DONTWAIT);
+		if (r > 0) {
+			cl->len += r;
+			continue;
+		}
+		if (r == 0)
+			cl->eof = true;
+		pump(1);
+	}
+}
+
+static struct json_object *
+cl_json(struct client *cl)
+{
+	struct json_object	*o;
+	char			*s;
+
+	if ((s = cl_line(cl)) == NULL)
+		return NULL;
+	o = json_tokener_parse(s);
+	free(s);
+	return o;
+}
+
+static const char *
+field(struct json_object *o, const char *key)
+{
+	struct json_object	*v;
+
+	if (o == NULL || !json_object_object_get_ex(o, key, &v))
+		return "(absent)";
+	return json_object_get_string(v);
+}
+
+/* The next message must have this type and, if given, code / id. */
+static void
+expect(struct client *cl, const char *type, const char *code, const char *id)
+{
+	struct json_object	*o;
+
+	o = cl_json(cl);
+	ok(o != NULL, "a %s reply came", type);
+	is_str(field(o, "type"), type, "type %s", type);
+	if (code != NULL)
+		is_str(field(o, "code"), code, "code %s", code);
+	if (id != NULL)
+		is_str(field(o, "id"), id, "id %s echoed", id);
+	json_object_put(o);
+}
+
+static bool
+wait_gone(unsigned int id)
+{
+	long	 end = now_ms() + DEADLINE_MS;
+
+	while (control_conn_find(id) != NULL && now_ms() < end)
+		pump(1);
+	return control_conn_find(id) == NULL;
+}
+
+static void
+test_basic(void)
+{
+	struct client		 c;
+	struct json_object	*o;
+
+	ok(cl_connect(&c) == 0, "client connects");
+	/* Three requests in one write; the first is answered last. */
+	cl_send(&c, "{\"type\":\"logs\",\"id\":\"a\"}\n"
+	    "{\"type\":\"status\",\"id\":2}\n{\"type\":\"version\"}\n");
+	o = cl_json(&c);
+	is_str(field(o, "type"), "logs", "deferred reply comes first");
+	is_str(field(o, "id"), "a", "string id echoed");
+	is_str(field(o, "logs"), "a|b", "its payload");
+	json_object_put(o);
+	o = cl_json(&c);
+	is_str(field(o, "type"), "status", "type added to the reply");
+	is_str(field(o, "id"), "2", "numeric id echoed");
+	ok(o != NULL && json_object_object_get_ex(o, "id", NULL) &&
+	    json_object_is_type(json_object_object_get(o, "id"),
+	    json_type_int), "numeric id stays a number");
+	json_object_put(o);
+	o = cl_json(&c);
+	is_str(field(o, "type"), "version", "version answered by control");
+	is_str(field(o, "protocol"), "1", "protocol 1");
+	ok(o != NULL && !json_object_object_get_ex(o, "id", NULL),
+	    "no id when none was sent");
+	json_object_put(o);
+
+	/* Base clients send no id and expect none, in compact form. */
+	cl_send(&c, "{\"type\":\"activate\"}\n{\"type\":\"status\"}\n");
+	{
+		char *s = cl_line(&c);
+
+		ok(s != NULL && strncmp(s, "{\"type\":\"status\",", 17) != 0 &&
+		    strstr(s, "\"type\":\"status\"") != NULL &&
+		    strchr(s, ' ') == NULL,
+		    "activate had no reply; compact status: %s", s);
+		free(s);
+	}
+	cl_close(&c);
+}
+
+static void
+test_garbage(void)
+{
+	struct client	 c, d;
+
+	cl_connect(&c);
+	cl_connect(&d);
+	cl_send(&c, "hello\n");
+	expect(&c, "error", "bad-json", NULL);
+	cl_send(&c, "[1,2]\n");
+	expect(&c, "error", "bad-json", NULL);
+	cl_send(&c, "\"str\"\n");
+	expect(&c, "error", "bad-json", NULL);
+	cl_send(&c, "{\"type\":\"status\"} x\n");
+	expect(&c, "error", "bad-json", NULL);
+	cl_send(&c, "{\"type\":\"status\",}\n");
+	expect(&c, "error", "bad-json", NULL);
+	cl_send(&c, "{\"id\":1}\n");
+	expect(&c, "error", "bad-request", NULL);
+	cl_send(&c, "{\"type\":5}\n");
+	expect(&c, "error", "bad-request", NULL);
+	cl_send(&c, "{\"type\":\"status\",\"id\":[1]}\n");
+	expect(&c, "error", "bad-request", NULL);
+	cl_send(&c, "{\"type\":\"nope\",\"id\":7}\n");
+	{
+		struct json_object *o = cl_json(&c);
+
+		is_str(field(o, "code"), "unknown-type", "unknown type");
+		is_str(field(o, "request"), "nope", "request named");
+		is_str(field(o, "id"), "7", "id echoed on error");
+		ok(strlen(field(o, "message")) > 0, "with a message");
+		json_object_put(o);
+	}
+	/* Empty and blank lines are ignored; CRLF is fine. */
+	cl_send(&c, "\n  \n\r\n{\"type\":\"status\",\"id\":\"x\"}\r\n");
+	expect(&c, "status", NULL, "x");
+	/* A NUL inside a line. */
+	send(c.fd, "{\"type\":\0\"status\"}\n", 19, MSG_NOSIGNAL);
+	expect(&c, "error", "bad-json", NULL);
+	/* The other client saw nothing of it and still works. */
+	cl_send(&d, "{\"type\":\"status\",\"id\":\"d\"}\n");
+	expect(&d, "status", NULL, "d");
+	cl_close(&c);
+	cl_close(&d);
+}
+
+static void
+test_long(void)
+{
+	struct client	 c;
+	char		*big;
+	size_t		 n;
+
+	cl_connect(&c);
+	big = malloc(CTL_LINE_MAX + 100);
+	/* Exactly CTL_LINE_MAX bytes of valid JSON: accepted. */
+	n = snprintf(big, 64, "{\"type\":\"status\",\"id\":\"max\",\"p\":\"");
+	memset(big + n, 'x', CTL_LINE_MAX - n - 2);
+	memcpy(big + CTL_LINE_MAX - 2, "\"}\n", 4);
+	is_int(strlen(big), CTL_LINE_MAX + 1, "line of exactly the limit");
+	cl_send(&c, big);
+	expect(&c, "status", NULL, "max");
+	/* One byte more: too-long, and the rest of it is discarded. */
+	n = snprintf(big, 64, "{\"type\":\"status\",\"id\":\"over\",\"p\":\"");
+	memset(big + n, 'x', CTL_LINE_MAX - n - 1);
+	memcpy(big + CTL_LINE_MAX - 1, "\"}\n", 4);
+	cl_send(&c, big);
+	expect(&c, "error", "too-long", NULL);
+	cl_send(&c, "{\"type\":\"status\",\"id\":\"after\"}\n");
+	expect(&c, "status", NULL, "after");
+	/* Much longer, in pieces, then a good line in the same write. */
+	memset(big, 'y', CTL_LINE_MAX + 50);
+	big[CTL_LINE_MAX + 50] = '\0';
+	cl_send(&c, big);
+	cl_send(&c, big);
+	cl_send(&c, "tail\n{\"type\":\"status\",\"id\":\"next\"}\n");
+	expect(&c, "error", "too-long", NULL);
+	expect(&c, "status", NULL, "next");
+	free(big);
+	cl_close(&c);
+}
+
+static void
+test_signals(void)
+{
+	struct client	 a, b;
+
+	cl_connect(&a);
+	cl_connect(&b);
+	cl_send(&a, "{\"type\":\"deactivate\"}\n");
+	expect(&a, "disconnected", NULL, NULL);
+	expect(&b, "disconnected", NULL, NULL);
+	control_broadcast(proto_msg("connected"));
+	expect(&a, "connected", NULL, NULL);
+	expect(&b, "connected", NULL, NULL);
+	cl_close(&a);
+	cl_close(&b);
+}
+
+static void
+test_clients(void)
+{
+	struct client	 cl[CTL_MAX_CLIENTS + 1], extra;
+	size_t		 i;
+	int		 good = 0;
+	long		 end;
+
+	for (i = 0; i < CTL_MAX_CLIENTS; i++)
+		if (cl_connect(&cl[i]) == 0)
+			good++;
+	end = now_ms() + DEADLINE_MS;
+	while (control_nclients() < CTL_MAX_CLIENTS && now_ms() < end)
+		pump(1);
+	is_int(control_nclients(), CTL_MAX_CLIENTS, "64 clients accepted");
+	ok(cl_connect(&cl[CTL_MAX_CLIENTS]) == 0, "65th connects");
+	expect(&cl[CTL_MAX_CLIENTS], "error", "busy", NULL);
+	free(cl_line(&cl[CTL_MAX_CLIENTS]));
+	ok(cl[CTL_MAX_CLIENTS].eof, "and is hung up on");
+	is_int(control_nclients(), CTL_MAX_CLIENTS, "still 64");
+	cl_send(&cl[CTL_MAX_CLIENTS - 1], "{\"type\":\"status\",\"id\":\"z\"}\n");
+	expect(&cl[CTL_MAX_CLIENTS - 1], "status", NULL, "z");
+	cl_close(&cl[CTL_MAX_CLIENTS]);
+	cl_close(&cl[0]);
+	end = now_ms() + DEADLINE_MS;
+	while (control_nclients() >= CTL_MAX_CLIENTS && now_ms() < end)
+		pump(1);
+	ok(cl_connect(&extra) == 0, "after one leaves, another comes in");
+	cl_send(&extra, "{\"type\":\"status\",\"id\":\"in\"}\n");
+	expect(&extra, "status", NULL, "in");
+	cl_close(&extra);
+	for (i = 1; i < CTL_MAX_CLIENTS; i++)
+		cl_close(&cl[i]);
+	end = now_ms() + DEADLINE_MS;
+	while (control_nclients() > 0 && now_ms() < end)
+		pump(1);
+	is_int(control_nclients(), 0, "all gone");
+}
+
+static void
+test_slow(void)
+{
+	struct client		 slow, fast;
+	struct json_object	*o;
+	unsigned int		 slow_id;
+	char			*pad, *s;
+	int			 i, got = 0, rounds = 40, rcv = 4096;
+
+	cl_connect(&slow);
+	setsockopt(slow.fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
+	cl_connect(&fast);
+	cl_send(&slow, "{\"type\":\"status\"}\n");
+	{
+		long end = now_ms() + DEADLINE_MS;
+
+		while (last_status_conn == 0 && now_ms() < end)
+			pump(1);
+	}
+	slow_id = last_status_conn;
+	ok(control_conn_find(slow_id) != NULL, "slow client is in");
+	pad = malloc(64 * 1024);
+	memset(pad, 'p', 64 * 1024 - 1);
+	pad[64 * 1024 - 1] = '\0';
+	for (i = 0; i < rounds; i++) {
+		o = proto_msg("connected");
+		json_object_object_add(o, "pad", json_object_new_string(pad));
+		control_broadcast(o);
+		/* The fast client reads everything as it comes. */
+		if ((s = cl_line(&fast)) != NULL) {
+			got += strstr(s, "\"connected\"") != NULL;
+			free(s);
+		}
+	}
+	is_int(got, rounds, "the reading client got every signal");
+	ok(wait_gone(slow_id), "the client that never reads was dropped");
+	cl_send(&fast, "{\"type\":\"status\",\"id\":\"alive\"}\n");
+	expect(&fast, "status", NULL, "alive");
+	free(pad);
+	cl_close(&slow);
+	cl_close(&fast);
+}
+
+/* Connect as uid/gid from a child; 0: served, 1: denied, 2: other. */
+static int
+child_try(uid_t uid, gid_t gid)
+{
+	pid_t	 pid;
+	int	 st;
+	long	 end;
+
+	if ((pid = fork()) == -1)
+		return 2;
+	if (pid == 0) {
+		struct sockaddr_un	 sun;
+		struct timeval		 tv = { 5, 0 };
+		char			 buf[512];
+		ssize_t			 n;
+		int			 fd;
+
+		if (setgroups(0, NULL) == -1 || setgid(gid) == -1 ||
+		    setuid(uid) == -1)
+			_exit(2);
+		fd = socket(AF_UNIX, SOCK_STREAM, 0);
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		memset(&sun, 0, sizeof(sun));
+		sun.sun_family = AF_UNIX;
+		strlcpy(sun.sun_path, path, sizeof(sun.sun_path));
+		if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1)
+			_exit(2);
+		/* A refused client may already be hung up on: EPIPE is fine. */
+		if (write(fd, "{\"type\":\"version\"}\n", 19) == -1 &&
+		    errno != EPIPE)
+			_exit(2);
+		n = read(fd, buf, sizeof(buf) - 1);
+		if (n <= 0)
+			_exit(2);
+		buf[n] = '\0';
+		/* Then closed: EOF, or a reset for the unread request. */
+		if (strstr(buf, "\"code\":\"denied\"") != NULL &&
+		    read(fd, buf, sizeof(buf)) <= 0)
+			_exit(1);
+		_exit(strstr(buf, "\"type\":\"version\"") != NULL ? 0 : 2);
+	}
+	end = now_ms() + 2 * DEADLINE_MS;
+	while (waitpid(pid, &st, WNOHANG) == 0) {
+		if (now_ms() > end) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &st, 0);
+			return 2;
+		}
+		pump(1);
+	}
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 2;
+}
+
+static void
+test_creds(int lfd)
+{
+	struct ctl_acl	 acl;
+
+	if (geteuid() != 0) {
+		diag("not root: credential checks skipped");
+		return;
+	}
+	is_int(child_try(65534, 65534), 1, "an outsider is denied and closed");
+	control_shutdown();
+	memset(&acl, 0, sizeof(acl));
+	acl.gids[acl.ngids++] = 65534;
+	control_init(base, lfd, &acl, handler, NULL);
+	is_int(child_try(65534, 65534), 0, "a member of an allowed gid is served");
+	is_int(child_try(65533, 65533), 1, "another gid is not");
+	control_shutdown();
+	memset(&acl, 0, sizeof(acl));
+	acl.uids[acl.nuids++] = 65533;
+	control_init(base, lfd, &acl, handler, NULL);
+	is_int(child_try(65533, 65533), 0, "an allowed uid is served");
+}
+
+static void
+cleanup(void)
+{
+	if (path[0] != '\0')
+		unlink(path);
+	if (dir[0] != '\0')
+		rmdir(dir);
+}
+
+int
+main(void)
+{
+	struct sockaddr_un	 sun;
+	int			 lfd;
+
+	signal(SIGPIPE, SIG_IGN);
+	plan_no_plan();
+	strlcpy(dir, "/tmp/t_ctl_control.XXXXXX", sizeof(dir));
+	if (mkdtemp(dir) == NULL)
+		skip_all("mkdtemp");
+	atexit(cleanup);
+	snprintf(path, sizeof(path), "%s/sock", dir);
+	chmod(dir, 0755);
+	lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	strlcpy(sun.sun_path, path, sizeof(sun.sun_path));
+	if (lfd == -1 || bind(lfd, (struct sockaddr *)&sun, sizeof(sun)) == -1 ||
+	    listen(lfd, 128) == -1)
+		skip_all("cannot listen on %s", path);
+	chmod(path, 0777);
+	base = event_base_new();
+	is_int(control_init(base, lfd, NULL, handler, NULL), 0, "control_init");
+
+	test_basic();
+	test_garbage();
+	test_long();
+	test_signals();
+	test_clients();
+	test_slow();
+	test_creds(lfd);
+
+	control_shutdown();
+	event_base_free(base);
+	close(lfd);
+	libevent_global_shutdown();
+	return done_testing();
+}

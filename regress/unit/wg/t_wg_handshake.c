@@ -1,0 +1,415 @@
+/*
+ * t_wg_handshake.c -- two (or four) devices in one process: handshakes,
+ * transport, timers, cookies, roaming and allowed IPs, on a fake clock.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "t_wg_harness.h"
+#include "tap.h"
+
+#define SEC	1000000000ULL
+
+static struct h_node	*A, *B;
+static struct wg_peer	*AB, *BA;	/* A's peer B, B's peer A */
+
+static void	 pair(bool);
+static void	 count_peer(struct wg_peer *, void *);
+static bool	 handshake(void);
+static bool	 ping(struct h_node *, struct wg_peer *, struct h_node *,
+		    const char *, const char *, size_t);
+
+static void
+count_peer(struct wg_peer *p, void *arg)
+{
+	(*(int *)arg)++;
+}
+
+/* A knows B's endpoint; B learns A's from the handshake. */
+static void
+pair(bool psk)
+{
+	uint8_t	 k[32];
+
+	h_reset();
+	A = h_node_new("192.0.2.1");
+	B = h_node_new("192.0.2.2");
+	AB = h_link(A, B, true, "10.9.0.2/32");
+	BA = h_link(B, A, false, "10.9.0.1/32");
+	if (psk) {
+		randombytes_buf(k, sizeof(k));
+		wg_peer_set_psk(AB, k);
+		wg_peer_set_psk(BA, k);
+	}
+}
+
+static bool
+handshake(void)
+{
+	int	 da = A->ev_done, db = B->ev_done;
+
+	wg_peer_initiate(AB);
+	h_pump();
+	return A->ev_done == da + 1 && B->ev_done == db + 1;
+}
+
+static bool
+ping(struct h_node *from, struct wg_peer *p, struct h_node *to,
+    const char *src, const char *dst, size_t len)
+{
+	uint8_t	 want[H_PKTLEN];
+	int	 before = to->got[WG_DATA];
+
+	if (h_send_ip(from, p, src, dst, len, 0xa5) != WG_OK)
+		return false;
+	h_pump();
+	h_ip4(want, len, src, dst, 0xa5);
+	return to->got[WG_DATA] == before + 1 && to->rxlen == len &&
+	    memcmp(to->rx, want, len) == 0;
+}
+
+static void
+test_basic(bool psk)
+{
+	struct wg_peer_stats	 st;
+	struct noise_keypair	*ka, *kb;
+	struct sockaddr_storage	 dst;
+	uint8_t			 in[100], out[200];
+	size_t			 outlen;
+	const char		*w = psk ? "psk" : "no psk";
+
+	pair(psk);
+	h_ip4(in, 60, "10.9.0.1", "10.9.0.2", 1);
+	is_int(wg_encrypt(AB, in, 60, out, &outlen, &dst), WG_NOKEY,
+	    "%s: no session yet: WG_NOKEY", w);
+	is_int(A->sent[1], 1, "%s: ... and an initiation went out", w);
+	ok(h_peek() != NULL && h_peek()->len == WG_MSG_INIT_LEN,
+	    "%s: initiation is 148 bytes", w);
+	h_step();
+	ok(h_peek() != NULL && h_peek()->len == WG_MSG_RESP_LEN &&
+	    h_same_addr(&h_peek()->dst, &A->addr),
+	    "%s: 92-byte response to the initiator's address", w);
+	h_pump();
+	is_int(A->ev_done, 1, "%s: initiator completed", w);
+	is_int(B->ev_done, 1, "%s: responder confirmed by keepalive", w);
+	is_int(B->got[WG_KEEPALIVE], 1, "%s: confirmation keepalive", w);
+
+	ka = &AB->p_kp[AB->p_current];
+	kb = &BA->p_kp[BA->p_current];
+	ok(memcmp(ka->kp_send, kb->kp_recv, 32) == 0 &&
+	    memcmp(ka->kp_recv, kb->kp_send, 32) == 0 &&
+	    memcmp(ka->kp_send, ka->kp_recv, 32) != 0,
+	    "%s: identical transport keys, one per direction", w);
+	ok(ka->kp_initiator && !kb->kp_initiator, "%s: roles", w);
+	ok(ping(A, AB, B, "10.9.0.1", "10.9.0.2", 84), "%s: A -> B data", w);
+	ok(ping(B, BA, A, "10.9.0.2", "10.9.0.1", 1400), "%s: B -> A data",
+	    w);
+	ok(A->rxpeer == AB, "%s: peer reported", w);
+	wg_peer_get_stats(BA, &st);
+	ok(h_same_addr(&st.endpoint, &A->addr),
+	    "%s: responder learnt the endpoint", w);
+	is_int(st.handshakes, 1, "%s: one handshake counted", w);
+	ok(st.rx_bytes > 0 && st.tx_bytes > 0 && st.last_handshake.tv_sec > 0,
+	    "%s: stats", w);
+
+	/* The other way round, on the learnt endpoint. */
+	wg_peer_initiate(BA);
+	h_pump();
+	is_int(A->ev_done, 2, "%s: reverse handshake done (A)", w);
+	is_int(B->ev_done, 2, "%s: reverse handshake done (B)", w);
+	ok(ping(A, AB, B, "10.9.0.1", "10.9.0.2", 33), "%s: A -> B after",
+	    w);
+	ok(ping(B, BA, A, "10.9.0.2", "10.9.0.1", 20), "%s: B -> A after",
+	    w);
+}
+
+static void
+test_bad_keys(void)
+{
+	uint8_t	 k1[32], k2[32];
+	struct wg_peer	*wrong;
+	struct h_node	*C;
+
+	pair(false);
+	randombytes_buf(k1, sizeof(k1));
+	randombytes_buf(k2, sizeof(k2));
+	wg_peer_set_psk(AB, k1);
+	wg_peer_set_psk(BA, k2);
+	wg_peer_initiate(AB);
+	h_step();
+	is_int(h_step(), WG_DROP, "psk mismatch: response dropped");
+	h_pump();
+	ok(A->ev_done == 0 && B->ev_done == 0, "psk mismatch: no session");
+	is_int(h_send_ip(A, AB, "10.9.0.1", "10.9.0.2", 40, 0), WG_NOKEY,
+	    "psk mismatch: still no key");
+	h_drop_queue();
+
+	/* A thinks B has C's key: B cannot check mac1, drops it. */
+	pair(false);
+	C = h_node_new("192.0.2.3");
+	wg_peer_remove(A->dev, AB);
+	wrong = wg_peer_add(A->dev, C->pub);
+	wg_peer_set_endpoint(wrong, &B->addr);
+	wg_peer_initiate(wrong);
+	is_int(h_step(), WG_DROP, "wrong responder key: dropped");
+	ok(h_peek() == NULL && B->sent[2] == 0, "wrong responder key: silent");
+	ok(wg_peer_lookup(A->dev, C->pub) == wrong &&
+	    wg_peer_lookup(A->dev, B->pub) == NULL, "peer lookup by key");
+}
+
+static void
+test_rekey(void)
+{
+	pair(false);
+	ok(handshake(), "rekey: first handshake");
+	h_advance(REKEY_AFTER_TIME + SEC);
+	is_int(h_send_ip(A, AB, "10.9.0.1", "10.9.0.2", 40, 0), WG_OK,
+	    "rekey: old keys still send after REKEY_AFTER_TIME");
+	is_int(A->sent[1], 2, "rekey: ... and trigger an initiation");
+	h_pump();
+	is_int(A->ev_done, 2, "rekey: new session");
+	ok(ping(A, AB, B, "10.9.0.1", "10.9.0.2", 40), "rekey: data flows");
+
+	/* The responder never rekeys on time; it stops at REJECT. */
+	pair(false);
+	ok(handshake(), "reject: handshake");
+	h_advance(REJECT_AFTER_TIME + SEC);
+	is_int(h_send_ip(B, BA, "10.9.0.2", "10.9.0.1", 40, 0), WG_NOKEY,
+	    "reject: keys unusable after REJECT_AFTER_TIME");
+	is_int(B->sent[1], 1, "reject: responder initiates instead");
+}
+
+static void
+test_keepalive(void)
+{
+	struct h_pkt	*q;
+	int		 n;
+
+	pair(false);
+	ok(handshake(), "keepalive: handshake");
+	ok(ping(A, AB, B, "10.9.0.1", "10.9.0.2", 40), "keepalive: data");
+	n = B->sent[4];
+	h_advance(KEEPALIVE_TIMEOUT - SEC);
+	h_tick_all();
+	is_int(B->sent[4], n, "keepalive: not before KEEPALIVE_TIMEOUT");
+	h_advance(SEC + SEC / 10);
+	wg_device_tick(B->dev);
+	q = h_peek();
+	ok(B->sent[4] == n + 1 && q != NULL && q->len == 32,
+	    "keepalive: B answers after KEEPALIVE_TIMEOUT with 32 bytes");
+	n = A->got[WG_KEEPALIVE];
+	h_pump();
+	is_int(A->got[WG_KEEPALIVE], n + 1, "keepalive: A authenticates it");
+
+	/* Data answered by data needs no keepalive. */
+	ok(ping(A, AB, B, "10.9.0.1", "10.9.0.2", 40), "keepalive: data 2");
+	ok(ping(B, BA, A, "10.9.0.2", "10.9.0.1", 40), "keepalive: reply");
+	n = B->sent[4];
+	h_run(KEEPALIVE_TIMEOUT + SEC);
+	is_int(B->sent[4], n, "keepalive: none when B replied");
+
+	/* A sent data and heard nothing: a new handshake after 15 s. */
+	n = A->sent[1];
+	B->mute = true;
+	ok(ping(A, AB, B, "10.9.0.1", "10.9.0.2", 40), "keepalive: data 3");
+	h_run(KEEPALIVE_TIMEOUT + REKEY_TIMEOUT + SEC);
+	ok(A->sent[1] > n, "new handshake after KEEPALIVE+REKEY_TIMEOUT "
+	    "without an answer");
+	B->mute = false;
+
+	pair(false);
+	ok(handshake(), "persistent: handshake");
+	n = A->sent[4];
+	wg_peer_set_keepalive(AB, 25);
+	ok(A->sent[4] == n + 1 && h_peek() != NULL && h_peek()->len == 32,
+	    "persistent: one keepalive at once");
+	h_pump();
+	h_run(24 * SEC);
+	is_int(A->sent[4], n + 1, "persistent: quiet before the interval");
+	h_run(2 * SEC);
+	is_int(A->sent[4], n + 2, "persistent: another after 25 s");
+	h_run(25 * SEC);
+	is_int(A->sent[4], n + 3, "persistent: and again");
+}
+
+static void
+test_give_up(void)
+{
+	struct h_node	*D;
+	struct wg_peer	*p;
+	uint64_t	 t0;
+	int		 i;
+
+	pair(false);
+	D = h_node_new("192.0.2.4");
+	D->mute = true;
+	p = h_link(A, D, true, "10.9.0.4/32");
+	wg_peer_initiate(p);
+	is_int(A->sent[1], 1, "retry: first initiation");
+	h_advance(REKEY_TIMEOUT - SEC / 10);
+	h_tick_all();
+	is_int(A->sent[1], 1, "retry: none before REKEY_TIMEOUT");
+	h_advance(SEC / 2);
+	h_tick_all();
+	is_int(A->sent[1], 2, "retry: after REKEY_TIMEOUT + jitter");
+	t0 = h_clock;
+	for (i = 0; i < 2000 && A->ev_expired == 0; i++)
+		h_run(SEC / 10);
+	is_int(A->ev_expired, 1, "give up: WG_EV_KEYS_EXPIRED");
+	is_int(A->sent[1], 20, "give up: after 20 initiations");
+	ok(h_clock - t0 >= REKEY_ATTEMPT_TIME &&
+	    h_clock - t0 <= REKEY_ATTEMPT_TIME + 15 * SEC,
+	    "give up: after about REKEY_ATTEMPT_TIME (%llu s)",
+	    (unsigned long long)((h_clock - t0) / SEC));
+	h_run(20 * SEC);
+	is_int(A->sent[1], 20, "give up: no more initiations");
+}
+
+static void
+test_zero_keys(void)
+{
+	pair(false);
+	ok(handshake(), "zero: handshake");
+	ok(wg_peer_test_has_keys(AB) && wg_peer_test_has_keys(BA),
+	    "zero: keys present");
+	h_run(3 * REJECT_AFTER_TIME - 10 * SEC);
+	ok(wg_peer_test_has_keys(AB), "zero: still there before 3 x REJECT");
+	h_run(11 * SEC);
+	ok(!wg_peer_test_has_keys(AB) && !wg_peer_test_has_keys(BA),
+	    "zero: all keys zeroed after 3 x REJECT_AFTER_TIME");
+	ok(A->ev_expired >= 1 && B->ev_expired >= 1,
+	    "zero: WG_EV_KEYS_EXPIRED raised");
+	is_int(h_send_ip(A, AB, "10.9.0.1", "10.9.0.2", 40, 0), WG_NOKEY,
+	    "zero: no key afterwards");
+}
+
+static void
+test_reject_messages(void)
+{
+	int	 n;
+
+	pair(false);
+	ok(handshake(), "messages: handshake");
+	wg_peer_test_set_send_counter(AB, REJECT_AFTER_MESSAGES - 1);
+	/* Past the one-initiation-per-REKEY_TIMEOUT limit. */
+	h_advance(REKEY_TIMEOUT + SEC);
+	n = A->sent[1];
+	is_int(h_send_ip(A, AB, "10.9.0.1", "10.9.0.2", 40, 0), WG_OK,
+	    "messages: the last allowed nonce is used");
+	ok(A->sent[1] == n + 1 && h_qlen() == 2,
+	    "messages: past REKEY_AFTER_MESSAGES: rekey");
+	h_qhead = (h_qhead + 1) % H_QLEN;	/* lose the initiation */
+	is_int(h_step(), WG_DATA, "messages: receiver accepts that nonce");
+	is_int(h_send_ip(A, AB, "10.9.0.1", "10.9.0.2", 40, 0), WG_NOKEY,
+	    "messages: REJECT_AFTER_MESSAGES reached: WG_NOKEY");
+}
+
+static void
+test_cookie(void)
+{
+	struct h_pkt	*q;
+
+	pair(false);
+	wg_device_set_under_load(B->dev, true);
+	wg_peer_initiate(AB);
+	is_int(h_step(), WG_HANDLED, "cookie: under load, init answered");
+	q = h_peek();
+	ok(q != NULL && q->len == WG_MSG_COOKIE_LEN && B->sent[2] == 0,
+	    "cookie: with a 64-byte cookie reply, no response");
+	is_int(h_step(), WG_HANDLED, "cookie: initiator takes the cookie");
+	ok(AB->p_cookie.cm_cookie_valid, "cookie: stored");
+	h_run(REKEY_TIMEOUT + SEC / 2);
+	is_int(A->ev_done, 1, "cookie: retry with mac2 completes");
+	is_int(B->sent[3], 1, "cookie: only one cookie reply");
+	ok(ping(A, AB, B, "10.9.0.1", "10.9.0.2", 40), "cookie: data");
+
+	/* A stale cookie is not used: the reply comes again. */
+	h_advance(COOKIE_SECRET_MAX_AGE);
+	wg_peer_initiate(AB);
+	h_pump();
+	is_int(B->sent[3], 2, "cookie: expired cookie, new reply");
+	wg_device_set_under_load(B->dev, false);
+	wg_peer_initiate(AB);
+	h_pump();
+	is_int(A->ev_done, 2, "cookie: not under load, plain handshake");
+}
+
+static void
+test_roam_and_spoof(void)
+{
+	struct wg_peer_stats	 st;
+
+	pair(false);
+	ok(handshake(), "roam: handshake");
+	h_set_addr(A, "198.51.100.7", 40000);
+	ok(ping(A, AB, B, "10.9.0.1", "10.9.0.2", 40), "roam: data from new");
+	wg_peer_get_stats(BA, &st);
+	ok(h_same_addr(&st.endpoint, &A->addr), "roam: endpoint followed");
+	ok(ping(B, BA, A, "10.9.0.2", "10.9.0.1", 40),
+	    "roam: reply reaches the new address");
+
+	is_int(h_send_ip(A, AB, "10.9.0.77", "10.9.0.2", 40, 0), WG_OK,
+	    "spoof: encrypts");
+	is_int(h_step(), WG_DROP, "spoof: source outside allowed IPs dropped");
+	is_int(h_send_ip(A, AB, "10.9.0.2", "10.9.0.2", 40, 0), WG_OK,
+	    "spoof: encrypts 2");
+	is_int(h_step(), WG_DROP, "spoof: receiver's own address dropped");
+}
+
+static void
+test_multi(void)
+{
+	struct h_node	*H, *S[3];
+	struct wg_peer	*hp[3], *sp[3];
+	char		 addr[32], pfx[32];
+	int		 i, good = 0;
+
+	h_reset();
+	H = h_node_new("192.0.2.10");
+	for (i = 0; i < 3; i++) {
+		snprintf(addr, sizeof(addr), "192.0.2.%d", 11 + i);
+		S[i] = h_node_new(addr);
+		snprintf(pfx, sizeof(pfx), "10.8.0.%d/32", 2 + i);
+		hp[i] = h_link(H, S[i], false, pfx);
+		sp[i] = h_link(S[i], H, true, "10.8.0.0/24");
+		wg_peer_initiate(sp[i]);
+	}
+	h_pump();
+	is_int(H->ev_done, 3, "multi: three sessions at the hub");
+	for (i = 0; i < 3; i++) {
+		uint8_t	 pkt[60];
+
+		snprintf(addr, sizeof(addr), "10.8.0.%d", 2 + i);
+		h_ip4(pkt, sizeof(pkt), "10.8.0.1", addr, 0);
+		if (wg_route(H->dev, pkt, sizeof(pkt)) == hp[i] &&
+		    ping(H, hp[i], S[i], "10.8.0.1", addr, 60) &&
+		    ping(S[i], sp[i], H, addr, "10.8.0.1", 60) &&
+		    H->rxpeer == hp[i])
+			good++;
+	}
+	is_int(good, 3, "multi: routed both ways for each peer");
+	ok(wg_route(H->dev, (const uint8_t *)"\x45", 1) == NULL,
+	    "multi: short packet has no route");
+	i = 0;
+	is_int(wg_device_foreach_peer(H->dev, count_peer, &i), 3,
+	    "multi: foreach returns three");
+	is_int(i, 3, "multi: foreach visits three peers");
+}
+
+int
+main(void)
+{
+	test_basic(false);
+	test_basic(true);
+	test_bad_keys();
+	test_rekey();
+	test_keepalive();
+	test_give_up();
+	test_zero_keys();
+	test_reject_messages();
+	test_cookie();
+	test_roam_and_spoof();
+	test_multi();
+	h_reset();
+	return done_testing();
+}

@@ -1,0 +1,31 @@
+#!/bin/sh
+# deps.sh -- install the Debian packages vpnd needs to build and test.
+# As root: installs what is missing (apt-get update once). Otherwise: lists
+# what is missing and fails.
+set -u
+
+PKGS="gcc make pkg-config libc6-dev libevent-dev libsodium-dev libbsd-dev
+libjson-c-dev libcap-ng-dev libseccomp-dev libmnl-dev libnftnl-dev
+libsystemd-dev iproute2 nftables wireguard-go wireguard-tools iperf3 mandoc
+perl procps psmisc dbus python3 kmod"
+
+missing=""
+for p in $PKGS; do
+	if ! dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null |
+	    grep -q '^install ok installed$'; then
+		missing="$missing $p"
+	fi
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" != 0 ]; then
+	echo "deps: missing Debian packages:$missing" >&2
+	echo "deps: run 'make deps' as root, or: apt-get install$missing" >&2
+	exit 1
+fi
+echo "deps: installing:$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq || exit 1
+# --no-install-recommends: wireguard-tools would otherwise pull in a kernel.
+apt-get install -y -qq --no-install-recommends $missing >/dev/null || exit 1
+echo "deps: done"

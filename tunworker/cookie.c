@@ -1,0 +1,284 @@
+/*
+ * cookie.c -- DoS mitigation: mac1 proves knowledge of our public key,
+ * mac2 proves the sender can receive at its source address, and the token
+ * bucket caps the handshakes one source may cost us while under load.
+ */
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <endian.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "blake2s.h"
+#include "cookie.h"
+
+#define LABEL_MAC1		"mac1----"
+#define LABEL_COOKIE		"cookie--"
+#define RATELIMIT_COST		(WG_SEC(1) / RATELIMIT_PER_SECOND)
+#define RATELIMIT_MAX		(RATELIMIT_COST * RATELIMIT_BURST)
+#define RATELIMIT_IDLE		WG_SEC(1)
+
+static void	 cookie_label_key(uint8_t out[32], const char *,
+		    const uint8_t pub[32]);
+static void	 cookie_mac(uint8_t out[16], const uint8_t *key, size_t keylen,
+		    const uint8_t *, size_t);
+static size_t	 cookie_src(const struct sockaddr_storage *, uint8_t [18]);
+
+static void
+cookie_label_key(uint8_t out[32], const char *label, const uint8_t pub[32])
+{
+	noise_hash(out, (const uint8_t *)label, 8, pub, 32);
+}
+
+static void
+cookie_mac(uint8_t out[16], const uint8_t *key, size_t keylen,
+    const uint8_t *in, size_t inlen)
+{
+	blake2s(out, NOISE_COOKIE_LEN, in, inlen, key, keylen);
+}
+
+/* The source address and port as the cookie covers them; 0 if unknown. */
+static size_t
+cookie_src(const struct sockaddr_storage *ss, uint8_t out[18])
+{
+	const struct sockaddr_in	*sin;
+	const struct sockaddr_in6	*sin6;
+
+	switch (ss->ss_family) {
+	case AF_INET:
+		sin = (const struct sockaddr_in *)ss;
+		memcpy(out, &sin->sin_addr, 4);
+		memcpy(out + 4, &sin->sin_port, 2);
+		return 6;
+	case AF_INET6:
+		sin6 = (const struct sockaddr_in6 *)ss;
+		memcpy(out, &sin6->sin6_addr, 16);
+		memcpy(out + 16, &sin6->sin6_port, 2);
+		return 18;
+	default:
+		return 0;
+	}
+}
+
+int
+cookie_checker_init(struct cookie_checker *cc)
+{
+	memset(cc, 0, sizeof(*cc));
+	cc->cc_rl.rl_table = calloc(RATELIMIT_SLOTS,
+	    sizeof(*cc->cc_rl.rl_table));
+	if (cc->cc_rl.rl_table == NULL)
+		return -1;
+	randombytes_buf(cc->cc_rl.rl_hashkey, sizeof(cc->cc_rl.rl_hashkey));
+	pthread_mutex_init(&cc->cc_lock, NULL);
+	pthread_mutex_init(&cc->cc_rl.rl_lock, NULL);
+	return 0;
+}
+
+void
+cookie_checker_free(struct cookie_checker *cc)
+{
+	pthread_mutex_destroy(&cc->cc_lock);
+	pthread_mutex_destroy(&cc->cc_rl.rl_lock);
+	free(cc->cc_rl.rl_table);
+	sodium_memzero(cc, sizeof(*cc));
+}
+
+void
+cookie_checker_update(struct cookie_checker *cc, const uint8_t pub[32])
+{
+	pthread_mutex_lock(&cc->cc_lock);
+	cookie_label_key(cc->cc_mac1_key, LABEL_MAC1, pub);
+	cookie_label_key(cc->cc_cookie_key, LABEL_COOKIE, pub);
+	pthread_mutex_unlock(&cc->cc_lock);
+}
+
+void
+cookie_maker_init(struct cookie_maker *cm, const uint8_t pub[32])
+{
+	memset(cm, 0, sizeof(*cm));
+	cookie_label_key(cm->cm_mac1_key, LABEL_MAC1, pub);
+	cookie_label_key(cm->cm_cookie_key, LABEL_COOKIE, pub);
+}
+
+void
+cookie_maker_clear(struct cookie_maker *cm)
+{
+	sodium_memzero(cm->cm_cookie, sizeof(cm->cm_cookie));
+	cm->cm_cookie_valid = false;
+	cm->cm_mac1_valid = false;
+}
+
+void
+cookie_add_macs(struct cookie_maker *cm, uint8_t *msg, size_t len,
+    uint64_t now)
+{
+	uint8_t	*mac1 = msg + len - 2 * NOISE_COOKIE_LEN;
+	uint8_t	*mac2 = msg + len - NOISE_COOKIE_LEN;
+
+	cookie_mac(mac1, cm->cm_mac1_key, 32, msg, mac1 - msg);
+	/* Kept: a cookie reply to this message is sealed to its mac1. */
+	memcpy(cm->cm_last_mac1, mac1, NOISE_COOKIE_LEN);
+	cm->cm_mac1_valid = true;
+
+	if (cm->cm_cookie_valid &&
+	    now - cm->cm_cookie_birth <
+	    COOKIE_SECRET_MAX_AGE - COOKIE_SECRET_LATENCY)
+		cookie_mac(mac2, cm->cm_cookie, NOISE_COOKIE_LEN, msg,
+		    mac2 - msg);
+	else
+		memset(mac2, 0, NOISE_COOKIE_LEN);
+}
+
+int
+cookie_check_mac1(struct cookie_checker *cc, const uint8_t *msg, size_t len)
+{
+	uint8_t	 mac[NOISE_COOKIE_LEN];
+	size_t	 off = len - 2 * NOISE_COOKIE_LEN;
+
+	if (len < 2 * NOISE_COOKIE_LEN)
+		return -1;
+	pthread_mutex_lock(&cc->cc_lock);
+	cookie_mac(mac, cc->cc_mac1_key, 32, msg, off);
+	pthread_mutex_unlock(&cc->cc_lock);
+	return sodium_memcmp(mac, msg + off, NOISE_COOKIE_LEN) == 0 ? 0 : -1;
+}
+
+/* Called with cc_lock held: tau = MAC(R_m, source ip || port). */
+static void	 cookie_make(struct cookie_checker *, uint8_t [16],
+		    const struct sockaddr_storage *, uint64_t);
+
+static void
+cookie_make(struct cookie_checker *cc, uint8_t out[NOISE_COOKIE_LEN],
+    const struct sockaddr_storage *src, uint64_t now)
+{
+	uint8_t	 a[18];
+	size_t	 alen;
+
+	if (!cc->cc_secret_set ||
+	    now - cc->cc_secret_birth >= COOKIE_SECRET_MAX_AGE) {
+		randombytes_buf(cc->cc_secret, sizeof(cc->cc_secret));
+		cc->cc_secret_birth = now;
+		cc->cc_secret_set = true;
+	}
+	alen = cookie_src(src, a);
+	cookie_mac(out, cc->cc_secret, sizeof(cc->cc_secret), a, alen);
+}
+
+int
+cookie_check_mac2(struct cookie_checker *cc, const uint8_t *msg, size_t len,
+    const struct sockaddr_storage *src, uint64_t now)
+{
+	uint8_t	 cookie[NOISE_COOKIE_LEN], mac[NOISE_COOKIE_LEN];
+	size_t	 off = len - NOISE_COOKIE_LEN;
+	int	 ret;
+
+	if (len < 2 * NOISE_COOKIE_LEN)
+		return -1;
+	pthread_mutex_lock(&cc->cc_lock);
+	cookie_make(cc, cookie, src, now);
+	pthread_mutex_unlock(&cc->cc_lock);
+	cookie_mac(mac, cookie, sizeof(cookie), msg, off);
+	ret = sodium_memcmp(mac, msg + off, NOISE_COOKIE_LEN) == 0 ? 0 : -1;
+	sodium_memzero(cookie, sizeof(cookie));
+	return ret;
+}
+
+void
+cookie_create_reply(struct cookie_checker *cc, struct wg_msg_cookie *m,
+    uint32_t receiver, const uint8_t mac1[NOISE_COOKIE_LEN],
+    const struct sockaddr_storage *src, uint64_t now)
+{
+	uint8_t	 cookie[NOISE_COOKIE_LEN];
+
+	m->type = htole32(WG_MSG_TYPE_COOKIE);
+	m->receiver = htole32(receiver);
+	randombytes_buf(m->nonce, sizeof(m->nonce));
+	pthread_mutex_lock(&cc->cc_lock);
+	cookie_make(cc, cookie, src, now);
+	crypto_aead_xchacha20poly1305_ietf_encrypt(m->cookie_enc, NULL,
+	    cookie, sizeof(cookie), mac1, NOISE_COOKIE_LEN, NULL, m->nonce,
+	    cc->cc_cookie_key);
+	pthread_mutex_unlock(&cc->cc_lock);
+	sodium_memzero(cookie, sizeof(cookie));
+}
+
+int
+cookie_consume_reply(struct cookie_maker *cm, const struct wg_msg_cookie *m,
+    uint64_t now)
+{
+	uint8_t	 cookie[NOISE_COOKIE_LEN];
+
+	if (!cm->cm_mac1_valid)
+		return -1;
+	if (crypto_aead_xchacha20poly1305_ietf_decrypt(cookie, NULL, NULL,
+	    m->cookie_enc, sizeof(m->cookie_enc), cm->cm_last_mac1,
+	    NOISE_COOKIE_LEN, m->nonce, cm->cm_cookie_key) != 0)
+		return -1;
+	memcpy(cm->cm_cookie, cookie, sizeof(cookie));
+	cm->cm_cookie_birth = now;
+	cm->cm_cookie_valid = true;
+	/* One reply per message we sent: a replayed reply is useless. */
+	cm->cm_mac1_valid = false;
+	sodium_memzero(cookie, sizeof(cookie));
+	return 0;
+}
+
+bool
+ratelimit_allow(struct ratelimit *rl, const struct sockaddr_storage *src,
+    uint64_t now)
+{
+	struct ratelimit_entry	*e, *victim = NULL;
+	uint8_t			 key[9], h[8];
+	uint64_t		 slot, tokens;
+	bool			 allow = false;
+	int			 i;
+
+	memset(key, 0, sizeof(key));
+	key[0] = (uint8_t)src->ss_family;
+	if (src->ss_family == AF_INET)
+		memcpy(key + 1,
+		    &((const struct sockaddr_in *)src)->sin_addr, 4);
+	else if (src->ss_family == AF_INET6)
+		/* One /64 is what one host can be expected to own. */
+		memcpy(key + 1,
+		    &((const struct sockaddr_in6 *)src)->sin6_addr, 8);
+	else
+		return false;
+	crypto_shorthash(h, key, sizeof(key), rl->rl_hashkey);
+	memcpy(&slot, h, sizeof(slot));
+
+	pthread_mutex_lock(&rl->rl_lock);
+	for (i = 0; i < RATELIMIT_PROBE; i++) {
+		e = &rl->rl_table[(slot + i) & (RATELIMIT_SLOTS - 1)];
+		if (e->re_used && now - e->re_last > RATELIMIT_IDLE)
+			e->re_used = false;
+		if (e->re_used && memcmp(e->re_key, key, sizeof(key)) == 0) {
+			tokens = e->re_tokens + (now - e->re_last);
+			if (tokens > RATELIMIT_MAX)
+				tokens = RATELIMIT_MAX;
+			if (tokens >= RATELIMIT_COST) {
+				tokens -= RATELIMIT_COST;
+				allow = true;
+			}
+			e->re_tokens = tokens;
+			e->re_last = now;
+			goto out;
+		}
+		if (!e->re_used && victim == NULL)
+			victim = e;
+	}
+	/* A full neighbourhood means a flood: refuse rather than evict. */
+	if (victim != NULL) {
+		memcpy(victim->re_key, key, sizeof(key));
+		victim->re_used = true;
+		victim->re_last = now;
+		victim->re_tokens = RATELIMIT_MAX - RATELIMIT_COST;
+		allow = true;
+	}
+out:
+	pthread_mutex_unlock(&rl->rl_lock);
+	return allow;
+}

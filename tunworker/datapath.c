@@ -1,0 +1,672 @@
+/*
+ * datapath.c -- tunworker's packet threads. See datapath.h for the shape.
+ */
+#include <sys/types.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "compat.h"
+#include "config.h"
+#include "datapath.h"
+#include "log.h"
+#include "wg.h"
+
+struct dp_buf {
+	uint8_t		*data;
+	size_t		 len;		/* valid bytes from data + off */
+	size_t		 off;
+};
+
+struct dp_peer {
+	pthread_mutex_t	 mtx;
+	struct dp_buf	*q[DP_STAGED_MAX];
+	size_t		 head, count;
+	uint8_t		 pubkey[32];
+	struct dp_peer	*next;		/* all of them, freed in dp_free */
+};
+
+/* A single-producer single-consumer ring of buffer pointers. */
+#define DP_RING_SLOTS	2048	/* > DP_POOL: a push never finds it full
+				 * when only pool buffers travel in it */
+struct dp_ring {
+	struct dp_buf	*slot[DP_RING_SLOTS];
+	_Atomic size_t	 head;		/* next to read */
+	_Atomic size_t	 tail;		/* next to write */
+};
+
+struct datapath {
+	struct wg_device	*dev;
+	int			 mtu;
+	size_t			 bufsize;
+	int			 tunfd;
+	int			 udp4, udp6;
+	int			 stopfd;	/* eventfd: stop the threads */
+	int			 ringfd;	/* eventfd: ring has packets */
+	int			 notifyfd;	/* eventfd: handshake done */
+	_Atomic int		 stop;
+	int			 running;
+	pthread_t		 th_tunrx, th_udprx, th_tuntx;
+
+	/* udp-rx -> tun-tx, and the buffers coming back */
+	struct dp_ring		 to_tun;
+	struct dp_ring		 back;
+	struct dp_buf		*free_rx[DP_POOL];	/* udp-rx owns it */
+	size_t			 nfree_rx;
+	_Atomic int		 tuntx_sleeping;
+	uint64_t		 tun_drops;	/* tun-tx only */
+
+	/* staged packets, from a shared pool */
+	pthread_mutex_t		 stage_mtx;
+	struct dp_buf		*free_stage[DP_STAGED_POOL];
+	size_t			 nfree_stage;
+	struct dp_peer		*peers;
+
+	/* handshake completions for the control thread */
+	pthread_mutex_t		 notify_mtx;
+	uint8_t			 notify_keys[64][32];
+	size_t			 nnotify;
+	dp_notify_fn		*notify;
+
+	uint8_t			*pool_mem;
+	struct dp_buf		 pool[DP_POOL + DP_STAGED_POOL];
+};
+
+static void	 dp_send(void *, struct wg_peer *,
+		    const struct sockaddr_storage *, const uint8_t *, size_t);
+static void	 dp_event(void *, struct wg_peer *, int);
+static void	*dp_tunrx(void *);
+static void	*dp_udprx(void *);
+static void	*dp_tuntx(void *);
+static void	 dp_flush_staged(struct datapath *, struct wg_peer *, bool);
+static int	 dp_sockfd(struct datapath *, int);
+
+static void
+efd_signal(int fd)
+{
+	uint64_t	one = 1;
+	ssize_t		r;
+
+	r = write(fd, &one, sizeof(one));
+	(void)r;	/* EAGAIN: already signalled */
+}
+
+static void
+efd_clear(int fd)
+{
+	uint64_t	v;
+	ssize_t		r;
+
+	r = read(fd, &v, sizeof(v));
+	(void)r;
+}
+
+static bool
+ring_push(struct dp_ring *r, struct dp_buf *b)
+{
+	size_t	tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
+	size_t	head = atomic_load_explicit(&r->head, memory_order_acquire);
+
+	if (tail - head == DP_RING_SLOTS)
+		return false;
+	r->slot[tail % DP_RING_SLOTS] = b;
+	atomic_store_explicit(&r->tail, tail + 1, memory_order_release);
+	return true;
+}
+
+static bool
+ring_empty(struct dp_ring *r)
+{
+	return atomic_load_explicit(&r->head, memory_order_acquire) ==
+	    atomic_load_explicit(&r->tail, memory_order_acquire);
+}
+
+static struct dp_buf *
+ring_pop(struct dp_ring *r)
+{
+	size_t		 head = atomic_load_explicit(&r->head,
+			    memory_order_relaxed);
+	size_t		 tail = atomic_load_explicit(&r->tail,
+			    memory_order_acquire);
+	struct dp_buf	*b;
+
+	if (head == tail)
+		return NULL;
+	b = r->slot[head % DP_RING_SLOTS];
+	atomic_store_explicit(&r->head, head + 1, memory_order_release);
+	return b;
+}
+
+struct datapath *
+dp_new(int mtu, dp_notify_fn *notify)
+{
+	struct datapath	*dp;
+	size_t		 i, n;
+
+	if ((dp = calloc(1, sizeof(*dp))) == NULL)
+		return NULL;
+	dp->mtu = mtu;
+	/* room for the header, padding and tag around an MTU's worth */
+	dp->bufsize = (MAXIMUM(mtu, 1500) + 64 + 63) & ~(size_t)63;
+	dp->tunfd = dp->udp4 = dp->udp6 = -1;
+	dp->notify = notify;
+	pthread_mutex_init(&dp->stage_mtx, NULL);
+	pthread_mutex_init(&dp->notify_mtx, NULL);
+	n = DP_POOL + DP_STAGED_POOL;
+	if ((dp->pool_mem = calloc(n, dp->bufsize)) == NULL)
+		goto fail;
+	for (i = 0; i < n; i++)
+		dp->pool[i].data = dp->pool_mem + i * dp->bufsize;
+	for (i = 0; i < DP_POOL; i++)
+		dp->free_rx[dp->nfree_rx++] = &dp->pool[i];
+	for (i = 0; i < DP_STAGED_POOL; i++)
+		dp->free_stage[dp->nfree_stage++] = &dp->pool[DP_POOL + i];
+	dp->stopfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	dp->ringfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	dp->notifyfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (dp->stopfd == -1 || dp->ringfd == -1 || dp->notifyfd == -1)
+		goto fail;
+	if ((dp->dev = wg_device_new(dp_send, dp_event, dp)) == NULL)
+		goto fail;
+	wg_device_set_mtu(dp->dev, mtu);
+	return dp;
+ fail:
+	dp_free(dp);
+	return NULL;
+}
+
+void
+dp_free(struct datapath *dp)
+{
+	struct dp_peer	*p, *np;
+
+	if (dp == NULL)
+		return;
+	if (dp->running) {
+		atomic_store(&dp->stop, 1);
+		efd_signal(dp->stopfd);
+		efd_signal(dp->ringfd);
+		pthread_join(dp->th_tunrx, NULL);
+		pthread_join(dp->th_udprx, NULL);
+		pthread_join(dp->th_tuntx, NULL);
+		dp->running = 0;
+	}
+	if (dp->dev != NULL)
+		wg_device_free(dp->dev);
+	for (p = dp->peers; p != NULL; p = np) {
+		np = p->next;
+		pthread_mutex_destroy(&p->mtx);
+		free(p);
+	}
+	if (dp->tunfd != -1)
+		close(dp->tunfd);
+	if (dp->udp4 != -1)
+		close(dp->udp4);
+	if (dp->udp6 != -1)
+		close(dp->udp6);
+	if (dp->stopfd > 0)
+		close(dp->stopfd);
+	if (dp->ringfd > 0)
+		close(dp->ringfd);
+	if (dp->notifyfd > 0)
+		close(dp->notifyfd);
+	if (dp->pool_mem != NULL) {
+		/* packets are not secrets, but leave nothing behind */
+		explicit_bzero(dp->pool_mem, (DP_POOL + DP_STAGED_POOL) *
+		    dp->bufsize);
+		free(dp->pool_mem);
+	}
+	pthread_mutex_destroy(&dp->stage_mtx);
+	pthread_mutex_destroy(&dp->notify_mtx);
+	free(dp);
+}
+
+struct wg_device *
+dp_device(struct datapath *dp)
+{
+	return dp->dev;
+}
+
+void
+dp_set_tun(struct datapath *dp, int fd)
+{
+	if (dp->tunfd != -1)
+		close(dp->tunfd);
+	dp->tunfd = fd;
+}
+
+void
+dp_set_udp(struct datapath *dp, int af, int fd)
+{
+	int	*slot = af == AF_INET6 ? &dp->udp6 : &dp->udp4;
+
+	if (*slot != -1)
+		close(*slot);
+	*slot = fd;
+}
+
+bool
+dp_ready(const struct datapath *dp)
+{
+	return dp->tunfd != -1 && (dp->udp4 != -1 || dp->udp6 != -1);
+}
+
+bool
+dp_running(const struct datapath *dp)
+{
+	return dp->running;
+}
+
+int
+dp_notify_fd(const struct datapath *dp)
+{
+	return dp->notifyfd;
+}
+
+int
+dp_start(struct datapath *dp)
+{
+	sigset_t	all, old;
+
+	if (dp->running)
+		return 0;
+	/* Packet threads take no signals. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	if (pthread_create(&dp->th_tunrx, NULL, dp_tunrx, dp) != 0 ||
+	    pthread_create(&dp->th_udprx, NULL, dp_udprx, dp) != 0 ||
+	    pthread_create(&dp->th_tuntx, NULL, dp_tuntx, dp) != 0) {
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		return -1;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	dp->running = 1;
+	return 0;
+}
+
+static int
+dp_sockfd(struct datapath *dp, int af)
+{
+	return af == AF_INET6 ? dp->udp6 : dp->udp4;
+}
+
+static socklen_t
+ss_len(const struct sockaddr_storage *ss)
+{
+	return ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) :
+	    sizeof(struct sockaddr_in);
+}
+
+/* The core's sender: handshakes, keepalives, cookie replies. */
+static void
+dp_send(void *arg, struct wg_peer *peer, const struct sockaddr_storage *dst,
+    const uint8_t *buf, size_t len)
+{
+	struct datapath	*dp = arg;
+	int		 fd = dp_sockfd(dp, dst->ss_family);
+
+	if (fd == -1)
+		return;
+	(void)sendto(fd, buf, len, MSG_DONTWAIT, (const struct sockaddr *)dst,
+	    ss_len(dst));
+}
+
+static struct dp_peer *
+dp_peer_get(struct datapath *dp, struct wg_peer *peer)
+{
+	struct dp_peer	*p = wg_peer_udata(peer);
+
+	if (p != NULL)
+		return p;
+	/* Attached by the control thread when the peer is added. */
+	return NULL;
+}
+
+void
+dp_peer_attach(struct datapath *dp, struct wg_peer *peer)
+{
+	struct dp_peer	*p;
+
+	if (wg_peer_udata(peer) != NULL)
+		return;
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		fatal("%s", __func__);
+	pthread_mutex_init(&p->mtx, NULL);
+	memcpy(p->pubkey, wg_peer_pubkey(peer), 32);
+	pthread_mutex_lock(&dp->stage_mtx);
+	p->next = dp->peers;
+	dp->peers = p;
+	pthread_mutex_unlock(&dp->stage_mtx);
+	wg_peer_set_udata(peer, p);
+}
+
+void
+dp_peer_forget(struct datapath *dp, struct wg_peer *peer)
+{
+	dp_flush_staged(dp, peer, false);
+}
+
+static void
+dp_event(void *arg, struct wg_peer *peer, int ev)
+{
+	struct datapath	*dp = arg;
+
+	switch (ev) {
+	case WG_EV_HANDSHAKE_DONE:
+		dp_flush_staged(dp, peer, true);
+		pthread_mutex_lock(&dp->notify_mtx);
+		if (dp->nnotify < nitems(dp->notify_keys))
+			memcpy(dp->notify_keys[dp->nnotify++],
+			    wg_peer_pubkey(peer), 32);
+		pthread_mutex_unlock(&dp->notify_mtx);
+		efd_signal(dp->notifyfd);
+		break;
+	case WG_EV_KEYS_EXPIRED:
+		dp_flush_staged(dp, peer, false);
+		break;
+	}
+}
+
+void
+dp_notify_drain(struct datapath *dp)
+{
+	uint8_t		 keys[64][32];
+	size_t		 i, n;
+
+	efd_clear(dp->notifyfd);
+	pthread_mutex_lock(&dp->notify_mtx);
+	n = dp->nnotify;
+	memcpy(keys, dp->notify_keys, n * 32);
+	dp->nnotify = 0;
+	pthread_mutex_unlock(&dp->notify_mtx);
+	for (i = 0; i < n; i++)
+		dp->notify(keys[i]);
+}
+
+/* Stage a packet for a peer without a session; drops the oldest. */
+static void
+dp_stage(struct datapath *dp, struct wg_peer *peer, const uint8_t *pkt,
+    size_t len)
+{
+	struct dp_peer	*p = dp_peer_get(dp, peer);
+	struct dp_buf	*b = NULL;
+
+	if (p == NULL || len > dp->bufsize)
+		return;
+	pthread_mutex_lock(&p->mtx);
+	if (p->count == DP_STAGED_MAX) {
+		b = p->q[p->head];
+		p->head = (p->head + 1) % DP_STAGED_MAX;
+		p->count--;
+	} else {
+		pthread_mutex_lock(&dp->stage_mtx);
+		if (dp->nfree_stage > 0)
+			b = dp->free_stage[--dp->nfree_stage];
+		pthread_mutex_unlock(&dp->stage_mtx);
+	}
+	if (b != NULL) {
+		memcpy(b->data, pkt, len);
+		b->len = len;
+		b->off = 0;
+		p->q[(p->head + p->count) % DP_STAGED_MAX] = b;
+		p->count++;
+	}
+	pthread_mutex_unlock(&p->mtx);
+}
+
+/* Send (or drop) a peer's staged packets, in order. */
+static void
+dp_flush_staged(struct datapath *dp, struct wg_peer *peer, bool send)
+{
+	struct dp_peer		*p = dp_peer_get(dp, peer);
+	struct dp_buf		*q[DP_STAGED_MAX];
+	struct sockaddr_storage	 dst;
+	uint8_t			*out;
+	size_t			 n = 0, i, outlen;
+	int			 fd;
+
+	if (p == NULL)
+		return;
+	pthread_mutex_lock(&p->mtx);
+	while (p->count > 0) {
+		q[n++] = p->q[p->head];
+		p->head = (p->head + 1) % DP_STAGED_MAX;
+		p->count--;
+	}
+	pthread_mutex_unlock(&p->mtx);
+	if (n == 0)
+		return;
+	if ((out = malloc(dp->bufsize)) == NULL)
+		send = false;
+	for (i = 0; i < n && send; i++) {
+		if (wg_encrypt(peer, q[i]->data, q[i]->len, out, &outlen,
+		    &dst) != WG_OK)
+			continue;
+		if ((fd = dp_sockfd(dp, dst.ss_family)) != -1)
+			(void)sendto(fd, out, outlen, MSG_DONTWAIT,
+			    (struct sockaddr *)&dst, ss_len(&dst));
+	}
+	free(out);
+	pthread_mutex_lock(&dp->stage_mtx);
+	for (i = 0; i < n; i++)
+		dp->free_stage[dp->nfree_stage++] = q[i];
+	pthread_mutex_unlock(&dp->stage_mtx);
+}
+
+/*
+ * tun-rx: read up to DP_BATCH packets per wake-up, encrypt each for its
+ * peer, send them with one sendmmsg per family.
+ */
+static void *
+dp_tunrx(void *arg)
+{
+	struct datapath		*dp = arg;
+	struct pollfd		 pfd[2];
+	struct mmsghdr		 mm[2][DP_BATCH];
+	struct iovec		 iov[2][DP_BATCH];
+	struct sockaddr_storage	 dst[DP_BATCH];
+	uint8_t			*in, *out;
+	unsigned int		 nm[2];
+	size_t			 outlen;
+	ssize_t			 n;
+	struct wg_peer		*peer;
+	int			 i, f, k, r, fd;
+
+	in = malloc(dp->bufsize);
+	out = malloc((size_t)DP_BATCH * dp->bufsize);
+	if (in == NULL || out == NULL)
+		fatal("%s", __func__);
+	pfd[0].fd = dp->tunfd;
+	pfd[0].events = POLLIN;
+	pfd[1].fd = dp->stopfd;
+	pfd[1].events = POLLIN;
+	while (!atomic_load(&dp->stop)) {
+		if (poll(pfd, 2, -1) == -1) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (pfd[1].revents)
+			break;
+		nm[0] = nm[1] = 0;
+		for (i = 0; i < DP_BATCH; i++) {
+			n = read(dp->tunfd, in, dp->bufsize - 64);
+			if (n <= 0)
+				break;
+			if ((peer = wg_route(dp->dev, in, n)) == NULL)
+				continue;
+			/* slot k of out and dst; per-family message lists */
+			k = nm[0] + nm[1];
+			r = wg_encrypt(peer, in, n, out + (size_t)k *
+			    dp->bufsize, &outlen, &dst[k]);
+			if (r == WG_NOKEY) {
+				dp_stage(dp, peer, in, n);
+				continue;
+			}
+			if (r != WG_OK)
+				continue;
+			f = dst[k].ss_family == AF_INET6 ? 1 : 0;
+			iov[f][nm[f]].iov_base = out + (size_t)k * dp->bufsize;
+			iov[f][nm[f]].iov_len = outlen;
+			memset(&mm[f][nm[f]], 0, sizeof(mm[f][0]));
+			mm[f][nm[f]].msg_hdr.msg_name = &dst[k];
+			mm[f][nm[f]].msg_hdr.msg_namelen = ss_len(&dst[k]);
+			mm[f][nm[f]].msg_hdr.msg_iov = &iov[f][nm[f]];
+			mm[f][nm[f]].msg_hdr.msg_iovlen = 1;
+			nm[f]++;
+		}
+		for (f = 0; f < 2; f++) {
+			unsigned int	sent = 0;
+
+			fd = f == 0 ? dp->udp4 : dp->udp6;
+			if (fd == -1)
+				continue;
+			while (sent < nm[f]) {
+				r = sendmmsg(fd, mm[f] + sent, nm[f] - sent, 0);
+				if (r <= 0) {
+					if (r == -1 && errno == EINTR)
+						continue;
+					/* a full socket buffer drops, like a
+					 * full queue in the kernel */
+					break;
+				}
+				sent += r;
+			}
+		}
+	}
+	free(in);
+	free(out);
+	return NULL;
+}
+
+/*
+ * udp-rx: recvmmsg into pool buffers, wg_input each, hand inner packets
+ * to tun-tx through the ring. Handshakes are handled inline here.
+ */
+static void *
+dp_udprx(void *arg)
+{
+	struct datapath		*dp = arg;
+	struct pollfd		 pfd[3];
+	struct mmsghdr		 mm[DP_BATCH];
+	struct iovec		 iov[DP_BATCH];
+	struct sockaddr_storage	 src[DP_BATCH];
+	struct dp_buf		*bufs[DP_BATCH], *b;
+	struct wg_peer		*peer;
+	uint8_t			*plain;
+	size_t			 plainlen, pushed;
+	int			 i, n, r, s, npfd = 0, want;
+
+	pfd[npfd].fd = dp->stopfd;
+	pfd[npfd++].events = POLLIN;
+	if (dp->udp4 != -1) {
+		pfd[npfd].fd = dp->udp4;
+		pfd[npfd++].events = POLLIN;
+	}
+	if (dp->udp6 != -1) {
+		pfd[npfd].fd = dp->udp6;
+		pfd[npfd++].events = POLLIN;
+	}
+	while (!atomic_load(&dp->stop)) {
+		if (poll(pfd, npfd, -1) == -1) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (pfd[0].revents)
+			break;
+		for (s = 1; s < npfd; s++) {
+			if (!(pfd[s].revents & POLLIN))
+				continue;
+			/* buffers the writer has finished with */
+			while ((b = ring_pop(&dp->back)) != NULL)
+				dp->free_rx[dp->nfree_rx++] = b;
+			want = MINIMUM((size_t)DP_BATCH, dp->nfree_rx);
+			if (want == 0)
+				continue;
+			for (i = 0; i < want; i++) {
+				bufs[i] = dp->free_rx[--dp->nfree_rx];
+				iov[i].iov_base = bufs[i]->data;
+				iov[i].iov_len = dp->bufsize;
+				memset(&mm[i], 0, sizeof(mm[i]));
+				mm[i].msg_hdr.msg_name = &src[i];
+				mm[i].msg_hdr.msg_namelen = sizeof(src[i]);
+				mm[i].msg_hdr.msg_iov = &iov[i];
+				mm[i].msg_hdr.msg_iovlen = 1;
+			}
+			n = recvmmsg(pfd[s].fd, mm, want, MSG_DONTWAIT, NULL);
+			pushed = 0;
+			for (i = 0; i < n; i++) {
+				b = bufs[i];
+				if (mm[i].msg_hdr.msg_flags & MSG_TRUNC)
+					continue;
+				r = wg_input(dp->dev, b->data, mm[i].msg_len,
+				    &src[i], &plain, &plainlen, &peer);
+				if (r != WG_DATA)
+					continue;
+				b->off = plain - b->data;
+				b->len = plainlen;
+				if (!ring_push(&dp->to_tun, b))
+					continue;	/* TUN busy: drop */
+				bufs[i] = NULL;		/* tun-tx has it */
+				pushed++;
+			}
+			for (i = 0; i < want; i++)
+				if (bufs[i] != NULL)
+					dp->free_rx[dp->nfree_rx++] = bufs[i];
+			if (pushed > 0 && atomic_load(&dp->tuntx_sleeping))
+				efd_signal(dp->ringfd);
+		}
+	}
+	return NULL;
+}
+
+/* tun-tx: write what udp-rx decrypted, give the buffers back. */
+static void *
+dp_tuntx(void *arg)
+{
+	struct datapath	*dp = arg;
+	struct pollfd	 pfd[2];
+	struct dp_buf	*b;
+	int		 idle;
+
+	pfd[0].fd = dp->ringfd;
+	pfd[0].events = POLLIN;
+	pfd[1].fd = dp->stopfd;
+	pfd[1].events = POLLIN;
+	while (!atomic_load(&dp->stop)) {
+		idle = 1;
+		while ((b = ring_pop(&dp->to_tun)) != NULL) {
+			idle = 0;
+			/* EAGAIN on a full TUN queue drops the packet */
+			if (write(dp->tunfd, b->data + b->off, b->len) == -1)
+				dp->tun_drops++;
+			while (!ring_push(&dp->back, b))
+				;	/* back ring is as large as the pool */
+		}
+		if (!idle)
+			continue;
+		atomic_store(&dp->tuntx_sleeping, 1);
+		if (!ring_empty(&dp->to_tun)) {
+			/* raced with a push */
+			atomic_store(&dp->tuntx_sleeping, 0);
+			continue;
+		}
+		if (poll(pfd, 2, 100) > 0 && (pfd[0].revents & POLLIN))
+			efd_clear(dp->ringfd);
+		atomic_store(&dp->tuntx_sleeping, 0);
+	}
+	return NULL;
+}

@@ -1,0 +1,49 @@
+/*
+ * datapath.h -- tunworker's packet threads around the WireGuard core.
+ *
+ *	tun-rx thread:	TUN reads (batched) -> route -> encrypt -> sendmmsg
+ *	udp-rx thread:	recvmmsg -> wg_input (decrypt in place) -> ring
+ *	tun-tx thread:	ring -> TUN writes, so a slow TUN write never stalls
+ *			network reads
+ * Packet buffers come from a pool allocated once; the data path does not
+ * allocate. Handshakes and timers stay on the control thread (libevent),
+ * which talks to the packet threads only through the WireGuard core's
+ * locks and the staged-packet queues.
+ */
+#ifndef VPND_DATAPATH_H
+#define VPND_DATAPATH_H
+
+#include <sys/socket.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct wg_device;
+struct wg_peer;
+
+#define DP_BATCH		64	/* packets per syscall */
+#define DP_RING			1024	/* udp-rx -> tun-tx, packets */
+#define DP_POOL			(DP_RING + 4 * DP_BATCH)
+#define DP_STAGED_MAX		128	/* per peer, awaiting a handshake */
+#define DP_STAGED_POOL		1024	/* all peers together */
+
+struct datapath;
+
+/* Handshake completions are reported through this, from any thread. */
+typedef void dp_notify_fn(const uint8_t pubkey[32]);
+
+struct datapath *dp_new(int mtu, dp_notify_fn *);
+void	 dp_free(struct datapath *);	/* stops threads, closes fds */
+struct wg_device *dp_device(struct datapath *);
+void	 dp_set_tun(struct datapath *, int fd);
+void	 dp_set_udp(struct datapath *, int af, int fd);
+bool	 dp_ready(const struct datapath *);	/* fds and key present */
+int	 dp_start(struct datapath *);		/* the packet threads */
+bool	 dp_running(const struct datapath *);
+/* Called by the control thread for a peer being removed. */
+void	 dp_peer_attach(struct datapath *, struct wg_peer *);
+void	 dp_peer_forget(struct datapath *, struct wg_peer *);
+/* Drain handshake-done notifications on the control thread. */
+int	 dp_notify_fd(const struct datapath *);
+void	 dp_notify_drain(struct datapath *);
+
+#endif /* VPND_DATAPATH_H */

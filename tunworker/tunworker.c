@@ -1,0 +1,468 @@
+/*
+ * tunworker.c -- the WireGuard data plane process: receives the TUN and
+ * UDP fds from the parent and the keys and peers from netmgr, runs the
+ * packet threads (datapath.c) and, on its libevent thread, the timers.
+ * Chrooted, unprivileged, no capabilities, seccomp.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+
+#include <errno.h>
+#include <event.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "datapath.h"
+#include "imsgev.h"
+#include "log.h"
+#include "parent.h"
+#include "sandbox.h"
+#include "vpnd.h"
+#include "wg.h"
+#include "wgtime.h"
+
+#define TICK_MS		100
+
+static void	 tw_dispatch_parent(struct imsgev *, struct imsg *);
+static void	 tw_dispatch_netmgr(struct imsgev *, struct imsg *);
+static void	 tw_closed(struct imsgev *);
+static void	 tw_sandbox(void);
+static void	 tw_tick(int, short, void *);
+static void	 tw_notify(int, short, void *);
+static void	 tw_handshake_done(const uint8_t [32]);
+static void	 tw_reset(void);
+static void	 tw_maybe_start(void);
+static void	 tw_error(const char *);
+static void	 log_to_parent(int, const char *, const char *);
+static void	 flush_parent(void);
+
+static struct imsgev	 iev_parent, iev_netmgr;
+static struct vpnd_env	 env;
+static int		 have_env;
+static pthread_t	 main_thread;
+static struct datapath	*dp;
+static int		 have_key;
+static int		 pending_tun = -1, pending_udp4 = -1, pending_udp6 = -1;
+static int		 tun_mtu = CONF_DEFAULT_MTU;
+static struct event	 ev_tick, ev_notify;
+static int		 ev_notify_set;
+/* peers named since the last IMSG_WG_IFACE, to drop the others at END */
+static uint8_t		 seen[CONF_MAX_PEERS * 3][WG_KEY_LEN];
+static size_t		 nseen;
+
+void
+tunworker_main(int verbose)
+{
+	struct timeval	tv = { 0, TICK_MS * 1000 };
+
+	log_init(0, LOG_DAEMON);
+	log_procinit("tunworker");
+	log_setverbose(verbose);
+	sandbox_proctitle("tunworker");
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGINT, SIG_IGN);
+	signal(SIGTERM, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	main_thread = pthread_self();
+
+	event_init();
+	if (imsgev_init(&iev_parent, VPND_PARENT_FD, PROC_PARENT, true,
+	    tw_dispatch_parent, tw_closed, NULL) == -1)
+		fatal("parent channel");
+	log_set_sink(log_to_parent);
+	log_set_fatal_hook(flush_parent);
+	evtimer_set(&ev_tick, tw_tick, NULL);
+	evtimer_add(&ev_tick, &tv);
+	event_dispatch();
+	exit(0);
+}
+
+static void
+flush_parent(void)
+{
+	log_set_sink(NULL);
+	imsgev_flush(&iev_parent);
+}
+
+static void
+log_to_parent(int pri, const char *proc, const char *line)
+{
+	struct log_msg	lm;
+
+	/* Only the control thread may touch the channel. */
+	if (!pthread_equal(pthread_self(), main_thread))
+		return;
+	memset(&lm, 0, sizeof(lm));
+	lm.pri = pri;
+	strlcpy(lm.proc, proc, sizeof(lm.proc));
+	strlcpy(lm.line, line, sizeof(lm.line));
+	if (imsgev_compose(&iev_parent, IMSG_LOG, 0, -1, &lm, sizeof(lm))
+	    == -1)
+		fprintf(stderr, "%s: %s\n", proc, line);
+}
+
+/*
+ * pledge("stdio recvfd") plus threads, in Linux terms: chroot to an empty
+ * directory, _vpnd with no groups and no capabilities, and a seccomp list
+ * for packet I/O on the fds it is given.
+ */
+static void
+tw_sandbox(void)
+{
+	static const char *const extra[] = {
+		"recvmmsg", "sendmmsg", "clone", "clone3",
+		"set_robust_list", "rseq", "getsockopt", "setsockopt",
+		"getsockname", "sched_getaffinity", "membarrier",
+	};
+	const char	*calls[128];
+	char		 dir[512];
+	size_t		 n = 0, i;
+	uid_t		 uid;
+	gid_t		 gid;
+
+	if (sandbox_lookup_user(VPND_USER, &uid, &gid) == -1)
+		fatalx("no unprivileged user to run as");
+	snprintf(dir, sizeof(dir), "%s/empty", env.statedir);
+	sandbox_chroot(dir);
+	sandbox_drop(uid, gid, true);
+	sandbox_no_new_privs();
+	for (i = 0; i < sandbox_nbase_syscalls; i++)
+		calls[n++] = sandbox_base_syscalls[i];
+	for (i = 0; i < nitems(extra); i++)
+		calls[n++] = extra[i];
+	sandbox_seccomp(calls, n);
+}
+
+static void
+tw_closed(struct imsgev *iev)
+{
+	if (iev->proc == PROC_PARENT)
+		exit(0);
+	fatalx("channel to %s closed", vpnd_proc_names[iev->proc]);
+}
+
+static void
+tw_error(const char *msg)
+{
+	struct imsg_result	r;
+
+	memset(&r, 0, sizeof(r));
+	strlcpy(r.msg, msg, sizeof(r.msg));
+	log_warnx("%s", msg);
+	imsgev_compose(&iev_netmgr, IMSG_WG_ERROR, 0, -1, &r, sizeof(r));
+}
+
+static void
+tw_tick(int fd, short ev, void *arg)
+{
+	struct timeval	tv = { 0, TICK_MS * 1000 };
+
+	if (dp != NULL && have_key)
+		wg_device_tick(dp_device(dp));
+	evtimer_add(&ev_tick, &tv);
+}
+
+static void
+tw_handshake_done(const uint8_t key[32])
+{
+	imsgev_compose(&iev_netmgr, IMSG_WG_HANDSHAKE, 0, -1, key, 32);
+}
+
+static void
+tw_notify(int fd, short ev, void *arg)
+{
+	if (dp != NULL)
+		dp_notify_drain(dp);
+}
+
+static int
+tw_ensure_dp(void)
+{
+	if (dp != NULL)
+		return 0;
+	if ((dp = dp_new(tun_mtu, tw_handshake_done)) == NULL) {
+		tw_error("cannot allocate the data path");
+		return -1;
+	}
+	event_set(&ev_notify, dp_notify_fd(dp), EV_READ | EV_PERSIST,
+	    tw_notify, NULL);
+	event_add(&ev_notify, NULL);
+	ev_notify_set = 1;
+	if (pending_tun != -1) {
+		dp_set_tun(dp, pending_tun);
+		pending_tun = -1;
+	}
+	if (pending_udp4 != -1) {
+		dp_set_udp(dp, AF_INET, pending_udp4);
+		pending_udp4 = -1;
+	}
+	if (pending_udp6 != -1) {
+		dp_set_udp(dp, AF_INET6, pending_udp6);
+		pending_udp6 = -1;
+	}
+	return 0;
+}
+
+static void
+tw_maybe_start(void)
+{
+	if (dp == NULL || !have_key || dp_running(dp) || !dp_ready(dp))
+		return;
+	if (dp_start(dp) == -1) {
+		tw_error("cannot start the packet threads");
+		return;
+	}
+	log_debug("data path running");
+}
+
+static void
+tw_reset(void)
+{
+	if (ev_notify_set) {
+		event_del(&ev_notify);
+		ev_notify_set = 0;
+	}
+	dp_free(dp);		/* joins the threads, zeroes the keys */
+	dp = NULL;
+	have_key = 0;
+	nseen = 0;
+	if (pending_tun != -1)
+		close(pending_tun);
+	if (pending_udp4 != -1)
+		close(pending_udp4);
+	if (pending_udp6 != -1)
+		close(pending_udp6);
+	pending_tun = pending_udp4 = pending_udp6 = -1;
+}
+
+static void
+tw_dispatch_parent(struct imsgev *iev, struct imsg *imsg)
+{
+	struct imsg_tun	 t;
+	int		 fd, af;
+
+	switch (imsg_get_type(imsg)) {
+	case IMSG_ENV:
+		if (have_env || imsg_get_data(imsg, &env, sizeof(env)) == -1)
+			fatalx("bad IMSG_ENV");
+		env.statedir[sizeof(env.statedir) - 1] = '\0';
+		have_env = 1;
+		log_setverbose(env.verbose);
+#ifdef VPND_TESTHOOKS
+		if (env.time_scale > 0)
+			wg_time_scale = env.time_scale;
+#endif
+		tw_sandbox();
+		break;
+	case IMSG_SOCKET_IPC:
+		if (!have_env || iev_netmgr.active ||
+		    (fd = imsg_get_fd(imsg)) == -1)
+			fatalx("bad IMSG_SOCKET_IPC");
+		if (imsgev_init(&iev_netmgr, fd, PROC_NETMGR, false,
+		    tw_dispatch_netmgr, tw_closed, NULL) == -1)
+			fatal("netmgr channel");
+		imsgev_compose(&iev_parent, IMSG_READY, 0, -1, NULL, 0);
+		break;
+	case IMSG_START:
+#ifdef VPND_TESTHOOKS
+		if (env.testhook == TESTHOOK_FORBIDDEN_SYSCALL +
+		    100 * PROC_TUNWORKER) {
+			log_info("testhook: forbidden syscall");
+			imsgev_flush(&iev_parent);
+			(void)syscall(SYS_ptrace, 0, 0, 0, 0);
+		}
+#endif
+		break;
+	case IMSG_TUN_FD:
+		if (imsg_get_data(imsg, &t, sizeof(t)) == -1 ||
+		    (fd = imsg_get_fd(imsg)) == -1)
+			fatalx("bad IMSG_TUN_FD");
+		if (t.mtu >= CONF_MIN_MTU && t.mtu <= CONF_MAX_MTU)
+			tun_mtu = t.mtu;
+		if (dp != NULL)
+			dp_set_tun(dp, fd);
+		else {
+			if (pending_tun != -1)
+				close(pending_tun);
+			pending_tun = fd;
+		}
+		tw_maybe_start();
+		break;
+	case IMSG_UDP_FD:
+		af = imsg_get_id(imsg);
+		if ((af != AF_INET && af != AF_INET6) ||
+		    (fd = imsg_get_fd(imsg)) == -1)
+			fatalx("bad IMSG_UDP_FD");
+		if (dp != NULL)
+			dp_set_udp(dp, af, fd);
+		else if (af == AF_INET) {
+			if (pending_udp4 != -1)
+				close(pending_udp4);
+			pending_udp4 = fd;
+		} else {
+			if (pending_udp6 != -1)
+				close(pending_udp6);
+			pending_udp6 = fd;
+		}
+		tw_maybe_start();
+		break;
+	default:
+		fatalx("unexpected message %u from the parent",
+		    imsg_get_type(imsg));
+	}
+}
+
+static void
+tw_drop_unseen(struct wg_peer *peer, void *arg)
+{
+	struct wg_peer	**victims = arg;
+	size_t		  i;
+
+	for (i = 0; i < nseen; i++)
+		if (memcmp(seen[i], wg_peer_pubkey(peer), WG_KEY_LEN) == 0)
+			return;
+	for (i = 0; victims[i] != NULL; i++)
+		;
+	if (i < CONF_MAX_PEERS * 3)
+		victims[i] = peer;
+}
+
+static void
+tw_stats_one(struct wg_peer *peer, void *arg)
+{
+	struct wg_peer_stats	ws;
+	struct imsg_wg_stats	s;
+
+	wg_peer_get_stats(peer, &ws);
+	memset(&s, 0, sizeof(s));
+	memcpy(s.pubkey, wg_peer_pubkey(peer), WG_KEY_LEN);
+	s.rx_bytes = ws.rx_bytes;
+	s.tx_bytes = ws.tx_bytes;
+	s.last_handshake = ws.last_handshake.tv_sec;
+	s.endpoint = ws.endpoint;
+	s.keepalive = ws.keepalive;
+	imsgev_compose(&iev_netmgr, IMSG_WG_STATS, 0, -1, &s, sizeof(s));
+}
+
+static void
+tw_initiate_one(struct wg_peer *peer, void *arg)
+{
+	struct wg_peer_stats	ws;
+
+	wg_peer_get_stats(peer, &ws);
+	/* Clients (peers with an endpoint) connect at once. */
+	if (ws.endpoint.ss_family != AF_UNSPEC && ws.handshakes == 0)
+		wg_peer_initiate(peer);
+}
+
+static void
+tw_dispatch_netmgr(struct imsgev *iev, struct imsg *imsg)
+{
+	struct imsg_wg_iface	 wi;
+	struct imsg_wg_peer	 p;
+	struct imsg_wg_aip	 a;
+	struct wg_peer		*peer, *victims[CONF_MAX_PEERS * 3 + 1];
+	uint8_t			 key[WG_KEY_LEN];
+	size_t			 i;
+
+	switch (imsg_get_type(imsg)) {
+	case IMSG_WG_IFACE:
+		if (imsg_get_data(imsg, &wi, sizeof(wi)) == -1)
+			fatalx("bad IMSG_WG_IFACE");
+		if (wi.mtu >= CONF_MIN_MTU && wi.mtu <= CONF_MAX_MTU)
+			tun_mtu = wi.mtu;
+		if (tw_ensure_dp() == -1) {
+			explicit_bzero(&wi, sizeof(wi));
+			break;
+		}
+		if (wg_device_set_private_key(dp_device(dp), wi.privkey) ==
+		    -1) {
+			explicit_bzero(&wi, sizeof(wi));
+			tw_error("bad private key");
+			break;
+		}
+		explicit_bzero(&wi, sizeof(wi));
+		have_key = 1;
+		nseen = 0;
+		break;
+	case IMSG_WG_PEER:
+		if (imsg_get_data(imsg, &p, sizeof(p)) == -1)
+			fatalx("bad IMSG_WG_PEER");
+		if (dp == NULL || !have_key) {
+			explicit_bzero(&p, sizeof(p));
+			fatalx("IMSG_WG_PEER before IMSG_WG_IFACE");
+		}
+		if ((peer = wg_peer_add(dp_device(dp), p.pubkey)) == NULL) {
+			explicit_bzero(&p, sizeof(p));
+			tw_error("cannot add a peer");
+			break;
+		}
+		dp_peer_attach(dp, peer);
+		wg_peer_set_psk(peer, p.has_psk ? p.psk : NULL);
+		if (p.endpoint.ss_family == AF_INET ||
+		    p.endpoint.ss_family == AF_INET6)
+			wg_peer_set_endpoint(peer, &p.endpoint);
+		wg_peer_clear_allowedips(dp_device(dp), peer);
+		wg_peer_set_keepalive(peer, p.keepalive);
+		if (nseen < nitems(seen))
+			memcpy(seen[nseen++], p.pubkey, WG_KEY_LEN);
+		explicit_bzero(&p, sizeof(p));
+		break;
+	case IMSG_WG_AIP:
+		if (imsg_get_data(imsg, &a, sizeof(a)) == -1)
+			fatalx("bad IMSG_WG_AIP");
+		if (dp == NULL ||
+		    (peer = wg_peer_lookup(dp_device(dp), a.pubkey)) == NULL)
+			fatalx("IMSG_WG_AIP for an unknown peer");
+		if ((a.prefix.af != AF_INET || a.prefix.plen > 32) &&
+		    (a.prefix.af != AF_INET6 || a.prefix.plen > 128))
+			fatalx("bad IMSG_WG_AIP prefix");
+		if (wg_peer_add_allowedip(dp_device(dp), peer, &a.prefix) ==
+		    -1)
+			tw_error("cannot add an allowed IP");
+		break;
+	case IMSG_WG_PEERS_END:
+		if (dp == NULL)
+			break;
+		memset(victims, 0, sizeof(victims));
+		wg_device_foreach_peer(dp_device(dp), tw_drop_unseen,
+		    victims);
+		for (i = 0; victims[i] != NULL; i++) {
+			dp_peer_forget(dp, victims[i]);
+			wg_peer_remove(dp_device(dp), victims[i]);
+		}
+		wg_device_foreach_peer(dp_device(dp), tw_initiate_one, NULL);
+		tw_maybe_start();
+		break;
+	case IMSG_WG_PEER_DEL:
+		if (imsg_get_data(imsg, key, sizeof(key)) == -1)
+			fatalx("bad IMSG_WG_PEER_DEL");
+		if (dp != NULL &&
+		    (peer = wg_peer_lookup(dp_device(dp), key)) != NULL) {
+			dp_peer_forget(dp, peer);
+			wg_peer_remove(dp_device(dp), peer);
+		}
+		break;
+	case IMSG_WG_STATS_REQ:
+		if (dp != NULL)
+			wg_device_foreach_peer(dp_device(dp), tw_stats_one,
+			    NULL);
+		imsgev_compose(&iev_netmgr, IMSG_WG_STATS_END, 0, -1, NULL, 0);
+		break;
+	case IMSG_WG_RESET:
+		tw_reset();
+		imsgev_compose(&iev_netmgr, IMSG_WG_RESET_DONE, 0, -1, NULL,
+		    0);
+		break;
+	default:
+		fatalx("unexpected message %u from netmgr",
+		    imsg_get_type(imsg));
+	}
+}

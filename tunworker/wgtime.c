@@ -1,0 +1,49 @@
+/*
+ * wgtime.c -- monotonic and wall clocks, with test-only acceleration.
+ */
+#include <stdatomic.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "wgtime.h"
+
+#ifdef VPND_TESTHOOKS
+double		 wg_time_scale = 1.0;
+uint64_t	 wg_time_offset;
+#endif
+
+static uint64_t	 wg_mono_raw(void);
+
+static uint64_t
+wg_mono_raw(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * WG_NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t
+wg_now(void)
+{
+#ifdef VPND_TESTHOOKS
+	static _Atomic uint64_t	 base;
+	uint64_t		 raw = wg_mono_raw(), zero = 0;
+
+	/* Scale the time since first use, so scaled time stays monotonic. */
+	atomic_compare_exchange_strong(&base, &zero, raw);
+	return base + (uint64_t)((double)(raw - base) * wg_time_scale) +
+	    wg_time_offset;
+#else
+	return wg_mono_raw();
+#endif
+}
+
+void
+wg_realtime(struct timespec *ts)
+{
+	clock_gettime(CLOCK_REALTIME, ts);
+#ifdef VPND_TESTHOOKS
+	ts->tv_sec += wg_time_offset / WG_NSEC_PER_SEC;
+#endif
+}

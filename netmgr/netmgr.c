@@ -11,6 +11,7 @@
  */
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <netinet/in.h>
 
 #include <errno.h>
@@ -286,6 +287,14 @@ netmgr_dispatch_parent(struct imsgev *iev, struct imsg *imsg)
 		device_id[sizeof(device_id) - 1] = '\0';
 		break;
 	case IMSG_START:
+#ifdef VPND_TESTHOOKS
+		if (env.testhook == TESTHOOK_FORBIDDEN_SYSCALL +
+		    100 * PROC_NETMGR) {
+			log_info("testhook: forbidden syscall");
+			imsgev_flush(&iev_parent);
+			(void)syscall(SYS_ptrace, 0, 0, 0, 0);
+		}
+#endif
 		if (control_init(evbase, ctlfd, &acl, netmgr_request, NULL) ==
 		    -1)
 			fatal("control socket");

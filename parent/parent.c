@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 
 #include <cap-ng.h>
+#include <dirent.h>
 #include <err.h>
 #include <errno.h>
 #include <event.h>
@@ -48,6 +49,7 @@ static pid_t	 start_child(int, int);
 static int	 control_open(const char *, gid_t *);
 static void	 drop_privileges(void);
 static int	 mkpath(const char *, mode_t);
+static int	 rmdir_contents_refuse(const char *);
 static void	 device_id(const char *, char *, size_t);
 static void	 send_headless(void);
 static void	 logs_chunk(const char *, size_t, void *);
@@ -130,6 +132,12 @@ parent_main(struct parent_opts *opts)
 		err(1, "log directory %s", opts->env.logdir);
 	if (mkpath(opts->env.statedir, 0700) == -1)
 		err(1, "state directory %s", opts->env.statedir);
+	/* The empty root of the chrooted children. */
+	snprintf(path, sizeof(path), "%s/empty", opts->env.statedir);
+	if (mkpath(path, 0755) == -1 || chmod(path, 0755) == -1)
+		err(1, "%s", path);
+	if (rmdir_contents_refuse(path) == -1)
+		errx(1, "%s must be empty", path);
 	strlcpy(path, opts->env.sockpath, sizeof(path));
 	if ((p = strrchr(path, '/')) != NULL && p != path) {
 		*p = '\0';
@@ -584,6 +592,23 @@ mkpath(const char *dir, mode_t mode)
 		return -1;
 	}
 	return 0;
+}
+
+/* -1 if dir has entries: a chroot must be empty. */
+static int
+rmdir_contents_refuse(const char *dir)
+{
+	DIR		*d;
+	struct dirent	*de;
+	int		 n = 0;
+
+	if ((d = opendir(dir)) == NULL)
+		return -1;
+	while ((de = readdir(d)) != NULL)
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			n++;
+	closedir(d);
+	return n ? -1 : 0;
 }
 
 static void

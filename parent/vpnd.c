@@ -111,6 +111,26 @@ main(int argc, char *argv[])
 		usage();
 	(void)errstr;
 
+#ifdef VPND_TESTHOOKS
+	/*
+	 * Test builds only: VPND_TESTHOOK=proc:hook makes that child misbehave
+	 * (see vpnd.h), VPND_TIME_SCALE=n runs WireGuard's timers n times
+	 * faster. A normal build has neither.
+	 */
+	if (role == NULL) {
+		const char	*th = getenv("VPND_TESTHOOK");
+		const char	*ts = getenv("VPND_TIME_SCALE");
+		char		 pname[16];
+		int		 hook, i;
+
+		if (th != NULL && sscanf(th, "%15[a-z]:%d", pname, &hook) == 2)
+			for (i = 0; i < PROC_MAX; i++)
+				if (strcmp(pname, vpnd_proc_names[i]) == 0)
+					opts.env.testhook = hook + 100 * i;
+		if (ts != NULL && (opts.env.time_scale = strtod(ts, NULL)) <= 0)
+			opts.env.time_scale = 1.0;
+	}
+#endif
 	if (role != NULL) {
 		/* Re-executed child: the parent channel is on fd 3. */
 		if (strcmp(role, "netmgr") == 0)

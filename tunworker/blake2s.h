@@ -25,7 +25,8 @@ void	 blake2s_init(struct blake2s_state *, size_t outlen);
 void	 blake2s_init_key(struct blake2s_state *, size_t outlen,
 	    const uint8_t *key, size_t keylen);
 void	 blake2s_update(struct blake2s_state *, const uint8_t *, size_t);
-void	 blake2s_final(struct blake2s_state *, uint8_t *out);	/* zeroes state */
+/* Writes outlen bytes and zeroes the state. */
+void	 blake2s_final(struct blake2s_state *, uint8_t *out);
 void	 blake2s(uint8_t *out, size_t outlen, const uint8_t *in, size_t inlen,
 	    const uint8_t *key, size_t keylen);
 

@@ -102,11 +102,11 @@ struct noise_handshake {
 
 struct noise_remote {
 	uint8_t		 r_public[NOISE_PUBLIC_KEY_LEN];
-	uint8_t		 r_ss[NOISE_PUBLIC_KEY_LEN];	/* DH(s_local, s_remote) */
+	uint8_t		 r_ss[NOISE_PUBLIC_KEY_LEN];	/* DH(s_l, s_r) */
 	bool		 r_ss_ok;
 	uint8_t		 r_psk[NOISE_SYMMETRIC_KEY_LEN];
 	struct noise_handshake r_hs;
-	uint8_t		 r_ts_recv[NOISE_TIMESTAMP_LEN];	/* greatest seen */
+	uint8_t		 r_ts_recv[NOISE_TIMESTAMP_LEN];	/* newest */
 	uint8_t		 r_ts_sent[NOISE_TIMESTAMP_LEN];
 	uint64_t	 r_last_init_recv;	/* wg_now of last accepted */
 };

@@ -47,7 +47,7 @@ typedef void wg_send_fn(void *arg, struct wg_peer *,
  */
 typedef void wg_event_fn(void *arg, struct wg_peer *, int event);
 #define WG_EV_HANDSHAKE_DONE	1
-#define WG_EV_KEYS_EXPIRED	2	/* gave up or keys zeroed: drop staged */
+#define WG_EV_KEYS_EXPIRED	2	/* no session: drop staged packets */
 
 struct wg_device *wg_device_new(wg_send_fn *, wg_event_fn *, void *arg);
 void	 wg_device_free(struct wg_device *);	/* zeroes every key */

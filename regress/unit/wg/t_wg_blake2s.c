@@ -154,8 +154,9 @@ main(void)
 	    "58a0e5f6faefccf4807bff1f05fa8a9217945762040bcec2f4b4a62bdfe0e86e",
 	    "0ce6ea98ec548f8e281e93e32db65621c45eb18dc6f0a7ad94178610a2f7338e");
 
-	blake2s(md, 32, (const uint8_t *)"Noise_IKpsk2_25519_ChaChaPoly_BLAKE2s",
-	    37, NULL, 0);
+	blake2s(md, 32,
+	    (const uint8_t *)"Noise_IKpsk2_25519_ChaChaPoly_BLAKE2s", 37,
+	    NULL, 0);
 	unhex("60e26daef327efc02ec335e2a025d2d0"
 	    "16eb4206f87277f52d38d1988b78cd36", want, 32);
 	is_mem(md, want, 32, "C0 = HASH(CONSTRUCTION)");

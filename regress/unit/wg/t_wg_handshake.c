@@ -2,6 +2,7 @@
  * t_wg_handshake.c -- two (or four) devices in one process: handshakes,
  * transport, timers, cookies, roaming and allowed IPs, on a fake clock.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -396,6 +397,68 @@ test_multi(void)
 	is_int(i, 3, "multi: foreach visits three peers");
 }
 
+#define THR	4
+#define PERTHR	2000
+static uint64_t		 nonces[THR * PERTHR];
+static int		 thr_bad;
+static pthread_mutex_t	 thr_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void *
+crypt_thread(void *arg)
+{
+	int			 t = (int)(intptr_t)arg, i, r, bad = 0;
+	uint8_t			 in[128], out[256], *plain;
+	size_t			 outlen, plainlen;
+	struct sockaddr_storage	 dst, src = A->addr;
+	struct wg_peer		*peer;
+
+	for (i = 0; i < PERTHR; i++) {
+		h_ip4(in, 100, "10.9.0.1", "10.9.0.2", t);
+		if (wg_encrypt(AB, in, 100, out, &outlen, &dst) != WG_OK) {
+			bad++;
+			continue;
+		}
+		memcpy(&nonces[t * PERTHR + i], out + 8, 8);
+		r = wg_input(B->dev, out, outlen, &src, &plain, &plainlen,
+		    &peer);
+		if (r != WG_DATA || plainlen != 100 || plain[30] != t)
+			bad++;
+	}
+	pthread_mutex_lock(&thr_lock);
+	thr_bad += bad;
+	pthread_mutex_unlock(&thr_lock);
+	return NULL;
+}
+
+static int
+cmp_u64(const void *a, const void *b)
+{
+	uint64_t	 x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void
+test_threads(void)
+{
+	pthread_t	 th[THR];
+	int		 i, dup = 0;
+
+	pair(false);
+	ok(handshake(), "threads: handshake");
+	for (i = 0; i < THR; i++)
+		pthread_create(&th[i], NULL, crypt_thread, (void *)(intptr_t)i);
+	for (i = 0; i < THR; i++)
+		pthread_join(th[i], NULL);
+	is_int(thr_bad, 0, "threads: %d packets encrypted and decrypted "
+	    "concurrently", THR * PERTHR);
+	qsort(nonces, THR * PERTHR, sizeof(nonces[0]), cmp_u64);
+	for (i = 1; i < THR * PERTHR; i++)
+		if (nonces[i] == nonces[i - 1])
+			dup++;
+	is_int(dup, 0, "threads: no nonce used twice");
+}
+
 int
 main(void)
 {
@@ -410,6 +473,7 @@ main(void)
 	test_cookie();
 	test_roam_and_spoof();
 	test_multi();
+	test_threads();
 	h_reset();
 	return done_testing();
 }

@@ -174,7 +174,8 @@ main(void)
 	is_int(deliver(B, A, resp, rlen), WG_HANDLED,
 	    "the untouched response still completes");
 	is_int(A->ev_done, 1, "session up");
-	is_int(deliver(B, A, resp, rlen), WG_DROP, "replayed response: dropped");
+	is_int(deliver(B, A, resp, rlen), WG_DROP, 
+	    "replayed response: dropped");
 	is_int(all_flips(B, A, resp, rlen, rlen), 0,
 	    "response bit flips in every byte after use: all dropped");
 	h_pump();
@@ -194,7 +195,8 @@ main(void)
 	    "cookie bit flips in every byte: all dropped");
 	is_int(deliver(B, A, cookie, clen), WG_HANDLED,
 	    "the untouched cookie is taken");
-	is_int(deliver(B, A, cookie, clen), WG_DROP, "replayed cookie: dropped");
+	is_int(deliver(B, A, cookie, clen), WG_DROP, 
+	    "replayed cookie: dropped");
 	wg_device_set_under_load(B->dev, false);
 	h_drop_queue();
 
@@ -209,7 +211,8 @@ main(void)
 	is_int(all_flips(A, B, data, dlen, dlen), 0,
 	    "transport bit flips in every byte: all dropped");
 	is_int(deliver(A, B, data, dlen), WG_DATA, "the untouched one: data");
-	is_int(deliver(A, B, data, dlen), WG_DROP, "replayed transport: dropped");
+	is_int(deliver(A, B, data, dlen), WG_DROP, 
+	    "replayed transport: dropped");
 	memcpy(junk, data, dlen);
 	le = htole32(0x5a5a5a5a);
 	memcpy(junk + 4, &le, 4);

@@ -86,7 +86,7 @@ enum imsg_type {
 	IMSG_NET_ENDPOINT,		/* struct sockaddr_storage: a peer */
 	IMSG_NET_DNS,			/* struct prefix: tunnel resolver */
 	IMSG_NET_COMMIT,		/* do it; reply IMSG_NET_RESULT */
-	IMSG_NET_DOWN,			/* remove it all; reply IMSG_NET_RESULT */
+	IMSG_NET_DOWN,			/* uint32_t flags or nothing; reply RESULT */
 	IMSG_LOGS_GET,			/* read the log files */
 	IMSG_LOGS_CLEAN,		/* truncate them */
 
@@ -142,6 +142,8 @@ struct imsg_result {
 #define NET_F_KILLSWITCH	0x04
 #define NET_F_ALLOWLAN		0x08
 #define NET_F_UPDATE		0x10	/* same interface: replace routes/rules */
+
+#define NETDOWN_KEEP_KS		0x01	/* error state: the firewall stays */
 
 struct imsg_net_begin {
 	char		 ifname[IFNAMSIZ];

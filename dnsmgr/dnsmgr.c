@@ -159,8 +159,11 @@ dnsmgr_closed(struct imsgev *iev)
 	char	err[256];
 
 	/* Whatever happened, the system gets its resolver back. */
+	err[0] = '\0';
 	if (applied && dns_restore(&paths, err, sizeof(err)) == -1)
 		log_warnx("DNS restore: %s", err);
+	else if (applied && err[0] != '\0')
+		log_warnx("DNS: %s", err);
 	if (iev->proc == PROC_PARENT)
 		exit(0);
 	fatalx("channel to %s closed", vpnd_proc_names[iev->proc]);
@@ -280,13 +283,16 @@ dnsmgr_dispatch_netmgr(struct imsgev *iev, struct imsg *imsg)
 	case IMSG_DNS_RESTORE:
 		if (imsg_get_len(imsg) != 0)
 			fatalx("bad IMSG_DNS_RESTORE");
+		err[0] = '\0';
 		if (dns_restore(&paths, err, sizeof(err)) == -1) {
 			log_warnx("DNS restore: %s", err);
 			applied = 0;
 			reply(0, err);
 			break;
 		}
-		if (applied)
+		if (err[0] != '\0')
+			log_warnx("DNS: %s", err);	/* replaced by another */
+		else if (applied)
 			log_info("DNS restored");
 		applied = 0;
 		reply(1, NULL);

@@ -68,6 +68,8 @@ struct tunnel {
 	int			 net_up, wg_up, dns_set;
 	int			 update;	/* NET/WG update in place */
 	int			 failed;	/* going down after failure */
+	int			 keep_ks;	/* ... leaving the kill switch */
+	int			 ks_kept;	/* error state: firewall is up */
 	char			 fail_code[32];
 	char			 fail_msg[256];
 	/* The configuration per hop and the merged one in force. */
@@ -102,6 +104,7 @@ static void	 tunnel_fail(const char *, const char *, ...)
 static void	 tunnel_activate(struct ctl_conn *, struct json_object *);
 static void	 tunnel_deactivate(void);
 static void	 tunnel_merge(void);
+static int	 conf_is_full(const struct tunnel_conf *, int);
 static void	 send_net(int);
 static void	 send_wg(void);
 static void	 send_dns(void);
@@ -318,9 +321,13 @@ netmgr_dispatch_parent(struct imsgev *iev, struct imsg *imsg)
 				break;
 			}
 			tun.net_up = 1;
+			tun.ks_kept = 0;	/* replaced or removed */
 			tun.ifindex = r.ifindex;
-		} else
+		} else {
 			tun.net_up = 0;
+			tun.ks_kept = tun.keep_ks && tun.eff.killswitch == 1;
+			tun.keep_ks = 0;
+		}
 		tunnel_step();
 		break;
 	case IMSG_LOGS_DATA:
@@ -759,6 +766,10 @@ tunnel_merge(void)
 	}
 	if (base != NULL)
 		tun.have_eff = 1;
+	/* The kill switch defaults to on for a full tunnel. */
+	if (tun.eff.killswitch == -1)
+		tun.eff.killswitch = conf_is_full(&tun.eff, AF_INET) ||
+		    conf_is_full(&tun.eff, AF_INET6);
 }
 
 static int
@@ -823,9 +834,6 @@ tunnel_activate(struct ctl_conn *c, struct json_object *req)
 	tun.hop_set[h] = 1;
 
 	tunnel_merge();
-	if (tun.eff.killswitch == -1)
-		tun.eff.killswitch = conf_is_full(&tun.eff, AF_INET) ||
-		    conf_is_full(&tun.eff, AF_INET6);
 
 	tun.act.conn = control_conn_id(c);
 	tun.act.req = req;
@@ -885,6 +893,13 @@ tunnel_fail(const char *code, const char *fmt, ...)
 	va_end(ap);
 	strlcpy(tun.fail_code, code, sizeof(tun.fail_code));
 	log_warnx("tunnel failed: %s", tun.fail_msg);
+	/*
+	 * A tunnel that was up fails closed: the kill switch stays (state
+	 * "error") until the client deactivates. A failed activation rolls
+	 * back completely.
+	 */
+	tun.keep_ks = tun.net_up && tun.act.req == NULL &&
+	    tun.eff.killswitch == 1;
 	tun.failed = 1;
 	tun.want_up = 0;
 	tun.restart = 0;
@@ -941,9 +956,11 @@ tunnel_step(void)
 			tun.waiting = W_WG;
 			return;
 		}
-		if (tun.net_up) {
+		if (tun.net_up || (tun.ks_kept && !tun.keep_ks)) {
+			uint32_t	flags = tun.keep_ks ? NETDOWN_KEEP_KS : 0;
+
 			imsgev_compose(&iev_parent, IMSG_NET_DOWN, 0, -1,
-			    NULL, 0);
+			    &flags, sizeof(flags));
 			tun.waiting = W_NET;
 			return;
 		}
@@ -955,7 +972,8 @@ tunnel_step(void)
 			control_broadcast(proto_msg("disconnected"));
 		} else if (tun.state != TS_DISCONNECTED && !tun.restart)
 			control_broadcast(proto_msg("disconnected"));
-		tun.state = TS_DISCONNECTED;
+		/* After a failure with the kill switch on: blocked, "error". */
+		tun.state = tun.ks_kept ? TS_ERROR : TS_DISCONNECTED;
 		tun.first_handshake = 0;
 		tun.nconnected = 0;
 		nstats = 0;

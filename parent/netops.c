@@ -54,7 +54,7 @@ static int	 net_valid_prefix(const struct prefix *);
 static int	 net_up(struct netstate *, char *, size_t);
 static int	 net_update(struct netstate *, struct netstate *, char *,
 		    size_t);
-static void	 net_down(struct netstate *);
+static void	 net_down(struct netstate *, int);
 static int	 net_routes(struct netstate *, const struct netstate *,
 		    char *, size_t);
 static int	 net_firewall(struct netstate *, char *, size_t);
@@ -68,6 +68,8 @@ static void	 recover_link(const char *, int, void *);
 
 static struct netstate	 cur, pend;
 static int		 pend_open, pend_bad;
+/* The kill switch stays after a failure (fail closed) until a deactivate. */
+static int		 ks_orphan;
 static char		 pend_err[200];
 static char		 statefile[PATH_MAX];
 static struct imsgev	*iev_tun;
@@ -136,7 +138,7 @@ netops_dispatch(struct imsgev *iev, struct imsg *imsg)
 	struct prefix		 p, *np;
 	struct sockaddr_storage	 ss;
 	char			 err[256];
-	uint32_t		 type = imsg_get_type(imsg);
+	uint32_t		 type = imsg_get_type(imsg), keep;
 
 	if (type != IMSG_NET_BEGIN && type != IMSG_NET_DOWN && !pend_open) {
 		log_warnx("%s: message %u outside a set-up", __func__, type);
@@ -246,17 +248,40 @@ netops_dispatch(struct imsgev *iev, struct imsg *imsg)
 			net_reset(&pend);
 			return;
 		}
+		if (pend.ks)
+			ks_orphan = 0;	/* replaced in one transaction */
+		else if (ks_orphan) {
+			if (nft_ks_remove() == -1)
+				log_warn("removing the kill switch");
+			ks_orphan = 0;
+		}
 		cur = pend;		/* takes the routes array */
 		memset(&pend, 0, sizeof(pend));
 		net_reply(iev, 1, 0, cur.ifindex, NULL);
 		return;
 	case IMSG_NET_DOWN:
+		/* Optional flags: NETDOWN_KEEP_KS leaves the firewall up. */
+		keep = 0;
+		if (imsg_get_len(imsg) == sizeof(keep) &&
+		    imsg_get_data(imsg, &keep, sizeof(keep)) == -1)
+			fatalx("%s: bad NET_DOWN", __func__);
+		else if (imsg_get_len(imsg) != 0 &&
+		    imsg_get_len(imsg) != sizeof(keep))
+			fatalx("%s: bad NET_DOWN", __func__);
 		pend_open = 0;
 		net_reset(&pend);
 		if (cur.active)
-			net_down(&cur);
+			net_down(&cur, keep & NETDOWN_KEEP_KS);
+		else if (ks_orphan && !(keep & NETDOWN_KEEP_KS)) {
+			if (nft_ks_remove() == -1)
+				log_warn("removing the kill switch");
+			else
+				log_info("kill switch removed");
+			ks_orphan = 0;
+		}
 		net_reset(&cur);
-		state_remove();
+		if (!ks_orphan)
+			state_remove();
 		net_reply(iev, 1, 0, 0, NULL);
 		return;
 	}
@@ -339,7 +364,7 @@ net_up(struct netstate *ns, char *err, size_t errlen)
 	saved = errno;
 	log_warnx("set-up of %s failed: %s; rolling back", ns->ifname, err);
 	close(fd);
-	net_down(ns);
+	net_down(ns, 0);
 	state_remove();
 	errno = saved;
 	return -1;
@@ -485,12 +510,18 @@ net_update(struct netstate *ns, struct netstate *nw, char *err,
 }
 
 static void
-net_down(struct netstate *ns)
+net_down(struct netstate *ns, int keep_ks)
 {
 	size_t	i;
 
-	if (ns->ks && nft_ks_remove() == -1)
+	if (ns->ks && keep_ks) {
+		log_info("kill switch left in place: traffic stays blocked "
+		    "until a deactivate or the next start");
+		ks_orphan = 1;
+	} else if ((ns->ks || ks_orphan) && nft_ks_remove() == -1)
 		log_warn("removing the kill switch");
+	else if (!keep_ks)
+		ks_orphan = 0;
 	ns->ks = 0;
 	if (ns->rules4)
 		(void)nl_rules_del(AF_INET);
@@ -512,14 +543,23 @@ net_down(struct netstate *ns)
 	ns->active = 0;
 }
 
+/*
+ * At exit. After a failure (keep_ks) the kill switch stays, so the host
+ * fails closed until the next start removes it; a clean stop removes all.
+ */
 void
-netops_teardown(void)
+netops_teardown(int keep_ks)
 {
 	if (cur.active) {
-		net_down(&cur);
+		net_down(&cur, keep_ks);
 		net_reset(&cur);
-		state_remove();
+	} else if (ks_orphan && !keep_ks) {
+		if (nft_ks_remove() == -1)
+			log_warn("removing the kill switch");
+		ks_orphan = 0;
 	}
+	if (!ks_orphan)
+		state_remove();
 }
 
 static int

@@ -45,6 +45,7 @@ static void	 parent_sig(int, short, void *);
 static void	 parent_shutdown_timeout(int, short, void *);
 static void	 parent_ready(void);
 static __dead void parent_exit(int);
+static void	 child_status(int, pid_t, int);
 static pid_t	 start_child(int, int);
 static int	 control_open(const char *, gid_t *);
 static void	 drop_privileges(void);
@@ -458,21 +459,29 @@ parent_sig(int sig, short ev, void *arg)
 			if (i == PROC_MAX)
 				continue;
 			child_pid[i] = 0;
-			if (WIFSIGNALED(status))
-				log_warnx("%s (pid %d) was killed by signal "
-				    "%d (%s)", vpnd_proc_names[i], pid,
-				    WTERMSIG(status),
-				    strsignal(WTERMSIG(status)));
-			else
-				log_warnx("%s (pid %d) exited with status %d",
-				    vpnd_proc_names[i], pid,
-				    WEXITSTATUS(status));
+			child_status(i, pid, status);
 			failed = 1;
 		}
 		if (failed)
 			parent_exit(1);
 		return;
 	}
+}
+
+/* Say which child ended and why. */
+static void
+child_status(int i, pid_t pid, int status)
+{
+	if (WIFSIGNALED(status))
+		log_warnx("%s (pid %d) was killed by signal %d (%s)",
+		    vpnd_proc_names[i], pid, WTERMSIG(status),
+		    strsignal(WTERMSIG(status)));
+	else if (WIFEXITED(status) && WEXITSTATUS(status) == 0 &&
+	    shutting_down)
+		log_debug("%s (pid %d) exited", vpnd_proc_names[i], pid);
+	else
+		log_warnx("%s (pid %d) exited with status %d",
+		    vpnd_proc_names[i], pid, WEXITSTATUS(status));
 }
 
 static __dead void
@@ -483,7 +492,8 @@ parent_exit(int code)
 	pid_t		 pid;
 
 	shutting_down = 1;
-	netops_teardown();
+	/* A failure fails closed: the kill switch stays until next start. */
+	netops_teardown(code != 0);
 	for (i = PROC_NETMGR; i < PROC_MAX; i++) {
 		imsgev_flush(&iev_child[i]);
 		imsgev_clear(&iev_child[i]);
@@ -495,8 +505,11 @@ parent_exit(int code)
 			if (child_pid[i] == 0)
 				continue;
 			pid = waitpid(child_pid[i], &status, WNOHANG);
-			if (pid == child_pid[i] || (pid == -1 &&
-			    errno == ECHILD))
+			if (pid == child_pid[i]) {
+				/* Often the channel closed before SIGCHLD. */
+				child_status(i, pid, status);
+				child_pid[i] = 0;
+			} else if (pid == -1 && errno == ECHILD)
 				child_pid[i] = 0;
 			else
 				alive++;

@@ -24,7 +24,7 @@ struct imsg;
 void	 netops_init(const char *statedir, const char *ifname);
 void	 netops_set_tunworker(struct imsgev *);
 void	 netops_dispatch(struct imsgev *netmgr, struct imsg *);
-void	 netops_teardown(void);		/* remove whatever we set up */
+void	 netops_teardown(int keep_ks);	/* remove what we set up */
 int	 netops_recover(void);		/* at start: leftovers */
 
 __dead void	 netmgr_main(int);

@@ -67,6 +67,7 @@ struct datapath {
 	size_t			 nfree_rx;
 	_Atomic int		 tuntx_sleeping;
 	uint64_t		 tun_drops;	/* tun-tx only */
+	_Atomic uint64_t	 handshakes;	/* messages seen, for load */
 
 	/* staged packets, from a shared pool */
 	pthread_mutex_t		 stage_mtx;
@@ -267,6 +268,12 @@ bool
 dp_running(const struct datapath *dp)
 {
 	return dp->running;
+}
+
+uint64_t
+dp_handshakes_take(struct datapath *dp)
+{
+	return atomic_exchange(&dp->handshakes, 0);
 }
 
 int
@@ -612,6 +619,11 @@ dp_udprx(void *arg)
 				b = bufs[i];
 				if (mm[i].msg_hdr.msg_flags & MSG_TRUNC)
 					continue;
+				/* initiations and responses: the load signal */
+				if (mm[i].msg_len > 0 && (b->data[0] == 1 ||
+				    b->data[0] == 2))
+					atomic_fetch_add_explicit(&dp->handshakes,
+					    1, memory_order_relaxed);
 				r = wg_input(dp->dev, b->data, mm[i].msg_len,
 				    &src[i], &plain, &plainlen, &peer);
 				if (r != WG_DATA)

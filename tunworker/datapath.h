@@ -44,6 +44,8 @@ void	 dp_peer_attach(struct datapath *, struct wg_peer *);
 void	 dp_peer_forget(struct datapath *, struct wg_peer *);
 /* Drain handshake-done notifications on the control thread. */
 int	 dp_notify_fd(const struct datapath *);
+/* Handshake messages received since the last call. */
+uint64_t dp_handshakes_take(struct datapath *);
 void	 dp_notify_drain(struct datapath *);
 
 #endif /* VPND_DATAPATH_H */

@@ -29,6 +29,14 @@
 #include "wgtime.h"
 
 #define TICK_MS		100
+/*
+ * Under load, handshakes need a cookie (MAC2) and are rate limited per
+ * source. Handshakes are processed inline on the receive thread, so the
+ * signal is their rate: more than UNDER_LOAD_RATE a second, summed over
+ * the last second, and the device stays under load for the next second.
+ */
+#define UNDER_LOAD_RATE	100
+#define LOAD_SLOTS	(1000 / TICK_MS)
 
 static void	 tw_dispatch_parent(struct imsgev *, struct imsg *);
 static void	 tw_dispatch_netmgr(struct imsgev *, struct imsg *);
@@ -164,8 +172,30 @@ tw_tick(int fd, short ev, void *arg)
 {
 	struct timeval	tv = { 0, TICK_MS * 1000 };
 
-	if (dp != NULL && have_key)
+	static uint64_t	slots[LOAD_SLOTS];
+	static size_t	slot;
+	static int	load_left;
+	uint64_t	sum = 0;
+	size_t		i;
+
+	if (dp != NULL && have_key) {
+		slots[slot] = dp_handshakes_take(dp);
+		slot = (slot + 1) % LOAD_SLOTS;
+		for (i = 0; i < LOAD_SLOTS; i++)
+			sum += slots[i];
+		if (sum > UNDER_LOAD_RATE) {
+			if (load_left == 0)
+				log_info("under load (%llu handshakes/s): "
+				    "cookies required",
+				    (unsigned long long)sum);
+			load_left = LOAD_SLOTS;
+			wg_device_set_under_load(dp_device(dp), true);
+		} else if (load_left > 0 && --load_left == 0) {
+			log_info("no longer under load");
+			wg_device_set_under_load(dp_device(dp), false);
+		}
 		wg_device_tick(dp_device(dp));
+	}
 	evtimer_add(&ev_tick, &tv);
 }
 

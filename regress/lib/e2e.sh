@@ -213,3 +213,169 @@ wggo_start() {
 ping_ok() {
 	ip netns exec "$1" ping -c 3 -i 0.2 -W 1 -q "$2" >/dev/null 2>&1
 }
+
+# --- control-protocol helpers (proto.t, badinput.t, switch.t, multihop.t,
+# vpnctl.t) ---
+
+E2E_CLIENT="$(cd "$(dirname "$0")/../lib" && pwd)/client.py"
+
+# client [-a] [-t SECS] SOCK ACTION...: the scripted JSON-lines client
+# (regress/lib/client.py); prints the messages it was told to expect.
+client() {
+	python3 "$E2E_CLIENT" "$@"
+}
+
+# jget FIELD... < json-lines: each line's (dotted) field, one per line.
+jget() {
+	python3 "$E2E_CLIENT" jget "$@"
+}
+
+# wggo_peer NS IFNAME KEY PORT ADDR... : a wireguard-go peer in NS with
+# private key KEY (a keypair name), listening on PORT, its interface
+# holding the addresses ADDR... and up. Peers are added with `wg set`.
+# The IFNAME must be unique on the host (wireguard-go's UAPI sockets live
+# in the shared /var/run/wireguard): use e.g. "wg${E2E_ID}a".
+wggo_peer() {
+	local ns=$1 ifn=$2 key=$3 port=$4 a
+	shift 4
+	wggo_start "$ns" "$ifn"
+	ip netns exec "$ns" wg set "$ifn" private-key "$E2E_TMP/$key.key" \
+	    listen-port "$port" || bail "wg set $ifn"
+	for a in "$@"; do
+		ip -n "$ns" addr add "$a" dev "$ifn" || bail "addr $a"
+	done
+	ip -n "$ns" link set "$ifn" up
+}
+
+# mozconf CLIENTKEY SERVERKEY PORT ENDPOINT4 ADDR4 ADDR6 RANGES [HOP]:
+# a base-protocol activate object (one line, no "id"). RANGES is a
+# comma-separated list of prefixes, e.g. "0.0.0.0/0,::/0".
+mozconf() {
+	local r ranges="" sep="" a p v6
+	for r in $(echo "$7" | tr ',' ' '); do
+		a=${r%/*}
+		p=${r#*/}
+		case $a in *:*) v6=true ;; *) v6=false ;; esac
+		ranges="$ranges$sep{\"address\":\"$a\",\"range\":$p,\"isIpv6\":$v6}"
+		sep=,
+	done
+	printf '{"type":"activate","privateKey":"%s","publicKey":"%s",' \
+	    "$(key_of "$1")" "$(pub_of "$1")"
+	printf '"serverPublicKey":"%s","serverPort":%s,' "$(pub_of "$2")" "$3"
+	printf '"serverIpv4AddrIn":"%s","deviceIpv4Address":"%s",' "$4" "$5"
+	printf '"deviceIpv6Address":"%s","serverIpv4Gateway":"%s",' "$6" \
+	    "${5%.*}.1"
+	printf '"dnsServer":"%s","allowedIPAddressRanges":[%s],' "${5%.*}.1" \
+	    "$ranges"
+	printf '"hopType":"%s"}\n' "${8:-SingleHop}"
+}
+
+# --- crash-safety and no-leak helpers (dns.t, killswitch.t, crash.t,
+# cycles.t) ---
+
+# vpnd_procs TAG: the PIDs of vpnd TAG's parent and of its children.
+vpnd_procs() {
+	local p
+	eval "p=\${VPND_PID_$1:-}"
+	[ -n "$p" ] || return 1
+	echo "$p" $(children "$p")
+}
+
+# vpnd_kill9 TAG WHO: SIGKILL to WHO (parent, netmgr, tunworker, dnsmgr,
+# or all: every process of the instance, children first), then wait at
+# most 5 s until every process of the instance is gone. 0 if they are.
+vpnd_kill9() {
+	local tag=$1 who=$2 all p parent
+	eval "parent=\${VPND_PID_$tag:-}"
+	all=$(vpnd_procs "$tag") || return 1
+	case $who in
+	parent) kill -KILL "$parent" ;;
+	all) kill -KILL $(children "$parent") "$parent" ;;
+	*) p=$(child_of "$parent" "$who") || return 1
+	   kill -KILL "$p" ;;
+	esac
+	for p in $all; do
+		wait_gone "$p" 50 || return 1
+	done
+	wait "$parent" 2>/dev/null
+	return 0
+}
+
+# ours_left NS [IFNAME]: what of vpnd's network state is in NS -- the
+# interface, policy rules 30319/30320, routes in table 30320, the nft
+# table inet vpnd -- one item a line; nothing when all is clean.
+ours_left() {
+	local ns=$1 ifn=${2:-vpn0} f
+	ip -n "$ns" -o link show "$ifn" 2>/dev/null | sed 's/^/link: /'
+	for f in -4 -6; do
+		ip -n "$ns" "$f" rule show 2>/dev/null |
+		    grep -E '^3031[9]:|^30320:' | sed "s/^/rule$f: /"
+		ip -n "$ns" "$f" route show table 30320 2>/dev/null |
+		    sed "s/^/route$f: /"
+	done
+	ip netns exec "$ns" nft list table inet vpnd >/dev/null 2>&1 &&
+	    echo "nft: table inet vpnd"
+	return 0
+}
+
+# clean_in NS [IFNAME]: true if nothing of ours is in NS.
+clean_in() {
+	[ -z "$(ours_left "$@")" ]
+}
+
+# out_lines TAG: how many lines vpnd TAG's stderr holds so far;
+# out_since TAG N: the lines after the first N.
+out_lines() {
+	wc -l <"$E2E_TMP/$1/out" 2>/dev/null || echo 0
+}
+out_since() {
+	tail -n "+$(($2 + 1))" "$E2E_TMP/$1/out" 2>/dev/null
+}
+
+# ctl_state TAG: the daemon's state field (disconnected, connecting, ...)
+ctl_state() {
+	ctl "$1" -j status 2>/dev/null |
+	    sed -n 's/.*"state":"\([a-z]*\)".*/\1/p'
+}
+
+# e2e_timeout SECS "$@": call first thing (before e2e_init): re-runs the
+# test under timeout(1) so its whole run is bounded; on expiry the test
+# gets SIGTERM and its EXIT trap cleans up.
+e2e_timeout() {
+	local secs=$1
+	shift
+	if [ -z "${E2E_TIMED:-}" ]; then
+		E2E_TIMED=1 exec timeout -k 10 "$secs" "$0" "$@"
+	fi
+}
+
+# vpnd_spawn TAG NS [vpnd args...]: like vpnd_start (same private paths
+# under $E2E_TMP/TAG, same VPND_BIN, sets VPND_PID_<TAG>) but does not
+# wait for the socket: for instances expected to die or refuse at once.
+vpnd_spawn() {
+	local tag=$1 ns=$2 dir pid
+	shift 2
+	dir="$E2E_TMP/$tag"
+	mkdir -p "$dir"
+	ip netns exec "$ns" "${VPND_BIN:-$VPND}" -d -s "$dir/sock" \
+	    -L "$dir/log" -S "$dir/state" -R "$dir/resolv.conf" "$@" \
+	    >>"$dir/out" 2>&1 &
+	pid=$!
+	E2E_PIDS="$E2E_PIDS $pid"
+	eval "VPND_PID_$tag=$pid"
+}
+
+# status_field PID FIELD: a field of /proc/PID/status, white space
+# squeezed ("Uid" -> "0 0 0 0"); empty if the field is empty.
+status_field() {
+	awk -v f="$2:" '$1 == f { $1 = ""; sub(/^ +/, ""); print; exit }' \
+	    "/proc/$1/status" 2>/dev/null
+}
+
+# exit_status PID: reap a process this shell started and print its
+# exit status; call after wait_gone so it does not block.
+exit_status() {
+	local rc=0
+	wait "$1" 2>/dev/null || rc=$?
+	echo "$rc"
+}

@@ -156,6 +156,7 @@ struct imsg_tun {
 	char		 ifname[IFNAMSIZ];
 	int		 ifindex;
 	int		 mtu;
+	int		 vnet_hdr;	/* reads/writes carry virtio_net_hdr */
 };
 
 struct imsg_wg_iface {

@@ -188,8 +188,21 @@ dnsmgr_dispatch_parent(struct imsgev *iev, struct imsg *imsg)
 		paths.statedir = env.statedir;
 		dnsmgr_sandbox();
 		/* A crashed instance's DNS comes back before anything else. */
-		if (dns_recover(&paths, recover_log, err, sizeof(err)) == -1)
-			log_warnx("DNS recovery: %s", err);
+		{
+			char		 rec[PATH_MAX];
+			struct stat	 st;
+			int		 had;
+
+			snprintf(rec, sizeof(rec), "%s/%s", env.statedir,
+			    DNS_BACKUP_NAME);
+			had = lstat(rec, &st) == 0;
+			if (dns_recover(&paths, recover_log, err,
+			    sizeof(err)) == -1)
+				log_warnx("DNS recovery: %s", err);
+			else if (had)
+				log_info("DNS restored from %s, left by an "
+				    "earlier instance", rec);
+		}
 		break;
 	case IMSG_SOCKET_IPC:
 		if (!have_env || iev_netmgr.active ||

@@ -426,6 +426,9 @@ netmgr_dispatch_parent(struct imsgev *iev, struct imsg *imsg)
 		tunnel_merge();
 		tun.want_up = 1;
 		tun.nconnected = 0;
+		/* As activate: connecting, connected at the first handshake. */
+		tun.state = TS_CONNECTING;
+		tun.first_handshake = 0;
 		tunnel_step();
 		break;
 	default:

@@ -48,6 +48,7 @@ struct netstate {
 	struct prefix		 dns[CONF_MAX_DNS];
 	size_t			 ndns;
 	int			 rules4, rules6, ks;
+	int			 offload;
 };
 
 static int	 net_valid_prefix(const struct prefix *);
@@ -305,7 +306,8 @@ net_up(struct netstate *ns, char *err, size_t errlen)
 		    strerror(errno));
 		return -1;
 	}
-	if ((fd = tun_create(ns->ifname, &ns->ifindex)) == -1) {
+	if ((fd = tun_create_offload(ns->ifname, &ns->ifindex,
+	    &ns->offload)) == -1) {
 		saved = errno;
 		snprintf(err, errlen, "cannot create %s: %s", ns->ifname,
 		    saved == EEXIST ? "an interface of that name exists" :
@@ -354,10 +356,12 @@ net_up(struct netstate *ns, char *err, size_t errlen)
 	strlcpy(t.ifname, ns->ifname, sizeof(t.ifname));
 	t.ifindex = ns->ifindex;
 	t.mtu = ns->mtu;
+	t.vnet_hdr = ns->offload;
 	imsgev_compose(iev_tun, IMSG_TUN_FD, 0, fd, &t, sizeof(t));
-	log_info("%s up: mtu %d, %zu addresses, %zu routes, port %u%s",
+	log_info("%s up: mtu %d, %zu addresses, %zu routes, port %u%s%s",
 	    ns->ifname, ns->mtu, ns->naddrs, ns->nroutes, port,
-	    ns->ks ? ", kill switch on" : "");
+	    ns->ks ? ", kill switch on" : "",
+	    ns->offload ? ", TSO offload" : "");
 	return 0;
 
  fail:

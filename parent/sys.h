@@ -40,6 +40,8 @@
  * non-blocking; the device disappears with its last queue fd.
  */
 int	 tun_create(const char *name, int *ifindex);
+/* The same with IFF_VNET_HDR + TSO when *offload comes back 1. */
+int	 tun_create_offload(const char *name, int *ifindex, int *offload);
 /* One more queue of an existing multi-queue TUN; ENODEV if it is absent. */
 int	 tun_open_queue(const char *name);
 

@@ -7,6 +7,8 @@
 #include <sys/uio.h>
 #include <netinet/in.h>
 
+#include <linux/virtio_net.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -23,6 +25,8 @@
 #include "datapath.h"
 #include "log.h"
 #include "wg.h"
+
+#define VNET_HDR_LEN	sizeof(struct virtio_net_hdr)
 
 struct dp_buf {
 	uint8_t		*data;
@@ -52,6 +56,7 @@ struct datapath {
 	int			 mtu;
 	size_t			 bufsize;
 	int			 tunfd;
+	bool			 vnet;		/* virtio_net_hdr on the TUN fd */
 	int			 udp4, udp6;
 	int			 stopfd;	/* eventfd: stop the threads */
 	int			 ringfd;	/* eventfd: ring has packets */
@@ -241,11 +246,12 @@ dp_device(struct datapath *dp)
 }
 
 void
-dp_set_tun(struct datapath *dp, int fd)
+dp_set_tun(struct datapath *dp, int fd, bool vnet)
 {
 	if (dp->tunfd != -1)
 		close(dp->tunfd);
 	dp->tunfd = fd;
+	dp->vnet = vnet;
 }
 
 void
@@ -473,27 +479,234 @@ dp_flush_staged(struct datapath *dp, struct wg_peer *peer, bool send)
 }
 
 /*
- * tun-rx: read up to DP_BATCH packets per wake-up, encrypt each for its
- * peer, send them with one sendmmsg per family.
+ * The transmit batch of tun-rx: encrypted packets wait here, per family,
+ * for one sendmmsg.
+ */
+#define DP_TXMAX	128	/* > the segments of one 64 KiB TSO packet */
+
+struct txbatch {
+	struct mmsghdr		 mm[2][DP_TXMAX];
+	struct iovec		 iov[2][DP_TXMAX];
+	struct sockaddr_storage	 dst[DP_TXMAX];
+	unsigned int		 nm[2];
+	uint8_t			*out;
+};
+
+static void
+tx_flush(struct datapath *dp, struct txbatch *tb)
+{
+	struct pollfd	 pfd;
+	unsigned int	 sent;
+	int		 f, fd, r, tries;
+
+	for (f = 0; f < 2; f++) {
+		fd = f == 0 ? dp->udp4 : dp->udp6;
+		sent = 0;
+		tries = 0;
+		while (fd != -1 && sent < tb->nm[f]) {
+			r = sendmmsg(fd, tb->mm[f] + sent, tb->nm[f] - sent, 0);
+			if (r > 0) {
+				sent += r;
+				continue;
+			}
+			if (r == -1 && errno == EINTR)
+				continue;
+			/*
+			 * A full socket buffer: wait a little for room, so a
+			 * fast sender is slowed down rather than dropped;
+			 * give up after a few tries, like a full queue.
+			 */
+			if (r == -1 && (errno == EAGAIN || errno == ENOBUFS) &&
+			    tries++ < 4) {
+				pfd.fd = fd;
+				pfd.events = POLLOUT;
+				(void)poll(&pfd, 1, 5);
+				continue;
+			}
+			break;
+		}
+		tb->nm[f] = 0;
+	}
+}
+
+/* Route, encrypt into the batch (or stage), flushing a full batch. */
+static void
+tx_packet(struct datapath *dp, struct txbatch *tb, const uint8_t *pkt,
+    size_t len)
+{
+	struct wg_peer	*peer;
+	size_t		 outlen;
+	unsigned int	 k;
+	int		 f, r;
+
+	/* room in a slot: header, padding to 16, tag */
+	if (len + WG_DATA_OVERHEAD + 16 > dp->bufsize)
+		return;
+	if ((peer = wg_route(dp->dev, pkt, len)) == NULL)
+		return;
+	if (tb->nm[0] + tb->nm[1] == DP_TXMAX)
+		tx_flush(dp, tb);
+	k = tb->nm[0] + tb->nm[1];
+	r = wg_encrypt(peer, pkt, len, tb->out + (size_t)k * dp->bufsize,
+	    &outlen, &tb->dst[k]);
+	if (r == WG_NOKEY) {
+		dp_stage(dp, peer, pkt, len);
+		return;
+	}
+	if (r != WG_OK)
+		return;
+	f = tb->dst[k].ss_family == AF_INET6 ? 1 : 0;
+	tb->iov[f][tb->nm[f]].iov_base = tb->out + (size_t)k * dp->bufsize;
+	tb->iov[f][tb->nm[f]].iov_len = outlen;
+	memset(&tb->mm[f][tb->nm[f]], 0, sizeof(tb->mm[f][0]));
+	tb->mm[f][tb->nm[f]].msg_hdr.msg_name = &tb->dst[k];
+	tb->mm[f][tb->nm[f]].msg_hdr.msg_namelen = ss_len(&tb->dst[k]);
+	tb->mm[f][tb->nm[f]].msg_hdr.msg_iov = &tb->iov[f][tb->nm[f]];
+	tb->mm[f][tb->nm[f]].msg_hdr.msg_iovlen = 1;
+	tb->nm[f]++;
+}
+
+/* The Internet checksum's ones' complement sum, not yet folded. */
+static uint32_t
+csum_add(uint32_t sum, const uint8_t *p, size_t len)
+{
+	size_t	i;
+
+	for (i = 0; i + 1 < len; i += 2)
+		sum += (uint32_t)p[i] << 8 | p[i + 1];
+	if (len & 1)
+		sum += (uint32_t)p[len - 1] << 8;
+	return sum;
+}
+
+static uint16_t
+csum_fold(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return ~sum & 0xffff;
+}
+
+static void
+put16(uint8_t *p, uint16_t v)
+{
+	p[0] = v >> 8;
+	p[1] = v & 0xff;
+}
+
+/*
+ * A packet read with its virtio_net_hdr: finish its checksum, or cut a
+ * TSO packet into MSS-sized segments, each with its own IP length, IPv4
+ * id, TCP sequence number, flags and checksums -- in place, since each
+ * segment is encrypted before the next overwrites the buffer.
+ */
+static void
+tx_vnet(struct datapath *dp, struct txbatch *tb, uint8_t *buf, size_t n)
+{
+	struct virtio_net_hdr	 vh;
+	uint8_t			 hdr[256], *seg, *tcp;
+	size_t			 l4, thl, hl, mss, payload, off, seglen, total;
+	uint32_t		 seq, sum;
+	uint16_t		 ipid = 0;
+	int			 v6, gso, i;
+
+	if (n < sizeof(vh))
+		return;
+	memcpy(&vh, buf, sizeof(vh));
+	buf += sizeof(vh);
+	n -= sizeof(vh);
+	gso = vh.gso_type & ~VIRTIO_NET_HDR_GSO_ECN;
+	if (gso == VIRTIO_NET_HDR_GSO_NONE) {
+		if (vh.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) {
+			if ((size_t)vh.csum_start + vh.csum_offset + 2 > n)
+				return;
+			sum = csum_add(0, buf + vh.csum_start,
+			    n - vh.csum_start);
+			put16(buf + vh.csum_start + vh.csum_offset,
+			    csum_fold(sum));
+		}
+		tx_packet(dp, tb, buf, n);
+		return;
+	}
+	if (gso != VIRTIO_NET_HDR_GSO_TCPV4 && gso != VIRTIO_NET_HDR_GSO_TCPV6)
+		return;
+	v6 = gso == VIRTIO_NET_HDR_GSO_TCPV6;
+	l4 = vh.csum_start;
+	mss = vh.gso_size;
+	if (n < 20 || l4 < (v6 ? 40U : 20U) || l4 + 20 > n || mss == 0)
+		return;
+	if ((buf[0] >> 4) != (v6 ? 6 : 4))
+		return;
+	thl = (size_t)(buf[l4 + 12] >> 4) * 4;
+	hl = l4 + thl;
+	if (thl < 20 || hl > n || hl > sizeof(hdr))
+		return;
+	memcpy(hdr, buf, hl);
+	payload = n - hl;
+	seq = (uint32_t)hdr[l4 + 4] << 24 | (uint32_t)hdr[l4 + 5] << 16 |
+	    (uint32_t)hdr[l4 + 6] << 8 | hdr[l4 + 7];
+	if (!v6)
+		ipid = (uint16_t)hdr[4] << 8 | hdr[5];
+	for (i = 0, off = 0; off < payload; i++, off += mss) {
+		seglen = MINIMUM(mss, payload - off);
+		total = hl + seglen;
+		/* headers go right before this segment's payload */
+		seg = buf + off;
+		memcpy(seg, hdr, hl);
+		if (v6)
+			put16(seg + 4, total - 40);
+		else {
+			put16(seg + 2, total);
+			put16(seg + 4, ipid + i);
+			put16(seg + 10, 0);
+			put16(seg + 10, csum_fold(csum_add(0, seg,
+			    (size_t)(seg[0] & 0x0f) * 4)));
+		}
+		tcp = seg + l4;
+		tcp[4] = (seq + off) >> 24;
+		tcp[5] = (seq + off) >> 16;
+		tcp[6] = (seq + off) >> 8;
+		tcp[7] = (seq + off);
+		if (off + seglen < payload)
+			tcp[13] &= ~0x09;	/* FIN, PSH: last only */
+		if (off > 0)
+			tcp[13] &= ~0x80;	/* CWR: first only */
+		put16(tcp + 16, 0);
+		/* pseudo-header, then the TCP header and payload */
+		if (v6) {
+			sum = csum_add(0, seg + 8, 32);
+			sum += (uint32_t)(thl + seglen) + 6;
+		} else {
+			sum = csum_add(0, seg + 12, 8);
+			sum += (uint32_t)(thl + seglen) + 6;
+		}
+		sum = csum_add(sum, tcp, thl + seglen);
+		put16(tcp + 16, csum_fold(sum));
+		tx_packet(dp, tb, seg, total);
+	}
+}
+
+/*
+ * tun-rx: read up to DP_BATCH packets per wake-up (with TSO, each may be
+ * 64 KiB of TCP), encrypt each for its peer, send them with one sendmmsg
+ * per family.
  */
 static void *
 dp_tunrx(void *arg)
 {
 	struct datapath		*dp = arg;
 	struct pollfd		 pfd[2];
-	struct mmsghdr		 mm[2][DP_BATCH];
-	struct iovec		 iov[2][DP_BATCH];
-	struct sockaddr_storage	 dst[DP_BATCH];
-	uint8_t			*in, *out;
-	unsigned int		 nm[2];
-	size_t			 outlen;
+	struct txbatch		*tb;
+	uint8_t			*in;
+	size_t			 insize;
 	ssize_t			 n;
-	struct wg_peer		*peer;
-	int			 i, f, k, r, fd;
+	int			 i;
 
-	in = malloc(dp->bufsize);
-	out = malloc((size_t)DP_BATCH * dp->bufsize);
-	if (in == NULL || out == NULL)
+	insize = dp->vnet ? 65536 + 64 : dp->bufsize;
+	in = malloc(insize);
+	tb = calloc(1, sizeof(*tb));
+	if (in == NULL || tb == NULL ||
+	    (tb->out = malloc((size_t)DP_TXMAX * dp->bufsize)) == NULL)
 		fatal("%s", __func__);
 	pfd[0].fd = dp->tunfd;
 	pfd[0].events = POLLIN;
@@ -507,54 +720,21 @@ dp_tunrx(void *arg)
 		}
 		if (pfd[1].revents)
 			break;
-		nm[0] = nm[1] = 0;
 		for (i = 0; i < DP_BATCH; i++) {
-			n = read(dp->tunfd, in, dp->bufsize - 64);
+			n = read(dp->tunfd, in, dp->vnet ? insize :
+			    dp->bufsize - 64);
 			if (n <= 0)
 				break;
-			if ((peer = wg_route(dp->dev, in, n)) == NULL)
-				continue;
-			/* slot k of out and dst; per-family message lists */
-			k = nm[0] + nm[1];
-			r = wg_encrypt(peer, in, n, out + (size_t)k *
-			    dp->bufsize, &outlen, &dst[k]);
-			if (r == WG_NOKEY) {
-				dp_stage(dp, peer, in, n);
-				continue;
-			}
-			if (r != WG_OK)
-				continue;
-			f = dst[k].ss_family == AF_INET6 ? 1 : 0;
-			iov[f][nm[f]].iov_base = out + (size_t)k * dp->bufsize;
-			iov[f][nm[f]].iov_len = outlen;
-			memset(&mm[f][nm[f]], 0, sizeof(mm[f][0]));
-			mm[f][nm[f]].msg_hdr.msg_name = &dst[k];
-			mm[f][nm[f]].msg_hdr.msg_namelen = ss_len(&dst[k]);
-			mm[f][nm[f]].msg_hdr.msg_iov = &iov[f][nm[f]];
-			mm[f][nm[f]].msg_hdr.msg_iovlen = 1;
-			nm[f]++;
+			if (dp->vnet)
+				tx_vnet(dp, tb, in, n);
+			else
+				tx_packet(dp, tb, in, n);
 		}
-		for (f = 0; f < 2; f++) {
-			unsigned int	sent = 0;
-
-			fd = f == 0 ? dp->udp4 : dp->udp6;
-			if (fd == -1)
-				continue;
-			while (sent < nm[f]) {
-				r = sendmmsg(fd, mm[f] + sent, nm[f] - sent, 0);
-				if (r <= 0) {
-					if (r == -1 && errno == EINTR)
-						continue;
-					/* a full socket buffer drops, like a
-					 * full queue in the kernel */
-					break;
-				}
-				sent += r;
-			}
-		}
+		tx_flush(dp, tb);
 	}
+	free(tb->out);
+	free(tb);
 	free(in);
-	free(out);
 	return NULL;
 }
 
@@ -652,6 +832,7 @@ dp_tuntx(void *arg)
 	struct datapath	*dp = arg;
 	struct pollfd	 pfd[2];
 	struct dp_buf	*b;
+	ssize_t		 n;
 	int		 idle;
 
 	pfd[0].fd = dp->ringfd;
@@ -663,7 +844,16 @@ dp_tuntx(void *arg)
 		while ((b = ring_pop(&dp->to_tun)) != NULL) {
 			idle = 0;
 			/* EAGAIN on a full TUN queue drops the packet */
-			if (write(dp->tunfd, b->data + b->off, b->len) == -1)
+			if (dp->vnet) {
+				/* a zero header: no offload for this one; it
+				 * overwrites the spent WireGuard header */
+				memset(b->data + b->off - VNET_HDR_LEN, 0,
+				    VNET_HDR_LEN);
+				n = write(dp->tunfd, b->data + b->off -
+				    VNET_HDR_LEN, b->len + VNET_HDR_LEN);
+			} else
+				n = write(dp->tunfd, b->data + b->off, b->len);
+			if (n == -1)
 				dp->tun_drops++;
 			while (!ring_push(&dp->back, b))
 				;	/* back ring is as large as the pool */

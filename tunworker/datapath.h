@@ -34,7 +34,7 @@ typedef void dp_notify_fn(const uint8_t pubkey[32]);
 struct datapath *dp_new(int mtu, dp_notify_fn *);
 void	 dp_free(struct datapath *);	/* stops threads, closes fds */
 struct wg_device *dp_device(struct datapath *);
-void	 dp_set_tun(struct datapath *, int fd);
+void	 dp_set_tun(struct datapath *, int fd, bool vnet_hdr);
 void	 dp_set_udp(struct datapath *, int af, int fd);
 bool	 dp_ready(const struct datapath *);	/* fds and key present */
 int	 dp_start(struct datapath *);		/* the packet threads */

@@ -58,6 +58,7 @@ static pthread_t	 main_thread;
 static struct datapath	*dp;
 static int		 have_key;
 static int		 pending_tun = -1, pending_udp4 = -1, pending_udp6 = -1;
+static bool		 pending_vnet;
 static int		 tun_mtu = CONF_DEFAULT_MTU;
 static struct event	 ev_tick, ev_notify;
 static int		 ev_notify_set;
@@ -226,7 +227,7 @@ tw_ensure_dp(void)
 	event_add(&ev_notify, NULL);
 	ev_notify_set = 1;
 	if (pending_tun != -1) {
-		dp_set_tun(dp, pending_tun);
+		dp_set_tun(dp, pending_tun, pending_vnet);
 		pending_tun = -1;
 	}
 	if (pending_udp4 != -1) {
@@ -317,11 +318,12 @@ tw_dispatch_parent(struct imsgev *iev, struct imsg *imsg)
 		if (t.mtu >= CONF_MIN_MTU && t.mtu <= CONF_MAX_MTU)
 			tun_mtu = t.mtu;
 		if (dp != NULL)
-			dp_set_tun(dp, fd);
+			dp_set_tun(dp, fd, t.vnet_hdr != 0);
 		else {
 			if (pending_tun != -1)
 				close(pending_tun);
 			pending_tun = fd;
+			pending_vnet = t.vnet_hdr != 0;
 		}
 		tw_maybe_start();
 		break;

@@ -8,7 +8,7 @@
 #
 # Actions run in order on one connection:
 #   send:JSON        send JSON followed by '\n' (sent as given, not parsed)
-#   sendraw:TEXT     send TEXT as given ('\\n' in TEXT becomes a newline)
+#   sendraw:TEXT     send TEXT as given ('\\n', '\\0' become newline, NUL)
 #   sendbig:N        send one line of N bytes of 'a', then '\n'
 #   sendfile:PATH    send the file's bytes (a '\n' is added if missing)
 #   expect:T1|T2     read messages until one whose "type" is T1 or T2; print
@@ -132,7 +132,8 @@ def run(argv):
             if verb == "send":
                 c.send(arg.encode() + b"\n")
             elif verb == "sendraw":
-                c.send(arg.replace("\\n", "\n").encode())
+                c.send(arg.replace("\\n", "\n").replace("\\0", "\0")
+                       .encode())
             elif verb == "sendbig":
                 n = int(arg)
                 chunk = b"a" * 65536

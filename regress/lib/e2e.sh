@@ -288,6 +288,8 @@ vpnd_kill9() {
 	local tag=$1 who=$2 all p parent
 	eval "parent=\${VPND_PID_$tag:-}"
 	all=$(vpnd_procs "$tag") || return 1
+	# no "Killed" job notice on stderr: the shell reaps it quietly
+	disown "$parent" 2>/dev/null
 	case $who in
 	parent) kill -KILL "$parent" ;;
 	all) kill -KILL $(children "$parent") "$parent" ;;
@@ -297,7 +299,6 @@ vpnd_kill9() {
 	for p in $all; do
 		wait_gone "$p" 50 || return 1
 	done
-	wait "$parent" 2>/dev/null
 	return 0
 }
 

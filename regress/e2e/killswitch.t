@@ -1,0 +1,233 @@
+#!/bin/bash
+# killswitch.t -- issue 5, the kill switch: while a full tunnel is up,
+# nothing leaves the client namespace outside the tunnel (UDP, TCP, DNS,
+# IPv6 even for an IPv4-only tunnel, DNS to a LAN resolver with allowLan),
+# counted at the far side; the tunnel itself carries traffic; after
+# deactivate and after shutdown the firewall is exactly what it was.
+#
+#   C (vpnd) eth0 10.0.0.1/24 ---- S eth0 10.0.0.2/24 (wireguard-go peer,
+#                                     also the "LAN resolver")
+#   C eth1 192.0.2.1/24, 2001:db8:1::1/64 ---- I ("internet") .2 / ::2
+set -u
+. "$(dirname "$0")/../lib/e2e.sh"
+e2e_init killswitch
+
+WG="w$$k"
+C=$(ns_add c)
+S=$(ns_add s)
+I=$(ns_add i)
+veth "$C" eth0 "$S" eth0
+veth "$C" eth1 "$I" eth0
+ip -n "$C" addr add 10.0.0.1/24 dev eth0
+ip -n "$S" addr add 10.0.0.2/24 dev eth0
+ip -n "$C" addr add 192.0.2.1/24 dev eth1
+ip -n "$I" addr add 192.0.2.2/24 dev eth0
+ip -n "$C" addr add 2001:db8:1::1/64 dev eth1 nodad
+ip -n "$I" addr add 2001:db8:1::2/64 dev eth0 nodad
+keypair cli
+keypair srv
+wggo_peer "$S" "$WG" srv 51820 10.8.0.1/24 fd00:8::1/64
+ip netns exec "$S" wg set "$WG" peer "$(pub_of cli)" \
+    allowed-ips 10.8.0.2/32,fd00:8::2/128 || bail "wg set"
+
+# Counters at the far sides: what arrives from C, by kind.
+ip netns exec "$I" nft -f - <<'EOF' || bail "nft counters in I"
+table inet cnt {
+	counter udp4 { }
+	counter tcp4 { }
+	counter dnsu { }
+	counter dnst { }
+	counter udp6 { }
+	chain in {
+		type filter hook input priority 0; policy accept;
+		ip saddr 192.0.2.1 udp dport 9999 counter name udp4
+		ip saddr 192.0.2.1 tcp dport 9998 counter name tcp4
+		ip saddr 192.0.2.1 udp dport 53 counter name dnsu
+		ip saddr 192.0.2.1 tcp dport 53 counter name dnst
+		ip6 saddr 2001:db8:1::1 udp dport 9999 counter name udp6
+	}
+}
+EOF
+ip netns exec "$S" nft -f - <<'EOF' || bail "nft counters in S"
+table inet cnt {
+	counter lanu { }
+	counter landnsu { }
+	counter landnst { }
+	chain in {
+		type filter hook input priority 0; policy accept;
+		ip saddr 10.0.0.1 udp dport 9999 counter name lanu
+		ip saddr 10.0.0.1 udp dport 53 counter name landnsu
+		ip saddr 10.0.0.1 tcp dport 53 counter name landnst
+	}
+}
+EOF
+
+# send.py KIND ADDR PORT: one probe; prints what the sender saw.
+cat >"$E2E_TMP/send.py" <<'EOF'
+import socket, struct, sys
+kind, addr, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
+fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
+q = struct.pack(">HHHHHH", 0x1234, 0x0100, 1, 0, 0, 0) + \
+    b"\x07example\x03com\x00" + struct.pack(">HH", 1, 1)
+try:
+    if kind == "udp" or kind == "dnsu":
+        s = socket.socket(fam, socket.SOCK_DGRAM)
+        s.settimeout(0.5)
+        s.connect((addr, port))
+        s.send(q if kind == "dnsu" else b"probe")
+        s.recv(512)
+        print("answer")
+    else:
+        s = socket.socket(fam, socket.SOCK_STREAM)
+        s.settimeout(1)
+        s.connect((addr, port))
+        print("connected")
+except ConnectionRefusedError:
+    print("refused")
+except socket.timeout:
+    print("timeout")
+except OSError as e:
+    print("error %d" % e.errno)
+EOF
+
+send() {
+	ip netns exec "$C" timeout 5 python3 "$E2E_TMP/send.py" "$@"
+}
+
+cnt() {
+	# cnt NS NAME: packets the named counter has seen
+	ip netns exec "$1" nft list counter inet cnt "$2" |
+	    sed -n 's/.*packets \([0-9]*\).*/\1/p'
+}
+
+# probe_all: one of each probe to I; prints the five counters' deltas.
+probe_all() {
+	local a b c d e
+	a=$(cnt "$I" udp4) b=$(cnt "$I" tcp4) c=$(cnt "$I" dnsu)
+	d=$(cnt "$I" dnst) e=$(cnt "$I" udp6)
+	send udp 192.0.2.2 9999 >/dev/null
+	send tcp 192.0.2.2 9998 >/dev/null
+	send dnsu 192.0.2.2 53 >/dev/null
+	send tcp 192.0.2.2 53 >/dev/null
+	send udp 2001:db8:1::2 9999 >/dev/null
+	echo "udp4=$(($(cnt "$I" udp4) - a)) tcp4=$(($(cnt "$I" tcp4) - b))" \
+	    "dnsu=$(($(cnt "$I" dnsu) - c)) dnst=$(($(cnt "$I" dnst) - d))" \
+	    "udp6=$(($(cnt "$I" udp6) - e))"
+}
+
+all_arrive() {
+	# every field of a probe_all line is non-zero
+	! echo "$1" | grep -q '=0\b'
+}
+
+# actjson V6 EXTRA: a JSON activate; V6=1 adds the IPv6 address/range.
+actjson() {
+	local v6addr="" v6range=""
+	if [ "$1" = 1 ]; then
+		v6addr='"deviceIpv6Address":"fd00:8::2/128",'
+		v6range=',{"address":"::","range":0,"isIpv6":true}'
+	fi
+	printf '{"privateKey":"%s","publicKey":"%s",' \
+	    "$(key_of cli)" "$(pub_of cli)"
+	printf '"serverPublicKey":"%s","serverPort":51820,' "$(pub_of srv)"
+	printf '"serverIpv4AddrIn":"10.0.0.2",'
+	printf '"deviceIpv4Address":"10.8.0.2/32",%s' "$v6addr"
+	printf '"serverIpv4Gateway":"10.8.0.1","dnsServer":"10.8.0.1",'
+	printf '"allowedIPAddressRanges":[{"address":"0.0.0.0","range":0,'
+	printf '"isIpv6":false}%s]%s}\n' "$v6range" "$2"
+}
+
+table_present() {
+	ip netns exec "$C" nft list table inet vpnd >/dev/null 2>&1
+}
+
+body() {
+	local rs0 r
+
+	rs0=$(ip netns exec "$C" nft list ruleset)
+	r=$(probe_all)
+	all_arrive "$r"
+	ok $? "before vpnd: every probe reaches I directly ($r)"
+	send udp 10.0.0.2 9999 >/dev/null
+	send dnsu 10.0.0.2 53 >/dev/null
+	[ "$(cnt "$S" lanu)" -gt 0 ] && [ "$(cnt "$S" landnsu)" -gt 0 ]
+	ok $? "before vpnd: probes reach the LAN host S"
+
+	vpnd_start c "$C" -D file || bail "vpnd did not start"
+	table_present
+	ok $((!$?)) "no table inet vpnd while disconnected"
+
+	# --- full tunnel, v4 + v6, allowLan ---
+	actjson 1 ',"allowLan":true' >"$E2E_TMP/full.json"
+	ctl c -t 5 activate "$E2E_TMP/full.json" >/dev/null
+	ok $? "full tunnel (0.0.0.0/0, ::/0, allowLan) connects"
+	table_present
+	ok $? "table inet vpnd exists while up"
+	ping_ok "$C" 10.8.0.1
+	ok $? "traffic through the tunnel flows (ping S's tunnel address)"
+	is "$(probe_all)" "udp4=0 tcp4=0 dnsu=0 dnst=0 udp6=0" \
+	    "UDP, TCP, DNS (UDP+TCP), IPv6 to I: none arrives while up"
+	r="$(cnt "$S" landnsu)/$(cnt "$S" landnst)"
+	is "$(send dnsu 10.0.0.2 53)" refused \
+	    "DNS to a LAN resolver is rejected (fails fast)"
+	is "$(send tcp 10.0.0.2 53)" refused "DNS over TCP to it too"
+	is "$(cnt "$S" landnsu)/$(cnt "$S" landnst)" "$r" \
+	    "no DNS query reached the LAN resolver while up"
+	r=$(cnt "$S" lanu)
+	send udp 10.0.0.2 9999 >/dev/null
+	[ "$(cnt "$S" lanu)" -gt "$r" ]
+	ok $? "other LAN traffic passes with allowLan (DNS block is specific)"
+
+	ctl c down >/dev/null
+	ok $? "deactivate"
+	table_present
+	ok $((!$?)) "table inet vpnd gone after deactivate"
+	is "$(ip netns exec "$C" nft list ruleset)" "$rs0" \
+	    "nft ruleset equals the one before vpnd started"
+	r=$(probe_all)
+	all_arrive "$r"
+	ok $? "after deactivate direct traffic works again ($r)"
+
+	# --- IPv4-only tunnel: IPv6 still may not leave ---
+	actjson 0 '' >"$E2E_TMP/v4.json"
+	ctl c -t 5 activate "$E2E_TMP/v4.json" >/dev/null
+	ok $? "IPv4-only full tunnel connects"
+	ping_ok "$C" 10.8.0.1
+	ok $? "the tunnel carries IPv4"
+	is "$(probe_all)" "udp4=0 tcp4=0 dnsu=0 dnst=0 udp6=0" \
+	    "IPv4-only tunnel: nothing, IPv6 included, reaches I"
+	ctl c down >/dev/null
+	r=$(probe_all)
+	all_arrive "$r"
+	ok $? "after deactivate IPv4 and IPv6 reach I again ($r)"
+
+	# --- killSwitch:false: no table at all ---
+	actjson 1 ',"killSwitch":false' >"$E2E_TMP/noks.json"
+	ctl c -t 5 activate "$E2E_TMP/noks.json" >/dev/null
+	ok $? "killSwitch:false connects"
+	table_present
+	ok $((!$?)) "killSwitch:false: no table inet vpnd"
+	is "$(ip netns exec "$C" nft list ruleset)" "$rs0" \
+	    "killSwitch:false: ruleset unchanged"
+	ctl c down >/dev/null
+
+	# --- clean shutdown while up ---
+	ctl c -t 5 activate "$E2E_TMP/full.json" >/dev/null
+	ok $? "connected again before SIGTERM"
+	table_present
+	ok $? "table present before SIGTERM"
+	kill -TERM "$VPND_PID_c"
+	wait_gone "$VPND_PID_c" 50
+	ok $? "vpnd exits on SIGTERM"
+	table_present
+	ok $((!$?)) "table inet vpnd gone after a clean shutdown"
+	is "$(ip netns exec "$C" nft list ruleset)" "$rs0" \
+	    "after shutdown the nft ruleset equals the start"
+	r=$(probe_all)
+	all_arrive "$r"
+	ok $? "after shutdown direct traffic works ($r)"
+}
+
+if [ -n "${KS_DEBUG:-}" ]; then vpnd_start c "$C" -D file; actjson 0 "" > $E2E_TMP/v4.json; ctl c -t 5 activate $E2E_TMP/v4.json; ip netns exec $C ping -c2 -W1 10.8.0.1; ip -n $C route get 10.8.0.1; ip netns exec $S wg; ip -n $C addr; ip netns exec $C nft list ruleset; cat $E2E_TMP/c/out; exit 0; fi
+body
+e2e_done

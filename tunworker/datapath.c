@@ -825,6 +825,179 @@ dp_udprx(void *arg)
 	return NULL;
 }
 
+/*
+ * Receive-side coalescing (GRO) for the TUN: consecutive segments of one
+ * TCP flow become one large packet written with a virtio_net_hdr, so the
+ * kernel's TCP stack handles one packet where it would handle forty.
+ */
+#define GRO_MAX		65535
+
+struct gro {
+	uint8_t		 buf[VNET_HDR_LEN + GRO_MAX];
+	size_t		 len;		/* packet bytes after the header */
+	size_t		 l4, hl;	/* TCP offset, all headers */
+	size_t		 mss;		/* payload of the first segment */
+	uint32_t	 next_seq;
+	int		 v6;
+	int		 nseg;
+	int		 closed;	/* a short or PSH segment ended it */
+};
+
+static uint32_t
+get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | p[3];
+}
+
+/*
+ * A plain TCP segment with data and only ACK (PSH) set, no IP options or
+ * fragments: *l4 and *hl set. Anything else is written as it is.
+ */
+static int
+gro_candidate(const uint8_t *p, size_t n, size_t *l4, size_t *hl, int *v6)
+{
+	size_t	thl;
+
+	if (n < 40)
+		return 0;
+	if ((p[0] >> 4) == 4) {
+		if (p[0] != 0x45 || p[9] != 6 ||
+		    ((size_t)p[2] << 8 | p[3]) != n ||
+		    (p[6] & 0x3f) != 0 || p[7] != 0)	/* MF, offset */
+			return 0;
+		*l4 = 20;
+		*v6 = 0;
+	} else if ((p[0] >> 4) == 6) {
+		if (n < 60 || p[6] != 6 ||
+		    ((size_t)p[4] << 8 | p[5]) + 40 != n)
+			return 0;
+		*l4 = 40;
+		*v6 = 1;
+	} else
+		return 0;
+	thl = (size_t)(p[*l4 + 12] >> 4) * 4;
+	if (thl < 20 || *l4 + thl >= n)
+		return 0;			/* no payload */
+	if ((p[*l4 + 13] & ~0x08) != 0x10)	/* ACK, maybe PSH */
+		return 0;
+	*hl = *l4 + thl;
+	return 1;
+}
+
+static void
+gro_write(struct datapath *dp, struct gro *g)
+{
+	struct virtio_net_hdr	 vh;
+	uint8_t			*p = g->buf + VNET_HDR_LEN, *tcp;
+	uint32_t		 sum;
+
+	if (g->nseg == 0)
+		return;
+	memset(&vh, 0, sizeof(vh));
+	if (g->nseg > 1) {
+		if (g->v6)
+			put16(p + 4, g->len - 40);
+		else {
+			put16(p + 2, g->len);
+			put16(p + 10, 0);
+			put16(p + 10, csum_fold(csum_add(0, p, 20)));
+		}
+		/* checksum partial: the pseudo-header sum, not inverted */
+		tcp = p + g->l4;
+		sum = g->v6 ? csum_add(0, p + 8, 32) : csum_add(0, p + 12, 8);
+		sum += (uint32_t)(g->len - g->l4) + 6;
+		put16(tcp + 16, ~csum_fold(sum) & 0xffff);
+		vh.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+		vh.gso_type = g->v6 ? VIRTIO_NET_HDR_GSO_TCPV6 :
+		    VIRTIO_NET_HDR_GSO_TCPV4;
+		vh.hdr_len = g->hl;
+		vh.gso_size = g->mss;
+		vh.csum_start = g->l4;
+		vh.csum_offset = 16;
+	}
+	memcpy(g->buf, &vh, sizeof(vh));
+	if (write(dp->tunfd, g->buf, VNET_HDR_LEN + g->len) == -1)
+		dp->tun_drops++;
+	g->nseg = 0;
+}
+
+/* Append p to g if it continues g's flow; 1 if taken. */
+static int
+gro_append(struct gro *g, const uint8_t *p, size_t n)
+{
+	const uint8_t	*q = g->buf + VNET_HDR_LEN;
+	size_t		 l4, hl, plen;
+	int		 v6;
+
+	if (g->nseg == 0 || g->closed || !gro_candidate(p, n, &l4, &hl, &v6))
+		return 0;
+	plen = n - hl;
+	if (v6 != g->v6 || hl != g->hl || plen > g->mss ||
+	    g->len + plen > GRO_MAX || g->nseg >= 64)
+		return 0;
+	/* same addresses, ports, ack, window, options; next in sequence */
+	if (v6) {
+		if (memcmp(p + 8, q + 8, 32) != 0 || p[7] != q[7])
+			return 0;
+	} else if (memcmp(p + 12, q + 12, 8) != 0 || p[1] != q[1] ||
+	    p[8] != q[8] || p[6] != q[6])
+		return 0;
+	if (memcmp(p + l4, q + l4, 4) != 0 ||		/* ports */
+	    get32(p + l4 + 4) != g->next_seq ||
+	    memcmp(p + l4 + 8, q + l4 + 8, 4) != 0 ||	/* ack */
+	    memcmp(p + l4 + 14, q + l4 + 14, 2) != 0 ||	/* window */
+	    memcmp(p + l4 + 20, q + l4 + 20, hl - l4 - 20) != 0)
+		return 0;
+	memcpy(g->buf + VNET_HDR_LEN + g->len, p + hl, plen);
+	g->len += plen;
+	g->next_seq += plen;
+	g->nseg++;
+	if (plen < g->mss || (p[l4 + 13] & 0x08)) {
+		/* a short or PSH segment ends the train; carry PSH */
+		g->buf[VNET_HDR_LEN + l4 + 13] |= p[l4 + 13] & 0x08;
+		g->closed = 1;
+	}
+	return 1;
+}
+
+/* Start a new train with p if it can be one; 1 if taken. */
+static int
+gro_start(struct gro *g, const uint8_t *p, size_t n)
+{
+	size_t	l4, hl;
+	int	v6;
+
+	if (!gro_candidate(p, n, &l4, &hl, &v6))
+		return 0;
+	memcpy(g->buf + VNET_HDR_LEN, p, n);
+	g->len = n;
+	g->l4 = l4;
+	g->hl = hl;
+	g->v6 = v6;
+	g->mss = n - hl;
+	g->next_seq = get32(p + l4 + 4) + (uint32_t)(n - hl);
+	g->nseg = 1;
+	g->closed = (p[l4 + 13] & 0x08) != 0;
+	return 1;
+}
+
+static void
+tun_write_one(struct datapath *dp, struct dp_buf *b)
+{
+	ssize_t	n;
+
+	if (dp->vnet) {
+		/* a zero header, over the spent WireGuard header */
+		memset(b->data + b->off - VNET_HDR_LEN, 0, VNET_HDR_LEN);
+		n = write(dp->tunfd, b->data + b->off - VNET_HDR_LEN,
+		    b->len + VNET_HDR_LEN);
+	} else
+		n = write(dp->tunfd, b->data + b->off, b->len);
+	if (n == -1)
+		dp->tun_drops++;	/* a full TUN queue drops */
+}
+
 /* tun-tx: write what udp-rx decrypted, give the buffers back. */
 static void *
 dp_tuntx(void *arg)
@@ -832,9 +1005,11 @@ dp_tuntx(void *arg)
 	struct datapath	*dp = arg;
 	struct pollfd	 pfd[2];
 	struct dp_buf	*b;
-	ssize_t		 n;
+	struct gro	*g = NULL;
 	int		 idle;
 
+	if (dp->vnet && (g = calloc(1, sizeof(*g))) == NULL)
+		fatal("%s", __func__);
 	pfd[0].fd = dp->ringfd;
 	pfd[0].events = POLLIN;
 	pfd[1].fd = dp->stopfd;
@@ -843,21 +1018,19 @@ dp_tuntx(void *arg)
 		idle = 1;
 		while ((b = ring_pop(&dp->to_tun)) != NULL) {
 			idle = 0;
-			/* EAGAIN on a full TUN queue drops the packet */
-			if (dp->vnet) {
-				/* a zero header: no offload for this one; it
-				 * overwrites the spent WireGuard header */
-				memset(b->data + b->off - VNET_HDR_LEN, 0,
-				    VNET_HDR_LEN);
-				n = write(dp->tunfd, b->data + b->off -
-				    VNET_HDR_LEN, b->len + VNET_HDR_LEN);
-			} else
-				n = write(dp->tunfd, b->data + b->off, b->len);
-			if (n == -1)
-				dp->tun_drops++;
+			if (g == NULL)
+				tun_write_one(dp, b);
+			else if (!gro_append(g, b->data + b->off, b->len)) {
+				gro_write(dp, g);
+				if (!gro_start(g, b->data + b->off, b->len))
+					tun_write_one(dp, b);
+			}
 			while (!ring_push(&dp->back, b))
 				;	/* back ring is as large as the pool */
 		}
+		/* nothing more right now: what was coalesced goes out */
+		if (g != NULL)
+			gro_write(dp, g);
 		if (!idle)
 			continue;
 		atomic_store(&dp->tuntx_sleeping, 1);
@@ -870,5 +1043,6 @@ dp_tuntx(void *arg)
 			efd_clear(dp->ringfd);
 		atomic_store(&dp->tuntx_sleeping, 0);
 	}
+	free(g);
 	return NULL;
 }

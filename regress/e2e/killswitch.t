@@ -74,7 +74,12 @@ try:
         s = socket.socket(fam, socket.SOCK_DGRAM)
         s.settimeout(0.5)
         s.connect((addr, port))
-        s.send(q if kind == "dnsu" else b"probe")
+        try:
+            s.send(q if kind == "dnsu" else b"probe")
+        except PermissionError:
+            # dropped or rejected on output: a reject leaves an ICMP
+            # unreachable for the socket, a drop leaves nothing
+            pass
         s.recv(512)
         print("answer")
     else:
@@ -228,6 +233,5 @@ body() {
 	ok $? "after shutdown direct traffic works ($r)"
 }
 
-if [ -n "${KS_DEBUG:-}" ]; then vpnd_start c "$C" -D file; actjson 0 "" > $E2E_TMP/v4.json; ctl c -t 5 activate $E2E_TMP/v4.json; ip netns exec $C ping -c2 -W1 10.8.0.1; ip -n $C route get 10.8.0.1; ip netns exec $S wg; ip -n $C addr; ip netns exec $C nft list ruleset; cat $E2E_TMP/c/out; exit 0; fi
 body
 e2e_done

@@ -52,7 +52,7 @@ body() {
 	d=$(echo "$line" | jget date)
 	echo "$d" | grep -Eq '^(Sun|Mon|Tue|Wed|Thu|Fri|Sat) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [1-9][0-9]? [0-9]{2}:[0-9]{2}:[0-9]{2} [0-9]{4}$'
 	ok $? "status: date in the form 'Wed Aug 20 14:22:34 2025' ($d)"
-	python3 -c '
+	"$E2E_PY" -c '
 import sys, time, calendar
 t = time.strptime(sys.argv[1], "%a %b %d %H:%M:%S %Y")
 now = time.time()

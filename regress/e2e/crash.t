@@ -1,0 +1,242 @@
+#!/bin/bash
+# crash.t -- issue 6: kill -9 of any process, connected or connecting,
+# never strands the namespace: the next start removes everything of
+# ours within 2 s, does not re-activate, and a new activate works.
+# Also SIGTERM, corrupt records, an unwritable state dir, a leftover
+# interface of ours.
+set -u
+. "$(dirname "$0")/../lib/e2e.sh"
+e2e_init crash
+
+WG="w$$c"
+C=$(ns_add c)
+S=$(ns_add s)
+veth "$C" eth0 "$S" eth0
+ip -n "$C" addr add 10.0.0.1/24 dev eth0
+ip -n "$S" addr add 10.0.0.2/24 dev eth0
+keypair cli
+keypair srv
+wggo_peer "$S" "$WG" srv 51820 10.8.0.1/24
+ip netns exec "$S" wg set "$WG" peer "$(pub_of cli)" \
+    allowed-ips 10.8.0.2/32 || bail "wg set"
+
+# conf PORT: a full tunnel with DNS; 51999 has nobody answering.
+conf() {
+	cat <<EOF
+[Interface]
+PrivateKey = $(key_of cli)
+Address = 10.8.0.2/32
+DNS = 10.8.0.1, crash.example
+[Peer]
+PublicKey = $(pub_of srv)
+Endpoint = 10.0.0.2:$1
+AllowedIPs = 0.0.0.0/0, ::/0
+EOF
+}
+conf 51820 >"$E2E_TMP/good.conf"
+conf 51999 >"$E2E_TMP/dead.conf"
+
+RC="$E2E_TMP/c/resolv.conf"
+ORIG="$E2E_TMP/resolv.orig"
+STATE="$E2E_TMP/c/state"
+printf 'nameserver 10.0.0.53\nsearch crash.lan\n' >"$ORIG"
+mkdir -p "$E2E_TMP/c"
+cp "$ORIG" "$RC"
+
+start() {
+	vpnd_start c "$C" -D file
+}
+
+stop() {
+	kill -TERM "$VPND_PID_c" 2>/dev/null
+	wait_gone "$VPND_PID_c" 50
+}
+
+state_is() {
+	[ "$(ctl_state c)" = "$1" ]
+}
+
+# after_restart WHAT: the checks every restart after a crash must pass.
+after_restart() {
+	local what=$1 t0 t1 left
+
+	t0=$(date +%s%N)
+	start
+	ok $? "$what: vpnd starts again"
+	t1=$(date +%s%N)
+	left=$(ours_left "$C")
+	is "$left" "" "$what: nothing of ours left after restart"
+	ok $((t1 - t0 > 2000000000)) "$what: clean within 2 s of the start"
+	cmp -s "$ORIG" "$RC"
+	ok $? "$what: resolv.conf byte-identical"
+	ping_ok "$C" 10.0.0.2
+	ok $? "$what: direct ping to the neighbour works"
+	is "$(ctl_state c)" disconnected "$what: not re-activated"
+	ctl c -t 5 up "$E2E_TMP/good.conf" >/dev/null
+	ok $? "$what: a new activate works"
+	ctl c down >/dev/null
+}
+
+crashes() {
+	local who how
+
+	start || bail "vpnd did not start"
+	for who in parent netmgr tunworker dnsmgr; do
+		for how in connected connecting; do
+			if [ "$how" = connected ]; then
+				ctl c -t 5 up "$E2E_TMP/good.conf" >/dev/null
+			else
+				ctl c -t 1 up "$E2E_TMP/dead.conf" \
+				    >/dev/null 2>&1
+			fi
+			wait_for 30 state_is "$how"
+			ok $? "$who/$how: state is $how"
+			clean_in "$C"
+			ok $((!$?)) "$who/$how: our set-up is in place"
+			vpnd_kill9 c "$who"
+			ok $? "$who/$how: kill -9 $who, the instance exits"
+			after_restart "$who/$how"
+		done
+	done
+}
+
+sigterm() {
+	local mon rc
+
+	ctl c -t 5 up "$E2E_TMP/good.conf" >/dev/null
+	ok $? "SIGTERM: connected"
+	ctl c -j monitor >"$E2E_TMP/mon.out" 2>&1 &
+	mon=$!
+	E2E_PIDS="$E2E_PIDS $mon"
+	wait_for 30 grep -q '"connected":true' "$E2E_TMP/mon.out"
+	ok $? "SIGTERM: a monitoring client is attached"
+	kill -TERM "$VPND_PID_c"
+	wait_gone "$VPND_PID_c" 50
+	wait "$VPND_PID_c"
+	rc=$?
+	is "$rc" 0 "SIGTERM: vpnd exits 0"
+	wait_gone "$mon" 30
+	grep -q '"type":"disconnected"' "$E2E_TMP/mon.out"
+	ok $? "SIGTERM: the client got disconnected"
+	is "$(ours_left "$C")" "" "SIGTERM: everything removed"
+	cmp -s "$ORIG" "$RC"
+	ok $? "SIGTERM: resolv.conf byte-identical"
+	test ! -e "$STATE/net.state" && test ! -e "$STATE/dns.backup"
+	ok $? "SIGTERM: no state records left"
+}
+
+# leftovers: what a crashed instance would have left, made by hand.
+make_leftovers() {
+	ip -n "$C" rule add priority 30319 table main suppress_prefixlength 0
+	ip -n "$C" rule add priority 30320 not fwmark 0x7670 table 30320
+	ip -n "$C" route add 192.0.2.0/24 dev eth0 table 30320
+	ip netns exec "$C" nft add table inet vpnd
+}
+
+records() {
+	local n
+
+	stop
+	# net.state truncated (no newline), with leftovers
+	printf 'vp' >"$STATE/net.state"
+	make_leftovers
+	n=$(out_lines c)
+	start
+	ok $? "truncated net.state: vpnd starts"
+	out_since c "$n" | grep -q 'state record .* is corrupt'
+	ok $? "truncated net.state: logged as corrupt"
+	is "$(ours_left "$C")" "" "truncated net.state: everything removed"
+	test ! -e "$STATE/net.state"
+	ok $? "truncated net.state: record removed"
+	stop
+
+	# net.state garbage: binary, overlong
+	head -c 200 /dev/urandom >"$STATE/net.state"
+	make_leftovers
+	n=$(out_lines c)
+	start
+	ok $? "garbage net.state: vpnd starts"
+	out_since c "$n" | grep -q 'state record .* is corrupt'
+	ok $? "garbage net.state: logged as corrupt"
+	is "$(ours_left "$C")" "" "garbage net.state: everything removed"
+	stop
+
+	# dns.backup garbage and truncated
+	for kind in garbage truncated; do
+		if [ "$kind" = garbage ]; then
+			head -c 300 /dev/urandom >"$STATE/dns.backup"
+		else
+			: >"$STATE/dns.backup"
+		fi
+		rm -f "$STATE/dns.backup.bad"
+		n=$(out_lines c)
+		start
+		ok $? "$kind dns.backup: vpnd starts"
+		out_since c "$n" | grep -q 'dnsmgr: .*DNS recovery'
+		ok $? "$kind dns.backup: a clear log line"
+		out_since c "$n" | grep 'DNS recovery' | sed 's/^/#   /'
+		cmp -s "$ORIG" "$RC"
+		ok $? "$kind dns.backup: resolv.conf left untouched"
+		test ! -e "$STATE/dns.backup" && test -e "$STATE/dns.backup.bad"
+		ok $? "$kind dns.backup: set aside as dns.backup.bad"
+		ctl c -t 5 up "$E2E_TMP/good.conf" >/dev/null
+		ok $? "$kind dns.backup: activate works"
+		ctl c down >/dev/null
+		cmp -s "$ORIG" "$RC"
+		ok $? "$kind dns.backup: resolv.conf restored after down"
+		stop
+	done
+}
+
+unwritable() {
+	local n
+
+	chmod 500 "$STATE"
+	n=$(out_lines c)
+	start
+	ok $? "state dir mode 500: vpnd starts (cleanup needs no write)"
+	ctl c -t 5 up "$E2E_TMP/good.conf" >"$E2E_TMP/unw.out" 2>&1
+	ok $((!$?)) "state dir mode 500: activate is refused"
+	grep -q 'cannot record state' "$E2E_TMP/unw.out"
+	ok $? "state dir mode 500: the client is told why"
+	sed 's/^/#   /' "$E2E_TMP/unw.out"
+	out_since c "$n" | grep -q 'cannot record state: Permission denied'
+	ok $? "state dir mode 500: a clear log line"
+	is "$(ours_left "$C")" "" "state dir mode 500: nothing set up"
+	is "$(ctl_state c)" disconnected "state dir mode 500: disconnected"
+	cmp -s "$ORIG" "$RC"
+	ok $? "state dir mode 500: resolv.conf untouched"
+	stop
+	chmod 700 "$STATE"
+}
+
+leftover_if() {
+	local n
+
+	ip -n "$C" tuntap add vpn0 mode tun || bail "tuntap"
+	ip -n "$C" link set vpn0 mtu 1300 up
+	n=$(out_lines c)
+	start
+	ok $? "leftover vpn0 (mtu 1300): vpnd starts"
+	out_since c "$n" | grep -q 'removed leftover interface vpn0'
+	ok $? "leftover vpn0: removal logged"
+	is "$(ours_left "$C")" "" "leftover vpn0: removed at start"
+	ctl c -t 5 up "$E2E_TMP/good.conf" >/dev/null
+	ok $? "leftover vpn0: activate works afterwards"
+	is "$(ip -n "$C" -o link show vpn0 | sed -n 's/.* mtu \([0-9]*\).*/\1/p')" \
+	    1420 "leftover vpn0: the new vpn0 has our MTU"
+	ctl c down >/dev/null
+	stop
+}
+
+body() {
+	crashes
+	sigterm
+	start || bail "restart"
+	records
+	unwritable
+	leftover_if
+}
+
+body
+e2e_done

@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 
 #include <linux/virtio_net.h>
 
@@ -71,6 +72,7 @@ struct datapath {
 	struct dp_buf		*free_rx[DP_POOL];	/* udp-rx owns it */
 	size_t			 nfree_rx;
 	_Atomic int		 tuntx_sleeping;
+	int			 gso;		/* UDP_SEGMENT works (tun-rx) */
 	uint64_t		 tun_drops;	/* tun-tx only */
 	_Atomic uint64_t	 handshakes;	/* messages seen, for load */
 
@@ -167,6 +169,7 @@ dp_new(int mtu, dp_notify_fn *notify)
 	/* room for the header, padding and tag around an MTU's worth */
 	dp->bufsize = (MAXIMUM(mtu, 1500) + 64 + 63) & ~(size_t)63;
 	dp->tunfd = dp->udp4 = dp->udp6 = -1;
+	dp->gso = 1;		/* until the kernel says otherwise */
 	dp->notify = notify;
 	pthread_mutex_init(&dp->stage_mtx, NULL);
 	pthread_mutex_init(&dp->notify_mtx, NULL);
@@ -483,50 +486,130 @@ dp_flush_staged(struct datapath *dp, struct wg_peer *peer, bool send)
  * for one sendmmsg.
  */
 #define DP_TXMAX	128	/* > the segments of one 64 KiB TSO packet */
+#define GSO_MAXSEG	64	/* UDP_SEGMENT: segments per send */
+#define GSO_MAXBYTES	65000
 
 struct txbatch {
-	struct mmsghdr		 mm[2][DP_TXMAX];
-	struct iovec		 iov[2][DP_TXMAX];
+	struct mmsghdr		 mm[DP_TXMAX];
+	struct iovec		 iov[DP_TXMAX];
 	struct sockaddr_storage	 dst[DP_TXMAX];
+	size_t			 len[DP_TXMAX];
+	unsigned int		 slot[2][DP_TXMAX];	/* per family */
 	unsigned int		 nm[2];
+	union {
+		char		 buf[CMSG_SPACE(sizeof(uint16_t))];
+		struct cmsghdr	 align;
+	}			 cm[DP_TXMAX];
 	uint8_t			*out;
 };
+
+/*
+ * Send one family's packets. Runs of packets to one destination with one
+ * size (the last may be shorter) go as a single UDP_SEGMENT send: one
+ * trip through the stack for up to 64 datagrams. Without kernel support
+ * (the first failure says so) each packet is its own message.
+ */
+static void
+tx_flush_family(struct datapath *dp, struct txbatch *tb, int f)
+{
+	struct pollfd	 pfd;
+	struct cmsghdr	*c;
+	unsigned int	 i, j, k, nmsg = 0, sent = 0, first, niov;
+	size_t		 bytes;
+	uint16_t	 segsz;
+	int		 fd = f == 0 ? dp->udp4 : dp->udp6, r, tries = 0;
+
+	if (fd == -1 || tb->nm[f] == 0)
+		goto done;
+	for (i = 0, niov = 0; i < tb->nm[f]; i = j) {
+		first = tb->slot[f][i];
+		bytes = tb->len[first];
+		for (j = i + 1; dp->gso && j < tb->nm[f] &&
+		    j - i < GSO_MAXSEG; j++) {
+			k = tb->slot[f][j];
+			if (tb->len[k] > tb->len[first] ||
+			    bytes + tb->len[k] > GSO_MAXBYTES ||
+			    memcmp(&tb->dst[k], &tb->dst[first],
+			    ss_len(&tb->dst[first])) != 0 ||
+			    tb->len[tb->slot[f][j - 1]] != tb->len[first])
+				break;
+			bytes += tb->len[k];
+		}
+		/* message nmsg carries iov[niov .. niov + j - i) */
+		memset(&tb->mm[nmsg], 0, sizeof(tb->mm[0]));
+		tb->mm[nmsg].msg_hdr.msg_name = &tb->dst[first];
+		tb->mm[nmsg].msg_hdr.msg_namelen = ss_len(&tb->dst[first]);
+		tb->mm[nmsg].msg_hdr.msg_iov = &tb->iov[niov];
+		tb->mm[nmsg].msg_hdr.msg_iovlen = j - i;
+		for (k = i; k < j; k++, niov++) {
+			tb->iov[niov].iov_base = tb->out +
+			    (size_t)tb->slot[f][k] * dp->bufsize;
+			tb->iov[niov].iov_len = tb->len[tb->slot[f][k]];
+		}
+		if (j - i > 1) {
+			segsz = tb->len[first];
+			tb->mm[nmsg].msg_hdr.msg_control = tb->cm[nmsg].buf;
+			tb->mm[nmsg].msg_hdr.msg_controllen =
+			    sizeof(tb->cm[nmsg].buf);
+			c = CMSG_FIRSTHDR(&tb->mm[nmsg].msg_hdr);
+			c->cmsg_level = SOL_UDP;
+			c->cmsg_type = UDP_SEGMENT;
+			c->cmsg_len = CMSG_LEN(sizeof(segsz));
+			memcpy(CMSG_DATA(c), &segsz, sizeof(segsz));
+		}
+		nmsg++;
+	}
+	while (sent < nmsg) {
+		r = sendmmsg(fd, tb->mm + sent, nmsg - sent, 0);
+		if (r > 0) {
+			sent += r;
+			continue;
+		}
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1 && (errno == EIO || errno == EINVAL) && dp->gso &&
+		    tb->mm[sent].msg_hdr.msg_iovlen > 1) {
+			/* no UDP GSO here (or not for this route) */
+			dp->gso = 0;
+			goto resend;
+		}
+		/*
+		 * A full socket buffer: wait a little for room, so a fast
+		 * sender is slowed down rather than dropped; give up after a
+		 * few tries, like a full queue.
+		 */
+		if (r == -1 && (errno == EAGAIN || errno == ENOBUFS) &&
+		    tries++ < 4) {
+			pfd.fd = fd;
+			pfd.events = POLLOUT;
+			(void)poll(&pfd, 1, 5);
+			continue;
+		}
+		break;
+	}
+	goto done;
+ resend:
+	/* once, without GSO, from the first unsent message on */
+	for (i = sent; i < nmsg; i++)
+		for (k = 0; k < tb->mm[i].msg_hdr.msg_iovlen; k++) {
+			struct msghdr	mh;
+
+			memset(&mh, 0, sizeof(mh));
+			mh.msg_name = tb->mm[i].msg_hdr.msg_name;
+			mh.msg_namelen = tb->mm[i].msg_hdr.msg_namelen;
+			mh.msg_iov = &tb->mm[i].msg_hdr.msg_iov[k];
+			mh.msg_iovlen = 1;
+			(void)sendmsg(fd, &mh, 0);
+		}
+ done:
+	tb->nm[f] = 0;
+}
 
 static void
 tx_flush(struct datapath *dp, struct txbatch *tb)
 {
-	struct pollfd	 pfd;
-	unsigned int	 sent;
-	int		 f, fd, r, tries;
-
-	for (f = 0; f < 2; f++) {
-		fd = f == 0 ? dp->udp4 : dp->udp6;
-		sent = 0;
-		tries = 0;
-		while (fd != -1 && sent < tb->nm[f]) {
-			r = sendmmsg(fd, tb->mm[f] + sent, tb->nm[f] - sent, 0);
-			if (r > 0) {
-				sent += r;
-				continue;
-			}
-			if (r == -1 && errno == EINTR)
-				continue;
-			/*
-			 * A full socket buffer: wait a little for room, so a
-			 * fast sender is slowed down rather than dropped;
-			 * give up after a few tries, like a full queue.
-			 */
-			if (r == -1 && (errno == EAGAIN || errno == ENOBUFS) &&
-			    tries++ < 4) {
-				pfd.fd = fd;
-				pfd.events = POLLOUT;
-				(void)poll(&pfd, 1, 5);
-				continue;
-			}
-			break;
-		}
-		tb->nm[f] = 0;
-	}
+	tx_flush_family(dp, tb, 0);
+	tx_flush_family(dp, tb, 1);
 }
 
 /* Route, encrypt into the batch (or stage), flushing a full batch. */
@@ -556,14 +639,8 @@ tx_packet(struct datapath *dp, struct txbatch *tb, const uint8_t *pkt,
 	if (r != WG_OK)
 		return;
 	f = tb->dst[k].ss_family == AF_INET6 ? 1 : 0;
-	tb->iov[f][tb->nm[f]].iov_base = tb->out + (size_t)k * dp->bufsize;
-	tb->iov[f][tb->nm[f]].iov_len = outlen;
-	memset(&tb->mm[f][tb->nm[f]], 0, sizeof(tb->mm[f][0]));
-	tb->mm[f][tb->nm[f]].msg_hdr.msg_name = &tb->dst[k];
-	tb->mm[f][tb->nm[f]].msg_hdr.msg_namelen = ss_len(&tb->dst[k]);
-	tb->mm[f][tb->nm[f]].msg_hdr.msg_iov = &tb->iov[f][tb->nm[f]];
-	tb->mm[f][tb->nm[f]].msg_hdr.msg_iovlen = 1;
-	tb->nm[f]++;
+	tb->len[k] = outlen;
+	tb->slot[f][tb->nm[f]++] = k;
 }
 
 /* The Internet checksum's ones' complement sum, not yet folded. */

@@ -1,0 +1,90 @@
+#!/bin/bash
+# cycles.t -- issue 6: 50 activate/deactivate cycles (vpnctl up/down),
+# with a kill -9 of the parent at a random instant every 10 cycles and a
+# restart; at the end nothing of ours remains. Bounded: every vpnctl
+# call has a timeout and the loop gives up past a deadline (< 120 s).
+set -u
+. "$(dirname "$0")/../lib/e2e.sh"
+e2e_init cycles
+
+WG="w$$y"
+C=$(ns_add c)
+S=$(ns_add s)
+veth "$C" eth0 "$S" eth0
+ip -n "$C" addr add 10.0.0.1/24 dev eth0
+ip -n "$S" addr add 10.0.0.2/24 dev eth0
+keypair cli
+keypair srv
+wggo_peer "$S" "$WG" srv 51820 10.8.0.1/24
+ip netns exec "$S" wg set "$WG" peer "$(pub_of cli)" \
+    allowed-ips 10.8.0.2/32 || bail "wg set"
+cat >"$E2E_TMP/c.conf" <<EOF
+[Interface]
+PrivateKey = $(key_of cli)
+Address = 10.8.0.2/32
+DNS = 10.8.0.1, cycles.example
+[Peer]
+PublicKey = $(pub_of srv)
+Endpoint = 10.0.0.2:51820
+AllowedIPs = 0.0.0.0/0, ::/0
+EOF
+
+RC="$E2E_TMP/c/resolv.conf"
+ORIG="$E2E_TMP/resolv.orig"
+printf '# cycles\nnameserver 10.0.0.53\nsearch cycles.lan\n' >"$ORIG"
+mkdir -p "$E2E_TMP/c"
+cp "$ORIG" "$RC"
+DEADLINE=$((SECONDS + 100))
+
+body() {
+	local i cl delay fails=0
+
+	vpnd_start c "$C" -D file || bail "vpnd did not start"
+	for i in $(seq 1 50); do
+		if [ "$SECONDS" -ge "$DEADLINE" ]; then
+			ok 1 "cycle $i: deadline passed, giving up"
+			return
+		fi
+		if [ $((i % 10)) -ne 0 ]; then
+			ctl c -t 5 up "$E2E_TMP/c.conf" >/dev/null &&
+			    ! clean_in "$C" &&
+			    ctl c -t 5 down >/dev/null &&
+			    clean_in "$C" && cmp -s "$ORIG" "$RC"
+			ok $? "cycle $i: up, down, nothing left"
+			continue
+		fi
+		# An up and a down run; the parent dies at a random instant
+		# in the first ~0.4 s of it (before, during or after the
+		# handshake, or during the teardown). The delay is the
+		# randomness of the crash instant, not a synchronisation.
+		(ctl c -t 3 up "$E2E_TMP/c.conf" && ctl c -t 3 down) \
+		    >/dev/null 2>&1 &
+		cl=$!
+		delay=$(printf '0.%03d' $((RANDOM % 400)))
+		sleep "$delay"
+		vpnd_kill9 c parent
+		ok $? "cycle $i: kill -9 parent after ${delay}s; instance exits"
+		wait "$cl" 2>/dev/null
+		vpnd_start c "$C" -D file
+		ok $? "cycle $i: restart"
+		is "$(ours_left "$C")" "" "cycle $i: nothing of ours after restart"
+		cmp -s "$ORIG" "$RC"
+		ok $? "cycle $i: resolv.conf byte-identical after restart"
+		is "$(ctl_state c)" disconnected "cycle $i: not re-activated"
+	done
+
+	kill -TERM "$VPND_PID_c"
+	wait_gone "$VPND_PID_c" 50
+	ok $? "final shutdown"
+	is "$(ours_left "$C")" "" "at the end: no link, rule, route, nft table"
+	cmp -s "$ORIG" "$RC"
+	ok $? "at the end: resolv.conf byte-identical"
+	test -z "$(ls "$E2E_TMP/c/state" | grep -v -e '^device-id$' -e '^empty$')"
+	ok $? "at the end: no state records left"
+	ping_ok "$C" 10.0.0.2
+	ok $? "at the end: direct connectivity works"
+	ok $((SECONDS >= DEADLINE)) "within the time bound"
+}
+
+body
+e2e_done

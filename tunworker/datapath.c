@@ -643,16 +643,33 @@ tx_packet(struct datapath *dp, struct txbatch *tb, const uint8_t *pkt,
 	tb->slot[f][tb->nm[f]++] = k;
 }
 
-/* The Internet checksum's ones' complement sum, not yet folded. */
+/*
+ * The Internet checksum's ones' complement sum, not yet folded, as a
+ * big-endian value. Words are summed in host order, 32 bits at a time;
+ * the ones' complement sum is the same in either byte order up to a swap.
+ */
 static uint32_t
 csum_add(uint32_t sum, const uint8_t *p, size_t len)
 {
-	size_t	i;
+	uint64_t	acc = 0;
+	uint32_t	w32;
+	uint16_t	w16;
 
-	for (i = 0; i + 1 < len; i += 2)
-		sum += (uint32_t)p[i] << 8 | p[i + 1];
-	if (len & 1)
-		sum += (uint32_t)p[len - 1] << 8;
+	for (; len >= 4; p += 4, len -= 4) {
+		memcpy(&w32, p, 4);
+		acc += w32;
+	}
+	if (len >= 2) {
+		memcpy(&w16, p, 2);
+		acc += w16;
+		p += 2;
+		len -= 2;
+	}
+	while (acc >> 16)
+		acc = (acc & 0xffff) + (acc >> 16);
+	sum += ntohs((uint16_t)acc);
+	if (len == 1)
+		sum += (uint32_t)p[0] << 8;
 	return sum;
 }
 

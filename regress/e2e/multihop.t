@@ -111,6 +111,9 @@ $(pub_of exit)" "MultiHopExit -> connected with the exit's key"
 		ip netns exec "$X" wg show; ip netns exec "$E" wg show
 		ip -n "$C" route show table all | grep -v local
 		ip -n "$C" rule
+		ip netns exec "$C" nstat -az | grep -Ei 'udp|csum|InNoRoutes|InAddrErrors|Drop' | grep -v ' 0 '
+		ip netns exec "$C" ss -uanpe
+		ip netns exec "$C" nft list ruleset
 		client "$SOCK" 'send:{"type":"status"}' expect:status
 	fi
 	is "$(grep -c '"connected"' "$E2E_TMP/mon.out")" 2 \

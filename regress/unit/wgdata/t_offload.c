@@ -1,0 +1,293 @@
+/*
+ * t_offload.c -- TSO segmentation and GRO coalescing (tunworker/offload.c):
+ * every segment must carry the headers and checksums the kernel's own GSO
+ * would write, and coalescing the segments must give back the original.
+ */
+#include <sys/types.h>
+
+#include <linux/virtio_net.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "offload.h"
+#include "tap.h"
+
+#define MAXSEG	128
+
+struct segs {
+	uint8_t		 pkt[MAXSEG][2048];
+	size_t		 len[MAXSEG];
+	int		 n;
+};
+
+static void
+collect(void *arg, uint8_t *p, size_t n)
+{
+	struct segs	*s = arg;
+
+	if (s->n < MAXSEG && n <= sizeof(s->pkt[0])) {
+		memcpy(s->pkt[s->n], p, n);
+		s->len[s->n++] = n;
+	}
+}
+
+static uint16_t
+rd16(const uint8_t *p)
+{
+	return (uint16_t)p[0] << 8 | p[1];
+}
+
+static uint32_t
+rd32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | p[3];
+}
+
+/* A TCP checksum that verifies sums to zero over pseudo-header + TCP. */
+static int
+tcp_csum_ok(const uint8_t *ip, size_t n, int v6)
+{
+	size_t		l4 = v6 ? 40 : 20;
+	uint32_t	sum;
+
+	sum = v6 ? csum_add(0, ip + 8, 32) : csum_add(0, ip + 12, 8);
+	sum += (uint32_t)(n - l4) + 6;
+	sum = csum_add(sum, ip + l4, n - l4);
+	return csum_fold(sum) == 0;
+}
+
+/* vnet header + IP + TCP (with 12 bytes of options) + payload */
+static size_t
+make_tso(uint8_t *buf, int v6, const uint8_t *payload, size_t plen,
+    uint16_t mss, uint8_t flags)
+{
+	struct virtio_net_hdr	 vh;
+	uint8_t			*ip = buf + VNET_HDR_LEN, *tcp;
+	size_t			 l4 = v6 ? 40 : 20, thl = 32, n;
+	uint32_t		 sum;
+
+	n = l4 + thl + plen;
+	memset(ip, 0, l4 + thl);
+	if (v6) {
+		ip[0] = 0x60;
+		ip[4] = (n - 40) >> 8;
+		ip[5] = (n - 40) & 0xff;
+		ip[6] = 6;
+		ip[7] = 64;
+		ip[8] = 0xfd;
+		ip[23] = 1;
+		ip[24] = 0xfd;
+		ip[39] = 2;
+	} else {
+		ip[0] = 0x45;
+		ip[2] = n >> 8;
+		ip[3] = n & 0xff;
+		ip[4] = 0x12;
+		ip[5] = 0x34;
+		ip[6] = 0x40;
+		ip[8] = 64;
+		ip[9] = 6;
+		memcpy(ip + 12, "\x0a\x00\x00\x01\x0a\x00\x00\x02", 8);
+	}
+	tcp = ip + l4;
+	tcp[0] = 0x9c;
+	tcp[1] = 0x40;		/* sport 40000 */
+	tcp[2] = 0x14;
+	tcp[3] = 0x51;		/* dport 5201 */
+	tcp[4] = 0xff;		/* seq near the wrap */
+	tcp[5] = 0xff;
+	tcp[6] = 0xf0;
+	tcp[7] = 0x00;
+	tcp[11] = 7;		/* ack */
+	tcp[12] = (thl / 4) << 4;
+	tcp[13] = flags;
+	tcp[14] = 0x01;		/* window */
+	tcp[20] = 1;
+	tcp[21] = 1;
+	tcp[22] = 8;		/* timestamp option */
+	tcp[23] = 10;
+	tcp[27] = 9;
+	memcpy(tcp + thl, payload, plen);
+	/* as the kernel leaves it: the pseudo-header sum, not inverted */
+	sum = v6 ? csum_add(0, ip + 8, 32) : csum_add(0, ip + 12, 8);
+	sum += 6;	/* length excluded for GSO, as Linux does */
+	tcp[16] = (~csum_fold(sum) >> 8) & 0xff;
+	tcp[17] = ~csum_fold(sum) & 0xff;
+	memset(&vh, 0, sizeof(vh));
+	vh.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+	vh.gso_type = v6 ? VIRTIO_NET_HDR_GSO_TCPV6 : VIRTIO_NET_HDR_GSO_TCPV4;
+	vh.hdr_len = l4 + thl;
+	vh.gso_size = mss;
+	vh.csum_start = l4;
+	vh.csum_offset = 16;
+	memcpy(buf, &vh, sizeof(vh));
+	return VNET_HDR_LEN + n;
+}
+
+static void
+check_family(int v6)
+{
+	static uint8_t	 buf[VNET_HDR_LEN + 65536], payload[60000], join[60000];
+	static struct segs s;
+	static struct gro g;
+	struct virtio_net_hdr vh;
+	uint8_t		*out;
+	size_t		 n, plen = 20000, l4 = v6 ? 40 : 20, hl = l4 + 32, off;
+	uint16_t	 mss = 1368;
+	int		 i, k, good_ip = 1, good_tcp = 1, good_seq = 1;
+	int		 good_flags = 1, good_id = 1, good_len = 1;
+	const char	*fam = v6 ? "IPv6" : "IPv4";
+
+	for (n = 0; n < plen; n++)
+		payload[n] = (uint8_t)(n * 7 + 3);
+	n = make_tso(buf, v6, payload, plen, mss, 0x18 /* ACK|PSH */);
+	memset(&s, 0, sizeof(s));
+	k = offload_tso(buf, n, collect, &s);
+	is_int(k, (int)((plen + mss - 1) / mss), "%s: %d segments", fam, k);
+	is_int(s.n, k, "%s: every segment emitted", fam);
+	for (i = 0, off = 0; i < s.n; i++) {
+		uint8_t	*p = s.pkt[i], *tcp = p + l4;
+		size_t	 seglen = s.len[i] - hl;
+
+		if (v6 ? rd16(p + 4) != s.len[i] - 40 : rd16(p + 2) != s.len[i])
+			good_len = 0;
+		if (!v6 && csum_fold(csum_add(0, p, 20)) != 0)
+			good_ip = 0;
+		if (!v6 && rd16(p + 4) != 0x1234 + i)
+			good_id = 0;
+		if (!tcp_csum_ok(p, s.len[i], v6))
+			good_tcp = 0;
+		if (rd32(tcp + 4) != (uint32_t)(0xfffff000U + off))
+			good_seq = 0;
+		if ((i == s.n - 1) != ((tcp[13] & 0x08) != 0))
+			good_flags = 0;
+		memcpy(join + off, tcp + 32, seglen);
+		off += seglen;
+	}
+	ok(good_len, "%s: IP lengths", fam);
+	if (!v6) {
+		ok(good_ip, "%s: IP header checksums", fam);
+		ok(good_id, "%s: IP ids increase", fam);
+	}
+	ok(good_tcp, "%s: TCP checksums verify", fam);
+	ok(good_seq, "%s: sequence numbers follow (across the wrap)", fam);
+	ok(good_flags, "%s: PSH only on the last segment", fam);
+	is_int(off, plen, "%s: payload length preserved", fam);
+	ok(memcmp(join, payload, plen) == 0, "%s: payload preserved", fam);
+
+	/* GRO: the segments coalesce back into one packet */
+	memset(&g, 0, sizeof(g));
+	ok(gro_start(&g, s.pkt[0], s.len[0]), "%s: GRO starts a train", fam);
+	for (i = 1, k = 1; i < s.n; i++)
+		k &= gro_append(&g, s.pkt[i], s.len[i]);
+	ok(k, "%s: every segment appended", fam);
+	n = gro_finish(&g, &out);
+	is_int(n, VNET_HDR_LEN + hl + plen, "%s: coalesced length", fam);
+	memcpy(&vh, out, sizeof(vh));
+	is_int(vh.gso_size, mss, "%s: gso_size is the MSS", fam);
+	is_int(vh.gso_type, v6 ? VIRTIO_NET_HDR_GSO_TCPV6 :
+	    VIRTIO_NET_HDR_GSO_TCPV4, "%s: gso_type", fam);
+	ok(vh.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM, "%s: checksum partial", fam);
+	ok(memcmp(out + VNET_HDR_LEN + hl, payload, plen) == 0,
+	    "%s: coalesced payload", fam);
+	if (!v6)
+		ok(csum_fold(csum_add(0, out + VNET_HDR_LEN, 20)) == 0,
+		    "%s: coalesced IP checksum", fam);
+	is_int(gro_finish(&g, &out), 0, "%s: finish empties the train", fam);
+
+	/* GRO refuses what is not the next segment of the same flow */
+	ok(gro_start(&g, s.pkt[0], s.len[0]), "%s: restart", fam);
+	ok(!gro_append(&g, s.pkt[2], s.len[2]), "%s: a gap is refused", fam);
+	s.pkt[1][l4 + 1] ^= 1;		/* another source port */
+	ok(!gro_append(&g, s.pkt[1], s.len[1]), "%s: another flow refused",
+	    fam);
+	s.pkt[1][l4 + 1] ^= 1;
+	s.pkt[1][l4 + 13] |= 0x02;	/* SYN */
+	ok(!gro_append(&g, s.pkt[1], s.len[1]), "%s: SYN refused", fam);
+	s.pkt[1][l4 + 13] &= ~0x02;
+	ok(gro_append(&g, s.pkt[1], s.len[1]), "%s: the next one taken", fam);
+	(void)gro_finish(&g, &out);
+}
+
+int
+main(void)
+{
+	static uint8_t		 buf[VNET_HDR_LEN + 65536];
+	static struct segs	 s;
+	struct virtio_net_hdr	 vh;
+	uint8_t			 udp[64], *ip;
+	int			 i, r, crashed = 0;
+	size_t			 n;
+
+	check_family(0);
+	check_family(1);
+
+	/* a plain packet with a partial checksum gets it finished */
+	memset(buf, 0, sizeof(buf));
+	memset(&vh, 0, sizeof(vh));
+	vh.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+	vh.csum_start = 20;
+	vh.csum_offset = 6;
+	memcpy(buf, &vh, sizeof(vh));
+	ip = buf + VNET_HDR_LEN;
+	ip[0] = 0x45;
+	ip[3] = 48;
+	ip[9] = 17;
+	memcpy(ip + 12, "\x0a\x00\x00\x01\x0a\x00\x00\x02", 8);
+	ip[25] = 28;			/* UDP length */
+	for (i = 28; i < 48; i++)
+		ip[i] = i;
+	{
+		uint32_t sum = csum_add(0, ip + 12, 8) + 17 + 28;
+
+		ip[26] = ~csum_fold(sum) >> 8;
+		ip[27] = ~csum_fold(sum) & 0xff;
+	}
+	memset(&s, 0, sizeof(s));
+	r = offload_tso(buf, VNET_HDR_LEN + 48, collect, &s);
+	is_int(r, 1, "plain packet passes through");
+	memcpy(udp, s.pkt[0], 48);
+	{
+		uint32_t sum = csum_add(0, udp + 12, 8) + 17 + 28;
+
+		sum = csum_add(sum, udp + 20, 28);
+		ok(csum_fold(sum) == 0, "its UDP checksum is finished");
+	}
+
+	/* malformed headers: refused, nothing emitted */
+	memset(&s, 0, sizeof(s));
+	is_int(offload_tso(buf, 5, collect, &s), -1, "short read refused");
+	n = make_tso(buf, 0, buf + 4000, 3000, 0, 0x10);
+	is_int(offload_tso(buf, n, collect, &s), -1, "gso_size 0 refused");
+	n = make_tso(buf, 0, buf + 4000, 3000, 1000, 0x10);
+	((struct virtio_net_hdr *)buf)->csum_start = 60000;
+	is_int(offload_tso(buf, n, collect, &s), -1, "csum_start past end");
+	n = make_tso(buf, 0, buf + 4000, 3000, 1000, 0x10);
+	((struct virtio_net_hdr *)buf)->gso_type = VIRTIO_NET_HDR_GSO_UDP;
+	is_int(offload_tso(buf, n, collect, &s), -1, "UFO refused");
+	is_int(s.n, 0, "nothing emitted for malformed input");
+
+	/* random headers and bodies: never a crash (run under ASan) */
+	srandom(7);
+	for (i = 0; i < 20000; i++) {
+		size_t	j;
+
+		n = random() % 2000;
+		for (j = 0; j < n; j++)
+			buf[j] = random();
+		if (n >= VNET_HDR_LEN && i % 2) {
+			((struct virtio_net_hdr *)buf)->gso_type =
+			    VIRTIO_NET_HDR_GSO_TCPV4 + (i % 4 == 1) * 3;
+			((struct virtio_net_hdr *)buf)->csum_start = random() % 80;
+			((struct virtio_net_hdr *)buf)->gso_size = random() % 1500;
+			buf[VNET_HDR_LEN] = i % 4 == 1 ? 0x60 : 0x45;
+		}
+		memset(&s, 0, sizeof(s));
+		(void)offload_tso(buf, n, collect, &s);
+	}
+	ok(!crashed, "20000 random packets handled");
+	return done_testing();
+}

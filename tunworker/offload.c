@@ -1,0 +1,309 @@
+/*
+ * offload.c -- TUN offloads in userspace: cutting the TSO packets the
+ * kernel hands us into MTU-sized segments (with every header field and
+ * checksum as the kernel's GSO would write them), and the reverse, coalescing
+ * consecutive TCP segments into one GRO packet for the kernel. Pure
+ * functions over caller buffers, unit-tested in regress/unit/wgdata/.
+ */
+#include <sys/types.h>
+#include <arpa/inet.h>
+
+#include <linux/virtio_net.h>
+
+#include <stdint.h>
+#include <string.h>
+
+#include "compat.h"
+#include "offload.h"
+
+static void	put16(uint8_t *, uint16_t);
+
+/*
+ * The Internet checksum's ones' complement sum, not yet folded, as a
+ * big-endian value. Words are summed in host order, 32 bits at a time;
+ * the ones' complement sum is the same in either byte order up to a swap.
+ */
+uint32_t
+csum_add(uint32_t sum, const uint8_t *p, size_t len)
+{
+	uint64_t	acc = 0;
+	uint32_t	w32;
+	uint16_t	w16;
+
+	for (; len >= 4; p += 4, len -= 4) {
+		memcpy(&w32, p, 4);
+		acc += w32;
+	}
+	if (len >= 2) {
+		memcpy(&w16, p, 2);
+		acc += w16;
+		p += 2;
+		len -= 2;
+	}
+	while (acc >> 16)
+		acc = (acc & 0xffff) + (acc >> 16);
+	sum += ntohs((uint16_t)acc);
+	if (len == 1)
+		sum += (uint32_t)p[0] << 8;
+	return sum;
+}
+
+uint16_t
+csum_fold(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return ~sum & 0xffff;
+}
+
+static void
+put16(uint8_t *p, uint16_t v)
+{
+	p[0] = v >> 8;
+	p[1] = v & 0xff;
+}
+
+/*
+ * A packet read with its virtio_net_hdr: finish its checksum, or cut a
+ * TSO packet into MSS-sized segments, each with its own IP length, IPv4
+ * id, TCP sequence number, flags and checksums -- in place, since each
+ * segment is encrypted before the next overwrites the buffer.
+ */
+int
+offload_tso(uint8_t *buf, size_t n, void (*emit)(void *, uint8_t *, size_t),
+    void *arg)
+{
+	struct virtio_net_hdr	 vh;
+	uint8_t			 hdr[256], *seg, *tcp;
+	size_t			 l4, thl, hl, mss, payload, off, seglen, total;
+	uint32_t		 seq, sum;
+	uint16_t		 ipid = 0;
+	int			 v6, gso, i;
+
+	if (n < sizeof(vh))
+		return -1;
+	memcpy(&vh, buf, sizeof(vh));
+	buf += sizeof(vh);
+	n -= sizeof(vh);
+	gso = vh.gso_type & ~VIRTIO_NET_HDR_GSO_ECN;
+	if (gso == VIRTIO_NET_HDR_GSO_NONE) {
+		if (vh.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) {
+			if ((size_t)vh.csum_start + vh.csum_offset + 2 > n)
+				return -1;
+			sum = csum_add(0, buf + vh.csum_start,
+			    n - vh.csum_start);
+			put16(buf + vh.csum_start + vh.csum_offset,
+			    csum_fold(sum));
+		}
+		emit(arg, buf, n);
+		return 1;
+	}
+	if (gso != VIRTIO_NET_HDR_GSO_TCPV4 && gso != VIRTIO_NET_HDR_GSO_TCPV6)
+		return -1;
+	v6 = gso == VIRTIO_NET_HDR_GSO_TCPV6;
+	l4 = vh.csum_start;
+	mss = vh.gso_size;
+	if (n < 20 || l4 < (v6 ? 40U : 20U) || l4 + 20 > n || mss == 0)
+		return -1;
+	if ((buf[0] >> 4) != (v6 ? 6 : 4))
+		return -1;
+	if (!v6 && (size_t)(buf[0] & 0x0f) * 4 != l4)
+		return -1;
+	thl = (size_t)(buf[l4 + 12] >> 4) * 4;
+	hl = l4 + thl;
+	if (thl < 20 || hl > n || hl > sizeof(hdr))
+		return -1;
+	memcpy(hdr, buf, hl);
+	payload = n - hl;
+	seq = (uint32_t)hdr[l4 + 4] << 24 | (uint32_t)hdr[l4 + 5] << 16 |
+	    (uint32_t)hdr[l4 + 6] << 8 | hdr[l4 + 7];
+	if (!v6)
+		ipid = (uint16_t)hdr[4] << 8 | hdr[5];
+	for (i = 0, off = 0; off < payload; i++, off += mss) {
+		seglen = MINIMUM(mss, payload - off);
+		total = hl + seglen;
+		/* headers go right before this segment's payload */
+		seg = buf + off;
+		memcpy(seg, hdr, hl);
+		if (v6)
+			put16(seg + 4, total - 40);
+		else {
+			put16(seg + 2, total);
+			put16(seg + 4, ipid + i);
+			put16(seg + 10, 0);
+			put16(seg + 10, csum_fold(csum_add(0, seg,
+			    (size_t)(seg[0] & 0x0f) * 4)));
+		}
+		tcp = seg + l4;
+		tcp[4] = (seq + off) >> 24;
+		tcp[5] = (seq + off) >> 16;
+		tcp[6] = (seq + off) >> 8;
+		tcp[7] = (seq + off);
+		if (off + seglen < payload)
+			tcp[13] &= ~0x09;	/* FIN, PSH: last only */
+		if (off > 0)
+			tcp[13] &= ~0x80;	/* CWR: first only */
+		put16(tcp + 16, 0);
+		/* pseudo-header, then the TCP header and payload */
+		if (v6) {
+			sum = csum_add(0, seg + 8, 32);
+			sum += (uint32_t)(thl + seglen) + 6;
+		} else {
+			sum = csum_add(0, seg + 12, 8);
+			sum += (uint32_t)(thl + seglen) + 6;
+		}
+		sum = csum_add(sum, tcp, thl + seglen);
+		put16(tcp + 16, csum_fold(sum));
+		emit(arg, seg, total);
+	}
+	return i;
+}
+
+
+/*
+ * Receive-side coalescing (GRO) for the TUN: consecutive segments of one
+ * TCP flow become one large packet written with a virtio_net_hdr, so the
+ * kernel's TCP stack handles one packet where it would handle forty.
+ */
+static uint32_t
+get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | p[3];
+}
+
+/*
+ * A plain TCP segment with data and only ACK (PSH) set, no IP options or
+ * fragments: *l4 and *hl set. Anything else is written as it is.
+ */
+static int
+gro_candidate(const uint8_t *p, size_t n, size_t *l4, size_t *hl, int *v6)
+{
+	size_t	thl;
+
+	if (n < 40)
+		return 0;
+	if ((p[0] >> 4) == 4) {
+		if (p[0] != 0x45 || p[9] != 6 ||
+		    ((size_t)p[2] << 8 | p[3]) != n ||
+		    (p[6] & 0x3f) != 0 || p[7] != 0)	/* MF, offset */
+			return 0;
+		*l4 = 20;
+		*v6 = 0;
+	} else if ((p[0] >> 4) == 6) {
+		if (n < 60 || p[6] != 6 ||
+		    ((size_t)p[4] << 8 | p[5]) + 40 != n)
+			return 0;
+		*l4 = 40;
+		*v6 = 1;
+	} else
+		return 0;
+	thl = (size_t)(p[*l4 + 12] >> 4) * 4;
+	if (thl < 20 || *l4 + thl >= n)
+		return 0;			/* no payload */
+	if ((p[*l4 + 13] & ~0x08) != 0x10)	/* ACK, maybe PSH */
+		return 0;
+	*hl = *l4 + thl;
+	return 1;
+}
+
+size_t
+gro_finish(struct gro *g, uint8_t **out)
+{
+	struct virtio_net_hdr	 vh;
+	uint8_t			*p = g->buf + VNET_HDR_LEN, *tcp;
+	uint32_t		 sum;
+
+	size_t			 n;
+
+	if (g->nseg == 0)
+		return 0;
+	memset(&vh, 0, sizeof(vh));
+	if (g->nseg > 1) {
+		if (g->v6)
+			put16(p + 4, g->len - 40);
+		else {
+			put16(p + 2, g->len);
+			put16(p + 10, 0);
+			put16(p + 10, csum_fold(csum_add(0, p, 20)));
+		}
+		/* checksum partial: the pseudo-header sum, not inverted */
+		tcp = p + g->l4;
+		sum = g->v6 ? csum_add(0, p + 8, 32) : csum_add(0, p + 12, 8);
+		sum += (uint32_t)(g->len - g->l4) + 6;
+		put16(tcp + 16, ~csum_fold(sum) & 0xffff);
+		vh.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+		vh.gso_type = g->v6 ? VIRTIO_NET_HDR_GSO_TCPV6 :
+		    VIRTIO_NET_HDR_GSO_TCPV4;
+		vh.hdr_len = g->hl;
+		vh.gso_size = g->mss;
+		vh.csum_start = g->l4;
+		vh.csum_offset = 16;
+	}
+	memcpy(g->buf, &vh, sizeof(vh));
+	n = VNET_HDR_LEN + g->len;
+	*out = g->buf;
+	g->nseg = 0;
+	return n;
+}
+
+/* Append p to g if it continues g's flow; 1 if taken. */
+int
+gro_append(struct gro *g, const uint8_t *p, size_t n)
+{
+	const uint8_t	*q = g->buf + VNET_HDR_LEN;
+	size_t		 l4, hl, plen;
+	int		 v6;
+
+	if (g->nseg == 0 || g->closed || !gro_candidate(p, n, &l4, &hl, &v6))
+		return 0;
+	plen = n - hl;
+	if (v6 != g->v6 || hl != g->hl || plen > g->mss ||
+	    g->len + plen > GRO_MAX || g->nseg >= 64)
+		return 0;
+	/* same addresses, ports, ack, window, options; next in sequence */
+	if (v6) {
+		if (memcmp(p + 8, q + 8, 32) != 0 || p[7] != q[7])
+			return 0;
+	} else if (memcmp(p + 12, q + 12, 8) != 0 || p[1] != q[1] ||
+	    p[8] != q[8] || p[6] != q[6])
+		return 0;
+	if (memcmp(p + l4, q + l4, 4) != 0 ||		/* ports */
+	    get32(p + l4 + 4) != g->next_seq ||
+	    memcmp(p + l4 + 8, q + l4 + 8, 4) != 0 ||	/* ack */
+	    memcmp(p + l4 + 14, q + l4 + 14, 2) != 0 ||	/* window */
+	    memcmp(p + l4 + 20, q + l4 + 20, hl - l4 - 20) != 0)
+		return 0;
+	memcpy(g->buf + VNET_HDR_LEN + g->len, p + hl, plen);
+	g->len += plen;
+	g->next_seq += plen;
+	g->nseg++;
+	if (plen < g->mss || (p[l4 + 13] & 0x08)) {
+		/* a short or PSH segment ends the train; carry PSH */
+		g->buf[VNET_HDR_LEN + l4 + 13] |= p[l4 + 13] & 0x08;
+		g->closed = 1;
+	}
+	return 1;
+}
+
+/* Start a new train with p if it can be one; 1 if taken. */
+int
+gro_start(struct gro *g, const uint8_t *p, size_t n)
+{
+	size_t	l4, hl;
+	int	v6;
+
+	if (!gro_candidate(p, n, &l4, &hl, &v6))
+		return 0;
+	memcpy(g->buf + VNET_HDR_LEN, p, n);
+	g->len = n;
+	g->l4 = l4;
+	g->hl = hl;
+	g->v6 = v6;
+	g->mss = n - hl;
+	g->next_seq = get32(p + l4 + 4) + (uint32_t)(n - hl);
+	g->nseg = 1;
+	g->closed = (p[l4 + 13] & 0x08) != 0;
+	return 1;
+}
+

@@ -1,0 +1,47 @@
+/*
+ * offload.h -- TSO segmentation and GRO coalescing for a TUN opened with
+ * IFF_VNET_HDR (see offload.c).
+ */
+#ifndef VPND_OFFLOAD_H
+#define VPND_OFFLOAD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <linux/virtio_net.h>
+
+#define VNET_HDR_LEN	sizeof(struct virtio_net_hdr)
+
+#define GRO_MAX		65535
+
+struct gro {
+	uint8_t		 buf[VNET_HDR_LEN + GRO_MAX];
+	size_t		 len;		/* packet bytes after the header */
+	size_t		 l4, hl;	/* TCP offset, all headers */
+	size_t		 mss;		/* payload of the first segment */
+	uint32_t	 next_seq;
+	int		 v6;
+	int		 nseg;
+	int		 closed;	/* a short or PSH segment ended it */
+};
+
+/* Internet checksum helpers: an unfolded big-endian sum, and its fold. */
+uint32_t csum_add(uint32_t, const uint8_t *, size_t);
+uint16_t csum_fold(uint32_t);	/* complemented: ready to store */
+
+/*
+ * buf holds a virtio_net_hdr and a packet read from the TUN. Calls emit
+ * for each plain IP packet it yields: the packet itself with its checksum
+ * finished, or each segment of a TSO packet, built in place in buf.
+ * Returns how many, or -1 for a malformed header (nothing emitted).
+ */
+int	 offload_tso(uint8_t *buf, size_t n,
+	    void (*emit)(void *, uint8_t *, size_t), void *arg);
+
+/* GRO: start a train, append to it, and finish it for one write. */
+int	 gro_start(struct gro *, const uint8_t *, size_t);	/* 1 taken */
+int	 gro_append(struct gro *, const uint8_t *, size_t);	/* 1 taken */
+/* *out = header + packet to write; returns its length, 0 if empty. */
+size_t	 gro_finish(struct gro *, uint8_t **out);
+
+#endif /* VPND_OFFLOAD_H */

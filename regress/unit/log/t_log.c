@@ -1,0 +1,169 @@
+/*
+ * t_log.c -- the log API (common/log.c) and the parent's log files
+ * (parent/logfile.c): sinks, verbosity, rotation at the size cap, one file
+ * per start, reading back oldest first, cleaning.
+ */
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "logfile.h"
+#include "tap.h"
+
+static char	 got[8][1100];
+static int	 got_pri[8];
+static int	 ngot;
+
+static void
+sink(int pri, const char *proc, const char *line)
+{
+	if (ngot < 8) {
+		snprintf(got[ngot], sizeof(got[0]), "%s|%s", proc, line);
+		got_pri[ngot++] = pri;
+	}
+}
+
+struct rd {
+	char	*buf;
+	size_t	 len;
+};
+
+static void
+collect(const char *p, size_t n, void *arg)
+{
+	struct rd	*r = arg;
+
+	r->buf = realloc(r->buf, r->len + n + 1);
+	memcpy(r->buf + r->len, p, n);
+	r->len += n;
+	r->buf[r->len] = '\0';
+}
+
+static int
+nfiles(const char *dir)
+{
+	DIR		*d;
+	struct dirent	*de;
+	int		 n = 0;
+
+	if ((d = opendir(dir)) == NULL)
+		return -1;
+	while ((de = readdir(d)) != NULL)
+		if (strncmp(de->d_name, LOGFILE_NAME,
+		    strlen(LOGFILE_NAME)) == 0)
+			n++;
+	closedir(d);
+	return n;
+}
+
+static off_t
+total_size(const char *dir)
+{
+	char		path[512];
+	struct stat	st;
+	off_t		sum = 0;
+	int		i;
+
+	for (i = 0; i < LOGFILE_KEEP + 2; i++) {
+		if (i == 0)
+			snprintf(path, sizeof(path), "%s/%s", dir, LOGFILE_NAME);
+		else
+			snprintf(path, sizeof(path), "%s/%s.%d", dir,
+			    LOGFILE_NAME, i);
+		if (stat(path, &st) == 0)
+			sum += st.st_size;
+	}
+	return sum;
+}
+
+int
+main(void)
+{
+	char		 dir[] = "/tmp/t_log.XXXXXX", line[900], cmd[600];
+	struct rd	 r = { NULL, 0 };
+	int		 i;
+
+	/* the API and its sink */
+	log_procinit("testproc");
+	log_set_sink(sink);
+	log_setverbose(0);
+	log_info("hello %d", 42);
+	log_debug("hidden at verbosity 0");
+	errno = ENOENT;
+	log_warn("open %s", "x");
+	log_warnx("plain");
+	is_int(ngot, 3, "debug suppressed at verbosity 0");
+	is_str(got[0], "testproc|hello 42", "info reaches the sink with proc");
+	is_int(got_pri[0], LOG_INFO, "info priority");
+	ok(strstr(got[1], "open x: No such file") != NULL,
+	    "log_warn appends errno's text");
+	is_int(got_pri[1], LOG_ERR, "warn priority");
+	is_str(got[2], "testproc|plain", "log_warnx");
+	log_setverbose(2);
+	log_debug("shown");
+	is_str(got[3], "testproc|shown", "debug shown at verbosity 2");
+	memset(line, 'x', sizeof(line) - 1);
+	line[sizeof(line) - 1] = '\0';
+	log_info("%s%s", line, line);
+	ok(strlen(got[4]) < 1100, "an overlong line is truncated safely");
+	log_set_sink(NULL);
+
+	/* log files */
+	if (mkdtemp(dir) == NULL)
+		skip_all("mkdtemp");
+	ok(logfile_open(dir) == 0, "open in an empty dir");
+	logfile_write("first line");
+	logfile_write("second line");
+	logfile_read(collect, &r);
+	ok(r.buf != NULL && strstr(r.buf, "first line\n") != NULL &&
+	    strstr(r.buf, "second line\n") != NULL, "lines read back");
+	ok(r.buf != NULL && strstr(r.buf, "first") < strstr(r.buf, "second"),
+	    "in order");
+	ok(r.buf != NULL && r.buf[4] == '-' && strchr(r.buf, 'Z') != NULL,
+	    "lines carry an ISO 8601 UTC time stamp");
+	logfile_close();
+
+	/* a new start begins a new file and keeps the old one */
+	ok(logfile_open(dir) == 0, "reopen");
+	is_int(nfiles(dir), 2, "the last run's log is kept as vpnd.log.1");
+	logfile_write("third line");
+	free(r.buf);
+	r.buf = NULL;
+	r.len = 0;
+	logfile_read(collect, &r);
+	ok(r.buf != NULL && strstr(r.buf, "first") < strstr(r.buf, "third"),
+	    "reading goes oldest file first");
+
+	/* rotation keeps the total under the cap */
+	for (i = 0; i < 20000; i++)
+		logfile_write(line);
+	is_int(nfiles(dir), LOGFILE_KEEP, "rotation keeps LOGFILE_KEEP files");
+	ok(total_size(dir) <= (off_t)LOGFILE_KEEP * LOGFILE_MAX,
+	    "total size is capped (%lld bytes)", (long long)total_size(dir));
+
+	/* cleaning */
+	logfile_clean();
+	is_int(nfiles(dir), 1, "clean leaves only the current file");
+	is_int(total_size(dir), 0, "and it is empty");
+	logfile_write("after clean");
+	free(r.buf);
+	r.buf = NULL;
+	r.len = 0;
+	logfile_read(collect, &r);
+	ok(r.buf != NULL && strstr(r.buf, "after clean") != NULL &&
+	    strstr(r.buf, "first") == NULL, "logging goes on after a clean");
+	logfile_close();
+	free(r.buf);
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		diag("could not remove %s", dir);
+	return done_testing();
+}

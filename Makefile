@@ -150,6 +150,11 @@ install: all
 	if [ -f etc/vpnd.conf.example ]; then \
 		install -m 0600 etc/vpnd.conf.example \
 		    $(DESTDIR)$(SYSCONFDIR)/vpnd/vpnd.conf.example; fi
+	install -d $(DESTDIR)$(PREFIX)/share/vpnd
+	for f in etc/vpnd.rc etc/org.vpnd.plist; do \
+		[ -f $$f ] && sed 's,@SBINDIR@,$(SBINDIR),g' $$f \
+		    > $(DESTDIR)$(PREFIX)/share/vpnd/$${f#etc/}; done; true
+	chmod 0755 $(DESTDIR)$(PREFIX)/share/vpnd/vpnd.rc 2>/dev/null || true
 	if [ -z "$(DESTDIR)" ]; then sh scripts/mkuser.sh; fi
 
 uninstall:
@@ -158,7 +163,9 @@ uninstall:
 		$(DESTDIR)$(MANDIR)/man8/vpnctl.8 \
 		$(DESTDIR)$(MANDIR)/man5/vpnd.conf.5 \
 		$(DESTDIR)$(UNITDIR)/vpnd.service \
-		$(DESTDIR)$(SYSCONFDIR)/vpnd/vpnd.conf.example
+		$(DESTDIR)$(SYSCONFDIR)/vpnd/vpnd.conf.example \
+		$(DESTDIR)$(PREFIX)/share/vpnd/vpnd.rc \
+		$(DESTDIR)$(PREFIX)/share/vpnd/org.vpnd.plist
 
 clean:
 	rm -rf build build-asan build-test

@@ -630,7 +630,8 @@ netops_recover(void)
 				*nl = '\0';
 		}
 		if (n <= 0 || nl == NULL || strlen(buf) >= IFNAMSIZ ||
-		    buf[0] == '\0')
+		    buf[0] == '\0' || strspn(buf, "abcdefghijklmnopqrstuvwxyz"
+		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") != strlen(buf))
 			log_warnx("state record %s is corrupt; removing "
 			    "everything of ours", statefile);
 		else if (strcmp(buf, ifname) != 0 && nl_link_index(buf) > 0)

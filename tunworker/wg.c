@@ -100,6 +100,15 @@ wg_device_set_private_key(struct wg_device *d, const uint8_t priv[32])
 	int		 ret;
 
 	pthread_rwlock_wrlock(&d->d_lock);
+	/*
+	 * The same key again (an in-place peer update re-sends it): the
+	 * sessions stay valid, as with the kernel's wg.
+	 */
+	if (d->d_local.l_has_identity &&
+	    sodium_memcmp(d->d_local.l_private, priv, 32) == 0) {
+		pthread_rwlock_unlock(&d->d_lock);
+		return 0;
+	}
 	if ((ret = noise_local_set_private(&d->d_local, priv)) == 0) {
 		cookie_checker_update(&d->d_cookie, d->d_local.l_public);
 		/* Sessions made with the old identity are void. */

@@ -46,7 +46,7 @@ body() {
 			return
 		fi
 		if [ $((i % 10)) -ne 0 ]; then
-			ctl c -t 5 up "$E2E_TMP/c.conf" >/dev/null &&
+			ctl c -t 10 up "$E2E_TMP/c.conf" >/dev/null &&
 			    ! clean_in "$C" &&
 			    ctl c -t 5 down >/dev/null &&
 			    clean_in "$C" && cmp -s "$ORIG" "$RC"

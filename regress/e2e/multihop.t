@@ -116,8 +116,9 @@ $(pub_of exit)" "MultiHopExit -> connected with the exit's key"
 		ip netns exec "$C" nft list ruleset
 		client "$SOCK" 'send:{"type":"status"}' expect:status
 	fi
-	is "$(grep -c '"connected"' "$E2E_TMP/mon.out")" 2 \
-	    "a listening client got two connected signals (one per hop)"
+	is "$(grep '"connected"' "$E2E_TMP/mon.out" | jget pubkey)" \
+	    "$(pub_of entry)
+$(pub_of exit)" "a listening client got two connected signals: entry, exit"
 	grep -q disconnected "$E2E_TMP/mon.out"
 	ok $((! $?)) "and no disconnected in between"
 	is "$(ip netns exec "$C" cat /sys/class/net/vpn0/ifindex)" "$ifidx" \

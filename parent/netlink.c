@@ -566,7 +566,7 @@ nl_route_flush_table(int af, uint32_t table)
 	struct mnl_socket	*nl;
 	struct route_list	 rl = { 0 };
 	size_t			 i;
-	int			 round, rv = -1, save;
+	int			 round, rv = -1, save, removed = 0;
 
 	if ((af != AF_INET && af != AF_INET6) || table == RT_TABLE_UNSPEC ||
 	    table == RT_TABLE_LOCAL) {
@@ -593,16 +593,18 @@ nl_route_flush_table(int af, uint32_t table)
 			goto out;
 		}
 		if (rl.n == 0) {
-			rv = 0;
+			rv = removed;
 			goto out;
 		}
 		for (i = 0; i < rl.n; i++) {
 			del = rl.msgs[i];
 			del->nlmsg_type = RTM_DELROUTE;
 			del->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
-			if (sysnl_talk(nl, del, NULL, NULL) == -1 &&
-			    errno != ESRCH && errno != ENOENT)
-				goto out;
+			if (sysnl_talk(nl, del, NULL, NULL) == -1) {
+				if (errno != ESRCH && errno != ENOENT)
+					goto out;
+			} else
+				removed++;
 		}
 		route_list_free(&rl);
 		mnl_socket_close(nl);
@@ -682,7 +684,7 @@ rules_del_one(int af, bool tunnel)
 	for (i = 0; i < 64; i++) {
 		if (rule_req(af, RTM_DELRULE, 0, tunnel) == -1) {
 			if (errno == ENOENT)
-				return 0;
+				return i;	/* how many were there */
 			return -1;
 		}
 	}
@@ -693,20 +695,23 @@ rules_del_one(int af, bool tunnel)
 int
 nl_rules_del(int af)
 {
-	int	rv = 0, save = 0;
+	int	rv = 0, save = 0, n;
 
 	if (af != AF_INET && af != AF_INET6) {
 		errno = EINVAL;
 		return -1;
 	}
-	if (rules_del_one(af, true) == -1) {
+	if ((n = rules_del_one(af, true)) == -1) {
 		save = errno;
 		rv = -1;
-	}
-	if (rules_del_one(af, false) == -1 && rv == 0) {
-		save = errno;
+	} else
+		rv += n;
+	if ((n = rules_del_one(af, false)) == -1) {
+		if (rv != -1)
+			save = errno;
 		rv = -1;
-	}
+	} else if (rv != -1)
+		rv += n;
 	errno = save;
 	return rv;
 }

@@ -618,7 +618,7 @@ netops_recover(void)
 {
 	const char	*ifname = vpnd_ifname;
 	char	 buf[64], *nl;
-	int	 fd, failed = 0, af;
+	int	 fd, failed = 0, af, cnt;
 	ssize_t	 n;
 
 	if ((fd = open(statefile, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) != -1) {
@@ -640,11 +640,17 @@ netops_recover(void)
 	if (nl_link_index(ifname) > 0)
 		recover_link(ifname, 0, &failed);
 	for (af = AF_INET; af != -1; af = af == AF_INET ? AF_INET6 : -1) {
-		if (nl_rules_del(af) == -1)
+		if ((cnt = nl_rules_del(af)) == -1)
 			log_warn("removing leftover policy rules");
-		if (nl_route_flush_table(af, VPND_TABLE) == -1 &&
+		else if (cnt > 0)
+			log_info("removed %d leftover IPv%d policy rules", cnt,
+			    af == AF_INET ? 4 : 6);
+		if ((cnt = nl_route_flush_table(af, VPND_TABLE)) == -1 &&
 		    errno != ENOENT && errno != ESRCH)
 			log_warn("flushing route table %u", VPND_TABLE);
+		else if (cnt > 0)
+			log_info("removed %d leftover IPv%d routes from table "
+			    "%u", cnt, af == AF_INET ? 4 : 6, VPND_TABLE);
 	}
 	switch (nft_ks_present()) {
 	case 1:

@@ -38,6 +38,8 @@
 #define CHILD_WAIT_MS	1000	/* how long children get to exit */
 #define SHUTDOWN_MS	1500	/* how long netmgr gets to take it down */
 
+extern char	**environ;
+
 static void	 parent_sink(int, const char *, const char *);
 static void	 parent_dispatch(struct imsgev *, struct imsg *);
 static void	 parent_closed(struct imsgev *);
@@ -64,6 +66,7 @@ static struct event	 ev_sigterm, ev_sigint, ev_sigchld, ev_sighup;
 static struct event	 ev_shutdown;
 static struct pidfh	*pfh;
 static char		 selfexe[PATH_MAX];
+static int		 selfexe_fd = -1;	/* the binary we run, for fexecve */
 static char		 devid[65];
 static struct tunnel_conf headless;
 static int		 have_headless;
@@ -119,6 +122,11 @@ parent_main(struct parent_opts *opts)
 	    == -1)
 		err(1, "readlink /proc/self/exe");
 	selfexe[n] = '\0';
+	/*
+	 * The children run exactly the binary the parent runs, even if the
+	 * file is replaced meanwhile (an upgrade in place): exec it by fd.
+	 */
+	selfexe_fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
 
 	/* Headless configuration: read it while we may, refuse it early. */
 	if (opts->conffile != NULL) {
@@ -257,6 +265,8 @@ start_child(int proc, int fd)
 	if (popts->env.verbose > 1)
 		argv[argc++] = "-v";
 	argv[argc] = NULL;
+	if (selfexe_fd != -1)
+		fexecve(selfexe_fd, argv, environ);
 	execv(selfexe, argv);
 	fatal("execv %s", selfexe);
 }

@@ -73,8 +73,8 @@ int	 nl_route_flush_table(int af, uint32_t table);	/* all of it */
  *	prio VPND_RULE_PRIO_SUPPRESS: lookup main suppress_prefixlength 0
  *	prio VPND_RULE_PRIO_TUNNEL: not fwmark VPND_FWMARK lookup VPND_TABLE
  * nl_rules_add() is idempotent (rules already there are fine) and leaves
- * nothing behind when it fails.  nl_rules_del() removes exactly ours,
- * absent ones are not an error.
+ * nothing behind when it fails.  nl_rules_del() removes exactly ours and
+ * returns how many it removed; absent ones are not an error.
  */
 int	 nl_rules_add(int af);
 int	 nl_rules_del(int af);

@@ -47,6 +47,7 @@ static void	 tw_notify(int, short, void *);
 static void	 tw_handshake_done(const uint8_t [32]);
 static void	 tw_reset(void);
 static void	 tw_maybe_start(void);
+static void	 tw_initiate_one(struct wg_peer *, void *);
 static void	 tw_error(const char *);
 static void	 log_to_parent(int, const char *, const char *);
 static void	 flush_parent(void);
@@ -332,9 +333,17 @@ tw_dispatch_parent(struct imsgev *iev, struct imsg *imsg)
 		if ((af != AF_INET && af != AF_INET6) ||
 		    (fd = imsg_get_fd(imsg)) == -1)
 			fatalx("bad IMSG_UDP_FD");
-		if (dp != NULL)
+		if (dp != NULL) {
 			dp_set_udp(dp, af, fd);
-		else if (af == AF_INET) {
+			/*
+			 * netmgr's peers may have come first (another
+			 * channel): their initiations to this family had no
+			 * socket and were lost. Send them now.
+			 */
+			if (have_key)
+				wg_device_foreach_peer(dp_device(dp),
+				    tw_initiate_one, &af);
+		} else if (af == AF_INET) {
 			if (pending_udp4 != -1)
 				close(pending_udp4);
 			pending_udp4 = fd;
@@ -390,7 +399,8 @@ tw_initiate_one(struct wg_peer *peer, void *arg)
 
 	wg_peer_get_stats(peer, &ws);
 	/* Clients (peers with an endpoint) connect at once. */
-	if (ws.endpoint.ss_family != AF_UNSPEC && ws.handshakes == 0)
+	if (ws.endpoint.ss_family != AF_UNSPEC && ws.handshakes == 0 &&
+	    (arg == NULL || ws.endpoint.ss_family == *(int *)arg))
 		wg_peer_initiate(peer);
 }
 

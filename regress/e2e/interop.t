@@ -6,6 +6,7 @@
 # tunnel, over an IPv4 and an IPv6 underlay; 100 MB TCP transfers with their
 # checksum verified; preshared key on, off and mismatched; and a rekey under
 # traffic with scaled time (build-test/vpnd, VPND_TIME_SCALE=20).
+# Takes about 35 s.
 set -u
 . "$(dirname "$0")/../lib/e2e.sh"
 e2e_init interop
@@ -134,8 +135,10 @@ ok $? "mismatched preshared key: no handshake, vpnctl up fails"
 ok $? "mismatched preshared key: no traffic passes"
 ctl a down >/dev/null 2>&1
 conf_a "$E2E_TMP/a3.conf" "$E2E_TMP/psk" "[fd00:99::2]:$PORT" ""
-ctl a -t 10 up "$E2E_TMP/a3.conf" >/dev/null 2>&1
-ok $? "v6 underlay, preshared key, vpnd initiates: connected"
+# the first initiation must not be lost: connected well before the 5 s
+# REKEY_TIMEOUT retransmission
+ctl a -t 4 up "$E2E_TMP/a3.conf" >/dev/null 2>&1
+ok $? "v6 underlay, preshared key, vpnd initiates: connected within 4 s"
 ip netns exec "$NSB" wg show "$WGIF" endpoints | grep -q "\[fd00:99::1\]:"
 ok $? "wireguard-go sees vpnd's endpoint on the IPv6 underlay"
 pings "v6 underlay + psk, vpnd initiated"
@@ -219,10 +222,10 @@ SPID=$!
 E2E_PIDS="$E2E_PIDS $SPID"
 wait_for 50 listening "$NSB" 5002 || diag "stream server not listening"
 ip netns exec "$NSA" timeout 40 python3 "$E2E_TMP/stream.py" client \
-    10.200.0.1 5002 20 >"$E2E_TMP/cli.out" 2>&1 &
+    10.200.0.1 5002 16 >"$E2E_TMP/cli.out" 2>&1 &
 CPID=$!
 E2E_PIDS="$E2E_PIDS $CPID"
-ip netns exec "$NSA" ping -c 400 -i 0.05 -W 1 -q 10.200.0.1 \
+ip netns exec "$NSA" ping -c 320 -i 0.05 -W 1 -q 10.200.0.1 \
     >"$E2E_TMP/ping.out" 2>&1 &
 PPID_=$!
 E2E_PIDS="$E2E_PIDS $PPID_"
@@ -246,8 +249,8 @@ HS1=$(lasths)
 WHS1=$(ip netns exec "$NSB" wg show "$WGIF" latest-handshakes | cut -f2)
 nseen=$(echo "$seen" | wc -w)
 diag "vpnd handshake times seen: $seen"
-[ "$nseen" -ge 3 ] && [ "$HS1" != "$HS0" ]
-ok $? "vpnd rekeyed under traffic (at least 2 new handshakes in 20 s)"
+[ "$nseen" -ge 2 ] && [ "$HS1" != "$HS0" ]
+ok $? "vpnd rekeyed under traffic ($((nseen - 1)) new handshakes in 16 s)"
 [ "$WHS1" != "$WHS0" ] && [ "$WHS1" != 0 ]
 ok $? "wireguard-go saw the new handshakes ($WHS0 -> $WHS1)"
 read -r tx rx <<EOF
@@ -255,7 +258,7 @@ $(sed -n 's/^\([0-9]*\) packets transmitted, \([0-9]*\) received.*/\1 \2/p' \
     "$E2E_TMP/ping.out")
 EOF
 diag "ping during rekeys: ${tx:-?} sent, ${rx:-?} received"
-[ -n "${tx:-}" ] && [ "$tx" -ge 390 ] && [ $((tx - rx)) -le 2 ]
+[ -n "${tx:-}" ] && [ "$tx" -ge 310 ] && [ $((tx - rx)) -le 2 ]
 ok $? "ping across rekeys lost at most 2 of $tx packets"
 is "$crc" 0 "TCP stream across rekeys: sender finished"
 read -r cn csum <"$E2E_TMP/cli.out"

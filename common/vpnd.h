@@ -48,6 +48,7 @@ struct vpnd_env {
 	char		 logdir[256];
 	char		 statedir[256];
 	char		 resolvconf[256];	/* dnsmgr: file to manage */
+	char		 resolvconf_prog[256];	/* dnsmgr: resolvconf(8) */
 	int		 dns_backend;		/* enum dns_backend */
 	int		 verbose;
 	int		 foreground;

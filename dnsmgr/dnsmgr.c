@@ -39,7 +39,7 @@ static struct imsgev	 iev_parent, iev_netmgr;
 static struct vpnd_env	 env;
 static struct dns_paths	 paths;
 static int		 have_env, applied;
-static char		 resolvdir[PATH_MAX];
+static char		 resolvdir[PATH_MAX], progdir[PATH_MAX];
 
 void
 dnsmgr_main(int verbose)
@@ -117,7 +117,7 @@ dnsmgr_sandbox(void)
 		"sched_getaffinity", "capget", "fadvise64", "getresuid",
 		"getresgid", "getgroups", "alarm", "pause", "rt_sigsuspend",
 		"rt_sigtimedwait", "memfd_create", "timerfd_create",
-		"timerfd_settime",
+		"timerfd_settime", "close_range", "getrusage",
 	};
 	const char	*calls[256];
 	char		 tmp[PATH_MAX], *d;
@@ -126,9 +126,13 @@ dnsmgr_sandbox(void)
 	strlcpy(tmp, paths.resolv_conf, sizeof(tmp));
 	d = dirname(tmp);
 	strlcpy(resolvdir, d, sizeof(resolvdir));
+	strlcpy(tmp, paths.resolvconf_prog, sizeof(tmp));
+	d = dirname(tmp);
+	strlcpy(progdir, d, sizeof(progdir));
 	{
 		const struct landlock_path	 lp[] = {
 			{ resolvdir, true },
+			{ progdir, false },
 			{ env.statedir, true },
 			{ "/run/resolvconf", true },
 			{ "/dev/null", true },
@@ -184,7 +188,9 @@ dnsmgr_dispatch_parent(struct imsgev *iev, struct imsg *imsg)
 		have_env = 1;
 		log_setverbose(env.verbose);
 		dns_paths_default(&paths);
+		env.resolvconf_prog[sizeof(env.resolvconf_prog) - 1] = '\0';
 		paths.resolv_conf = env.resolvconf;
+		paths.resolvconf_prog = env.resolvconf_prog;
 		paths.statedir = env.statedir;
 		dnsmgr_sandbox();
 		/* A crashed instance's DNS comes back before anything else. */

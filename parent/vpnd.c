@@ -25,7 +25,8 @@ usage(void)
 {
 	fprintf(stderr, "usage: vpnd [-dnv] [-D backend] [-f file] "
 	    "[-i ifname] [-L logdir]\n"
-	    "            [-R resolv.conf] [-S statedir] [-s socket]\n");
+	    "            [-R resolv.conf] [-r resolvconf] [-S statedir] "
+	    "[-s socket]\n");
 	exit(2);
 }
 
@@ -44,11 +45,13 @@ main(int argc, char *argv[])
 	strlcpy(opts.env.statedir, VPND_STATEDIR, sizeof(opts.env.statedir));
 	strlcpy(opts.env.resolvconf, "/etc/resolv.conf",
 	    sizeof(opts.env.resolvconf));
+	strlcpy(opts.env.resolvconf_prog, "/sbin/resolvconf",
+	    sizeof(opts.env.resolvconf_prog));
 	strlcpy(opts.ifname, VPND_IFNAME, sizeof(opts.ifname));
 	strlcpy(opts.env.ifname, VPND_IFNAME, sizeof(opts.env.ifname));
 	opts.env.time_scale = 1.0;
 
-	while ((ch = getopt(argc, argv, "D:df:i:L:nP:R:S:s:v")) != -1) {
+	while ((ch = getopt(argc, argv, "D:df:i:L:nP:R:r:S:s:v")) != -1) {
 		switch (ch) {
 		case 'D':
 			opts.env.dns_backend = parent_dns_backend(optarg);
@@ -86,6 +89,12 @@ main(int argc, char *argv[])
 			    sizeof(opts.env.resolvconf)) >=
 			    sizeof(opts.env.resolvconf))
 				errx(2, "-R: path too long");
+			break;
+		case 'r':
+			if (strlcpy(opts.env.resolvconf_prog, optarg,
+			    sizeof(opts.env.resolvconf_prog)) >=
+			    sizeof(opts.env.resolvconf_prog))
+				errx(2, "-r: path too long");
 			break;
 		case 'S':
 			if (strlcpy(opts.env.statedir, optarg,

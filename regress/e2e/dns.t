@@ -151,6 +151,27 @@ body() {
 	ok $? "and that is logged"
 	cp "$ORIG" "$RC"
 
+	# --- resolvconf backend: a stand-in program records its calls ---
+	kill -TERM "$VPND_PID_c"
+	wait_gone "$VPND_PID_c" 50
+	FAKE="$E2E_TMP/c/fake-resolvconf"
+	printf '#!/bin/sh\nd=${0%%/*}\necho "$*" >>"$d/rc.args"\ncat >>"$d/rc.stdin"\nexit 0\n' >"$FAKE"
+	chmod 755 "$FAKE"
+	vpnd_start c "$C" -D resolvconf -r "$FAKE" ||
+	    bail "vpnd -D resolvconf did not start"
+	ctl c -t 5 up "$E2E_TMP/c.conf" >/dev/null
+	ok $? "resolvconf backend: connected"
+	is "$(head -1 "$E2E_TMP/c/rc.args" 2>/dev/null)" "-a vpn0" \
+	    "resolvconf -a vpn0 was run (inside dnsmgr's sandbox)"
+	grep -qx 'nameserver 10.8.0.1' "$E2E_TMP/c/rc.stdin" 2>/dev/null &&
+	    grep -q '^search.*example\.test' "$E2E_TMP/c/rc.stdin"
+	ok $? "with the tunnel's resolvers and domains on stdin"
+	cmp -s "$ORIG" "$RC"
+	ok $? "resolv.conf itself untouched by the resolvconf backend"
+	ctl c down >/dev/null
+	is "$(sed -n 2p "$E2E_TMP/c/rc.args" 2>/dev/null)" "-d vpn0" \
+	    "deactivate runs resolvconf -d vpn0"
+
 	# --- resolved: needs a private bus dnsmgr cannot be pointed at ---
 	echo "# resolved backend: dnsmgr has no option for a private bus" \
 	    "address; covered by regress/unit/dns/t_dns_resolved"

@@ -86,6 +86,8 @@ struct tunnel {
 	uint8_t			 connected_keys[CONF_MAX_PEERS][WG_KEY_LEN];
 	size_t			 nconnected;
 	time_t			 first_handshake;
+	int			 reannounce;	/* after a switch in place */
+	uint8_t			 reannounce_key[WG_KEY_LEN];
 };
 
 static void	 netmgr_dispatch_parent(struct imsgev *, struct imsg *);
@@ -781,6 +783,28 @@ conf_is_full(const struct tunnel_conf *c, int af)
 	return conf_is_full_tunnel(c, af);
 }
 
+/*
+ * A switch in place keeps the sessions of peers that stay: they are not
+ * announced again (a multihop entry hop stays connected while its exit
+ * hop is added); new peers get their `connected` on their handshake.
+ */
+static void
+keep_connected_peers(void)
+{
+	size_t	i, j, n = 0;
+
+	for (i = 0; i < tun.nconnected; i++) {
+		for (j = 0; j < tun.eff.npeers; j++)
+			if (memcmp(tun.connected_keys[i],
+			    tun.eff.peers[j].pubkey, WG_KEY_LEN) == 0)
+				break;
+		if (j < tun.eff.npeers)
+			memmove(tun.connected_keys[n++],
+			    tun.connected_keys[i], WG_KEY_LEN);
+	}
+	tun.nconnected = n;
+}
+
 static void
 tunnel_activate(struct ctl_conn *c, struct json_object *req)
 {
@@ -788,6 +812,7 @@ tunnel_activate(struct ctl_conn *c, struct json_object *req)
 	struct proto_activate_extra	 ex;
 	const char			*code = "bad-config";
 	char				 err[PROTO_ERRLEN];
+	size_t				 i;
 	int				 h, in_place;
 
 	if (tun.act.req != NULL || tun.state == TS_DISCONNECTING ||
@@ -841,7 +866,19 @@ tunnel_activate(struct ctl_conn *c, struct json_object *req)
 	tun.act.conn = control_conn_id(c);
 	tun.act.req = req;
 	tun.failed = 0;
-	tun.nconnected = 0;
+	tun.reannounce = 0;
+	if (in_place) {
+		keep_connected_peers();
+		/* the same peer again, its session alive: say so at once */
+		for (i = 0; nc.npeers > 0 && i < tun.nconnected; i++)
+			if (memcmp(tun.connected_keys[i], tun.hop[h].peers[0].pubkey,
+			    WG_KEY_LEN) == 0) {
+				memcpy(tun.reannounce_key, tun.connected_keys[i],
+				    WG_KEY_LEN);
+				tun.reannounce = 1;
+			}
+	} else
+		tun.nconnected = 0;
 	if (in_place) {
 		log_info("switching peers in place on %s", env.ifname);
 		tun.update = 1;
@@ -1017,6 +1054,18 @@ tunnel_step(void)
 	tun.update = 0;
 	if (tun.act.req != NULL)
 		act_answer_ok();
+	if (tun.reannounce) {
+		char			 b64[WG_KEY_B64_LEN + 1];
+		struct json_object	*o;
+
+		tun.reannounce = 0;
+		tun.state = TS_CONNECTED;
+		key_to_base64(b64, tun.reannounce_key);
+		o = proto_msg("connected");
+		json_object_object_add(o, "pubkey",
+		    json_object_new_string(b64));
+		control_broadcast(o);
+	}
 }
 
 static void

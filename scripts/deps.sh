@@ -7,7 +7,7 @@ set -u
 PKGS="gcc make pkg-config libc6-dev libevent-dev libsodium-dev libbsd-dev
 libjson-c-dev libcap-ng-dev libseccomp-dev libmnl-dev libnftnl-dev
 libsystemd-dev iproute2 nftables wireguard-go wireguard-tools iperf3 mandoc
-perl procps psmisc dbus python3 kmod"
+perl procps psmisc dbus python3 kmod netcat-openbsd iputils-ping"
 
 missing=""
 for p in $PKGS; do

@@ -65,7 +65,9 @@ all_alive() {
 body() {
 	local out wrongpub shortkey pingpid tx rx m
 	C=$(ns_add c)
+	E2E_NS="$E2E_NS $C"	# ns_add ran in a subshell
 	S=$(ns_add s)
+	E2E_NS="$E2E_NS $S"	# ns_add ran in a subshell
 	veth "$C" eth0 "$S" eth0
 	ip -n "$C" addr add 10.99.0.2/24 dev eth0
 	ip -n "$S" addr add 10.99.0.1/24 dev eth0
@@ -161,7 +163,7 @@ body() {
 	chmod o+rw "$SOCK"
 	out=$(setpriv --reuid=nobody --regid=nogroup --clear-groups \
 	    "$E2E_PY" "$E2E_CLIENT" -a "$SOCK" 'send:{"type":"deactivate"}' \
-	    expecteof 2>&1)
+	    expecteof 2>"$E2E_TMP/denied.err")
 	is "$(echo "$out" | jget type code)" "error
 denied" "nobody with the file mode opened: the daemon answers denied"
 	echo "$out" | grep -qv disconnected

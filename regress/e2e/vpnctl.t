@@ -70,8 +70,11 @@ golden() {
 body() {
 	local S1 S2 SOCK CONF mpid out
 	C=$(ns_add c)
+	E2E_NS="$E2E_NS $C"	# ns_add ran in a subshell
 	S1=$(ns_add s1)
+	E2E_NS="$E2E_NS $S1"	# ns_add ran in a subshell
 	S2=$(ns_add s2)
+	E2E_NS="$E2E_NS $S2"	# ns_add ran in a subshell
 	veth "$C" eth1 "$S1" eth0
 	veth "$C" eth2 "$S2" eth0
 	ip -n "$C" addr add 10.99.1.2/24 dev eth1

@@ -76,7 +76,12 @@ class Conn:
         self.eof = False
 
     def send(self, data):
-        self.s.sendall(data)
+        # The daemon may have closed already (a refused client): what it
+        # said before closing can still be read, so go on to read it.
+        try:
+            self.s.sendall(data)
+        except (BrokenPipeError, ConnectionResetError) as e:
+            sys.stderr.write("client: send: %s\n" % e)
 
     def readline(self, deadline):
         """One line (bytes, without '\n'), or None on timeout/EOF."""

@@ -44,7 +44,8 @@ e2e_cleanup() {
 	for p in $E2E_PIDS; do
 		wait_gone "$p" 30 || kill -KILL "$p" 2>/dev/null
 	done
-	for ns in $E2E_NS; do
+	# ns_add runs in $(...) subshells: the list lives in a file
+	for ns in $E2E_NS $(cat "$E2E_TMP/.namespaces" 2>/dev/null); do
 		# what a killed daemon may have left is in the namespace only
 		ip netns pids "$ns" 2>/dev/null | xargs -r kill -KILL 2>/dev/null
 		ip netns del "$ns" 2>/dev/null
@@ -125,6 +126,7 @@ ns_add() {
 	local ns="${E2E_ID}$1"
 	ip netns add "$ns" || bail "ip netns add $ns"
 	E2E_NS="$E2E_NS $ns"
+	echo "$ns" >>"$E2E_TMP/.namespaces"
 	ip -n "$ns" link set lo up
 	echo "$ns"
 }

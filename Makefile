@@ -97,6 +97,7 @@ $(B)/vpnctl: $(B)/obj/vpnctl/vpnctl.o $(B)/libvpnctl.a $(B)/libvpnd.a
 define unit_rule
 $(B)/regress/$(basename $(notdir $(1))): $(B)/obj/$(basename $(1)).o \
     $(B)/libtap.a $(B)/libvpnctl.a $(B)/libvpnd.a
+	@mkdir -p $$(dir $$@)
 	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS)
 endef
 $(foreach t,$(UNIT_SRCS),$(eval $(call unit_rule,$(t))))
@@ -106,9 +107,10 @@ unit-bins: $(UNIT_BINS)
 # Unit tests run twice: the normal build and the ASan+UBSan build.
 # End-to-end tests need root and network namespaces; they use build/.
 check: deps
-	$(MAKE) all unit-bins
-	$(MAKE) TESTHOOKS=1 all
-	$(MAKE) SANITIZE=1 unit-bins
+	@echo '== building (normal, test-hook and ASan+UBSan builds)'
+	$(MAKE) -j2 all unit-bins
+	$(MAKE) -j2 TESTHOOKS=1 all
+	$(MAKE) -j2 SANITIZE=1 unit-bins
 	VPND_BUILD=$(CURDIR)/build prove -f --timer \
 		$(wildcard build/regress/t_*) \
 		$(wildcard build-asan/regress/t_*) $(E2E_TESTS)
@@ -117,7 +119,7 @@ check-unit: all unit-bins
 	prove -f $(wildcard $(B)/regress/t_*)
 
 check-e2e: all
-	$(MAKE) TESTHOOKS=1 all
+	$(MAKE) -j2 TESTHOOKS=1 all
 	VPND_BUILD=$(CURDIR)/build prove -f --timer $(or $(T),$(E2E_TESTS))
 
 sanitize:

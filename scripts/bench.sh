@@ -116,9 +116,7 @@ keypair b
 
 # --- vpnd <-> vpnd --------------------------------------------------------
 NSA=$(ns_add a)
-E2E_NS="$E2E_NS $NSA"	# ns_add ran in a subshell
 NSB=$(ns_add b)
-E2E_NS="$E2E_NS $NSB"	# ns_add ran in a subshell
 veth "$NSA" va "$NSB" vb
 ip -n "$NSA" addr add 10.99.0.1/24 dev va
 ip -n "$NSB" addr add 10.99.0.2/24 dev vb
@@ -162,9 +160,7 @@ done
 
 # --- wireguard-go <-> wireguard-go ----------------------------------------
 NSC=$(ns_add c)
-E2E_NS="$E2E_NS $NSC"	# ns_add ran in a subshell
 NSD=$(ns_add d)
-E2E_NS="$E2E_NS $NSD"	# ns_add ran in a subshell
 veth "$NSC" va "$NSD" vb
 ip -n "$NSC" addr add 10.99.0.1/24 dev va
 ip -n "$NSD" addr add 10.99.0.2/24 dev vb

@@ -23,11 +23,8 @@ PORT=51820
 WGA="${E2E_ID}w"
 WGC="${E2E_ID}x"
 NSA=$(ns_add a)
-E2E_NS="$E2E_NS $NSA"	# ns_add ran in a subshell
 NSB=$(ns_add b)
-E2E_NS="$E2E_NS $NSB"	# ns_add ran in a subshell
 NSC=$(ns_add c)
-E2E_NS="$E2E_NS $NSC"	# ns_add ran in a subshell
 veth "$NSA" va "$NSB" vb
 veth "$NSC" vc "$NSB" vbc
 ip -n "$NSA" addr add 10.99.0.1/24 dev va

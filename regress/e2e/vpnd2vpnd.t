@@ -15,9 +15,7 @@ PY=/usr/bin/python3
 
 PORT=51820
 NSA=$(ns_add a)
-E2E_NS="$E2E_NS $NSA"	# ns_add ran in a subshell
 NSB=$(ns_add b)
-E2E_NS="$E2E_NS $NSB"	# ns_add ran in a subshell
 veth "$NSA" va "$NSB" vb
 ip -n "$NSA" addr add 10.99.0.1/24 dev va
 ip -n "$NSB" addr add 10.99.0.2/24 dev vb

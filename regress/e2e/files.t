@@ -1,0 +1,89 @@
+#!/bin/bash
+# files.t -- what make install ships is well formed: the systemd unit
+# passes systemd-analyze verify, the rc script parses, the plist is XML,
+# every manual page is mandoc -Tlint clean, and make install/uninstall
+# honour DESTDIR and PREFIX.
+set -u
+top=$(cd "$(dirname "$0")/../.." && pwd)
+: "${VPND_BUILD:=$top/build}"
+tmp=$(mktemp -d /tmp/vpnd-files.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+n=0
+fail=0
+ok() {
+	n=$((n + 1))
+	if [ "$1" = 0 ]; then echo "ok $n - $2"; else
+		echo "not ok $n - $2"; fail=$((fail + 1)); fi
+}
+skip() {
+	n=$((n + 1))
+	echo "ok $n # SKIP $1"
+}
+
+if command -v systemd-analyze >/dev/null 2>&1; then
+	sed "s,@SBINDIR@,$VPND_BUILD,g" "$top/etc/vpnd.service" \
+	    >"$tmp/vpnd.service"
+	out=$(systemd-analyze verify --man=no "$tmp/vpnd.service" 2>&1)
+	ok $? "systemd-analyze verify vpnd.service"
+	[ -z "$out" ] || echo "$out" | sed 's/^/# /'
+	grep -q '^Type=notify' "$tmp/vpnd.service"
+	ok $? "the unit is Type=notify (vpnd calls sd_notify READY=1)"
+	grep -q '^Restart=on-failure' "$tmp/vpnd.service"
+	ok $? "the unit restarts on failure"
+else
+	skip "no systemd-analyze"
+	skip "no systemd-analyze"
+	skip "no systemd-analyze"
+fi
+
+sh -n "$top/etc/vpnd.rc"
+ok $? "the rc script parses"
+
+if command -v python3 >/dev/null 2>&1; then
+	python3 -c 'import sys, xml.dom.minidom as m; m.parse(sys.argv[1])' \
+	    "$top/etc/org.vpnd.plist"
+	ok $? "the launchd plist is well-formed XML"
+else
+	skip "no python3"
+fi
+
+for m in "$top"/man/*.[0-9]; do
+	out=$(mandoc -Tlint -Wwarning "$m" 2>&1)
+	ok $? "mandoc -Tlint $(basename "$m")"
+	[ -z "$out" ] || echo "$out" | sed 's/^/# /'
+done
+
+# the example configuration is one vpnd accepts, with keys filled in
+if command -v wg >/dev/null 2>&1; then
+	k=$(wg genkey)
+	p=$(echo "$k" | wg pubkey)
+	sed -e "s,^PrivateKey *=.*,PrivateKey = $k," \
+	    -e "s,^PublicKey *=.*,PublicKey = $p," \
+	    -e "s,^PresharedKey *=.*,PresharedKey = $k," \
+	    "$top/etc/vpnd.conf.example" >"$tmp/example.conf"
+	chmod 600 "$tmp/example.conf"
+	"$VPND_BUILD/vpnd" -n -f "$tmp/example.conf" >/dev/null 2>&1
+	ok $? "vpnd -n accepts etc/vpnd.conf.example (keys filled in)"
+fi
+
+make -s -C "$top" B="$VPND_BUILD" install DESTDIR="$tmp/root" \
+    PREFIX=/opt/vpnd UNITDIR=/lib/systemd/system >/dev/null 2>&1
+ok $? "make install DESTDIR=... PREFIX=/opt/vpnd"
+for f in opt/vpnd/sbin/vpnd opt/vpnd/bin/vpnctl \
+    opt/vpnd/share/man/man8/vpnd.8 opt/vpnd/share/man/man8/vpnctl.8 \
+    opt/vpnd/share/man/man5/vpnd.conf.5 lib/systemd/system/vpnd.service \
+    opt/vpnd/share/vpnd/vpnd.rc etc/vpnd/vpnd.conf.example; do
+	test -e "$tmp/root/$f"
+	ok $? "installed $f"
+done
+grep -q "ExecStart=/opt/vpnd/sbin/vpnd" \
+    "$tmp/root/lib/systemd/system/vpnd.service"
+ok $? "the unit names the installed binary"
+make -s -C "$top" B="$VPND_BUILD" uninstall DESTDIR="$tmp/root" \
+    PREFIX=/opt/vpnd UNITDIR=/lib/systemd/system >/dev/null 2>&1
+ok $? "make uninstall"
+left=$(find "$tmp/root" -type f | wc -l)
+ok "$left" "uninstall removed every file ($left left)"
+
+echo "1..$n"
+[ "$fail" = 0 ]

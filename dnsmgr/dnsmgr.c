@@ -22,6 +22,7 @@
 #include "dns.h"
 #include "imsgev.h"
 #include "log.h"
+#include "proc.h"
 #include "parent.h"
 #include "sandbox.h"
 #include "vpnd.h"
@@ -30,8 +31,6 @@ static void	 dnsmgr_dispatch_parent(struct imsgev *, struct imsg *);
 static void	 dnsmgr_dispatch_netmgr(struct imsgev *, struct imsg *);
 static void	 dnsmgr_closed(struct imsgev *);
 static void	 dnsmgr_sandbox(void);
-static void	 log_to_parent(int, const char *, const char *);
-static void	 flush_parent(void);
 static void	 recover_log(const char *);
 static void	 reply(int, const char *);
 
@@ -44,45 +43,13 @@ static char		 resolvdir[PATH_MAX], progdir[PATH_MAX];
 void
 dnsmgr_main(int verbose)
 {
-	log_init(0, LOG_DAEMON);
-	log_procinit("dnsmgr");
-	log_setverbose(verbose);
-	sandbox_proctitle("dnsmgr");
-	signal(SIGPIPE, SIG_IGN);
-	signal(SIGINT, SIG_IGN);
-	signal(SIGTERM, SIG_IGN);
-	signal(SIGHUP, SIG_IGN);
-
-	event_init();
-	if (imsgev_init(&iev_parent, VPND_PARENT_FD, PROC_PARENT, true,
-	    dnsmgr_dispatch_parent, dnsmgr_closed, NULL) == -1)
-		fatal("parent channel");
-	log_set_sink(log_to_parent);
-	log_set_fatal_hook(flush_parent);
+	(void)proc_child_init("dnsmgr", verbose, &iev_parent,
+	    dnsmgr_dispatch_parent, dnsmgr_closed);
 	event_dispatch();
 	exit(0);
 }
 
-static void
-flush_parent(void)
-{
-	log_set_sink(NULL);
-	imsgev_flush(&iev_parent);
-}
 
-static void
-log_to_parent(int pri, const char *proc, const char *line)
-{
-	struct log_msg	lm;
-
-	memset(&lm, 0, sizeof(lm));
-	lm.pri = pri;
-	strlcpy(lm.proc, proc, sizeof(lm.proc));
-	strlcpy(lm.line, line, sizeof(lm.line));
-	if (imsgev_compose(&iev_parent, IMSG_LOG, 0, -1, &lm, sizeof(lm))
-	    == -1)
-		fprintf(stderr, "%s: %s\n", proc, line);
-}
 
 static void
 recover_log(const char *msg)
@@ -119,9 +86,7 @@ dnsmgr_sandbox(void)
 		"rt_sigtimedwait", "memfd_create", "timerfd_create",
 		"timerfd_settime", "close_range", "getrusage",
 	};
-	const char	*calls[256];
 	char		 tmp[PATH_MAX], *d;
-	size_t		 n = 0, i;
 
 	strlcpy(tmp, paths.resolv_conf, sizeof(tmp));
 	d = dirname(tmp);
@@ -150,11 +115,7 @@ dnsmgr_sandbox(void)
 	}
 	sandbox_drop(0, 0, false);
 	sandbox_no_new_privs();
-	for (i = 0; i < sandbox_nbase_syscalls; i++)
-		calls[n++] = sandbox_base_syscalls[i];
-	for (i = 0; i < nitems(extra); i++)
-		calls[n++] = extra[i];
-	sandbox_seccomp(calls, n);
+	proc_seccomp(extra, nitems(extra));
 }
 
 static void

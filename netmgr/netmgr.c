@@ -28,6 +28,7 @@
 #include "control.h"
 #include "imsgev.h"
 #include "log.h"
+#include "proc.h"
 #include "parent.h"
 #include "proto.h"
 #include "sandbox.h"
@@ -98,8 +99,6 @@ static void	 netmgr_request(struct ctl_conn *, const char *,
 		    struct json_object *, void *);
 static void	 netmgr_sandbox(void);
 static void	 netmgr_maybe_ready(void);
-static void	 log_to_parent(int, const char *, const char *);
-static void	 flush_parent(void);
 static void	 tunnel_step(void);
 static void	 tunnel_fail(const char *, const char *, ...)
 		    __attribute__((__format__(printf, 2, 3)));
@@ -149,47 +148,14 @@ static int			 hl_open;
 void
 netmgr_main(int verbose)
 {
-	log_init(0, LOG_DAEMON);
-	log_procinit("netmgr");
-	log_setverbose(verbose);
-	sandbox_proctitle("netmgr");
-	tzset();
-	signal(SIGPIPE, SIG_IGN);
-	signal(SIGINT, SIG_IGN);
-	signal(SIGTERM, SIG_IGN);
-	signal(SIGHUP, SIG_IGN);
-
-	evbase = event_init();
-	if (imsgev_init(&iev_parent, VPND_PARENT_FD, PROC_PARENT, true,
-	    netmgr_dispatch_parent, netmgr_closed, NULL) == -1)
-		fatal("parent channel");
-	log_set_sink(log_to_parent);
-	log_set_fatal_hook(flush_parent);
+	evbase = proc_child_init("netmgr", verbose, &iev_parent,
+	    netmgr_dispatch_parent, netmgr_closed);
 	evtimer_set(&ev_status, status_timeout, NULL);
 	event_dispatch();
 	exit(0);
 }
 
-static void
-flush_parent(void)
-{
-	log_set_sink(NULL);
-	imsgev_flush(&iev_parent);
-}
 
-static void
-log_to_parent(int pri, const char *proc, const char *line)
-{
-	struct log_msg	lm;
-
-	memset(&lm, 0, sizeof(lm));
-	lm.pri = pri;
-	strlcpy(lm.proc, proc, sizeof(lm.proc));
-	strlcpy(lm.line, line, sizeof(lm.line));
-	if (imsgev_compose(&iev_parent, IMSG_LOG, 0, -1, &lm, sizeof(lm))
-	    == -1)
-		fprintf(stderr, "%s: %s\n", proc, line);
-}
 
 /*
  * pledge("stdio unix recvfd") in Linux terms: chroot to an empty
@@ -203,9 +169,7 @@ netmgr_sandbox(void)
 		"accept", "accept4", "getsockopt", "setsockopt", "shutdown",
 		"getsockname", "getpeername", "socketpair",
 	};
-	const char	*calls[128];
 	char		 dir[512];
-	size_t		 n = 0, i;
 	uid_t		 uid;
 	gid_t		 gid;
 
@@ -218,11 +182,7 @@ netmgr_sandbox(void)
 	sandbox_chroot(dir);
 	sandbox_drop(uid, gid, true);
 	sandbox_no_new_privs();
-	for (i = 0; i < sandbox_nbase_syscalls; i++)
-		calls[n++] = sandbox_base_syscalls[i];
-	for (i = 0; i < nitems(extra); i++)
-		calls[n++] = extra[i];
-	sandbox_seccomp(calls, n);
+	proc_seccomp(extra, nitems(extra));
 }
 
 static void

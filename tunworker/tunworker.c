@@ -22,6 +22,7 @@
 #include "datapath.h"
 #include "imsgev.h"
 #include "log.h"
+#include "proc.h"
 #include "parent.h"
 #include "sandbox.h"
 #include "vpnd.h"
@@ -49,13 +50,10 @@ static void	 tw_reset(void);
 static void	 tw_maybe_start(void);
 static void	 tw_initiate_one(struct wg_peer *, void *);
 static void	 tw_error(const char *);
-static void	 log_to_parent(int, const char *, const char *);
-static void	 flush_parent(void);
 
 static struct imsgev	 iev_parent, iev_netmgr;
 static struct vpnd_env	 env;
 static int		 have_env;
-static pthread_t	 main_thread;
 static struct datapath	*dp;
 static int		 have_key;
 static int		 pending_tun = -1, pending_udp4 = -1, pending_udp6 = -1;
@@ -72,51 +70,15 @@ tunworker_main(int verbose)
 {
 	struct timeval	tv = { 0, TICK_MS * 1000 };
 
-	log_init(0, LOG_DAEMON);
-	log_procinit("tunworker");
-	log_setverbose(verbose);
-	sandbox_proctitle("tunworker");
-	signal(SIGPIPE, SIG_IGN);
-	signal(SIGINT, SIG_IGN);
-	signal(SIGTERM, SIG_IGN);
-	signal(SIGHUP, SIG_IGN);
-	main_thread = pthread_self();
-
-	event_init();
-	if (imsgev_init(&iev_parent, VPND_PARENT_FD, PROC_PARENT, true,
-	    tw_dispatch_parent, tw_closed, NULL) == -1)
-		fatal("parent channel");
-	log_set_sink(log_to_parent);
-	log_set_fatal_hook(flush_parent);
+	(void)proc_child_init("tunworker", verbose, &iev_parent,
+	    tw_dispatch_parent, tw_closed);
 	evtimer_set(&ev_tick, tw_tick, NULL);
 	evtimer_add(&ev_tick, &tv);
 	event_dispatch();
 	exit(0);
 }
 
-static void
-flush_parent(void)
-{
-	log_set_sink(NULL);
-	imsgev_flush(&iev_parent);
-}
 
-static void
-log_to_parent(int pri, const char *proc, const char *line)
-{
-	struct log_msg	lm;
-
-	/* Only the control thread may touch the channel. */
-	if (!pthread_equal(pthread_self(), main_thread))
-		return;
-	memset(&lm, 0, sizeof(lm));
-	lm.pri = pri;
-	strlcpy(lm.proc, proc, sizeof(lm.proc));
-	strlcpy(lm.line, line, sizeof(lm.line));
-	if (imsgev_compose(&iev_parent, IMSG_LOG, 0, -1, &lm, sizeof(lm))
-	    == -1)
-		fprintf(stderr, "%s: %s\n", proc, line);
-}
 
 /*
  * pledge("stdio recvfd") plus threads, in Linux terms: chroot to an empty
@@ -131,9 +93,7 @@ tw_sandbox(void)
 		"set_robust_list", "rseq", "getsockopt", "setsockopt",
 		"getsockname", "sched_getaffinity", "membarrier",
 	};
-	const char	*calls[128];
 	char		 dir[512];
-	size_t		 n = 0, i;
 	uid_t		 uid;
 	gid_t		 gid;
 
@@ -143,11 +103,7 @@ tw_sandbox(void)
 	sandbox_chroot(dir);
 	sandbox_drop(uid, gid, true);
 	sandbox_no_new_privs();
-	for (i = 0; i < sandbox_nbase_syscalls; i++)
-		calls[n++] = sandbox_base_syscalls[i];
-	for (i = 0; i < nitems(extra); i++)
-		calls[n++] = extra[i];
-	sandbox_seccomp(calls, n);
+	proc_seccomp(extra, nitems(extra));
 }
 
 static void

@@ -1,0 +1,83 @@
+/*
+ * proc.c -- the steps every child takes alike.
+ */
+#include <sys/types.h>
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+#include "proc.h"
+#include "sandbox.h"
+#include "vpnd.h"
+
+static struct imsgev	*proc_parent;
+static pthread_t	 proc_thread;
+
+static void
+proc_log_sink(int pri, const char *proc, const char *line)
+{
+	struct log_msg	lm;
+
+	if (!pthread_equal(pthread_self(), proc_thread))
+		return;
+	memset(&lm, 0, sizeof(lm));
+	lm.pri = pri;
+	strlcpy(lm.proc, proc, sizeof(lm.proc));
+	strlcpy(lm.line, line, sizeof(lm.line));
+	if (imsgev_compose(proc_parent, IMSG_LOG, 0, -1, &lm, sizeof(lm))
+	    == -1)
+		fprintf(stderr, "%s: %s\n", proc, line);
+}
+
+static void
+proc_flush_parent(void)
+{
+	log_set_sink(NULL);
+	imsgev_flush(proc_parent);
+}
+
+struct event_base *
+proc_child_init(const char *name, int verbose, struct imsgev *iev,
+    imsgev_fn *dispatch, imsgev_close_fn *closed)
+{
+	struct event_base	*base;
+
+	log_init(0, LOG_DAEMON);
+	log_procinit(name);
+	log_setverbose(verbose);
+	sandbox_proctitle(name);
+	tzset();		/* before any chroot hides the zone files */
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGINT, SIG_IGN);
+	signal(SIGTERM, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	proc_thread = pthread_self();
+	proc_parent = iev;
+
+	base = event_init();
+	if (imsgev_init(iev, VPND_PARENT_FD, PROC_PARENT, true, dispatch,
+	    closed, NULL) == -1)
+		fatal("parent channel");
+	log_set_sink(proc_log_sink);
+	log_set_fatal_hook(proc_flush_parent);
+	return base;
+}
+
+void
+proc_seccomp(const char *const *extra, size_t nextra)
+{
+	const char	*calls[256];
+	size_t		 n = 0, i;
+
+	for (i = 0; i < sandbox_nbase_syscalls && n < nitems(calls); i++)
+		calls[n++] = sandbox_base_syscalls[i];
+	for (i = 0; i < nextra && n < nitems(calls); i++)
+		calls[n++] = extra[i];
+	if (n < sandbox_nbase_syscalls + nextra)
+		fatalx("%s: too many syscalls", __func__);
+	sandbox_seccomp(calls, n);
+}

@@ -60,7 +60,8 @@ UNIT_SRCS :=	$(wildcard regress/unit/*/t_*.c)
 LIB_OBJS :=	$(LIB_SRCS:%.c=$(B)/obj/%.o)
 CTL_OBJS :=	$(CTL_SRCS:%.c=$(B)/obj/%.o)
 TAP_OBJS :=	$(TAP_SRCS:%.c=$(B)/obj/%.o)
-UNIT_BINS :=	$(foreach t,$(UNIT_SRCS),$(B)/regress/$(basename $(notdir $(t))))
+UNIT_NAMES :=	$(foreach t,$(UNIT_SRCS),regress/$(basename $(notdir $(t))))
+UNIT_BINS :=	$(addprefix $(B)/,$(UNIT_NAMES))
 E2E_TESTS :=	$(sort $(wildcard regress/e2e/*.t))
 
 .PHONY: all deps check check-unit check-e2e sanitize demo bench install \
@@ -112,11 +113,11 @@ check: deps
 	$(MAKE) -j2 TESTHOOKS=1 all
 	$(MAKE) -j2 SANITIZE=1 unit-bins
 	VPND_BUILD=$(CURDIR)/build prove -f --timer \
-		$(wildcard build/regress/t_*) \
-		$(wildcard build-asan/regress/t_*) $(E2E_TESTS)
+		$(addprefix build/,$(UNIT_NAMES)) \
+		$(addprefix build-asan/,$(UNIT_NAMES)) $(E2E_TESTS)
 
 check-unit: all unit-bins
-	prove -f $(wildcard $(B)/regress/t_*)
+	prove -f $(UNIT_BINS)
 
 check-e2e: all
 	$(MAKE) -j2 TESTHOOKS=1 all
@@ -124,7 +125,7 @@ check-e2e: all
 
 sanitize:
 	$(MAKE) SANITIZE=1 all unit-bins
-	prove -f $(wildcard build-asan/regress/t_*)
+	prove -f $(addprefix build-asan/,$(UNIT_NAMES))
 
 demo: deps
 	$(MAKE) all

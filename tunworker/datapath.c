@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -27,6 +28,11 @@
 #include "log.h"
 #include "offload.h"
 #include "wg.h"
+
+#define TX_ACTIVE	0
+#define TX_PARKED	1
+#define TX_CLAIMED	2
+#define DP_DIRECT_MAX	4	/* packets udp-rx writes itself */
 
 struct dp_buf {
 	uint8_t		*data;
@@ -70,9 +76,15 @@ struct datapath {
 	struct dp_ring		 back;
 	struct dp_buf		*free_rx[DP_POOL];	/* udp-rx owns it */
 	size_t			 nfree_rx;
-	_Atomic int		 tuntx_sleeping;
+	/*
+	 * tun-tx's state: TX_ACTIVE (it owns the TUN writes), TX_PARKED
+	 * (asleep; udp-rx may claim the TUN: TX_CLAIMED, to write a small
+	 * batch itself and save a thread wake-up), with order kept since
+	 * only an empty ring is ever bypassed.
+	 */
+	_Atomic int		 tx_state;
 	int			 gso;		/* UDP_SEGMENT works (tun-rx) */
-	uint64_t		 tun_drops;	/* tun-tx only */
+	_Atomic uint64_t	 tun_drops;
 	_Atomic uint64_t	 handshakes;	/* messages seen, for load */
 
 	/* staged packets, from a shared pool */
@@ -97,6 +109,7 @@ static void	 dp_event(void *, struct wg_peer *, int);
 static void	*dp_tunrx(void *);
 static void	*dp_udprx(void *);
 static void	*dp_tuntx(void *);
+static void	 tun_write_one(struct datapath *, struct dp_buf *);
 static void	 dp_flush_staged(struct datapath *, struct wg_peer *, bool);
 static int	 dp_sockfd(struct datapath *, int);
 
@@ -726,7 +739,8 @@ dp_udprx(void *arg)
 	struct wg_peer		*peer;
 	uint8_t			*plain;
 	size_t			 plainlen, pushed;
-	int			 i, n, r, s, npfd = 0, want;
+	int			 i, n, r, s, npfd = 0, want, claimed;
+	int			 parked = TX_PARKED;
 
 	pfd[npfd].fd = dp->stopfd;
 	pfd[npfd++].events = POLLIN;
@@ -767,6 +781,15 @@ dp_udprx(void *arg)
 			}
 			n = recvmmsg(pfd[s].fd, mm, want, MSG_DONTWAIT, NULL);
 			pushed = 0;
+			/*
+			 * A few packets and tun-tx asleep with nothing queued:
+			 * write them here, sparing a wake-up (latency).
+			 */
+			claimed = n > 0 && n <= DP_DIRECT_MAX &&
+			    ring_empty(&dp->to_tun) &&
+			    atomic_compare_exchange_strong(&dp->tx_state,
+			    &parked, TX_CLAIMED);
+			parked = TX_PARKED;
 			for (i = 0; i < n; i++) {
 				b = bufs[i];
 				if (mm[i].msg_hdr.msg_flags & MSG_TRUNC)
@@ -782,6 +805,10 @@ dp_udprx(void *arg)
 					continue;
 				b->off = plain - b->data;
 				b->len = plainlen;
+				if (claimed) {
+					tun_write_one(dp, b);
+					continue;
+				}
 				if (!ring_push(&dp->to_tun, b))
 					continue;	/* TUN busy: drop */
 				bufs[i] = NULL;		/* tun-tx has it */
@@ -790,7 +817,9 @@ dp_udprx(void *arg)
 			for (i = 0; i < want; i++)
 				if (bufs[i] != NULL)
 					dp->free_rx[dp->nfree_rx++] = bufs[i];
-			if (pushed > 0 && atomic_load(&dp->tuntx_sleeping))
+			if (claimed)
+				atomic_store(&dp->tx_state, TX_PARKED);
+			if (pushed > 0 && atomic_load(&dp->tx_state) != TX_ACTIVE)
 				efd_signal(dp->ringfd);
 		}
 	}
@@ -823,6 +852,23 @@ tun_write_one(struct datapath *dp, struct dp_buf *b)
 		n = write(dp->tunfd, b->data + b->off, b->len);
 	if (n == -1)
 		dp->tun_drops++;	/* a full TUN queue drops */
+}
+
+/* Take the TUN back from a parked state, waiting out a claim. */
+static void
+tx_unpark(struct datapath *dp)
+{
+	int	expect;
+
+	for (;;) {
+		expect = TX_PARKED;
+		if (atomic_compare_exchange_weak(&dp->tx_state, &expect,
+		    TX_ACTIVE))
+			return;
+		if (expect == TX_ACTIVE)
+			return;
+		sched_yield();		/* udp-rx is writing a few packets */
+	}
 }
 
 /* tun-tx: write what udp-rx decrypted, give the buffers back. */
@@ -860,15 +906,12 @@ dp_tuntx(void *arg)
 			gro_write(dp, g);
 		if (!idle)
 			continue;
-		atomic_store(&dp->tuntx_sleeping, 1);
-		if (!ring_empty(&dp->to_tun)) {
-			/* raced with a push */
-			atomic_store(&dp->tuntx_sleeping, 0);
-			continue;
-		}
-		if (poll(pfd, 2, 100) > 0 && (pfd[0].revents & POLLIN))
+		/* park; udp-rx may now write a small batch itself */
+		atomic_store(&dp->tx_state, TX_PARKED);
+		if (ring_empty(&dp->to_tun) &&
+		    poll(pfd, 2, 100) > 0 && (pfd[0].revents & POLLIN))
 			efd_clear(dp->ringfd);
-		atomic_store(&dp->tuntx_sleeping, 0);
+		tx_unpark(dp);
 	}
 	free(g);
 	return NULL;

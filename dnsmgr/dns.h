@@ -86,4 +86,11 @@ int	 dns_restore(const struct dns_paths *, char *err, size_t errlen);
 int	 dns_recover(const struct dns_paths *, void (*logfn)(const char *msg),
 	    char *err, size_t errlen);
 
+/*
+ * While up: 1 if resolv.conf is still the file dns_apply wrote, 0 if
+ * another program replaced it, -1 if not applicable (another backend, no
+ * record) or unknown.
+ */
+int	 dns_check(const struct dns_paths *);
+
 #endif /* VPND_DNS_H */

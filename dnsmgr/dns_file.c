@@ -300,3 +300,24 @@ dns_file_has_marker(const char *path)
 	free(buf);
 	return has;
 }
+
+/*
+ * While up: 1 if resolv.conf is still the file we wrote, 0 if another
+ * program replaced it, -1 if there is nothing of ours to check (another
+ * backend, no record) or it cannot be told.
+ */
+int
+dns_check(const struct dns_paths *p)
+{
+	struct dns_record	 r;
+	char			 err[128];
+	int			 rv = -1;
+
+	memset(&r, 0, sizeof(r));
+	if (dns_record_read(p, &r, err, sizeof(err)) != 0)
+		return -1;
+	if (r.backend == DNS_FILE)
+		rv = is_ours(dns_path_resolv(p), &r);
+	dns_record_free(&r);
+	return rv;
+}

@@ -27,14 +27,19 @@
 #include "sandbox.h"
 #include "vpnd.h"
 
+#define DNS_WATCH_SEC	2	/* how often to look at resolv.conf */
+
 static void	 dnsmgr_dispatch_parent(struct imsgev *, struct imsg *);
 static void	 dnsmgr_dispatch_netmgr(struct imsgev *, struct imsg *);
 static void	 dnsmgr_closed(struct imsgev *);
 static void	 dnsmgr_sandbox(void);
 static void	 recover_log(const char *);
 static void	 reply(int, const char *);
+static void	 dnsmgr_watch(int, short, void *);
 
 static struct imsgev	 iev_parent, iev_netmgr;
+static struct event	 ev_watch;
+static int		 replaced_logged;
 static struct vpnd_env	 env;
 static struct dns_paths	 paths;
 static int		 have_env, applied;
@@ -45,6 +50,7 @@ dnsmgr_main(int verbose)
 {
 	(void)proc_child_init("dnsmgr", verbose, &iev_parent,
 	    dnsmgr_dispatch_parent, dnsmgr_closed);
+	evtimer_set(&ev_watch, dnsmgr_watch, NULL);
 	event_dispatch();
 	exit(0);
 }
@@ -55,6 +61,27 @@ static void
 recover_log(const char *msg)
 {
 	log_info("%s", msg);
+}
+
+/*
+ * While our resolv.conf is in place, look every few seconds whether
+ * another program (NetworkManager, a DHCP client) replaced it, and say so
+ * once: the restore will leave their file alone.
+ */
+static void
+dnsmgr_watch(int fd, short ev, void *arg)
+{
+	struct timeval	tv = { DNS_WATCH_SEC, 0 };
+
+	if (!applied)
+		return;
+	if (dns_check(&paths) == 0 && !replaced_logged) {
+		log_warnx("%s was replaced by another program; vpnd's DNS "
+		    "settings are no longer in effect, and the other "
+		    "program's file will be left in place", paths.resolv_conf);
+		replaced_logged = 1;
+	}
+	evtimer_add(&ev_watch, &tv);
 }
 
 /*
@@ -255,6 +282,12 @@ dnsmgr_dispatch_netmgr(struct imsgev *iev, struct imsg *imsg)
 			break;
 		}
 		applied = used != DNS_NONE;
+		replaced_logged = 0;
+		if (used == DNS_FILE) {
+			struct timeval	tv = { DNS_WATCH_SEC, 0 };
+
+			evtimer_add(&ev_watch, &tv);
+		}
 		log_info("DNS for %s set through %s (%zu servers, %zu "
 		    "domains)", dc.ifname, dns_backend_name(used),
 		    dc.nservers, dc.ndomains);

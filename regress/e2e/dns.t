@@ -143,6 +143,8 @@ body() {
 	ok $? "connected for the replaced-file case"
 	printf 'nameserver 198.51.100.1\n' >"$RC.new"
 	mv "$RC.new" "$RC"
+	wait_for 60 grep -q 'replaced by another program' "$E2E_TMP/c/out"
+	ok $? "dnsmgr notices the replacement while up, and logs it"
 	n=$(out_lines c)
 	ctl c down >/dev/null
 	is "$(cat "$RC")" "nameserver 198.51.100.1" \

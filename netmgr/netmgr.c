@@ -36,7 +36,11 @@
 
 #define STATUS_TIMEOUT_MS	300	/* then answer from the cache */
 #define MAX_STATUS_WAIT		64
-#define LOGS_MAX		(4 * 1024 * 1024)
+/*
+ * The newest part of the logs a `logs` reply carries: well under the
+ * control socket's 1 MiB output limit for one client.
+ */
+#define LOGS_MAX		(512 * 1024)
 
 enum tstate {
 	TS_DISCONNECTED,
@@ -140,6 +144,7 @@ static int			 logs_clean[MAX_STATUS_WAIT];
 static size_t			 nlogs_wait;
 static char			*logs_buf;
 static size_t			 logs_len;
+static int			 logs_trimmed;
 
 /* headless configuration arriving from the parent */
 static struct tunnel_conf	 hl;
@@ -294,14 +299,19 @@ netmgr_dispatch_parent(struct imsgev *iev, struct imsg *imsg)
 		break;
 	case IMSG_LOGS_DATA:
 		len = imsg_get_len(imsg);
-		if (logs_len + len > LOGS_MAX)
-			break;		/* keep the oldest 4 MiB */
 		if ((logs_buf = realloc(logs_buf, logs_len + len + 1)) ==
 		    NULL)
 			fatal("logs");
 		if (imsg_get_buf(imsg, logs_buf + logs_len, len) == -1)
 			fatalx("bad IMSG_LOGS_DATA");
 		logs_len += len;
+		if (logs_len > LOGS_MAX) {
+			/* oldest first: keep the newest LOGS_MAX bytes */
+			memmove(logs_buf, logs_buf + logs_len - LOGS_MAX,
+			    LOGS_MAX);
+			logs_len = LOGS_MAX;
+			logs_trimmed = 1;
+		}
 		break;
 	case IMSG_LOGS_END: {
 		struct json_object	*o;
@@ -313,6 +323,16 @@ netmgr_dispatch_parent(struct imsgev *iev, struct imsg *imsg)
 		if (logs_buf == NULL && (logs_buf = calloc(1, 1)) == NULL)
 			fatal("logs");
 		logs_buf[logs_len] = '\0';
+		s = logs_buf;
+		if (logs_trimmed && (s = strchr(logs_buf, '\n')) != NULL)
+			s++;		/* from the first whole line */
+		else
+			s = logs_buf;
+		if (s != logs_buf) {
+			logs_len -= s - logs_buf;
+			memmove(logs_buf, s, logs_len + 1);
+		}
+		logs_trimmed = 0;
 		if (logs_clean[0])
 			logs_buf[0] = '\0';
 		if (logs_len > 0 && logs_buf[logs_len - 1] == '\n')

@@ -1,0 +1,56 @@
+#!/bin/bash
+# logs.t -- issue 4/6: `logs` with megabytes of log files answers with the
+# newest part (a client is never dropped for it), lines joined with '|';
+# `cleanlogs` empties them; a new start begins a new file; the total
+# stays capped.
+set -u
+. "$(dirname "$0")/../lib/e2e.sh"
+e2e_init logs
+
+N=$(ns_add n)
+L="$E2E_TMP/a/log"
+mkdir -p "$L"
+# three full files of an earlier life: 3 MiB of old lines
+for f in vpnd.log vpnd.log.1 vpnd.log.2; do
+	yes "2020-01-01T00:00:00.000Z parent: old line from $f" |
+	    head -c 1000000 >"$L/$f"
+done
+vpnd_start a "$N" || bail "vpnd did not start"
+
+PY=$(command -v /usr/bin/python3 || command -v python3)
+out=$("$PY" - "$(sock_of a)" <<'PY'
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.settimeout(10)
+s.connect(sys.argv[1])
+s.sendall(b'{"type":"logs"}\n')
+buf = b""
+while not buf.endswith(b"\n"):
+    d = s.recv(65536)
+    if not d:
+        break
+    buf += d
+r = json.loads(buf)
+print(r["type"], len(r["logs"]), "\n" in r["logs"],
+      "ready; control socket" in r["logs"],
+      r["logs"].split("|")[0][:4])
+PY
+)
+set -- $out
+is "${1:-}" logs "a base-protocol logs request gets a logs reply"
+[ "${2:-0}" -gt 100000 ] && [ "${2:-0}" -le 600000 ]
+ok $? "the newest part of 3 MiB of logs (${2:-0} bytes), not a dropped client"
+is "${3:-}" False "no raw newlines: lines are joined with |"
+is "${4:-}" True "the newest line (this start's) is in it"
+is "${5:-}" 2020 "it starts on a whole line"
+
+is "$(ls "$L"/vpnd.log* | wc -l)" 4 "four files at most"
+total=$(cat "$L"/vpnd.log* | wc -c)
+[ "$total" -le $((4 * 1048576)) ]
+ok $? "total size capped ($total bytes)"
+
+ctl a cleanlogs >/dev/null
+ok $? "cleanlogs"
+is "$(ctl a -j logs | "$PY" -c 'import json,sys; print(repr(json.load(sys.stdin)["logs"]))')" \
+    "''" "logs are empty after cleanlogs"
+e2e_done

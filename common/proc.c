@@ -81,3 +81,26 @@ proc_seccomp(const char *const *extra, size_t nextra)
 		fatalx("%s: too many syscalls", __func__);
 	sandbox_seccomp(calls, n);
 }
+
+/*
+ * The unprivileged children's confinement: _vpnd (or nobody) with no
+ * groups and no capabilities, chrooted to <statedir>/empty, no new
+ * privileges, and the syscalls listed.
+ */
+void
+proc_jail(const char *statedir, const char *const *extra, size_t nextra)
+{
+	char	dir[512];
+	uid_t	uid;
+	gid_t	gid;
+
+	if (sandbox_lookup_user(VPND_USER, &uid, &gid) == -1)
+		fatalx("no unprivileged user to run as");
+	if ((size_t)snprintf(dir, sizeof(dir), "%s/empty", statedir) >=
+	    sizeof(dir))
+		fatalx("%s: state directory path too long", __func__);
+	sandbox_chroot(dir);
+	sandbox_drop(uid, gid, true);
+	sandbox_no_new_privs();
+	proc_seccomp(extra, nextra);
+}

@@ -23,4 +23,8 @@ struct event_base *proc_child_init(const char *name, int verbose,
 /* The syscalls every child needs, plus extra; for sandbox_seccomp(). */
 void	 proc_seccomp(const char *const *extra, size_t nextra);
 
+/* _vpnd, no capabilities, chroot <statedir>/empty, nnp, seccomp. */
+void	 proc_jail(const char *statedir, const char *const *extra,
+	    size_t nextra);
+
 #endif /* VPND_PROC_H */

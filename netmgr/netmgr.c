@@ -174,20 +174,11 @@ netmgr_sandbox(void)
 		"accept", "accept4", "getsockopt", "setsockopt", "shutdown",
 		"getsockname", "getpeername", "socketpair",
 	};
-	char		 dir[512];
-	uid_t		 uid;
-	gid_t		 gid;
 
 	if (control_acl_group(VPND_GROUP, &acl) == -1)
 		log_info("group %s does not exist: control is for root only",
 		    VPND_GROUP);
-	if (sandbox_lookup_user(VPND_USER, &uid, &gid) == -1)
-		fatalx("no unprivileged user to run as");
-	snprintf(dir, sizeof(dir), "%s/empty", env.statedir);
-	sandbox_chroot(dir);
-	sandbox_drop(uid, gid, true);
-	sandbox_no_new_privs();
-	proc_seccomp(extra, nitems(extra));
+	proc_jail(env.statedir, extra, nitems(extra));
 }
 
 static void

@@ -93,17 +93,8 @@ tw_sandbox(void)
 		"set_robust_list", "rseq", "getsockopt", "setsockopt",
 		"getsockname", "sched_getaffinity", "membarrier",
 	};
-	char		 dir[512];
-	uid_t		 uid;
-	gid_t		 gid;
 
-	if (sandbox_lookup_user(VPND_USER, &uid, &gid) == -1)
-		fatalx("no unprivileged user to run as");
-	snprintf(dir, sizeof(dir), "%s/empty", env.statedir);
-	sandbox_chroot(dir);
-	sandbox_drop(uid, gid, true);
-	sandbox_no_new_privs();
-	proc_seccomp(extra, nitems(extra));
+	proc_jail(env.statedir, extra, nitems(extra));
 }
 
 static void

@@ -37,7 +37,9 @@ static void
 proc_flush_parent(void)
 {
 	log_set_sink(NULL);
-	imsgev_flush(proc_parent);
+	/* another thread must not touch the event loop's channel */
+	if (pthread_equal(pthread_self(), proc_thread))
+		imsgev_flush(proc_parent);
 }
 
 struct event_base *

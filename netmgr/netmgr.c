@@ -72,6 +72,7 @@ struct tunnel {
 	enum waitfor		 waiting;
 	int			 net_up, wg_up, dns_set;
 	int			 update;	/* NET/WG update in place */
+	int			 wait_up;	/* the request waited for sets up */
 	int			 failed;	/* going down after failure */
 	int			 keep_ks;	/* ... leaving the kill switch */
 	int			 ks_kept;	/* error state: firewall is up */
@@ -85,8 +86,16 @@ struct tunnel {
 	int			 have_eff;
 	int			 restart;	/* down, then up with hops */
 	int			 ifindex;
-	/* The activate request waiting for the end of its set-up. */
-	struct pending_req	 act;
+	/*
+	 * The activate being set up: answered (no reply) at once so no
+	 * later request of its client waits behind it; a failure is sent to
+	 * that client afterwards, with the request's id.
+	 */
+	struct {
+		int			 pending;
+		unsigned int		 conn;
+		struct json_object	*id;
+	}			 act;
 	/* Peers that completed a handshake since activate. */
 	uint8_t			 connected_keys[CONF_MAX_PEERS][WG_KEY_LEN];
 	size_t			 nconnected;
@@ -272,10 +281,18 @@ netmgr_dispatch_parent(struct imsgev *iev, struct imsg *imsg)
 		if (tun.waiting != W_NET)
 			fatalx("unexpected IMSG_NET_RESULT");
 		tun.waiting = W_NONE;
-		if (tun.want_up) {
+		/*
+		 * What the reply means depends on what was asked, not on
+		 * what is wanted now: a deactivate may have come meanwhile,
+		 * and then tunnel_step() takes the new set-up down again.
+		 */
+		if (tun.wait_up) {
 			if (!r.ok) {
 				tun.update = 0;
-				tunnel_fail("system", "%s", r.msg);
+				if (tun.want_up)
+					tunnel_fail("system", "%s", r.msg);
+				else
+					tunnel_step();
 				break;
 			}
 			tun.net_up = 1;
@@ -395,7 +412,7 @@ netmgr_dispatch_parent(struct imsgev *iev, struct imsg *imsg)
 		    sizeof(tun.hop_extra[HOP_SINGLE]));
 		tun.hop_set[HOP_SINGLE] = 1;
 		tun.act.conn = 0;
-		tun.act.req = NULL;
+		tun.act.pending = 0;
 		tunnel_merge();
 		tun.want_up = 1;
 		tun.nconnected = 0;
@@ -501,9 +518,12 @@ netmgr_dispatch_dns(struct imsgev *iev, struct imsg *imsg)
 		if (tun.waiting != W_DNS)
 			fatalx("unexpected IMSG_DNS_RESULT");
 		tun.waiting = W_NONE;
-		if (tun.want_up) {
+		if (tun.wait_up) {
 			if (!r.ok) {
-				tunnel_fail("system", "DNS: %s", r.msg);
+				if (tun.want_up)
+					tunnel_fail("system", "DNS: %s", r.msg);
+				else
+					tunnel_step();
 				break;
 			}
 			tun.dns_set = 1;
@@ -786,10 +806,10 @@ tunnel_activate(struct ctl_conn *c, struct json_object *req)
 	size_t				 i;
 	int				 h, in_place;
 
-	if (tun.act.req != NULL || tun.state == TS_DISCONNECTING ||
+	if (tun.act.pending || tun.state == TS_DISCONNECTING ||
 	    (tun.waiting != W_NONE && !tun.want_up)) {
 		control_error(c, req, NULL, "busy", "the tunnel is %s; try "
-		    "again", tun.act.req != NULL ? "being set up" :
+		    "again", tun.act.pending ? "being set up" :
 		    "going down");
 		return;
 	}
@@ -835,7 +855,11 @@ tunnel_activate(struct ctl_conn *c, struct json_object *req)
 	tunnel_merge();
 
 	tun.act.conn = control_conn_id(c);
-	tun.act.req = req;
+	tun.act.pending = 1;
+	json_object_put(tun.act.id);
+	tun.act.id = json_object_get(json_object_object_get(req, "id"));
+	control_noreply(c, req);
+	explicit_bzero(&nc, sizeof(nc));	/* the keys live in tun.hop */
 	tun.failed = 0;
 	tun.reannounce = 0;
 	if (in_place) {
@@ -884,7 +908,7 @@ tunnel_deactivate(void)
 		conf_free(&tun.hop[i]);
 		tun.hop_set[i] = 0;
 	}
-	if (tun.act.req != NULL)
+	if (tun.act.pending)
 		act_answer_err("system", "deactivated before the set-up "
 		    "finished");
 	if (tun.state != TS_DISCONNECTED || tun.net_up || tun.wg_up ||
@@ -909,7 +933,7 @@ tunnel_fail(const char *code, const char *fmt, ...)
 	 * "error") until the client deactivates. A failed activation rolls
 	 * back completely.
 	 */
-	tun.keep_ks = tun.net_up && tun.act.req == NULL &&
+	tun.keep_ks = tun.net_up && !tun.act.pending &&
 	    tun.eff.killswitch == 1;
 	tun.failed = 1;
 	tun.want_up = 0;
@@ -926,27 +950,27 @@ tunnel_fail(const char *code, const char *fmt, ...)
 static void
 act_answer_ok(void)
 {
-	struct ctl_conn	*c;
-
-	if (tun.act.req != NULL &&
-	    (c = control_conn_find(tun.act.conn)) != NULL)
-		control_noreply(c, tun.act.req);
-	tun.act.req = NULL;
+	tun.act.pending = 0;
+	json_object_put(tun.act.id);
+	tun.act.id = NULL;
 	tun.act.conn = 0;
 }
 
 static void
 act_answer_err(const char *code, const char *msg)
 {
-	struct ctl_conn	*c;
+	struct ctl_conn		*c;
+	struct json_object	*o;
 
-	if (tun.act.req != NULL &&
-	    (c = control_conn_find(tun.act.conn)) != NULL) {
-		control_error(c, tun.act.req, "activate", code, "%s", msg);
+	if (tun.act.pending && (c = control_conn_find(tun.act.conn)) != NULL) {
+		o = proto_error("activate", code, msg);
+		if (tun.act.id != NULL)
+			json_object_object_add(o, "id",
+			    json_object_get(tun.act.id));
+		control_send(c, o);
 		control_send(c, proto_msg("disconnected"));
 	}
-	tun.act.req = NULL;
-	tun.act.conn = 0;
+	act_answer_ok();
 }
 
 static void
@@ -959,6 +983,7 @@ tunnel_step(void)
 			imsgev_compose(&iev_dns, IMSG_DNS_RESTORE, 0, -1,
 			    NULL, 0);
 			tun.waiting = W_DNS;
+			tun.wait_up = 0;
 			return;
 		}
 		if (tun.wg_up) {
@@ -973,18 +998,20 @@ tunnel_step(void)
 			imsgev_compose(&iev_parent, IMSG_NET_DOWN, 0, -1,
 			    &flags, sizeof(flags));
 			tun.waiting = W_NET;
+			tun.wait_up = 0;
 			return;
 		}
 		/* Everything is down. */
 		if (tun.failed) {
 			tun.failed = 0;
-			if (tun.act.req != NULL)
+			if (tun.act.pending)
 				act_answer_err(tun.fail_code, tun.fail_msg);
 			control_broadcast(proto_msg("disconnected"));
 		} else if (tun.state != TS_DISCONNECTED && !tun.restart)
 			control_broadcast(proto_msg("disconnected"));
 		/* After a failure with the kill switch on: blocked, "error". */
 		tun.state = tun.ks_kept ? TS_ERROR : TS_DISCONNECTED;
+		tun.update = 0;
 		tun.first_handshake = 0;
 		tun.nconnected = 0;
 		nstats = 0;
@@ -1009,6 +1036,7 @@ tunnel_step(void)
 		if (tun.update)
 			tun.update = 2;	/* net part sent */
 		tun.waiting = W_NET;
+		tun.wait_up = 1;
 		return;
 	}
 	if (!tun.wg_up || tun.update == 2) {
@@ -1020,10 +1048,11 @@ tunnel_step(void)
 		send_dns();
 		tun.update = 0;
 		tun.waiting = W_DNS;
+		tun.wait_up = 1;
 		return;
 	}
 	tun.update = 0;
-	if (tun.act.req != NULL)
+	if (tun.act.pending)
 		act_answer_ok();
 	if (tun.reannounce) {
 		char			 b64[WG_KEY_B64_LEN + 1];

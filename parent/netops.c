@@ -497,8 +497,13 @@ net_update(struct netstate *ns, struct netstate *nw, char *err,
 	    net_routes(nw, ns, err, errlen) == -1 ||
 	    net_rules(nw, err, errlen) == -1) {
 		log_warnx("server switch on %s failed: %s", ns->ifname, err);
-		/* Keep what is known to be installed in ns. */
-		nw->ks = ns->ks;
+		/*
+		 * What the attempt installed is what is there now: ns must
+		 * know it, so the tear-down that follows removes it.
+		 */
+		ns->ks = nw->ks;
+		ns->rules4 = nw->rules4;
+		ns->rules6 = nw->rules6;
 		net_reset(nw);
 		return -1;
 	}

@@ -61,6 +61,7 @@ static struct parent_opts *popts;
 static struct imsgev	 iev_child[PROC_MAX];
 static pid_t		 child_pid[PROC_MAX];
 static int		 nready;
+static int		 child_ready[PROC_MAX];
 static int		 shutting_down;
 static struct event	 ev_sigterm, ev_sigint, ev_sigchld, ev_sighup;
 static struct event	 ev_shutdown;
@@ -95,7 +96,7 @@ int
 parent_main(struct parent_opts *opts)
 {
 	char		 ebuf[512], path[PATH_MAX], *p;
-	int		 sp[PROC_MAX][2], ipc[2], ctlfd, i;
+	int		 sp[PROC_MAX][2], ipc[2], ctlfd, i, fd;
 	gid_t		 ctlgid;
 	pid_t		 other;
 	ssize_t		 n;
@@ -126,7 +127,11 @@ parent_main(struct parent_opts *opts)
 	 * The children run exactly the binary the parent runs, even if the
 	 * file is replaced meanwhile (an upgrade in place): exec it by fd.
 	 */
-	selfexe_fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+	if ((fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC)) != -1) {
+		/* well above VPND_PARENT_FD, which dup2 takes in the child */
+		selfexe_fd = fcntl(fd, F_DUPFD_CLOEXEC, 10);
+		close(fd);
+	}
 
 	/* Headless configuration: read it while we may, refuse it early. */
 	if (opts->conffile != NULL) {
@@ -305,13 +310,17 @@ static void
 send_headless(void)
 {
 	struct imsgev		*iev = &iev_child[PROC_NETMGR];
+	struct tunnel_conf	 c;
 	struct imsg_wg_peer	 p;
 	struct imsg_wg_aip	 a;
 	size_t			 i, j;
 
-	/* The whole conf struct minus pointers; peers and prefixes follow. */
-	imsgev_compose(iev, IMSG_HEADLESS_CONF, 0, -1, &headless,
-	    sizeof(headless));
+	/* The conf struct without its pointers; peers and prefixes follow. */
+	memcpy(&c, &headless, sizeof(c));
+	c.peers = NULL;
+	c.npeers = 0;
+	imsgev_compose(iev, IMSG_HEADLESS_CONF, 0, -1, &c, sizeof(c));
+	explicit_bzero(&c, sizeof(c));
 	for (i = 0; i < headless.npeers; i++) {
 		memset(&p, 0, sizeof(p));
 		memcpy(p.pubkey, headless.peers[i].pubkey, WG_KEY_LEN);
@@ -373,8 +382,10 @@ parent_dispatch(struct imsgev *iev, struct imsg *imsg)
 		parent_sink(lm.pri, lm.proc, lm.line);
 		return;
 	case IMSG_READY:
-		if (imsg_get_len(imsg) != 0)
+		/* once per child, or the START would come too early */
+		if (imsg_get_len(imsg) != 0 || child_ready[iev->proc])
 			goto bad;
+		child_ready[iev->proc] = 1;
 		log_debug("%s is ready", vpnd_proc_names[iev->proc]);
 		if (++nready == PROC_MAX - 1)
 			parent_ready();

@@ -90,8 +90,8 @@ tun_create_offload(const char *name, int *ifindex, int *offload)
 		    ioctl(fd, TUNSETOFFLOAD, TUN_F_CSUM | TUN_F_TSO4 |
 		    TUN_F_TSO6) == 0)
 			*offload = 1;
-		else if (ioctl(fd, TUNSETOFFLOAD, 0) == -1) {
-			/* a vnet header we cannot use: start plain */
+		else {
+			/* no offload: a plain device, without the header */
 			close(fd);
 			return tun_create_offload(name, ifindex, NULL);
 		}

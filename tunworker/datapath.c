@@ -42,6 +42,7 @@ struct dp_buf {
 
 struct dp_peer {
 	pthread_mutex_t	 mtx;
+	_Atomic uint32_t hs_gen;	/* completed handshakes, for staging */
 	struct dp_buf	*q[DP_STAGED_MAX];
 	size_t		 head, count;
 	uint8_t		 pubkey[32];
@@ -65,6 +66,11 @@ struct datapath {
 	bool			 vnet;		/* virtio_net_hdr on the TUN fd */
 	int			 udp4, udp6;
 	int			 stopfd;	/* eventfd: stop the threads */
+	int			 pausefd;	/* eventfd: come to a pause point */
+	_Atomic int		 pause_req;
+	int			 npaused;	/* under pmtx */
+	pthread_mutex_t		 pmtx;
+	pthread_cond_t		 pcond;
 	int			 ringfd;	/* eventfd: ring has packets */
 	int			 notifyfd;	/* eventfd: handshake done */
 	_Atomic int		 stop;
@@ -112,6 +118,9 @@ static void	*dp_tuntx(void *);
 static void	 tun_write_one(struct datapath *, struct dp_buf *);
 static void	 dp_flush_staged(struct datapath *, struct wg_peer *, bool);
 static int	 dp_sockfd(struct datapath *, int);
+static uint32_t	 dp_peer_gen(struct wg_peer *);
+static void	 efd_signal(int);
+static void	 efd_clear(int);
 
 static void
 efd_signal(int fd)
@@ -194,10 +203,14 @@ dp_new(int mtu, dp_notify_fn *notify)
 		dp->free_rx[dp->nfree_rx++] = &dp->pool[i];
 	for (i = 0; i < DP_STAGED_POOL; i++)
 		dp->free_stage[dp->nfree_stage++] = &dp->pool[DP_POOL + i];
+	pthread_mutex_init(&dp->pmtx, NULL);
+	pthread_cond_init(&dp->pcond, NULL);
+	dp->pausefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	dp->stopfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	dp->ringfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	dp->notifyfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (dp->stopfd == -1 || dp->ringfd == -1 || dp->notifyfd == -1)
+	if (dp->stopfd == -1 || dp->ringfd == -1 || dp->notifyfd == -1 ||
+	    dp->pausefd == -1)
 		goto fail;
 	if ((dp->dev = wg_device_new(dp_send, dp_event, dp)) == NULL)
 		goto fail;
@@ -239,6 +252,10 @@ dp_free(struct datapath *dp)
 		close(dp->udp6);
 	if (dp->stopfd > 0)
 		close(dp->stopfd);
+	if (dp->pausefd > 0)
+		close(dp->pausefd);
+	pthread_mutex_destroy(&dp->pmtx);
+	pthread_cond_destroy(&dp->pcond);
 	if (dp->ringfd > 0)
 		close(dp->ringfd);
 	if (dp->notifyfd > 0)
@@ -307,21 +324,76 @@ int
 dp_start(struct datapath *dp)
 {
 	sigset_t	all, old;
+	int		n;
 
 	if (dp->running)
 		return 0;
 	/* Packet threads take no signals. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
-	if (pthread_create(&dp->th_tunrx, NULL, dp_tunrx, dp) != 0 ||
-	    pthread_create(&dp->th_udprx, NULL, dp_udprx, dp) != 0 ||
-	    pthread_create(&dp->th_tuntx, NULL, dp_tuntx, dp) != 0) {
+	n = 0;
+	if (pthread_create(&dp->th_tunrx, NULL, dp_tunrx, dp) == 0 && ++n &&
+	    pthread_create(&dp->th_udprx, NULL, dp_udprx, dp) == 0 && ++n &&
+	    pthread_create(&dp->th_tuntx, NULL, dp_tuntx, dp) == 0)
+		n++;
+	if (n < 3) {
+		/* never leave a thread running on what the caller frees */
+		atomic_store(&dp->stop, 1);
+		efd_signal(dp->stopfd);
+		if (n > 0)
+			pthread_join(dp->th_tunrx, NULL);
+		if (n > 1)
+			pthread_join(dp->th_udprx, NULL);
+		atomic_store(&dp->stop, 0);
+		efd_clear(dp->stopfd);
 		pthread_sigmask(SIG_SETMASK, &old, NULL);
 		return -1;
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	dp->running = 1;
 	return 0;
+}
+
+/*
+ * A packet thread's pause point: while the control thread changes what
+ * the threads hold pointers to (removes a peer), they wait here.
+ */
+static void
+dp_pause_point(struct datapath *dp)
+{
+	pthread_mutex_lock(&dp->pmtx);
+	dp->npaused++;
+	pthread_cond_broadcast(&dp->pcond);
+	while (atomic_load(&dp->pause_req))
+		pthread_cond_wait(&dp->pcond, &dp->pmtx);
+	dp->npaused--;
+	pthread_mutex_unlock(&dp->pmtx);
+}
+
+void
+dp_quiesce(struct datapath *dp)
+{
+	if (!dp->running)
+		return;
+	pthread_mutex_lock(&dp->pmtx);
+	atomic_store(&dp->pause_req, 1);
+	efd_signal(dp->pausefd);
+	/* tun-rx and udp-rx; tun-tx holds no peer */
+	while (dp->npaused < 2)
+		pthread_cond_wait(&dp->pcond, &dp->pmtx);
+	pthread_mutex_unlock(&dp->pmtx);
+}
+
+void
+dp_resume(struct datapath *dp)
+{
+	if (!dp->running)
+		return;
+	pthread_mutex_lock(&dp->pmtx);
+	atomic_store(&dp->pause_req, 0);
+	efd_clear(dp->pausefd);
+	pthread_cond_broadcast(&dp->pcond);
+	pthread_mutex_unlock(&dp->pmtx);
 }
 
 static int
@@ -362,6 +434,14 @@ dp_peer_get(struct datapath *dp, struct wg_peer *peer)
 	return NULL;
 }
 
+static uint32_t
+dp_peer_gen(struct wg_peer *peer)
+{
+	struct dp_peer	*p = wg_peer_udata(peer);
+
+	return p != NULL ? atomic_load(&p->hs_gen) : 0;
+}
+
 void
 dp_peer_attach(struct datapath *dp, struct wg_peer *peer)
 {
@@ -390,9 +470,12 @@ static void
 dp_event(void *arg, struct wg_peer *peer, int ev)
 {
 	struct datapath	*dp = arg;
+	struct dp_peer	*p;
 
 	switch (ev) {
 	case WG_EV_HANDSHAKE_DONE:
+		if ((p = dp_peer_get(dp, peer)) != NULL)
+			atomic_fetch_add(&p->hs_gen, 1);
 		dp_flush_staged(dp, peer, true);
 		pthread_mutex_lock(&dp->notify_mtx);
 		if (dp->nnotify < nitems(dp->notify_keys))
@@ -632,6 +715,7 @@ tx_packet(struct datapath *dp, struct txbatch *tb, const uint8_t *pkt,
 	struct wg_peer	*peer;
 	size_t		 outlen;
 	unsigned int	 k;
+	uint32_t	 gen;
 	int		 f, r;
 
 	/* room in a slot: header, padding to 16, tag */
@@ -642,10 +726,14 @@ tx_packet(struct datapath *dp, struct txbatch *tb, const uint8_t *pkt,
 	if (tb->nm[0] + tb->nm[1] == DP_TXMAX)
 		tx_flush(dp, tb);
 	k = tb->nm[0] + tb->nm[1];
+	gen = dp_peer_gen(peer);
 	r = wg_encrypt(peer, pkt, len, tb->out + (size_t)k * dp->bufsize,
 	    &outlen, &tb->dst[k]);
 	if (r == WG_NOKEY) {
 		dp_stage(dp, peer, pkt, len);
+		/* a handshake that completed meanwhile flushed too early */
+		if (dp_peer_gen(peer) != gen)
+			dp_flush_staged(dp, peer, true);
 		return;
 	}
 	if (r != WG_OK)
@@ -677,7 +765,7 @@ static void *
 dp_tunrx(void *arg)
 {
 	struct datapath		*dp = arg;
-	struct pollfd		 pfd[2];
+	struct pollfd		 pfd[3];
 	struct txbatch		*tb;
 	struct tx_ctx		 ctx;
 	uint8_t			*in;
@@ -695,14 +783,18 @@ dp_tunrx(void *arg)
 	pfd[0].events = POLLIN;
 	pfd[1].fd = dp->stopfd;
 	pfd[1].events = POLLIN;
+	pfd[2].fd = dp->pausefd;
+	pfd[2].events = POLLIN;
 	while (!atomic_load(&dp->stop)) {
-		if (poll(pfd, 2, -1) == -1) {
+		if (poll(pfd, 3, -1) == -1) {
 			if (errno == EINTR)
 				continue;
 			break;
 		}
 		if (pfd[1].revents)
 			break;
+		if (atomic_load(&dp->pause_req))
+			dp_pause_point(dp);
 		for (i = 0; i < DP_BATCH; i++) {
 			n = read(dp->tunfd, in, dp->vnet ? insize :
 			    dp->bufsize - 64);
@@ -731,7 +823,7 @@ static void *
 dp_udprx(void *arg)
 {
 	struct datapath		*dp = arg;
-	struct pollfd		 pfd[3];
+	struct pollfd		 pfd[4];
 	struct mmsghdr		 mm[DP_BATCH];
 	struct iovec		 iov[DP_BATCH];
 	struct sockaddr_storage	 src[DP_BATCH];
@@ -741,8 +833,11 @@ dp_udprx(void *arg)
 	size_t			 plainlen, pushed;
 	int			 i, n, r, s, npfd = 0, want, claimed;
 	int			 parked = TX_PARKED;
+	static __thread uint8_t	 scratch[2048];
 
 	pfd[npfd].fd = dp->stopfd;
+	pfd[npfd++].events = POLLIN;
+	pfd[npfd].fd = dp->pausefd;
 	pfd[npfd++].events = POLLIN;
 	if (dp->udp4 != -1) {
 		pfd[npfd].fd = dp->udp4;
@@ -760,15 +855,27 @@ dp_udprx(void *arg)
 		}
 		if (pfd[0].revents)
 			break;
-		for (s = 1; s < npfd; s++) {
+		if (atomic_load(&dp->pause_req))
+			dp_pause_point(dp);
+		for (s = 2; s < npfd; s++) {
 			if (!(pfd[s].revents & POLLIN))
 				continue;
 			/* buffers the writer has finished with */
 			while ((b = ring_pop(&dp->back)) != NULL)
 				dp->free_rx[dp->nfree_rx++] = b;
 			want = MINIMUM((size_t)DP_BATCH, dp->nfree_rx);
-			if (want == 0)
+			if (want == 0) {
+				/*
+				 * Every buffer waits for the TUN: drop from the
+				 * socket, as a full queue would, rather than
+				 * spin on a readable socket.
+				 */
+				for (i = 0; i < DP_BATCH && recv(pfd[s].fd,
+				    scratch, sizeof(scratch), MSG_DONTWAIT) >= 0;
+				    i++)
+					;
 				continue;
+			}
 			for (i = 0; i < want; i++) {
 				bufs[i] = dp->free_rx[--dp->nfree_rx];
 				iov[i].iov_base = bufs[i]->data;
@@ -819,6 +926,8 @@ dp_udprx(void *arg)
 					dp->free_rx[dp->nfree_rx++] = bufs[i];
 			if (claimed)
 				atomic_store(&dp->tx_state, TX_PARKED);
+			/* the pushes before the look at tun-tx's state */
+			atomic_thread_fence(memory_order_seq_cst);
 			if (pushed > 0 && atomic_load(&dp->tx_state) != TX_ACTIVE)
 				efd_signal(dp->ringfd);
 		}
@@ -908,6 +1017,7 @@ dp_tuntx(void *arg)
 			continue;
 		/* park; udp-rx may now write a small batch itself */
 		atomic_store(&dp->tx_state, TX_PARKED);
+		atomic_thread_fence(memory_order_seq_cst);
 		if (ring_empty(&dp->to_tun) &&
 		    poll(pfd, 2, 100) > 0 && (pfd[0].revents & POLLIN))
 			efd_clear(dp->ringfd);

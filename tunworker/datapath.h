@@ -40,6 +40,12 @@ bool	 dp_ready(const struct datapath *);	/* fds and key present */
 int	 dp_start(struct datapath *);		/* the packet threads */
 bool	 dp_running(const struct datapath *);
 /* Called by the control thread for a peer being removed. */
+/*
+ * Bring the packet threads to a pause point (and back): around anything
+ * that frees what they may hold, such as removing a peer.
+ */
+void	 dp_quiesce(struct datapath *);
+void	 dp_resume(struct datapath *);
 void	 dp_peer_attach(struct datapath *, struct wg_peer *);
 void	 dp_peer_forget(struct datapath *, struct wg_peer *);
 /* Drain handshake-done notifications on the control thread. */

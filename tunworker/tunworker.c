@@ -423,9 +423,13 @@ tw_dispatch_netmgr(struct imsgev *iev, struct imsg *imsg)
 		memset(victims, 0, sizeof(victims));
 		wg_device_foreach_peer(dp_device(dp), tw_drop_unseen,
 		    victims);
-		for (i = 0; victims[i] != NULL; i++) {
-			dp_peer_forget(dp, victims[i]);
-			wg_peer_remove(dp_device(dp), victims[i]);
+		if (victims[0] != NULL) {
+			dp_quiesce(dp);
+			for (i = 0; victims[i] != NULL; i++) {
+				dp_peer_forget(dp, victims[i]);
+				wg_peer_remove(dp_device(dp), victims[i]);
+			}
+			dp_resume(dp);
 		}
 		wg_device_foreach_peer(dp_device(dp), tw_initiate_one, NULL);
 		tw_maybe_start();
@@ -435,8 +439,10 @@ tw_dispatch_netmgr(struct imsgev *iev, struct imsg *imsg)
 			fatalx("bad IMSG_WG_PEER_DEL");
 		if (dp != NULL &&
 		    (peer = wg_peer_lookup(dp_device(dp), key)) != NULL) {
+			dp_quiesce(dp);
 			dp_peer_forget(dp, peer);
 			wg_peer_remove(dp_device(dp), peer);
+			dp_resume(dp);
 		}
 		break;
 	case IMSG_WG_STATS_REQ:

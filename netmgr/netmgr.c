@@ -100,8 +100,7 @@ struct tunnel {
 	uint8_t			 connected_keys[CONF_MAX_PEERS][WG_KEY_LEN];
 	size_t			 nconnected;
 	time_t			 first_handshake;
-	int			 reannounce;	/* after a switch in place */
-	uint8_t			 reannounce_key[WG_KEY_LEN];
+	bool			 announced[CONF_MAX_PEERS];
 };
 
 static void	 netmgr_dispatch_parent(struct imsgev *, struct imsg *);
@@ -118,6 +117,8 @@ static void	 tunnel_fail(const char *, const char *, ...)
 static void	 tunnel_activate(struct ctl_conn *, struct json_object *);
 static void	 tunnel_deactivate(void);
 static void	 tunnel_merge(void);
+static void	 announce_connected(void);
+static void	 keep_connected_peers(int);
 static int	 conf_is_full(const struct tunnel_conf *, int);
 static void	 send_net(int);
 static void	 send_wg(void);
@@ -454,18 +455,13 @@ netmgr_dispatch_tun(struct imsgev *iev, struct imsg *imsg)
 				break;
 		if (i < tun.nconnected || i == CONF_MAX_PEERS)
 			break;
+		tun.announced[tun.nconnected] = false;
 		memcpy(tun.connected_keys[tun.nconnected++], key, WG_KEY_LEN);
 		if (tun.first_handshake == 0)
 			tun.first_handshake = time(NULL);
 		key_to_base64(b64, key);
 		log_info("handshake with %s completed", b64);
-		if (tun.state == TS_CONNECTING || tun.state == TS_CONNECTED) {
-			tun.state = TS_CONNECTED;
-			o = proto_msg("connected");
-			json_object_object_add(o, "pubkey",
-			    json_object_new_string(b64));
-			control_broadcast(o);
-		}
+		announce_connected();
 		break;
 	case IMSG_WG_STATS:
 		if (nstats_new == nitems(stats_new) ||
@@ -780,7 +776,7 @@ conf_is_full(const struct tunnel_conf *c, int af)
  * hop is added); new peers get their `connected` on their handshake.
  */
 static void
-keep_connected_peers(void)
+keep_connected_peers(int h)
 {
 	size_t	i, j, n = 0;
 
@@ -789,9 +785,17 @@ keep_connected_peers(void)
 			if (memcmp(tun.connected_keys[i],
 			    tun.eff.peers[j].pubkey, WG_KEY_LEN) == 0)
 				break;
-		if (j < tun.eff.npeers)
-			memmove(tun.connected_keys[n++],
-			    tun.connected_keys[i], WG_KEY_LEN);
+		if (j == tun.eff.npeers)
+			continue;
+		memmove(tun.connected_keys[n], tun.connected_keys[i],
+		    WG_KEY_LEN);
+		tun.announced[n] = tun.announced[i];
+		/* the activated hop's own peers: say `connected` again */
+		for (j = 0; j < tun.hop[h].npeers; j++)
+			if (memcmp(tun.connected_keys[n],
+			    tun.hop[h].peers[j].pubkey, WG_KEY_LEN) == 0)
+				tun.announced[n] = false;
+		n++;
 	}
 	tun.nconnected = n;
 }
@@ -803,7 +807,6 @@ tunnel_activate(struct ctl_conn *c, struct json_object *req)
 	struct proto_activate_extra	 ex;
 	const char			*code = "bad-config";
 	char				 err[PROTO_ERRLEN];
-	size_t				 i;
 	int				 h, in_place;
 
 	if (tun.act.pending || tun.state == TS_DISCONNECTING ||
@@ -861,18 +864,9 @@ tunnel_activate(struct ctl_conn *c, struct json_object *req)
 	control_noreply(c, req);
 	explicit_bzero(&nc, sizeof(nc));	/* the keys live in tun.hop */
 	tun.failed = 0;
-	tun.reannounce = 0;
-	if (in_place) {
-		keep_connected_peers();
-		/* the same peer again, its session alive: say so at once */
-		for (i = 0; nc.npeers > 0 && i < tun.nconnected; i++)
-			if (memcmp(tun.connected_keys[i], tun.hop[h].peers[0].pubkey,
-			    WG_KEY_LEN) == 0) {
-				memcpy(tun.reannounce_key, tun.connected_keys[i],
-				    WG_KEY_LEN);
-				tun.reannounce = 1;
-			}
-	} else
+	if (in_place)
+		keep_connected_peers(h);
+	else
 		tun.nconnected = 0;
 	if (in_place) {
 		log_info("switching peers in place on %s", env.ifname);
@@ -1054,13 +1048,30 @@ tunnel_step(void)
 	tun.update = 0;
 	if (tun.act.pending)
 		act_answer_ok();
-	if (tun.reannounce) {
-		char			 b64[WG_KEY_B64_LEN + 1];
-		struct json_object	*o;
+	announce_connected();
+}
 
-		tun.reannounce = 0;
+/*
+ * `connected` for each peer with a session, once the whole set-up --
+ * interface, routes, kill switch, DNS -- is in place: a client that
+ * starts resolving on `connected` must already use the tunnel's DNS.
+ */
+static void
+announce_connected(void)
+{
+	struct json_object	*o;
+	char			 b64[WG_KEY_B64_LEN + 1];
+	size_t			 i;
+
+	if (!tun.want_up || tun.act.pending || tun.waiting != W_NONE ||
+	    !tun.net_up || !tun.wg_up)
+		return;
+	for (i = 0; i < tun.nconnected; i++) {
+		if (tun.announced[i])
+			continue;
+		tun.announced[i] = true;
 		tun.state = TS_CONNECTED;
-		key_to_base64(b64, tun.reannounce_key);
+		key_to_base64(b64, tun.connected_keys[i]);
 		o = proto_msg("connected");
 		json_object_object_add(o, "pubkey",
 		    json_object_new_string(b64));

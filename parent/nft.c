@@ -588,26 +588,25 @@ ks_common(struct nft_batch *nb, const struct ks_params *ks,
 }
 
 /*
- * Reject DNS to anything but the tunnel's resolvers (of this family).
- * It comes after the tunnel-interface rule, so DNS inside the tunnel is
- * already accepted, and before the LAN rule, so a LAN resolver cannot
- * leak queries.  Rejected, not dropped, so resolvers fail over at once.
+ * Reject DNS that is not going into the tunnel. It comes after the
+ * tunnel-interface rule, so DNS inside the tunnel -- to the tunnel's
+ * resolvers -- is already accepted, and before the LAN rule, so no
+ * resolver off the tunnel can be reached: not a LAN one, and not the
+ * tunnel's own address either when a LAN route or a reconnect would
+ * send it out of another interface.  Rejected, not dropped, so
+ * resolvers fail over at once.
  */
 static void
 ks_dns(struct nft_batch *nb, const struct ks_params *ks, sa_family_t af,
     uint8_t proto)
 {
 	struct nft_rule	 ru;
-	size_t		 i;
 
+	(void)ks;
 	rule_begin(&ru, "output");
 	m_nfproto(&ru, af);
 	m_l4proto(&ru, proto);
 	m_port(&ru, false, 53);
-	for (i = 0; i < ks->ndns; i++)
-		if (ks->dns[i].af == af)
-			m_addr(&ru, false, af, ks->dns[i].addr,
-			    af == AF_INET ? 32 : 128, NFT_CMP_NEQ);
 	if (proto == IPPROTO_TCP)
 		v_reject(&ru, NFT_REJECT_TCP_RST, 0);
 	else

@@ -229,6 +229,8 @@ dp_free(struct datapath *dp)
 	if (dp == NULL)
 		return;
 	if (dp->running) {
+		if (atomic_load(&dp->pause_req))
+			dp_resume(dp);
 		atomic_store(&dp->stop, 1);
 		efd_signal(dp->stopfd);
 		efd_signal(dp->ringfd);

@@ -34,6 +34,13 @@ timers_at(uint64_t now, uint64_t delay)
 	return t == 0 ? 1 : t;
 }
 
+/* After a keepalive that asked for another (KEEPALIVE_AGAIN) went out. */
+void
+timers_keepalive_again(struct wg_timers *t, uint64_t now)
+{
+	t->t_send_keepalive = timers_at(now, KEEPALIVE_TIMEOUT);
+}
+
 void
 timers_init(struct wg_timers *t)
 {
@@ -135,9 +142,9 @@ timers_expired(struct wg_timers *t, uint64_t now)
 		t->t_send_keepalive = 0;
 		act |= TIMER_ACT_KEEPALIVE;
 		if (t->t_need_another_keepalive) {
+			/* re-armed by the caller once the keepalive is out */
 			t->t_need_another_keepalive = false;
-			t->t_send_keepalive = timers_at(now,
-			    KEEPALIVE_TIMEOUT);
+			act |= TIMER_ACT_KEEPALIVE_AGAIN;
 		}
 	}
 	if (t->t_new_handshake != 0 && now >= t->t_new_handshake) {

@@ -29,6 +29,7 @@ struct wg_timers {
 #define TIMER_ACT_KEEPALIVE	0x04
 #define TIMER_ACT_GIVE_UP	0x08	/* REKEY_ATTEMPT_TIME passed */
 #define TIMER_ACT_ZERO_KEYS	0x10
+#define TIMER_ACT_KEEPALIVE_AGAIN 0x20	/* arm another keepalive after it */
 
 void	 timers_init(struct wg_timers *);
 void	 timers_data_sent(struct wg_timers *, uint64_t now);
@@ -44,5 +45,7 @@ void	 timers_session_derived(struct wg_timers *, uint64_t now);
 /* May an initiation go out now? Rate limit of one per REKEY_TIMEOUT. */
 bool	 timers_may_initiate(const struct wg_timers *, uint64_t now);
 int	 timers_expired(struct wg_timers *, uint64_t now);
+
+void	 timers_keepalive_again(struct wg_timers *, uint64_t);
 
 #endif /* VPND_TIMERS_H */

@@ -64,6 +64,7 @@ static int		 ev_notify_set;
 /* peers named since the last IMSG_WG_IFACE, to drop the others at END */
 static uint8_t		 seen[CONF_MAX_PEERS * 3][WG_KEY_LEN];
 static size_t		 nseen;
+static int		 cfg_paused;	/* packet threads wait for PEERS_END */
 
 void
 tunworker_main(int verbose)
@@ -208,6 +209,7 @@ tw_reset(void)
 		event_del(&ev_notify);
 		ev_notify_set = 0;
 	}
+	cfg_paused = 0;
 	dp_free(dp);		/* joins the threads, zeroes the keys */
 	dp = NULL;
 	have_key = 0;
@@ -380,6 +382,15 @@ tw_dispatch_netmgr(struct imsgev *iev, struct imsg *imsg)
 		explicit_bzero(&wi, sizeof(wi));
 		have_key = 1;
 		nseen = 0;
+		/*
+		 * Peers and allowed IPs follow one by one: the packet threads
+		 * wait until the whole set is in (IMSG_WG_PEERS_END), so no
+		 * packet meets a half-built table.
+		 */
+		if (!cfg_paused && dp_running(dp)) {
+			dp_quiesce(dp);
+			cfg_paused = 1;
+		}
 		break;
 	case IMSG_WG_PEER:
 		if (imsg_get_data(imsg, &p, sizeof(p)) == -1)
@@ -423,14 +434,15 @@ tw_dispatch_netmgr(struct imsgev *iev, struct imsg *imsg)
 		memset(victims, 0, sizeof(victims));
 		wg_device_foreach_peer(dp_device(dp), tw_drop_unseen,
 		    victims);
-		if (victims[0] != NULL) {
+		if (victims[0] != NULL && !cfg_paused)
 			dp_quiesce(dp);
-			for (i = 0; victims[i] != NULL; i++) {
-				dp_peer_forget(dp, victims[i]);
-				wg_peer_remove(dp_device(dp), victims[i]);
-			}
-			dp_resume(dp);
+		for (i = 0; victims[i] != NULL; i++) {
+			dp_peer_forget(dp, victims[i]);
+			wg_peer_remove(dp_device(dp), victims[i]);
 		}
+		if (victims[0] != NULL || cfg_paused)
+			dp_resume(dp);
+		cfg_paused = 0;
 		wg_device_foreach_peer(dp_device(dp), tw_initiate_one, NULL);
 		tw_maybe_start();
 		break;
@@ -439,10 +451,12 @@ tw_dispatch_netmgr(struct imsgev *iev, struct imsg *imsg)
 			fatalx("bad IMSG_WG_PEER_DEL");
 		if (dp != NULL &&
 		    (peer = wg_peer_lookup(dp_device(dp), key)) != NULL) {
-			dp_quiesce(dp);
+			if (!cfg_paused)
+				dp_quiesce(dp);
 			dp_peer_forget(dp, peer);
 			wg_peer_remove(dp_device(dp), peer);
-			dp_resume(dp);
+			if (!cfg_paused)
+				dp_resume(dp);
 		}
 		break;
 	case IMSG_WG_STATS_REQ:

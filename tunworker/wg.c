@@ -171,8 +171,16 @@ wg_device_tick(struct wg_device *d)
 			wg_send_initiation(p, true, false);
 		if (act & TIMER_ACT_INITIATE)
 			wg_send_initiation(p, false, false);
-		if (act & TIMER_ACT_KEEPALIVE)
+		if (act & TIMER_ACT_KEEPALIVE) {
 			wg_send_keepalive(p);
+			/* sending cleared the timer: arm "another" after it */
+			if (act & TIMER_ACT_KEEPALIVE_AGAIN) {
+				pthread_mutex_lock(&p->p_lock);
+				timers_keepalive_again(&p->p_timers,
+				    wg_dev_now(d));
+				pthread_mutex_unlock(&p->p_lock);
+			}
+		}
 		if (act & (TIMER_ACT_GIVE_UP | TIMER_ACT_ZERO_KEYS))
 			wg_event(d, p, WG_EV_KEYS_EXPIRED);
 	}
@@ -585,6 +593,13 @@ wg_input_init(struct wg_device *d, uint8_t *pkt,
 	wg_add_keypair(p, &kp, now);
 	cookie_add_macs(&p->p_cookie, (uint8_t *)&r, sizeof(r), now);
 	timers_any_authenticated_packet_sent(&p->p_timers, now);
+	/*
+	 * A response is a handshake message sent: until the initiator's
+	 * first data confirms the session, do not cross it with an
+	 * initiation of our own (as Linux and wireguard-go do).
+	 */
+	p->p_timers.t_last_sent_handshake = now;
+	p->p_timers.t_sent_handshake = true;
 	ret = WG_HANDLED;
 out:
 	pthread_mutex_unlock(&p->p_lock);

@@ -85,6 +85,21 @@ capture(const char *path, struct dns_record *r, char *err, size_t errlen)
 		dns_err(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
+	/*
+	 * Our own file with no record to undo it (the record was damaged
+	 * and set aside): saving it as "the original" would lose the
+	 * user's file for good. Refuse, and say where to look.
+	 */
+	if (r->orig_len >= strlen(DNS_MARKER) &&
+	    memcmp(r->orig_data, DNS_MARKER, strlen(DNS_MARKER)) == 0) {
+		dns_err(err, errlen, "%s was written by vpnd and there is no "
+		    "record of the file it replaced (see dns.backup.bad in "
+		    "the state directory); restore it by hand", path);
+		freezero(r->orig_data, r->orig_len);
+		r->orig_data = NULL;
+		r->orig_len = 0;
+		return -1;
+	}
 	r->orig = DNS_ORIG_REGULAR;
 	r->orig_mode = fst.st_mode & 07777;
 	r->orig_uid = fst.st_uid;

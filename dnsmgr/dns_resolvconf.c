@@ -23,6 +23,13 @@
 #include "compat.h"
 #include "dns_local.h"
 
+/*
+ * The record's name: Debian's resolvconf orders records by name
+ * (interface-order), and tun.* comes right after loopback, so the
+ * tunnel's resolvers come first -- as wg-quick names its records.
+ */
+#define RC_PREFIX	"tun."
+
 static int	 run_prog(const char *, const char *, const char *,
 		    const char *, size_t, char *, size_t);
 static int	 reap(pid_t, int, int *);
@@ -163,7 +170,7 @@ dns_resolvconf_apply(const struct dns_paths *p, const struct dns_config *cfg,
     char *err, size_t errlen)
 {
 	struct dns_record r;
-	char		 conf[8192], e2[256];
+	char		 conf[8192], e2[256], rcname[32];
 	size_t		 len;
 
 	if (cfg->ifname[0] == '\0' || cfg->ifname[0] == '-') {
@@ -177,15 +184,16 @@ dns_resolvconf_apply(const struct dns_paths *p, const struct dns_config *cfg,
 	memset(&r, 0, sizeof(r));
 	r.backend = DNS_RESOLVCONF;
 	(void)strlcpy(r.ifname, cfg->ifname, sizeof(r.ifname));
+	snprintf(rcname, sizeof(rcname), "%s%s", RC_PREFIX, cfg->ifname);
 	r.ifindex = cfg->ifindex;
 	r.orig = DNS_ORIG_ABSENT;
 	if (dns_record_write(p, &r, err, errlen) == -1)
 		return -1;
 	dns_point("record");
-	if (run_prog(p->resolvconf_prog, "-a", cfg->ifname, conf, len, err,
+	if (run_prog(p->resolvconf_prog, "-a", rcname, conf, len, err,
 	    errlen) == -1) {
 		/* -a may have stored part of it before failing. */
-		(void)run_prog(p->resolvconf_prog, "-d", cfg->ifname, "", 0,
+		(void)run_prog(p->resolvconf_prog, "-d", rcname, "", 0,
 		    e2, sizeof(e2));
 		(void)dns_record_remove(p, e2, sizeof(e2));
 		return -1;
@@ -198,6 +206,8 @@ int
 dns_resolvconf_restore(const struct dns_paths *p, const struct dns_record *r,
     struct dns_note *note, char *err, size_t errlen)
 {
+	char	rcname[32];
+
 	if (r->ifname[0] == '\0' || r->ifname[0] == '-') {
 		dns_err(err, errlen, "DNS record: no interface name");
 		return -1;
@@ -207,6 +217,7 @@ dns_resolvconf_restore(const struct dns_paths *p, const struct dns_record *r,
 		    "remove %s", r->ifname);
 		return -1;
 	}
-	return run_prog(p->resolvconf_prog, "-d", r->ifname, "", 0, err,
+	snprintf(rcname, sizeof(rcname), "%s%s", RC_PREFIX, r->ifname);
+	return run_prog(p->resolvconf_prog, "-d", rcname, "", 0, err,
 	    errlen);
 }

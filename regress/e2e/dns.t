@@ -163,16 +163,16 @@ body() {
 	    bail "vpnd -D resolvconf did not start"
 	ctl c -t 5 up "$E2E_TMP/c.conf" >/dev/null
 	ok $? "resolvconf backend: connected"
-	is "$(head -1 "$E2E_TMP/c/rc.args" 2>/dev/null)" "-a vpn0" \
-	    "resolvconf -a vpn0 was run (inside dnsmgr's sandbox)"
+	is "$(head -1 "$E2E_TMP/c/rc.args" 2>/dev/null)" "-a tun.vpn0" \
+	    "resolvconf -a tun.vpn0 was run (inside dnsmgr's sandbox)"
 	grep -qx 'nameserver 10.8.0.1' "$E2E_TMP/c/rc.stdin" 2>/dev/null &&
 	    grep -q '^search.*example\.test' "$E2E_TMP/c/rc.stdin"
 	ok $? "with the tunnel's resolvers and domains on stdin"
 	cmp -s "$ORIG" "$RC"
 	ok $? "resolv.conf itself untouched by the resolvconf backend"
 	ctl c down >/dev/null
-	is "$(sed -n 2p "$E2E_TMP/c/rc.args" 2>/dev/null)" "-d vpn0" \
-	    "deactivate runs resolvconf -d vpn0"
+	is "$(sed -n 2p "$E2E_TMP/c/rc.args" 2>/dev/null)" "-d tun.vpn0" \
+	    "deactivate runs resolvconf -d tun.vpn0"
 
 	# --- resolved: needs a private bus dnsmgr cannot be pointed at ---
 	echo "# resolved backend: dnsmgr has no option for a private bus" \

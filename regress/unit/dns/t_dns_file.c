@@ -551,6 +551,32 @@ test_detect(void)
 	unlink(prog);
 }
 
+/*
+ * A damaged record was set aside and resolv.conf is still our own file:
+ * apply must not save our file as "the original" (the user's file would
+ * be lost for good); it refuses and changes nothing.
+ */
+static void
+test_orphaned_ours(void)
+{
+	struct dns_config c;
+	char		 err[256], text[256];
+
+	snprintf(text, sizeof(text), "%s%s/dns.backup\nnameserver 10.64.0.1\n",
+	    DNS_MARKER, statedir);
+	put(conf, text, strlen(text), 0644);
+	unlink(backup);
+	mkcfg(&c);
+	err[0] = '\0';
+	is_int(dns_apply(&paths, DNS_FILE, &c, NULL, err, sizeof(err)), -1,
+	    "orphaned vpnd file: apply refuses");
+	ok(strstr(err, "restore it by hand") != NULL,
+	    "orphaned vpnd file: the error says what to do (%s)", err);
+	ok(same_as(conf, text, strlen(text)), "orphaned vpnd file: unchanged");
+	ok(!exists(backup), "orphaned vpnd file: no record written");
+	put(conf, orig_bytes, sizeof(orig_bytes) - 1, 0640);
+}
+
 int
 main(void)
 {
@@ -580,5 +606,6 @@ main(void)
 	test_reapply();
 	test_corrupt();
 	test_detect();
+	test_orphaned_ours();
 	return done_testing();
 }

@@ -141,7 +141,7 @@ main(void)
 	    "apply (auto): %s", err);
 	is_int(used, DNS_RESOLVCONF, "auto picks resolvconf");
 	a = slurp(argsf);
-	is_str(a, "-a dnsrc0\n", "apply ran -a IFNAME");
+	is_str(a, "-a tun.dnsrc0\n", "apply ran -a IFNAME");
 	free(a);
 	in = slurp(stdinf);
 	is_str(in, "nameserver 10.64.0.1\nnameserver fd00::53\n"
@@ -155,7 +155,7 @@ main(void)
 	unlink(argsf);
 	is_int(dns_restore(&paths, err, sizeof(err)), 0, "restore: %s", err);
 	a = slurp(argsf);
-	is_str(a, "-d dnsrc0\n", "restore ran -d IFNAME");
+	is_str(a, "-d tun.dnsrc0\n", "restore ran -d IFNAME");
 	free(a);
 	ok(!exists(backup), "record deleted");
 
@@ -171,7 +171,7 @@ main(void)
 	is_int(dns_recover(&paths, NULL, err, sizeof(err)), 0,
 	    "crash: recover");
 	a = slurp(argsf);
-	is_str(a, "-d dnsrc0\n", "crash: recover ran -d IFNAME");
+	is_str(a, "-d tun.dnsrc0\n", "crash: recover ran -d IFNAME");
 	free(a);
 	ok(!exists(backup), "crash: record deleted");
 
@@ -181,7 +181,7 @@ main(void)
 	    -1, "failing helper: apply fails");
 	ok(strstr(err, "exit status 3") != NULL, "failing helper: %s", err);
 	a = slurp(argsf);
-	is_str(a, "-a dnsrc0\n-d dnsrc0\n", "failing helper: -a then -d");
+	is_str(a, "-a tun.dnsrc0\n-d tun.dnsrc0\n", "failing helper: -a then -d");
 	free(a);
 	ok(!exists(backup), "failing helper: no record");
 

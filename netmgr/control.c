@@ -96,6 +96,8 @@ static void	 conn_close(struct ctl_conn *);
 static void	 conn_free(struct ctl_conn *);
 static int	 conn_flush(struct ctl_conn *);
 static void	 conn_push(struct ctl_conn *, const char *, size_t);
+static void	 tokener_free(struct json_tokener *);
+static bool	 peer_is_root(int);
 static void	 conn_enqueue(struct ctl_conn *, struct json_object *);
 static void	 conn_fail(struct ctl_conn *, const char *, const char *,
 		    const char *, ...) __attribute__((__format__(printf, 4, 5)));
@@ -229,7 +231,12 @@ control_accept(int lfd, short ev, void *arg)
 		control_refuse(fd, "denied", "permission denied");
 		return;
 	}
-	if (ctl.nconns >= CTL_MAX_CLIENTS) {
+	/*
+	 * A few places past the limit are kept for root, so idle clients
+	 * of the group cannot lock the administrator out.
+	 */
+	if (ctl.nconns >= CTL_MAX_CLIENTS + (peer_is_root(fd) ?
+	    CTL_ROOT_RESERVE : 0)) {
 		control_refuse(fd, "busy", "too many clients");
 		return;
 	}
@@ -357,13 +364,15 @@ conn_line(struct ctl_conn *c, char *line, size_t len)
 	end = json_tokener_get_parse_end(tok);
 	if (o == NULL || json_tokener_get_error(tok) != json_tokener_success ||
 	    end != len) {
-		if (o != NULL)
+		if (o != NULL) {
+			proto_scrub(o);		/* it may hold keys */
 			json_object_put(o);
-		json_tokener_free(tok);
+		}
+		tokener_free(tok);
 		conn_fail(c, "", "bad-json", "not a JSON object");
 		return;
 	}
-	json_tokener_free(tok);
+	tokener_free(tok);
 	if (!json_object_is_type(o, json_type_object)) {
 		json_object_put(o);
 		conn_fail(c, "", "bad-json", "not a JSON object");
@@ -736,6 +745,28 @@ control_send(struct ctl_conn *c, struct json_object *obj)
 	conn_flush(c);
 }
 
+static bool
+peer_is_root(int fd)
+{
+	struct ucred	uc;
+	socklen_t	len = sizeof(uc);
+
+	return getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &len) == 0 &&
+	    len == sizeof(uc) && uc.uid == 0;
+}
+
+/*
+ * json-c copies every string through the tokener's buffer and frees it
+ * without clearing: an activate's private key would stay in freed heap.
+ */
+static void
+tokener_free(struct json_tokener *tok)
+{
+	if (tok->pb != NULL && tok->pb->buf != NULL && tok->pb->size > 0)
+		explicit_bzero(tok->pb->buf, tok->pb->size);
+	json_tokener_free(tok);
+}
+
 void
 control_broadcast(struct json_object *obj)
 {
@@ -748,8 +779,13 @@ control_broadcast(struct json_object *obj)
 	if ((s = serialize(obj, &len)) != NULL) {
 		for (c = TAILQ_FIRST(&ctl.conns); c != NULL; c = next) {
 			next = TAILQ_NEXT(c, entry);
+			/* pushing may close c: keep it until we are done */
+			c->inuse++;
 			conn_push(c, s, len);
-			conn_flush(c);
+			if (!c->dead)
+				conn_flush(c);
+			if (--c->inuse == 0 && c->dead)
+				conn_free(c);
 		}
 		free(s);
 	}

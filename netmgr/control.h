@@ -19,6 +19,7 @@ struct json_object;
 struct ctl_conn;
 
 #define CTL_MAX_CLIENTS		64
+#define CTL_ROOT_RESERVE	4	/* more for uid 0 past the limit */
 #define CTL_LINE_MAX		(64 * 1024)	/* bytes, without the '\n' */
 #define CTL_MAX_BACKLOG		(1024 * 1024)	/* unsent output per client */
 #define CTL_MAX_PENDING		32	/* unanswered requests per client */

@@ -199,6 +199,7 @@ struct imsg_dns {
 /* Test hooks (IMSG_TEST_HOOK payload), compiled in only with VPND_TESTHOOKS. */
 #define TESTHOOK_FORBIDDEN_SYSCALL	1	/* child makes a syscall outside its list */
 #define TESTHOOK_WRITE_OUTSIDE		2	/* dnsmgr writes outside its Landlock paths */
+#define TESTHOOK_DATAPLANE_FAIL		3	/* tunworker fails after a handshake */
 
 /* parent/proc.c, used by every process */
 struct imsgbuf;

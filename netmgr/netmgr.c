@@ -301,8 +301,8 @@ netmgr_dispatch_parent(struct imsgev *iev, struct imsg *imsg)
 			tun.ifindex = r.ifindex;
 		} else {
 			tun.net_up = 0;
+			/* keep_ks itself is cleared once everything is down */
 			tun.ks_kept = tun.keep_ks && tun.eff.killswitch == 1;
-			tun.keep_ks = 0;
 		}
 		tunnel_step();
 		break;
@@ -927,8 +927,8 @@ tunnel_fail(const char *code, const char *fmt, ...)
 	 * "error") until the client deactivates. A failed activation rolls
 	 * back completely.
 	 */
-	tun.keep_ks = tun.net_up && !tun.act.pending &&
-	    tun.eff.killswitch == 1;
+	tun.keep_ks = (tun.net_up && !tun.act.pending &&
+	    tun.eff.killswitch == 1) || tun.ks_kept;
 	tun.failed = 1;
 	tun.want_up = 0;
 	tun.restart = 0;
@@ -961,8 +961,7 @@ act_answer_err(const char *code, const char *msg)
 		if (tun.act.id != NULL)
 			json_object_object_add(o, "id",
 			    json_object_get(tun.act.id));
-		control_send(c, o);
-		control_send(c, proto_msg("disconnected"));
+		control_send(c, o);	/* `disconnected` follows, to all */
 	}
 	act_answer_ok();
 }
@@ -1006,6 +1005,7 @@ tunnel_step(void)
 		/* After a failure with the kill switch on: blocked, "error". */
 		tun.state = tun.ks_kept ? TS_ERROR : TS_DISCONNECTED;
 		tun.update = 0;
+		tun.keep_ks = 0;
 		tun.first_handshake = 0;
 		tun.nconnected = 0;
 		nstats = 0;

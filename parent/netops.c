@@ -299,8 +299,9 @@ net_up(struct netstate *ns, char *err, size_t errlen)
 	char		 buf[INET6_ADDRSTRLEN + 8];
 	uint16_t	 port;
 	size_t		 i;
-	int		 fd, fd6, saved;
+	int		 fd, fd6, saved, orphan_before;
 
+	orphan_before = ks_orphan;
 	if (state_write(ns->ifname) == -1) {
 		snprintf(err, errlen, "cannot record state: %s",
 		    strerror(errno));
@@ -368,8 +369,10 @@ net_up(struct netstate *ns, char *err, size_t errlen)
 	saved = errno;
 	log_warnx("set-up of %s failed: %s; rolling back", ns->ifname, err);
 	close(fd);
-	net_down(ns, 0);
-	state_remove();
+	/* in the error state the host stays blocked after a failed retry */
+	net_down(ns, orphan_before);
+	if (!ks_orphan)
+		state_remove();
 	errno = saved;
 	return -1;
 }
@@ -523,14 +526,17 @@ net_down(struct netstate *ns, int keep_ks)
 {
 	size_t	i;
 
-	if (ns->ks && keep_ks) {
-		log_info("kill switch left in place: traffic stays blocked "
-		    "until a deactivate or the next start");
-		ks_orphan = 1;
-	} else if ((ns->ks || ks_orphan) && nft_ks_remove() == -1)
-		log_warn("removing the kill switch");
-	else if (!keep_ks)
+	if (keep_ks) {
+		if (ns->ks || ks_orphan) {
+			log_info("kill switch left in place: traffic stays "
+			    "blocked until a deactivate or the next start");
+			ks_orphan = 1;
+		}
+	} else {
+		if ((ns->ks || ks_orphan) && nft_ks_remove() == -1)
+			log_warn("removing the kill switch");
 		ks_orphan = 0;
+	}
 	ns->ks = 0;
 	if (ns->rules4)
 		(void)nl_rules_del(AF_INET);

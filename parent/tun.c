@@ -83,7 +83,9 @@ tun_create_offload(const char *name, int *ifindex, int *offload)
 	}
 	if (offload != NULL)
 		*offload = 0;
-	if ((fd = tun_attach(name, offload != NULL ? IFF_VNET_HDR : 0)) == -1)
+	/* IFF_TUN_EXCL: never attach to a device someone made meanwhile */
+	if ((fd = tun_attach(name, IFF_TUN_EXCL |
+	    (offload != NULL ? IFF_VNET_HDR : 0))) == -1)
 		return -1;
 	if (offload != NULL) {
 		if (ioctl(fd, TUNSETVNETHDRSZ, &hdrsz) == 0 &&

@@ -153,6 +153,10 @@ static void
 tw_handshake_done(const uint8_t key[32])
 {
 	imsgev_compose(&iev_netmgr, IMSG_WG_HANDSHAKE, 0, -1, key, 32);
+#ifdef VPND_TESTHOOKS
+	if (env.testhook == TESTHOOK_DATAPLANE_FAIL + 100 * PROC_TUNWORKER)
+		tw_error("testhook: injected data plane failure");
+#endif
 }
 
 static void

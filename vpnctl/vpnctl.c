@@ -301,19 +301,58 @@ cmd_version(void)
 	return rv;
 }
 
+/* A connected signal for one of the peers we asked for (or any, if unknown). */
+static int
+connected_ours(struct json_object *r, char want[][WG_KEY_B64_LEN + 1],
+    size_t nwant)
+{
+	struct json_object	*k;
+	size_t			 i;
+
+	if (nwant == 0)
+		return 1;
+	if (!json_object_object_get_ex(r, "pubkey", &k) ||
+	    !json_object_is_type(k, json_type_string))
+		return 0;
+	for (i = 0; i < nwant; i++)
+		if (strcmp(json_object_get_string(k), want[i]) == 0)
+			return 1;
+	return 0;
+}
+
 /*
- * Send an activate and wait for the outcome: connected is success; an
- * error or a disconnected is the daemon saying no.
+ * Send an activate and wait for the outcome: connected (from one of its
+ * peers) is success; an error or a disconnected is the daemon saying no.
  */
 static int
 cmd_activate(struct json_object *o)
 {
 	struct json_object	*r, *v;
-	char			*line;
+	char			*line, want[CONF_MAX_PEERS + 1][WG_KEY_B64_LEN + 1];
+	size_t			 i, nwant;
 	long			 end;
 	int			 id, left;
 
 	json_object_object_add(o, "type", json_object_new_string("activate"));
+	/* the peers of this activate: only their connected counts */
+	nwant = 0;
+	if (json_object_object_get_ex(o, "serverPublicKey", &v) &&
+	    json_object_is_type(v, json_type_string))
+		strlcpy(want[nwant++], json_object_get_string(v),
+		    sizeof(want[0]));
+	if (json_object_object_get_ex(o, "peers", &v) &&
+	    json_object_is_type(v, json_type_array))
+		for (i = 0; i < json_object_array_length(v) &&
+		    nwant < nitems(want); i++) {
+			struct json_object *p, *k;
+
+			p = json_object_array_get_idx(v, i);
+			if (json_object_object_get_ex(p, "publicKey", &k) &&
+			    json_object_is_type(k, json_type_string))
+				strlcpy(want[nwant++],
+				    json_object_get_string(k),
+				    sizeof(want[0]));
+		}
 	id = send_obj(o, true);
 	proto_put_secret(o);
 	end = now_ms() + timeout_ms;
@@ -329,7 +368,8 @@ cmd_activate(struct json_object *o)
 		if (jflag)
 			printf("%s\n", line);
 		free(line);
-		if (is_type(r, "connected")) {
+		if (is_type(r, "connected") && connected_ours(r, want,
+		    nwant)) {
 			if (!jflag)
 				output_event(stdout, r);
 			json_object_put(r);

@@ -130,8 +130,9 @@ static void	 ks_output(struct nft_batch *, const struct ks_params *);
 static void	 ks_input(struct nft_batch *, const struct ks_params *);
 static void	 ks_common(struct nft_batch *, const struct ks_params *,
 		    const char *, bool);
-static void	 ks_dns(struct nft_batch *, const struct ks_params *,
-		    sa_family_t, uint8_t);
+static void	 ks_dns(struct nft_batch *, const char *, sa_family_t,
+		    uint8_t);
+static void	 ks_forward(struct nft_batch *, const struct ks_params *);
 static void	 ks_antispoof(struct nft_batch *, const struct ks_params *);
 static int	 endpoint_split(const struct sockaddr_storage *,
 		    sa_family_t *, const uint8_t **, uint16_t *);
@@ -520,6 +521,8 @@ ks_chains(struct nft_batch *nb)
 	    NF_ACCEPT);
 	put_chain(nb, "input", NF_INET_LOCAL_IN, 0, NF_DROP);
 	put_chain(nb, "output", NF_INET_LOCAL_OUT, 0, NF_DROP);
+	/* containers and VMs routed through this host leak no less */
+	put_chain(nb, "forward", NF_INET_FORWARD, 0, NF_DROP);
 }
 
 /* What both directions accept, the endpoint of each rule swapped. */
@@ -597,13 +600,12 @@ ks_common(struct nft_batch *nb, const struct ks_params *ks,
  * resolvers fail over at once.
  */
 static void
-ks_dns(struct nft_batch *nb, const struct ks_params *ks, sa_family_t af,
+ks_dns(struct nft_batch *nb, const char *chain, sa_family_t af,
     uint8_t proto)
 {
 	struct nft_rule	 ru;
 
-	(void)ks;
-	rule_begin(&ru, "output");
+	rule_begin(&ru, chain);
 	m_nfproto(&ru, af);
 	m_l4proto(&ru, proto);
 	m_port(&ru, false, 53);
@@ -622,10 +624,10 @@ ks_output(struct nft_batch *nb, const struct ks_params *ks)
 	size_t		 i;
 
 	ks_common(nb, ks, "output", false);
-	ks_dns(nb, ks, AF_INET, IPPROTO_UDP);
-	ks_dns(nb, ks, AF_INET, IPPROTO_TCP);
-	ks_dns(nb, ks, AF_INET6, IPPROTO_UDP);
-	ks_dns(nb, ks, AF_INET6, IPPROTO_TCP);
+	ks_dns(nb, "output", AF_INET, IPPROTO_UDP);
+	ks_dns(nb, "output", AF_INET, IPPROTO_TCP);
+	ks_dns(nb, "output", AF_INET6, IPPROTO_UDP);
+	ks_dns(nb, "output", AF_INET6, IPPROTO_TCP);
 	if (!ks->allow_lan)
 		return;
 	for (i = 0; i < nitems(lan_ranges); i++) {
@@ -652,6 +654,40 @@ ks_input(struct nft_batch *nb, const struct ks_params *ks)
 		m_nfproto(&ru, lan_ranges[i].af);
 		m_addr(&ru, !lan_ranges[i].mcast, lan_ranges[i].af,
 		    lan_ranges[i].bytes, lan_ranges[i].plen, NFT_CMP_EQ);
+		v_verdict(&ru, NF_ACCEPT);
+		rule_end(nb, &ru);
+	}
+}
+
+/*
+ * Forwarded traffic: in or out of the tunnel only; DNS off the tunnel is
+ * rejected as for our own; with allow_lan, traffic to the LAN ranges.
+ */
+static void
+ks_forward(struct nft_batch *nb, const struct ks_params *ks)
+{
+	struct nft_rule	 ru;
+	size_t		 i;
+
+	rule_begin(&ru, "forward");
+	m_ifname(&ru, true, ks->ifname, NFT_CMP_EQ);
+	v_verdict(&ru, NF_ACCEPT);
+	rule_end(nb, &ru);
+	rule_begin(&ru, "forward");
+	m_ifname(&ru, false, ks->ifname, NFT_CMP_EQ);
+	v_verdict(&ru, NF_ACCEPT);
+	rule_end(nb, &ru);
+	if (!ks->allow_lan)
+		return;
+	ks_dns(nb, "forward", AF_INET, IPPROTO_UDP);
+	ks_dns(nb, "forward", AF_INET, IPPROTO_TCP);
+	ks_dns(nb, "forward", AF_INET6, IPPROTO_UDP);
+	ks_dns(nb, "forward", AF_INET6, IPPROTO_TCP);
+	for (i = 0; i < nitems(lan_ranges); i++) {
+		rule_begin(&ru, "forward");
+		m_nfproto(&ru, lan_ranges[i].af);
+		m_addr(&ru, false, lan_ranges[i].af, lan_ranges[i].bytes,
+		    lan_ranges[i].plen, NFT_CMP_EQ);
 		v_verdict(&ru, NF_ACCEPT);
 		rule_end(nb, &ru);
 	}
@@ -697,6 +733,7 @@ nft_ks_install(const struct ks_params *ks)
 	ks_antispoof(&nb, ks);
 	ks_output(&nb, ks);
 	ks_input(&nb, ks);
+	ks_forward(&nb, ks);
 	rv = batch_send(&nb);
 	save = errno;
 	batch_free(&nb);

@@ -283,7 +283,7 @@ main(void)
 	if (nft_ks_present() == -1)
 		skip_all("nf_tables unavailable: %s", strerror(errno));
 	signal(SIGPIPE, SIG_IGN);
-	plan(49);
+	plan(50);
 
 	is_int(nft_ks_present(), 0, "no table at first");
 	ok(nft_ks_remove() == 0, "removing an absent table is fine");
@@ -376,6 +376,8 @@ main(void)
 	    "policy drop;") != NULL, "output chain, policy drop");
 	ok(strstr(out, "type filter hook input priority filter; "
 	    "policy drop;") != NULL, "input chain, policy drop");
+	ok(strstr(out, "type filter hook forward priority filter; "
+	    "policy drop;") != NULL, "forward chain, policy drop");
 	ok(strstr(out, "type filter hook prerouting priority raw; "
 	    "policy accept;") != NULL, "prerouting chain at raw");
 	ok(strstr(out, "iifname != \"vpn0\" ip daddr 10.64.0.2 "
@@ -417,7 +419,8 @@ main(void)
 	out = run("nft list table inet vpnd");
 	is_int(count(out, "oifname \"lo\" accept"), 1,
 	    "replaced, not appended to");
-	is_int(count(out, "ip daddr 192.168.0.0/16 accept"), 1, "LAN rule");
+	is_int(count(out, "ip daddr 192.168.0.0/16 accept"), 2,
+	    "LAN rule, for our own traffic and forwarded traffic");
 	ok(strstr(out, "meta nfproto ipv4 udp dport 53 reject") != NULL &&
 	    strstr(out, "tcp dport 53 reject with tcp reset") != NULL && strstr(out, "192.168.77.3") == NULL,
 	    "DNS reject rules, with no exemption off the tunnel");

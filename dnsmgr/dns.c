@@ -391,7 +391,7 @@ dns_format_conf(const struct dns_config *cfg, const char *marker_dir,
     char *buf, size_t len, size_t *outlen)
 {
 	char	 a[INET6_ADDRSTRLEN];
-	size_t	 i, off = 0;
+	size_t	 i, off = 0, nsearch;
 	int	 n;
 
 #define APPEND(...) do {						\
@@ -412,12 +412,19 @@ dns_format_conf(const struct dns_config *cfg, const char *marker_dir,
 			return -1;
 		APPEND("nameserver %s\n", a);
 	}
-	if (cfg->ndomains > 0) {
-		APPEND("search");
-		for (i = 0; i < cfg->ndomains; i++)
-			APPEND(" %s", cfg->domains[i]);
-		APPEND("\n");
+	/*
+	 * "~name" is a routing-only domain (systemd-resolved's notation):
+	 * it means nothing to resolv.conf, so it is left out there.
+	 */
+	for (i = 0, nsearch = 0; i < cfg->ndomains; i++) {
+		if (cfg->domains[i][0] == '~')
+			continue;
+		if (nsearch++ == 0)
+			APPEND("search");
+		APPEND(" %s", cfg->domains[i]);
 	}
+	if (nsearch > 0)
+		APPEND("\n");
 #undef APPEND
 	*outlen = off;
 	return 0;

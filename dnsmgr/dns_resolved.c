@@ -230,8 +230,10 @@ set_domains(sd_bus *bus, const struct dns_config *cfg, char *err,
 	/* "~." : route every query here, not only the search domains. */
 	if (r >= 0)
 		r = sd_bus_message_append(m, "(sb)", ".", 1);
+	/* "~name": a routing-only domain, passed without the tilde */
 	for (i = 0; r >= 0 && i < cfg->ndomains; i++)
-		r = sd_bus_message_append(m, "(sb)", cfg->domains[i], 0);
+		r = sd_bus_message_append(m, "(sb)", cfg->domains[i] +
+		    (cfg->domains[i][0] == '~'), cfg->domains[i][0] == '~');
 	if (r >= 0)
 		r = sd_bus_message_close_container(m);
 	if (r < 0) {

@@ -577,6 +577,28 @@ test_orphaned_ours(void)
 	put(conf, orig_bytes, sizeof(orig_bytes) - 1, 0640);
 }
 
+/* "~name" routes queries (resolved); resolv.conf cannot say that. */
+static void
+test_routing_domain(void)
+{
+	struct dns_config c;
+	char		 err[256], *got;
+	size_t		 len;
+
+	put(conf, orig_bytes, sizeof(orig_bytes) - 1, 0640);
+	mkcfg(&c);
+	strlcpy(c.domains[1], "~corp.example", sizeof(c.domains[1]));
+	is_int(dns_apply(&paths, DNS_FILE, &c, NULL, err, sizeof(err)), 0,
+	    "routing domain: apply");
+	got = slurp(conf, &len);
+	ok(got != NULL && strstr(got, "search example.com\n") != NULL &&
+	    strstr(got, "corp.example") == NULL,
+	    "routing domain: only the search domain is written");
+	free(got);
+	is_int(dns_restore(&paths, err, sizeof(err)), 0,
+	    "routing domain: restore");
+}
+
 int
 main(void)
 {
@@ -607,5 +629,6 @@ main(void)
 	test_corrupt();
 	test_detect();
 	test_orphaned_ours();
+	test_routing_domain();
 	return done_testing();
 }

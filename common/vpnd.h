@@ -103,6 +103,7 @@ enum imsg_type {
 	IMSG_WG_PEER,			/* struct imsg_wg_peer: add or update */
 	IMSG_WG_AIP,			/* struct imsg_wg_aip */
 	IMSG_WG_PEER_DEL,		/* uint8_t[32] public key */
+	IMSG_WG_ENDPOINT,		/* struct imsg_wg_endpoint: move, initiate */
 	IMSG_WG_PEERS_END,		/* drop peers not named since IFACE */
 	IMSG_WG_STATS_REQ,
 	IMSG_WG_RESET,			/* close everything; reply RESET_DONE */
@@ -171,6 +172,11 @@ struct imsg_wg_peer {
 	int		 has_psk;
 	struct sockaddr_storage endpoint;
 	uint16_t	 keepalive;
+};
+
+struct imsg_wg_endpoint {
+	uint8_t		 pubkey[WG_KEY_LEN];
+	struct sockaddr_storage endpoint;
 };
 
 struct imsg_wg_aip {

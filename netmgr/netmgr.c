@@ -35,6 +35,7 @@
 #include "vpnd.h"
 
 #define STATUS_TIMEOUT_MS	300	/* then answer from the cache */
+#define FALLBACK_SEC		5	/* IPv4 endpoint silent: try IPv6 */
 #define MAX_STATUS_WAIT		64
 /*
  * The newest part of the logs a `logs` reply carries: well under the
@@ -118,6 +119,7 @@ static void	 tunnel_activate(struct ctl_conn *, struct json_object *);
 static void	 tunnel_deactivate(void);
 static void	 tunnel_merge(void);
 static void	 announce_connected(void);
+static void	 fallback_arm(void);
 static void	 keep_connected_peers(int);
 static int	 conf_is_full(const struct tunnel_conf *, int);
 static void	 send_net(int);
@@ -128,6 +130,7 @@ static void	 act_answer_err(const char *, const char *);
 static void	 status_request(struct ctl_conn *, struct json_object *);
 static void	 status_answer_all(void);
 static void	 status_timeout(int, short, void *);
+static void	 fallback_timeout(int, short, void *);
 static void	 headless_reset(void);
 
 static struct vpnd_env	 env;
@@ -147,6 +150,7 @@ static struct pending_req	 status_wait[MAX_STATUS_WAIT];
 static size_t			 nstatus_wait;
 static int			 stats_inflight;
 static struct event		 ev_status;
+static struct event		 ev_fallback;
 
 /* logs: requests answered in order by the parent */
 static struct pending_req	 logs_wait[MAX_STATUS_WAIT];
@@ -166,6 +170,7 @@ netmgr_main(int verbose)
 	evbase = proc_child_init("netmgr", verbose, &iev_parent,
 	    netmgr_dispatch_parent, netmgr_closed);
 	evtimer_set(&ev_status, status_timeout, NULL);
+	evtimer_set(&ev_fallback, fallback_timeout, NULL);
 	event_dispatch();
 	exit(0);
 }
@@ -1049,6 +1054,73 @@ tunnel_step(void)
 	if (tun.act.pending)
 		act_answer_ok();
 	announce_connected();
+	fallback_arm();
+}
+
+/*
+ * "IPv4 is preferred when it is reachable": a hop given both endpoints
+ * whose peer has not answered over IPv4 within FALLBACK_SEC moves to the
+ * IPv6 one.
+ */
+static void
+fallback_arm(void)
+{
+	struct timeval	tv = { FALLBACK_SEC, 0 };
+	size_t		i;
+
+	for (i = 0; i < 3; i++)
+		if (tun.hop_set[i] &&
+		    tun.hop_extra[i].alt_endpoint.ss_family == AF_INET6) {
+			evtimer_add(&ev_fallback, &tv);
+			return;
+		}
+}
+
+static int
+peer_connected(const uint8_t *key)
+{
+	size_t	i;
+
+	for (i = 0; i < tun.nconnected; i++)
+		if (memcmp(tun.connected_keys[i], key, WG_KEY_LEN) == 0)
+			return 1;
+	return 0;
+}
+
+static void
+fallback_timeout(int fd, short ev, void *arg)
+{
+	struct imsg_wg_endpoint	 ep;
+	struct peer_conf	*pc;
+	char			 b64[WG_KEY_B64_LEN + 1], a[64];
+	size_t			 i, j;
+
+	if (!tun.want_up || !tun.wg_up)
+		return;
+	for (i = 0; i < 3; i++) {
+		if (!tun.hop_set[i] || tun.hop[i].npeers == 0 ||
+		    tun.hop_extra[i].alt_endpoint.ss_family != AF_INET6)
+			continue;
+		pc = &tun.hop[i].peers[0];
+		if (peer_connected(pc->pubkey) ||
+		    pc->endpoint.ss_family != AF_INET)
+			continue;
+		key_to_base64(b64, pc->pubkey);
+		log_info("no handshake with %s over IPv4 in %d s; trying %s",
+		    b64, FALLBACK_SEC, endpoint_fmt(
+		    &tun.hop_extra[i].alt_endpoint, a, sizeof(a)));
+		/* the hop and the merged configuration both move over */
+		pc->endpoint = tun.hop_extra[i].alt_endpoint;
+		for (j = 0; j < tun.eff.npeers; j++)
+			if (memcmp(tun.eff.peers[j].pubkey, pc->pubkey,
+			    WG_KEY_LEN) == 0)
+				tun.eff.peers[j].endpoint = pc->endpoint;
+		memset(&ep, 0, sizeof(ep));
+		memcpy(ep.pubkey, pc->pubkey, WG_KEY_LEN);
+		ep.endpoint = pc->endpoint;
+		imsgev_compose(&iev_tun, IMSG_WG_ENDPOINT, 0, -1, &ep,
+		    sizeof(ep));
+	}
 }
 
 /*
@@ -1109,6 +1181,13 @@ send_net(int update)
 			    &c->peers[i].endpoint,
 			    sizeof(c->peers[i].endpoint));
 	}
+	/* the IPv6 fallbacks too: the kill switch must let them through */
+	for (i = 0; i < 3; i++)
+		if (tun.hop_set[i] &&
+		    tun.hop_extra[i].alt_endpoint.ss_family == AF_INET6)
+			imsgev_compose(&iev_parent, IMSG_NET_ENDPOINT, 0, -1,
+			    &tun.hop_extra[i].alt_endpoint,
+			    sizeof(tun.hop_extra[i].alt_endpoint));
 	for (i = 0; i < c->ndns; i++)
 		imsgev_compose(&iev_parent, IMSG_NET_DNS, 0, -1, &c->dns[i],
 		    sizeof(c->dns[i]));

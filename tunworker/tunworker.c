@@ -363,6 +363,7 @@ tw_dispatch_netmgr(struct imsgev *iev, struct imsg *imsg)
 	struct imsg_wg_iface	 wi;
 	struct imsg_wg_peer	 p;
 	struct imsg_wg_aip	 a;
+	struct imsg_wg_endpoint	 ep;
 	struct wg_peer		*peer, *victims[CONF_MAX_PEERS * 3 + 1];
 	uint8_t			 key[WG_KEY_LEN];
 	size_t			 i;
@@ -449,6 +450,17 @@ tw_dispatch_netmgr(struct imsgev *iev, struct imsg *imsg)
 		cfg_paused = 0;
 		wg_device_foreach_peer(dp_device(dp), tw_initiate_one, NULL);
 		tw_maybe_start();
+		break;
+	case IMSG_WG_ENDPOINT:
+		if (imsg_get_data(imsg, &ep, sizeof(ep)) == -1 ||
+		    (ep.endpoint.ss_family != AF_INET &&
+		    ep.endpoint.ss_family != AF_INET6))
+			fatalx("bad IMSG_WG_ENDPOINT");
+		if (dp != NULL &&
+		    (peer = wg_peer_lookup(dp_device(dp), ep.pubkey)) != NULL) {
+			wg_peer_set_endpoint(peer, &ep.endpoint);
+			wg_peer_initiate(peer);
+		}
 		break;
 	case IMSG_WG_PEER_DEL:
 		if (imsg_get_data(imsg, key, sizeof(key)) == -1)

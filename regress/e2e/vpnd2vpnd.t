@@ -72,27 +72,7 @@ pings() {
 	ok $? "$1: ping B -> A over IPv6"
 }
 
-listening() {
-	ip netns exec "$1" ss -Hltn "sport = :$2" | grep -q LISTEN
-}
 
-head -c 100M /dev/urandom >"$E2E_TMP/blob" || bail "no 100 MB file"
-BLOBSUM=$(sha256sum <"$E2E_TMP/blob" | cut -d' ' -f1)
-# transfer LABEL FROM_NS TO_NS TO_ADDR: 100 MB over TCP, checksum compared
-transfer() {
-	local lpid got
-	rm -f "$E2E_TMP/recv"
-	ip netns exec "$3" timeout 40 nc -l "$4" 5001 >"$E2E_TMP/recv" &
-	lpid=$!
-	E2E_PIDS="$E2E_PIDS $lpid"
-	wait_for 50 listening "$3" 5001 || diag "receiver not listening"
-	ip netns exec "$2" timeout 40 nc -N -w 10 "$4" 5001 \
-	    <"$E2E_TMP/blob"
-	ok $? "$1: sender finished"
-	wait "$lpid"
-	got=$(sha256sum <"$E2E_TMP/recv" | cut -d' ' -f1)
-	is "$got" "$BLOBSUM" "$1: 100 MB arrived intact (sha256)"
-}
 
 # 1. No preshared key, IPv4 underlay.
 conf "$E2E_TMP/s1.conf" b a 1 "" "" "$PORT"

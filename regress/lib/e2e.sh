@@ -386,3 +386,30 @@ exit_status() {
 	wait "$1" 2>/dev/null || rc=$?
 	echo "$rc"
 }
+
+# listening NS PORT: a TCP listener on PORT in NS
+listening() {
+	ip netns exec "$1" ss -Hltn "sport = :$2" | grep -q LISTEN
+}
+
+# transfer LABEL FROM_NS TO_NS TO_ADDR: 100 MB over TCP, sha256 compared
+# (two assertions). The random file is made once per test.
+transfer() {
+	local lpid got
+	if [ ! -s "$E2E_TMP/blob" ]; then
+		head -c 100M /dev/urandom >"$E2E_TMP/blob" ||
+		    bail "no 100 MB file"
+		BLOBSUM=$(sha256sum <"$E2E_TMP/blob" | cut -d' ' -f1)
+	fi
+	rm -f "$E2E_TMP/recv"
+	ip netns exec "$3" timeout 40 nc -l "$4" 5001 >"$E2E_TMP/recv" &
+	lpid=$!
+	E2E_PIDS="$E2E_PIDS $lpid"
+	wait_for 50 listening "$3" 5001 || diag "receiver not listening"
+	ip netns exec "$2" timeout 40 nc -N -w 10 "$4" 5001 \
+	    <"$E2E_TMP/blob"
+	ok $? "$1: sender finished"
+	wait "$lpid"
+	got=$(sha256sum <"$E2E_TMP/recv" | cut -d' ' -f1)
+	is "$got" "$BLOBSUM" "$1: 100 MB arrived intact (sha256)"
+}

@@ -3,7 +3,10 @@
  */
 #include <sys/types.h>
 
+#include <sys/syscall.h>
+
 #include <pthread.h>
+#include <unistd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -106,3 +109,16 @@ proc_jail(const char *statedir, const char *const *extra, size_t nextra)
 	sandbox_no_new_privs();
 	proc_seccomp(extra, nextra);
 }
+
+#ifdef VPND_TESTHOOKS
+/* Test builds: the misbehaviour a sandbox test asks of this child. */
+void
+proc_testhook(int hook, int proc)
+{
+	if (hook == TESTHOOK_FORBIDDEN_SYSCALL + 100 * proc) {
+		log_info("testhook: forbidden syscall");
+		imsgev_flush(proc_parent);
+		(void)syscall(SYS_ptrace, 0, 0, 0, 0);
+	}
+}
+#endif

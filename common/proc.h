@@ -27,4 +27,8 @@ void	 proc_seccomp(const char *const *extra, size_t nextra);
 void	 proc_jail(const char *statedir, const char *const *extra,
 	    size_t nextra);
 
+#ifdef VPND_TESTHOOKS
+void	 proc_testhook(int hook, int proc);
+#endif
+
 #endif /* VPND_PROC_H */

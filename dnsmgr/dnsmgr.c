@@ -219,12 +219,7 @@ dnsmgr_dispatch_parent(struct imsgev *iev, struct imsg *imsg)
 				unlink("/tmp/vpnd-landlock-probe");
 			}
 		}
-		if (env.testhook == TESTHOOK_FORBIDDEN_SYSCALL +
-		    100 * PROC_DNSMGR) {
-			log_info("testhook: forbidden syscall");
-			imsgev_flush(&iev_parent);
-			(void)syscall(SYS_ptrace, 0, 0, 0, 0);
-		}
+		proc_testhook(env.testhook, PROC_DNSMGR);
 #endif
 		(void)hook;
 		break;

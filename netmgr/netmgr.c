@@ -264,12 +264,7 @@ netmgr_dispatch_parent(struct imsgev *iev, struct imsg *imsg)
 		break;
 	case IMSG_START:
 #ifdef VPND_TESTHOOKS
-		if (env.testhook == TESTHOOK_FORBIDDEN_SYSCALL +
-		    100 * PROC_NETMGR) {
-			log_info("testhook: forbidden syscall");
-			imsgev_flush(&iev_parent);
-			(void)syscall(SYS_ptrace, 0, 0, 0, 0);
-		}
+		proc_testhook(env.testhook, PROC_NETMGR);
 #endif
 		if (control_init(evbase, ctlfd, &acl, netmgr_request, NULL) ==
 		    -1)

@@ -257,12 +257,7 @@ tw_dispatch_parent(struct imsgev *iev, struct imsg *imsg)
 		break;
 	case IMSG_START:
 #ifdef VPND_TESTHOOKS
-		if (env.testhook == TESTHOOK_FORBIDDEN_SYSCALL +
-		    100 * PROC_TUNWORKER) {
-			log_info("testhook: forbidden syscall");
-			imsgev_flush(&iev_parent);
-			(void)syscall(SYS_ptrace, 0, 0, 0, 0);
-		}
+		proc_testhook(env.testhook, PROC_TUNWORKER);
 #endif
 		break;
 	case IMSG_TUN_FD:

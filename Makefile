@@ -133,7 +133,7 @@ demo: deps
 
 bench: deps
 	$(MAKE) all
-	sh scripts/bench.sh
+	bash scripts/bench.sh
 
 lint:
 	for m in man/*.[0-9]; do mandoc -Tlint -Wwarning $$m || exit 1; done

@@ -9,16 +9,7 @@ set -u
 e2e_init crash
 
 WG="w$$c"
-C=$(ns_add c)
-S=$(ns_add s)
-veth "$C" eth0 "$S" eth0
-ip -n "$C" addr add 10.0.0.1/24 dev eth0
-ip -n "$S" addr add 10.0.0.2/24 dev eth0
-keypair cli
-keypair srv
-wggo_peer "$S" "$WG" srv 51820 10.8.0.1/24
-ip netns exec "$S" wg set "$WG" peer "$(pub_of cli)" \
-    allowed-ips 10.8.0.2/32 || bail "wg set"
+client_server "$WG"
 
 # conf PORT: a full tunnel with DNS; 51999 has nobody answering.
 conf() {

@@ -10,16 +10,7 @@ e2e_init failclosed
 [ -x "$VPND_TEST" ] || bail "no $VPND_TEST: run make TESTHOOKS=1"
 
 WG="w$$f"
-C=$(ns_add c)
-S=$(ns_add s)
-veth "$C" eth0 "$S" eth0
-ip -n "$C" addr add 10.0.0.1/24 dev eth0
-ip -n "$S" addr add 10.0.0.2/24 dev eth0
-keypair cli
-keypair srv
-wggo_peer "$S" "$WG" srv 51820 10.8.0.1/24
-ip netns exec "$S" wg set "$WG" peer "$(pub_of cli)" \
-    allowed-ips 10.8.0.2/32 || bail "wg set"
+client_server "$WG"
 ip netns exec "$S" nft -f - <<'NFT' || bail "nft counter in S"
 table inet cnt {
 	counter direct { }

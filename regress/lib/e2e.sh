@@ -413,3 +413,20 @@ transfer() {
 	got=$(sha256sum <"$E2E_TMP/recv" | cut -d' ' -f1)
 	is "$got" "$BLOBSUM" "$1: 100 MB arrived intact (sha256)"
 }
+
+# client_server WGIF: the usual pair. C (the client, eth0 10.0.0.1/24)
+# and S (the server, eth0 10.0.0.2/24) joined by a veth; keys cli and srv;
+# in S a wireguard-go WGIF on port 51820 with 10.8.0.1/24 that knows cli
+# at 10.8.0.2/32. Sets C and S.
+client_server() {
+	C=$(ns_add c)
+	S=$(ns_add s)
+	veth "$C" eth0 "$S" eth0
+	ip -n "$C" addr add 10.0.0.1/24 dev eth0
+	ip -n "$S" addr add 10.0.0.2/24 dev eth0
+	keypair cli
+	keypair srv
+	wggo_peer "$S" "$1" srv 51820 10.8.0.1/24
+	ip netns exec "$S" wg set "$1" peer "$(pub_of cli)" \
+	    allowed-ips 10.8.0.2/32 || bail "wg set"
+}

@@ -143,18 +143,11 @@ veth() {
 # paths under $E2E_TMP/TAG; waits for its socket. Sets VPND_PID_<TAG>.
 # VPND_BIN overrides the binary (build-test/vpnd for test hooks).
 vpnd_start() {
-	local tag=$1 ns=$2 dir pid
-	shift 2
-	dir="$E2E_TMP/$tag"
-	mkdir -p "$dir"
-	ip netns exec "$ns" "${VPND_BIN:-$VPND}" -d -s "$dir/sock" \
-	    -L "$dir/log" -S "$dir/state" -R "$dir/resolv.conf" "$@" \
-	    >>"$dir/out" 2>&1 &
-	pid=$!
-	E2E_PIDS="$E2E_PIDS $pid"
-	eval "VPND_PID_$tag=$pid"
+	local dir="$E2E_TMP/$1"
+
+	vpnd_spawn "$@"
 	if ! wait_for 50 test -S "$dir/sock"; then
-		diag "vpnd $tag did not start:"
+		diag "vpnd $1 did not start:"
 		sed 's/^/#   /' "$dir/out"
 		return 1
 	fi

@@ -546,11 +546,12 @@ dp_flush_staged(struct datapath *dp, struct wg_peer *peer, bool send)
 	struct dp_peer		*p = dp_peer_get(dp, peer);
 	struct dp_buf		*q[DP_STAGED_MAX];
 	struct sockaddr_storage	 dst;
-	uint8_t			*out;
+	/* on the stack: no allocation on the packet threads */
+	uint8_t			 out[CONF_MAX_MTU + 128];
 	size_t			 n = 0, i, outlen;
 	int			 fd;
 
-	if (p == NULL)
+	if (p == NULL || dp->bufsize > sizeof(out))
 		return;
 	pthread_mutex_lock(&p->mtx);
 	while (p->count > 0) {
@@ -561,8 +562,6 @@ dp_flush_staged(struct datapath *dp, struct wg_peer *peer, bool send)
 	pthread_mutex_unlock(&p->mtx);
 	if (n == 0)
 		return;
-	if ((out = malloc(dp->bufsize)) == NULL)
-		send = false;
 	for (i = 0; i < n && send; i++) {
 		if (wg_encrypt(peer, q[i]->data, q[i]->len, out, &outlen,
 		    &dst) != WG_OK)
@@ -571,7 +570,6 @@ dp_flush_staged(struct datapath *dp, struct wg_peer *peer, bool send)
 			(void)sendto(fd, out, outlen, MSG_DONTWAIT,
 			    (struct sockaddr *)&dst, ss_len(&dst));
 	}
-	free(out);
 	pthread_mutex_lock(&dp->stage_mtx);
 	for (i = 0; i < n; i++)
 		dp->free_stage[dp->nfree_stage++] = q[i];

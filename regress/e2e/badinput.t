@@ -65,9 +65,7 @@ all_alive() {
 body() {
 	local out wrongpub shortkey pingpid tx rx m
 	C=$(ns_add c)
-	E2E_NS="$E2E_NS $C"	# ns_add ran in a subshell
 	S=$(ns_add s)
-	E2E_NS="$E2E_NS $S"	# ns_add ran in a subshell
 	veth "$C" eth0 "$S" eth0
 	ip -n "$C" addr add 10.99.0.2/24 dev eth0
 	ip -n "$S" addr add 10.99.0.1/24 dev eth0

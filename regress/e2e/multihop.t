@@ -28,11 +28,8 @@ fwd_packets() {
 body() {
 	local X SOCK CONF out ex rxe0 rxe1 fw0 fw1 ifidx
 	C=$(ns_add c)
-	E2E_NS="$E2E_NS $C"	# ns_add ran in a subshell
 	E=$(ns_add e)
-	E2E_NS="$E2E_NS $E"	# ns_add ran in a subshell
 	X=$(ns_add x)
-	E2E_NS="$E2E_NS $X"	# ns_add ran in a subshell
 	veth "$C" eth0 "$E" eth0
 	veth "$E" eth1 "$X" eth0
 	ip -n "$C" addr add 10.99.0.2/24 dev eth0

@@ -10,9 +10,7 @@ e2e_init proto
 body() {
 	local C S SOCK CONF line st rx0 tx0 rx1 tx1 d m1 m2 srv
 	C=$(ns_add c)
-	E2E_NS="$E2E_NS $C"	# ns_add ran in a subshell
 	S=$(ns_add s)
-	E2E_NS="$E2E_NS $S"	# ns_add ran in a subshell
 	veth "$C" eth0 "$S" eth0
 	ip -n "$C" addr add 10.99.0.2/24 dev eth0
 	ip -n "$S" addr add 10.99.0.1/24 dev eth0

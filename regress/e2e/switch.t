@@ -26,28 +26,8 @@ vpn0_up() {
 body() {
 	local S1 S2 SOCK CONF out idx0 idx1 mon mpid ppid pwatch rx1a rx1b \
 	    rx2a rx2b tx rx n
-	C=$(ns_add c)
-	E2E_NS="$E2E_NS $C"	# ns_add ran in a subshell
-	S1=$(ns_add s1)
-	E2E_NS="$E2E_NS $S1"	# ns_add ran in a subshell
-	S2=$(ns_add s2)
-	E2E_NS="$E2E_NS $S2"	# ns_add ran in a subshell
-	veth "$C" eth1 "$S1" eth0
-	veth "$C" eth2 "$S2" eth0
-	ip -n "$C" addr add 10.99.1.2/24 dev eth1
-	ip -n "$S1" addr add 10.99.1.1/24 dev eth0
-	ip -n "$C" addr add 10.99.2.2/24 dev eth2
-	ip -n "$S2" addr add 10.99.2.1/24 dev eth0
-	keypair cli
-	keypair srv1
-	keypair srv2
 	# both servers serve the same tunnel address space
-	wggo_peer "$S1" "wg${E2E_ID}a" srv1 51820 10.200.0.1/24
-	wggo_peer "$S2" "wg${E2E_ID}b" srv2 51821 10.200.0.1/24
-	ip netns exec "$S1" wg set "wg${E2E_ID}a" peer "$(pub_of cli)" \
-	    allowed-ips 10.200.0.2/32
-	ip netns exec "$S2" wg set "wg${E2E_ID}b" peer "$(pub_of cli)" \
-	    allowed-ips 10.200.0.2/32
+	two_servers 10.200.0
 	vpnd_start c "$C" || bail "vpnd did not start"
 	SOCK=$(sock_of c)
 

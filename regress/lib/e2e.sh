@@ -423,3 +423,28 @@ client_server() {
 	ip netns exec "$S" wg set "$1" peer "$(pub_of cli)" \
 	    allowed-ips 10.8.0.2/32 || bail "wg set"
 }
+
+# two_servers NET2: a client C with two servers S1 (10.99.1.1, wireguard-go
+# wg<id>a on 51820 with 10.200.0.1/24) and S2 (10.99.2.1, wg<id>b on 51821
+# with NET2.1/24), each on its own veth (C eth1 10.99.1.2, eth2 10.99.2.2);
+# keys cli, srv1, srv2; both servers know cli at 10.200.0.2/32.
+two_servers() {
+	C=$(ns_add c)
+	S1=$(ns_add s1)
+	S2=$(ns_add s2)
+	veth "$C" eth1 "$S1" eth0
+	veth "$C" eth2 "$S2" eth0
+	ip -n "$C" addr add 10.99.1.2/24 dev eth1
+	ip -n "$S1" addr add 10.99.1.1/24 dev eth0
+	ip -n "$C" addr add 10.99.2.2/24 dev eth2
+	ip -n "$S2" addr add 10.99.2.1/24 dev eth0
+	keypair cli
+	keypair srv1
+	keypair srv2
+	wggo_peer "$S1" "wg${E2E_ID}a" srv1 51820 10.200.0.1/24
+	wggo_peer "$S2" "wg${E2E_ID}b" srv2 51821 "$1.1/24"
+	ip netns exec "$S1" wg set "wg${E2E_ID}a" peer "$(pub_of cli)" \
+	    allowed-ips 10.200.0.2/32
+	ip netns exec "$S2" wg set "wg${E2E_ID}b" peer "$(pub_of cli)" \
+	    allowed-ips 10.200.0.2/32
+}

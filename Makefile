@@ -35,28 +35,42 @@ SANFLAGS =
 OPT ?=		-O2 -g
 endif
 
+# vpnctl links only what a client needs: no daemon library.
+CTL_PKGS =	libsodium libbsd-overlay json-c
+
 PKG_CFLAGS :=	$(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS :=	$(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CTL_PKG_LIBS :=	$(shell pkg-config --libs $(CTL_PKGS) 2>/dev/null)
 
 CFLAGS ?=	$(OPT)
 CFLAGS +=	-std=gnu17 -Wall -Wextra -Werror -Wno-unused-parameter \
 		-Wmissing-prototypes -Wstrict-prototypes -Wpointer-arith \
 		-Wshadow -Wformat=2 -fstack-protector-strong \
 		-D_GNU_SOURCE -D_FORTIFY_SOURCE=2 -DVPND_VERSION=\"$(VERSION)\" \
-		-Icommon -Itunworker -Iparent -Inetmgr -Idnsmgr -Ivpnctl \
-		-Iregress/lib $(PKG_CFLAGS) $(SANFLAGS) $(EXTRA_CFLAGS)
+		$(PKG_CFLAGS) $(SANFLAGS) $(EXTRA_CFLAGS)
 LDFLAGS +=	$(SANFLAGS) -pthread
 LDLIBS +=	$(PKG_LIBS) -lm
 
-# Everything but the two entry points goes into one archive, so unit tests
-# link exactly the code the daemon runs.
+# Each folder sees only itself and common/: what two processes share lives
+# in common/, and a reach into another folder is a compile error. Only
+# parent/vpnd.c, which execs the children, sees their entry headers. Tests
+# see what they test.
+FOLDERS =	parent netmgr tunworker dnsmgr vpnctl
+$(B)/obj/common/%.o: INC = -Icommon
+$(foreach d,$(FOLDERS),$(eval $$(B)/obj/$(d)/%.o: INC = -I$(d) -Icommon))
+$(B)/obj/parent/vpnd.o: INC = -Iparent -Icommon -Inetmgr -Itunworker -Idnsmgr
+$(B)/obj/regress/%.o: INC = -Iregress/lib -Icommon $(addprefix -I,$(FOLDERS))
+
+# Two archives: common/ (which vpnctl shares) and the daemon's folders.
+# Unit tests link exactly the code the daemon runs.
+COMMON_SRCS :=	$(wildcard common/*.c)
 LIB_SRCS :=	$(filter-out parent/vpnd.c, \
-		$(wildcard common/*.c parent/*.c netmgr/*.c tunworker/*.c \
-		dnsmgr/*.c))
+		$(wildcard parent/*.c netmgr/*.c tunworker/*.c dnsmgr/*.c))
 CTL_SRCS :=	$(filter-out vpnctl/vpnctl.c, $(wildcard vpnctl/*.c))
 TAP_SRCS :=	$(wildcard regress/lib/*.c)
 UNIT_SRCS :=	$(wildcard regress/unit/*/t_*.c)
 
+COMMON_OBJS :=	$(COMMON_SRCS:%.c=$(B)/obj/%.o)
 LIB_OBJS :=	$(LIB_SRCS:%.c=$(B)/obj/%.o)
 CTL_OBJS :=	$(CTL_SRCS:%.c=$(B)/obj/%.o)
 TAP_OBJS :=	$(TAP_SRCS:%.c=$(B)/obj/%.o)
@@ -75,29 +89,33 @@ deps:
 
 $(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+	$(CC) $(CFLAGS) $(INC) -MMD -MP -c -o $@ $<
+
+$(B)/libcommon.a: $(COMMON_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
 
 $(B)/libvpnd.a: $(LIB_OBJS)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(B)/libvpnctl.a: $(CTL_OBJS) $(B)/libvpnd.a
+$(B)/libvpnctl.a: $(CTL_OBJS)
 	@rm -f $@
-	ar rcs $@ $(CTL_OBJS)
+	ar rcs $@ $^
 
 $(B)/libtap.a: $(TAP_OBJS)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(B)/vpnd: $(B)/obj/parent/vpnd.o $(B)/libvpnd.a
+$(B)/vpnd: $(B)/obj/parent/vpnd.o $(B)/libvpnd.a $(B)/libcommon.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(B)/vpnctl: $(B)/obj/vpnctl/vpnctl.o $(B)/libvpnctl.a $(B)/libvpnd.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(B)/vpnctl: $(B)/obj/vpnctl/vpnctl.o $(B)/libvpnctl.a $(B)/libcommon.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(CTL_PKG_LIBS)
 
 define unit_rule
 $(B)/regress/$(basename $(notdir $(1))): $(B)/obj/$(basename $(1)).o \
-    $(B)/libtap.a $(B)/libvpnctl.a $(B)/libvpnd.a
+    $(B)/libtap.a $(B)/libvpnctl.a $(B)/libvpnd.a $(B)/libcommon.a
 	@mkdir -p $$(dir $$@)
 	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS)
 endef
@@ -173,6 +191,6 @@ uninstall:
 clean:
 	rm -rf build build-asan build-test
 
--include $(LIB_OBJS:.o=.d) $(CTL_OBJS:.o=.d) $(TAP_OBJS:.o=.d)
+-include $(COMMON_OBJS:.o=.d) $(LIB_OBJS:.o=.d) $(CTL_OBJS:.o=.d) $(TAP_OBJS:.o=.d)
 -include $(wildcard $(B)/obj/regress/unit/*/*.d) $(B)/obj/parent/vpnd.d \
 	$(B)/obj/vpnctl/vpnctl.d

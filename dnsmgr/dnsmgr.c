@@ -20,10 +20,10 @@
 #include <unistd.h>
 
 #include "dns.h"
+#include "dnsmgr.h"
 #include "imsgev.h"
 #include "log.h"
 #include "proc.h"
-#include "parent.h"
 #include "sandbox.h"
 #include "vpnd.h"
 

@@ -1,5 +1,5 @@
 /*
- * parent.h -- the privileged parent and the entry points of the children.
+ * parent.h -- the privileged parent: its entry and its network operations.
  */
 #ifndef VPND_PARENT_H
 #define VPND_PARENT_H
@@ -26,9 +26,5 @@ void	 netops_set_tunworker(struct imsgev *);
 void	 netops_dispatch(struct imsgev *netmgr, struct imsg *);
 void	 netops_teardown(int keep_ks);	/* remove what we set up */
 int	 netops_recover(void);		/* at start: leftovers */
-
-__dead void	 netmgr_main(int);
-__dead void	 tunworker_main(int);
-__dead void	 dnsmgr_main(int);
 
 #endif /* VPND_PARENT_H */

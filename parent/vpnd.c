@@ -11,9 +11,11 @@
 #include <string.h>
 #include <unistd.h>
 
-
+#include "dnsmgr.h"
 #include "log.h"
+#include "netmgr.h"
 #include "parent.h"
+#include "tunworker.h"
 #include "vpnd.h"
 
 extern char	**environ;

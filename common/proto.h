@@ -1,8 +1,10 @@
 /*
- * proto.h -- the control protocol's messages as C data (docs/protocol.md).
+ * proto.h -- the control protocol's messages as C data, shared by netmgr
+ * (the server) and vpnctl (a client).
  *
  * Pure functions: JSON in, struct out and back. No sockets, no globals,
- * so every rule here is unit-tested on its own.
+ * so every rule here is unit-tested on its own. proto.c holds the small
+ * messages and the status reply, proto_activate.c the activate request.
  */
 #ifndef VPND_PROTO_H
 #define VPND_PROTO_H
@@ -110,5 +112,11 @@ struct json_object *proto_msg(const char *type);
 struct json_object *proto_error(const char *request, const char *code,
 	    const char *message);
 struct json_object *proto_version_json(void);
+
+/* The building blocks both halves of the codec use. -1: out of memory. */
+int	 proto_json_str(struct json_object *, const char *key, const char *);
+int	 proto_json_key(struct json_object *, const char *key,
+	    const uint8_t [WG_KEY_LEN]);	/* as base64 */
+struct json_object *proto_json_prefixes(const struct prefix *, size_t);
 
 #endif /* VPND_PROTO_H */

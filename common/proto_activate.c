@@ -1,5 +1,6 @@
 /*
- * proto.c -- activate requests to struct tunnel_conf, status to JSON.
+ * proto_activate.c -- the activate request: JSON to struct tunnel_conf
+ * (netmgr) and back (vpnctl up), and the wiping of its key strings.
  *
  * The activate rules are docs/protocol.md "The activate configuration" and
  * "Extensions": every field is type-checked, keys are decoded and their
@@ -25,10 +26,6 @@
 #include "compat.h"
 #include "config.h"
 #include "proto.h"
-
-#ifndef VPND_VERSION
-#define VPND_VERSION	"unknown"
-#endif
 
 #define DEFAULT_KEEPALIVE	25
 
@@ -67,12 +64,7 @@ static int	 parse_apps(struct json_object *, struct proto_activate_extra *,
 		    struct perr *);
 static bool	 valid_domain(const char *);
 static void	 set_port(struct sockaddr_storage *, uint16_t);
-static int	 json_add_str(struct json_object *, const char *, const char *);
-static int	 json_add_key(struct json_object *, const char *,
-		    const uint8_t [WG_KEY_LEN]);
-static struct json_object *aips_json(const struct prefix *, size_t);
 static void	 scrub_string(struct json_object *);
-static int64_t	 clamp64(uint64_t);
 
 static int
 fail(struct perr *pe, const char *fmt, ...)
@@ -657,48 +649,6 @@ proto_parse_activate(struct json_object *o, struct tunnel_conf *conf,
 	return rv;
 }
 
-static int
-json_add_str(struct json_object *o, const char *key, const char *s)
-{
-	struct json_object	*v;
-
-	if ((v = json_object_new_string(s)) == NULL)
-		return -1;
-	if (json_object_object_add(o, key, v) == -1) {
-		json_object_put(v);
-		return -1;
-	}
-	return 0;
-}
-
-static int
-json_add_key(struct json_object *o, const char *key,
-    const uint8_t k[WG_KEY_LEN])
-{
-	char	 b64[WG_KEY_B64_LEN + 1];
-	int	 r;
-
-	key_to_base64(b64, k);
-	r = json_add_str(o, key, b64);
-	explicit_bzero(b64, sizeof(b64));
-	return r;
-}
-
-static struct json_object *
-aips_json(const struct prefix *aips, size_t n)
-{
-	struct json_object	*arr;
-	char			 buf[64];
-	size_t			 i;
-
-	if ((arr = json_object_new_array()) == NULL)
-		return NULL;
-	for (i = 0; i < n; i++)
-		json_object_array_add(arr, json_object_new_string(
-		    prefix_fmt(&aips[i], buf, sizeof(buf))));
-	return arr;
-}
-
 struct json_object *
 proto_activate_json(const struct tunnel_conf *conf,
     const struct proto_activate_extra *ex, char *err, size_t errlen)
@@ -729,19 +679,19 @@ proto_activate_json(const struct tunnel_conf *conf,
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	json_add_str(o, "hopType", conf->hop == HOP_MULTI_ENTRY ?
+	proto_json_str(o, "hopType", conf->hop == HOP_MULTI_ENTRY ?
 	    "MultiHopEntry" : conf->hop == HOP_MULTI_EXIT ? "MultiHopExit" :
 	    "SingleHop");
-	json_add_key(o, "privateKey", conf->privkey);
+	proto_json_key(o, "privateKey", conf->privkey);
 	if (key_public_from_private(pub, conf->privkey) == 0)
-		json_add_key(o, "publicKey", pub);
+		proto_json_key(o, "publicKey", pub);
 	explicit_bzero(pub, sizeof(pub));
-	json_add_key(o, "serverPublicKey", peer->pubkey);
+	proto_json_key(o, "serverPublicKey", peer->pubkey);
 	if (ep->ss_family == AF_INET) {
 		const struct sockaddr_in *sin = (const struct sockaddr_in *)ep;
 
 		inet_ntop(AF_INET, &sin->sin_addr, buf, sizeof(buf));
-		json_add_str(o, "serverIpv4AddrIn", buf);
+		proto_json_str(o, "serverIpv4AddrIn", buf);
 		json_object_object_add(o, "serverPort",
 		    json_object_new_int(ntohs(sin->sin_port)));
 	} else {
@@ -749,32 +699,32 @@ proto_activate_json(const struct tunnel_conf *conf,
 		    (const struct sockaddr_in6 *)ep;
 
 		inet_ntop(AF_INET6, &sin6->sin6_addr, buf, sizeof(buf));
-		json_add_str(o, "serverIpv6AddrIn", buf);
+		proto_json_str(o, "serverIpv6AddrIn", buf);
 		json_object_object_add(o, "serverPort",
 		    json_object_new_int(ntohs(sin6->sin6_port)));
 	}
 	/* The base protocol has one address per family. */
 	for (i = 0; i < conf->naddrs; i++) {
 		if (conf->addrs[i].af == AF_INET && !have4) {
-			json_add_str(o, "deviceIpv4Address",
+			proto_json_str(o, "deviceIpv4Address",
 			    prefix_fmt(&conf->addrs[i], buf, sizeof(buf)));
 			have4 = true;
 		} else if (conf->addrs[i].af == AF_INET6 && !have6) {
-			json_add_str(o, "deviceIpv6Address",
+			proto_json_str(o, "deviceIpv6Address",
 			    prefix_fmt(&conf->addrs[i], buf, sizeof(buf)));
 			have6 = true;
 		}
 	}
 	if (ex != NULL && ex->has_gw4)
-		json_add_str(o, "serverIpv4Gateway",
+		proto_json_str(o, "serverIpv4Gateway",
 		    addr_fmt(&ex->gw4, buf, sizeof(buf)));
 	if (ex != NULL && ex->has_gw6)
-		json_add_str(o, "serverIpv6Gateway",
+		proto_json_str(o, "serverIpv6Gateway",
 		    addr_fmt(&ex->gw6, buf, sizeof(buf)));
 	arr = json_object_new_array();
 	for (i = 0; i < peer->naips; i++) {
 		el = json_object_new_object();
-		json_add_str(el, "address",
+		proto_json_str(el, "address",
 		    addr_fmt(&peer->aips[i], buf, sizeof(buf)));
 		json_object_object_add(el, "range",
 		    json_object_new_int(peer->aips[i].plen));
@@ -784,7 +734,7 @@ proto_activate_json(const struct tunnel_conf *conf,
 	}
 	json_object_object_add(o, "allowedIPAddressRanges", arr);
 	if (conf->ndns > 0) {
-		json_add_str(o, "dnsServer",
+		proto_json_str(o, "dnsServer",
 		    addr_fmt(&conf->dns[0], buf, sizeof(buf)));
 		arr = json_object_new_array();
 		for (i = 0; i < conf->ndns; i++)
@@ -800,7 +750,7 @@ proto_activate_json(const struct tunnel_conf *conf,
 		json_object_object_add(o, "searchDomains", arr);
 	}
 	if (peer->has_psk)
-		json_add_key(o, "presharedKey", peer->psk);
+		proto_json_key(o, "presharedKey", peer->psk);
 	if (conf->mtu != 0)
 		json_object_object_add(o, "mtu",
 		    json_object_new_int(conf->mtu));
@@ -820,11 +770,11 @@ proto_activate_json(const struct tunnel_conf *conf,
 		for (i = 1; i < conf->npeers; i++) {
 			pc = &conf->peers[i];
 			el = json_object_new_object();
-			json_add_key(el, "publicKey", pc->pubkey);
+			proto_json_key(el, "publicKey", pc->pubkey);
 			if (pc->has_psk)
-				json_add_key(el, "presharedKey", pc->psk);
+				proto_json_key(el, "presharedKey", pc->psk);
 			if (pc->endpoint.ss_family != AF_UNSPEC)
-				json_add_str(el, "endpoint", endpoint_fmt(
+				proto_json_str(el, "endpoint", endpoint_fmt(
 				    &pc->endpoint, buf, sizeof(buf)));
 			arr = json_object_new_array();
 			for (j = 0; j < pc->naips; j++)
@@ -887,162 +837,4 @@ proto_put_secret(struct json_object *o)
 {
 	proto_scrub(o);
 	json_object_put(o);
-}
-
-const char *
-proto_fmt_date(time_t t, char *buf, size_t len)
-{
-	static const char *const days[] = {
-		"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"
-	};
-	static const char *const months[] = {
-		"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-		"Jul", "Aug", "Sep", "Oct", "Nov", "Dec"
-	};
-	struct tm	 tm;
-
-	/*
-	 * Qt's TextDate, by hand: strftime's names follow the locale and
-	 * it has no unpadded day in plain C.
-	 */
-	if (localtime_r(&t, &tm) == NULL || tm.tm_wday < 0 ||
-	    tm.tm_wday > 6 || tm.tm_mon < 0 || tm.tm_mon > 11) {
-		snprintf(buf, len, "%s", "");
-		return buf;
-	}
-	snprintf(buf, len, "%s %s %d %02d:%02d:%02d %d", days[tm.tm_wday],
-	    months[tm.tm_mon], tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-	    tm.tm_year + 1900);
-	return buf;
-}
-
-const char *
-proto_fmt_iso8601(time_t t, char *buf, size_t len)
-{
-	struct tm	 tm;
-
-	if (gmtime_r(&t, &tm) == NULL ||
-	    strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		snprintf(buf, len, "%s", "");
-	return buf;
-}
-
-struct json_object *
-proto_msg(const char *type)
-{
-	struct json_object	*o;
-
-	if ((o = json_object_new_object()) == NULL)
-		return NULL;
-	if (json_add_str(o, "type", type) == -1) {
-		json_object_put(o);
-		return NULL;
-	}
-	return o;
-}
-
-struct json_object *
-proto_error(const char *request, const char *code, const char *message)
-{
-	struct json_object	*o;
-
-	if ((o = proto_msg("error")) == NULL)
-		return NULL;
-	json_add_str(o, "request", request != NULL ? request : "");
-	json_add_str(o, "code", code);
-	json_add_str(o, "message", message != NULL ? message : "");
-	return o;
-}
-
-struct json_object *
-proto_version_json(void)
-{
-	struct json_object	*o;
-
-	if ((o = proto_msg("version")) == NULL)
-		return NULL;
-	json_add_str(o, "version", VPND_VERSION);
-	json_object_object_add(o, "protocol",
-	    json_object_new_int(PROTO_VERSION));
-	return o;
-}
-
-static int64_t
-clamp64(uint64_t v)
-{
-	return v > INT64_MAX ? INT64_MAX : (int64_t)v;
-}
-
-struct json_object *
-proto_status_json(const struct proto_status *st)
-{
-	struct json_object	*o, *arr, *el;
-	const struct proto_peer_status *ps;
-	char			 buf[128];
-	size_t			 i;
-
-	if ((o = proto_msg("status")) == NULL)
-		return NULL;
-	json_add_str(o, "version",
-	    st->version != NULL ? st->version : VPND_VERSION);
-	arr = json_object_new_array();
-	for (i = 0; i < st->nfeatures; i++)
-		json_object_array_add(arr,
-		    json_object_new_string(st->features[i]));
-	json_object_object_add(o, "features", arr);
-	json_object_object_add(o, "connected",
-	    json_object_new_boolean(st->connected));
-	json_add_str(o, "state", st->state != NULL ? st->state :
-	    st->connected ? "connected" : "disconnected");
-
-	if (st->connected) {
-		/* Base clients read these two as strings even when empty. */
-		json_add_str(o, "serverIpv4Gateway", st->has_gw4 ?
-		    addr_fmt(&st->gw4, buf, sizeof(buf)) : "");
-		json_add_str(o, "deviceIpv4Address", st->has_addr4 ?
-		    prefix_fmt(&st->addr4, buf, sizeof(buf)) : "");
-		json_add_str(o, "date", st->first_handshake != 0 ?
-		    proto_fmt_date(st->first_handshake, buf, sizeof(buf)) :
-		    "");
-		json_object_object_add(o, "txBytes",
-		    json_object_new_int64(clamp64(st->tx_bytes)));
-		json_object_object_add(o, "rxBytes",
-		    json_object_new_int64(clamp64(st->rx_bytes)));
-		if (st->has_addr6)
-			json_add_str(o, "deviceIpv6Address",
-			    prefix_fmt(&st->addr6, buf, sizeof(buf)));
-		if (st->has_gw6)
-			json_add_str(o, "serverIpv6Gateway",
-			    addr_fmt(&st->gw6, buf, sizeof(buf)));
-		if (st->first_handshake != 0)
-			json_add_str(o, "handshakeTime", proto_fmt_iso8601(
-			    st->first_handshake, buf, sizeof(buf)));
-		json_object_object_add(o, "uptimeSec",
-		    json_object_new_int64(st->uptime < 0 ? 0 : st->uptime));
-	}
-	if (st->device_id != NULL)
-		json_add_str(o, "deviceId", st->device_id);
-	if (st->ifname != NULL) {
-		json_add_str(o, "interface", st->ifname);
-		arr = json_object_new_array();
-		for (i = 0; i < st->npeers; i++) {
-			ps = &st->peers[i];
-			el = json_object_new_object();
-			json_add_key(el, "publicKey", ps->pubkey);
-			if (ps->endpoint.ss_family != AF_UNSPEC)
-				json_add_str(el, "endpoint", endpoint_fmt(
-				    &ps->endpoint, buf, sizeof(buf)));
-			json_object_object_add(el, "allowedIps",
-			    aips_json(ps->aips, ps->naips));
-			json_object_object_add(el, "lastHandshake",
-			    json_object_new_int64(ps->last_handshake));
-			json_object_object_add(el, "rxBytes",
-			    json_object_new_int64(clamp64(ps->rx_bytes)));
-			json_object_object_add(el, "txBytes",
-			    json_object_new_int64(clamp64(ps->tx_bytes)));
-			json_object_array_add(arr, el);
-		}
-		json_object_object_add(o, "peers", arr);
-	}
-	return o;
 }

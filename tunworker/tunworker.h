@@ -1,0 +1,14 @@
+/*
+ * tunworker.h -- the entry point the parent's exec of "vpnd -P tunworker" calls.
+ *
+ * tunworker -- the WireGuard data plane: the protocol and the packet
+ * threads between the tun device and the UDP sockets.
+ */
+#ifndef VPND_TUNWORKER_H
+#define VPND_TUNWORKER_H
+
+#include "compat.h"
+
+__dead void	 tunworker_main(int verbose);
+
+#endif /* VPND_TUNWORKER_H */

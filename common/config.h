@@ -33,6 +33,7 @@ enum hop_type {
 	HOP_SINGLE = 0,
 	HOP_MULTI_ENTRY,
 	HOP_MULTI_EXIT,
+	HOP_MAX,		/* the number of hop types */
 };
 
 /* An address or a prefix; for a bare address plen is the full length. */

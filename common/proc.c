@@ -5,9 +5,12 @@
 
 #include <sys/syscall.h>
 
+#include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <unistd.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -70,6 +73,64 @@ proc_child_init(const char *name, int verbose, struct imsgev *iev,
 	log_set_sink(proc_log_sink);
 	log_set_fatal_hook(proc_flush_parent);
 	return base;
+}
+
+void
+proc_recv_env(struct imsgev *iev, struct vpnd_env *env)
+{
+	struct imsg	 imsg;
+	struct pollfd	 pfd;
+	ssize_t		 n;
+
+	for (;;) {
+		if ((n = imsgbuf_get(&iev->ibuf, &imsg)) == -1)
+			fatal("%s: bad message from the parent", __func__);
+		if (n > 0)
+			break;
+		pfd.fd = iev->ibuf.fd;
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, -1) == -1) {
+			if (errno == EINTR)
+				continue;
+			fatal("%s: poll", __func__);
+		}
+		if ((n = imsgbuf_read(&iev->ibuf)) == -1)
+			fatal("%s: read from the parent", __func__);
+		if (n == 0)
+			exit(0);	/* the parent is gone: nothing to do */
+	}
+	if (imsg_get_type(&imsg) != IMSG_ENV ||
+	    imsg_get_data(&imsg, env, sizeof(*env)) == -1)
+		fatalx("%s: the first message is not IMSG_ENV", __func__);
+	imsg_free(&imsg);
+	env->ifname[sizeof(env->ifname) - 1] = '\0';
+	env->sockpath[sizeof(env->sockpath) - 1] = '\0';
+	env->logdir[sizeof(env->logdir) - 1] = '\0';
+	env->statedir[sizeof(env->statedir) - 1] = '\0';
+	env->resolvconf[sizeof(env->resolvconf) - 1] = '\0';
+	env->resolvconf_prog[sizeof(env->resolvconf_prog) - 1] = '\0';
+	log_setverbose(env->verbose);
+	/* What came along with it is served by the event loop's first turn. */
+	event_active(&iev->ev, EV_TIMEOUT, 1);
+}
+
+void
+proc_sibling(struct imsg *imsg, int proc, struct imsgev *iev,
+    imsgev_fn *dispatch, imsgev_close_fn *closed)
+{
+	int	 fd;
+
+	if (imsg_get_id(imsg) != (uint32_t)proc || iev->active ||
+	    (fd = imsg_get_fd(imsg)) == -1)
+		fatalx("bad IMSG_SOCKET_IPC");
+	if (imsgev_init(iev, fd, proc, false, dispatch, closed, NULL) == -1)
+		fatal("%s channel", vpnd_proc_names[proc]);
+}
+
+void
+proc_ready(void)
+{
+	imsgev_compose(proc_parent, IMSG_READY, 0, -1, NULL, 0);
 }
 
 void

@@ -20,6 +20,26 @@
 struct event_base *proc_child_init(const char *name, int verbose,
 	    struct imsgev *iev, imsgev_fn *, imsgev_close_fn *);
 
+/*
+ * The first message on the parent channel, read synchronously: it must be
+ * IMSG_ENV of exactly sizeof(struct vpnd_env); its strings come back
+ * NUL-terminated and the log verbosity is set from it. Anything else is
+ * fatal. Messages that arrived with it wait for the event loop, which is
+ * entered only after confinement, so nothing is served unconfined.
+ */
+struct vpnd_env;
+void	 proc_recv_env(struct imsgev *parent, struct vpnd_env *);
+
+/*
+ * IMSG_SOCKET_IPC: the channel to sibling proc (the message's id must
+ * say so) on iev, which must not be open yet. Fatal otherwise.
+ */
+void	 proc_sibling(struct imsg *, int proc, struct imsgev *iev,
+	    imsgev_fn *, imsgev_close_fn *);
+
+/* Tell the parent this child is confined and wired up. */
+void	 proc_ready(void);
+
 /* The syscalls every child needs, plus extra; for sandbox_seccomp(). */
 void	 proc_seccomp(const char *const *extra, size_t nextra);
 

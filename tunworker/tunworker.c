@@ -53,7 +53,6 @@ static void	 tw_error(const char *);
 
 static struct imsgev	 iev_parent, iev_netmgr;
 static struct vpnd_env	 env;
-static int		 have_env;
 static struct datapath	*dp;
 static int		 have_key;
 static int		 pending_tun = -1, pending_udp4 = -1, pending_udp6 = -1;
@@ -73,13 +72,17 @@ tunworker_main(int verbose)
 
 	(void)proc_child_init("tunworker", verbose, &iev_parent,
 	    tw_dispatch_parent, tw_closed);
+	proc_recv_env(&iev_parent, &env);
+#ifdef VPND_TESTHOOKS
+	if (env.time_scale > 0)
+		wg_time_scale = env.time_scale;
+#endif
+	tw_sandbox();
 	evtimer_set(&ev_tick, tw_tick, NULL);
 	evtimer_add(&ev_tick, &tv);
 	event_dispatch();
 	exit(0);
 }
-
-
 
 /*
  * pledge("stdio recvfd") plus threads, in Linux terms: chroot to an empty
@@ -234,26 +237,10 @@ tw_dispatch_parent(struct imsgev *iev, struct imsg *imsg)
 	int		 fd, af;
 
 	switch (imsg_get_type(imsg)) {
-	case IMSG_ENV:
-		if (have_env || imsg_get_data(imsg, &env, sizeof(env)) == -1)
-			fatalx("bad IMSG_ENV");
-		env.statedir[sizeof(env.statedir) - 1] = '\0';
-		have_env = 1;
-		log_setverbose(env.verbose);
-#ifdef VPND_TESTHOOKS
-		if (env.time_scale > 0)
-			wg_time_scale = env.time_scale;
-#endif
-		tw_sandbox();
-		break;
 	case IMSG_SOCKET_IPC:
-		if (!have_env || iev_netmgr.active ||
-		    (fd = imsg_get_fd(imsg)) == -1)
-			fatalx("bad IMSG_SOCKET_IPC");
-		if (imsgev_init(&iev_netmgr, fd, PROC_NETMGR, false,
-		    tw_dispatch_netmgr, tw_closed, NULL) == -1)
-			fatal("netmgr channel");
-		imsgev_compose(&iev_parent, IMSG_READY, 0, -1, NULL, 0);
+		proc_sibling(imsg, PROC_NETMGR, &iev_netmgr,
+		    tw_dispatch_netmgr, tw_closed);
+		proc_ready();
 		break;
 	case IMSG_START:
 #ifdef VPND_TESTHOOKS

@@ -1,0 +1,235 @@
+/*
+ * query.c -- status and logs, the control requests that only read.
+ *
+ * status asks tunworker for fresh counters when it holds a configuration
+ * and answers every waiting request at once when they come, or from the
+ * cache after STATUS_TIMEOUT_MS. logs asks the parent for its log file;
+ * the parent answers those requests in order, so the oldest waits first.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+
+#include <event.h>
+#include <json-c/json.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "control.h"
+#include "imsgev.h"
+#include "log.h"
+#include "proto.h"
+#include "query.h"
+#include "tunnel.h"
+#include "vpnd.h"
+
+#define STATUS_TIMEOUT_MS	300	/* then answer from the cache */
+#define MAX_QUERY_WAIT		64
+/*
+ * The newest part of the logs a `logs` reply carries: well under the
+ * control socket's 1 MiB output limit for one client.
+ */
+#define LOGS_MAX		(512 * 1024)
+
+struct pending_req {
+	unsigned int		 conn;
+	struct json_object	*req;
+};
+
+static void	 status_answer_all(void);
+static void	 status_timeout(int, short, void *);
+
+static struct imsgev	*iev_parent, *iev_tun;
+static char		 device_id[65];
+
+/* status: the last counters from tunworker, and who waits for new ones */
+static struct imsg_wg_stats	 stats[TUNNEL_MAX_PEERS];
+static size_t			 nstats, nstats_new;
+static struct imsg_wg_stats	 stats_new[TUNNEL_MAX_PEERS];
+static struct pending_req	 status_wait[MAX_QUERY_WAIT];
+static size_t			 nstatus_wait;
+static int			 stats_inflight;
+static struct event		 ev_status;
+
+/* logs: requests answered in order by the parent */
+static struct pending_req	 logs_wait[MAX_QUERY_WAIT];
+static int			 logs_clean[MAX_QUERY_WAIT];
+static size_t			 nlogs_wait;
+static char			*logs_buf;
+static size_t			 logs_len;
+static int			 logs_trimmed;
+
+void
+query_init(const struct vpnd_env *env, struct imsgev *parent,
+    struct imsgev *tun)
+{
+	iev_parent = parent;
+	iev_tun = tun;
+	evtimer_set(&ev_status, status_timeout, NULL);
+}
+
+void
+query_set_device_id(const char *id)
+{
+	strlcpy(device_id, id, sizeof(device_id));
+}
+
+void
+query_status(struct ctl_conn *c, struct json_object *req)
+{
+	struct timeval	tv = { 0, STATUS_TIMEOUT_MS * 1000 };
+
+	if (nstatus_wait == nitems(status_wait)) {
+		control_error(c, req, NULL, "busy", "too many status requests "
+		    "in flight");
+		return;
+	}
+	status_wait[nstatus_wait].conn = control_conn_id(c);
+	status_wait[nstatus_wait].req = req;
+	nstatus_wait++;
+	if (!tunnel_wg_up() || !iev_tun->active) {
+		status_answer_all();
+		return;
+	}
+	if (!stats_inflight) {
+		stats_inflight = 1;
+		nstats_new = 0;
+		imsgev_compose(iev_tun, IMSG_WG_STATS_REQ, 0, -1, NULL, 0);
+		evtimer_add(&ev_status, &tv);
+	}
+}
+
+static void
+status_timeout(int fd, short ev, void *arg)
+{
+	/* Answer from the cache; a late reply just refreshes it. */
+	if (nstatus_wait > 0)
+		log_debug("status: tunworker slow, answering from cache");
+	status_answer_all();
+}
+
+static void
+status_answer_all(void)
+{
+	struct proto_status	 st;
+	struct proto_peer_status ps[TUNNEL_MAX_PEERS];
+	struct json_object	*o;
+	struct ctl_conn		*c;
+	size_t			 i;
+
+	evtimer_del(&ev_status);
+	tunnel_status(&st, ps, stats, nstats);
+	st.device_id = device_id[0] != '\0' ? device_id : NULL;
+	for (i = 0; i < nstatus_wait; i++) {
+		if ((c = control_conn_find(status_wait[i].conn)) == NULL)
+			continue;
+		o = proto_status_json(&st);
+		control_reply(c, status_wait[i].req, o);
+	}
+	nstatus_wait = 0;
+}
+
+void
+query_on_stats(struct imsg *imsg)
+{
+	if (nstats_new == nitems(stats_new) ||
+	    imsg_get_data(imsg, &stats_new[nstats_new],
+	    sizeof(stats_new[0])) == -1)
+		fatalx("bad IMSG_WG_STATS");
+	nstats_new++;
+}
+
+void
+query_on_stats_end(void)
+{
+	memcpy(stats, stats_new, nstats_new * sizeof(stats[0]));
+	nstats = nstats_new;
+	nstats_new = 0;
+	stats_inflight = 0;
+	status_answer_all();
+}
+
+void
+query_stats_forget(void)
+{
+	nstats = 0;
+}
+
+void
+query_logs(struct ctl_conn *c, struct json_object *req, int clean)
+{
+	if (nlogs_wait == nitems(logs_wait)) {
+		control_error(c, req, NULL, "busy", "too many log "
+		    "requests in flight");
+		return;
+	}
+	logs_wait[nlogs_wait].conn = control_conn_id(c);
+	logs_wait[nlogs_wait].req = req;
+	logs_clean[nlogs_wait] = clean;
+	nlogs_wait++;
+	imsgev_compose(iev_parent, clean ? IMSG_LOGS_CLEAN : IMSG_LOGS_GET, 0,
+	    -1, NULL, 0);
+}
+
+void
+query_on_logs_data(struct imsg *imsg)
+{
+	size_t	 len = imsg_get_len(imsg);
+
+	if ((logs_buf = realloc(logs_buf, logs_len + len + 1)) == NULL)
+		fatal("logs");
+	if (imsg_get_buf(imsg, logs_buf + logs_len, len) == -1)
+		fatalx("bad IMSG_LOGS_DATA");
+	logs_len += len;
+	if (logs_len > LOGS_MAX) {
+		/* oldest first: keep the newest LOGS_MAX bytes */
+		memmove(logs_buf, logs_buf + logs_len - LOGS_MAX, LOGS_MAX);
+		logs_len = LOGS_MAX;
+		logs_trimmed = 1;
+	}
+}
+
+void
+query_on_logs_end(void)
+{
+	struct json_object	*o;
+	struct ctl_conn		*c;
+	char			*s;
+
+	if (nlogs_wait == 0)
+		fatalx("unexpected IMSG_LOGS_END");
+	if (logs_buf == NULL && (logs_buf = calloc(1, 1)) == NULL)
+		fatal("logs");
+	logs_buf[logs_len] = '\0';
+	s = logs_buf;
+	if (logs_trimmed && (s = strchr(logs_buf, '\n')) != NULL)
+		s++;		/* from the first whole line */
+	else
+		s = logs_buf;
+	if (s != logs_buf) {
+		logs_len -= s - logs_buf;
+		memmove(logs_buf, s, logs_len + 1);
+	}
+	logs_trimmed = 0;
+	if (logs_clean[0])
+		logs_buf[0] = '\0';
+	if (logs_len > 0 && logs_buf[logs_len - 1] == '\n')
+		logs_buf[logs_len - 1] = '\0';
+	for (s = logs_buf; *s != '\0'; s++)
+		if (*s == '\n')
+			*s = '|';
+	if ((c = control_conn_find(logs_wait[0].conn)) != NULL) {
+		o = proto_msg("logs");
+		json_object_object_add(o, "logs",
+		    json_object_new_string(logs_buf));
+		control_reply(c, logs_wait[0].req, o);
+	}
+	free(logs_buf);
+	logs_buf = NULL;
+	logs_len = 0;
+	nlogs_wait--;
+	memmove(logs_wait, logs_wait + 1, nlogs_wait * sizeof(logs_wait[0]));
+	memmove(logs_clean, logs_clean + 1, nlogs_wait *
+	    sizeof(logs_clean[0]));
+}

@@ -1,0 +1,61 @@
+/*
+ * tunnel.h -- netmgr's tunnel state machine, as the dispatchers in
+ * netmgr.c and the queries in query.c see it.
+ *
+ * Requests come in (activate, deactivate, a headless configuration,
+ * shutdown); the other processes' answers come in as tunnel_on_*() calls.
+ * What the tunnel asks of the parent, tunworker and dnsmgr it sends on the
+ * channels given to tunnel_init().
+ */
+#ifndef VPND_TUNNEL_H
+#define VPND_TUNNEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+
+struct ctl_conn;
+struct imsgev;
+struct imsg_result;
+struct imsg_wg_stats;
+struct json_object;
+struct proto_status;
+struct proto_peer_status;
+struct vpnd_env;
+
+/* At most this many peers in the merged configuration of all hops. */
+#define TUNNEL_MAX_PEERS	(CONF_MAX_PEERS * HOP_MAX)
+
+void	 tunnel_init(const struct vpnd_env *, struct imsgev *parent,
+	    struct imsgev *tun, struct imsgev *dns);
+
+/* Control requests; each answers req exactly once (see control.h). */
+void	 tunnel_activate(struct ctl_conn *, struct json_object *req);
+void	 tunnel_deactivate_request(struct ctl_conn *, struct json_object *);
+
+/* The parent's configuration file: conf is taken over (and reset). */
+void	 tunnel_headless(struct tunnel_conf *conf);
+
+/* SIGTERM: take everything down, then IMSG_SHUTDOWN_DONE to the parent. */
+void	 tunnel_shutdown(void);
+
+/* The other processes' answers. */
+void	 tunnel_on_net_result(const struct imsg_result *);
+void	 tunnel_on_dns_result(const struct imsg_result *);
+void	 tunnel_on_wg_reset_done(void);
+void	 tunnel_on_wg_error(const char *msg);
+void	 tunnel_on_handshake(const uint8_t key[WG_KEY_LEN]);
+
+/* Whether tunworker holds the configuration (has counters to ask). */
+bool	 tunnel_wg_up(void);
+
+/*
+ * The status reply's view of the tunnel: st, and the peers in ps (room
+ * for TUNNEL_MAX_PEERS), merged with tunworker's last counters.
+ */
+void	 tunnel_status(struct proto_status *st, struct proto_peer_status *ps,
+	    const struct imsg_wg_stats *stats, size_t nstats);
+
+#endif /* VPND_TUNNEL_H */

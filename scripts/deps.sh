@@ -27,5 +27,5 @@ echo "deps: installing:$missing"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq || exit 1
 # --no-install-recommends: wireguard-tools would otherwise pull in a kernel.
-apt-get install -y -qq --no-install-recommends $missing >/dev/null || exit 1
+apt-get install -y -qq -o DPkg::Lock::Timeout=600 --no-install-recommends $missing >/dev/null || exit 1
 echo "deps: done"

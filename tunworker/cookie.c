@@ -83,6 +83,7 @@ cookie_checker_free(struct cookie_checker *cc)
 	pthread_mutex_destroy(&cc->cc_lock);
 	pthread_mutex_destroy(&cc->cc_rl.rl_lock);
 	free(cc->cc_rl.rl_table);
+	free(cc->cc_rl.rl_admit);
 	sodium_memzero(cc, sizeof(*cc));
 }
 
@@ -226,57 +227,169 @@ cookie_consume_reply(struct cookie_maker *cm, const struct wg_msg_cookie *m,
 	return 0;
 }
 
-bool
-ratelimit_allow(struct ratelimit *rl, const struct sockaddr_storage *src,
-    uint64_t now)
+/*
+ * The rate-limit key of src: IPv4 by address, IPv6 by its /64 (what one
+ * host can be expected to own) or, with plen 48, by its /48.  For the
+ * admit list, plen 128 keeps the whole address.  0 if not IP.
+ */
+static int
+ratelimit_key(const struct sockaddr_storage *src, int plen,
+    uint8_t key[RATELIMIT_KEYLEN])
 {
-	struct ratelimit_entry	*e, *victim = NULL;
-	uint8_t			 key[9], h[8];
+	memset(key, 0, RATELIMIT_KEYLEN);
+	key[0] = (uint8_t)src->ss_family;
+	if (src->ss_family == AF_INET) {
+		key[1] = 32;
+		memcpy(key + 2,
+		    &((const struct sockaddr_in *)src)->sin_addr, 4);
+	} else if (src->ss_family == AF_INET6) {
+		key[1] = (uint8_t)plen;
+		memcpy(key + 2,
+		    &((const struct sockaddr_in6 *)src)->sin6_addr, plen / 8);
+	} else
+		return 0;
+	return 1;
+}
+
+/* One token bucket; cost divides a source's rate. Under rl_lock. */
+static bool
+ratelimit_bucket(struct ratelimit *rl, const uint8_t key[RATELIMIT_KEYLEN],
+    uint64_t cost, uint64_t now)
+{
+	struct ratelimit_entry	*e, *victim = NULL, *oldest = NULL;
+	uint8_t			 h[8];
 	uint64_t		 slot, tokens;
-	bool			 allow = false;
 	int			 i;
 
-	memset(key, 0, sizeof(key));
-	key[0] = (uint8_t)src->ss_family;
-	if (src->ss_family == AF_INET)
-		memcpy(key + 1,
-		    &((const struct sockaddr_in *)src)->sin_addr, 4);
-	else if (src->ss_family == AF_INET6)
-		/* One /64 is what one host can be expected to own. */
-		memcpy(key + 1,
-		    &((const struct sockaddr_in6 *)src)->sin6_addr, 8);
-	else
-		return false;
-	crypto_shorthash(h, key, sizeof(key), rl->rl_hashkey);
+	crypto_shorthash(h, key, RATELIMIT_KEYLEN, rl->rl_hashkey);
 	memcpy(&slot, h, sizeof(slot));
-
-	pthread_mutex_lock(&rl->rl_lock);
 	for (i = 0; i < RATELIMIT_PROBE; i++) {
 		e = &rl->rl_table[(slot + i) & (RATELIMIT_SLOTS - 1)];
 		if (e->re_used && now - e->re_last > RATELIMIT_IDLE)
 			e->re_used = false;
-		if (e->re_used && memcmp(e->re_key, key, sizeof(key)) == 0) {
+		if (e->re_used &&
+		    memcmp(e->re_key, key, RATELIMIT_KEYLEN) == 0) {
 			tokens = e->re_tokens + (now - e->re_last);
 			if (tokens > RATELIMIT_MAX)
 				tokens = RATELIMIT_MAX;
-			if (tokens >= RATELIMIT_COST) {
-				tokens -= RATELIMIT_COST;
-				allow = true;
-			}
-			e->re_tokens = tokens;
 			e->re_last = now;
-			goto out;
+			if (tokens < cost) {
+				e->re_tokens = tokens;
+				return false;
+			}
+			e->re_tokens = tokens - cost;
+			return true;
 		}
 		if (!e->re_used && victim == NULL)
 			victim = e;
+		if (e->re_used && (oldest == NULL ||
+		    e->re_last < oldest->re_last))
+			oldest = e;
 	}
-	/* A full neighbourhood means a flood: refuse rather than evict. */
-	if (victim != NULL) {
-		memcpy(victim->re_key, key, sizeof(key));
-		victim->re_used = true;
-		victim->re_last = now;
-		victim->re_tokens = RATELIMIT_MAX - RATELIMIT_COST;
+	/*
+	 * A full neighbourhood: evict the least recently used.  A flood can
+	 * then only make sources forget their history, never shut out one.
+	 */
+	if (victim == NULL) {
+		victim = oldest;
+		rl->rl_evictions++;
+	}
+	memcpy(victim->re_key, key, RATELIMIT_KEYLEN);
+	victim->re_used = true;
+	victim->re_last = now;
+	victim->re_tokens = RATELIMIT_MAX - cost;
+	return true;
+}
+
+static int
+ratelimit_admit_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, RATELIMIT_KEYLEN);
+}
+
+static struct ratelimit_admit *
+ratelimit_admit_find(struct ratelimit *rl, const uint8_t *key)
+{
+	if (rl->rl_nadmit == 0)
+		return NULL;
+	return bsearch(key, rl->rl_admit, rl->rl_nadmit,
+	    sizeof(*rl->rl_admit), ratelimit_admit_cmp);
+}
+
+int
+ratelimit_admit_add(struct ratelimit *rl, const struct sockaddr_storage *ss)
+{
+	struct ratelimit_admit	*a;
+	uint8_t			 key[RATELIMIT_KEYLEN];
+	size_t			 i, ncap;
+	int			 ret = 0;
+
+	if (!ratelimit_key(ss, 128, key))
+		return 0;
+	pthread_mutex_lock(&rl->rl_lock);
+	if ((a = ratelimit_admit_find(rl, key)) != NULL) {
+		a->ra_refs++;
+		goto out;
+	}
+	if (rl->rl_nadmit == rl->rl_admitcap) {
+		ncap = rl->rl_admitcap ? rl->rl_admitcap * 2 : 8;
+		if ((a = reallocarray(rl->rl_admit, ncap,
+		    sizeof(*a))) == NULL) {
+			ret = -1;
+			goto out;
+		}
+		rl->rl_admit = a;
+		rl->rl_admitcap = ncap;
+	}
+	for (i = rl->rl_nadmit; i > 0 &&
+	    memcmp(rl->rl_admit[i - 1].ra_key, key, RATELIMIT_KEYLEN) > 0; i--)
+		rl->rl_admit[i] = rl->rl_admit[i - 1];
+	memcpy(rl->rl_admit[i].ra_key, key, RATELIMIT_KEYLEN);
+	rl->rl_admit[i].ra_refs = 1;
+	rl->rl_nadmit++;
+out:
+	pthread_mutex_unlock(&rl->rl_lock);
+	return ret;
+}
+
+void
+ratelimit_admit_del(struct ratelimit *rl, const struct sockaddr_storage *ss)
+{
+	struct ratelimit_admit	*a;
+	uint8_t			 key[RATELIMIT_KEYLEN];
+	size_t			 i;
+
+	if (!ratelimit_key(ss, 128, key))
+		return;
+	pthread_mutex_lock(&rl->rl_lock);
+	if ((a = ratelimit_admit_find(rl, key)) != NULL && --a->ra_refs == 0) {
+		i = a - rl->rl_admit;
+		memmove(a, a + 1, (rl->rl_nadmit - i - 1) * sizeof(*a));
+		rl->rl_nadmit--;
+	}
+	pthread_mutex_unlock(&rl->rl_lock);
+}
+
+bool
+ratelimit_allow(struct ratelimit *rl, const struct sockaddr_storage *src,
+    uint64_t now)
+{
+	uint8_t	 key[RATELIMIT_KEYLEN];
+	bool	 allow;
+
+	if (!ratelimit_key(src, 128, key))
+		return false;
+	pthread_mutex_lock(&rl->rl_lock);
+	if (ratelimit_admit_find(rl, key) != NULL) {
 		allow = true;
+		goto out;
+	}
+	(void)ratelimit_key(src, 64, key);
+	allow = ratelimit_bucket(rl, key, RATELIMIT_COST, now);
+	if (allow && src->ss_family == AF_INET6) {
+		(void)ratelimit_key(src, 48, key);
+		allow = ratelimit_bucket(rl, key,
+		    RATELIMIT_COST / RATELIMIT_AGG48, now);
 	}
 out:
 	pthread_mutex_unlock(&rl->rl_lock);

@@ -14,20 +14,37 @@
 
 #define RATELIMIT_PER_SECOND	20
 #define RATELIMIT_BURST		5
-#define RATELIMIT_SLOTS		4096	/* power of two */
+/*
+ * Sized like Linux (64 k entries).  A full neighbourhood evicts its least
+ * recently used entry, so filling the table cannot lock a new source out;
+ * what an attacker gains from many addresses is capped by the /48
+ * aggregate, which may cost RATELIMIT_AGG48 times one /64.
+ */
+#define RATELIMIT_SLOTS		65536	/* power of two */
 #define RATELIMIT_PROBE		8
+#define RATELIMIT_AGG48		8
+#define RATELIMIT_KEYLEN	18	/* family, prefix length, address */
 
 struct ratelimit_entry {
-	uint8_t		 re_key[9];	/* family, then v4 or v6 /64 */
+	uint8_t		 re_key[RATELIMIT_KEYLEN];
 	bool		 re_used;
 	uint64_t	 re_last;
 	uint64_t	 re_tokens;
+};
+
+/* A configured endpoint's address: always admitted. */
+struct ratelimit_admit {
+	uint8_t		 ra_key[RATELIMIT_KEYLEN];
+	unsigned int	 ra_refs;
 };
 
 struct ratelimit {
 	pthread_mutex_t	 rl_lock;
 	uint8_t		 rl_hashkey[16];
 	struct ratelimit_entry *rl_table;	/* RATELIMIT_SLOTS */
+	struct ratelimit_admit *rl_admit;	/* sorted by key */
+	size_t		 rl_nadmit, rl_admitcap;
+	uint64_t	 rl_evictions;		/* for tests and stats */
 };
 
 /* The receiving side, one per device. */
@@ -72,5 +89,10 @@ int	 cookie_consume_reply(struct cookie_maker *,
 	    const struct wg_msg_cookie *, uint64_t now);
 bool	 ratelimit_allow(struct ratelimit *, const struct sockaddr_storage *,
 	    uint64_t now);
+/* Reference-counted: a peer's configured endpoint, added and removed. */
+int	 ratelimit_admit_add(struct ratelimit *,
+	    const struct sockaddr_storage *);
+void	 ratelimit_admit_del(struct ratelimit *,
+	    const struct sockaddr_storage *);
 
 #endif /* VPND_COOKIE_H */

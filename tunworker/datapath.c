@@ -91,7 +91,6 @@ struct datapath {
 	_Atomic int		 tx_state;
 	int			 gso;		/* UDP_SEGMENT works (tun-rx) */
 	_Atomic uint64_t	 tun_drops;
-	_Atomic uint64_t	 handshakes;	/* messages seen, for load */
 
 	/* staged packets, from a shared pool */
 	pthread_mutex_t		 stage_mtx;
@@ -313,7 +312,7 @@ dp_running(const struct datapath *dp)
 uint64_t
 dp_handshakes_take(struct datapath *dp)
 {
-	return atomic_exchange(&dp->handshakes, 0);
+	return wg_device_handshakes_take(dp->dev);
 }
 
 int
@@ -901,11 +900,6 @@ dp_udprx(void *arg)
 				b = bufs[i];
 				if (mm[i].msg_hdr.msg_flags & MSG_TRUNC)
 					continue;
-				/* initiations and responses: the load signal */
-				if (mm[i].msg_len > 0 && (b->data[0] == 1 ||
-				    b->data[0] == 2))
-					atomic_fetch_add_explicit(&dp->handshakes,
-					    1, memory_order_relaxed);
 				r = wg_input(dp->dev, b->data, mm[i].msg_len,
 				    &src[i], &plain, &plainlen, &peer);
 				if (r != WG_DATA)

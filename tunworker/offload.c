@@ -293,7 +293,7 @@ gro_start(struct gro *g, const uint8_t *p, size_t n)
 	size_t	l4, hl;
 	int	v6;
 
-	if (!gro_candidate(p, n, &l4, &hl, &v6))
+	if (n > GRO_MAX || !gro_candidate(p, n, &l4, &hl, &v6))
 		return 0;
 	memcpy(g->buf + VNET_HDR_LEN, p, n);
 	g->len = n;

@@ -66,6 +66,7 @@ peer_new(struct wg_device *d, const uint8_t pub[32])
 void
 peer_free(struct wg_peer *p)
 {
+	ratelimit_admit_del(&p->p_dev->d_cookie.cc_rl, &p->p_conf_endpoint);
 	pthread_mutex_lock(&p->p_lock);
 	peer_drop_keys(p);
 	pthread_mutex_unlock(&p->p_lock);

@@ -52,6 +52,7 @@ struct wg_peer {
 	int		 p_current, p_previous, p_next;	/* slot or -1 */
 	struct wg_timers p_timers;
 	struct sockaddr_storage p_endpoint;
+	struct sockaddr_storage p_conf_endpoint;	/* admitted when loaded */
 	void		*p_udata;
 	_Atomic uint64_t p_rx_bytes;
 	_Atomic uint64_t p_tx_bytes;
@@ -78,6 +79,7 @@ struct wg_device {
 	uint64_t	(*d_clock)(void *);
 	void		*d_clock_arg;
 	_Atomic bool	 d_under_load;
+	_Atomic uint64_t d_hs_valid;	/* handshakes with a valid mac1 */
 	_Atomic int	 d_mtu;
 };
 

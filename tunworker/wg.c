@@ -138,6 +138,12 @@ wg_device_set_under_load(struct wg_device *d, bool load)
 	atomic_store(&d->d_under_load, load);
 }
 
+uint64_t
+wg_device_handshakes_take(struct wg_device *d)
+{
+	return atomic_exchange(&d->d_hs_valid, 0);
+}
+
 void
 wg_device_set_mtu(struct wg_device *d, int mtu)
 {
@@ -237,12 +243,19 @@ wg_peer_set_psk(struct wg_peer *p, const uint8_t psk[32])
 void
 wg_peer_set_endpoint(struct wg_peer *p, const struct sockaddr_storage *ss)
 {
+	struct ratelimit	*rl = &p->p_dev->d_cookie.cc_rl;
+
 	pthread_mutex_lock(&p->p_lock);
+	/* A configured endpoint is always admitted by the rate limiter. */
+	ratelimit_admit_del(rl, &p->p_conf_endpoint);
 	if (ss == NULL) {
 		memset(&p->p_endpoint, 0, sizeof(p->p_endpoint));
 		p->p_endpoint.ss_family = AF_UNSPEC;
 	} else
 		p->p_endpoint = *ss;
+	p->p_conf_endpoint = p->p_endpoint;
+	if (ratelimit_admit_add(rl, &p->p_conf_endpoint) == -1)
+		p->p_conf_endpoint.ss_family = AF_UNSPEC;
 	pthread_mutex_unlock(&p->p_lock);
 }
 
@@ -537,6 +550,8 @@ wg_handshake_gate(struct wg_device *d, uint8_t *msg, size_t len,
 
 	if (cookie_check_mac1(&d->d_cookie, msg, len) == -1)
 		return WG_DROP;
+	/* Only a well-formed message with a valid mac1 is load. */
+	atomic_fetch_add_explicit(&d->d_hs_valid, 1, memory_order_relaxed);
 	if (!atomic_load(&d->d_under_load))
 		return 0;
 	if (cookie_check_mac2(&d->d_cookie, msg, len, src, now) == -1) {

@@ -55,6 +55,8 @@ int	 wg_device_set_private_key(struct wg_device *, const uint8_t [32]);
 void	 wg_device_set_clock(struct wg_device *, uint64_t (*)(void *),
 	    void *);
 void	 wg_device_set_under_load(struct wg_device *, bool);
+/* Handshake messages with a valid mac1 since the last call: the load. */
+uint64_t wg_device_handshakes_take(struct wg_device *);
 /* Inner MTU: caps the padding; 0 (default) pads to 16 unconditionally. */
 void	 wg_device_set_mtu(struct wg_device *, int);
 void	 wg_device_tick(struct wg_device *);	/* every 100 ms */

@@ -289,5 +289,34 @@ main(void)
 		(void)offload_tso(buf, n, collect, &s);
 	}
 	ok(!crashed, "20000 random packets handled");
+
+	/*
+	 * GRO bounds: an IPv6 segment whose payload length is 65535 is
+	 * 65575 bytes, more than a train holds; it must not be started,
+	 * and nothing may be appended past GRO_MAX.
+	 */
+	{
+		static uint8_t	 big[65535 + 40];
+		struct gro	*g;
+
+		if ((g = calloc(1, sizeof(*g))) == NULL)
+			abort();
+		big[0] = 0x60;
+		big[4] = 0xff;
+		big[5] = 0xff;
+		big[6] = 6;
+		big[40 + 12] = 0x50;		/* TCP header, 20 bytes */
+		big[40 + 13] = 0x10;		/* ACK */
+		is_int(gro_start(g, big, sizeof(big)), 0,
+		    "GRO refuses a 65575-byte IPv6 segment");
+		is_int(g->nseg, 0, "no train started");
+		big[4] = (65535 - 40 - 40) >> 8;	/* one that fits */
+		big[5] = (65535 - 40 - 40) & 0xff;
+		is_int(gro_start(g, big, 65535 - 40), 1,
+		    "a 65495-byte segment starts a train");
+		is_int(gro_append(g, big, 65535 - 40), 0,
+		    "appending past GRO_MAX refused");
+		free(g);
+	}
 	return done_testing();
 }

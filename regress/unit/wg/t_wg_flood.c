@@ -89,7 +89,7 @@ load_signal(void)
 	    "150 one-byte datagrams starting with 1: no load");
 	junk[0] = 2;
 	for (i = 0; i < 150; i++)
-		(void)deliver(A, B, junk, 1 + i % 200);
+		(void)deliver(A, B, junk, 1 + i % (WG_MSG_RESP_LEN - 1));
 	is_int(wg_device_handshakes_take(B->dev), 0,
 	    "150 short datagrams starting with 2: no load");
 	junk[0] = 1;

@@ -46,6 +46,7 @@ struct ctl_slot {
 	size_t			 outlen;
 	bool			 done;
 	bool			 secret;	/* req holds keys: wipe it */
+	size_t			 cost;	/* counted in the conn's queued */
 };
 
 struct ctl_conn {
@@ -58,6 +59,9 @@ struct ctl_conn {
 	char			*in;
 	size_t			 inlen;
 	size_t			 npending;	/* slots not yet answered */
+	size_t			 queued;	/* bytes held in slots */
+	uid_t			 uid;
+	bool			 overflow;	/* over the backlog: drop */
 	int			 inuse;	/* inside its own callback */
 	bool			 discard;	/* skipping a too-long line */
 	bool			 reading;
@@ -98,6 +102,8 @@ static int	 conn_flush(struct ctl_conn *);
 static void	 conn_push(struct ctl_conn *, const char *, size_t);
 static void	 tokener_free(struct json_tokener *);
 static bool	 peer_is_root(int);
+static void	 slot_count(struct ctl_conn *, struct ctl_slot *, size_t);
+static size_t	 uid_nconns(uid_t);
 static void	 conn_enqueue(struct ctl_conn *, struct json_object *);
 static void	 conn_fail(struct ctl_conn *, const char *, const char *,
 		    const char *, ...) __attribute__((__format__(printf, 4, 5)));
@@ -216,6 +222,8 @@ control_accept(int lfd, short ev, void *arg)
 {
 	struct ctl_conn		*c;
 	struct timeval		 tv = { 1, 0 };
+	struct ucred		 cred;
+	socklen_t		 credlen = sizeof(cred);
 	int			 fd;
 
 	if ((fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) ==
@@ -227,8 +235,15 @@ control_accept(int lfd, short ev, void *arg)
 		}
 		return;
 	}
-	if (!control_allowed(fd)) {
+	if (!control_allowed(fd) ||
+	    getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &credlen) == -1 ||
+	    credlen != sizeof(cred)) {
 		control_refuse(fd, "denied", "permission denied");
+		return;
+	}
+	/* One member cannot hold every place: a cap per uid but root's. */
+	if (cred.uid != 0 && uid_nconns(cred.uid) >= CTL_MAX_PER_UID) {
+		control_refuse(fd, "busy", "too many clients for this user");
 		return;
 	}
 	/*
@@ -252,6 +267,7 @@ control_accept(int lfd, short ev, void *arg)
 	}
 	TAILQ_INIT(&c->slots);
 	c->fd = fd;
+	c->uid = cred.uid;
 	c->id = ctl.next_id++;
 	event_assign(&c->rev, ctl.base, fd, EV_READ | EV_PERSIST, conn_read,
 	    c);
@@ -458,6 +474,33 @@ conn_slot(struct ctl_conn *c, struct json_object *req)
 	return s;
 }
 
+/*
+ * Lines queued behind a pending request (errors for bad lines, signals)
+ * count toward the client's backlog, slot and all: a client over it is
+ * dropped at the next flush.  Replies to requests are bounded by
+ * CTL_MAX_PENDING instead.
+ */
+static void
+slot_count(struct ctl_conn *c, struct ctl_slot *s, size_t n)
+{
+	s->cost += n;
+	c->queued += n;
+	if (c->queued + evbuffer_get_length(c->out) > CTL_MAX_BACKLOG)
+		c->overflow = true;
+}
+
+static size_t
+uid_nconns(uid_t uid)
+{
+	struct ctl_conn	*c;
+	size_t		 n = 0;
+
+	TAILQ_FOREACH(c, &ctl.conns, entry)
+		if (c->uid == uid)
+			n++;
+	return n;
+}
+
 static void
 slot_release(struct ctl_slot *s)
 {
@@ -509,21 +552,25 @@ conn_push(struct ctl_conn *c, const char *line, size_t len)
 
 	if (c->dead)
 		return;
+	/* The caller flushes, which drops a client marked overflow. */
+	if (c->overflow)
+		return;
 	if (TAILQ_EMPTY(&c->slots)) {
 		if (evbuffer_add(c->out, line, len) == -1)
-			conn_close(c);
+			c->overflow = true;
 		return;
 	}
 	if ((s = calloc(1, sizeof(*s))) == NULL ||
 	    (s->out = malloc(len)) == NULL) {
 		free(s);
-		conn_close(c);
+		c->overflow = true;
 		return;
 	}
 	memcpy(s->out, line, len);
 	s->outlen = len;
 	s->done = true;
 	TAILQ_INSERT_TAIL(&c->slots, s, entry);
+	slot_count(c, s, sizeof(*s) + len);
 }
 
 /* Takes ownership of o. */
@@ -571,8 +618,13 @@ conn_flush(struct ctl_conn *c)
 
 	if (c->dead)
 		return -1;
+	if (c->overflow) {
+		conn_close(c);
+		return -1;
+	}
 	while ((s = TAILQ_FIRST(&c->slots)) != NULL && s->done) {
 		TAILQ_REMOVE(&c->slots, s, entry);
+		c->queued -= s->cost;
 		if (s->out != NULL &&
 		    evbuffer_add(c->out, s->out, s->outlen) == -1) {
 			free(s->out);
@@ -602,7 +654,7 @@ conn_flush(struct ctl_conn *c)
 		}
 		evbuffer_drain(c->out, (size_t)n);
 	}
-	if (evbuffer_get_length(c->out) > CTL_MAX_BACKLOG) {
+	if (evbuffer_get_length(c->out) + c->queued > CTL_MAX_BACKLOG) {
 		conn_close(c);
 		return -1;
 	}

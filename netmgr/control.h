@@ -20,8 +20,10 @@ struct ctl_conn;
 
 #define CTL_MAX_CLIENTS		64
 #define CTL_ROOT_RESERVE	4	/* more for uid 0 past the limit */
+#define CTL_MAX_PER_UID		16	/* clients of one uid but 0 */
 #define CTL_LINE_MAX		(64 * 1024)	/* bytes, without the '\n' */
-#define CTL_MAX_BACKLOG		(1024 * 1024)	/* unsent output per client */
+/* Unsent output per client, replies queued behind a pending one included. */
+#define CTL_MAX_BACKLOG		(1024 * 1024)
 #define CTL_MAX_PENDING		32	/* unanswered requests per client */
 #define CTL_ACL_MAX		64
 

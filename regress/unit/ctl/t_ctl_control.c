@@ -42,6 +42,7 @@ static unsigned int		 last_status_conn;
 static unsigned int		 deferred_conn;
 static struct json_object	*deferred_req;
 static int			 nrequests;
+static unsigned int		 held_conn;	/* cleanlogs: never answered */
 
 static long	 now_ms(void);
 static void	 handler(struct ctl_conn *, const char *, struct json_object *,
@@ -62,6 +63,8 @@ static void	 test_signals(void);
 static void	 test_clients(void);
 static void	 test_slow(void);
 static void	 test_creds(int);
+static void	 test_backlog(void);
+static void	 test_peruid(int);
 static int	 child_try(uid_t, gid_t);
 static void	 cleanup(void);
 
@@ -92,6 +95,8 @@ handler(struct ctl_conn *c, const char *type, struct json_object *req,
 		deferred_req = req;
 	} else if (strcmp(type, "activate") == 0)
 		control_noreply(c, req);
+	else if (strcmp(type, "cleanlogs") == 0)
+		held_conn = control_conn_id(c);
 	else if (strcmp(type, "deactivate") == 0) {
 		control_noreply(c, req);
 		control_broadcast(proto_msg("disconnected"));
@@ -561,6 +566,125 @@ test_creds(int lfd)
 	is_int(child_try(65533, 65533), 0, "an allowed uid is served");
 }
 
+/*
+ * One request left pending, then a stream of bad lines: every error
+ * waits behind the pending reply. The client must be cut off at the
+ * backlog limit instead of growing the server without bound.
+ */
+static void
+test_backlog(void)
+{
+	struct client	 cl;
+	char		*lines;
+	size_t		 i, n = 4096;
+	int		 rounds = 0;
+	long		 end;
+
+	held_conn = 0;
+	ok(cl_connect(&cl) == 0, "backlog: connected");
+	cl_send(&cl, "{\"type\":\"cleanlogs\"}\n");
+	end = now_ms() + DEADLINE_MS;
+	while (held_conn == 0 && now_ms() < end)
+		pump(1);
+	ok(held_conn != 0, "backlog: a request is held unanswered");
+	/* 4096 bad lines a round; each error reply is ~90 bytes */
+	lines = malloc(2 * n + 1);
+	for (i = 0; i < n; i++)
+		memcpy(lines + 2 * i, "x\n", 2);
+	lines[2 * n] = '\0';
+	while (control_conn_find(held_conn) != NULL && rounds < 100) {
+		cl_send(&cl, lines);
+		rounds++;
+	}
+	ok(control_conn_find(held_conn) == NULL,
+	    "backlog: cut off after %d x %zu bad lines", rounds, n);
+	ok(rounds > 1 && rounds < 100, "backlog: not at once, not never "
+	    "(%d rounds)", rounds);
+	free(lines);
+	cl_close(&cl);
+	held_conn = 0;
+}
+
+/* Connect n clients as uid from a child; exits with how many served. */
+static int
+child_many(uid_t uid, int n)
+{
+	pid_t	 pid;
+	int	 st;
+	long	 end;
+
+	if ((pid = fork()) == -1)
+		return -1;
+	if (pid == 0) {
+		struct sockaddr_un	 sun;
+		struct timeval		 tv = { 5, 0 };
+		char			 buf[512];
+		ssize_t			 r;
+		int			 fd, i, served = 0;
+
+		if (setgroups(0, NULL) == -1 || setgid(uid) == -1 ||
+		    setuid(uid) == -1)
+			_exit(255);
+		memset(&sun, 0, sizeof(sun));
+		sun.sun_family = AF_UNIX;
+		strlcpy(sun.sun_path, path, sizeof(sun.sun_path));
+		for (i = 0; i < n; i++) {
+			/* every socket stays open until the child exits */
+			fd = socket(AF_UNIX, SOCK_STREAM, 0);
+			setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv,
+			    sizeof(tv));
+			if (connect(fd, (struct sockaddr *)&sun,
+			    sizeof(sun)) == -1)
+				_exit(254);
+			if (write(fd, "{\"type\":\"version\"}\n", 19) == -1 &&
+			    errno != EPIPE)
+				continue;
+			r = read(fd, buf, sizeof(buf) - 1);
+			if (r <= 0)
+				continue;
+			buf[r] = '\0';
+			if (strstr(buf, "\"type\":\"version\"") != NULL)
+				served++;
+			else if (strstr(buf, "\"code\":\"busy\"") == NULL)
+				_exit(253);
+		}
+		_exit(served);
+	}
+	end = now_ms() + 4 * DEADLINE_MS;
+	while (waitpid(pid, &st, WNOHANG) == 0) {
+		if (now_ms() > end) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &st, 0);
+			return -1;
+		}
+		pump(1);
+	}
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void
+test_peruid(int lfd)
+{
+	struct ctl_acl	 acl;
+	struct client	 cl;
+
+	if (geteuid() != 0) {
+		diag("not root: per-uid cap skipped");
+		return;
+	}
+	control_shutdown();
+	memset(&acl, 0, sizeof(acl));
+	acl.uids[acl.nuids++] = 65533;
+	control_init(base, lfd, &acl, handler, NULL);
+	is_int(child_many(65533, CTL_MAX_PER_UID + 4), CTL_MAX_PER_UID,
+	    "one uid with %d connections: %d served, the rest busy",
+	    CTL_MAX_PER_UID + 4, CTL_MAX_PER_UID);
+	ok(cl_connect(&cl) == 0, "root still connects");
+	cl_send(&cl, "{\"type\":\"status\",\"id\":\"r\"}\n");
+	expect(&cl, "status", NULL, "r");
+	cl_close(&cl);
+}
+
 static void
 cleanup(void)
 {
@@ -601,7 +725,9 @@ main(void)
 	test_signals();
 	test_clients();
 	test_slow();
+	test_backlog();
 	test_creds(lfd);
+	test_peruid(lfd);
 
 	control_shutdown();
 	event_base_free(base);

@@ -5,6 +5,7 @@
 # make sanitize   build with ASan+UBSan and run the unit tests that way
 # make demo       bring a tunnel up between two network namespaces
 # make bench      vpnd against wireguard-go, side by side
+# make fuzz       every libFuzzer harness for FUZZ_SECONDS (default 60) each
 # make install    honours DESTDIR and PREFIX
 
 VERSION =	0.1.0
@@ -24,6 +25,14 @@ ifeq ($(TESTHOOKS),1)
 B ?=		build-test
 SANFLAGS =	-DVPND_TESTHOOKS
 OPT ?=		-O2 -g
+else ifeq ($(FUZZ),1)
+B ?=		build-fuzz
+CC =		clang
+SANFLAGS =	-fsanitize=fuzzer-no-link,address,undefined \
+		-fno-omit-frame-pointer -fno-sanitize-recover=all
+# clang counts vprintf-style wrappers as non-literal formats; gcc does not.
+EXTRA_CFLAGS +=	-Wno-format-nonliteral
+OPT ?=		-O1 -g
 else ifeq ($(SANITIZE),1)
 B ?=		build-asan
 SANFLAGS =	-fsanitize=address,undefined -fno-omit-frame-pointer \
@@ -77,9 +86,12 @@ TAP_OBJS :=	$(TAP_SRCS:%.c=$(B)/obj/%.o)
 UNIT_NAMES :=	$(foreach t,$(UNIT_SRCS),regress/$(basename $(notdir $(t))))
 UNIT_BINS :=	$(addprefix $(B)/,$(UNIT_NAMES))
 E2E_TESTS :=	$(sort $(wildcard regress/e2e/*.t))
+FUZZ_SRCS :=	$(wildcard regress/fuzz/f_*.c)
+FUZZ_BINS :=	$(FUZZ_SRCS:regress/fuzz/%.c=$(B)/fuzz/%)
+FUZZ_SECONDS ?=	60
 
 .PHONY: all deps check check-unit check-e2e sanitize demo bench install \
-	uninstall clean lint unit-bins
+	uninstall clean lint unit-bins fuzz fuzz-bins
 .DEFAULT_GOAL := all
 
 all: $(B)/vpnd $(B)/vpnctl
@@ -123,6 +135,19 @@ $(foreach t,$(UNIT_SRCS),$(eval $(call unit_rule,$(t))))
 
 unit-bins: $(UNIT_BINS)
 
+# libFuzzer harnesses: clang, ASan+UBSan, against the same archive.
+$(B)/fuzz/%: regress/fuzz/%.c $(B)/libvpnd.a $(B)/libcommon.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Iregress/lib -Iregress/unit/wg -Icommon \
+		$(addprefix -I,$(FOLDERS)) -fsanitize=fuzzer -MMD -MP -o $@ $^ \
+		$(LDFLAGS) $(LDLIBS)
+
+fuzz-bins:
+	$(MAKE) -j2 FUZZ=1 $(FUZZ_SRCS:regress/fuzz/%.c=build-fuzz/fuzz/%)
+
+fuzz: deps fuzz-bins
+	FUZZ_SECONDS=$(FUZZ_SECONDS) prove -v regress/fuzz/fuzz.t
+
 # Unit tests run twice: the normal build and the ASan+UBSan build.
 # End-to-end tests need root and network namespaces; they use build/.
 check: deps
@@ -130,9 +155,11 @@ check: deps
 	$(MAKE) -j2 all unit-bins
 	$(MAKE) -j2 TESTHOOKS=1 all
 	$(MAKE) -j2 SANITIZE=1 unit-bins
+	$(MAKE) fuzz-bins
 	VPND_BUILD=$(CURDIR)/build prove -f --timer \
 		$(addprefix build/,$(UNIT_NAMES)) \
-		$(addprefix build-asan/,$(UNIT_NAMES)) $(E2E_TESTS)
+		$(addprefix build-asan/,$(UNIT_NAMES)) regress/fuzz/fuzz.t \
+		$(E2E_TESTS)
 
 check-unit: all unit-bins
 	prove -f $(UNIT_BINS)
@@ -189,8 +216,9 @@ uninstall:
 		$(DESTDIR)$(PREFIX)/share/vpnd/org.vpnd.plist
 
 clean:
-	rm -rf build build-asan build-test
+	rm -rf build build-asan build-test build-fuzz
 
 -include $(COMMON_OBJS:.o=.d) $(LIB_OBJS:.o=.d) $(CTL_OBJS:.o=.d) $(TAP_OBJS:.o=.d)
+-include $(wildcard $(B)/fuzz/*.d)
 -include $(wildcard $(B)/obj/regress/unit/*/*.d) $(B)/obj/parent/vpnd.d \
 	$(B)/obj/vpnctl/vpnctl.d

@@ -48,11 +48,24 @@ imsgev_init(struct imsgev *iev, int fd, int proc, bool fdpass,
 }
 
 void
+imsgev_set_pause(struct imsgev *iev, uint32_t qpause)
+{
+	iev->qpause = qpause;
+}
+
+bool
+imsgev_paused(struct imsgev *iev)
+{
+	return iev->qpause > 0 &&
+	    imsgbuf_queuelen(&iev->ibuf) >= iev->qpause;
+}
+
+void
 imsgev_add(struct imsgev *iev)
 {
 	if (!iev->active)
 		return;
-	iev->events = EV_READ;
+	iev->events = imsgev_paused(iev) ? 0 : EV_READ;
 	if (imsgbuf_queuelen(&iev->ibuf) > 0)
 		iev->events |= EV_WRITE;
 	event_del(&iev->ev);
@@ -138,6 +151,9 @@ imsgev_handler(int fd, short event, void *arg)
 	for (;;) {
 		if (!iev->active)
 			return;
+		/* What was read waits until the replies drain. */
+		if (imsgev_paused(iev))
+			break;
 		if ((n = imsgbuf_get(&iev->ibuf, &imsg)) == -1) {
 			/* A channel that lies is fatal for that channel. */
 			log_warn("%s: bad message from %s", __func__,

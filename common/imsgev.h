@@ -26,7 +26,16 @@ struct imsgev {
 	void		*data;
 	int		 proc;		/* enum vpnd_proc of the peer */
 	bool		 active;
+	uint32_t	 qpause;	/* 0, or stop reading at this queue */
 };
+
+/*
+ * Backpressure for a channel whose peer we do not trust: while qpause or
+ * more messages wait to be sent, nothing more is read or dispatched from
+ * the peer, so a peer that asks and never reads costs at most qpause
+ * messages plus what one request produces.
+ */
+#define IMSGEV_QPAUSE		256
 
 int	 imsgev_init(struct imsgev *, int fd, int proc, bool fdpass,
 	    imsgev_fn *, imsgev_close_fn *, void *);
@@ -36,5 +45,7 @@ int	 imsgev_compose(struct imsgev *, uint32_t type, uint32_t id, int fd,
 	    const void *, size_t);
 /* Write everything queued now (blocking-ish, for shutdown paths). */
 void	 imsgev_flush(struct imsgev *);
+void	 imsgev_set_pause(struct imsgev *, uint32_t qpause);
+bool	 imsgev_paused(struct imsgev *);
 
 #endif /* VPND_IMSGEV_H */

@@ -39,6 +39,7 @@ struct pending_req {
 
 static void	 status_answer_all(void);
 static void	 status_timeout(int, short, void *);
+static void	 logs_trim(void);
 
 static struct imsgev	*iev_parent, *iev_tun;
 static char		 device_id[65];
@@ -182,12 +183,24 @@ query_on_logs_data(struct imsg *imsg)
 	if (imsg_get_buf(imsg, logs_buf + logs_len, len) == -1)
 		fatalx("bad IMSG_LOGS_DATA");
 	logs_len += len;
-	if (logs_len > LOGS_MAX) {
-		/* oldest first: keep the newest LOGS_MAX bytes */
-		memmove(logs_buf, logs_buf + logs_len - LOGS_MAX, LOGS_MAX);
-		logs_len = LOGS_MAX;
-		logs_trimmed = 1;
-	}
+	/*
+	 * Oldest first: keep the newest LOGS_MAX bytes. Trimmed only once
+	 * twice that has come, so each byte moves at most once (a move per
+	 * chunk would be quadratic).
+	 */
+	if (logs_len > 2 * LOGS_MAX)
+		logs_trim();
+}
+
+/* Keep the newest LOGS_MAX bytes of what the parent sent. */
+static void
+logs_trim(void)
+{
+	if (logs_len <= LOGS_MAX)
+		return;
+	memmove(logs_buf, logs_buf + logs_len - LOGS_MAX, LOGS_MAX);
+	logs_len = LOGS_MAX;
+	logs_trimmed = 1;
 }
 
 void
@@ -201,6 +214,7 @@ query_on_logs_end(void)
 		fatalx("unexpected IMSG_LOGS_END");
 	if (logs_buf == NULL && (logs_buf = calloc(1, 1)) == NULL)
 		fatal("logs");
+	logs_trim();
 	logs_buf[logs_len] = '\0';
 	s = logs_buf;
 	if (logs_trimmed && (s = strchr(logs_buf, '\n')) != NULL)

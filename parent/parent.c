@@ -204,6 +204,8 @@ parent_main(struct parent_opts *opts)
 		if (imsgev_init(&iev_child[i], sp[i][0], i, true,
 		    parent_dispatch, parent_closed, NULL) == -1)
 			fatal("imsgev_init");
+		/* A child that asks and never reads must not grow us. */
+		imsgev_set_pause(&iev_child[i], IMSGEV_QPAUSE);
 		imsgev_compose(&iev_child[i], IMSG_ENV, 0, -1, &popts->env,
 		    sizeof(popts->env));
 	}

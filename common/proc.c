@@ -20,6 +20,8 @@
 #include "sandbox.h"
 #include "vpnd.h"
 
+static void	 proc_jail_unpriv(const char *, const char *const *, size_t);
+
 static struct imsgev	*proc_parent;
 static pthread_t	 proc_thread;
 
@@ -160,6 +162,10 @@ proc_jail(const char *statedir, const char *const *extra, size_t nextra)
 	uid_t	uid;
 	gid_t	gid;
 
+	if (geteuid() != 0) {
+		proc_jail_unpriv(statedir, extra, nextra);
+		return;
+	}
 	if (sandbox_lookup_user(VPND_USER, &uid, &gid) == -1)
 		fatalx("no unprivileged user to run as");
 	if ((size_t)snprintf(dir, sizeof(dir), "%s/empty", statedir) >=
@@ -169,6 +175,45 @@ proc_jail(const char *statedir, const char *const *extra, size_t nextra)
 	sandbox_drop(uid, gid, true);
 	sandbox_no_new_privs();
 	proc_seccomp(extra, nextra);
+}
+
+/*
+ * The same confinement without root, from what an unprivileged process
+ * may use: the invoking user's identity (there is no other to switch
+ * to), chrooted to <statedir>/empty inside a user namespace of its own
+ * where the kernel allows one, no capability (the parent's file
+ * capability never reached us: no_new_privs was set before the exec),
+ * Landlock with no file access at all, no new privileges, the syscalls
+ * listed. What it got goes to the log.
+ */
+static void
+proc_jail_unpriv(const char *statedir, const char *const *extra,
+    size_t nextra)
+{
+	char	 dir[512], ns[600];
+	int	 userns, abi;
+
+	if ((size_t)snprintf(dir, sizeof(dir), "%s/empty", statedir) >=
+	    sizeof(dir))
+		fatalx("%s: state directory path too long", __func__);
+	if ((userns = sandbox_userns_chroot(dir) == 0))
+		(void)snprintf(ns, sizeof(ns), "user namespace, chroot %s",
+		    dir);
+	else
+		(void)snprintf(ns, sizeof(ns), "no chroot (user namespace "
+		    "refused: %s)", strerror(errno));
+	sandbox_drop_unpriv(userns);
+	sandbox_no_new_privs();
+	abi = sandbox_landlock_none();
+	proc_seccomp(extra, nextra);
+	if (abi > 0)
+		log_info("confined without root: uid %u, %s, no capabilities, "
+		    "Landlock ABI %d with no file access, no_new_privs, "
+		    "seccomp", (unsigned int)getuid(), ns, abi);
+	else
+		log_info("confined without root: uid %u, %s, no capabilities, "
+		    "no Landlock, no_new_privs, seccomp",
+		    (unsigned int)getuid(), ns);
 }
 
 #ifdef VPND_TESTHOOKS

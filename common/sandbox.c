@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
+#include <sched.h>
 #include <seccomp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -212,4 +213,90 @@ sandbox_proctitle(const char *name)
 	setproctitle("%s", name);
 	snprintf(comm, sizeof(comm), "vpnd-%s", name);
 	(void)prctl(PR_SET_NAME, comm, 0, 0, 0);
+}
+
+static int	 sandbox_write_file(const char *, const char *);
+
+/*
+ * Without root: unshare(CLONE_NEWUSER) gives this process every
+ * capability inside a user namespace of its own, where its uid and gid
+ * are mapped to themselves and nothing else is; that is enough to chroot,
+ * and the capabilities are dropped right after. 0 when confined, -1 with
+ * errno when the kernel refuses an unprivileged user namespace (nothing
+ * has changed then). Fatal once the namespace exists but cannot be set
+ * up: a half-built confinement is not one.
+ */
+int
+sandbox_userns_chroot(const char *dir)
+{
+	char	 buf[64];
+	uid_t	 uid = geteuid();
+	gid_t	 gid = getegid();
+
+	if (unshare(CLONE_NEWUSER) == -1)
+		return -1;
+	if (sandbox_write_file("/proc/self/setgroups", "deny") == -1)
+		fatal("%s: /proc/self/setgroups", __func__);
+	(void)snprintf(buf, sizeof(buf), "%u %u 1", (unsigned int)uid,
+	    (unsigned int)uid);
+	if (sandbox_write_file("/proc/self/uid_map", buf) == -1)
+		fatal("%s: /proc/self/uid_map", __func__);
+	(void)snprintf(buf, sizeof(buf), "%u %u 1", (unsigned int)gid,
+	    (unsigned int)gid);
+	if (sandbox_write_file("/proc/self/gid_map", buf) == -1)
+		fatal("%s: /proc/self/gid_map", __func__);
+	sandbox_chroot(dir);
+	return 0;
+}
+
+static int
+sandbox_write_file(const char *path, const char *s)
+{
+	size_t	 len = strlen(s);
+	int	 fd, save;
+
+	if ((fd = open(path, O_WRONLY | O_CLOEXEC)) == -1)
+		return -1;
+	if (write(fd, s, len) != (ssize_t)len) {
+		save = errno;
+		close(fd);
+		errno = save;
+		return -1;
+	}
+	return close(fd);
+}
+
+/*
+ * Without root, capabilities come from nowhere but a user namespace of
+ * our own (and a parent's file capability, which no_new_privs kept from
+ * this exec): drop them all. The bounding set can be cleared only with
+ * CAP_SETPCAP, which we have inside our own user namespace and not
+ * outside it; identity and groups stay (changing them needs privilege
+ * in the namespace that owns them).
+ */
+void
+sandbox_drop_unpriv(bool own_userns)
+{
+	capng_clear(CAPNG_SELECT_ALL);
+	if (capng_apply(own_userns ? CAPNG_SELECT_ALL : CAPNG_SELECT_CAPS)
+	    != 0)
+		fatalx("capng_apply failed");
+	if (capng_have_capabilities(CAPNG_SELECT_CAPS) != CAPNG_NONE)
+		fatalx("capabilities remain after drop");
+}
+
+/*
+ * Landlock handling every file access right with no rule at all: no file
+ * may be opened, created, removed or executed any more. Descriptors held
+ * already are not affected. The ABI, 0 when the kernel has no Landlock.
+ */
+int
+sandbox_landlock_none(void)
+{
+	int	 abi;
+
+	abi = ll_create_ruleset(NULL, 0, LANDLOCK_CREATE_RULESET_VERSION);
+	if (abi <= 0)
+		return 0;
+	return sandbox_landlock(NULL, 0);
 }

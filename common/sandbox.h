@@ -25,6 +25,16 @@ struct landlock_path {
 	bool		 rw;
 };
 int	 sandbox_landlock(const struct landlock_path *, size_t);
+/*
+ * Without root (the parent runs from a binary with a file capability):
+ * chroot(dir) inside a fresh user namespace where only our own uid and
+ * gid are mapped, -1 with errno if the kernel refuses one; every
+ * capability dropped (the bounding set too when in our own namespace);
+ * Landlock with no file access at all, its ABI or 0.
+ */
+int	 sandbox_userns_chroot(const char *dir);
+void	 sandbox_drop_unpriv(bool own_userns);
+int	 sandbox_landlock_none(void);
 /* The process title "vpnd: name", and comm. */
 void	 sandbox_proctitle(const char *);
 /* Syscalls every child needs: libevent, imsg, malloc, time, exit. */

@@ -115,6 +115,14 @@ dnsmgr_sandbox(void)
 	};
 	char		 tmp[PATH_MAX], *d;
 
+	/*
+	 * Without root the parent allows only the "none" backend: nothing
+	 * to write, so the same jail as the other children.
+	 */
+	if (geteuid() != 0) {
+		proc_jail(env.statedir, extra, nitems(extra));
+		return;
+	}
 	strlcpy(tmp, paths.resolv_conf, sizeof(tmp));
 	d = dirname(tmp);
 	strlcpy(resolvdir, d, sizeof(resolvdir));

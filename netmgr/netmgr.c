@@ -12,6 +12,7 @@
 #include <json-c/json.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "control.h"
@@ -72,7 +73,15 @@ netmgr_sandbox(void)
 		"getsockname", "getpeername", "socketpair",
 	};
 
-	if (control_acl_group(VPND_GROUP, &acl) == -1)
+	/*
+	 * Without root the socket is the invoking user's, and so is
+	 * control: inside our user namespace every other uid, root's too,
+	 * reads as the overflow uid, and no group is mapped at all.
+	 */
+	if (geteuid() != 0) {
+		memset(&acl, 0, sizeof(acl));
+		acl.uids[acl.nuids++] = geteuid();
+	} else if (control_acl_group(VPND_GROUP, &acl) == -1)
 		log_info("group %s does not exist: control is for root only",
 		    VPND_GROUP);
 	proc_jail(env.statedir, extra, nitems(extra));

@@ -51,6 +51,7 @@ static void	 child_status(int, pid_t, int);
 static pid_t	 start_child(int, int);
 static int	 control_open(const char *, gid_t *);
 static void	 drop_privileges(void);
+static void	 unpriv_check(struct parent_opts *);
 static int	 mkpath(const char *, mode_t);
 static int	 rmdir_contents_refuse(const char *);
 static void	 device_id(const char *, char *, size_t);
@@ -78,18 +79,28 @@ struct logs_ctx {
 	size_t	 total;
 };
 
+/* The DNS backends by number (enum dns_backend). */
+static const char *const dns_backends[] = {
+	"auto", "resolved", "resolvconf", "file", "none"
+};
+
 int
 parent_dns_backend(const char *s)
 {
-	static const char *const names[] = {
-		"auto", "resolved", "resolvconf", "file", "none"
-	};
 	size_t	i;
 
-	for (i = 0; i < nitems(names); i++)
-		if (strcmp(s, names[i]) == 0)
+	for (i = 0; i < nitems(dns_backends); i++)
+		if (strcmp(s, dns_backends[i]) == 0)
 			return i;
 	return -1;
+}
+
+const char *
+parent_dns_backend_name(int b)
+{
+	if (b < 0 || (size_t)b >= nitems(dns_backends))
+		return "?";
+	return dns_backends[b];
 }
 
 int
@@ -118,7 +129,7 @@ parent_main(struct parent_opts *opts)
 		exit(0);
 	}
 	if (geteuid() != 0)
-		errx(1, "need root privileges");
+		unpriv_check(opts);
 	if ((n = readlink("/proc/self/exe", selfexe, sizeof(selfexe) - 1))
 	    == -1)
 		err(1, "readlink /proc/self/exe");
@@ -230,9 +241,45 @@ parent_main(struct parent_opts *opts)
 	parent_exit(1);
 }
 
+/*
+ * Started by an ordinary user from a binary with the file capability
+ * cap_net_admin+ep: everything the parent does needs CAP_NET_ADMIN and
+ * files it owns, except what only root's identity may do. Refuse that
+ * here, in one line, rather than fail half-way through.
+ */
+static void
+unpriv_check(struct parent_opts *opts)
+{
+	capng_get_caps_process();
+	if (!capng_have_capability(CAPNG_PERMITTED, CAP_NET_ADMIN))
+		errx(1, "need root privileges, or CAP_NET_ADMIN as a file "
+		    "capability (setcap cap_net_admin+ep %s)", "vpnd");
+	if (opts->env.dns_backend != parent_dns_backend("none"))
+		errx(1, "-D %s needs root (resolv.conf, resolvconf and "
+		    "systemd-resolved are root's); without root use -D none",
+		    parent_dns_backend_name(opts->env.dns_backend));
+}
+
 static void
 drop_privileges(void)
 {
+	if (geteuid() != 0) {
+		/*
+		 * Nothing but CAP_NET_ADMIN, effective and permitted. The
+		 * bounding set stays as inherited: changing it needs
+		 * CAP_SETPCAP, and with no_new_privs no exec could use it.
+		 */
+		capng_clear(CAPNG_SELECT_CAPS);
+		if (capng_update(CAPNG_ADD, CAPNG_EFFECTIVE |
+		    CAPNG_PERMITTED, CAP_NET_ADMIN) != 0 ||
+		    capng_apply(CAPNG_SELECT_CAPS) != 0)
+			fatalx("%s: capng", __func__);
+		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
+			fatal("PR_SET_NO_NEW_PRIVS");
+		log_info("running without root as uid %u: the parent keeps "
+		    "CAP_NET_ADMIN only", (unsigned int)getuid());
+		return;
+	}
 	capng_clear(CAPNG_SELECT_BOTH);
 	if (capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED |
 	    CAPNG_BOUNDING_SET, CAP_NET_ADMIN) != 0)
@@ -272,6 +319,12 @@ start_child(int proc, int fd)
 	if (popts->env.verbose > 1)
 		argv[argc++] = "-v";
 	argv[argc] = NULL;
+	/*
+	 * A child gains nothing from the exec: without root the binary may
+	 * carry a file capability, which no_new_privs leaves ungranted.
+	 */
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
+		fatal("PR_SET_NO_NEW_PRIVS");
 	if (selfexe_fd != -1)
 		fexecve(selfexe_fd, argv, environ);
 	execv(selfexe, argv);
@@ -586,6 +639,16 @@ control_open(const char *path, gid_t *gidp)
 		return -1;
 	}
 	umask(old);
+	if (geteuid() != 0) {
+		/* Without root: the invoking user's socket, for that user. */
+		if (chmod(path, 0600) == -1 || listen(fd, 16) == -1) {
+			(void)unlink(path);
+			close(fd);
+			return -1;
+		}
+		*gidp = getgid();
+		return fd;
+	}
 	if ((gr = getgrnam(VPND_GROUP)) != NULL)
 		gid = gr->gr_gid;
 	else

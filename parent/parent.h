@@ -17,6 +17,7 @@ struct parent_opts {
 
 int	 parent_main(struct parent_opts *);
 int	 parent_dns_backend(const char *);	/* -1 if unknown */
+const char *parent_dns_backend_name(int);
 
 /* netops.c: the network set-up the parent performs for netmgr. */
 struct imsgev;

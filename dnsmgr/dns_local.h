@@ -62,7 +62,7 @@ struct dns_note {
  */
 extern void	(*dns_crash_hook)(const char *point);
 
-/* dns.c: helpers */
+/* dns_util.c: helpers */
 void	 dns_err(char *, size_t, const char *, ...)
 	    __attribute__((__format__(printf, 3, 4)));
 void	 dns_notice(struct dns_note *, const char *, ...)
@@ -82,7 +82,7 @@ int	 dns_tmp_write(const char *tmp, const void *, size_t, mode_t,
 int	 dns_commit(const char *tmp, const char *path, char *, size_t);
 int	 dns_fsync_dir(const char *);
 
-/* dns.c: the record */
+/* dns_record.c: the record */
 int	 dns_record_write(const struct dns_paths *, const struct dns_record *,
 	    char *, size_t);
 /* 0 read, 1 no record, 2 corrupt, -1 unreadable */

@@ -1,0 +1,415 @@
+/*
+ * dns_util.c -- what the backends share: messages, paths, the checks on
+ * the resolver list, the resolv.conf text, hashing and whole-file I/O.
+ * Nothing here knows about backends or the record's format.
+ */
+#include <sys/types.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <arpa/inet.h>
+#include <sodium.h>
+
+#include "compat.h"
+#include "dns_local.h"
+
+static const char *const backend_names[] = {
+	[DNS_AUTO] = "auto",
+	[DNS_RESOLVED] = "resolved",
+	[DNS_RESOLVCONF] = "resolvconf",
+	[DNS_FILE] = "file",
+	[DNS_NONE] = "none",
+};
+
+static bool	 domain_ok(const char *, size_t);
+
+void	(*dns_crash_hook)(const char *);
+
+void
+dns_paths_default(struct dns_paths *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->resolv_conf = DNS_DEFAULT_RESOLV_CONF;
+	p->statedir = DNS_DEFAULT_STATEDIR;
+	p->resolvconf_prog = DNS_DEFAULT_RESOLVCONF;
+	p->bus_address = NULL;
+}
+
+int
+dns_backend_parse(const char *s, enum dns_backend *b)
+{
+	size_t	 i;
+
+	if (s == NULL)
+		return -1;
+	for (i = 0; i < nitems(backend_names); i++) {
+		if (strcmp(s, backend_names[i]) == 0) {
+			*b = (enum dns_backend)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+const char *
+dns_backend_name(enum dns_backend b)
+{
+	if ((size_t)b >= nitems(backend_names))
+		return "unknown";
+	return backend_names[b];
+}
+
+
+void
+dns_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	if (err == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	(void)vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+void
+dns_notice(struct dns_note *n, const char *fmt, ...)
+{
+	char	 msg[1024];
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (n->logfn != NULL)
+		n->logfn(msg);
+	else if (n->buf != NULL && n->buflen > 0)
+		(void)strlcpy(n->buf, msg, n->buflen);
+}
+
+void
+dns_point(const char *what)
+{
+	if (dns_crash_hook != NULL)
+		dns_crash_hook(what);
+}
+
+const char *
+dns_path_resolv(const struct dns_paths *p)
+{
+	if (p == NULL || p->resolv_conf == NULL)
+		return DNS_DEFAULT_RESOLV_CONF;
+	return p->resolv_conf;
+}
+
+const char *
+dns_path_statedir(const struct dns_paths *p)
+{
+	if (p == NULL || p->statedir == NULL)
+		return DNS_DEFAULT_STATEDIR;
+	return p->statedir;
+}
+
+int
+dns_backup_path(const struct dns_paths *p, char *buf, size_t len)
+{
+	int	 n;
+
+	n = snprintf(buf, len, "%s/%s", dns_path_statedir(p),
+	    DNS_BACKUP_NAME);
+	if (n < 0 || (size_t)n >= len)
+		return -1;
+	return 0;
+}
+
+/* Resolver names end up in files and on command lines: be strict. */
+static bool
+domain_ok(const char *d, size_t max)
+{
+	size_t	 i, n;
+
+	n = strnlen(d, max);
+	if (n == 0 || n == max)
+		return false;
+	for (i = 0; i < n; i++) {
+		unsigned char c = d[i];
+
+		if (c <= ' ' || c >= 0x7f || c == '#' || c == ';' ||
+		    c == '\\')
+			return false;
+	}
+	return true;
+}
+
+int
+dns_config_check(const struct dns_config *cfg, char *err, size_t errlen)
+{
+	size_t	 i, n;
+
+	n = strnlen(cfg->ifname, sizeof(cfg->ifname));
+	if (n == sizeof(cfg->ifname)) {
+		dns_err(err, errlen, "interface name not terminated");
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		unsigned char c = cfg->ifname[i];
+
+		if (c <= ' ' || c >= 0x7f || c == '/') {
+			dns_err(err, errlen, "bad interface name");
+			return -1;
+		}
+	}
+	if (cfg->nservers > nitems(cfg->servers)) {
+		dns_err(err, errlen, "too many DNS servers");
+		return -1;
+	}
+	if (cfg->ndomains > nitems(cfg->domains)) {
+		dns_err(err, errlen, "too many search domains");
+		return -1;
+	}
+	for (i = 0; i < cfg->nservers; i++) {
+		if (cfg->servers[i].af != AF_INET &&
+		    cfg->servers[i].af != AF_INET6) {
+			dns_err(err, errlen, "DNS server %zu: bad family", i);
+			return -1;
+		}
+	}
+	for (i = 0; i < cfg->ndomains; i++) {
+		if (!domain_ok(cfg->domains[i], sizeof(cfg->domains[i]))) {
+			dns_err(err, errlen, "search domain %zu: bad name", i);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * The resolv.conf body: nameserver and search lines, after the marker line
+ * when marker_dir is given.  Returns -1 if it does not fit.
+ */
+int
+dns_format_conf(const struct dns_config *cfg, const char *marker_dir,
+    char *buf, size_t len, size_t *outlen)
+{
+	char	 a[INET6_ADDRSTRLEN];
+	size_t	 i, off = 0, nsearch;
+	int	 n;
+
+#define APPEND(...) do {						\
+	n = snprintf(buf + off, len - off, __VA_ARGS__);		\
+	if (n < 0 || (size_t)n >= len - off)				\
+		return -1;						\
+	off += n;							\
+} while (0)
+
+	if (len == 0)
+		return -1;
+	buf[0] = '\0';
+	if (marker_dir != NULL)
+		APPEND("%s%s/%s\n", DNS_MARKER, marker_dir, DNS_BACKUP_NAME);
+	for (i = 0; i < cfg->nservers; i++) {
+		if (inet_ntop(cfg->servers[i].af, cfg->servers[i].addr, a,
+		    sizeof(a)) == NULL)
+			return -1;
+		APPEND("nameserver %s\n", a);
+	}
+	/*
+	 * "~name" is a routing-only domain (systemd-resolved's notation):
+	 * it means nothing to resolv.conf, so it is left out there.
+	 */
+	for (i = 0, nsearch = 0; i < cfg->ndomains; i++) {
+		if (cfg->domains[i][0] == '~')
+			continue;
+		if (nsearch++ == 0)
+			APPEND("search");
+		APPEND(" %s", cfg->domains[i]);
+	}
+	if (nsearch > 0)
+		APPEND("\n");
+#undef APPEND
+	*outlen = off;
+	return 0;
+}
+
+void
+dns_hash(const void *buf, size_t len, uint8_t out[DNS_HASH_LEN])
+{
+	(void)crypto_hash_sha256(out, buf, len);
+}
+
+/*
+ * Reads a whole regular file, at most max bytes; never follows a symlink.
+ * Returns 0, or -1 with errno (EFBIG when too large).
+ */
+int
+dns_read_file(const char *path, size_t max, uint8_t **out, size_t *outlen,
+    struct stat *stp)
+{
+	struct stat	 st;
+	uint8_t		*buf;
+	size_t		 off = 0;
+	ssize_t		 n;
+	int		 fd, saved;
+
+	*out = NULL;
+	*outlen = 0;
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
+		return -1;
+	if (fstat(fd, &st) == -1)
+		goto fail;
+	if (!S_ISREG(st.st_mode)) {
+		errno = EINVAL;
+		goto fail;
+	}
+	if ((size_t)st.st_size > max) {
+		errno = EFBIG;
+		goto fail;
+	}
+	/* One byte more than the size, to notice a file still growing. */
+	if ((buf = malloc(st.st_size + 1)) == NULL)
+		goto fail;
+	for (;;) {
+		n = read(fd, buf + off, st.st_size + 1 - off);
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			saved = errno;
+			free(buf);
+			errno = saved;
+			goto fail;
+		}
+		if (n == 0)
+			break;
+		off += n;
+		if (off > (size_t)st.st_size) {
+			free(buf);
+			errno = EAGAIN;
+			goto fail;
+		}
+	}
+	close(fd);
+	*out = buf;
+	*outlen = off;
+	if (stp != NULL)
+		*stp = st;
+	return 0;
+ fail:
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return -1;
+}
+
+/*
+ * Writes a complete new file at tmp (replacing a stale one), with mode and
+ * owner, and flushes it to disk.  The caller renames it into place.
+ */
+int
+dns_tmp_write(const char *tmp, const void *buf, size_t len, mode_t mode,
+    uid_t uid, gid_t gid, struct stat *stp, char *err, size_t errlen)
+{
+	const uint8_t	*p = buf;
+	size_t		 off = 0;
+	ssize_t		 n;
+	int		 fd;
+
+	if (unlink(tmp) == -1 && errno != ENOENT) {
+		dns_err(err, errlen, "unlink %s: %s", tmp, strerror(errno));
+		return -1;
+	}
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+	    0600);
+	if (fd == -1) {
+		dns_err(err, errlen, "create %s: %s", tmp, strerror(errno));
+		return -1;
+	}
+	while (off < len) {
+		n = write(fd, p + off, len - off);
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			dns_err(err, errlen, "write %s: %s", tmp,
+			    strerror(errno));
+			goto fail;
+		}
+		off += n;
+	}
+	/* fchmod, not the open mode: the umask must not change the result. */
+	if (fchmod(fd, mode & 07777) == -1) {
+		dns_err(err, errlen, "chmod %s: %s", tmp, strerror(errno));
+		goto fail;
+	}
+	/*
+	 * Without CAP_CHOWN only an owner we already have works; a file
+	 * owned by someone else comes back with the right bytes and mode and
+	 * our owner, which is the best this process can do.
+	 */
+	if ((uid != geteuid() || gid != getegid()) &&
+	    fchown(fd, uid, gid) == -1 && errno != EPERM) {
+		dns_err(err, errlen, "chown %s: %s", tmp, strerror(errno));
+		goto fail;
+	}
+	if (fsync(fd) == -1) {
+		dns_err(err, errlen, "fsync %s: %s", tmp, strerror(errno));
+		goto fail;
+	}
+	if (stp != NULL && fstat(fd, stp) == -1) {
+		dns_err(err, errlen, "fstat %s: %s", tmp, strerror(errno));
+		goto fail;
+	}
+	if (close(fd) == -1) {
+		dns_err(err, errlen, "close %s: %s", tmp, strerror(errno));
+		(void)unlink(tmp);
+		return -1;
+	}
+	return 0;
+ fail:
+	close(fd);
+	(void)unlink(tmp);
+	return -1;
+}
+
+int
+dns_fsync_dir(const char *path)
+{
+	char	 dir[PATH_MAX], *slash;
+	int	 fd, rv;
+
+	if (strlcpy(dir, path, sizeof(dir)) >= sizeof(dir))
+		return -1;
+	if ((slash = strrchr(dir, '/')) == NULL)
+		(void)strlcpy(dir, ".", sizeof(dir));
+	else if (slash == dir)
+		dir[1] = '\0';
+	else
+		*slash = '\0';
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return -1;
+	rv = fsync(fd);
+	close(fd);
+	return rv;
+}
+
+int
+dns_commit(const char *tmp, const char *path, char *err, size_t errlen)
+{
+	if (rename(tmp, path) == -1) {
+		dns_err(err, errlen, "rename %s: %s", path, strerror(errno));
+		(void)unlink(tmp);
+		return -1;
+	}
+	/*
+	 * The rename is done and visible; a failed directory fsync only
+	 * weakens durability across a power cut, so it is not an error.
+	 */
+	(void)dns_fsync_dir(path);
+	return 0;
+}

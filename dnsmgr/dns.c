@@ -28,9 +28,16 @@ static int	 dns_undo(const struct dns_paths *, struct dns_note *, char *,
 enum dns_backend
 dns_detect(const struct dns_paths *p)
 {
-	if (dns_resolved_detect(dns_path_resolv(p)))
+	struct dns_resolv rv;
+	bool		 resolved;
+	char		 err[256];
+
+	(void)dns_resolv_open(p, &rv);
+	resolved = dns_resolved_detect(&rv);
+	dns_resolv_close(&rv);
+	if (resolved)
 		return DNS_RESOLVED;
-	if (dns_resolvconf_available(p))
+	if (dns_rc(p, DNS_RC_CHECK, NULL, err, sizeof(err)) == 0)
 		return DNS_RESOLVCONF;
 	return DNS_FILE;
 }
@@ -77,11 +84,8 @@ dns_apply(const struct dns_paths *p, enum dns_backend want,
 			return -1;
 		break;
 	case DNS_RESOLVCONF:
-		if (!dns_resolvconf_available(p)) {
-			dns_err(err, errlen,
-			    "resolvconf program not available");
+		if (dns_rc(p, DNS_RC_CHECK, NULL, err, errlen) == -1)
 			return -1;
-		}
 		if (dns_resolvconf_apply(p, cfg, err, errlen) == -1)
 			return -1;
 		break;
@@ -125,7 +129,7 @@ dns_recover(const struct dns_paths *p, void (*logfn)(const char *),
 		 * No record, yet our marker: the record was removed by hand.
 		 * The original is lost to us; say so rather than guess.
 		 */
-		if (dns_file_has_marker(dns_path_resolv(p)))
+		if (dns_file_has_marker(p))
 			dns_notice(&note, "%s carries vpnd's marker but there "
 			    "is no record to restore it from; left as is",
 			    dns_path_resolv(p));
@@ -155,7 +159,7 @@ dns_undo(const struct dns_paths *p, struct dns_note *note, char *err,
 		/* Keep it for a human, out of the way of the next run. */
 		if (dns_backup_path(p, path, sizeof(path)) == 0 &&
 		    snprintf(bad, sizeof(bad), "%s.bad", path) <
-		    (int)sizeof(bad) && rename(path, bad) == 0)
+		    (int)sizeof(bad) && renameat(AT_FDCWD, path, AT_FDCWD, bad) == 0)
 			(void)dns_fsync_dir(path);
 		return -1;
 	}

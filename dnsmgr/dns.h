@@ -14,6 +14,7 @@
 #ifndef VPND_DNS_H
 #define VPND_DNS_H
 
+#include <limits.h>
 #include <stddef.h>
 
 #include "config.h"
@@ -33,11 +34,42 @@ enum dns_backend {
 	DNS_NONE,
 };
 
+/*
+ * resolv.conf as the file backend and the detection see it: a descriptor
+ * open for reading and writing (the file a symlink points to, or the
+ * mount point of a bind mount), and the symlink's target if it is one.
+ */
+struct dns_resolv {
+	int		 fd;		/* -1: see err */
+	int		 err;		/* errno of the open */
+	const char	*path;		/* for messages */
+	char		 target[PATH_MAX]; /* "" unless a symlink */
+};
+
+struct dns_config;
+
+/* resolvconf(8) operations (dns_paths.resolvconf) */
+#define DNS_RC_CHECK	0	/* is the program there? */
+#define DNS_RC_ADD	1	/* resolvconf -a tun.IFNAME, the list on stdin */
+#define DNS_RC_DEL	2	/* resolvconf -d tun.IFNAME */
+
 struct dns_paths {
 	const char	*resolv_conf;	/* NULL: /etc/resolv.conf */
 	const char	*statedir;	/* NULL: /var/lib/vpnd (dns.backup) */
+	const char	*marker_dir;	/* NULL: statedir; named in our file */
 	const char	*resolvconf_prog; /* NULL or missing: unavailable */
 	const char	*bus_address;	/* NULL: the system bus */
+	void		*bus;		/* an open sd_bus *, or NULL: open
+					   one at bus_address per call */
+	/*
+	 * How resolv.conf is opened and resolvconf run.  NULL: here, by
+	 * path (the tests).  dnsmgr, which may do neither, asks the parent.
+	 * Both return 0 or -1 (with rv->err, or a message in err).
+	 */
+	int		(*open_resolv)(const struct dns_paths *,
+			    struct dns_resolv *);
+	int		(*resolvconf)(const struct dns_paths *, int op,
+			    const struct dns_config *, char *, size_t);
 };
 
 struct dns_config {
@@ -92,5 +124,13 @@ int	 dns_recover(const struct dns_paths *, void (*logfn)(const char *msg),
  * record) or unknown.
  */
 int	 dns_check(const struct dns_paths *);
+
+/*
+ * An interface's index, 0 with errno if there is none.  dnsmgr hands over
+ * a socket made before its sandbox forbids socket(); else
+ * if_nametoindex().
+ */
+void	 dns_set_ifsock(int);
+unsigned int dns_ifindex(const char *);
 
 #endif /* VPND_DNS_H */

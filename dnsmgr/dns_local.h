@@ -18,13 +18,19 @@
 #define DNS_MAX_RECORD		(DNS_MAX_FILE + 8192)
 #define DNS_HASH_LEN		32	/* SHA-256 */
 #define DNS_TMP_SUFFIX		".vpnd-new"
-#define DNS_RUN_TIMEOUT_MS	10000	/* resolvconf must finish by then */
 #define DNS_BUS_TIMEOUT_US	(5 * 1000 * 1000ULL)
 
 enum dns_orig {
 	DNS_ORIG_ABSENT,
 	DNS_ORIG_REGULAR,
 	DNS_ORIG_SYMLINK,
+};
+
+/* file backend: where a change of resolv.conf stands (dns_file.c) */
+enum dns_phase {
+	DNS_PHASE_WRITING,
+	DNS_PHASE_WRITTEN,
+	DNS_PHASE_RESTORING,
 };
 
 /* The on-disk record (dns.backup), parsed. */
@@ -47,6 +53,7 @@ struct dns_record {
 	uint64_t	 ours_ino;
 	uint64_t	 ours_size;
 	uint8_t		 ours_hash[DNS_HASH_LEN];
+	enum dns_phase	 phase;
 };
 
 /* Where notices go: a log callback, else the caller's err buffer. */
@@ -57,8 +64,9 @@ struct dns_note {
 };
 
 /*
- * Tests set this to stop at a named instant ("record", "tmp", "record2",
- * "renamed") and so simulate a crash there.  NULL in the daemon.
+ * Tests set this to stop at a named instant ("record", "written",
+ * "record2", "restoring", "renamed") and so simulate a crash there.  NULL
+ * in the daemon.
  */
 extern void	(*dns_crash_hook)(const char *point);
 
@@ -70,15 +78,26 @@ void	 dns_notice(struct dns_note *, const char *, ...)
 void	 dns_point(const char *);
 const char *dns_path_resolv(const struct dns_paths *);
 const char *dns_path_statedir(const struct dns_paths *);
+const char *dns_path_marker(const struct dns_paths *);
 int	 dns_backup_path(const struct dns_paths *, char *, size_t);
 int	 dns_config_check(const struct dns_config *, char *, size_t);
 int	 dns_format_conf(const struct dns_config *, const char *marker_dir,
 	    char *, size_t, size_t *);
 void	 dns_hash(const void *, size_t, uint8_t [DNS_HASH_LEN]);
+/* resolv.conf through p->open_resolv or by path; 0, or -1 with rv->err */
+int	 dns_resolv_open(const struct dns_paths *, struct dns_resolv *);
+void	 dns_resolv_close(struct dns_resolv *);
+/* resolvconf through p->resolvconf or here; DNS_RC_* */
+int	 dns_rc(const struct dns_paths *, int, const struct dns_config *,
+	    char *, size_t);
 int	 dns_read_file(const char *, size_t max, uint8_t **, size_t *,
 	    struct stat *);
-int	 dns_tmp_write(const char *tmp, const void *, size_t, mode_t,
-	    uid_t, gid_t, struct stat *, char *, size_t);
+/* A whole regular file from offset 0; -1 with errno (EFBIG: too large). */
+int	 dns_read_fd(int, size_t max, uint8_t **, size_t *, struct stat *);
+/* In place: write at offset 0, ftruncate, fsync; -1 with errno. */
+int	 dns_write_fd(int, const void *, size_t);
+int	 dns_tmp_write(const char *tmp, const void *, size_t, char *,
+	    size_t);
 int	 dns_commit(const char *tmp, const char *path, char *, size_t);
 int	 dns_fsync_dir(const char *);
 
@@ -97,19 +116,18 @@ int	 dns_record_decode(const uint8_t *, size_t, struct dns_record *,
 /* dns_file.c */
 int	 dns_file_apply(const struct dns_paths *, const struct dns_config *,
 	    char *, size_t);
-int	 dns_file_restore(const struct dns_paths *, const struct dns_record *,
+int	 dns_file_restore(const struct dns_paths *, struct dns_record *,
 	    struct dns_note *, char *, size_t);
-bool	 dns_file_has_marker(const char *);
+bool	 dns_file_has_marker(const struct dns_paths *);
 
 /* dns_resolvconf.c */
-bool	 dns_resolvconf_available(const struct dns_paths *);
 int	 dns_resolvconf_apply(const struct dns_paths *,
 	    const struct dns_config *, char *, size_t);
 int	 dns_resolvconf_restore(const struct dns_paths *,
 	    const struct dns_record *, struct dns_note *, char *, size_t);
 
 /* dns_resolved.c */
-bool	 dns_resolved_detect(const char *resolv_conf);
+bool	 dns_resolved_detect(const struct dns_resolv *);
 int	 dns_resolved_apply(const struct dns_paths *,
 	    const struct dns_config *, char *, size_t);
 int	 dns_resolved_restore(const struct dns_paths *,

@@ -25,7 +25,7 @@
 #include "compat.h"
 #include "dns_local.h"
 
-#define REC_MAGIC	"vpnd-dns-backup 1 "
+#define REC_MAGIC	"vpnd-dns-backup 2 "
 #define REC_LINE_MAX	(2 * PATH_MAX + 64)
 
 struct rec_reader {
@@ -130,6 +130,7 @@ dns_record_encode(const struct dns_record *r, uint8_t **out, size_t *outlen)
 	    "ours-ino %llu\n"
 	    "ours-size %llu\n"
 	    "ours-sha256 %s\n"
+	    "phase %s\n"
 	    "data %zu\n",
 	    dns_backend_name(r->backend), ifn, r->ifindex,
 	    r->orig == DNS_ORIG_REGULAR ? "regular" :
@@ -138,7 +139,9 @@ dns_record_encode(const struct dns_record *r, uint8_t **out, size_t *outlen)
 	    (unsigned long long)r->orig_uid, (unsigned long long)r->orig_gid,
 	    target, (unsigned long long)r->ours_dev,
 	    (unsigned long long)r->ours_ino, (unsigned long long)r->ours_size,
-	    hash, r->orig_len);
+	    hash, r->phase == DNS_PHASE_WRITTEN ? "written" :
+	    r->phase == DNS_PHASE_RESTORING ? "restoring" : "writing",
+	    r->orig_len);
 	if (n == -1)
 		return -1;
 	blen = n + r->orig_len;
@@ -293,6 +296,16 @@ dns_record_decode(const uint8_t *buf, size_t len, struct dns_record *r,
 	if (rec_hex(rd, "ours-sha256", r->ours_hash, sizeof(r->ours_hash),
 	    &n) == -1 || n != sizeof(r->ours_hash))
 		goto bad;
+	if (rec_next(rd, "phase") == -1)
+		goto bad;
+	if (strcmp(rd->val, "writing") == 0)
+		r->phase = DNS_PHASE_WRITING;
+	else if (strcmp(rd->val, "written") == 0)
+		r->phase = DNS_PHASE_WRITTEN;
+	else if (strcmp(rd->val, "restoring") == 0)
+		r->phase = DNS_PHASE_RESTORING;
+	else
+		goto bad;
 	if (rec_u64(rd, "data", DNS_MAX_FILE, &v) == -1)
 		goto bad;
 	if (v != rd->len - rd->off)
@@ -333,8 +346,7 @@ dns_record_write(const struct dns_paths *p, const struct dns_record *r,
 		dns_err(err, errlen, "DNS record: cannot encode");
 		return -1;
 	}
-	rv = dns_tmp_write(tmp, buf, len, 0600, geteuid(), getegid(), NULL,
-	    err, errlen);
+	rv = dns_tmp_write(tmp, buf, len, err, errlen);
 	freezero(buf, len);
 	if (rv == -1)
 		return -1;
@@ -375,7 +387,7 @@ dns_record_remove(const struct dns_paths *p, char *err, size_t errlen)
 		dns_err(err, errlen, "state directory path too long");
 		return -1;
 	}
-	if (unlink(path) == -1 && errno != ENOENT) {
+	if (unlinkat(AT_FDCWD, path, 0) == -1 && errno != ENOENT) {
 		dns_err(err, errlen, "unlink %s: %s", path, strerror(errno));
 		return -1;
 	}

@@ -31,7 +31,9 @@
 #define RESOLVE1_IFACE	"org.freedesktop.resolve1.Manager"
 #define RESOLVED_STUB	"127.0.0.53"
 
-static int	 bus_open(const char *, sd_bus **, char *, size_t);
+static int	 bus_open(const struct dns_paths *, sd_bus **, char *,
+		    size_t);
+static void	 bus_done(const struct dns_paths *, sd_bus *);
 static int	 bus_call(sd_bus *, sd_bus_message *, const char *, char *,
 		    size_t);
 static int	 set_dns(sd_bus *, const struct dns_config *, char *, size_t);
@@ -51,29 +53,22 @@ ends_with(const char *s, const char *suffix)
 }
 
 bool
-dns_resolved_detect(const char *path)
+dns_resolved_detect(const struct dns_resolv *rv)
 {
-	char		 target[PATH_MAX];
-	struct stat	 st;
 	uint8_t		*buf;
 	char		*text, *line, *next;
 	size_t		 len;
-	ssize_t		 n;
 	bool		 header = false, stub = false;
 
-	if (lstat(path, &st) == -1)
-		return false;
-	if (S_ISLNK(st.st_mode)) {
-		if ((n = readlink(path, target, sizeof(target) - 1)) == -1)
-			return false;
-		target[n] = '\0';
-		if (ends_with(target, "/systemd/resolve/stub-resolv.conf") ||
-		    ends_with(target, "/systemd/resolve/resolv.conf"))
+	if (rv->target[0] != '\0') {
+		if (ends_with(rv->target, "/systemd/resolve/stub-resolv.conf") ||
+		    ends_with(rv->target, "/systemd/resolve/resolv.conf"))
 			return true;
 		/* A symlink elsewhere (resolvconf's, say) is not resolved's. */
 		return false;
 	}
-	if (dns_read_file(path, DNS_MAX_FILE, &buf, &len, NULL) == -1)
+	if (rv->fd == -1 ||
+	    dns_read_fd(rv->fd, DNS_MAX_FILE, &buf, &len, NULL) == -1)
 		return false;
 	if ((text = malloc(len + 1)) == NULL) {
 		free(buf);
@@ -105,13 +100,28 @@ dns_resolved_detect(const char *path)
 	return header && stub;
 }
 
+/*
+ * dnsmgr connects once, as its own user, before its sandbox forbids
+ * connect(); the tests open a private bus per call.
+ */
 static int
-bus_open(const char *address, sd_bus **busp, char *err, size_t errlen)
+bus_open(const struct dns_paths *p, sd_bus **busp, char *err, size_t errlen)
 {
-	sd_bus	*bus = NULL;
-	int	 r;
+	const char	*address = p != NULL ? p->bus_address : NULL;
+	sd_bus		*bus = NULL;
+	int		 r;
 
 	*busp = NULL;
+	if (p != NULL && p->bus != NULL) {
+		bus = p->bus;
+		if (!sd_bus_is_open(bus)) {
+			dns_err(err, errlen, "the system bus connection is "
+			    "closed; restart vpnd to reconnect");
+			return -1;
+		}
+		*busp = bus;
+		return 0;
+	}
 	if (address == NULL) {
 		if ((r = sd_bus_open_system(&bus)) < 0) {
 			dns_err(err, errlen, "system bus: %s", strerror(-r));
@@ -130,6 +140,15 @@ bus_open(const char *address, sd_bus **busp, char *err, size_t errlen)
 	}
 	*busp = bus;
 	return 0;
+}
+
+static void
+bus_done(const struct dns_paths *p, sd_bus *bus)
+{
+	if (p != NULL && p->bus != NULL)
+		(void)sd_bus_flush(bus);
+	else
+		sd_bus_flush_close_unref(bus);
 }
 
 static int
@@ -267,8 +286,7 @@ dns_resolved_apply(const struct dns_paths *p, const struct dns_config *cfg,
 	if (dns_record_write(p, &r, err, errlen) == -1)
 		return -1;
 	dns_point("record");
-	if (bus_open(p != NULL ? p->bus_address : NULL, &bus, err,
-	    errlen) == -1) {
+	if (bus_open(p, &bus, err, errlen) == -1) {
 		(void)dns_record_remove(p, e2, sizeof(e2));
 		return -1;
 	}
@@ -279,7 +297,7 @@ dns_resolved_apply(const struct dns_paths *p, const struct dns_config *cfg,
 		/* Leave the link as we found it. */
 		(void)simple_call(bus, "RevertLink", "i", cfg->ifindex, 0,
 		    NULL, e2, sizeof(e2));
-		sd_bus_flush_close_unref(bus);
+		bus_done(p, bus);
 		(void)dns_record_remove(p, e2, sizeof(e2));
 		return -1;
 	}
@@ -290,7 +308,7 @@ dns_resolved_apply(const struct dns_paths *p, const struct dns_config *cfg,
 	(void)simple_call(bus, "SetLinkDNSOverTLS", "is", cfg->ifindex, 0,
 	    "no", e2, sizeof(e2));
 	(void)simple_call(bus, "FlushCaches", "", 0, 0, NULL, e2, sizeof(e2));
-	sd_bus_flush_close_unref(bus);
+	bus_done(p, bus);
 	dns_point("renamed");
 	return 0;
 }
@@ -308,7 +326,7 @@ link_is_ours(const struct dns_record *r)
 
 	if (r->ifname[0] == '\0')
 		return true;
-	idx = if_nametoindex(r->ifname);
+	idx = dns_ifindex(r->ifname);
 	if (idx == 0)
 		return errno != ENODEV && errno != ENXIO;
 	return (int)idx == r->ifindex;
@@ -327,11 +345,10 @@ dns_resolved_restore(const struct dns_paths *p, const struct dns_record *r,
 	}
 	if (!link_is_ours(r))
 		return 0;	/* resolved forgot the link with the link */
-	if (bus_open(p != NULL ? p->bus_address : NULL, &bus, err,
-	    errlen) == -1)
+	if (bus_open(p, &bus, err, errlen) == -1)
 		return -1;
 	rv = simple_call(bus, "RevertLink", "i", r->ifindex, 0, NULL, err,
 	    errlen);
-	sd_bus_flush_close_unref(bus);
+	bus_done(p, bus);
 	return rv;
 }

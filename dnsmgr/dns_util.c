@@ -4,11 +4,14 @@
  * Nothing here knows about backends or the record's format.
  */
 #include <sys/types.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <net/if.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +23,7 @@
 
 #include "compat.h"
 #include "dns_local.h"
+#include "dnsconf.h"
 
 static const char *const backend_names[] = {
 	[DNS_AUTO] = "auto",
@@ -29,9 +33,8 @@ static const char *const backend_names[] = {
 	[DNS_NONE] = "none",
 };
 
-static bool	 domain_ok(const char *, size_t);
-
 void	(*dns_crash_hook)(const char *);
+static int	 ifsock = -1;
 
 void
 dns_paths_default(struct dns_paths *p)
@@ -118,6 +121,14 @@ dns_path_statedir(const struct dns_paths *p)
 	return p->statedir;
 }
 
+const char *
+dns_path_marker(const struct dns_paths *p)
+{
+	if (p != NULL && p->marker_dir != NULL)
+		return p->marker_dir;
+	return dns_path_statedir(p);
+}
+
 int
 dns_backup_path(const struct dns_paths *p, char *buf, size_t len)
 {
@@ -128,25 +139,6 @@ dns_backup_path(const struct dns_paths *p, char *buf, size_t len)
 	if (n < 0 || (size_t)n >= len)
 		return -1;
 	return 0;
-}
-
-/* Resolver names end up in files and on command lines: be strict. */
-static bool
-domain_ok(const char *d, size_t max)
-{
-	size_t	 i, n;
-
-	n = strnlen(d, max);
-	if (n == 0 || n == max)
-		return false;
-	for (i = 0; i < n; i++) {
-		unsigned char c = d[i];
-
-		if (c <= ' ' || c >= 0x7f || c == '#' || c == ';' ||
-		    c == '\\')
-			return false;
-	}
-	return true;
 }
 
 int
@@ -183,7 +175,8 @@ dns_config_check(const struct dns_config *cfg, char *err, size_t errlen)
 		}
 	}
 	for (i = 0; i < cfg->ndomains; i++) {
-		if (!domain_ok(cfg->domains[i], sizeof(cfg->domains[i]))) {
+		if (!dnsconf_domain_ok(cfg->domains[i],
+		    sizeof(cfg->domains[i]))) {
 			dns_err(err, errlen, "search domain %zu: bad name", i);
 			return -1;
 		}
@@ -199,42 +192,23 @@ int
 dns_format_conf(const struct dns_config *cfg, const char *marker_dir,
     char *buf, size_t len, size_t *outlen)
 {
-	char	 a[INET6_ADDRSTRLEN];
-	size_t	 i, off = 0, nsearch;
+	size_t	 off = 0;
 	int	 n;
-
-#define APPEND(...) do {						\
-	n = snprintf(buf + off, len - off, __VA_ARGS__);		\
-	if (n < 0 || (size_t)n >= len - off)				\
-		return -1;						\
-	off += n;							\
-} while (0)
 
 	if (len == 0)
 		return -1;
 	buf[0] = '\0';
-	if (marker_dir != NULL)
-		APPEND("%s%s/%s\n", DNS_MARKER, marker_dir, DNS_BACKUP_NAME);
-	for (i = 0; i < cfg->nservers; i++) {
-		if (inet_ntop(cfg->servers[i].af, cfg->servers[i].addr, a,
-		    sizeof(a)) == NULL)
+	if (marker_dir != NULL) {
+		n = snprintf(buf, len, "%s%s/%s\n", DNS_MARKER, marker_dir,
+		    DNS_BACKUP_NAME);
+		if (n < 0 || (size_t)n >= len)
 			return -1;
-		APPEND("nameserver %s\n", a);
+		off = n;
 	}
-	/*
-	 * "~name" is a routing-only domain (systemd-resolved's notation):
-	 * it means nothing to resolv.conf, so it is left out there.
-	 */
-	for (i = 0, nsearch = 0; i < cfg->ndomains; i++) {
-		if (cfg->domains[i][0] == '~')
-			continue;
-		if (nsearch++ == 0)
-			APPEND("search");
-		APPEND(" %s", cfg->domains[i]);
-	}
-	if (nsearch > 0)
-		APPEND("\n");
-#undef APPEND
+	if (dnsconf_lines(cfg->servers, cfg->nservers,
+	    (const char (*)[CONF_DOMAIN_LEN])cfg->domains, cfg->ndomains, buf,
+	    len, &off) == -1)
+		return -1;
 	*outlen = off;
 	return 0;
 }
@@ -253,38 +227,55 @@ int
 dns_read_file(const char *path, size_t max, uint8_t **out, size_t *outlen,
     struct stat *stp)
 {
-	struct stat	 st;
-	uint8_t		*buf;
-	size_t		 off = 0;
-	ssize_t		 n;
-	int		 fd, saved;
+	int	 fd, rv, saved;
 
 	*out = NULL;
 	*outlen = 0;
 	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
 		return -1;
+	rv = dns_read_fd(fd, max, out, outlen, stp);
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return rv;
+}
+
+int
+dns_read_fd(int fd, size_t max, uint8_t **out, size_t *outlen,
+    struct stat *stp)
+{
+	struct stat	 st;
+	uint8_t		*buf;
+	size_t		 off = 0;
+	ssize_t		 n;
+	int		 saved;
+
+	*out = NULL;
+	*outlen = 0;
 	if (fstat(fd, &st) == -1)
-		goto fail;
+		return -1;
+	if (stp != NULL)
+		*stp = st;
 	if (!S_ISREG(st.st_mode)) {
 		errno = EINVAL;
-		goto fail;
+		return -1;
 	}
 	if ((size_t)st.st_size > max) {
 		errno = EFBIG;
-		goto fail;
+		return -1;
 	}
 	/* One byte more than the size, to notice a file still growing. */
 	if ((buf = malloc(st.st_size + 1)) == NULL)
-		goto fail;
+		return -1;
 	for (;;) {
-		n = read(fd, buf + off, st.st_size + 1 - off);
+		n = pread(fd, buf + off, st.st_size + 1 - off, off);
 		if (n == -1) {
 			if (errno == EINTR)
 				continue;
 			saved = errno;
 			free(buf);
 			errno = saved;
-			goto fail;
+			return -1;
 		}
 		if (n == 0)
 			break;
@@ -292,36 +283,105 @@ dns_read_file(const char *path, size_t max, uint8_t **out, size_t *outlen,
 		if (off > (size_t)st.st_size) {
 			free(buf);
 			errno = EAGAIN;
-			goto fail;
+			return -1;
 		}
 	}
-	close(fd);
 	*out = buf;
 	*outlen = off;
-	if (stp != NULL)
-		*stp = st;
 	return 0;
- fail:
-	saved = errno;
-	close(fd);
-	errno = saved;
-	return -1;
+}
+
+int
+dns_write_fd(int fd, const void *buf, size_t len)
+{
+	const uint8_t	*p = buf;
+	size_t		 off = 0;
+	ssize_t		 n;
+
+	while (off < len) {
+		n = pwrite(fd, p + off, len - off, off);
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		off += n;
+	}
+	if (ftruncate(fd, len) == -1 || fsync(fd) == -1)
+		return -1;
+	return 0;
+}
+
+int
+dns_resolv_open(const struct dns_paths *p, struct dns_resolv *rv)
+{
+	memset(rv, 0, sizeof(*rv));
+	rv->fd = -1;
+	rv->path = dns_path_resolv(p);
+	if (p != NULL && p->open_resolv != NULL)
+		return p->open_resolv(p, rv);
+	if (resolv_open(rv->path, &rv->fd, rv->target,
+	    sizeof(rv->target)) == -1) {
+		rv->err = errno;
+		return -1;
+	}
+	return 0;
+}
+
+void
+dns_resolv_close(struct dns_resolv *rv)
+{
+	if (rv->fd != -1)
+		close(rv->fd);
+	rv->fd = -1;
+}
+
+int
+dns_rc(const struct dns_paths *p, int op, const struct dns_config *cfg,
+    char *err, size_t errlen)
+{
+	char	 conf[8192], name[32];
+	size_t	 len = 0;
+
+	if (p != NULL && p->resolvconf != NULL)
+		return p->resolvconf(p, op, cfg, err, errlen);
+	if (p == NULL || p->resolvconf_prog == NULL ||
+	    p->resolvconf_prog[0] != '/' ||
+	    access(p->resolvconf_prog, X_OK) == -1) {
+		dns_err(err, errlen, "resolvconf program not available");
+		return -1;
+	}
+	if (op == DNS_RC_CHECK)
+		return 0;
+	if (cfg->ifname[0] == '\0' || cfg->ifname[0] == '-') {
+		dns_err(err, errlen, "resolvconf needs an interface name");
+		return -1;
+	}
+	(void)snprintf(name, sizeof(name), "%s%s", RESOLVCONF_PREFIX,
+	    cfg->ifname);
+	if (op == DNS_RC_ADD && dns_format_conf(cfg, NULL, conf,
+	    sizeof(conf), &len) == -1) {
+		dns_err(err, errlen, "resolv.conf contents too long");
+		return -1;
+	}
+	return resolvconf_run(p->resolvconf_prog, op == DNS_RC_ADD ? "-a" :
+	    "-d", name, conf, len, RESOLVCONF_TIMEOUT_MS, err, errlen);
 }
 
 /*
- * Writes a complete new file at tmp (replacing a stale one), with mode and
- * owner, and flushes it to disk.  The caller renames it into place.
+ * Writes a complete new file at tmp (replacing a stale one), mode 0600,
+ * and flushes it to disk.  The caller renames it into place.
  */
 int
-dns_tmp_write(const char *tmp, const void *buf, size_t len, mode_t mode,
-    uid_t uid, gid_t gid, struct stat *stp, char *err, size_t errlen)
+dns_tmp_write(const char *tmp, const void *buf, size_t len, char *err,
+    size_t errlen)
 {
 	const uint8_t	*p = buf;
 	size_t		 off = 0;
 	ssize_t		 n;
 	int		 fd;
 
-	if (unlink(tmp) == -1 && errno != ENOENT) {
+	if (unlinkat(AT_FDCWD, tmp, 0) == -1 && errno != ENOENT) {
 		dns_err(err, errlen, "unlink %s: %s", tmp, strerror(errno));
 		return -1;
 	}
@@ -342,38 +402,19 @@ dns_tmp_write(const char *tmp, const void *buf, size_t len, mode_t mode,
 		}
 		off += n;
 	}
-	/* fchmod, not the open mode: the umask must not change the result. */
-	if (fchmod(fd, mode & 07777) == -1) {
-		dns_err(err, errlen, "chmod %s: %s", tmp, strerror(errno));
-		goto fail;
-	}
-	/*
-	 * Without CAP_CHOWN only an owner we already have works; a file
-	 * owned by someone else comes back with the right bytes and mode and
-	 * our owner, which is the best this process can do.
-	 */
-	if ((uid != geteuid() || gid != getegid()) &&
-	    fchown(fd, uid, gid) == -1 && errno != EPERM) {
-		dns_err(err, errlen, "chown %s: %s", tmp, strerror(errno));
-		goto fail;
-	}
 	if (fsync(fd) == -1) {
 		dns_err(err, errlen, "fsync %s: %s", tmp, strerror(errno));
 		goto fail;
 	}
-	if (stp != NULL && fstat(fd, stp) == -1) {
-		dns_err(err, errlen, "fstat %s: %s", tmp, strerror(errno));
-		goto fail;
-	}
 	if (close(fd) == -1) {
 		dns_err(err, errlen, "close %s: %s", tmp, strerror(errno));
-		(void)unlink(tmp);
+		(void)unlinkat(AT_FDCWD, tmp, 0);
 		return -1;
 	}
 	return 0;
  fail:
 	close(fd);
-	(void)unlink(tmp);
+	(void)unlinkat(AT_FDCWD, tmp, 0);
 	return -1;
 }
 
@@ -401,9 +442,9 @@ dns_fsync_dir(const char *path)
 int
 dns_commit(const char *tmp, const char *path, char *err, size_t errlen)
 {
-	if (rename(tmp, path) == -1) {
+	if (renameat(AT_FDCWD, tmp, AT_FDCWD, path) == -1) {
 		dns_err(err, errlen, "rename %s: %s", path, strerror(errno));
-		(void)unlink(tmp);
+		(void)unlinkat(AT_FDCWD, tmp, 0);
 		return -1;
 	}
 	/*
@@ -412,4 +453,28 @@ dns_commit(const char *tmp, const char *path, char *err, size_t errlen)
 	 */
 	(void)dns_fsync_dir(path);
 	return 0;
+}
+
+void
+dns_set_ifsock(int s)
+{
+	ifsock = s;
+}
+
+unsigned int
+dns_ifindex(const char *name)
+{
+	struct ifreq	 ifr;
+
+	if (ifsock == -1)
+		return if_nametoindex(name);
+	memset(&ifr, 0, sizeof(ifr));
+	if (strlcpy(ifr.ifr_name, name, sizeof(ifr.ifr_name)) >=
+	    sizeof(ifr.ifr_name)) {
+		errno = ENODEV;
+		return 0;
+	}
+	if (ioctl(ifsock, SIOCGIFINDEX, &ifr) == -1)
+		return 0;
+	return ifr.ifr_ifindex;
 }

@@ -172,8 +172,10 @@ test_regular(void)
 	struct stat	 st;
 	char		 err[256], *got;
 	size_t		 len;
+	ino_t		 ino0;
 
 	put(conf, orig_bytes, sizeof(orig_bytes) - 1, 0640);
+	ino0 = stat(conf, &st) == 0 ? st.st_ino : 0;
 	mkcfg(&c);
 	is_int(dns_apply(&paths, DNS_FILE, &c, &used, err, sizeof(err)), 0,
 	    "regular: apply");
@@ -195,6 +197,7 @@ test_regular(void)
 	ok(exists(backup), "regular: record exists while up");
 	ok(stat(conf, &st) == 0 && (st.st_mode & 07777) == 0640,
 	    "regular: our file keeps the original mode");
+	ok(st.st_ino == ino0, "regular: written in place (same inode)");
 
 	is_int(dns_restore(&paths, err, sizeof(err)), 0, "regular: restore");
 	is_str(err, "", "regular: no notice");
@@ -210,32 +213,49 @@ test_regular(void)
 	    "regular: still identical");
 }
 
+/*
+ * A symlink (resolvconf's, or a container's) is written through: the
+ * file it points to changes in place and comes back byte for byte, the
+ * link itself is never touched.
+ */
 static void
 test_symlink(void)
 {
 	struct dns_config c;
 	struct stat	 st;
-	char		 err[256], target[256];
+	char		 err[256], target[256], dest[256];
 	ssize_t		 n;
 
+	snprintf(dest, sizeof(dest), "%s/run", base);
+	(void)mkdir(dest, 0755);
+	snprintf(dest, sizeof(dest), "%s/run/resolvconf", base);
+	(void)mkdir(dest, 0755);
+	snprintf(dest, sizeof(dest), "%s/run/resolvconf/resolv.conf", base);
+	put(dest, orig_bytes, sizeof(orig_bytes) - 1, 0644);
 	unlink(conf);
 	if (symlink("../run/resolvconf/resolv.conf", conf) == -1)
 		exit(1);
 	mkcfg(&c);
 	is_int(dns_apply(&paths, DNS_FILE, &c, NULL, err, sizeof(err)), 0,
 	    "symlink: apply");
-	ok(lstat(conf, &st) == 0 && S_ISREG(st.st_mode),
-	    "symlink: replaced by our regular file");
+	ok(lstat(conf, &st) == 0 && S_ISLNK(st.st_mode),
+	    "symlink: still a symlink while up");
+	ok(!same_as(dest, orig_bytes, sizeof(orig_bytes) - 1),
+	    "symlink: the file it points to holds our servers");
 	is_int(dns_restore(&paths, err, sizeof(err)), 0, "symlink: restore");
 	ok(lstat(conf, &st) == 0 && S_ISLNK(st.st_mode),
-	    "symlink: a symlink again");
+	    "symlink: a symlink after restore");
 	n = readlink(conf, target, sizeof(target) - 1);
 	target[n < 0 ? 0 : n] = '\0';
 	is_str(target, "../run/resolvconf/resolv.conf",
 	    "symlink: same target");
+	ok(same_as(dest, orig_bytes, sizeof(orig_bytes) - 1),
+	    "symlink: its file byte-identical");
 	ok(!exists(backup), "symlink: record deleted");
+	unlink(conf);
 }
 
+/* Nothing to write in place: refused, and nothing is created. */
 static void
 test_absent(void)
 {
@@ -244,18 +264,19 @@ test_absent(void)
 
 	unlink(conf);
 	mkcfg(&c);
-	is_int(dns_apply(&paths, DNS_FILE, &c, NULL, err, sizeof(err)), 0,
-	    "absent: apply");
-	ok(exists(conf), "absent: file created");
-	is_int(dns_restore(&paths, err, sizeof(err)), 0, "absent: restore");
-	ok(!exists(conf), "absent: gone again");
+	err[0] = '\0';
+	is_int(dns_apply(&paths, DNS_FILE, &c, NULL, err, sizeof(err)), -1,
+	    "absent: apply refused");
+	ok(strstr(err, "No such file") != NULL, "absent: says why: %s", err);
+	ok(!exists(conf), "absent: nothing created");
+	ok(!exists(backup), "absent: no record");
 }
 
 static void
 test_crash(void)
 {
-	static const char *points[] = { "record", "tmp", "record2",
-	    "renamed", NULL };
+	static const char *points[] = { "record", "written", "record2",
+	    NULL };
 	char		 err[256];
 	int		 i, r;
 
@@ -264,7 +285,7 @@ test_crash(void)
 		r = apply_and_crash(points[i]);
 		is_int(r, 42, "crash at %s: child died there", points[i]);
 		ok(exists(backup), "crash at %s: record left", points[i]);
-		if (strcmp(points[i], "renamed") == 0)
+		if (strcmp(points[i], "record") != 0)
 			ok(!same_as(conf, orig_bytes, sizeof(orig_bytes) - 1),
 			    "crash at %s: resolv.conf was changed", points[i]);
 		else
@@ -282,6 +303,26 @@ test_crash(void)
 		is_int(nlogs, 0, "crash at %s: nothing odd logged",
 		    points[i]);
 	}
+	/* Dying while the original goes back, leaving it torn in place. */
+	put(conf, orig_bytes, sizeof(orig_bytes) - 1, 0644);
+	is_int(apply_and_crash("-"), 0, "torn restore: applied");
+	if (fork() == 0) {
+		crash_at = "restoring";
+		dns_crash_hook = crash_hook;
+		(void)dns_restore(&paths, err, sizeof(err));
+		_exit(0);
+	}
+	(void)wait(&r);
+	r = open(conf, O_WRONLY | O_TRUNC);
+	ok(r != -1 && write(r, "nameserv", 8) == 8, "torn restore: torn");
+	close(r);
+	nlogs = 0;
+	is_int(dns_recover(&paths, logfn, err, sizeof(err)), 0,
+	    "torn restore: recover");
+	ok(same_as(conf, orig_bytes, sizeof(orig_bytes) - 1),
+	    "torn restore: byte-identical after recover");
+	is_int(nlogs, 0, "torn restore: nothing odd logged");
+
 	/* A clean start: nothing to do. */
 	is_int(dns_recover(&paths, logfn, err, sizeof(err)), 0,
 	    "recover without record");
@@ -334,17 +375,14 @@ test_failures(void)
 	put(conf, orig_bytes, sizeof(orig_bytes) - 1, 0644);
 	mkcfg(&c);
 
-	/* The temp file cannot be created: after the record, before change. */
-	if (mkdir(tmpconf, 0700) == -1)
-		exit(1);
+	/* Not a regular file: refused before anything is recorded. */
+	bad = paths;
+	bad.resolv_conf = etcdir;
 	err[0] = '\0';
-	is_int(dns_apply(&paths, DNS_FILE, &c, NULL, err, sizeof(err)), -1,
-	    "tmp blocked: apply fails");
-	ok(err[0] != '\0', "tmp blocked: says why: %s", err);
-	ok(same_as(conf, orig_bytes, sizeof(orig_bytes) - 1),
-	    "tmp blocked: resolv.conf unchanged");
-	ok(!exists(backup), "tmp blocked: no record claims a change");
-	rmdir(tmpconf);
+	is_int(dns_apply(&bad, DNS_FILE, &c, NULL, err, sizeof(err)), -1,
+	    "not a file: apply fails");
+	ok(err[0] != '\0', "not a file: says why: %s", err);
+	ok(!exists(backup), "not a file: no record claims a change");
 
 	/* The record cannot be written: nothing may change. */
 	snprintf(sd, sizeof(sd), "%s/notadir", base);

@@ -21,6 +21,11 @@
 #define RESOLVCONF_PREFIX	"tun."
 #define RESOLVCONF_TIMEOUT_MS	10000	/* resolvconf must finish by then */
 
+/* resolvconf(8) operations */
+#define DNS_RC_CHECK	0	/* is the program there? */
+#define DNS_RC_ADD	1	/* resolvconf -a tun.IFNAME, the list on stdin */
+#define DNS_RC_DEL	2	/* resolvconf -d tun.IFNAME */
+
 /* A search or routing ("~name") domain fit for a file or a command line. */
 bool	 dnsconf_domain_ok(const char *, size_t max);
 

@@ -147,7 +147,7 @@ proc_seccomp(const char *const *extra, size_t nextra)
 		calls[n++] = extra[i];
 	if (n < sandbox_nbase_syscalls + nextra)
 		fatalx("%s: too many syscalls", __func__);
-	sandbox_seccomp(calls, n);
+	sandbox_seccomp(calls, n, NULL, 0);
 }
 
 /*

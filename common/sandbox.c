@@ -40,12 +40,11 @@ const char *const sandbox_base_syscalls[] = {
 	"clock_gettime", "clock_getres", "gettimeofday", "time",
 	"clock_nanosleep", "nanosleep", "getpid", "gettid", "getuid",
 	"geteuid", "getgid", "getegid", "getppid", "rt_sigaction",
-	"rt_sigprocmask", "rt_sigreturn", "sigaltstack", "tgkill",
-	"kill",
+	"rt_sigprocmask", "rt_sigreturn", "sigaltstack",
 	/* stdio, libc */
 	"fstat", "newfstatat", "statx", "getrandom", "futex",
 	"sched_yield", "restart_syscall", "exit", "exit_group",
-	"prctl", "uname", "getrlimit", "prlimit64",
+	"prctl", "uname", "getrlimit",
 };
 const size_t sandbox_nbase_syscalls = nitems(sandbox_base_syscalls);
 
@@ -103,7 +102,8 @@ sandbox_no_new_privs(void)
 }
 
 void
-sandbox_seccomp(const char *const *names, size_t n)
+sandbox_seccomp(const char *const *names, size_t n,
+    const unsigned long *ioctls, size_t nioctl)
 {
 	scmp_filter_ctx	 ctx;
 	size_t		 i;
@@ -119,6 +119,22 @@ sandbox_seccomp(const char *const *names, size_t n)
 			fatalx("seccomp_rule_add %s: %s", names[i],
 			    strerror(-r));
 	}
+	/*
+	 * Signals and resource limits of this process only: raise() and
+	 * abort() (tgkill), libc reading its own limits (prlimit64 with pid
+	 * 0 and no new limit).  Never another process, same uid or not.
+	 */
+	if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1,
+	    SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid()))) != 0 ||
+	    (r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(kill), 1,
+	    SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid()))) != 0 ||
+	    (r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prlimit64), 2,
+	    SCMP_A0(SCMP_CMP_EQ, 0), SCMP_A2(SCMP_CMP_EQ, 0))) != 0)
+		fatalx("seccomp_rule_add: %s", strerror(-r));
+	for (i = 0; i < nioctl; i++)
+		if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl),
+		    1, SCMP_A1(SCMP_CMP_EQ, ioctls[i]))) != 0)
+			fatalx("seccomp_rule_add ioctl: %s", strerror(-r));
 	if ((r = seccomp_load(ctx)) != 0)
 		fatalx("seccomp_load: %s", strerror(-r));
 	seccomp_release(ctx);
@@ -144,30 +160,47 @@ ll_restrict_self(int fd, uint32_t flags)
 	return syscall(__NR_landlock_restrict_self, fd, flags);
 }
 
+/*
+ * Newer than the installed headers: the rights and scopes of Landlock
+ * ABI 3 to 6, and the ruleset attribute they need.
+ */
+struct ll_ruleset_attr {
+	uint64_t	 handled_access_fs;
+	uint64_t	 handled_access_net;	/* ABI 4 */
+	uint64_t	 scoped;		/* ABI 6 */
+};
+#define LL_FS_REFER		(1ULL << 13)	/* ABI 2 */
+#define LL_FS_TRUNCATE		(1ULL << 14)	/* ABI 3 */
+#define LL_FS_IOCTL_DEV		(1ULL << 15)	/* ABI 5 */
+#define LL_NET_BIND_TCP		(1ULL << 0)	/* ABI 4 */
+#define LL_NET_CONNECT_TCP	(1ULL << 1)
+#define LL_SCOPE_ABSTRACT_UNIX	(1ULL << 0)	/* ABI 6 */
+#define LL_SCOPE_SIGNAL		(1ULL << 1)
+
 int
 sandbox_landlock(const struct landlock_path *paths, size_t n)
 {
-	struct landlock_ruleset_attr	 ra;
+	struct ll_ruleset_attr		 ra;
 	struct landlock_path_beneath_attr pb;
 	uint64_t			 all, ro, dirmask;
 	struct stat			 st;
-	size_t				 i;
+	size_t				 i, rsize;
 	int				 abi, rfd;
 
 	abi = ll_create_ruleset(NULL, 0, LANDLOCK_CREATE_RULESET_VERSION);
 	if (abi <= 0) {
-		log_warnx("Landlock is not available (%s); dnsmgr's file "
-		    "access is limited by seccomp and lack of capabilities "
-		    "only", strerror(errno));
+		log_warnx("Landlock is not available (%s); dnsmgr is confined "
+		    "by its own user, its chroot and seccomp only",
+		    strerror(errno));
 		return 0;
 	}
 	all = (LANDLOCK_ACCESS_FS_MAKE_SYM << 1) - 1;	/* ABI 1 */
 	if (abi >= 2)
-		all |= LANDLOCK_ACCESS_FS_REFER;
-#ifdef LANDLOCK_ACCESS_FS_TRUNCATE
+		all |= LL_FS_REFER;
 	if (abi >= 3)
-		all |= LANDLOCK_ACCESS_FS_TRUNCATE;
-#endif
+		all |= LL_FS_TRUNCATE;
+	if (abi >= 5)
+		all |= LL_FS_IOCTL_DEV;
 	ro = LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_READ_FILE |
 	    LANDLOCK_ACCESS_FS_READ_DIR;
 	/* Access rights that only make sense on directories. */
@@ -176,11 +209,26 @@ sandbox_landlock(const struct landlock_path *paths, size_t n)
 	    LANDLOCK_ACCESS_FS_MAKE_DIR | LANDLOCK_ACCESS_FS_MAKE_REG |
 	    LANDLOCK_ACCESS_FS_MAKE_SOCK | LANDLOCK_ACCESS_FS_MAKE_FIFO |
 	    LANDLOCK_ACCESS_FS_MAKE_BLOCK | LANDLOCK_ACCESS_FS_MAKE_SYM |
-	    LANDLOCK_ACCESS_FS_REFER;
+	    LL_FS_REFER;
 
+	/*
+	 * Every right the kernel knows is handled, so what no rule grants
+	 * is denied: no TCP bind or connect (ABI 4), no signal to and no
+	 * abstract UNIX socket of a process outside the domain (ABI 6).
+	 */
 	memset(&ra, 0, sizeof(ra));
 	ra.handled_access_fs = all;
-	if ((rfd = ll_create_ruleset(&ra, sizeof(ra), 0)) == -1)
+	rsize = sizeof(ra.handled_access_fs);
+	if (abi >= 4) {
+		ra.handled_access_net = LL_NET_BIND_TCP | LL_NET_CONNECT_TCP;
+		rsize += sizeof(ra.handled_access_net);
+	}
+	if (abi >= 6) {
+		ra.scoped = LL_SCOPE_ABSTRACT_UNIX | LL_SCOPE_SIGNAL;
+		rsize += sizeof(ra.scoped);
+	}
+	if ((rfd = ll_create_ruleset((const struct landlock_ruleset_attr *)
+	    &ra, rsize, 0)) == -1)
 		fatal("landlock_create_ruleset");
 	for (i = 0; i < n; i++) {
 		memset(&pb, 0, sizeof(pb));

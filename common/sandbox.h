@@ -16,8 +16,11 @@ void	 sandbox_chroot(const char *dir);
 void	 sandbox_drop(uid_t, gid_t, bool change_id);
 void	 sandbox_no_new_privs(void);
 /* Kill the process on any syscall not listed (names as libseccomp knows
- * them). Unknown names on this architecture are skipped. */
-void	 sandbox_seccomp(const char *const *, size_t);
+ * them). Unknown names on this architecture are skipped. ioctl is
+ * allowed only with the requests listed; kill, tgkill and prlimit64 only
+ * on the process itself. */
+void	 sandbox_seccomp(const char *const *, size_t,
+	    const unsigned long *ioctls, size_t nioctl);
 /* Landlock: only the listed paths may be accessed (rw: read and write,
  * else read and execute). Returns the ABI version, 0 when unsupported. */
 struct landlock_path {

@@ -20,6 +20,8 @@
 #include "config.h"
 
 #define VPND_USER		"_vpnd"
+#define VPND_DNS_USER		"_vpnddns"	/* dnsmgr's own user */
+#define VPND_DNS_SUBDIR		"dns"		/* dnsmgr's state, its root */
 #define VPND_GROUP		"vpnd"
 #define VPND_SOCKET		"/run/vpnd/vpnd.sock"
 #define VPND_LOGDIR		"/var/log/vpnd"
@@ -122,6 +124,14 @@ enum imsg_type {
 	/* dnsmgr -> netmgr */
 	IMSG_DNS_RESULT,		/* struct imsg_result */
 
+	/* dnsmgr -> parent: what dnsmgr may not do itself */
+	IMSG_DNS_OPEN,			/* open resolv.conf for dnsmgr */
+	IMSG_DNS_RESOLVCONF,		/* struct imsg_dns_rc: run resolvconf */
+
+	/* parent -> dnsmgr */
+	IMSG_DNS_FILE,			/* fd: resolv.conf; struct imsg_dns_file */
+	IMSG_DNS_RC_RESULT,		/* struct imsg_result */
+
 	/* test builds only */
 	IMSG_TEST_HOOK,			/* int: which misbehaviour */
 };
@@ -202,10 +212,24 @@ struct imsg_dns {
 	uint32_t	 ndomains;
 };
 
+/* The parent's answer to IMSG_DNS_OPEN; the fd travels with it. */
+struct imsg_dns_file {
+	int		 err;		/* errno when there is no fd */
+	char		 target[256];	/* resolv.conf is a symlink to this */
+};
+
+/* dnsmgr asks the parent to run resolvconf(8); DNS_RC_* in op. */
+struct imsg_dns_rc {
+	uint32_t	 op;
+	struct imsg_dns	 dns;
+};
+
 /* Test hooks (IMSG_TEST_HOOK payload), compiled in only with VPND_TESTHOOKS. */
 #define TESTHOOK_FORBIDDEN_SYSCALL	1	/* child makes a syscall outside its list */
 #define TESTHOOK_WRITE_OUTSIDE		2	/* dnsmgr writes outside its Landlock paths */
 #define TESTHOOK_DATAPLANE_FAIL		3	/* tunworker fails after a handshake */
+#define TESTHOOK_DNS_PROBES		4	/* dnsmgr probes its sandbox */
+#define TESTHOOK_DNS_PROBES_NOLL	5	/* the same, Landlock left off */
 
 /* parent/proc.c, used by every process */
 struct imsgbuf;

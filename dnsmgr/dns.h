@@ -15,9 +15,11 @@
 #define VPND_DNS_H
 
 #include <limits.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "config.h"
+#include "dnsconf.h"
 
 #define DNS_DEFAULT_RESOLV_CONF	"/etc/resolv.conf"
 #define DNS_DEFAULT_STATEDIR	"/var/lib/vpnd"
@@ -47,11 +49,6 @@ struct dns_resolv {
 };
 
 struct dns_config;
-
-/* resolvconf(8) operations (dns_paths.resolvconf) */
-#define DNS_RC_CHECK	0	/* is the program there? */
-#define DNS_RC_ADD	1	/* resolvconf -a tun.IFNAME, the list on stdin */
-#define DNS_RC_DEL	2	/* resolvconf -d tun.IFNAME */
 
 struct dns_paths {
 	const char	*resolv_conf;	/* NULL: /etc/resolv.conf */
@@ -87,6 +84,13 @@ void	 dns_paths_default(struct dns_paths *);
 /* "auto", "resolved", "resolvconf", "file", "none"; 0 or -1. */
 int	 dns_backend_parse(const char *, enum dns_backend *);
 const char *dns_backend_name(enum dns_backend);
+
+/* resolv.conf through p->open_resolv or by path; 0, or -1 with rv->err */
+int	 dns_resolv_open(const struct dns_paths *, struct dns_resolv *);
+void	 dns_resolv_close(struct dns_resolv *);
+
+/* resolv.conf sends libc to systemd-resolved (its stub or its file). */
+bool	 dns_resolved_detect(const struct dns_resolv *);
 
 /* What DNS_AUTO means on this system right now; never DNS_AUTO. */
 enum dns_backend dns_detect(const struct dns_paths *);
@@ -132,5 +136,10 @@ int	 dns_check(const struct dns_paths *);
  */
 void	 dns_set_ifsock(int);
 unsigned int dns_ifindex(const char *);
+
+#ifdef VPND_TESTHOOKS
+/* Test builds: try, from inside dnsmgr's sandbox, what it must not do. */
+void	 dns_probes(void (*flush)(void));
+#endif
 
 #endif /* VPND_DNS_H */

@@ -84,9 +84,6 @@ int	 dns_config_check(const struct dns_config *, char *, size_t);
 int	 dns_format_conf(const struct dns_config *, const char *marker_dir,
 	    char *, size_t, size_t *);
 void	 dns_hash(const void *, size_t, uint8_t [DNS_HASH_LEN]);
-/* resolv.conf through p->open_resolv or by path; 0, or -1 with rv->err */
-int	 dns_resolv_open(const struct dns_paths *, struct dns_resolv *);
-void	 dns_resolv_close(struct dns_resolv *);
 /* resolvconf through p->resolvconf or here; DNS_RC_* */
 int	 dns_rc(const struct dns_paths *, int, const struct dns_config *,
 	    char *, size_t);
@@ -127,7 +124,6 @@ int	 dns_resolvconf_restore(const struct dns_paths *,
 	    const struct dns_record *, struct dns_note *, char *, size_t);
 
 /* dns_resolved.c */
-bool	 dns_resolved_detect(const struct dns_resolv *);
 int	 dns_resolved_apply(const struct dns_paths *,
 	    const struct dns_config *, char *, size_t);
 int	 dns_resolved_restore(const struct dns_paths *,

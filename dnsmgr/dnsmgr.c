@@ -1,23 +1,35 @@
 /*
  * dnsmgr.c -- points the system resolver at the tunnel's DNS and restores
- * it exactly afterwards, also after a crash (from its record in the state
- * directory). Keeps uid 0 (resolv.conf and systemd-resolved need root's
- * identity) but no capability at all, under Landlock and seccomp.
+ * it exactly afterwards, also after a crash (from its record in its state
+ * directory).
+ *
+ * It runs as its own user (_vpnddns), chrooted to its state directory
+ * <statedir>/dns, with no capability, under Landlock and seccomp, and
+ * holds only descriptors: the parent opens resolv.conf for it at each use
+ * (the one file it manages, named by the parent's own options) and runs
+ * resolvconf(8) for it; systemd-resolved is reached over a system bus
+ * connection made as _vpnddns before the sandbox closes, and authorises
+ * that user through vpnd's polkit rule.
  */
 #include <sys/types.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 
 #include <errno.h>
-#include <sys/syscall.h>
 #include <event.h>
 #include <fcntl.h>
-#include <libgen.h>
+#include <grp.h>
 #include <limits.h>
+#include <poll.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <systemd/sd-bus.h>
 
 #include "dns.h"
 #include "dnsmgr.h"
@@ -28,37 +40,337 @@
 #include "vpnd.h"
 
 #define DNS_WATCH_SEC	2	/* how often to look at resolv.conf */
+/* The parent answers at once, or after resolvconf's own deadline. */
+#define DNSMGR_RPC_MS	(RESOLVCONF_TIMEOUT_MS + 5000)
 
+static void	 dnsmgr_recv_env(struct vpnd_env *);
+static void	 dnsmgr_sandbox(void);
+static void	 dnsmgr_recover(void);
+static void	 dnsmgr_drain(void);
+static int	 dnsmgr_wait(uint32_t, struct imsg *);
+static int	 dnsmgr_open_resolv(const struct dns_paths *,
+		    struct dns_resolv *);
+static int	 dnsmgr_resolvconf(const struct dns_paths *, int,
+		    const struct dns_config *, char *, size_t);
+static void	 dnsmgr_bus_connect(const struct passwd *);
 static void	 dnsmgr_dispatch_parent(struct imsgev *, struct imsg *);
 static void	 dnsmgr_dispatch_netmgr(struct imsgev *, struct imsg *);
 static void	 dnsmgr_closed(struct imsgev *);
-static void	 dnsmgr_sandbox(void);
-static void	 recover_log(const char *);
-static void	 reply(int, const char *);
+static void	 dnsmgr_recover_log(const char *);
+static void	 dnsmgr_reply(int, const char *);
 static void	 dnsmgr_watch(int, short, void *);
+static int	 dnsmgr_link_check(const struct imsg_dns *, char *, size_t);
+#ifdef VPND_TESTHOOKS
+static void	 dnsmgr_flush(void);
+#endif
 
 static struct imsgev	 iev_parent, iev_netmgr;
 static struct event	 ev_watch;
 static int		 replaced_logged;
 static struct vpnd_env	 env;
 static struct dns_paths	 paths;
-static int		 have_env, applied;
-static char		 resolvdir[PATH_MAX], progdir[PATH_MAX];
+static int		 applied;
+static char		 marker_dir[PATH_MAX];
 
+/*
+ * A child's life, top to bottom: the environment from the parent,
+ * confinement, then the crash recovery, and only then the event loop.
+ */
 void
 dnsmgr_main(int verbose)
 {
 	(void)proc_child_init("dnsmgr", verbose, &iev_parent,
 	    dnsmgr_dispatch_parent, dnsmgr_closed);
+	dnsmgr_recv_env(&env);
+	dnsmgr_sandbox();
+	dnsmgr_recover();
+	dnsmgr_drain();
 	evtimer_set(&ev_watch, dnsmgr_watch, NULL);
 	event_dispatch();
 	exit(0);
 }
 
+/* The first message is the environment; anything after it waits. */
+static void
+dnsmgr_recv_env(struct vpnd_env *e)
+{
+	struct imsg	 imsg;
 
+	if (dnsmgr_wait(IMSG_ENV, &imsg) == -1 ||
+	    imsg_get_data(&imsg, e, sizeof(*e)) == -1)
+		fatalx("bad IMSG_ENV");
+	imsg_free(&imsg);
+	e->ifname[sizeof(e->ifname) - 1] = '\0';
+	e->statedir[sizeof(e->statedir) - 1] = '\0';
+	e->resolvconf[sizeof(e->resolvconf) - 1] = '\0';
+	e->resolvconf_prog[sizeof(e->resolvconf_prog) - 1] = '\0';
+	if (e->dns_backend < DNS_AUTO || e->dns_backend > DNS_NONE)
+		fatalx("bad DNS backend %d", e->dns_backend);
+	log_setverbose(e->verbose);
+
+	dns_paths_default(&paths);
+	paths.resolv_conf = e->resolvconf;	/* for messages only */
+	paths.resolvconf_prog = e->resolvconf_prog;
+	/* Inside the chroot the state directory is "/". */
+	paths.statedir = "/";
+	(void)snprintf(marker_dir, sizeof(marker_dir), "%s/%s", e->statedir,
+	    VPND_DNS_SUBDIR);
+	paths.marker_dir = marker_dir;
+	paths.open_resolv = dnsmgr_open_resolv;
+	paths.resolvconf = dnsmgr_resolvconf;
+}
+
+/*
+ * Waits for the parent's message of type want, dispatching the others
+ * (only once the sandbox is up: before, nothing is expected but the
+ * environment).  0 with the message (imsg_free it), -1 if the channel
+ * closed or the parent did not answer in time.
+ */
+static int
+dnsmgr_wait(uint32_t want, struct imsg *imsg)
+{
+	struct imsgbuf	*ibuf = &iev_parent.ibuf;
+	struct pollfd	 pfd;
+	int		 n;
+
+	for (;;) {
+		while ((n = imsgbuf_get(ibuf, imsg)) > 0) {
+			if (imsg_get_type(imsg) == want)
+				return 0;
+			if (want == IMSG_ENV)
+				fatalx("message %u from the parent before "
+				    "the environment", imsg_get_type(imsg));
+			dnsmgr_dispatch_parent(&iev_parent, imsg);
+			imsg_free(imsg);
+		}
+		if (n == -1 || !iev_parent.active)
+			return -1;
+		pfd.fd = ibuf->fd;
+		pfd.events = POLLIN;
+		if ((n = poll(&pfd, 1, DNSMGR_RPC_MS)) == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		if ((n = imsgbuf_read(ibuf)) == 0)
+			return -1;
+		if (n == -1 && errno != EAGAIN && errno != EINTR)
+			return -1;
+	}
+}
+
+/* Messages that arrived with the environment, now that we are confined. */
+static void
+dnsmgr_drain(void)
+{
+	struct imsg	 imsg;
+
+	while (iev_parent.active && imsgbuf_get(&iev_parent.ibuf, &imsg) > 0) {
+		dnsmgr_dispatch_parent(&iev_parent, &imsg);
+		imsg_free(&imsg);
+	}
+}
+
+static int
+dnsmgr_open_resolv(const struct dns_paths *p, struct dns_resolv *rv)
+{
+	struct imsg_dns_file	 f;
+	struct imsg		 imsg;
+
+	if (imsgev_compose(&iev_parent, IMSG_DNS_OPEN, 0, -1, NULL, 0) == -1)
+		goto gone;
+	imsgev_flush(&iev_parent);
+	if (dnsmgr_wait(IMSG_DNS_FILE, &imsg) == -1)
+		goto gone;
+	if (imsg_get_data(&imsg, &f, sizeof(f)) == -1)
+		fatalx("bad IMSG_DNS_FILE");
+	rv->fd = imsg_get_fd(&imsg);
+	imsg_free(&imsg);
+	f.target[sizeof(f.target) - 1] = '\0';
+	(void)strlcpy(rv->target, f.target, sizeof(rv->target));
+	if (rv->fd == -1) {
+		rv->err = f.err > 0 ? f.err : EIO;
+		return -1;
+	}
+	return 0;
+ gone:
+	rv->err = EPIPE;
+	return -1;
+}
+
+static int
+dnsmgr_resolvconf(const struct dns_paths *p, int op,
+    const struct dns_config *cfg, char *err, size_t errlen)
+{
+	struct imsg_dns_rc	 rc;
+	struct imsg_result	 r;
+	struct imsg		 imsg;
+	size_t			 i;
+
+	memset(&rc, 0, sizeof(rc));
+	rc.op = op;
+	if (cfg != NULL) {
+		(void)strlcpy(rc.dns.ifname, cfg->ifname,
+		    sizeof(rc.dns.ifname));
+		rc.dns.ifindex = cfg->ifindex;
+		for (i = 0; i < cfg->nservers && i < CONF_MAX_DNS; i++)
+			rc.dns.servers[i] = cfg->servers[i];
+		rc.dns.nservers = i;
+		for (i = 0; i < cfg->ndomains && i < CONF_MAX_SEARCH; i++)
+			(void)strlcpy(rc.dns.domains[i], cfg->domains[i],
+			    sizeof(rc.dns.domains[i]));
+		rc.dns.ndomains = i;
+	}
+	if (imsgev_compose(&iev_parent, IMSG_DNS_RESOLVCONF, 0, -1, &rc,
+	    sizeof(rc)) == -1)
+		goto gone;
+	imsgev_flush(&iev_parent);
+	if (dnsmgr_wait(IMSG_DNS_RC_RESULT, &imsg) == -1)
+		goto gone;
+	if (imsg_get_data(&imsg, &r, sizeof(r)) == -1)
+		fatalx("bad IMSG_DNS_RC_RESULT");
+	imsg_free(&imsg);
+	r.msg[sizeof(r.msg) - 1] = '\0';
+	if (!r.ok) {
+		(void)snprintf(err, errlen, "%s", r.msg[0] != '\0' ? r.msg :
+		    "resolvconf failed");
+		return -1;
+	}
+	return 0;
+ gone:
+	(void)snprintf(err, errlen, "no answer from the parent");
+	return -1;
+}
+
+/*
+ * The system bus, as _vpnddns: the bus and polkit see that user (the
+ * peer credentials of the socket are those of connect()), not root.
+ * Only when systemd-resolved may be used; a failure only means that
+ * backend will not work.
+ */
+static void
+dnsmgr_bus_connect(const struct passwd *pw)
+{
+	struct dns_resolv	 rv;
+	sd_bus			*bus = NULL;
+	int			 r, want;
+
+	want = env.dns_backend == DNS_RESOLVED;
+	if (env.dns_backend == DNS_AUTO) {
+		(void)dns_resolv_open(&paths, &rv);
+		want = dns_resolved_detect(&rv);
+		dns_resolv_close(&rv);
+	}
+	if (!want)
+		return;
+	if (setgroups(0, NULL) == -1 || setegid(pw->pw_gid) == -1 ||
+	    seteuid(pw->pw_uid) == -1)
+		fatal("%s: drop to %s", __func__, VPND_DNS_USER);
+	if ((r = sd_bus_open_system(&bus)) < 0)
+		log_warnx("system bus: %s; the resolved backend is "
+		    "unavailable", strerror(-r));
+	else
+		paths.bus = bus;
+	if (seteuid(0) == -1 || setegid(0) == -1)
+		fatal("%s: back to root", __func__);
+}
+
+/*
+ * pledge("stdio") plus what its descriptors give, in Linux terms:
+ * _vpnddns with no group and no capability, chrooted to its own state
+ * directory, Landlock granting nothing but that directory (and scoping
+ * signals and abstract sockets to itself), no new privileges, and a
+ * seccomp list with no open of anything new outside it, no chmod, chown,
+ * link, exec, socket, connect, kill, prlimit or namespaces.
+ */
+static void
+dnsmgr_sandbox(void)
+{
+	static const char *const extra[] = {
+		/* its record, in its state directory */
+		"openat", "unlinkat", "renameat", "renameat2", "fsync",
+		"fdatasync", "ftruncate",
+		/* sd-bus on its connection */
+		"getsockopt", "getsockname", "getpeername", "shutdown",
+	};
+	static const unsigned long ioctls[] = {
+		SIOCGIFINDEX,	/* the link's index (dns_ifindex) */
+		FIONREAD,	/* sd-bus */
+	};
+	const char	*calls[256];
+	char		 dir[PATH_MAX];
+	struct passwd	*pw;
+	struct stat	 st;
+	size_t		 n = 0, i;
+	int		 dfd, s, noll = 0;
+
+	/* What the sandbox forbids making later. */
+	if ((s = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
+		fatal("socket");
+	dns_set_ifsock(s);
+	/*
+	 * Without root the parent allows only the "none" backend: nothing
+	 * to write, so the same jail as the other children.
+	 */
+	if (geteuid() != 0) {
+		proc_jail(env.statedir, extra, nitems(extra));
+		return;
+	}
+	if ((pw = getpwnam(VPND_DNS_USER)) == NULL)
+		fatalx("user %s not found; create it with scripts/mkuser.sh",
+		    VPND_DNS_USER);
+	if ((size_t)snprintf(dir, sizeof(dir), "%s/%s", env.statedir,
+	    VPND_DNS_SUBDIR) >= sizeof(dir))
+		fatalx("state directory path too long");
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1 || fstat(dfd, &st) == -1)
+		fatal("%s", dir);
+	if (st.st_uid != pw->pw_uid || (st.st_mode & 077) != 0)
+		fatalx("%s must be owned by %s, mode 0700", dir,
+		    VPND_DNS_USER);
+
+	dnsmgr_bus_connect(pw);
+
+	if (fchdir(dfd) == -1 || chroot(".") == -1 || chdir("/") == -1)
+		fatal("chroot %s", dir);
+	close(dfd);
+	sandbox_drop(pw->pw_uid, pw->pw_gid, true);
+#ifdef VPND_TESTHOOKS
+	noll = env.testhook == TESTHOOK_DNS_PROBES_NOLL + 100 * PROC_DNSMGR;
+	if (noll)
+		log_info("testhook: Landlock left off");
+#endif
+	if (!noll) {
+		const struct landlock_path	 lp[] = { { "/", true } };
+
+		(void)sandbox_landlock(lp, nitems(lp));
+	}
+	sandbox_no_new_privs();
+	for (i = 0; i < sandbox_nbase_syscalls; i++)
+		calls[n++] = sandbox_base_syscalls[i];
+	for (i = 0; i < nitems(extra) && n < nitems(calls); i++)
+		calls[n++] = extra[i];
+	sandbox_seccomp(calls, n, ioctls, nitems(ioctls));
+}
+
+/* A crashed instance's DNS comes back before anything else. */
+static void
+dnsmgr_recover(void)
+{
+	char		 rec[PATH_MAX], err[256];
+	struct stat	 st;
+	int		 had;
+
+	(void)snprintf(rec, sizeof(rec), "/%s", DNS_BACKUP_NAME);
+	had = lstat(rec, &st) == 0;
+	if (dns_recover(&paths, dnsmgr_recover_log, err, sizeof(err)) == -1)
+		log_warnx("DNS recovery: %s", err);
+	else if (had)
+		log_info("DNS restored from %s/%s, left by an earlier "
+		    "instance", marker_dir, DNS_BACKUP_NAME);
+}
 
 static void
-recover_log(const char *msg)
+dnsmgr_recover_log(const char *msg)
 {
 	log_info("%s", msg);
 }
@@ -84,75 +396,6 @@ dnsmgr_watch(int fd, short ev, void *arg)
 	evtimer_add(&ev_watch, &tv);
 }
 
-/*
- * pledge("stdio rpath wpath cpath fattr proc exec unix") and
- * unveil(resolv.conf's directory, the state directory, rwc) in Linux
- * terms: root's identity without any capability, Landlock limiting writes
- * to those two places, and a seccomp list for file I/O, D-Bus and running
- * resolvconf(8).
- */
-static void
-dnsmgr_sandbox(void)
-{
-	static const char *const extra[] = {
-		"open", "openat", "creat", "unlink", "unlinkat", "rename",
-		"renameat", "renameat2", "fsync", "fdatasync", "fchmod",
-		"fchmodat", "fchown", "fchownat", "chmod", "chown", "lchown",
-		"mkdir", "mkdirat", "readlink", "readlinkat", "symlink",
-		"symlinkat", "getdents64", "ftruncate", "statfs", "fstatfs",
-		"access", "faccessat", "faccessat2", "utimensat", "chdir",
-		"fchdir", "getcwd", "umask", "stat", "lstat", "flock",
-		"socket", "connect", "getsockopt", "setsockopt",
-		"getsockname", "getpeername", "shutdown", "sendmmsg",
-		"recvmmsg", "clone", "clone3", "fork", "vfork", "execve",
-		"execveat", "wait4", "waitid", "set_robust_list", "rseq",
-		"set_tid_address", "arch_prctl", "ioctl", "getpgrp",
-		"setpgid", "getpgid", "getsid", "setsid", "sysinfo",
-		"sched_getaffinity", "capget", "fadvise64", "getresuid",
-		"getresgid", "getgroups", "alarm", "pause", "rt_sigsuspend",
-		"rt_sigtimedwait", "memfd_create", "timerfd_create",
-		"timerfd_settime", "close_range", "getrusage",
-	};
-	char		 tmp[PATH_MAX], *d;
-
-	/*
-	 * Without root the parent allows only the "none" backend: nothing
-	 * to write, so the same jail as the other children.
-	 */
-	if (geteuid() != 0) {
-		proc_jail(env.statedir, extra, nitems(extra));
-		return;
-	}
-	strlcpy(tmp, paths.resolv_conf, sizeof(tmp));
-	d = dirname(tmp);
-	strlcpy(resolvdir, d, sizeof(resolvdir));
-	strlcpy(tmp, paths.resolvconf_prog, sizeof(tmp));
-	d = dirname(tmp);
-	strlcpy(progdir, d, sizeof(progdir));
-	{
-		const struct landlock_path	 lp[] = {
-			{ resolvdir, true },
-			{ progdir, false },
-			{ env.statedir, true },
-			{ "/run/resolvconf", true },
-			{ "/dev/null", true },
-			{ "/usr", false },
-			{ "/bin", false },
-			{ "/sbin", false },
-			{ "/lib", false },
-			{ "/lib64", false },
-			{ "/etc/resolvconf", false },
-			{ "/etc/ld.so.cache", false },
-			{ "/run/systemd/resolve", false },
-			{ "/proc", false },
-		};
-		(void)sandbox_landlock(lp, nitems(lp));
-	}
-	sandbox_drop(0, 0, false);
-	sandbox_no_new_privs();
-	proc_seccomp(extra, nitems(extra));
-}
-
 static void
 dnsmgr_closed(struct imsgev *iev)
 {
@@ -172,43 +415,11 @@ dnsmgr_closed(struct imsgev *iev)
 static void
 dnsmgr_dispatch_parent(struct imsgev *iev, struct imsg *imsg)
 {
-	char		 err[256];
-	int		 fd, hook;
+	int		 fd;
 
 	switch (imsg_get_type(imsg)) {
-	case IMSG_ENV:
-		if (have_env || imsg_get_data(imsg, &env, sizeof(env)) == -1)
-			fatalx("bad IMSG_ENV");
-		env.statedir[sizeof(env.statedir) - 1] = '\0';
-		env.resolvconf[sizeof(env.resolvconf) - 1] = '\0';
-		have_env = 1;
-		log_setverbose(env.verbose);
-		dns_paths_default(&paths);
-		env.resolvconf_prog[sizeof(env.resolvconf_prog) - 1] = '\0';
-		paths.resolv_conf = env.resolvconf;
-		paths.resolvconf_prog = env.resolvconf_prog;
-		paths.statedir = env.statedir;
-		dnsmgr_sandbox();
-		/* A crashed instance's DNS comes back before anything else. */
-		{
-			char		 rec[PATH_MAX];
-			struct stat	 st;
-			int		 had;
-
-			snprintf(rec, sizeof(rec), "%s/%s", env.statedir,
-			    DNS_BACKUP_NAME);
-			had = lstat(rec, &st) == 0;
-			if (dns_recover(&paths, recover_log, err,
-			    sizeof(err)) == -1)
-				log_warnx("DNS recovery: %s", err);
-			else if (had)
-				log_info("DNS restored from %s, left by an "
-				    "earlier instance", rec);
-		}
-		break;
 	case IMSG_SOCKET_IPC:
-		if (!have_env || iev_netmgr.active ||
-		    (fd = imsg_get_fd(imsg)) == -1)
+		if (iev_netmgr.active || (fd = imsg_get_fd(imsg)) == -1)
 			fatalx("bad IMSG_SOCKET_IPC");
 		if (imsgev_init(&iev_netmgr, fd, PROC_NETMGR, false,
 		    dnsmgr_dispatch_netmgr, dnsmgr_closed, NULL) == -1)
@@ -217,19 +428,13 @@ dnsmgr_dispatch_parent(struct imsgev *iev, struct imsg *imsg)
 		break;
 	case IMSG_START:
 #ifdef VPND_TESTHOOKS
-		if (env.testhook == TESTHOOK_WRITE_OUTSIDE + 100 * PROC_DNSMGR) {
-			fd = open("/tmp/vpnd-landlock-probe", O_WRONLY |
-			    O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-			log_info("testhook: write outside: %s", fd == -1 ?
-			    strerror(errno) : "allowed");
-			if (fd != -1) {
-				close(fd);
-				unlink("/tmp/vpnd-landlock-probe");
-			}
+		if (env.testhook == TESTHOOK_DNS_PROBES + 100 * PROC_DNSMGR ||
+		    env.testhook == TESTHOOK_DNS_PROBES_NOLL +
+		    100 * PROC_DNSMGR) {
+			dns_probes(dnsmgr_flush);
 		}
 		proc_testhook(env.testhook, PROC_DNSMGR);
 #endif
-		(void)hook;
 		break;
 	default:
 		fatalx("unexpected message %u from the parent",
@@ -237,8 +442,16 @@ dnsmgr_dispatch_parent(struct imsgev *iev, struct imsg *imsg)
 	}
 }
 
+#ifdef VPND_TESTHOOKS
 static void
-reply(int ok, const char *msg)
+dnsmgr_flush(void)
+{
+	imsgev_flush(&iev_parent);
+}
+#endif
+
+static void
+dnsmgr_reply(int ok, const char *msg)
 {
 	struct imsg_result	r;
 
@@ -247,6 +460,32 @@ reply(int ok, const char *msg)
 	if (msg != NULL)
 		strlcpy(r.msg, msg, sizeof(r.msg));
 	imsgev_compose(&iev_netmgr, IMSG_DNS_RESULT, 0, -1, &r, sizeof(r));
+}
+
+/*
+ * The link must be vpnd's own: the name the parent gave us, and the
+ * index that name has now.  A compromised netmgr must not set the
+ * resolvers of another link (which would outlive the tunnel).
+ */
+static int
+dnsmgr_link_check(const struct imsg_dns *d, char *err, size_t errlen)
+{
+	unsigned int	 idx;
+
+	if (strcmp(d->ifname, env.ifname) != 0) {
+		(void)snprintf(err, errlen, "DNS for interface %s refused: "
+		    "vpnd's is %s", d->ifname, env.ifname);
+		return -1;
+	}
+	/* With "none" nothing is configured (and, without root, no ioctl). */
+	if (env.dns_backend == DNS_NONE)
+		return 0;
+	if ((idx = dns_ifindex(env.ifname)) == 0 || (int)idx != d->ifindex) {
+		(void)snprintf(err, errlen, "DNS for interface index %d "
+		    "refused: %s has index %u", d->ifindex, env.ifname, idx);
+		return -1;
+	}
+	return 0;
 }
 
 static void
@@ -263,6 +502,12 @@ dnsmgr_dispatch_netmgr(struct imsgev *iev, struct imsg *imsg)
 		if (imsg_get_data(imsg, &d, sizeof(d)) == -1 ||
 		    d.nservers > CONF_MAX_DNS || d.ndomains > CONF_MAX_SEARCH)
 			fatalx("bad IMSG_DNS_SET");
+		d.ifname[sizeof(d.ifname) - 1] = '\0';
+		if (dnsmgr_link_check(&d, err, sizeof(err)) == -1) {
+			log_warnx("%s", err);
+			dnsmgr_reply(0, err);
+			break;
+		}
 		memset(&dc, 0, sizeof(dc));
 		memcpy(dc.ifname, d.ifname, sizeof(dc.ifname));
 		dc.ifname[sizeof(dc.ifname) - 1] = '\0';
@@ -281,7 +526,7 @@ dnsmgr_dispatch_netmgr(struct imsgev *iev, struct imsg *imsg)
 		if (dns_apply(&paths, env.dns_backend, &dc, &used, err,
 		    sizeof(err)) == -1) {
 			log_warnx("DNS: %s", err);
-			reply(0, err);
+			dnsmgr_reply(0, err);
 			break;
 		}
 		applied = used != DNS_NONE;
@@ -294,7 +539,7 @@ dnsmgr_dispatch_netmgr(struct imsgev *iev, struct imsg *imsg)
 		log_info("DNS for %s set through %s (%zu servers, %zu "
 		    "domains)", dc.ifname, dns_backend_name(used),
 		    dc.nservers, dc.ndomains);
-		reply(1, NULL);
+		dnsmgr_reply(1, NULL);
 		break;
 	case IMSG_DNS_RESTORE:
 		if (imsg_get_len(imsg) != 0)
@@ -303,7 +548,7 @@ dnsmgr_dispatch_netmgr(struct imsgev *iev, struct imsg *imsg)
 		if (dns_restore(&paths, err, sizeof(err)) == -1) {
 			log_warnx("DNS restore: %s", err);
 			applied = 0;
-			reply(0, err);
+			dnsmgr_reply(0, err);
 			break;
 		}
 		if (err[0] != '\0')
@@ -311,7 +556,7 @@ dnsmgr_dispatch_netmgr(struct imsgev *iev, struct imsg *imsg)
 		else if (applied)
 			log_info("DNS restored");
 		applied = 0;
-		reply(1, NULL);
+		dnsmgr_reply(1, NULL);
 		break;
 	default:
 		fatalx("unexpected message %u from netmgr",

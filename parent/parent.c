@@ -157,6 +157,7 @@ parent_main(struct parent_opts *opts)
 		err(1, "log directory %s", opts->env.logdir);
 	if (mkpath(opts->env.statedir, 0700) == -1)
 		err(1, "state directory %s", opts->env.statedir);
+	dnsops_init(opts->env.statedir);
 	/* The empty root of the chrooted children. */
 	snprintf(path, sizeof(path), "%s/empty", opts->env.statedir);
 	if (mkpath(path, 0755) == -1 || chmod(path, 0755) == -1)
@@ -447,6 +448,11 @@ parent_dispatch(struct imsgev *iev, struct imsg *imsg)
 		return;
 	default:
 		break;
+	}
+	if (iev->proc == PROC_DNSMGR) {
+		if (dnsops_dispatch(iev, &popts->env, imsg) == -1)
+			goto bad;
+		return;
 	}
 	if (iev->proc != PROC_NETMGR)
 		goto bad;

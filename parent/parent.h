@@ -28,4 +28,9 @@ void	 netops_dispatch(struct imsgev *netmgr, struct imsg *);
 void	 netops_teardown(int keep_ks);	/* remove what we set up */
 int	 netops_recover(void);		/* at start: leftovers */
 
+/* dnsops.c: what dnsmgr asks of the parent; -1: not a dnsmgr request */
+void	 dnsops_init(const char *statedir);	/* exits on failure */
+int	 dnsops_dispatch(struct imsgev *dnsmgr, const struct vpnd_env *,
+	    struct imsg *);
+
 #endif /* VPND_PARENT_H */

@@ -38,7 +38,7 @@ printf '# the host'"'"'s own file\nnameserver 192.0.2.53\nnameserver 192.0.2.54\
 mkdir -p "$E2E_TMP/c"
 cp "$ORIG" "$RC"
 chmod 644 "$RC"
-BACKUP="$E2E_TMP/c/state/dns.backup"
+BACKUP="$E2E_TMP/c/state/dns/dns.backup"
 
 body() {
 	local n t0 t1

@@ -31,6 +31,8 @@ e2e_init() {
 	fi
 	ip netns del "${E2E_ID}probe"
 	[ -x "$VPND" ] || bail "no $VPND: run make first"
+	# the host's own resolv.conf, which no test may touch (host_resolv_ok)
+	E2E_HOST_RESOLV=$(sha256sum </etc/resolv.conf 2>/dev/null)
 	# the unprivileged user the children run as
 	sh "$(dirname "$0")/../../scripts/mkuser.sh" >/dev/null 2>&1 || true
 }
@@ -50,6 +52,14 @@ e2e_cleanup() {
 		ip netns pids "$ns" 2>/dev/null | xargs -r kill -KILL 2>/dev/null
 		ip netns del "$ns" 2>/dev/null
 	done
+	# /etc/netns/<ours> made by netns_resolv; /etc/netns itself only
+	# if it is empty (another test may be using it)
+	for ns in $(cat "$E2E_TMP/.netnsdirs" 2>/dev/null); do
+		case $ns in
+		/etc/netns/"$E2E_ID"*) rm -rf "$ns" ;;
+		esac
+	done
+	[ -s "$E2E_TMP/.netnsdirs" ] && rmdir /etc/netns 2>/dev/null
 	rm -rf "$E2E_TMP"
 }
 
@@ -349,6 +359,29 @@ e2e_timeout() {
 	fi
 }
 
+# netns_resolv NS FILE: NS gets a resolv.conf of its own, the way
+# containers do: ip netns exec bind-mounts /etc/netns/NS/resolv.conf over
+# /etc/resolv.conf in the daemon's mount namespace (a rename onto it gives
+# EBUSY). Copies FILE there (mode 644) and prints its path. With
+# E2E_NO_R=1, vpnd_spawn gives the daemon no -R: it manages
+# /etc/resolv.conf, which is that file. Removed by the EXIT trap.
+netns_resolv() {
+	local d="/etc/netns/$1" i
+	[ -e "$d" ] && bail "$d exists"
+	echo "$d" >>"$E2E_TMP/.netnsdirs"
+	for i in 1 2 3; do
+		mkdir -p "$d" 2>/dev/null && break
+	done
+	cp "$2" "$d/resolv.conf" && chmod 644 "$d/resolv.conf" ||
+	    bail "$d/resolv.conf"
+	echo "$d/resolv.conf"
+}
+
+# host_resolv_ok: the host's /etc/resolv.conf is what it was at the start.
+host_resolv_ok() {
+	[ "$(sha256sum </etc/resolv.conf 2>/dev/null)" = "$E2E_HOST_RESOLV" ]
+}
+
 # vpnd_spawn TAG NS [vpnd args...]: like vpnd_start (same private paths
 # under $E2E_TMP/TAG, same VPND_BIN, sets VPND_PID_<TAG>) but does not
 # wait for the socket: for instances expected to die or refuse at once.
@@ -357,9 +390,9 @@ vpnd_spawn() {
 	shift 2
 	dir="$E2E_TMP/$tag"
 	mkdir -p "$dir"
+	[ "${E2E_NO_R:-0}" = 1 ] || set -- -R "$dir/resolv.conf" "$@"
 	ip netns exec "$ns" "${VPND_BIN:-$VPND}" -d -s "$dir/sock" \
-	    -L "$dir/log" -S "$dir/state" -R "$dir/resolv.conf" "$@" \
-	    >>"$dir/out" 2>&1 &
+	    -L "$dir/log" -S "$dir/state" "$@" >>"$dir/out" 2>&1 &
 	pid=$!
 	E2E_PIDS="$E2E_PIDS $pid"
 	eval "VPND_PID_$tag=$pid"

@@ -3,7 +3,8 @@
 # never strands the namespace: the next start removes everything of
 # ours within 2 s, does not re-activate, and a new activate works.
 # Also SIGTERM, corrupt records, an unwritable state dir, a leftover
-# interface of ours.
+# interface of ours. The daemon manages the namespace's own resolv.conf
+# (ip netns exec, /etc/netns/NS/resolv.conf, no -R), as in a container.
 set -u
 . "$(dirname "$0")/../lib/e2e.sh"
 e2e_init crash
@@ -27,12 +28,11 @@ EOF
 conf 51820 >"$E2E_TMP/good.conf"
 conf 51999 >"$E2E_TMP/dead.conf"
 
-RC="$E2E_TMP/c/resolv.conf"
 ORIG="$E2E_TMP/resolv.orig"
 STATE="$E2E_TMP/c/state"
 printf 'nameserver 10.0.0.53\nsearch crash.lan\n' >"$ORIG"
-mkdir -p "$E2E_TMP/c"
-cp "$ORIG" "$RC"
+RC=$(netns_resolv "$C" "$ORIG")
+E2E_NO_R=1
 
 start() {
 	vpnd_start c "$C" -D file
@@ -116,7 +116,7 @@ sigterm() {
 	is "$(ours_left "$C")" "" "SIGTERM: everything removed"
 	cmp -s "$ORIG" "$RC"
 	ok $? "SIGTERM: resolv.conf byte-identical"
-	test ! -e "$STATE/net.state" && test ! -e "$STATE/dns.backup"
+	test ! -e "$STATE/net.state" && test ! -e "$STATE/dns/dns.backup"
 	ok $? "SIGTERM: no state records left"
 }
 
@@ -159,11 +159,13 @@ records() {
 	# dns.backup garbage and truncated
 	for kind in garbage truncated; do
 		if [ "$kind" = garbage ]; then
-			head -c 300 /dev/urandom >"$STATE/dns.backup"
+			head -c 300 /dev/urandom >"$STATE/dns/dns.backup"
 		else
-			: >"$STATE/dns.backup"
+			: >"$STATE/dns/dns.backup"
 		fi
-		rm -f "$STATE/dns.backup.bad"
+		# as dnsmgr would have written it: its own file
+		chown _vpnddns:_vpnddns "$STATE/dns/dns.backup"
+		rm -f "$STATE/dns/dns.backup.bad"
 		n=$(out_lines c)
 		start
 		ok $? "$kind dns.backup: vpnd starts"
@@ -172,7 +174,7 @@ records() {
 		out_since c "$n" | grep 'DNS recovery' | sed 's/^/#   /'
 		cmp -s "$ORIG" "$RC"
 		ok $? "$kind dns.backup: resolv.conf left untouched"
-		test ! -e "$STATE/dns.backup" && test -e "$STATE/dns.backup.bad"
+		test ! -e "$STATE/dns/dns.backup" && test -e "$STATE/dns/dns.backup.bad"
 		ok $? "$kind dns.backup: set aside as dns.backup.bad"
 		ctl c -t 10 up "$E2E_TMP/good.conf" >/dev/null
 		ok $? "$kind dns.backup: activate works"
@@ -234,4 +236,6 @@ body() {
 }
 
 body
+host_resolv_ok
+ok $? "the host's own /etc/resolv.conf is unchanged (sha256)"
 e2e_done

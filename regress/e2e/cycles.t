@@ -1,7 +1,9 @@
 #!/bin/bash
 # cycles.t -- issue 6: 50 activate/deactivate cycles (vpnctl up/down),
 # with a kill -9 of the parent at a random instant every 10 cycles and a
-# restart; at the end nothing of ours remains. Bounded: every vpnctl
+# restart; at the end nothing of ours remains. The daemon manages the
+# namespace's own resolv.conf (ip netns exec, /etc/netns/NS/resolv.conf,
+# no -R), as in a container. Bounded: every vpnctl
 # call has a timeout and the loop gives up past a deadline (< 120 s).
 set -u
 . "$(dirname "$0")/../lib/e2e.sh"
@@ -20,11 +22,10 @@ Endpoint = 10.0.0.2:51820
 AllowedIPs = 0.0.0.0/0, ::/0
 EOF
 
-RC="$E2E_TMP/c/resolv.conf"
 ORIG="$E2E_TMP/resolv.orig"
 printf '# cycles\nnameserver 10.0.0.53\nsearch cycles.lan\n' >"$ORIG"
-mkdir -p "$E2E_TMP/c"
-cp "$ORIG" "$RC"
+RC=$(netns_resolv "$C" "$ORIG")
+E2E_NO_R=1
 DEADLINE=$((SECONDS + 100))
 
 body() {
@@ -70,7 +71,9 @@ body() {
 	is "$(ours_left "$C")" "" "at the end: no link, rule, route, nft table"
 	cmp -s "$ORIG" "$RC"
 	ok $? "at the end: resolv.conf byte-identical"
-	test -z "$(ls "$E2E_TMP/c/state" | grep -v -e '^device-id$' -e '^empty$')"
+	test -z "$(ls "$E2E_TMP/c/state" |
+	    grep -v -e '^device-id$' -e '^empty$' -e '^dns$')" &&
+	    test -z "$(ls "$E2E_TMP/c/state/dns")"
 	ok $? "at the end: no state records left"
 	ping_ok "$C" 10.0.0.2
 	ok $? "at the end: direct connectivity works"
@@ -78,4 +81,6 @@ body() {
 }
 
 body
+host_resolv_ok
+ok $? "the host's own /etc/resolv.conf is unchanged (sha256)"
 e2e_done

@@ -3,7 +3,9 @@
 # up: activate and deactivate back to back on one connection (the
 # set-up's reply must not be taken for the tear-down's), and status right
 # behind an activate (answered at once, not after the set-up). Nothing of
-# ours may remain, and the next activate must work.
+# ours may remain, and the next activate must work. The daemon manages
+# the namespace's own resolv.conf (ip netns exec, /etc/netns/NS/resolv.conf,
+# no -R), as in a container.
 set -u
 . "$(dirname "$0")/../lib/e2e.sh"
 e2e_init race
@@ -14,8 +16,8 @@ ip -n "$N" addr add 10.0.0.1/24 dev d0
 ip -n "$N" link set d0 up
 ip -n "$N" link set d1 up
 printf 'nameserver 10.0.0.53\n' >"$E2E_TMP/resolv.orig"
-mkdir -p "$E2E_TMP/a"
-cp "$E2E_TMP/resolv.orig" "$E2E_TMP/a/resolv.conf"
+RC=$(netns_resolv "$N" "$E2E_TMP/resolv.orig")
+E2E_NO_R=1
 vpnd_start a "$N" -D file || bail "vpnd did not start"
 keypair me
 keypair srv
@@ -71,7 +73,7 @@ for i in 1 2 3; do
 	wait_for 30 sh -c "! ip -n $N link show vpn0 >/dev/null 2>&1"
 	left=$(ours_left "$N")
 	is "$left" "" "nothing of ours remains ($i)"
-	cmp -s "$E2E_TMP/resolv.orig" "$E2E_TMP/a/resolv.conf"
+	cmp -s "$E2E_TMP/resolv.orig" "$RC"
 	ok $? "resolv.conf as before ($i)"
 done
 
@@ -83,4 +85,6 @@ ctl a down >/dev/null
 wait_for 30 sh -c "! ip -n $N link show vpn0 >/dev/null 2>&1"
 is "$(ours_left "$N")" "" "down after that: nothing remains"
 is "$(ctl_state a)" disconnected "state disconnected"
+host_resolv_ok
+ok $? "the host's own /etc/resolv.conf is unchanged (sha256)"
 e2e_done

@@ -6,7 +6,7 @@
 # make demo       bring a tunnel up between two network namespaces
 # make bench      vpnd against wireguard-go, side by side
 # make fuzz       every libFuzzer harness for FUZZ_SECONDS (default 60) each
-# make install    honours DESTDIR and PREFIX
+# make install    honours DESTDIR and PREFIX; creates the users vpnd runs as
 
 VERSION =	0.1.0
 PREFIX ?=	/usr/local
@@ -15,6 +15,7 @@ BINDIR ?=	$(PREFIX)/bin
 MANDIR ?=	$(PREFIX)/share/man
 SYSCONFDIR ?=	/etc
 UNITDIR ?=	/lib/systemd/system
+POLKITDIR ?=	/usr/share/polkit-1/rules.d
 DESTDIR ?=
 
 CC ?=		cc
@@ -195,6 +196,9 @@ install: all
 		install -d $(DESTDIR)$(UNITDIR); \
 		sed 's,@SBINDIR@,$(SBINDIR),g' etc/vpnd.service \
 		    > $(DESTDIR)$(UNITDIR)/vpnd.service; fi
+	install -d $(DESTDIR)$(POLKITDIR)
+	install -m 0644 etc/vpnd-resolved.rules \
+		$(DESTDIR)$(POLKITDIR)/50-vpnd-resolved.rules
 	if [ -f etc/vpnd.conf.example ]; then \
 		install -m 0600 etc/vpnd.conf.example \
 		    $(DESTDIR)$(SYSCONFDIR)/vpnd/vpnd.conf.example; fi
@@ -211,6 +215,7 @@ uninstall:
 		$(DESTDIR)$(MANDIR)/man8/vpnctl.8 \
 		$(DESTDIR)$(MANDIR)/man5/vpnd.conf.5 \
 		$(DESTDIR)$(UNITDIR)/vpnd.service \
+		$(DESTDIR)$(POLKITDIR)/50-vpnd-resolved.rules \
 		$(DESTDIR)$(SYSCONFDIR)/vpnd/vpnd.conf.example \
 		$(DESTDIR)$(PREFIX)/share/vpnd/vpnd.rc \
 		$(DESTDIR)$(PREFIX)/share/vpnd/org.vpnd.plist

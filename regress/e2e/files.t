@@ -35,6 +35,26 @@ else
 	skip "no systemd-analyze"
 	skip "no systemd-analyze"
 fi
+# the unit opens only resolv.conf and resolvconf's directory for writing
+rw=$(sed -n 's/^ReadWritePaths=//p' "$top/etc/vpnd.service")
+[ "$rw" = "/etc/resolv.conf -/run/resolvconf" ]
+ok $? "ReadWritePaths= is /etc/resolv.conf and -/run/resolvconf ($rw)"
+grep -q '^ProtectSystem=strict' "$top/etc/vpnd.service"
+ok $? "ProtectSystem=strict: the rest of /etc stays read-only"
+
+# the polkit rule: resolved's link actions, for _vpnddns only
+r="$top/etc/vpnd-resolved.rules"
+[ "$(grep -o 'org\.freedesktop\.[a-z0-9.-]*' "$r" | sort | tr '\n' ' ')" = \
+    "org.freedesktop.resolve1.revert org.freedesktop.resolve1.set-default-route org.freedesktop.resolve1.set-dns-servers org.freedesktop.resolve1.set-domains " ]
+ok $? "the polkit rule names the four resolve1 link actions, no other"
+[ "$(grep -o '"_[a-z]*"' "$r")" = '"_vpnddns"' ] &&
+    grep -q 'subject.user !== "_vpnddns"' "$r"
+ok $? "the polkit rule is for _vpnddns only"
+if command -v node >/dev/null 2>&1; then
+	cp "$r" "$tmp/rules.js"
+	node --check "$tmp/rules.js" 2>/dev/null
+	ok $? "the polkit rule parses as JavaScript"
+fi
 
 sh -n "$top/etc/vpnd.rc"
 ok $? "the rc script parses"
@@ -72,7 +92,8 @@ ok $? "make install DESTDIR=... PREFIX=/opt/vpnd"
 for f in opt/vpnd/sbin/vpnd opt/vpnd/bin/vpnctl \
     opt/vpnd/share/man/man8/vpnd.8 opt/vpnd/share/man/man8/vpnctl.8 \
     opt/vpnd/share/man/man5/vpnd.conf.5 lib/systemd/system/vpnd.service \
-    opt/vpnd/share/vpnd/vpnd.rc etc/vpnd/vpnd.conf.example; do
+    opt/vpnd/share/vpnd/vpnd.rc etc/vpnd/vpnd.conf.example \
+    usr/share/polkit-1/rules.d/50-vpnd-resolved.rules; do
 	test -e "$tmp/root/$f"
 	ok $? "installed $f"
 done

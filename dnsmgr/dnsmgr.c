@@ -43,10 +43,9 @@
 /* The parent answers at once, or after resolvconf's own deadline. */
 #define DNSMGR_RPC_MS	(RESOLVCONF_TIMEOUT_MS + 5000)
 
-static void	 dnsmgr_recv_env(struct vpnd_env *);
+static void	 dnsmgr_paths(void);
 static void	 dnsmgr_sandbox(void);
 static void	 dnsmgr_recover(void);
-static void	 dnsmgr_drain(void);
 static int	 dnsmgr_wait(uint32_t, struct imsg *);
 static int	 dnsmgr_open_resolv(const struct dns_paths *,
 		    struct dns_resolv *);
@@ -81,39 +80,27 @@ dnsmgr_main(int verbose)
 {
 	(void)proc_child_init("dnsmgr", verbose, &iev_parent,
 	    dnsmgr_dispatch_parent, dnsmgr_closed);
-	dnsmgr_recv_env(&env);
+	proc_recv_env(&iev_parent, &env);
+	dnsmgr_paths();
 	dnsmgr_sandbox();
 	dnsmgr_recover();
-	dnsmgr_drain();
 	evtimer_set(&ev_watch, dnsmgr_watch, NULL);
 	event_dispatch();
 	exit(0);
 }
 
-/* The first message is the environment; anything after it waits. */
+/* What the DNS code is given: descriptors from the parent, no paths. */
 static void
-dnsmgr_recv_env(struct vpnd_env *e)
+dnsmgr_paths(void)
 {
-	struct imsg	 imsg;
-
-	if (dnsmgr_wait(IMSG_ENV, &imsg) == -1 ||
-	    imsg_get_data(&imsg, e, sizeof(*e)) == -1)
-		fatalx("bad IMSG_ENV");
-	imsg_free(&imsg);
-	e->ifname[sizeof(e->ifname) - 1] = '\0';
-	e->statedir[sizeof(e->statedir) - 1] = '\0';
-	e->resolvconf[sizeof(e->resolvconf) - 1] = '\0';
-	e->resolvconf_prog[sizeof(e->resolvconf_prog) - 1] = '\0';
-	if (e->dns_backend < DNS_AUTO || e->dns_backend > DNS_NONE)
-		fatalx("bad DNS backend %d", e->dns_backend);
-	log_setverbose(e->verbose);
-
+	if (env.dns_backend < DNS_AUTO || env.dns_backend > DNS_NONE)
+		fatalx("bad DNS backend %d", env.dns_backend);
 	dns_paths_default(&paths);
-	paths.resolv_conf = e->resolvconf;	/* for messages only */
-	paths.resolvconf_prog = e->resolvconf_prog;
+	paths.resolv_conf = env.resolvconf;	/* for messages only */
+	paths.resolvconf_prog = env.resolvconf_prog;
 	/* Inside the chroot the state directory is "/". */
 	paths.statedir = "/";
-	(void)snprintf(marker_dir, sizeof(marker_dir), "%s/%s", e->statedir,
+	(void)snprintf(marker_dir, sizeof(marker_dir), "%s/%s", env.statedir,
 	    VPND_DNS_SUBDIR);
 	paths.marker_dir = marker_dir;
 	paths.open_resolv = dnsmgr_open_resolv;
@@ -121,10 +108,9 @@ dnsmgr_recv_env(struct vpnd_env *e)
 }
 
 /*
- * Waits for the parent's message of type want, dispatching the others
- * (only once the sandbox is up: before, nothing is expected but the
- * environment).  0 with the message (imsg_free it), -1 if the channel
- * closed or the parent did not answer in time.
+ * Waits for the parent's answer of type want, dispatching what else comes
+ * (once the sandbox is up).  0 with the message (imsg_free it), -1 if the
+ * channel closed or the parent did not answer in time.
  */
 static int
 dnsmgr_wait(uint32_t want, struct imsg *imsg)
@@ -137,9 +123,6 @@ dnsmgr_wait(uint32_t want, struct imsg *imsg)
 		while ((n = imsgbuf_get(ibuf, imsg)) > 0) {
 			if (imsg_get_type(imsg) == want)
 				return 0;
-			if (want == IMSG_ENV)
-				fatalx("message %u from the parent before "
-				    "the environment", imsg_get_type(imsg));
 			dnsmgr_dispatch_parent(&iev_parent, imsg);
 			imsg_free(imsg);
 		}
@@ -155,18 +138,6 @@ dnsmgr_wait(uint32_t want, struct imsg *imsg)
 			return -1;
 		if (n == -1 && errno != EAGAIN && errno != EINTR)
 			return -1;
-	}
-}
-
-/* Messages that arrived with the environment, now that we are confined. */
-static void
-dnsmgr_drain(void)
-{
-	struct imsg	 imsg;
-
-	while (iev_parent.active && imsgbuf_get(&iev_parent.ibuf, &imsg) > 0) {
-		dnsmgr_dispatch_parent(&iev_parent, &imsg);
-		imsg_free(&imsg);
 	}
 }
 
@@ -415,16 +386,11 @@ dnsmgr_closed(struct imsgev *iev)
 static void
 dnsmgr_dispatch_parent(struct imsgev *iev, struct imsg *imsg)
 {
-	int		 fd;
-
 	switch (imsg_get_type(imsg)) {
 	case IMSG_SOCKET_IPC:
-		if (iev_netmgr.active || (fd = imsg_get_fd(imsg)) == -1)
-			fatalx("bad IMSG_SOCKET_IPC");
-		if (imsgev_init(&iev_netmgr, fd, PROC_NETMGR, false,
-		    dnsmgr_dispatch_netmgr, dnsmgr_closed, NULL) == -1)
-			fatal("netmgr channel");
-		imsgev_compose(&iev_parent, IMSG_READY, 0, -1, NULL, 0);
+		proc_sibling(imsg, PROC_NETMGR, &iev_netmgr,
+		    dnsmgr_dispatch_netmgr, dnsmgr_closed);
+		proc_ready();
 		break;
 	case IMSG_START:
 #ifdef VPND_TESTHOOKS

@@ -215,17 +215,41 @@ resolvconf_run(const char *prog, const char *flag, const char *name,
 }
 
 int
-resolv_open(const char *path, int *fdp, char *target, size_t tlen)
+resolv_open(const char *path, int op, int *fdp, char *target, size_t tlen,
+    int *created)
 {
 	struct stat	 st;
 	ssize_t		 n;
 	int		 fd, saved;
 
 	*fdp = -1;
+	*created = 0;
 	if (tlen > 0)
 		target[0] = '\0';
-	if (lstat(path, &st) == -1)
-		return -1;
+	if (lstat(path, &st) == -1) {
+		if (errno != ENOENT || op != RESOLV_CREATE)
+			return -1;
+		if ((fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW |
+		    O_NOCTTY | O_CLOEXEC, 0644)) == -1)
+			return -1;
+		if (fchmod(fd, 0644) == -1) {
+			saved = errno;
+			close(fd);
+			(void)unlink(path);
+			errno = saved;
+			return -1;
+		}
+		*created = 1;
+		*fdp = fd;
+		return 0;
+	}
+	if (op == RESOLV_REMOVE) {
+		if (!S_ISREG(st.st_mode) || st.st_size != 0) {
+			errno = ENOTEMPTY;
+			return -1;
+		}
+		return unlink(path);
+	}
 	if (S_ISLNK(st.st_mode) && tlen > 0) {
 		if ((n = readlink(path, target, tlen - 1)) == -1)
 			return -1;

@@ -47,11 +47,22 @@ int	 resolvconf_run(const char *prog, const char *flag, const char *name,
 	    const char *in, size_t inlen, int ms, char *err, size_t errlen);
 
 /*
+ * resolv_open() operations.  The file backend creates a missing
+ * resolv.conf and, to restore that state, removes it again: only if it
+ * is a regular file and empty (dnsmgr has emptied it).
+ */
+#define RESOLV_OPEN	0	/* an existing resolv.conf */
+#define RESOLV_CREATE	1	/* the same, or a new empty one, mode 0644 */
+#define RESOLV_REMOVE	2	/* unlink it if empty; no descriptor */
+
+/*
  * Opens resolv.conf for reading and writing, through a symlink (whose
  * target, when it is one, goes to target; else target is "") and refuses
- * anything but a regular file.  The descriptor is close-on-exec.  0, or
- * -1 with errno (target may be set even then).
+ * anything but a regular file.  The descriptor is close-on-exec;
+ * *created says whether RESOLV_CREATE made the file.  0, or -1 with errno
+ * (target may be set even then).
  */
-int	 resolv_open(const char *path, int *fdp, char *target, size_t tlen);
+int	 resolv_open(const char *path, int op, int *fdp, char *target,
+	    size_t tlen, int *created);
 
 #endif /* VPND_DNSCONF_H */

@@ -125,7 +125,7 @@ enum imsg_type {
 	IMSG_DNS_RESULT,		/* struct imsg_result */
 
 	/* dnsmgr -> parent: what dnsmgr may not do itself */
-	IMSG_DNS_OPEN,			/* open resolv.conf for dnsmgr */
+	IMSG_DNS_OPEN,			/* int: RESOLV_*, on resolv.conf */
 	IMSG_DNS_RESOLVCONF,		/* struct imsg_dns_rc: run resolvconf */
 
 	/* parent -> dnsmgr */
@@ -215,6 +215,7 @@ struct imsg_dns {
 /* The parent's answer to IMSG_DNS_OPEN; the fd travels with it. */
 struct imsg_dns_file {
 	int		 err;		/* errno when there is no fd */
+	int		 created;	/* RESOLV_CREATE made it */
 	char		 target[256];	/* resolv.conf is a symlink to this */
 };
 

@@ -32,7 +32,7 @@ dns_detect(const struct dns_paths *p)
 	bool		 resolved;
 	char		 err[256];
 
-	(void)dns_resolv_open(p, &rv);
+	(void)dns_resolv_open(p, RESOLV_OPEN, &rv);
 	resolved = dns_resolved_detect(&rv);
 	dns_resolv_close(&rv);
 	if (resolved)

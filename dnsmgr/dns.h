@@ -46,6 +46,7 @@ struct dns_resolv {
 	int		 err;		/* errno of the open */
 	const char	*path;		/* for messages */
 	char		 target[PATH_MAX]; /* "" unless a symlink */
+	int		 created;	/* RESOLV_CREATE made it */
 };
 
 struct dns_config;
@@ -63,7 +64,7 @@ struct dns_paths {
 	 * path (the tests).  dnsmgr, which may do neither, asks the parent.
 	 * Both return 0 or -1 (with rv->err, or a message in err).
 	 */
-	int		(*open_resolv)(const struct dns_paths *,
+	int		(*open_resolv)(const struct dns_paths *, int op,
 			    struct dns_resolv *);
 	int		(*resolvconf)(const struct dns_paths *, int op,
 			    const struct dns_config *, char *, size_t);
@@ -85,8 +86,12 @@ void	 dns_paths_default(struct dns_paths *);
 int	 dns_backend_parse(const char *, enum dns_backend *);
 const char *dns_backend_name(enum dns_backend);
 
-/* resolv.conf through p->open_resolv or by path; 0, or -1 with rv->err */
-int	 dns_resolv_open(const struct dns_paths *, struct dns_resolv *);
+/*
+ * resolv.conf through p->open_resolv or by path, RESOLV_* (common's
+ * dnsconf.h); 0, or -1 with rv->err.
+ */
+int	 dns_resolv_open(const struct dns_paths *, int op,
+	    struct dns_resolv *);
 void	 dns_resolv_close(struct dns_resolv *);
 
 /* resolv.conf sends libc to systemd-resolved (its stub or its file). */

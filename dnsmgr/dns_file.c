@@ -78,7 +78,8 @@ capture(const struct dns_resolv *rv, struct dns_record *r, char *err,
 		r->orig_len = 0;
 		return -1;
 	}
-	r->orig = DNS_ORIG_REGULAR;
+	/* Made for us (there was none): restoring means removing it. */
+	r->orig = rv->created ? DNS_ORIG_ABSENT : DNS_ORIG_REGULAR;
 	r->orig_mode = st.st_mode & 07777;
 	r->orig_uid = st.st_uid;
 	r->orig_gid = st.st_gid;
@@ -126,7 +127,9 @@ static int
 put_back(const struct dns_paths *p, const struct dns_resolv *rv,
     struct dns_record *r, char *err, size_t errlen)
 {
-	if (r->orig != DNS_ORIG_REGULAR) {
+	struct dns_resolv	 rm;
+
+	if (r->orig != DNS_ORIG_REGULAR && r->orig != DNS_ORIG_ABSENT) {
 		dns_err(err, errlen, "DNS record: the original was not a "
 		    "regular file (a record from an older vpnd); restore %s "
 		    "by hand", rv->path);
@@ -141,6 +144,12 @@ put_back(const struct dns_paths *p, const struct dns_resolv *rv,
 	if (dns_write_fd(rv->fd, r->orig_data, r->orig_len) == -1) {
 		dns_err(err, errlen, "write %s: %s", rv->path,
 		    strerror(errno));
+		return -1;
+	}
+	if (r->orig == DNS_ORIG_ABSENT &&
+	    dns_resolv_open(p, RESOLV_REMOVE, &rm) == -1 && rm.err != ENOENT) {
+		dns_err(err, errlen, "remove %s: %s", rv->path,
+		    strerror(rm.err));
 		return -1;
 	}
 	return 0;
@@ -162,7 +171,7 @@ dns_file_apply(const struct dns_paths *p, const struct dns_config *cfg,
 		dns_err(err, errlen, "resolv.conf contents too long");
 		return -1;
 	}
-	if (dns_resolv_open(p, &rv) == -1) {
+	if (dns_resolv_open(p, RESOLV_CREATE, &rv) == -1) {
 		dns_err(err, errlen, "%s: %s", rv.path, strerror(rv.err));
 		return -1;
 	}
@@ -214,7 +223,9 @@ dns_file_restore(const struct dns_paths *p, struct dns_record *r,
 	enum file_state	 st;
 	int		 ret = 0;
 
-	if (dns_resolv_open(p, &rv) == -1) {
+	if (dns_resolv_open(p, RESOLV_OPEN, &rv) == -1) {
+		if (rv.err == ENOENT && r->orig == DNS_ORIG_ABSENT)
+			return 0;	/* as it was before us */
 		if (rv.err == ENOENT) {
 			dns_notice(note, "%s was removed by another program "
 			    "while vpnd was up; left as is", rv.path);
@@ -261,7 +272,7 @@ dns_file_has_marker(const struct dns_paths *p)
 	size_t		 len, mlen = strlen(DNS_MARKER);
 	bool		 has;
 
-	if (dns_resolv_open(p, &rv) == -1)
+	if (dns_resolv_open(p, RESOLV_OPEN, &rv) == -1)
 		return false;
 	if (dns_read_fd(rv.fd, DNS_MAX_FILE, &buf, &len, NULL) == -1) {
 		dns_resolv_close(&rv);
@@ -291,7 +302,7 @@ dns_check(const struct dns_paths *p)
 	if (dns_record_read(p, &r, err, sizeof(err)) != 0)
 		return -1;
 	if (r.backend == DNS_FILE && r.phase == DNS_PHASE_WRITTEN) {
-		if (dns_resolv_open(p, &rv) == -1)
+		if (dns_resolv_open(p, RESOLV_OPEN, &rv) == -1)
 			ret = rv.err == ENOENT ? 0 : -1;
 		else {
 			if (file_state(&rv, &r, &st) == 0)

@@ -313,15 +313,15 @@ dns_write_fd(int fd, const void *buf, size_t len)
 }
 
 int
-dns_resolv_open(const struct dns_paths *p, struct dns_resolv *rv)
+dns_resolv_open(const struct dns_paths *p, int op, struct dns_resolv *rv)
 {
 	memset(rv, 0, sizeof(*rv));
 	rv->fd = -1;
 	rv->path = dns_path_resolv(p);
 	if (p != NULL && p->open_resolv != NULL)
-		return p->open_resolv(p, rv);
-	if (resolv_open(rv->path, &rv->fd, rv->target,
-	    sizeof(rv->target)) == -1) {
+		return p->open_resolv(p, op, rv);
+	if (resolv_open(rv->path, op, &rv->fd, rv->target,
+	    sizeof(rv->target), &rv->created) == -1) {
 		rv->err = errno;
 		return -1;
 	}

@@ -47,7 +47,7 @@ static void	 dnsmgr_paths(void);
 static void	 dnsmgr_sandbox(void);
 static void	 dnsmgr_recover(void);
 static int	 dnsmgr_wait(uint32_t, struct imsg *);
-static int	 dnsmgr_open_resolv(const struct dns_paths *,
+static int	 dnsmgr_open_resolv(const struct dns_paths *, int,
 		    struct dns_resolv *);
 static int	 dnsmgr_resolvconf(const struct dns_paths *, int,
 		    const struct dns_config *, char *, size_t);
@@ -142,12 +142,13 @@ dnsmgr_wait(uint32_t want, struct imsg *imsg)
 }
 
 static int
-dnsmgr_open_resolv(const struct dns_paths *p, struct dns_resolv *rv)
+dnsmgr_open_resolv(const struct dns_paths *p, int op, struct dns_resolv *rv)
 {
 	struct imsg_dns_file	 f;
 	struct imsg		 imsg;
 
-	if (imsgev_compose(&iev_parent, IMSG_DNS_OPEN, 0, -1, NULL, 0) == -1)
+	if (imsgev_compose(&iev_parent, IMSG_DNS_OPEN, 0, -1, &op,
+	    sizeof(op)) == -1)
 		goto gone;
 	imsgev_flush(&iev_parent);
 	if (dnsmgr_wait(IMSG_DNS_FILE, &imsg) == -1)
@@ -158,6 +159,13 @@ dnsmgr_open_resolv(const struct dns_paths *p, struct dns_resolv *rv)
 	imsg_free(&imsg);
 	f.target[sizeof(f.target) - 1] = '\0';
 	(void)strlcpy(rv->target, f.target, sizeof(rv->target));
+	rv->created = f.created != 0;
+	if (op == RESOLV_REMOVE) {
+		if (rv->fd != -1)
+			fatalx("a descriptor with IMSG_DNS_FILE for a removal");
+		rv->err = f.err;
+		return f.err == 0 ? 0 : -1;
+	}
 	if (rv->fd == -1) {
 		rv->err = f.err > 0 ? f.err : EIO;
 		return -1;
@@ -227,7 +235,7 @@ dnsmgr_bus_connect(const struct passwd *pw)
 
 	want = env.dns_backend == DNS_RESOLVED;
 	if (env.dns_backend == DNS_AUTO) {
-		(void)dns_resolv_open(&paths, &rv);
+		(void)dns_resolv_open(&paths, RESOLV_OPEN, &rv);
 		want = dns_resolved_detect(&rv);
 		dns_resolv_close(&rv);
 	}

@@ -27,7 +27,7 @@
 #include "vpnd.h"
 
 static int	 dnsops_check(const struct imsg_dns *, char *, size_t);
-static void	 dnsops_open(struct imsgev *, const struct vpnd_env *);
+static void	 dnsops_open(struct imsgev *, const struct vpnd_env *, int);
 static void	 dnsops_resolvconf(struct imsgev *, const struct vpnd_env *,
 		    struct imsg *);
 
@@ -92,14 +92,15 @@ dnsops_check(const struct imsg_dns *d, char *err, size_t errlen)
 }
 
 static void
-dnsops_open(struct imsgev *iev, const struct vpnd_env *env)
+dnsops_open(struct imsgev *iev, const struct vpnd_env *env, int op)
 {
 	struct imsg_dns_file	 f;
 	char			 target[PATH_MAX];
 	int			 fd;
 
 	memset(&f, 0, sizeof(f));
-	if (resolv_open(env->resolvconf, &fd, target, sizeof(target)) == -1)
+	if (resolv_open(env->resolvconf, op, &fd, target, sizeof(target),
+	    &f.created) == -1)
 		f.err = errno;
 	if (strlcpy(f.target, target, sizeof(f.target)) >= sizeof(f.target))
 		f.target[0] = '\0';	/* too long to be resolved's */
@@ -163,11 +164,15 @@ int
 dnsops_dispatch(struct imsgev *iev, const struct vpnd_env *env,
     struct imsg *imsg)
 {
+	int	 op;
+
 	switch (imsg_get_type(imsg)) {
 	case IMSG_DNS_OPEN:
-		if (imsg_get_len(imsg) != 0)
+		if (imsg_get_data(imsg, &op, sizeof(op)) == -1 ||
+		    (op != RESOLV_OPEN && op != RESOLV_CREATE &&
+		    op != RESOLV_REMOVE))
 			return -1;
-		dnsops_open(iev, env);
+		dnsops_open(iev, env, op);
 		return 0;
 	case IMSG_DNS_RESOLVCONF:
 		dnsops_resolvconf(iev, env, imsg);

@@ -255,21 +255,30 @@ test_symlink(void)
 	unlink(conf);
 }
 
-/* Nothing to write in place: refused, and nothing is created. */
+/* None there: one is made for us, and removed again at restore. */
 static void
 test_absent(void)
 {
 	struct dns_config c;
+	struct stat	 st;
 	char		 err[256];
 
 	unlink(conf);
 	mkcfg(&c);
-	err[0] = '\0';
-	is_int(dns_apply(&paths, DNS_FILE, &c, NULL, err, sizeof(err)), -1,
-	    "absent: apply refused");
-	ok(strstr(err, "No such file") != NULL, "absent: says why: %s", err);
-	ok(!exists(conf), "absent: nothing created");
-	ok(!exists(backup), "absent: no record");
+	is_int(dns_apply(&paths, DNS_FILE, &c, NULL, err, sizeof(err)), 0,
+	    "absent: apply");
+	ok(stat(conf, &st) == 0 && (st.st_mode & 07777) == 0644,
+	    "absent: file created, mode 644");
+	is_int(dns_restore(&paths, err, sizeof(err)), 0, "absent: restore");
+	ok(!exists(conf), "absent: gone again");
+	ok(!exists(backup), "absent: record deleted");
+
+	/* A crash before a byte was written: still removed at recovery. */
+	is_int(apply_and_crash("record"), 42, "absent, crash: died there");
+	ok(exists(conf), "absent, crash: the new file is there");
+	is_int(dns_recover(&paths, logfn, err, sizeof(err)), 0,
+	    "absent, crash: recover");
+	ok(!exists(conf), "absent, crash: gone again");
 }
 
 static void

@@ -105,6 +105,7 @@ void
 sandbox_seccomp(const char *const *names, size_t n,
     const unsigned long *ioctls, size_t nioctl)
 {
+	struct scmp_arg_cmp	 self[1], own[2], req[1];
 	scmp_filter_ctx	 ctx;
 	size_t		 i;
 	int		 nr, r;
@@ -124,17 +125,29 @@ sandbox_seccomp(const char *const *names, size_t n,
 	 * abort() (tgkill), libc reading its own limits (prlimit64 with pid
 	 * 0 and no new limit).  Never another process, same uid or not.
 	 */
-	if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1,
-	    SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid()))) != 0 ||
-	    (r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(kill), 1,
-	    SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid()))) != 0 ||
-	    (r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prlimit64), 2,
-	    SCMP_A0(SCMP_CMP_EQ, 0), SCMP_A2(SCMP_CMP_EQ, 0))) != 0)
+	self[0].arg = 0;
+	self[0].op = SCMP_CMP_EQ;
+	self[0].datum_a = (scmp_datum_t)getpid();
+	self[0].datum_b = 0;
+	own[0] = self[0];
+	own[0].datum_a = 0;			/* pid 0: this process */
+	own[1] = own[0];
+	own[1].arg = 2;				/* no new limit */
+	if ((r = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, SCMP_SYS(tgkill),
+	    1, self)) != 0 ||
+	    (r = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, SCMP_SYS(kill),
+	    1, self)) != 0 ||
+	    (r = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW,
+	    SCMP_SYS(prlimit64), 2, own)) != 0)
 		fatalx("seccomp_rule_add: %s", strerror(-r));
-	for (i = 0; i < nioctl; i++)
-		if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl),
-		    1, SCMP_A1(SCMP_CMP_EQ, ioctls[i]))) != 0)
+	for (i = 0; i < nioctl; i++) {
+		req[0] = self[0];
+		req[0].arg = 1;
+		req[0].datum_a = ioctls[i];
+		if ((r = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW,
+		    SCMP_SYS(ioctl), 1, req)) != 0)
 			fatalx("seccomp_rule_add ioctl: %s", strerror(-r));
+	}
 	if ((r = seccomp_load(ctx)) != 0)
 		fatalx("seccomp_load: %s", strerror(-r));
 	seccomp_release(ctx);

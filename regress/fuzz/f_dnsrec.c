@@ -16,7 +16,7 @@ int	 LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 int
 LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 {
-	const char		*magic = "vpnd-dns-backup 1 ";
+	const char		*magic = "vpnd-dns-backup 2 ";
 	size_t			 ml = strlen(magic), hl = ml + 65, i, ol;
 	uint8_t			 sum[32], *b, *o;
 	char			 err[256];

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "dns_local.h"
+#include "dnsconf.h"
 
 int	 LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
@@ -24,6 +25,7 @@ cleanup(void)
 int
 LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 {
+	struct dns_resolv rv;
 	FILE	*f;
 
 	if (dir[0] == '\0') {
@@ -38,6 +40,13 @@ LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 	if (n > 0 && fwrite(d, n, 1, f) != 1)
 		abort();
 	fclose(f);
-	(void)dns_resolved_detect(path);
+	/* as dnsmgr gets it: a descriptor from the parent */
+	memset(&rv, 0, sizeof(rv));
+	rv.path = path;
+	if (resolv_open(path, RESOLV_OPEN, &rv.fd, rv.target,
+	    sizeof(rv.target), &rv.created) == -1)
+		abort();
+	(void)dns_resolved_detect(&rv);
+	close(rv.fd);
 	return 0;
 }

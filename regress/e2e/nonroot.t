@@ -21,6 +21,8 @@
 #    stays); a restart by the same user removes everything before it
 #    serves, a new tunnel comes up, SIGTERM stops it with status 0, and
 #    no process of the user is left.
+# 5. Seccomp without root: build-test/vpnd, also cap_net_admin+ep, with
+#    VPND_TESTHOOK=<child>:1: that child's forbidden call kills it.
 #
 # This machine's /dev/net/tun may be root's alone (most distributions
 # make it 0666): the daemon's own mount namespace gets a 0666 node on a
@@ -269,5 +271,28 @@ ok $? "socket and pid file removed"
 wait_for 50 no_user_procs
 ok $? "no process of $NRUSER is left"
 
+# --- 5. seccomp holds without root -----------------------------------
+
 [ "$E2E_FAIL" = 0 ] || sed 's/^/#   /' "$OUT"
+if [ ! -x "$VPND_TEST" ]; then
+	ok 0 "# SKIP no $VPND_TEST (make TESTHOOKS=1)"
+else
+	cp "$VPND_TEST" "$BIN/vpnd-test"
+	chmod 0755 "$BIN/vpnd-test"
+	setcap cap_net_admin+ep "$BIN/vpnd-test"
+	for c in netmgr tunworker dnsmgr; do
+		: >"$OUT"
+		VPND_TESTHOOK=$c:1 nr_spawn "$BIN/vpnd-test" -D none
+		wait_for 50 grep -q "$c: testhook: forbidden syscall" "$OUT"
+		ok $? "$c: made to call ptrace"
+		wait_gone "$NRPID" 50
+		ok $? "$c: the parent exits"
+		grep -Eq "$c \(pid [0-9]+\) was killed by signal 31" "$OUT"
+		ok $? "$c: killed by SIGSYS, as under root"
+		[ "$E2E_FAIL" = 0 ] || sed 's/^/#   /' "$OUT"
+	done
+	wait_for 50 no_user_procs
+	ok $? "no process of $NRUSER is left"
+fi
+
 e2e_done

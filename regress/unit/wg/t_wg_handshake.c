@@ -17,6 +17,7 @@ static struct wg_peer	*AB, *BA;	/* A's peer B, B's peer A */
 static void	 pair(bool);
 static void	 count_peer(struct wg_peer *, void *);
 static bool	 handshake(void);
+static void	 test_rx_rekey(void);
 static bool	 ping(struct h_node *, struct wg_peer *, struct h_node *,
 		    const char *, const char *, size_t);
 
@@ -178,6 +179,34 @@ test_rekey(void)
 	is_int(h_send_ip(B, BA, "10.9.0.2", "10.9.0.1", 40, 0), WG_NOKEY,
 	    "reject: keys unusable after REJECT_AFTER_TIME");
 	is_int(B->sent[1], 1, "reject: responder initiates instead");
+}
+
+/*
+ * The initiator that only receives rekeys when data arrives on a session
+ * about to be rejected (REJECT - KEEPALIVE - REKEY_TIMEOUT), once.
+ */
+static void
+test_rx_rekey(void)
+{
+	uint64_t	 edge = REJECT_AFTER_TIME - KEEPALIVE_TIMEOUT -
+			    REKEY_TIMEOUT;
+
+	pair(false);
+	ok(handshake(), "rx rekey: handshake");
+	ok(ping(A, AB, B, "10.9.0.1", "10.9.0.2", 40), "rx rekey: confirm");
+	h_advance(edge - SEC);
+	ok(ping(B, BA, A, "10.9.0.2", "10.9.0.1", 40),
+	    "rx rekey: data to A just before the edge");
+	is_int(A->sent[1], 1, "rx rekey: no initiation yet");
+	h_advance(SEC);
+	if (h_send_ip(B, BA, "10.9.0.2", "10.9.0.1", 40, 0xa5) != WG_OK)
+		abort();
+	is_int(h_step(), WG_DATA, "rx rekey: data at the edge accepted");
+	is_int(A->sent[1], 2, "rx rekey: ... and A initiates");
+	h_pump();
+	is_int(A->ev_done, 2, "rx rekey: new session");
+	ok(ping(B, BA, A, "10.9.0.2", "10.9.0.1", 40), "rx rekey: data flows");
+	is_int(A->sent[1], 2, "rx rekey: no further initiation on the new session");
 }
 
 static void
@@ -466,6 +495,7 @@ main(void)
 	test_basic(true);
 	test_bad_keys();
 	test_rekey();
+	test_rx_rekey();
 	test_keepalive();
 	test_give_up();
 	test_zero_keys();

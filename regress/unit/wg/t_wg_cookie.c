@@ -1,0 +1,382 @@
+/*
+ * t_wg_cookie.c -- the DoS defences, on a fake clock: a cookie (and so
+ * mac2) is bound to the source address and port it was issued to, the
+ * responder's cookie secret rotates every COOKIE_SECRET_MAX_AGE, and the
+ * per-source token bucket refuses handshakes beyond its burst while other
+ * sources (another IPv4 host, another IPv6 /64) still pass.  Both the
+ * cookie layer alone and a device under load are driven.
+ */
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "cookie.h"
+#include "t_wg_harness.h"
+#include "tap.h"
+
+#define SEC	1000000000ULL
+#define T0	(500 * SEC)
+
+static void	 sa4(struct sockaddr_storage *, const char *, uint16_t);
+static void	 sa6(struct sockaddr_storage *, const char *, uint16_t);
+static void	 get_cookie(struct cookie_checker *, struct cookie_maker *,
+		    uint8_t *, size_t, const struct sockaddr_storage *,
+		    uint64_t);
+static void	 test_mac2_binding(void);
+static void	 test_rotation(void);
+static void	 test_ratelimit(void);
+static void	 test_ratelimit_full(void);
+static void	 test_device_binding(void);
+static void	 test_device_ratelimit(void);
+
+static void
+sa4(struct sockaddr_storage *ss, const char *ip, uint16_t port)
+{
+	struct sockaddr_in	*sin = (struct sockaddr_in *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	sin->sin_family = AF_INET;
+	sin->sin_port = htons(port);
+	if (inet_pton(AF_INET, ip, &sin->sin_addr) != 1)
+		abort();
+}
+
+static void
+sa6(struct sockaddr_storage *ss, const char *ip, uint16_t port)
+{
+	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	sin6->sin6_family = AF_INET6;
+	sin6->sin6_port = htons(port);
+	if (inet_pton(AF_INET6, ip, &sin6->sin6_addr) != 1)
+		abort();
+}
+
+/* The maker sends msg from src, the checker answers with a cookie. */
+static void
+get_cookie(struct cookie_checker *cc, struct cookie_maker *cm, uint8_t *msg,
+    size_t len, const struct sockaddr_storage *src, uint64_t now)
+{
+	struct wg_msg_cookie	 c;
+
+	cookie_add_macs(cm, msg, len, now);
+	cookie_create_reply(cc, &c, 7, msg + len - 2 * NOISE_COOKIE_LEN, src,
+	    now);
+	if (cookie_consume_reply(cm, &c, now) == -1)
+		abort();
+	cookie_add_macs(cm, msg, len, now);
+}
+
+/* 8 tests */
+static void
+test_mac2_binding(void)
+{
+	struct cookie_checker	 cc;
+	struct cookie_maker	 cm;
+	struct sockaddr_storage	 a, b, a2, v6, v6b;
+	uint8_t			 pub[32], msg[WG_MSG_INIT_LEN];
+	uint8_t			 zero[NOISE_COOKIE_LEN];
+
+	randombytes_buf(pub, sizeof(pub));
+	randombytes_buf(msg, sizeof(msg));
+	memset(zero, 0, sizeof(zero));
+	if (cookie_checker_init(&cc) == -1)
+		abort();
+	cookie_checker_update(&cc, pub);
+	cookie_maker_init(&cm, pub);
+	sa4(&a, "198.51.100.1", 40000);
+	sa4(&b, "198.51.100.2", 40000);
+	sa4(&a2, "198.51.100.1", 40001);
+	sa6(&v6, "2001:db8::1", 40000);
+	sa6(&v6b, "2001:db8::1", 40001);
+
+	cookie_add_macs(&cm, msg, sizeof(msg), T0);
+	ok(memcmp(msg + sizeof(msg) - NOISE_COOKIE_LEN, zero,
+	    NOISE_COOKIE_LEN) == 0, "binding: no cookie yet: mac2 is zero");
+	is_int(cookie_check_mac2(&cc, msg, sizeof(msg), &a, T0), -1,
+	    "binding: a zero mac2 is refused");
+	get_cookie(&cc, &cm, msg, sizeof(msg), &a, T0);
+	is_int(cookie_check_mac1(&cc, msg, sizeof(msg)), 0,
+	    "binding: mac1 checks");
+	is_int(cookie_check_mac2(&cc, msg, sizeof(msg), &a, T0), 0,
+	    "binding: mac2 from the source the cookie was issued to passes");
+	is_int(cookie_check_mac2(&cc, msg, sizeof(msg), &b, T0), -1,
+	    "binding: the same mac2 from another address is refused");
+	is_int(cookie_check_mac2(&cc, msg, sizeof(msg), &a2, T0), -1,
+	    "binding: the same mac2 from another port is refused");
+
+	get_cookie(&cc, &cm, msg, sizeof(msg), &v6, T0);
+	is_int(cookie_check_mac2(&cc, msg, sizeof(msg), &v6, T0), 0,
+	    "binding: IPv6: mac2 from its own source passes");
+	is_int(cookie_check_mac2(&cc, msg, sizeof(msg), &v6b, T0), -1,
+	    "binding: IPv6: from another port refused");
+	cookie_checker_free(&cc);
+}
+
+/* 5 tests */
+static void
+test_rotation(void)
+{
+	struct cookie_checker	 cc;
+	struct cookie_maker	 cm;
+	struct sockaddr_storage	 a;
+	uint8_t			 pub[32], msg[WG_MSG_INIT_LEN];
+	uint8_t			 secret[32];
+
+	randombytes_buf(pub, sizeof(pub));
+	randombytes_buf(msg, sizeof(msg));
+	if (cookie_checker_init(&cc) == -1)
+		abort();
+	cookie_checker_update(&cc, pub);
+	cookie_maker_init(&cm, pub);
+	sa4(&a, "198.51.100.1", 40000);
+
+	get_cookie(&cc, &cm, msg, sizeof(msg), &a, T0);
+	memcpy(secret, cc.cc_secret, sizeof(secret));
+	is_int(cookie_check_mac2(&cc, msg, sizeof(msg), &a,
+	    T0 + COOKIE_SECRET_MAX_AGE - SEC), 0,
+	    "rotation: a cookie still passes just before the secret's age");
+	ok(memcmp(secret, cc.cc_secret, sizeof(secret)) == 0,
+	    "rotation: the secret is kept until then");
+	/* The maker's clock stays at T0: only the responder has aged. */
+	is_int(cookie_check_mac2(&cc, msg, sizeof(msg), &a,
+	    T0 + COOKIE_SECRET_MAX_AGE), -1,
+	    "rotation: after COOKIE_SECRET_MAX_AGE the responder refuses it");
+	ok(memcmp(secret, cc.cc_secret, sizeof(secret)) != 0,
+	    "rotation: the secret was replaced");
+	get_cookie(&cc, &cm, msg, sizeof(msg), &a, T0 + COOKIE_SECRET_MAX_AGE);
+	is_int(cookie_check_mac2(&cc, msg, sizeof(msg), &a,
+	    T0 + COOKIE_SECRET_MAX_AGE), 0,
+	    "rotation: a cookie from the new secret passes");
+	sodium_memzero(secret, sizeof(secret));
+	cookie_checker_free(&cc);
+}
+
+/* 15 tests */
+static void
+test_ratelimit(void)
+{
+	struct cookie_checker	 cc;
+	struct sockaddr_storage	 a, b, a2, v6, v6same, v6other;
+	struct sockaddr_un	*sun;
+	int			 i, n;
+
+	if (cookie_checker_init(&cc) == -1)
+		abort();
+	sa4(&a, "198.51.100.1", 40000);
+	sa4(&a2, "198.51.100.1", 40999);
+	sa4(&b, "198.51.100.2", 40000);
+	sa6(&v6, "2001:db8:1:2::1", 40000);
+	sa6(&v6same, "2001:db8:1:2:ffff::9", 40000);
+	sa6(&v6other, "2001:db8:1:3::1", 40000);
+
+	for (i = n = 0; i < RATELIMIT_BURST; i++)
+		n += ratelimit_allow(&cc.cc_rl, &a, T0);
+	is_int(n, RATELIMIT_BURST, "ratelimit: a burst of %d passes",
+	    RATELIMIT_BURST);
+	ok(!ratelimit_allow(&cc.cc_rl, &a, T0),
+	    "ratelimit: one more in the same instant is refused");
+	ok(!ratelimit_allow(&cc.cc_rl, &a2, T0),
+	    "ratelimit: another port of the same host is refused too");
+	ok(ratelimit_allow(&cc.cc_rl, &b, T0),
+	    "ratelimit: another host still passes");
+	ok(!ratelimit_allow(&cc.cc_rl, &a, T0 + SEC / RATELIMIT_PER_SECOND - 1),
+	    "ratelimit: no token before 1/%d s", RATELIMIT_PER_SECOND);
+	ok(ratelimit_allow(&cc.cc_rl, &a, T0 + SEC / RATELIMIT_PER_SECOND),
+	    "ratelimit: one token after 1/%d s", RATELIMIT_PER_SECOND);
+	ok(!ratelimit_allow(&cc.cc_rl, &a, T0 + SEC / RATELIMIT_PER_SECOND),
+	    "ratelimit: and only one");
+	for (i = n = 0; i < 100; i++)
+		n += ratelimit_allow(&cc.cc_rl, &a,
+		    T0 + SEC / RATELIMIT_PER_SECOND + i * SEC / 100);
+	ok(n >= RATELIMIT_PER_SECOND - 1 && n <= RATELIMIT_PER_SECOND + 1,
+	    "ratelimit: 100 tries over one second: %d pass (rate %d/s)", n,
+	    RATELIMIT_PER_SECOND);
+
+	for (i = n = 0; i < RATELIMIT_BURST; i++)
+		n += ratelimit_allow(&cc.cc_rl, &v6, T0);
+	is_int(n, RATELIMIT_BURST, "ratelimit: IPv6: a burst passes");
+	ok(!ratelimit_allow(&cc.cc_rl, &v6, T0),
+	    "ratelimit: IPv6: one more is refused");
+	ok(!ratelimit_allow(&cc.cc_rl, &v6same, T0),
+	    "ratelimit: IPv6: another address in the same /64 is refused");
+	ok(ratelimit_allow(&cc.cc_rl, &v6other, T0),
+	    "ratelimit: IPv6: another /64 passes");
+
+	/* An idle source starts afresh. */
+	for (i = n = 0; i < RATELIMIT_BURST; i++)
+		n += ratelimit_allow(&cc.cc_rl, &v6, T0 + 3 * SEC);
+	is_int(n, RATELIMIT_BURST, "ratelimit: after idling, a full burst");
+
+	memset(&a, 0, sizeof(a));
+	sun = (struct sockaddr_un *)&a;
+	sun->sun_family = AF_UNIX;
+	ok(!ratelimit_allow(&cc.cc_rl, &a, T0),
+	    "ratelimit: an unknown family is refused");
+	memset(&a, 0, sizeof(a));
+	ok(!ratelimit_allow(&cc.cc_rl, &a, T0),
+	    "ratelimit: AF_UNSPEC is refused");
+	cookie_checker_free(&cc);
+}
+
+/*
+ * RATELIMIT_PROBE hosts that hash to one slot fill its neighbourhood; a
+ * further host hashing there is refused rather than evicting one of them,
+ * whose bucket stays spent.  4 tests.
+ */
+static void
+test_ratelimit_full(void)
+{
+	struct cookie_checker	 cc;
+	struct sockaddr_storage	 hosts[RATELIMIT_PROBE + 1];
+	uint8_t			 key[9], h[8];
+	uint64_t		 slot, want = 0;
+	uint32_t		 ip;
+	int			 found = 0, i, n;
+	char			 buf[INET_ADDRSTRLEN];
+
+	if (cookie_checker_init(&cc) == -1)
+		abort();
+	for (ip = 0x0a000001; found < RATELIMIT_PROBE + 1 &&
+	    ip < 0x0a100000; ip++) {
+		memset(key, 0, sizeof(key));
+		key[0] = AF_INET;
+		key[1] = ip >> 24;
+		key[2] = ip >> 16;
+		key[3] = ip >> 8;
+		key[4] = ip;
+		crypto_shorthash(h, key, sizeof(key), cc.cc_rl.rl_hashkey);
+		memcpy(&slot, h, sizeof(slot));
+		slot &= RATELIMIT_SLOTS - 1;
+		if (found == 0)
+			want = slot;
+		else if (slot != want)
+			continue;
+		snprintf(buf, sizeof(buf), "%u.%u.%u.%u", ip >> 24,
+		    (ip >> 16) & 0xff, (ip >> 8) & 0xff, ip & 0xff);
+		sa4(&hosts[found++], buf, 1);
+	}
+	is_int(found, RATELIMIT_PROBE + 1,
+	    "full: found %d hosts sharing one slot", RATELIMIT_PROBE + 1);
+	for (i = n = 0; i < RATELIMIT_PROBE; i++)
+		n += ratelimit_allow(&cc.cc_rl, &hosts[i], T0);
+	is_int(n, RATELIMIT_PROBE, "full: the first %d each get a bucket",
+	    RATELIMIT_PROBE);
+	ok(!ratelimit_allow(&cc.cc_rl, &hosts[RATELIMIT_PROBE], T0),
+	    "full: one more host is refused, nobody is evicted");
+	for (i = 1; i < RATELIMIT_BURST; i++)
+		ratelimit_allow(&cc.cc_rl, &hosts[0], T0);
+	ok(!ratelimit_allow(&cc.cc_rl, &hosts[0], T0),
+	    "full: the first host's bucket is still its own (spent)");
+	cookie_checker_free(&cc);
+}
+
+/*
+ * A device under load: the initiator's mac2 stops counting once it moves
+ * to another address or port; it gets a new cookie reply, no response.
+ * 6 tests.
+ */
+static void
+test_device_binding(void)
+{
+	struct h_node	*A, *B;
+	struct wg_peer	*AB;
+
+	h_reset();
+	A = h_node_new("192.0.2.1");
+	B = h_node_new("192.0.2.2");
+	AB = h_link(A, B, true, "10.9.0.2/32");
+	h_link(B, A, false, "10.9.0.1/32");
+	wg_device_set_under_load(B->dev, true);
+
+	wg_peer_initiate(AB);
+	h_pump();
+	ok(B->sent[3] == 1 && B->sent[2] == 0 && AB->p_cookie.cm_cookie_valid,
+	    "device: under load, a cookie reply and no response");
+	h_set_addr(A, "192.0.2.3", 51820);
+	wg_peer_initiate(AB);
+	h_pump();
+	ok(B->sent[3] == 2 && B->sent[2] == 0,
+	    "device: its mac2 from another address: a new cookie reply");
+	ok(AB->p_cookie.cm_cookie_valid, "device: the new cookie is taken");
+	h_set_addr(A, "192.0.2.3", 40000);
+	wg_peer_initiate(AB);
+	h_pump();
+	ok(B->sent[3] == 3 && B->sent[2] == 0,
+	    "device: its mac2 from another port: a new cookie reply");
+	wg_peer_initiate(AB);
+	h_pump();
+	is_int(B->sent[2], 1,
+	    "device: with the cookie for this address and port, a response");
+	is_int(A->ev_done, 1, "device: and the handshake completes");
+}
+
+/*
+ * A device under load: handshakes with a valid mac2 from one host beyond
+ * its burst are dropped; another host still gets through.  4 tests.
+ */
+static void
+test_device_ratelimit(void)
+{
+	struct h_node	*B, *S[6], *C;
+	struct wg_peer	*p[6], *pc;
+	char		 aip[32];
+	int		 i, drops, resp;
+
+	h_reset();
+	B = h_node_new("192.0.2.2");
+	for (i = 0; i < 6; i++) {
+		S[i] = h_node_new("192.0.2.10");
+		h_set_addr(S[i], "192.0.2.10", 40001 + i);
+		p[i] = h_link(S[i], B, true, "10.9.0.2/32");
+		snprintf(aip, sizeof(aip), "10.9.0.%d/32", 10 + i);
+		h_link(B, S[i], false, aip);
+	}
+	C = h_node_new("192.0.2.20");
+	pc = h_link(C, B, true, "10.9.0.2/32");
+	h_link(B, C, false, "10.9.0.20/32");
+	wg_device_set_under_load(B->dev, true);
+
+	for (i = 0; i < 6; i++)
+		wg_peer_initiate(p[i]);
+	wg_peer_initiate(pc);
+	h_pump();
+	ok(B->sent[3] == 7 && B->sent[2] == 0,
+	    "device ratelimit: seven cookie replies, no response");
+	drops = B->got[WG_DROP];
+	for (i = 0; i < 6; i++)
+		wg_peer_initiate(p[i]);
+	h_pump();
+	resp = B->sent[2];
+	is_int(resp, RATELIMIT_BURST,
+	    "device ratelimit: six from one host at once: %d answered",
+	    RATELIMIT_BURST);
+	is_int(B->got[WG_DROP] - drops, 6 - RATELIMIT_BURST,
+	    "device ratelimit: the rest dropped");
+	wg_peer_initiate(pc);
+	h_pump();
+	ok(B->sent[2] == resp + 1 && C->ev_done == 1,
+	    "device ratelimit: another host still completes a handshake");
+	h_reset();
+}
+
+int
+main(void)
+{
+	if (sodium_init() == -1)
+		abort();
+	plan(8 + 5 + 15 + 4 + 6 + 4);
+	test_mac2_binding();
+	test_rotation();
+	test_ratelimit();
+	test_ratelimit_full();
+	test_device_binding();
+	test_device_ratelimit();
+	return done_testing();
+}

@@ -23,6 +23,9 @@
 #define SPUB	"XWfzCowMnPY45YNaQTSaMpRNkTW8N3EYaVu+GZExLUU="
 #define P2PUB	"ztafOpKs51HR/BurFBIe7Wn4LY/oyKFgtpJxLDSR6Q8="
 #define PSK	"DfySw4LeNZ+ULc/JhnMV7MbWy4Hht0zOMuIWO+mook8="
+#define PSK2	"ouCEkZyuxVjr61XfMSbQErAKiorCdZHh6zWsVZXrSMY="
+#define PSK3	"bZ2mGWaUC8Mx8vKQxR0N3cSEjEY9vT3v0pZ0oVYlF0A="
+#define P3PUB	"4M0tm4ZiZPdyvLXP59Tuvv82ePsTso3d1DYmsRZJA20="
 
 /* A Mozilla-like activate, as in the reference notes' example session. */
 static const char *base_json =
@@ -52,6 +55,7 @@ static void	 test_valid(void);
 static void	 test_extensions(void);
 static void	 test_bad(void);
 static void	 test_roundtrip(void);
+static void	 same_conf(const struct tunnel_conf *, const struct tunnel_conf *);
 static void	 test_status(void);
 static void	 test_dates(void);
 static void	 check_keys(struct json_object *, const char *const *, size_t,
@@ -379,6 +383,58 @@ test_bad(void)
 	json_object_put(o);
 }
 
+/* Every field of two configurations, value by value. */
+static void
+same_conf(const struct tunnel_conf *a, const struct tunnel_conf *b)
+{
+	char	 x[64], y[64];
+	size_t	 i, j;
+
+	is_mem(b->privkey, a->privkey, WG_KEY_LEN, "same private key");
+	is_int(b->listen_port, a->listen_port, "same listen port");
+	is_int(b->mtu, a->mtu, "same mtu");
+	is_int(b->killswitch, a->killswitch, "same killSwitch");
+	is_int(b->allowlan, a->allowlan, "same allowLan");
+	is_int(b->hop, a->hop, "same hop type");
+	is_int(b->naddrs, a->naddrs, "same address count");
+	for (i = 0; i < a->naddrs && i < b->naddrs; i++)
+		is_str(prefix_fmt(&b->addrs[i], y, sizeof(y)),
+		    prefix_fmt(&a->addrs[i], x, sizeof(x)), "address %zu", i);
+	is_int(b->ndns, a->ndns, "same DNS count");
+	for (i = 0; i < a->ndns && i < b->ndns; i++)
+		is_str(prefix_fmt(&b->dns[i], y, sizeof(y)),
+		    prefix_fmt(&a->dns[i], x, sizeof(x)), "DNS %zu", i);
+	is_int(b->nsearch, a->nsearch, "same search domain count");
+	for (i = 0; i < a->nsearch && i < b->nsearch; i++)
+		is_str(b->search[i], a->search[i], "search domain %zu", i);
+	is_int(b->npeers, a->npeers, "same peer count");
+	for (i = 0; i < a->npeers && i < b->npeers; i++) {
+		is_mem(b->peers[i].pubkey, a->peers[i].pubkey, WG_KEY_LEN,
+		    "peer %zu key", i);
+		is_int(b->peers[i].has_psk, a->peers[i].has_psk,
+		    "peer %zu has a PSK as before", i);
+		is_mem(b->peers[i].psk, a->peers[i].psk, WG_KEY_LEN,
+		    "peer %zu PSK", i);
+		is_str(endpoint_fmt(&b->peers[i].endpoint, y, sizeof(y)),
+		    endpoint_fmt(&a->peers[i].endpoint, x, sizeof(x)),
+		    "peer %zu endpoint", i);
+		is_int(b->peers[i].keepalive, a->peers[i].keepalive,
+		    "peer %zu keepalive", i);
+		is_int(b->peers[i].naips, a->peers[i].naips,
+		    "peer %zu allowed IP count", i);
+		for (j = 0; j < a->peers[i].naips && j < b->peers[i].naips;
+		    j++)
+			is_str(prefix_fmt(&b->peers[i].aips[j], y, sizeof(y)),
+			    prefix_fmt(&a->peers[i].aips[j], x, sizeof(x)),
+			    "peer %zu allowed IP %zu", i, j);
+	}
+}
+
+/*
+ * vpnctl up sends proto_activate_json(conf): parsed back it must be the
+ * same configuration, field by field (keys, PSKs of every peer, allowed
+ * IP values, resolvers, search domains, port, flags).
+ */
 static void
 test_roundtrip(void)
 {
@@ -386,37 +442,38 @@ test_roundtrip(void)
 	struct tunnel_conf		 conf, conf2;
 	struct proto_activate_extra	 ex, ex2;
 	const char			*code;
-	char				 err[PROTO_ERRLEN], b1[64], b2[64];
-	size_t				 i;
+	char				 err[PROTO_ERRLEN];
 
 	o = json_tokener_parse(base_json);
 	json_object_object_add(o, "peers", json_tokener_parse(
 	    "[{\"publicKey\":\"" P2PUB "\",\"presharedKey\":\"" PSK "\","
 	    "\"endpoint\":\"192.0.2.1:51821\","
-	    "\"allowedIps\":[\"192.168.7.0/24\"],"
-	    "\"persistentKeepalive\":10}]"));
+	    "\"allowedIps\":[\"192.168.7.0/24\",\"fd00:7::/48\"],"
+	    "\"persistentKeepalive\":10},"
+	    "{\"publicKey\":\"" P3PUB "\",\"presharedKey\":\"" PSK3 "\","
+	    "\"endpoint\":\"[2001:db8::9]:51822\","
+	    "\"allowedIps\":[\"192.168.9.0/25\",\"192.168.9.128/26\"],"
+	    "\"persistentKeepalive\":0}]"));
+	json_object_object_add(o, "presharedKey",
+	    json_object_new_string(PSK2));
 	json_object_object_add(o, "mtu", json_object_new_int(1400));
-	is_int(parse(o, &conf, &ex, &code, err), 0, "roundtrip source");
+	json_object_object_add(o, "listenPort", json_object_new_int(51999));
+	json_object_object_add(o, "killSwitch", json_object_new_boolean(0));
+	json_object_object_add(o, "allowLan", json_object_new_boolean(1));
+	json_object_object_add(o, "dnsServers", json_tokener_parse(
+	    "[\"10.64.0.1\",\"10.64.0.2\",\"fc00:bbbb::53\"]"));
+	json_object_object_add(o, "searchDomains", json_tokener_parse(
+	    "[\"corp.example\",\"lab.example\"]"));
+	is_int(parse(o, &conf, &ex, &code, err), 0, "roundtrip source: %s",
+	    err);
+	ok(conf.npeers == 3 && conf.ndns == 3 && conf.nsearch == 2 &&
+	    conf.peers[0].has_psk && conf.peers[2].has_psk,
+	    "roundtrip source has three peers with PSKs, resolvers, domains");
 	o2 = proto_activate_json(&conf, &ex, err, sizeof(err));
 	ok(o2 != NULL, "activate JSON from conf");
 	is_int(parse(o2, &conf2, &ex2, &code, err), 0,
 	    "it parses back: %s", err);
-	is_mem(conf2.privkey, conf.privkey, WG_KEY_LEN, "same private key");
-	is_int(conf2.npeers, conf.npeers, "same peer count");
-	is_int(conf2.naddrs, conf.naddrs, "same addresses");
-	is_int(conf2.ndns, conf.ndns, "same DNS count");
-	is_int(conf2.mtu, 1400, "same mtu");
-	for (i = 0; i < conf.npeers && i < conf2.npeers; i++) {
-		is_mem(conf2.peers[i].pubkey, conf.peers[i].pubkey,
-		    WG_KEY_LEN, "peer %zu key", i);
-		is_str(endpoint_fmt(&conf2.peers[i].endpoint, b2, sizeof(b2)),
-		    endpoint_fmt(&conf.peers[i].endpoint, b1, sizeof(b1)),
-		    "peer %zu endpoint", i);
-		is_int(conf2.peers[i].naips, conf.peers[i].naips,
-		    "peer %zu aips", i);
-		is_int(conf2.peers[i].keepalive, conf.peers[i].keepalive,
-		    "peer %zu keepalive", i);
-	}
+	same_conf(&conf, &conf2);
 	conf_free(&conf);
 	conf_free(&conf2);
 	proto_put_secret(o2);

@@ -92,7 +92,7 @@ FUZZ_BINS :=	$(FUZZ_SRCS:regress/fuzz/%.c=$(B)/fuzz/%)
 FUZZ_SECONDS ?=	60
 
 .PHONY: all deps check check-unit check-e2e sanitize demo bench install \
-	uninstall clean lint unit-bins fuzz fuzz-bins
+	uninstall clean lint unit-bins fuzz fuzz-bins golden
 .DEFAULT_GOAL := all
 
 all: $(B)/vpnd $(B)/vpnctl
@@ -152,6 +152,9 @@ fuzz: deps fuzz-bins
 # Unit tests run twice: the normal build and the ASan+UBSan build.
 # End-to-end tests need root and network namespaces; they use build/.
 check: deps
+	@if [ -n "$${VPNCTL_REGEN+x}$${VPNCTL_GOLDEN_UPDATE+x}" ]; then \
+		echo 'VPNCTL_REGEN/VPNCTL_GOLDEN_UPDATE are gone: make golden'; \
+		exit 1; fi
 	@echo '== building (normal, test-hook and ASan+UBSan builds)'
 	$(MAKE) -j2 all unit-bins
 	$(MAKE) -j2 TESTHOOKS=1 all
@@ -168,6 +171,22 @@ check-unit: all unit-bins
 check-e2e: all
 	$(MAKE) -j2 TESTHOOKS=1 all
 	VPND_BUILD=$(CURDIR)/build prove -f --timer $(or $(T),$(E2E_TESTS))
+
+# Golden files are rewritten only here, never by a test run: each run
+# leaves what it printed under golden-got/; this copies it over the golden
+# files and fails on purpose, so a regeneration never passes for a test.
+golden: all unit-bins
+	rm -rf $(B)/regress/golden-got $(B)/golden-got
+	-$(B)/regress/t_ctl_output >/dev/null
+	cp $(B)/regress/golden-got/ctl/*.ok regress/unit/ctl/golden/
+	if [ "$$(id -u)" = 0 ]; then \
+		$(MAKE) -j2 TESTHOOKS=1 all; \
+		VPND_BUILD=$(CURDIR)/$(B) prove regress/e2e/vpnctl.t; \
+		cp $(B)/golden-got/vpnctl/* regress/e2e/golden/vpnctl/; \
+	else echo 'not root: the end-to-end golden files were not rewritten'; fi
+	git status --short regress/unit/ctl/golden regress/e2e/golden
+	@echo 'golden files rewritten: review them with git diff; failing on purpose'
+	@exit 1
 
 sanitize:
 	$(MAKE) SANITIZE=1 all unit-bins

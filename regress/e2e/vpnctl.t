@@ -5,8 +5,9 @@
 # `up` of a wg-quick file with two peers (two wireguard-go namespaces);
 # the exit codes 0, 1, 2, 3 of man/vpnctl.8.
 #
-# VPNCTL_GOLDEN_UPDATE=1 rewrites the golden files from this run (then
-# review them with git diff before committing).
+# A run never writes the golden files: it leaves each normalised output in
+# $VPND_BUILD/golden-got/vpnctl/, and `make golden` copies those over the
+# golden files (review them with git diff before committing).
 set -u
 . "$(dirname "$0")/../lib/e2e.sh"
 e2e_timeout 58 "$@"
@@ -57,10 +58,8 @@ golden() {
 		    awk '!/^state: |"type":"status"/ || !seen[$0]++' |
 		    LC_ALL=C sort) ;;
 	esac
-	if [ -n "${VPNCTL_GOLDEN_UPDATE:-}" ]; then
-		mkdir -p "$GOLDEN"
-		printf '%s\n' "$out" >"$GOLDEN/$name"
-	fi
+	mkdir -p "$VPND_BUILD/golden-got/vpnctl" &&
+	    printf '%s\n' "$out" >"$VPND_BUILD/golden-got/vpnctl/$name"
 	is "$rc" "$want" "$name: exit status $want"
 	if [ -f "$GOLDEN/$name" ] &&
 	    [ "$out" = "$(cat "$GOLDEN/$name")" ]; then

@@ -3,9 +3,15 @@
  *
  * Each case is a daemon message and the text vpnctl must print for it in
  * regress/unit/ctl/golden/<name>.ok (the tests run from the repo root).
- * VPNCTL_REGEN=1 rewrites the golden files instead of comparing.
+ * A run never writes the golden files: it leaves what it printed in
+ * golden-got/ctl/ beside the test binary, and `make golden` copies that
+ * over the golden files (and fails, so a regeneration is never mistaken
+ * for a pass).
  */
+#include <sys/stat.h>
 #include <sys/types.h>
+
+#include <libgen.h>
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -147,18 +153,25 @@ slurp(const char *path)
 }
 
 int
-main(void)
+main(int argc, char *argv[])
 {
-	char	 path[256], b[64], *got, *want;
+	char	 path[256], b[64], gotdir[256], self[256], *got, *want;
 	size_t	 i;
-	bool	 regen = getenv("VPNCTL_REGEN") != NULL;
 	FILE	*fp;
 
 	plan_no_plan();
+	/* What this run printed, for `make golden`; never the golden dir. */
+	strlcpy(self, argv[0], sizeof(self));
+	snprintf(gotdir, sizeof(gotdir), "%s/golden-got", dirname(self));
+	mkdir(gotdir, 0755);
+	strlcat(gotdir, "/ctl", sizeof(gotdir));
+	mkdir(gotdir, 0755);
 	for (i = 0; i < nitems(cases); i++) {
 		snprintf(path, sizeof(path), GOLDEN "%s.ok", cases[i].name);
 		got = render(i);
-		if (regen && (fp = fopen(path, "w")) != NULL) {
+		if ((size_t)snprintf(self, sizeof(self), "%s/%s.ok", gotdir,
+		    cases[i].name) < sizeof(self) &&
+		    (fp = fopen(self, "w")) != NULL) {
 			fputs(got, fp);
 			fclose(fp);
 		}

@@ -164,7 +164,7 @@ body() {
 	    expecteof 2>"$E2E_TMP/denied.err")
 	is "$(echo "$out" | jget type code)" "error
 denied" "nobody with the file mode opened: the daemon answers denied"
-	echo "$out" | grep -qv disconnected
+	! echo "$out" | grep -q disconnected
 	ok $? "nobody: its deactivate was not carried out"
 	still_up "the denied client"
 	out=$(setpriv --reuid=nobody --regid=vpnd --clear-groups \

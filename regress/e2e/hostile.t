@@ -164,6 +164,8 @@ is "$(cat "$E2E_TMP/crx")" 0 "unknown key: vpnd sent C nothing at all"
 ip netns exec "$NSC" timeout 30 "$PY" "$E2E_TMP/hostile.py" wrongmac \
     10.98.0.2 "$PORT" 2000 >"$E2E_TMP/wrongmac.out" 2>&1
 ok $? "2000 initiations with a wrong MAC1 sent"
+grep -q "^sent 2000 " "$E2E_TMP/wrongmac.out"
+ok $? "wrongmac: all 2000 datagrams left C (none refused)"
 diag "$(cat "$E2E_TMP/wrongmac.out")"
 grep -q "replies 0 " "$E2E_TMP/wrongmac.out"
 ok $? "wrong MAC1: no reply at all"
@@ -179,6 +181,8 @@ E2E_PIDS="$E2E_PIDS $PINGPID"
 ip netns exec "$NSC" timeout 30 "$PY" "$E2E_TMP/hostile.py" mac1 \
     10.98.0.2 "$PORT" 3000 "$(pub_of b)" >"$E2E_TMP/mac1.out" 2>&1
 ok $? "3000 initiations with a valid MAC1 sent"
+grep -q "^sent 3000 " "$E2E_TMP/mac1.out"
+ok $? "mac1: all 3000 datagrams left C (none refused)"
 diag "$(cat "$E2E_TMP/mac1.out")"
 grep -q "type3/64=" "$E2E_TMP/mac1.out"
 ok $? "under load: vpnd answered with cookie replies"
@@ -189,6 +193,8 @@ ok $? "garbage initiations: never a handshake response"
 ip netns exec "$NSC" timeout 30 "$PY" "$E2E_TMP/hostile.py" junk \
     10.98.0.2 "$PORT" 20000 >"$E2E_TMP/junk.out" 2>&1
 ok $? "20000 junk datagrams sent"
+grep -q "^sent 20000 " "$E2E_TMP/junk.out"
+ok $? "junk: all 20000 datagrams left C (none refused)"
 diag "$(cat "$E2E_TMP/junk.out")"
 ! grep -q "type[124]/" "$E2E_TMP/junk.out"
 ok $? "junk: never answered with a handshake or data message"

@@ -132,10 +132,10 @@ $(pub_of exit)" "status: both peers on the interface, entry first"
 	out=$(client -t 15 "$SOCK" 'send:{"type":"deactivate"}' \
 	    expect:disconnected)
 	is "$out" '{"type":"disconnected"}' "deactivate"
-	! ip -n "$C" link show vpn0 >/dev/null 2>&1 &&
-	    ! ip netns exec "$C" nft list tables | grep -q vpnd &&
-	    ! ip -n "$C" route | grep -q 10.98.0.2
-	ok $? "all gone after deactivate"
+	is "$(ours_left "$C")" "" \
+	    "all gone after deactivate (link, routes, policy rules, kill switch)"
+	! ip -n "$C" route | grep -q 10.98.0.2
+	ok $? "no route to the exit hop left"
 
 	# an exit hop without an entry is refused
 	out=$(client "$SOCK" "send:$CONF" expect:error expect:disconnected)

@@ -92,7 +92,7 @@ FUZZ_BINS :=	$(FUZZ_SRCS:regress/fuzz/%.c=$(B)/fuzz/%)
 FUZZ_SECONDS ?=	60
 
 .PHONY: all deps check check-unit check-e2e sanitize demo bench install \
-	uninstall clean lint unit-bins fuzz fuzz-bins golden
+	uninstall clean lint unit-bins fuzz fuzz-bins golden mutate
 .DEFAULT_GOAL := all
 
 all: $(B)/vpnd $(B)/vpnctl
@@ -187,6 +187,11 @@ golden: all unit-bins
 	git status --short regress/unit/ctl/golden regress/e2e/golden
 	@echo 'golden files rewritten: review them with git diff; failing on purpose'
 	@exit 1
+
+# Not part of check (it rebuilds once per fault): every fault listed in
+# regress/mutate/mutations must be killed by the tests it names.
+mutate:
+	python3 regress/mutate/mutate.py
 
 sanitize:
 	$(MAKE) SANITIZE=1 all unit-bins

@@ -39,6 +39,10 @@ B ?=		build-asan
 SANFLAGS =	-fsanitize=address,undefined -fno-omit-frame-pointer \
 		-fno-sanitize-recover=all
 OPT ?=		-O1 -g
+else ifeq ($(TSAN),1)
+B ?=		build-tsan
+SANFLAGS =	-fsanitize=thread -fno-omit-frame-pointer
+OPT ?=		-O1 -g
 else
 B ?=		build
 SANFLAGS =
@@ -92,7 +96,7 @@ FUZZ_BINS :=	$(FUZZ_SRCS:regress/fuzz/%.c=$(B)/fuzz/%)
 FUZZ_SECONDS ?=	60
 
 .PHONY: all deps check check-unit check-e2e sanitize demo bench install \
-	uninstall clean lint unit-bins fuzz fuzz-bins golden mutate
+	uninstall clean lint unit-bins fuzz fuzz-bins golden mutate tsan
 .DEFAULT_GOAL := all
 
 all: $(B)/vpnd $(B)/vpnctl
@@ -188,6 +192,15 @@ golden: all unit-bins
 	@echo 'golden files rewritten: review them with git diff; failing on purpose'
 	@exit 1
 
+# The data-path unit tests (threads on one device, the per-thread
+# crypto, the shared tables) under ThreadSanitizer.
+TSAN_TESTS =	t_wg_handshake t_wg_hostile t_wg_cookie t_allowedips \
+		t_replay t_offload
+tsan:
+	$(MAKE) -j2 TSAN=1 $(addprefix build-tsan/regress/,$(TSAN_TESTS))
+	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 prove -f \
+		$(addprefix build-tsan/regress/,$(TSAN_TESTS))
+
 # Not part of check (it rebuilds once per fault): every fault listed in
 # regress/mutate/mutations must be killed by the tests it names.
 mutate:
@@ -245,7 +258,7 @@ uninstall:
 		$(DESTDIR)$(PREFIX)/share/vpnd/org.vpnd.plist
 
 clean:
-	rm -rf build build-asan build-test build-fuzz
+	rm -rf build build-asan build-test build-fuzz build-tsan
 
 -include $(COMMON_OBJS:.o=.d) $(LIB_OBJS:.o=.d) $(CTL_OBJS:.o=.d) $(TAP_OBJS:.o=.d)
 -include $(wildcard $(B)/fuzz/*.d)

@@ -194,7 +194,7 @@ golden: all unit-bins
 
 # The data-path unit tests (threads on one device, the per-thread
 # crypto, the shared tables) under ThreadSanitizer.
-TSAN_TESTS =	t_wg_handshake t_wg_hostile t_wg_cookie t_allowedips \
+TSAN_TESTS =	t_wg_handshake t_wg_hostile t_wg_cookie t_allowedips t_datapath \
 		t_replay t_offload
 tsan:
 	$(MAKE) -j2 TSAN=1 $(addprefix build-tsan/regress/,$(TSAN_TESTS))

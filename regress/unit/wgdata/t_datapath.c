@@ -1,0 +1,329 @@
+/*
+ * t_datapath.c -- tunworker's packet threads between two datapaths in one
+ * process: a datagram socketpair stands in for each TUN device, UDP on
+ * 127.0.0.1 for the network.  Packets written before any session exists
+ * are staged and delivered, all and in order, once the handshake is done
+ * (and past DP_STAGED_MAX only the newest are kept); the threads pause
+ * and resume around a peer's removal; a TUN that stops draining exhausts
+ * the receive pool without a deadlock, and traffic resumes once it drains.
+ * Every wait is a poll with a deadline; alarm() bounds the whole file.
+ */
+#include <sys/ioctl.h>
+#include <linux/sockios.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "config.h"
+#include "datapath.h"
+#include "wg.h"
+#include "tap.h"
+
+#define MTU		1420
+#define PKTLEN		120
+#define WAIT_MS		15000
+
+struct side {
+	struct datapath		*dp;
+	int			 tun;	/* the test's end of the "TUN" */
+	struct sockaddr_storage	 addr;
+	uint8_t			 priv[32], pub[32];
+	struct wg_peer		*peer;
+};
+
+static struct side	 A, B;
+
+static void	 notify(const uint8_t [32]);
+static void	 side_new(struct side *, bool);
+static void	 link_sides(void);
+static void	 sides_free(void);
+static size_t	 mkpkt(uint8_t *, const char *, const char *, uint32_t);
+static bool	 put(struct side *, const char *, const char *, uint32_t);
+static int	 take(struct side *, uint32_t *, int);
+static int	 collect(struct side *, uint32_t *, int, int);
+static bool	 in_order(const uint32_t *, int, uint32_t, int);
+static void	 wait_tun_read(struct side *);
+
+static void
+notify(const uint8_t key[32])
+{
+}
+
+/* A datapath with a socketpair TUN and a UDP socket on 127.0.0.1. */
+static void
+side_new(struct side *s, bool tun_blocks)
+{
+	int		 sv[2], u, fl;
+	socklen_t	 sl = sizeof(s->addr);
+	struct sockaddr_in *sin = (struct sockaddr_in *)&s->addr;
+
+	memset(s, 0, sizeof(*s));
+	if ((s->dp = dp_new(MTU, notify)) == NULL)
+		abort();
+	crypto_box_keypair(s->pub, s->priv);
+	if (wg_device_set_private_key(dp_device(s->dp), s->priv) == -1)
+		abort();
+	if (socketpair(AF_UNIX, SOCK_DGRAM, 0, sv) == -1)
+		abort();
+	/*
+	 * tun-rx reads until EAGAIN, as on a real TUN.  A blocking one
+	 * stands for a TUN that stops draining: tun-tx's write blocks (the
+	 * test never writes into that side, so tun-rx never reads it).
+	 */
+	fl = fcntl(sv[0], F_GETFL);
+	if (!tun_blocks)
+		fcntl(sv[0], F_SETFL, fl | O_NONBLOCK);
+	dp_set_tun(s->dp, sv[0], false);
+	s->tun = sv[1];
+	if ((u = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
+		abort();
+	memset(&s->addr, 0, sizeof(s->addr));
+	sin->sin_family = AF_INET;
+	sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (bind(u, (struct sockaddr *)sin, sizeof(*sin)) == -1 ||
+	    getsockname(u, (struct sockaddr *)&s->addr, &sl) == -1)
+		abort();
+	dp_set_udp(s->dp, AF_INET, u);
+}
+
+/* A knows B's endpoint; B learns A's from the handshake. */
+static void
+link_sides(void)
+{
+	struct prefix	 pa, pb;
+
+	if (prefix_parse("10.9.0.1/32", &pa) == -1 ||
+	    prefix_parse("10.9.0.2/32", &pb) == -1)
+		abort();
+	A.peer = wg_peer_add(dp_device(A.dp), B.pub);
+	B.peer = wg_peer_add(dp_device(B.dp), A.pub);
+	if (A.peer == NULL || B.peer == NULL)
+		abort();
+	wg_peer_set_endpoint(A.peer, &B.addr);
+	if (wg_peer_add_allowedip(dp_device(A.dp), A.peer, &pb) == -1 ||
+	    wg_peer_add_allowedip(dp_device(B.dp), B.peer, &pa) == -1)
+		abort();
+	dp_peer_attach(A.dp, A.peer);
+	dp_peer_attach(B.dp, B.peer);
+}
+
+static void
+sides_free(void)
+{
+	dp_free(A.dp);
+	dp_free(B.dp);
+	close(A.tun);
+	close(B.tun);
+}
+
+/* An IPv4/UDP-looking packet carrying seq. */
+static size_t
+mkpkt(uint8_t *b, const char *src, const char *dst, uint32_t seq)
+{
+	memset(b, 0, PKTLEN);
+	b[0] = 0x45;
+	b[2] = PKTLEN >> 8;
+	b[3] = PKTLEN & 0xff;
+	b[8] = 64;
+	b[9] = 17;
+	inet_pton(AF_INET, src, b + 12);
+	inet_pton(AF_INET, dst, b + 16);
+	memcpy(b + 28, &seq, sizeof(seq));
+	memset(b + 32, (int)(seq & 0xff), PKTLEN - 32);
+	return PKTLEN;
+}
+
+static bool
+put(struct side *s, const char *src, const char *dst, uint32_t seq)
+{
+	uint8_t	 b[PKTLEN];
+
+	mkpkt(b, src, dst, seq);
+	return write(s->tun, b, PKTLEN) == PKTLEN;
+}
+
+/*
+ * One packet from the side's TUN within ms: 1 and its seq, 0 on timeout,
+ * -1 if it is not exactly what put() wrote.
+ */
+static int
+take(struct side *s, uint32_t *seq, int ms)
+{
+	struct pollfd	 pfd = { s->tun, POLLIN, 0 };
+	uint8_t		 b[2048], want[PKTLEN];
+	ssize_t		 n;
+
+	if (poll(&pfd, 1, ms) <= 0)
+		return 0;
+	if ((n = read(s->tun, b, sizeof(b))) != PKTLEN)
+		return -1;
+	memcpy(seq, b + 28, sizeof(*seq));
+	mkpkt(want, "10.9.0.1", "10.9.0.2", *seq);
+	if (memcmp(b + 12, want + 12, 8) != 0)
+		mkpkt(want, "10.9.0.2", "10.9.0.1", *seq);
+	return memcmp(b, want, PKTLEN) == 0 ? 1 : -1;
+}
+
+/* Up to max packets; stops after a quiet ms.  Returns the count or -1. */
+static int
+collect(struct side *s, uint32_t *seqs, int max, int ms)
+{
+	int	 n = 0, r;
+
+	while (n < max && (r = take(s, &seqs[n], n == 0 ? WAIT_MS : ms)) != 0)
+		if (r == -1)
+			return -1;
+		else
+			n++;
+	return n;
+}
+
+/* seqs[0..n) are first, first+1, ... */
+static bool
+in_order(const uint32_t *seqs, int n, uint32_t first, int want)
+{
+	int	 i;
+
+	if (n != want)
+		return false;
+	for (i = 0; i < n; i++)
+		if (seqs[i] != first + (uint32_t)i)
+			return false;
+	return true;
+}
+
+/* Until tun-rx has read everything written to the side's TUN. */
+static void
+wait_tun_read(struct side *s)
+{
+	struct pollfd	 pfd;
+	int		 i, pending;
+
+	for (i = 0; i < WAIT_MS; i++) {
+		if (ioctl(s->tun, SIOCOUTQ, &pending) == -1)
+			abort();
+		if (pending == 0)
+			return;
+		pfd.fd = -1;
+		poll(&pfd, 0, 1);
+	}
+}
+
+int
+main(void)
+{
+	uint32_t	 seqs[4096];
+	int		 i, n, sent, okay;
+
+	if (sodium_init() == -1)
+		abort();
+	alarm(120);
+	plan(17);
+
+	/* Staged before the handshake: all of them, in order. */
+	side_new(&A, false);
+	side_new(&B, false);
+	link_sides();
+	ok(dp_ready(A.dp) && dp_ready(B.dp), "both datapaths ready");
+	ok(dp_start(A.dp) == 0 && dp_start(B.dp) == 0, "threads started");
+	for (i = okay = 0; i < 10; i++)
+		okay += put(&A, "10.9.0.1", "10.9.0.2", 100 + i);
+	is_int(okay, 10, "10 packets written before any session");
+	n = collect(&B, seqs, 20, 500);
+	ok(in_order(seqs, n, 100, 10),
+	    "staged: all 10 delivered after the handshake, in order (%d)", n);
+	for (i = okay = 0; i < 50; i++)
+		okay += put(&B, "10.9.0.2", "10.9.0.1", 1000 + i);
+	n = collect(&A, seqs, 60, 500);
+	ok(okay == 50 && in_order(seqs, n, 1000, 50),
+	    "and the way back: 50 in order");
+
+	/* Quiesce: the threads pause; what waits goes out on resume. */
+	dp_quiesce(A.dp);
+	ok(1, "dp_quiesce returned: both packet threads at a pause point");
+	for (i = okay = 0; i < 5; i++)
+		okay += put(&A, "10.9.0.1", "10.9.0.2", 200 + i);
+	dp_resume(A.dp);
+	n = collect(&B, seqs, 10, 500);
+	ok(okay == 5 && in_order(seqs, n, 200, 5),
+	    "resume: the 5 written while paused arrive, in order");
+	/* What the control thread does to remove a peer. */
+	dp_quiesce(A.dp);
+	dp_peer_forget(A.dp, A.peer);
+	wg_peer_remove(dp_device(A.dp), A.peer);
+	dp_resume(A.dp);
+	ok(put(&A, "10.9.0.1", "10.9.0.2", 300) &&
+	    put(&B, "10.9.0.2", "10.9.0.1", 400),
+	    "a peer removed while paused: traffic both ways still accepted");
+	wait_tun_read(&A);
+	wait_tun_read(&B);
+	dp_quiesce(A.dp);
+	dp_resume(A.dp);
+	ok(dp_running(A.dp), "and the threads still pause and resume");
+	sides_free();
+
+	/* More than DP_STAGED_MAX staged: the newest DP_STAGED_MAX stay. */
+	side_new(&A, false);
+	side_new(&B, false);
+	link_sides();
+	ok(dp_start(A.dp) == 0, "A started, B not yet reading");
+	for (i = okay = 0; i < DP_STAGED_MAX + 30; i++)
+		okay += put(&A, "10.9.0.1", "10.9.0.2", 500 + i);
+	is_int(okay, DP_STAGED_MAX + 30, "%d packets written",
+	    DP_STAGED_MAX + 30);
+	wait_tun_read(&A);
+	/* tun-rx has read them all; the pause point follows the batch */
+	dp_quiesce(A.dp);
+	dp_resume(A.dp);
+	ok(dp_start(B.dp) == 0, "B starts: A's initiation is waiting");
+	n = collect(&B, seqs, DP_STAGED_MAX + 40, 500);
+	ok(in_order(seqs, n, 500 + 30, DP_STAGED_MAX),
+	    "staged overflow: the newest %d arrive in order (got %d, first %u)",
+	    DP_STAGED_MAX, n, n > 0 ? seqs[0] : 0);
+	sides_free();
+
+	/*
+	 * B's TUN stops draining: its tun-tx blocks, the ring and the pool
+	 * fill, udp-rx must drop rather than stall.  Once the TUN drains,
+	 * whatever was delivered is intact and in order, and fresh traffic
+	 * flows again.
+	 */
+	side_new(&A, false);
+	side_new(&B, true);
+	link_sides();
+	ok(dp_start(A.dp) == 0 && dp_start(B.dp) == 0, "pool: started");
+	put(&A, "10.9.0.1", "10.9.0.2", 0);
+	n = collect(&B, seqs, 1, 0);
+	is_int(n, 1, "pool: session up");
+	for (sent = 1; sent < 4000; sent++)
+		if (!put(&A, "10.9.0.1", "10.9.0.2", sent))
+			break;
+	wait_tun_read(&A);
+	n = collect(&B, seqs, 4000, 1000);
+	okay = n > 0;
+	for (i = 1; i < n; i++)
+		if (seqs[i] <= seqs[i - 1])
+			okay = false;
+	ok(okay, "pool: %d of %d delivered, intact, in order", n, sent - 1);
+	diag("pool: %d dropped while the TUN did not drain", sent - 1 - n);
+	for (i = 0; i < 20; i++)
+		put(&A, "10.9.0.1", "10.9.0.2", 10000 + i);
+	n = collect(&B, seqs, 30, 500);
+	ok(in_order(seqs, n, 10000, 20),
+	    "pool: after the TUN drained, 20 more arrive in order (%d)", n);
+	sides_free();
+	return done_testing();
+}

@@ -31,6 +31,7 @@ static void	 test_mac2_binding(void);
 static void	 test_rotation(void);
 static void	 test_ratelimit(void);
 static void	 test_ratelimit_full(void);
+static void	 test_ratelimit_agg(void);
 static void	 test_device_binding(void);
 static void	 test_device_ratelimit(void);
 
@@ -227,15 +228,16 @@ test_ratelimit(void)
 
 /*
  * RATELIMIT_PROBE hosts that hash to one slot fill its neighbourhood; a
- * further host hashing there is refused rather than evicting one of them,
- * whose bucket stays spent.  4 tests.
+ * further host hashing there evicts the least recently used one (a flood
+ * can make sources forget their history, never shut one out), and the
+ * others keep their buckets.  5 tests.
  */
 static void
 test_ratelimit_full(void)
 {
 	struct cookie_checker	 cc;
 	struct sockaddr_storage	 hosts[RATELIMIT_PROBE + 1];
-	uint8_t			 key[9], h[8];
+	uint8_t			 key[RATELIMIT_KEYLEN], h[8];
 	uint64_t		 slot, want = 0;
 	uint32_t		 ip;
 	int			 found = 0, i, n;
@@ -243,14 +245,16 @@ test_ratelimit_full(void)
 
 	if (cookie_checker_init(&cc) == -1)
 		abort();
+	/* the key as cookie.c builds it: family, prefix length, address */
 	for (ip = 0x0a000001; found < RATELIMIT_PROBE + 1 &&
-	    ip < 0x0a100000; ip++) {
+	    ip < 0x0b000000; ip++) {
 		memset(key, 0, sizeof(key));
 		key[0] = AF_INET;
-		key[1] = ip >> 24;
-		key[2] = ip >> 16;
-		key[3] = ip >> 8;
-		key[4] = ip;
+		key[1] = 32;
+		key[2] = ip >> 24;
+		key[3] = ip >> 16;
+		key[4] = ip >> 8;
+		key[5] = ip;
 		crypto_shorthash(h, key, sizeof(key), cc.cc_rl.rl_hashkey);
 		memcpy(&slot, h, sizeof(slot));
 		slot &= RATELIMIT_SLOTS - 1;
@@ -265,15 +269,61 @@ test_ratelimit_full(void)
 	is_int(found, RATELIMIT_PROBE + 1,
 	    "full: found %d hosts sharing one slot", RATELIMIT_PROBE + 1);
 	for (i = n = 0; i < RATELIMIT_PROBE; i++)
-		n += ratelimit_allow(&cc.cc_rl, &hosts[i], T0);
+		n += ratelimit_allow(&cc.cc_rl, &hosts[i], T0 + i);
 	is_int(n, RATELIMIT_PROBE, "full: the first %d each get a bucket",
 	    RATELIMIT_PROBE);
-	ok(!ratelimit_allow(&cc.cc_rl, &hosts[RATELIMIT_PROBE], T0),
-	    "full: one more host is refused, nobody is evicted");
 	for (i = 1; i < RATELIMIT_BURST; i++)
-		ratelimit_allow(&cc.cc_rl, &hosts[0], T0);
-	ok(!ratelimit_allow(&cc.cc_rl, &hosts[0], T0),
-	    "full: the first host's bucket is still its own (spent)");
+		ratelimit_allow(&cc.cc_rl, &hosts[1], T0 + RATELIMIT_PROBE);
+	ok(!ratelimit_allow(&cc.cc_rl, &hosts[1], T0 + RATELIMIT_PROBE),
+	    "full: host 1 spends its burst");
+	ok(ratelimit_allow(&cc.cc_rl, &hosts[RATELIMIT_PROBE],
+	    T0 + RATELIMIT_PROBE) && cc.cc_rl.rl_evictions == 1,
+	    "full: one more host passes, evicting the least recently used");
+	ok(!ratelimit_allow(&cc.cc_rl, &hosts[1], T0 + RATELIMIT_PROBE),
+	    "full: host 1 (recently used) keeps its spent bucket");
+	cookie_checker_free(&cc);
+}
+
+/*
+ * Beyond the /64: one /48 may cost RATELIMIT_AGG48 times one /64, so a
+ * host that spreads over many /64s is capped too; a configured endpoint
+ * is always admitted.  5 tests.
+ */
+static void
+test_ratelimit_agg(void)
+{
+	struct cookie_checker	 cc;
+	struct sockaddr_storage	 a;
+	char			 buf[INET6_ADDRSTRLEN];
+	int			 i, n, agg = RATELIMIT_BURST * RATELIMIT_AGG48;
+
+	if (cookie_checker_init(&cc) == -1)
+		abort();
+	for (i = n = 0; i < agg; i++) {
+		snprintf(buf, sizeof(buf), "2001:db8:2:%x::1", i);
+		sa6(&a, buf, 1);
+		n += ratelimit_allow(&cc.cc_rl, &a, T0);
+	}
+	is_int(n, agg, "aggregate: %d /64s of one /48 pass at once", agg);
+	snprintf(buf, sizeof(buf), "2001:db8:2:%x::1", agg);
+	sa6(&a, buf, 1);
+	ok(!ratelimit_allow(&cc.cc_rl, &a, T0),
+	    "aggregate: a fresh /64 of that /48 is refused");
+	sa6(&a, "2001:db8:3::1", 1);
+	ok(ratelimit_allow(&cc.cc_rl, &a, T0),
+	    "aggregate: another /48 passes");
+
+	sa4(&a, "198.51.100.77", 51820);
+	if (ratelimit_admit_add(&cc.cc_rl, &a) == -1)
+		abort();
+	for (i = n = 0; i < 3 * RATELIMIT_BURST; i++)
+		n += ratelimit_allow(&cc.cc_rl, &a, T0);
+	is_int(n, 3 * RATELIMIT_BURST,
+	    "admitted: a configured endpoint is never limited");
+	ratelimit_admit_del(&cc.cc_rl, &a);
+	for (i = n = 0; i < 3 * RATELIMIT_BURST; i++)
+		n += ratelimit_allow(&cc.cc_rl, &a, T0 + SEC);
+	is_int(n, RATELIMIT_BURST, "admitted: once removed, the burst holds");
 	cookie_checker_free(&cc);
 }
 
@@ -371,11 +421,12 @@ main(void)
 {
 	if (sodium_init() == -1)
 		abort();
-	plan(8 + 5 + 15 + 4 + 6 + 4);
+	plan(8 + 5 + 15 + 5 + 5 + 6 + 4);
 	test_mac2_binding();
 	test_rotation();
 	test_ratelimit();
 	test_ratelimit_full();
+	test_ratelimit_agg();
 	test_device_binding();
 	test_device_ratelimit();
 	return done_testing();

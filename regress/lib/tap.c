@@ -40,6 +40,22 @@ skip_all(const char *fmt, ...)
 	exit(0);
 }
 
+void
+skip(int n, const char *fmt, ...)
+{
+	va_list ap;
+
+	while (n-- > 0) {
+		tap_run++;
+		printf("ok %d # SKIP ", tap_run);
+		va_start(ap, fmt);
+		vprintf(fmt, ap);
+		va_end(ap);
+		printf("\n");
+	}
+	fflush(stdout);
+}
+
 static void
 vreport(int pass, const char *file, int line, const char *fmt, va_list ap)
 {

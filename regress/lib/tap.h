@@ -21,6 +21,8 @@ int	is_mem_(const void *, const void *, size_t, const char *, int,
 int	is_str_(const char *, const char *, const char *, int,
 	    const char *, ...) __attribute__((__format__(printf, 5, 6)));
 void	diag(const char *, ...) __attribute__((__format__(printf, 1, 2)));
+/* n assertions not run: "ok N # SKIP reason" each, naming what is lost. */
+void	skip(int, const char *, ...) __attribute__((__format__(printf, 2, 3)));
 int	done_testing(void);
 /* Hex string to bytes; aborts the test on a malformed literal. */
 size_t	unhex(const char *, unsigned char *, size_t);

@@ -117,6 +117,11 @@ def main():
         survivors = []
         for i, m in enumerate(muts, 1):
             path = os.path.join(tree, m["file"])
+            if not os.path.isfile(path):
+                bad += 1
+                print("not ok %d - %s %s: no file %s" % (
+                    i, m["id"], m["desc"], m["file"]), flush=True)
+                continue
             with open(path) as f:
                 orig = f.read()
             text, why = orig, None

@@ -1,7 +1,9 @@
 #!/bin/bash
-# crash.t -- issue 6: kill -9 of any process, connected or connecting,
-# never strands the namespace: the next start removes everything of
-# ours within 2 s, does not re-activate, and a new activate works.
+# crash.t -- kill -9 of any process, connected or connecting, fails
+# closed and never strands the namespace: until vpnd starts again the kill
+# switch stays and direct traffic is dropped; the next start removes
+# everything of ours within 2 s, does not re-activate, and a new activate
+# works.
 # Also SIGTERM, corrupt records, an unwritable state dir, a leftover
 # interface of ours. The daemon manages the namespace's own resolv.conf
 # (ip netns exec, /etc/netns/NS/resolv.conf, no -R), as in a container.
@@ -11,6 +13,27 @@ e2e_init crash
 
 WG="w$$c"
 client_server "$WG"
+# S counts direct (outside the tunnel) UDP from C
+ip netns exec "$S" nft -f - <<'NFT' || bail "nft counter in S"
+table inet cnt {
+	counter direct { }
+	chain in {
+		type filter hook input priority 0; policy accept;
+		ip saddr 10.0.0.1 udp dport 9999 counter name direct
+	}
+}
+NFT
+direct() {
+	ip netns exec "$S" nft list counter inet cnt direct |
+	    awk '/packets/ { print $2 }'
+}
+send_direct() {
+	local i
+	for i in 1 2 3; do
+		printf x | ip netns exec "$C" nc -u -w0 10.0.0.2 9999 \
+		    2>/dev/null
+	done
+}
 
 # conf PORT: a full tunnel with DNS; 51999 has nobody answering.
 conf() {
@@ -47,6 +70,22 @@ state_is() {
 	[ "$(ctl_state c)" = "$1" ]
 }
 
+changed() { [ "$(direct)" != "$before" ]; }
+
+# crashed WHAT: between the crash and the next start the host fails
+# closed: the kill switch stays and direct traffic is dropped.
+crashed() {
+	local what=$1
+
+	ip netns exec "$C" nft list table inet vpnd >/dev/null 2>&1
+	ok $? "$what: the kill switch is still there after the crash"
+	before=$(direct)
+	send_direct
+	# nothing may arrive: give it a bounded chance to, polling
+	wait_for 10 changed
+	ok $((! $?)) "$what: direct UDP is dropped until vpnd starts again"
+}
+
 # after_restart WHAT: the checks every restart after a crash must pass.
 after_restart() {
 	local what=$1 t0 t1 left
@@ -62,6 +101,10 @@ after_restart() {
 	ok $? "$what: resolv.conf byte-identical"
 	ping_ok "$C" 10.0.0.2
 	ok $? "$what: direct ping to the neighbour works"
+	before=$(direct)
+	send_direct
+	wait_for 50 changed
+	ok $? "$what: direct UDP gets through again"
 	is "$(ctl_state c)" disconnected "$what: not re-activated"
 	ctl c -t 10 up "$E2E_TMP/good.conf" >/dev/null
 	ok $? "$what: a new activate works"
@@ -69,7 +112,7 @@ after_restart() {
 }
 
 crashes() {
-	local who how
+	local who how left
 
 	start || bail "vpnd did not start"
 	for who in parent netmgr tunworker dnsmgr; do
@@ -86,10 +129,14 @@ crashes() {
 				ok 1 "$who/$how: state is $how"
 				tail -5 "$E2E_TMP/c/out" | sed 's/^/#   /'
 			fi
-			clean_in "$C"
-			ok $((!$?)) "$who/$how: our set-up is in place"
+			left=$(ours_left "$C")
+			echo "$left" | grep -q '^link: ' &&
+			    echo "$left" | grep -q '^rule-4: ' &&
+			    echo "$left" | grep -q '^nft: '
+			ok $? "$who/$how: our set-up is in place (link, rules, kill switch)"
 			vpnd_kill9 c "$who"
 			ok $? "$who/$how: kill -9 $who, the instance exits"
+			crashed "$who/$how"
 			after_restart "$who/$how"
 		done
 	done

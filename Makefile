@@ -172,7 +172,7 @@ check: deps
 	VPND_BUILD=$(CURDIR)/build sh regress/lib/prove-noskip.sh --timer \
 		$(addprefix build/,$(UNIT_NAMES)) \
 		$(addprefix build-asan/,$(UNIT_NAMES)) regress/fuzz/fuzz.t \
-		$(E2E_TESTS)
+		regress/unit/wg/kat.t $(E2E_TESTS)
 
 check-unit: all unit-bins
 	prove -f $(addprefix $(B)/,$(PLAIN_NAMES))

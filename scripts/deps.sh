@@ -8,7 +8,7 @@ PKGS="gcc make pkg-config libc6-dev libevent-dev libsodium-dev libbsd-dev
 libjson-c-dev libcap-ng-dev libseccomp-dev libmnl-dev libnftnl-dev
 libsystemd-dev iproute2 nftables wireguard-go wireguard-tools iperf3 mandoc
 perl procps psmisc dbus python3 kmod netcat-openbsd iputils-ping clang
-libclang-rt-14-dev valgrind libcap2-bin"
+libclang-rt-14-dev valgrind libcap2-bin python3-cryptography"
 
 missing=""
 for p in $PKGS; do

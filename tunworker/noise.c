@@ -35,6 +35,7 @@ static int	 noise_aead_open(uint8_t *dst, const uint8_t k[32],
 static void	 noise_initial(uint8_t ck[32], uint8_t h[32],
 		    const uint8_t responder_pub[32]);
 static void	 noise_nonce(uint8_t n[12], uint64_t);
+static void	 noise_ephemeral(uint8_t [32]);
 
 void
 noise_hash(uint8_t out[32], const uint8_t *a, size_t alen, const uint8_t *b,
@@ -123,6 +124,35 @@ noise_initial(uint8_t ck[32], uint8_t h[32], const uint8_t responder_pub[32])
 	noise_mix_hash(h, responder_pub, 32);
 }
 
+/*
+ * A known-answer test fixes the next ephemeral key and the next timestamp;
+ * each fixed value is used once, then randomness and the clock again.
+ */
+static const uint8_t	*test_ephemeral;
+static const uint8_t	*test_timestamp;
+
+void
+noise_test_fix_ephemeral(const uint8_t e[32])
+{
+	test_ephemeral = e;
+}
+
+void
+noise_test_fix_timestamp(const uint8_t ts[NOISE_TIMESTAMP_LEN])
+{
+	test_timestamp = ts;
+}
+
+static void
+noise_ephemeral(uint8_t e[32])
+{
+	if (test_ephemeral != NULL) {
+		memcpy(e, test_ephemeral, 32);
+		test_ephemeral = NULL;
+	} else
+		randombytes_buf(e, 32);
+}
+
 void
 noise_tai64n(uint8_t out[NOISE_TIMESTAMP_LEN])
 {
@@ -130,6 +160,11 @@ noise_tai64n(uint8_t out[NOISE_TIMESTAMP_LEN])
 	uint64_t	 sec;
 	uint32_t	 nsec;
 
+	if (test_timestamp != NULL) {
+		memcpy(out, test_timestamp, NOISE_TIMESTAMP_LEN);
+		test_timestamp = NULL;
+		return;
+	}
 	wg_realtime(&ts);
 	sec = htobe64(TAI64_BASE + (uint64_t)ts.tv_sec);
 	/* Coarse nanoseconds, so the stamp does not leak precise time. */
@@ -196,7 +231,7 @@ noise_create_initiation(const struct noise_local *l, struct noise_remote *r,
 		return -1;
 	noise_initial(ck, h, r->r_public);
 
-	randombytes_buf(hs->hs_e, sizeof(hs->hs_e));
+	noise_ephemeral(hs->hs_e);
 	if (crypto_scalarmult_base(m->ephemeral, hs->hs_e) != 0)
 		goto out;
 	noise_kdf1(ck, m->ephemeral, 32);
@@ -328,7 +363,7 @@ noise_create_response(struct noise_remote *r, uint32_t local_index,
 	memcpy(ck, hs->hs_ck, 32);
 	memcpy(h, hs->hs_hash, 32);
 
-	randombytes_buf(hs->hs_e, sizeof(hs->hs_e));
+	noise_ephemeral(hs->hs_e);
 	if (crypto_scalarmult_base(m->ephemeral, hs->hs_e) != 0)
 		goto out;
 	noise_kdf1(ck, m->ephemeral, 32);

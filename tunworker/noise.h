@@ -167,6 +167,9 @@ int	 noise_open(const uint8_t key[32], uint64_t counter, uint8_t *buf,
 	    size_t len);	/* len includes the tag */
 
 void	 noise_tai64n(uint8_t out[NOISE_TIMESTAMP_LEN]);
+/* Known-answer tests: the next ephemeral key / timestamp, used once. */
+void	 noise_test_fix_ephemeral(const uint8_t [32]);
+void	 noise_test_fix_timestamp(const uint8_t [NOISE_TIMESTAMP_LEN]);
 void	 noise_hash(uint8_t out[32], const uint8_t *, size_t,
 	    const uint8_t *, size_t);
 

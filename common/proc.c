@@ -24,6 +24,11 @@ static void	 proc_jail_unpriv(const char *, const char *const *, size_t);
 
 static struct imsgev	*proc_parent;
 static pthread_t	 proc_thread;
+static const char	*proc_name;
+#ifdef VPND_TESTHOOKS
+static int		 proc_hook;	/* env.testhook */
+static int		 proc_hooked(int);
+#endif
 
 static void
 proc_log_sink(int pri, const char *proc, const char *line)
@@ -67,6 +72,7 @@ proc_child_init(const char *name, int verbose, struct imsgev *iev,
 	signal(SIGHUP, SIG_IGN);
 	proc_thread = pthread_self();
 	proc_parent = iev;
+	proc_name = name;
 
 	base = event_init();
 	if (imsgev_init(iev, VPND_PARENT_FD, PROC_PARENT, true, dispatch,
@@ -112,6 +118,9 @@ proc_recv_env(struct imsgev *iev, struct vpnd_env *env)
 	env->resolvconf[sizeof(env->resolvconf) - 1] = '\0';
 	env->resolvconf_prog[sizeof(env->resolvconf_prog) - 1] = '\0';
 	log_setverbose(env->verbose);
+#ifdef VPND_TESTHOOKS
+	proc_hook = env->testhook;
+#endif
 	/* What came along with it is served by the event loop's first turn. */
 	event_active(&iev->ev, EV_TIMEOUT, 1);
 }
@@ -191,17 +200,28 @@ proc_jail_unpriv(const char *statedir, const char *const *extra,
     size_t nextra)
 {
 	char	 dir[512], ns[600];
-	int	 userns, abi;
+	int	 userns = -1, uerr = 0, abi;
 
 	if ((size_t)snprintf(dir, sizeof(dir), "%s/empty", statedir) >=
 	    sizeof(dir))
 		fatalx("%s: state directory path too long", __func__);
-	if ((userns = sandbox_userns_chroot(dir) == 0))
+#ifdef VPND_TESTHOOKS
+	if (proc_hooked(TESTHOOK_NO_USERNS)) {
+		log_info("testhook: no user namespace");
+		userns = 0;
+		uerr = EPERM;
+	}
+#endif
+	if (userns == -1) {
+		userns = sandbox_userns_chroot(dir) == 0;
+		uerr = errno;
+	}
+	if (userns)
 		(void)snprintf(ns, sizeof(ns), "user namespace, chroot %s",
 		    dir);
 	else
 		(void)snprintf(ns, sizeof(ns), "no chroot (user namespace "
-		    "refused: %s)", strerror(errno));
+		    "refused: %s)", strerror(uerr));
 	sandbox_drop_unpriv(userns);
 	sandbox_no_new_privs();
 	abi = sandbox_landlock_none();
@@ -217,6 +237,19 @@ proc_jail_unpriv(const char *statedir, const char *const *extra,
 }
 
 #ifdef VPND_TESTHOOKS
+/* Test builds: whether the environment asks this child for hook. */
+static int
+proc_hooked(int hook)
+{
+	int	i;
+
+	for (i = 0; i < PROC_MAX; i++)
+		if (proc_name != NULL &&
+		    strcmp(proc_name, vpnd_proc_names[i]) == 0)
+			return proc_hook == hook + 100 * i;
+	return 0;
+}
+
 /* Test builds: the misbehaviour a sandbox test asks of this child. */
 void
 proc_testhook(int hook, int proc)

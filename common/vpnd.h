@@ -231,6 +231,7 @@ struct imsg_dns_rc {
 #define TESTHOOK_DATAPLANE_FAIL		3	/* tunworker fails after a handshake */
 #define TESTHOOK_DNS_PROBES		4	/* dnsmgr probes its sandbox */
 #define TESTHOOK_DNS_PROBES_NOLL	5	/* the same, Landlock left off */
+#define TESTHOOK_NO_USERNS		6	/* without root: as if user namespaces were refused */
 
 /* parent/proc.c, used by every process */
 struct imsgbuf;

@@ -23,6 +23,10 @@
 #    no process of the user is left.
 # 5. Seccomp without root: build-test/vpnd, also cap_net_admin+ep, with
 #    VPND_TESTHOOK=<child>:1: that child's forbidden call kills it.
+# 6. Where the kernel refuses unprivileged user namespaces (made so for
+#    one child with VPND_TESTHOOK=<child>:6): that child has no chroot,
+#    says so, keeps no capability, and Landlock and seccomp confine it;
+#    the tunnel still works.
 #
 # This machine's /dev/net/tun may be root's alone (most distributions
 # make it 0666): the daemon's own mount namespace gets a 0666 node on a
@@ -293,6 +297,49 @@ else
 	done
 	wait_for 50 no_user_procs
 	ok $? "no process of $NRUSER is left"
+fi
+
+# --- 6. where the kernel refuses user namespaces ----------------------
+
+if [ ! -x "$VPND_TEST" ]; then
+	ok 0 "# SKIP no $VPND_TEST (make TESTHOOKS=1)"
+else
+	for c in netmgr tunworker; do
+		: >"$OUT"
+		VPND_TESTHOOK=$c:6 nr_spawn "$BIN/vpnd-test" -D none
+		P=$NRPID
+		wait_for 50 asuser "$BIN/vpnctl" -s "$SOCK" status
+		ok $? "$c without a user namespace: vpnd serves"
+		pid=$(child_of "$P" "$c")
+		[ -n "$pid" ] || pid=0
+		grep -q "^$c: confined without root: uid $NRUID, no chroot (user namespace refused: " \
+		    "$OUT"
+		ok $? "$c logs that it has no chroot"
+		is "$(readlink "/proc/$pid/root")" / "$c is not chrooted"
+		is "$(readlink "/proc/$pid/ns/user")" \
+		    "$(readlink "/proc/$P/ns/user")" \
+		    "$c stays in the parent's user namespace"
+		for f in CapEff CapPrm CapInh CapAmb; do
+			is "$(status_field "$pid" "$f")" "$NOCAPS" \
+			    "$c $f is zero"
+		done
+		is "$(status_field "$pid" NoNewPrivs)" 1 "$c NoNewPrivs: 1"
+		is "$(status_field "$pid" Seccomp)" 2 "$c Seccomp: 2"
+		if grep -q "^$c: confined .*, Landlock ABI" "$OUT"; then
+			ok 0 "$c has Landlock with no file access instead"
+		else
+			ok 0 "# SKIP the kernel has no Landlock"
+		fi
+		nr_ctl -t 10 up "$HOMEDIR/wg.conf" >/dev/null
+		ok $? "$c without a user namespace: a tunnel comes up"
+		ping_ok "$C" 10.8.0.1
+		ok $? "$c without a user namespace: ping through it"
+		kill -TERM "$P"
+		wait_gone "$P" 50
+		ok $? "$c without a user namespace: SIGTERM stops it"
+		is "$(ours_left "$C")" "" "... and nothing of ours is left"
+		[ "$E2E_FAIL" = 0 ] || sed 's/^/#   /' "$OUT"
+	done
 fi
 
 e2e_done

@@ -149,7 +149,8 @@ unit-bins: $(UNIT_BINS)
 $(B)/fuzz/%: regress/fuzz/%.c $(B)/libvpnd.a $(B)/libcommon.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Iregress/lib -Iregress/unit/wg -Icommon \
-		$(addprefix -I,$(FOLDERS)) -fsanitize=fuzzer -MMD -MP -o $@ $^ \
+		$(addprefix -I,$(FOLDERS)) -fsanitize=fuzzer -MMD -MP -o $@ \
+		$(filter %.c %.a,$^) \
 		$(LDFLAGS) $(LDLIBS)
 
 fuzz-bins:

@@ -101,7 +101,7 @@ FUZZ_SECONDS ?=	60
 
 .PHONY: all deps check check-unit check-e2e sanitize demo bench install \
 	uninstall clean lint unit-bins fuzz fuzz-bins golden mutate tsan \
-	check-sys
+	check-sys sandbox-approve
 .DEFAULT_GOAL := all
 
 all: $(B)/vpnd $(B)/vpnctl
@@ -174,6 +174,13 @@ check: deps
 		$(addprefix build/,$(UNIT_NAMES)) \
 		$(addprefix build-asan/,$(UNIT_NAMES)) regress/fuzz/fuzz.t \
 		regress/unit/wg/kat.t $(E2E_TESTS)
+
+# After a reviewed change to a child's seccomp list or Landlock rules:
+# rewrite regress/sandbox.approved (exits non-zero; commit the file).
+sandbox-approve: all
+	$(MAKE) -j2 TESTHOOKS=1 all
+	SANDBOX_APPROVE=1 VPND_BUILD=$(CURDIR)/build \
+		bash regress/e2e/sandbox.t; exit 1
 
 check-unit: all unit-bins
 	prove -f $(addprefix $(B)/,$(PLAIN_NAMES))

@@ -101,6 +101,24 @@ sandbox_no_new_privs(void)
 		fatal("PR_SET_NO_NEW_PRIVS");
 }
 
+#ifdef VPND_TESTHOOKS
+/*
+ * With VPND_SANDBOX_DUMP in the environment, a test build prints every
+ * allow-list entry it installs on standard error, one per line, so a
+ * regress test can compare them with the approved lists.
+ */
+static void
+sandbox_dump(const char *kind, const char *a, const char *b)
+{
+	if (getenv("VPND_SANDBOX_DUMP") != NULL)
+		dprintf(STDERR_FILENO, "sandbox-dump %s %s %s%s%s\n",
+		    log_procname(), kind, a, b != NULL ? " " : "",
+		    b != NULL ? b : "");
+}
+#else
+#define sandbox_dump(kind, a, b)	do { } while (0)
+#endif
+
 void
 sandbox_seccomp(const char *const *names, size_t n,
     const unsigned long *ioctls, size_t nioctl)
@@ -109,6 +127,9 @@ sandbox_seccomp(const char *const *names, size_t n,
 	scmp_filter_ctx	 ctx;
 	size_t		 i;
 	int		 nr, r;
+
+	for (i = 0; i < n; i++)
+		sandbox_dump("seccomp", names[i], NULL);
 
 	if ((ctx = seccomp_init(SCMP_ACT_KILL_PROCESS)) == NULL)
 		fatalx("seccomp_init failed");
@@ -200,6 +221,9 @@ sandbox_landlock(const struct landlock_path *paths, size_t n)
 	size_t				 i, rsize;
 	int				 abi, rfd;
 
+	for (i = 0; i < n; i++)
+		sandbox_dump("landlock", paths[i].rw ? "rw" : "ro",
+		    paths[i].path);
 	abi = ll_create_ruleset(NULL, 0, LANDLOCK_CREATE_RULESET_VERSION);
 	if (abi <= 0) {
 		log_warnx("Landlock is not available (%s); dnsmgr is confined "

@@ -6,6 +6,7 @@
 # make demo       bring a tunnel up between two network namespaces
 # make bench      vpnd against wireguard-go, side by side
 # make fuzz       every libFuzzer harness for FUZZ_SECONDS (default 60) each
+# make soak       1,000 activate/switch/rekey/deactivate cycles, no growth
 # make install    honours DESTDIR and PREFIX; creates the users vpnd runs as
 
 VERSION =	0.1.0
@@ -101,7 +102,7 @@ FUZZ_SECONDS ?=	60
 
 .PHONY: all deps check check-unit check-e2e sanitize demo bench install \
 	uninstall clean lint unit-bins fuzz fuzz-bins golden mutate tsan \
-	check-sys sandbox-approve
+	check-sys sandbox-approve soak
 .DEFAULT_GOAL := all
 
 all: $(B)/vpnd $(B)/vpnctl
@@ -174,6 +175,13 @@ check: deps
 		$(addprefix build/,$(UNIT_NAMES)) \
 		$(addprefix build-asan/,$(UNIT_NAMES)) regress/fuzz/fuzz.t \
 		regress/unit/wg/kat.t $(E2E_TESTS)
+
+# The long soak (regress/e2e/soak.t runs a short one in make check).
+SOAK_CYCLES ?=	1000
+soak: all
+	$(MAKE) -j2 TESTHOOKS=1 all
+	SOAK_CYCLES=$(SOAK_CYCLES) VPND_BUILD=$(CURDIR)/build \
+		prove -v regress/e2e/soak.t
 
 # After a reviewed change to a child's seccomp list or Landlock rules:
 # rewrite regress/sandbox.approved (exits non-zero; commit the file).

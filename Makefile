@@ -7,6 +7,7 @@
 # make bench      vpnd against wireguard-go, side by side
 # make fuzz       every libFuzzer harness for FUZZ_SECONDS (default 60) each
 # make soak       1,000 activate/switch/rekey/deactivate cycles, no growth
+# make memcheck   valgrind over a whole cycle and the children's unit tests
 # make install    honours DESTDIR and PREFIX; creates the users vpnd runs as
 
 VERSION =	0.1.0
@@ -102,7 +103,7 @@ FUZZ_SECONDS ?=	60
 
 .PHONY: all deps check check-unit check-e2e sanitize demo bench install \
 	uninstall clean lint unit-bins fuzz fuzz-bins golden mutate tsan \
-	check-sys sandbox-approve soak
+	check-sys sandbox-approve soak memcheck
 .DEFAULT_GOAL := all
 
 all: $(B)/vpnd $(B)/vpnctl
@@ -182,6 +183,11 @@ soak: all
 	$(MAKE) -j2 TESTHOOKS=1 all
 	SOAK_CYCLES=$(SOAK_CYCLES) VPND_BUILD=$(CURDIR)/build \
 		prove -v regress/e2e/soak.t
+
+# valgrind memcheck over an activate/traffic/rekey/deactivate cycle.
+memcheck: all unit-bins
+	$(MAKE) -j2 TESTHOOKS=1 all
+	VPND_BUILD=$(CURDIR)/build prove -v regress/memcheck/memcheck.t
 
 # After a reviewed change to a child's seccomp list or Landlock rules:
 # rewrite regress/sandbox.approved (exits non-zero; commit the file).

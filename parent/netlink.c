@@ -183,7 +183,7 @@ link_get_cb(const struct nlmsghdr *nlh, void *arg)
 static int
 link_get(const char *name, struct link_info *li)
 {
-	char			 buf[NL_REQSZ];
+	char			 buf[NL_REQSZ] = { 0 };
 	struct nlmsghdr		*nlh;
 	struct ifinfomsg	*ifi;
 	struct mnl_socket	*nl;
@@ -230,7 +230,7 @@ nl_link_index(const char *name)
 static int
 link_setflags(int ifindex, int mtu, unsigned int flags, unsigned int change)
 {
-	char			 buf[NL_REQSZ];
+	char			 buf[NL_REQSZ] = { 0 };
 	struct nlmsghdr		*nlh;
 	struct ifinfomsg	*ifi;
 
@@ -270,7 +270,7 @@ nl_link_set_up(int ifindex, bool up)
 int
 nl_link_del(const char *name)
 {
-	char			 buf[NL_REQSZ];
+	char			 buf[NL_REQSZ] = { 0 };
 	struct nlmsghdr		*nlh;
 	struct ifinfomsg	*ifi;
 	struct link_info	 li;
@@ -343,7 +343,7 @@ int
 nl_link_list(const char *prefix,
     void (*cb)(const char *name, int ifindex, void *), void *arg)
 {
-	char			 buf[NL_REQSZ];
+	char			 buf[NL_REQSZ] = { 0 };
 	struct nlmsghdr		*nlh;
 	struct ifinfomsg	*ifi;
 	struct mnl_socket	*nl;
@@ -384,7 +384,7 @@ nl_link_list(const char *prefix,
 static int
 addr_req(int type, int ifindex, const struct prefix *p, uint16_t flags)
 {
-	char			 buf[NL_REQSZ];
+	char			 buf[NL_REQSZ] = { 0 };
 	struct nlmsghdr		*nlh;
 	struct ifaddrmsg	*ifa;
 
@@ -426,7 +426,7 @@ static int
 route_req(int type, int ifindex, const struct prefix *p, uint32_t table,
     uint16_t flags)
 {
-	char		 buf[NL_REQSZ];
+	char		 buf[NL_REQSZ] = { 0 };
 	struct nlmsghdr	*nlh;
 	struct rtmsg	*rtm;
 	uint8_t		 dst[16];
@@ -560,7 +560,7 @@ route_list_free(struct route_list *rl)
 int
 nl_route_flush_table(int af, uint32_t table)
 {
-	char			 buf[NL_REQSZ];
+	char			 buf[NL_REQSZ] = { 0 };
 	struct nlmsghdr		*nlh, *del;
 	struct rtmsg		*rtm;
 	struct mnl_socket	*nl;
@@ -622,7 +622,7 @@ nl_route_flush_table(int af, uint32_t table)
 static int
 rule_req(int af, int type, uint16_t flags, bool tunnel)
 {
-	char			 buf[NL_REQSZ];
+	char			 buf[NL_REQSZ] = { 0 };
 	struct nlmsghdr		*nlh;
 	struct fib_rule_hdr	*frh;
 

@@ -142,7 +142,8 @@ static int
 batch_init(struct nft_batch *nb)
 {
 	memset(nb, 0, sizeof(*nb));
-	if ((nb->buf = malloc(NFT_BATCH_LIMIT + NFT_BATCH_SLACK)) == NULL)
+	/* zeroed: attribute padding must not carry old bytes to the kernel */
+	if ((nb->buf = calloc(1, NFT_BATCH_LIMIT + NFT_BATCH_SLACK)) == NULL)
 		return -1;
 	if ((nb->b = mnl_nlmsg_batch_start(nb->buf, NFT_BATCH_LIMIT)) ==
 	    NULL) {
@@ -786,7 +787,7 @@ table_cb(const struct nlmsghdr *nlh, void *arg)
 int
 nft_ks_present(void)
 {
-	char			 buf[1024];
+	char			 buf[1024] = { 0 };
 	struct nlmsghdr		*nlh;
 	struct nftnl_table	*t;
 	struct mnl_socket	*nl;

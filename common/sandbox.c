@@ -130,6 +130,17 @@ sandbox_seccomp(const char *const *names, size_t n,
 
 	for (i = 0; i < n; i++)
 		sandbox_dump("seccomp", names[i], NULL);
+	sandbox_dump("seccomp", "tgkill", "pid=self");
+	sandbox_dump("seccomp", "kill", "pid=self");
+	sandbox_dump("seccomp", "prlimit64", "pid=0,new=NULL");
+#ifdef VPND_TESTHOOKS
+	for (i = 0; i < nioctl; i++) {
+		char	 cmd[32];
+
+		snprintf(cmd, sizeof(cmd), "cmd=0x%lx", ioctls[i]);
+		sandbox_dump("seccomp", "ioctl", cmd);
+	}
+#endif
 
 	if ((ctx = seccomp_init(SCMP_ACT_KILL_PROCESS)) == NULL)
 		fatalx("seccomp_init failed");
@@ -221,6 +232,8 @@ sandbox_landlock(const struct landlock_path *paths, size_t n)
 	size_t				 i, rsize;
 	int				 abi, rfd;
 
+	if (n == 0)
+		sandbox_dump("landlock", "none", NULL);
 	for (i = 0; i < n; i++)
 		sandbox_dump("landlock", paths[i].rw ? "rw" : "ro",
 		    paths[i].path);

@@ -24,6 +24,30 @@
 
 static int64_t	 clamp64(uint64_t);
 
+static const struct proto_request proto_requests[] = {
+	{ "activate",	PROTO_REQ_ACTIVATE,
+	    PROTO_REQ_SECRET | PROTO_REQ_CHANGES | PROTO_REQ_ADMIN },
+	{ "deactivate",	PROTO_REQ_DEACTIVATE,
+	    PROTO_REQ_CHANGES | PROTO_REQ_ADMIN },
+	{ "status",	PROTO_REQ_STATUS,	0 },
+	{ "version",	PROTO_REQ_VERSION,	0 },
+	/* the logs may name peers and addresses: not for everyone */
+	{ "logs",	PROTO_REQ_LOGS,		PROTO_REQ_ADMIN },
+	{ "cleanlogs",	PROTO_REQ_CLEANLOGS,
+	    PROTO_REQ_CHANGES | PROTO_REQ_ADMIN },
+};
+
+const struct proto_request *
+proto_request_find(const char *type)
+{
+	size_t	 i;
+
+	for (i = 0; i < nitems(proto_requests); i++)
+		if (strcmp(type, proto_requests[i].type) == 0)
+			return &proto_requests[i];
+	return NULL;
+}
+
 int
 proto_json_str(struct json_object *o, const char *key, const char *s)
 {

@@ -107,6 +107,35 @@ const char *proto_fmt_date(time_t, char *, size_t);
 /* ISO 8601 in UTC: "2025-08-20T14:22:34Z". */
 const char *proto_fmt_iso8601(time_t, char *, size_t);
 
+/*
+ * The control requests, listed once: control.c validates and filters with
+ * this table, netmgr dispatches on its enum. A request without
+ * PROTO_REQ_ADMIN is for any local user (the read-only tier: status,
+ * version, and the signals every connected client receives); the others
+ * are for root and the members of group vpnd.
+ */
+enum proto_req {
+	PROTO_REQ_ACTIVATE,
+	PROTO_REQ_DEACTIVATE,
+	PROTO_REQ_STATUS,
+	PROTO_REQ_VERSION,
+	PROTO_REQ_LOGS,
+	PROTO_REQ_CLEANLOGS,
+};
+
+#define PROTO_REQ_SECRET	0x01	/* carries keys: wiped after use */
+#define PROTO_REQ_CHANGES	0x02	/* changes the daemon's state */
+#define PROTO_REQ_ADMIN		0x04	/* root and group vpnd only */
+
+struct proto_request {
+	const char	*type;		/* the request's "type" */
+	enum proto_req	 req;
+	unsigned int	 flags;		/* PROTO_REQ_* */
+};
+
+/* The table's row for a "type"; NULL: not a request we know. */
+const struct proto_request *proto_request_find(const char *type);
+
 /* Small constructors shared by control.c and netmgr. */
 struct json_object *proto_msg(const char *type);
 struct json_object *proto_error(const char *request, const char *code,

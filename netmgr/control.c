@@ -2,7 +2,8 @@
  * control.c -- the control socket server: one JSON object per line.
  *
  * Shaped after OpenBSD's bgpd/vmd control.c: every client is checked with
- * its peer credentials, every client has its own input buffer and output
+ * its peer credentials (root and the acl may ask everything, others only
+ * the read-only tier, as bgpd's restricted clients), every client has its own input buffer and output
  * queue, and a client that does not read is cut off at a high-water mark
  * rather than allowed to block the daemon or anyone else.
  *
@@ -67,6 +68,7 @@ struct ctl_conn {
 	bool			 reading;
 	bool			 eof;
 	bool			 dead;
+	bool			 admin;	/* root or in the acl: every request */
 };
 
 static struct {
@@ -83,10 +85,6 @@ static struct {
 	unsigned int		 next_id;
 } ctl;
 
-static const char *const ctl_types[] = {
-	"activate", "deactivate", "status", "logs", "cleanlogs"
-};
-
 static void	 control_accept(int, short, void *);
 static void	 control_resume(int, short, void *);
 static void	 control_refuse(int, const char *, const char *);
@@ -101,7 +99,6 @@ static void	 conn_free(struct ctl_conn *);
 static int	 conn_flush(struct ctl_conn *);
 static void	 conn_push(struct ctl_conn *, const char *, size_t);
 static void	 tokener_free(struct json_tokener *);
-static bool	 peer_is_root(int);
 static void	 slot_count(struct ctl_conn *, struct ctl_slot *, size_t);
 static size_t	 uid_nconns(uid_t);
 static void	 conn_enqueue(struct ctl_conn *, struct json_object *);
@@ -225,6 +222,7 @@ control_accept(int lfd, short ev, void *arg)
 	struct ucred		 cred;
 	socklen_t		 credlen = sizeof(cred);
 	int			 fd;
+	bool			 admin;
 
 	if ((fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) ==
 	    -1) {
@@ -235,23 +233,22 @@ control_accept(int lfd, short ev, void *arg)
 		}
 		return;
 	}
-	if (!control_allowed(fd) ||
-	    getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &credlen) == -1 ||
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &credlen) == -1 ||
 	    credlen != sizeof(cred)) {
 		control_refuse(fd, "denied", "permission denied");
 		return;
 	}
-	/* One member cannot hold every place: a cap per uid but root's. */
+	admin = control_allowed(fd);
+	/* One user cannot hold every place: a cap per uid but root's. */
 	if (cred.uid != 0 && uid_nconns(cred.uid) >= CTL_MAX_PER_UID) {
 		control_refuse(fd, "busy", "too many clients for this user");
 		return;
 	}
 	/*
-	 * A few places past the limit are kept for root, so idle clients
-	 * of the group cannot lock the administrator out.
+	 * A few places past the limit are kept for root and the group, so
+	 * idle clients of other users cannot lock the administrator out.
 	 */
-	if (ctl.nconns >= CTL_MAX_CLIENTS + (peer_is_root(fd) ?
-	    CTL_ROOT_RESERVE : 0)) {
+	if (ctl.nconns >= CTL_MAX_CLIENTS + (admin ? CTL_ROOT_RESERVE : 0)) {
 		control_refuse(fd, "busy", "too many clients");
 		return;
 	}
@@ -268,6 +265,7 @@ control_accept(int lfd, short ev, void *arg)
 	TAILQ_INIT(&c->slots);
 	c->fd = fd;
 	c->uid = cred.uid;
+	c->admin = admin;
 	c->id = ctl.next_id++;
 	event_assign(&c->rev, ctl.base, fd, EV_READ | EV_PERSIST, conn_read,
 	    c);
@@ -402,8 +400,8 @@ conn_dispatch(struct ctl_conn *c, struct json_object *o)
 {
 	struct json_object	*t, *id, *reply;
 	struct ctl_slot		*s;
+	const struct proto_request *r;
 	const char		*type;
-	size_t			 i;
 	bool			 secret;
 
 	if (!json_object_object_get_ex(o, "type", &t) ||
@@ -422,23 +420,14 @@ conn_dispatch(struct ctl_conn *c, struct json_object *o)
 		json_object_put(o);
 		return;
 	}
-	secret = strcmp(type, "activate") == 0;
-	if (strcmp(type, "version") == 0) {
-		if ((s = conn_slot(c, o)) != NULL)
-			control_reply(c, o, proto_version_json());
-		json_object_put(o);
-		return;
-	}
-	for (i = 0; i < nitems(ctl_types); i++)
-		if (strcmp(type, ctl_types[i]) == 0)
-			break;
-	if (i == nitems(ctl_types)) {
+	if ((r = proto_request_find(type)) == NULL) {
 		if ((s = conn_slot(c, o)) != NULL)
 			control_error(c, o, NULL, "unknown-type",
 			    "unknown request type \"%.64s\"", type);
 		json_object_put(o);
 		return;
 	}
+	secret = (r->flags & PROTO_REQ_SECRET) != 0;
 	if ((s = conn_slot(c, o)) == NULL) {
 		if (secret)
 			proto_scrub(o);
@@ -446,8 +435,13 @@ conn_dispatch(struct ctl_conn *c, struct json_object *o)
 		return;
 	}
 	s->secret = secret;
-	if (ctl.fn != NULL)
-		ctl.fn(c, type, o, ctl.arg);
+	if ((r->flags & PROTO_REQ_ADMIN) && !c->admin)
+		control_error(c, o, NULL, "denied", "permission denied: "
+		    "%s is for root and the control group", r->type);
+	else if (r->req == PROTO_REQ_VERSION)
+		control_reply(c, o, proto_version_json());
+	else if (ctl.fn != NULL)
+		ctl.fn(c, r, o, ctl.arg);
 	else if ((reply = proto_error(type, "system", "not ready")) != NULL)
 		control_reply(c, o, reply);
 	json_object_put(o);
@@ -795,16 +789,6 @@ control_send(struct ctl_conn *c, struct json_object *obj)
 	}
 	conn_enqueue(c, obj);
 	conn_flush(c);
-}
-
-static bool
-peer_is_root(int fd)
-{
-	struct ucred	uc;
-	socklen_t	len = sizeof(uc);
-
-	return getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &len) == 0 &&
-	    len == sizeof(uc) && uc.uid == 0;
 }
 
 /*

@@ -2,7 +2,10 @@
  * control.h -- netmgr's control socket: JSON lines from clients.
  *
  * control.c owns framing, access checks, per-client buffers and reply
- * order; it knows nothing about tunnels. Each well-formed request goes to
+ * order; it knows nothing about tunnels. Any local user may connect; what
+ * a client may ask is decided per request (proto.h's table): root and the
+ * acl below get every request, everyone else the read-only tier, and a
+ * request outside it is answered with an error of code "denied". Each well-formed request goes to
  * one callback, which must answer it exactly once, now or later, with
  * control_reply(), control_error() or control_noreply(): replies leave in
  * request order, so an unanswered request holds back the ones after it.
@@ -19,7 +22,7 @@ struct json_object;
 struct ctl_conn;
 
 #define CTL_MAX_CLIENTS		64
-#define CTL_ROOT_RESERVE	4	/* more for uid 0 past the limit */
+#define CTL_ROOT_RESERVE	4	/* more for root and acl past the limit */
 #define CTL_MAX_PER_UID		16	/* clients of one uid but 0 */
 #define CTL_LINE_MAX		(64 * 1024)	/* bytes, without the '\n' */
 /* Unsent output per client, replies queued behind a pending one included. */
@@ -27,8 +30,10 @@ struct ctl_conn;
 #define CTL_MAX_PENDING		32	/* unanswered requests per client */
 #define CTL_ACL_MAX		64
 
+struct proto_request;
+
 /*
- * Who may connect, besides uid 0. netmgr is chrooted and cannot read
+ * Who may ask everything, besides uid 0. netmgr is chrooted and cannot read
  * /etc/passwd or /etc/group, so the set is resolved beforehand (see
  * control_acl_group()): the peer's uid is in uids, or the primary gid it
  * reports through SO_PEERCRED is in gids. Supplementary groups are not
@@ -42,11 +47,12 @@ struct ctl_acl {
 };
 
 /*
- * The request callback. type is the request's "type"; req stays valid
- * until it is answered or the client goes away. Types handled by
- * control.c itself (version) and unknown ones never reach it.
+ * The request callback. r is the request's row in proto.h's table; req
+ * stays valid until it is answered or the client goes away. Requests
+ * handled by control.c itself (version), unknown ones and ones the client
+ * may not ask never reach it.
  */
-typedef void ctl_request_fn(struct ctl_conn *, const char *type,
+typedef void ctl_request_fn(struct ctl_conn *, const struct proto_request *r,
     struct json_object *req, void *arg);
 
 /*

@@ -30,8 +30,8 @@ static void	 netmgr_dispatch_parent(struct imsgev *, struct imsg *);
 static void	 netmgr_dispatch_tun(struct imsgev *, struct imsg *);
 static void	 netmgr_dispatch_dns(struct imsgev *, struct imsg *);
 static void	 netmgr_closed(struct imsgev *);
-static void	 netmgr_request(struct ctl_conn *, const char *,
-		    struct json_object *, void *);
+static void	 netmgr_request(struct ctl_conn *,
+		    const struct proto_request *, struct json_object *, void *);
 static void	 netmgr_sandbox(void);
 static void	 netmgr_maybe_ready(void);
 static void	 headless_reset(void);
@@ -271,23 +271,27 @@ netmgr_dispatch_dns(struct imsgev *iev, struct imsg *imsg)
  * The control socket's requests.
  */
 static void
-netmgr_request(struct ctl_conn *c, const char *type, struct json_object *req,
-    void *arg)
+netmgr_request(struct ctl_conn *c, const struct proto_request *r,
+    struct json_object *req, void *arg)
 {
-	struct json_object	*o;
-
-	if (strcmp(type, "activate") == 0)
+	switch (r->req) {
+	case PROTO_REQ_ACTIVATE:
 		tunnel_activate(c, req);
-	else if (strcmp(type, "deactivate") == 0)
+		break;
+	case PROTO_REQ_DEACTIVATE:
 		tunnel_deactivate_request(c, req);
-	else if (strcmp(type, "status") == 0)
+		break;
+	case PROTO_REQ_STATUS:
 		query_status(c, req);
-	else if (strcmp(type, "logs") == 0)
+		break;
+	case PROTO_REQ_LOGS:
 		query_logs(c, req, 0);
-	else if (strcmp(type, "cleanlogs") == 0)
+		break;
+	case PROTO_REQ_CLEANLOGS:
 		query_logs(c, req, 1);
-	else {
-		o = proto_error(type, "unknown-type", "unknown request type");
-		control_reply(c, req, o);
+		break;
+	case PROTO_REQ_VERSION:		/* control.c answers it */
+		control_reply(c, req, proto_version_json());
+		break;
 	}
 }

@@ -638,7 +638,12 @@ control_open(const char *path, gid_t *gidp)
 		close(fd);
 		return -1;
 	}
-	old = umask(0117);
+	/*
+	 * As root, any local user may connect: what each may ask is decided
+	 * per request by netmgr, from the peer's credentials. Without root
+	 * the socket is the invoking user's alone, from the start.
+	 */
+	old = umask(geteuid() != 0 ? 0177 : 0111);
 	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
 		umask(old);
 		close(fd);
@@ -660,7 +665,7 @@ control_open(const char *path, gid_t *gidp)
 	else
 		log_info("group %s does not exist; the control socket is "
 		    "for root only", VPND_GROUP);
-	if (chown(path, 0, gid) == -1 || chmod(path, 0660) == -1 ||
+	if (chown(path, 0, gid) == -1 || chmod(path, 0666) == -1 ||
 	    listen(fd, 16) == -1) {
 		(void)unlink(path);
 		close(fd);

@@ -1,7 +1,8 @@
 # vpnd -- privilege-separated WireGuard VPN daemon
 #
 # make            build vpnd and vpnctl (warning-free, -Werror)
-# make check      install missing packages, build, run every test under prove
+# make check      install missing packages, lint, build, run every test
+#                 under prove
 # make sanitize   build with ASan+UBSan and run the unit tests that way
 # make demo       bring a tunnel up between two network namespaces
 # make bench      vpnd against wireguard-go, side by side
@@ -97,6 +98,7 @@ UNIT_BINS :=	$(addprefix $(B)/,$(UNIT_NAMES))
 SYS_NAMES :=	$(filter regress/t_sys_%,$(UNIT_NAMES))
 PLAIN_NAMES :=	$(filter-out $(SYS_NAMES),$(UNIT_NAMES))
 E2E_TESTS :=	$(sort $(wildcard regress/e2e/*.t))
+CONF_TESTS :=	regress/conf/conf.t
 FUZZ_SRCS :=	$(wildcard regress/fuzz/f_*.c)
 FUZZ_BINS :=	$(FUZZ_SRCS:regress/fuzz/%.c=$(B)/fuzz/%)
 FUZZ_SECONDS ?=	60
@@ -163,7 +165,7 @@ fuzz: deps fuzz-bins
 
 # Unit tests run twice: the normal build and the ASan+UBSan build.
 # End-to-end tests need root and network namespaces; they use build/.
-check: deps
+check: deps lint
 	@if [ -n "$${VPNCTL_REGEN+x}$${VPNCTL_GOLDEN_UPDATE+x}" ]; then \
 		echo 'VPNCTL_REGEN/VPNCTL_GOLDEN_UPDATE are gone: make golden'; \
 		exit 1; fi
@@ -175,7 +177,7 @@ check: deps
 	VPND_BUILD=$(CURDIR)/build sh regress/lib/prove-noskip.sh --timer \
 		$(addprefix build/,$(UNIT_NAMES)) \
 		$(addprefix build-asan/,$(UNIT_NAMES)) regress/fuzz/fuzz.t \
-		regress/unit/wg/kat.t $(E2E_TESTS)
+		regress/unit/wg/kat.t $(CONF_TESTS) $(E2E_TESTS)
 
 # The long soak (regress/e2e/soak.t runs a short one in make check).
 SOAK_CYCLES ?=	1000
@@ -197,7 +199,8 @@ sandbox-approve: all
 		bash regress/e2e/sandbox.t; exit 1
 
 check-unit: all unit-bins
-	prove -f $(addprefix $(B)/,$(PLAIN_NAMES))
+	VPND_BUILD=$(CURDIR)/$(B) prove -f $(addprefix $(B)/,$(PLAIN_NAMES)) \
+		$(CONF_TESTS)
 
 check-sys: all unit-bins
 	sh regress/lib/prove-noskip.sh $(addprefix $(B)/,$(SYS_NAMES))
@@ -213,12 +216,14 @@ golden: all unit-bins
 	rm -rf $(B)/regress/golden-got $(B)/golden-got
 	-$(B)/regress/t_ctl_output >/dev/null
 	cp $(B)/regress/golden-got/ctl/*.ok regress/unit/ctl/golden/
+	-VPND_BUILD=$(CURDIR)/$(B) $(CONF_TESTS) -update
 	if [ "$$(id -u)" = 0 ]; then \
 		$(MAKE) -j2 TESTHOOKS=1 all; \
 		VPND_BUILD=$(CURDIR)/$(B) prove regress/e2e/vpnctl.t; \
 		cp $(B)/golden-got/vpnctl/* regress/e2e/golden/vpnctl/; \
 	else echo 'not root: the end-to-end golden files were not rewritten'; fi
-	git status --short regress/unit/ctl/golden regress/e2e/golden
+	git status --short regress/unit/ctl/golden regress/e2e/golden \
+	    regress/conf
 	@echo 'golden files rewritten: review them with git diff; failing on purpose'
 	@exit 1
 
@@ -248,8 +253,11 @@ bench: deps
 	$(MAKE) all
 	bash scripts/bench.sh
 
+# The manual pages, and the syntax of every shell script and test.
 lint:
 	for m in man/*.[0-9]; do mandoc -Tlint -Wwarning $$m || exit 1; done
+	for s in scripts/*.sh regress/lib/e2e.sh regress/e2e/*.t \
+	    regress/conf/*.t regress/fuzz/*.t; do bash -n $$s || exit 1; done
 
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) \

@@ -124,6 +124,10 @@ parent_main(struct parent_opts *opts)
 		if (wgconf_load(opts->conffile, &headless, ebuf,
 		    sizeof(ebuf)) == -1)
 			errx(1, "%s", ebuf);
+		if (opts->env.verbose > 0) {
+			print_config(stdout, &headless);
+			fflush(stdout);
+		}
 		conf_free(&headless);
 		fprintf(stderr, "configuration OK\n");
 		exit(0);

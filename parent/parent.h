@@ -5,6 +5,7 @@
 #define VPND_PARENT_H
 
 #include <net/if.h>
+#include <stdio.h>
 
 #include "vpnd.h"
 
@@ -16,6 +17,9 @@ struct parent_opts {
 };
 
 int	 parent_main(struct parent_opts *);
+
+/* printconf.c: the configuration as parsed (vpnd -nv); keys hidden. */
+void	 print_config(FILE *, const struct tunnel_conf *);
 int	 parent_dns_backend(const char *);	/* -1 if unknown */
 const char *parent_dns_backend_name(int);
 

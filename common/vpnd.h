@@ -26,9 +26,7 @@
 #define VPND_SOCKET		"/run/vpnd/vpnd.sock"
 #define VPND_LOGDIR		"/var/log/vpnd"
 #define VPND_STATEDIR		"/var/lib/vpnd"
-#define VPND_CHROOT		"/var/empty"	/* falls back to a private dir */
 #define VPND_IFNAME		"vpn0"
-#define VPND_IFPREFIX		"vpn"
 #define VPND_PIDFILE		"vpnd.pid"	/* in the run dir of the socket */
 #define VPND_PARENT_FD		3		/* a child's channel to the parent */
 #define VPND_MAX_IMSG		16384
@@ -74,7 +72,7 @@ enum imsg_type {
 
 	/* parent -> netmgr */
 	IMSG_CONTROLFD,			/* fd: the listening control socket */
-	IMSG_HEADLESS_CONF,		/* struct imsg_conf_iface ... */
+	IMSG_HEADLESS_CONF,		/* struct imsg_conf_iface; confmsg.h */
 	IMSG_HEADLESS_PEER,		/* struct imsg_wg_peer */
 	IMSG_HEADLESS_AIP,		/* struct imsg_wg_aip */
 	IMSG_HEADLESS_END,
@@ -98,13 +96,12 @@ enum imsg_type {
 
 	/* parent -> tunworker */
 	IMSG_TUN_FD,			/* fd: the TUN queue; struct imsg_tun */
-	IMSG_UDP_FD,			/* fd: a marked UDP socket; int af */
+	IMSG_UDP_FD,			/* fd: a marked UDP socket; id = af */
 
 	/* netmgr -> tunworker */
-	IMSG_WG_IFACE,			/* struct imsg_wg_iface (private key) */
+	IMSG_WG_IFACE,			/* struct imsg_conf_iface; confmsg.h */
 	IMSG_WG_PEER,			/* struct imsg_wg_peer: add or update */
 	IMSG_WG_AIP,			/* struct imsg_wg_aip */
-	IMSG_WG_PEER_DEL,		/* uint8_t[32] public key */
 	IMSG_WG_ENDPOINT,		/* struct imsg_wg_endpoint: move, initiate */
 	IMSG_WG_PEERS_END,		/* drop peers not named since IFACE */
 	IMSG_WG_STATS_REQ,
@@ -131,9 +128,6 @@ enum imsg_type {
 	/* parent -> dnsmgr */
 	IMSG_DNS_FILE,			/* fd: resolv.conf; struct imsg_dns_file */
 	IMSG_DNS_RC_RESULT,		/* struct imsg_result */
-
-	/* test builds only */
-	IMSG_TEST_HOOK,			/* int: which misbehaviour */
 };
 
 struct log_msg {
@@ -171,9 +165,21 @@ struct imsg_tun {
 	int		 vnet_hdr;	/* reads/writes carry virtio_net_hdr */
 };
 
-struct imsg_wg_iface {
+/* The interface part of a struct tunnel_conf: the start of a sequence. */
+struct imsg_conf_iface {
 	uint8_t		 privkey[WG_KEY_LEN];
-	int		 mtu;
+	int		 has_privkey;
+	uint16_t	 listen_port;
+	int		 mtu;		/* 0: the default */
+	struct prefix	 addrs[CONF_MAX_ADDRS];
+	uint32_t	 naddrs;
+	struct prefix	 dns[CONF_MAX_DNS];
+	uint32_t	 ndns;
+	char		 search[CONF_MAX_SEARCH][CONF_DOMAIN_LEN];
+	uint32_t	 nsearch;
+	int		 killswitch;	/* -1, 0, 1 */
+	int		 allowlan;
+	uint32_t	 hop;		/* enum hop_type */
 };
 
 struct imsg_wg_peer {
@@ -225,17 +231,12 @@ struct imsg_dns_rc {
 	struct imsg_dns	 dns;
 };
 
-/* Test hooks (IMSG_TEST_HOOK payload), compiled in only with VPND_TESTHOOKS. */
+/* Test hooks (vpnd_env.testhook), compiled in only with VPND_TESTHOOKS. */
 #define TESTHOOK_FORBIDDEN_SYSCALL	1	/* child makes a syscall outside its list */
 #define TESTHOOK_WRITE_OUTSIDE		2	/* dnsmgr writes outside its Landlock paths */
 #define TESTHOOK_DATAPLANE_FAIL		3	/* tunworker fails after a handshake */
 #define TESTHOOK_DNS_PROBES		4	/* dnsmgr probes its sandbox */
 #define TESTHOOK_DNS_PROBES_NOLL	5	/* the same, Landlock left off */
 #define TESTHOOK_NO_USERNS		6	/* without root: as if user namespaces were refused */
-
-/* parent/proc.c, used by every process */
-struct imsgbuf;
-int	 proc_compose(struct imsgbuf *, uint32_t type, uint32_t id, int fd,
-	    const void *, size_t);
 
 #endif /* VPND_H */

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "confmsg.h"
 #include "control.h"
 #include "imsgev.h"
 #include "log.h"
@@ -34,7 +35,6 @@ static void	 netmgr_request(struct ctl_conn *,
 		    const struct proto_request *, struct json_object *, void *);
 static void	 netmgr_sandbox(void);
 static void	 netmgr_maybe_ready(void);
-static void	 headless_reset(void);
 
 static struct vpnd_env	 env;
 static struct imsgev	 iev_parent, iev_tun, iev_dns;
@@ -44,8 +44,7 @@ static struct ctl_acl	 acl;
 static struct event_base *evbase;
 
 /* headless configuration arriving from the parent */
-static struct tunnel_conf	 hl;
-static int			 hl_open;
+static struct conf_rx	 hl;
 
 void
 netmgr_main(int verbose)
@@ -54,6 +53,7 @@ netmgr_main(int verbose)
 	    netmgr_dispatch_parent, netmgr_closed);
 	proc_recv_env(&iev_parent, &env);
 	netmgr_sandbox();
+	conf_rx_init(&hl);
 	tunnel_init(&env, &iev_parent, &iev_tun, &iev_dns);
 	query_init(&env, &iev_parent, &iev_tun);
 	event_dispatch();
@@ -109,11 +109,7 @@ static void
 netmgr_dispatch_parent(struct imsgev *iev, struct imsg *imsg)
 {
 	struct imsg_result	 r;
-	struct imsg_wg_peer	 p;
-	struct imsg_wg_aip	 a;
-	struct peer_conf	*pc;
 	char			 devid[65];
-	size_t			 i;
 	uint32_t		 type = imsg_get_type(imsg);
 
 	switch (type) {
@@ -163,57 +159,15 @@ netmgr_dispatch_parent(struct imsgev *iev, struct imsg *imsg)
 		query_on_logs_end();
 		break;
 	case IMSG_HEADLESS_CONF:
-		headless_reset();
-		if (imsg_get_data(imsg, &hl, sizeof(hl)) == -1)
-			fatalx("bad IMSG_HEADLESS_CONF");
-		hl.peers = NULL;
-		hl.npeers = 0;
-		if (hl.naddrs > CONF_MAX_ADDRS || hl.ndns > CONF_MAX_DNS ||
-		    hl.nsearch > CONF_MAX_SEARCH)
-			fatalx("bad IMSG_HEADLESS_CONF");
-		for (i = 0; i < hl.nsearch; i++)
-			hl.search[i][CONF_DOMAIN_LEN - 1] = '\0';
-		hl_open = 1;
-		break;
 	case IMSG_HEADLESS_PEER:
-		if (!hl_open || imsg_get_data(imsg, &p, sizeof(p)) == -1)
-			fatalx("bad IMSG_HEADLESS_PEER");
-		if ((pc = conf_add_peer(&hl)) == NULL)
-			fatalx("headless: too many peers");
-		memcpy(pc->pubkey, p.pubkey, WG_KEY_LEN);
-		memcpy(pc->psk, p.psk, WG_KEY_LEN);
-		pc->has_psk = p.has_psk;
-		pc->endpoint = p.endpoint;
-		pc->keepalive = p.keepalive;
-		explicit_bzero(&p, sizeof(p));
-		break;
 	case IMSG_HEADLESS_AIP:
-		if (!hl_open || imsg_get_data(imsg, &a, sizeof(a)) == -1)
-			fatalx("bad IMSG_HEADLESS_AIP");
-		for (i = 0; i < hl.npeers; i++)
-			if (memcmp(hl.peers[i].pubkey, a.pubkey,
-			    WG_KEY_LEN) == 0)
-				break;
-		if (i == hl.npeers || peer_add_aip(&hl.peers[i],
-		    &a.prefix) == -1)
-			fatalx("bad IMSG_HEADLESS_AIP");
-		break;
 	case IMSG_HEADLESS_END:
-		if (!hl_open)
-			fatalx("bad IMSG_HEADLESS_END");
-		hl_open = 0;
-		tunnel_headless(&hl);
+		if (conf_recv(&hl, &conf_seq_headless, imsg) == 1)
+			tunnel_headless(&hl.conf);
 		break;
 	default:
 		fatalx("unexpected message %u from the parent", type);
 	}
-}
-
-static void
-headless_reset(void)
-{
-	conf_free(&hl);
-	conf_init(&hl);
 }
 
 static void

@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "config.h"
+#include "confmsg.h"
 #include "control.h"
 #include "imsgev.h"
 #include "log.h"
@@ -833,35 +834,7 @@ send_net(int update)
 static void
 send_wg(void)
 {
-	struct imsg_wg_iface	 wi;
-	struct imsg_wg_peer	 p;
-	struct imsg_wg_aip	 a;
-	struct tunnel_conf	*c = &tun.eff;
-	size_t			 i, j;
-
-	memset(&wi, 0, sizeof(wi));
-	memcpy(wi.privkey, c->privkey, WG_KEY_LEN);
-	wi.mtu = c->mtu > 0 ? c->mtu : CONF_DEFAULT_MTU;
-	imsgev_compose(iev_tun, IMSG_WG_IFACE, 0, -1, &wi, sizeof(wi));
-	explicit_bzero(&wi, sizeof(wi));
-	for (i = 0; i < c->npeers; i++) {
-		memset(&p, 0, sizeof(p));
-		memcpy(p.pubkey, c->peers[i].pubkey, WG_KEY_LEN);
-		memcpy(p.psk, c->peers[i].psk, WG_KEY_LEN);
-		p.has_psk = c->peers[i].has_psk;
-		p.endpoint = c->peers[i].endpoint;
-		p.keepalive = c->peers[i].keepalive;
-		imsgev_compose(iev_tun, IMSG_WG_PEER, 0, -1, &p, sizeof(p));
-		explicit_bzero(&p, sizeof(p));
-		for (j = 0; j < c->peers[i].naips; j++) {
-			memset(&a, 0, sizeof(a));
-			memcpy(a.pubkey, c->peers[i].pubkey, WG_KEY_LEN);
-			a.prefix = c->peers[i].aips[j];
-			imsgev_compose(iev_tun, IMSG_WG_AIP, 0, -1, &a,
-			    sizeof(a));
-		}
-	}
-	imsgev_compose(iev_tun, IMSG_WG_PEERS_END, 0, -1, NULL, 0);
+	conf_send(iev_tun, &conf_seq_wg, &tun.eff);
 }
 
 static void

@@ -29,6 +29,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "config.h"
+#include "confmsg.h"
 #include "imsgev.h"
 #include "log.h"
 #include "logfile.h"
@@ -369,37 +370,7 @@ parent_ready(void)
 static void
 send_headless(void)
 {
-	struct imsgev		*iev = &iev_child[PROC_NETMGR];
-	struct tunnel_conf	 c;
-	struct imsg_wg_peer	 p;
-	struct imsg_wg_aip	 a;
-	size_t			 i, j;
-
-	/* The conf struct without its pointers; peers and prefixes follow. */
-	memcpy(&c, &headless, sizeof(c));
-	c.peers = NULL;
-	c.npeers = 0;
-	imsgev_compose(iev, IMSG_HEADLESS_CONF, 0, -1, &c, sizeof(c));
-	explicit_bzero(&c, sizeof(c));
-	for (i = 0; i < headless.npeers; i++) {
-		memset(&p, 0, sizeof(p));
-		memcpy(p.pubkey, headless.peers[i].pubkey, WG_KEY_LEN);
-		memcpy(p.psk, headless.peers[i].psk, WG_KEY_LEN);
-		p.has_psk = headless.peers[i].has_psk;
-		p.endpoint = headless.peers[i].endpoint;
-		p.keepalive = headless.peers[i].keepalive;
-		imsgev_compose(iev, IMSG_HEADLESS_PEER, 0, -1, &p, sizeof(p));
-		explicit_bzero(&p, sizeof(p));
-		for (j = 0; j < headless.peers[i].naips; j++) {
-			memset(&a, 0, sizeof(a));
-			memcpy(a.pubkey, headless.peers[i].pubkey,
-			    WG_KEY_LEN);
-			a.prefix = headless.peers[i].aips[j];
-			imsgev_compose(iev, IMSG_HEADLESS_AIP, 0, -1, &a,
-			    sizeof(a));
-		}
-	}
-	imsgev_compose(iev, IMSG_HEADLESS_END, 0, -1, NULL, 0);
+	conf_send(&iev_child[PROC_NETMGR], &conf_seq_headless, &headless);
 	/* The keys now live in netmgr and tunworker only. */
 	conf_free(&headless);
 	have_headless = 0;

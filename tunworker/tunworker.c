@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "confmsg.h"
 #include "datapath.h"
 #include "imsgev.h"
 #include "log.h"
@@ -38,6 +39,7 @@
  */
 #define UNDER_LOAD_RATE	100
 #define LOAD_SLOTS	(1000 / TICK_MS)
+#define TW_MAX_PEERS	(CONF_MAX_PEERS * HOP_MAX)	/* in the device */
 
 static void	 tw_dispatch_parent(struct imsgev *, struct imsg *);
 static void	 tw_dispatch_netmgr(struct imsgev *, struct imsg *);
@@ -50,6 +52,8 @@ static void	 tw_reset(void);
 static void	 tw_maybe_start(void);
 static void	 tw_initiate_one(struct wg_peer *, void *);
 static void	 tw_error(const char *);
+static void	 tw_configure(const struct tunnel_conf *);
+static void	 tw_collect_unseen(struct wg_peer *, void *);
 
 static struct imsgev	 iev_parent, iev_netmgr;
 static struct vpnd_env	 env;
@@ -61,9 +65,8 @@ static int		 tun_mtu = CONF_DEFAULT_MTU;
 static struct event	 ev_tick, ev_notify;
 static int		 ev_notify_set;
 /* peers named since the last IMSG_WG_IFACE, to drop the others at END */
-static uint8_t		 seen[CONF_MAX_PEERS * 3][WG_KEY_LEN];
-static size_t		 nseen;
-static int		 cfg_paused;	/* packet threads wait for PEERS_END */
+static struct conf_rx	 wgrx;		/* netmgr's configuration, arriving */
+static const struct tunnel_conf *applying;	/* ... being applied */
 
 void
 tunworker_main(int verbose)
@@ -78,6 +81,7 @@ tunworker_main(int verbose)
 		wg_time_scale = env.time_scale;
 #endif
 	tw_sandbox();
+	conf_rx_init(&wgrx);
 	evtimer_set(&ev_tick, tw_tick, NULL);
 	evtimer_add(&ev_tick, &tv);
 	event_dispatch();
@@ -216,11 +220,9 @@ tw_reset(void)
 		event_del(&ev_notify);
 		ev_notify_set = 0;
 	}
-	cfg_paused = 0;
 	dp_free(dp);		/* joins the threads, zeroes the keys */
 	dp = NULL;
 	have_key = 0;
-	nseen = 0;
 	if (pending_tun != -1)
 		close(pending_tun);
 	if (pending_udp4 != -1)
@@ -295,19 +297,82 @@ tw_dispatch_parent(struct imsgev *iev, struct imsg *imsg)
 	}
 }
 
+/* Collect the device's peers the configuration being applied leaves out. */
 static void
-tw_drop_unseen(struct wg_peer *peer, void *arg)
+tw_collect_unseen(struct wg_peer *peer, void *arg)
 {
 	struct wg_peer	**victims = arg;
 	size_t		  i;
 
-	for (i = 0; i < nseen; i++)
-		if (memcmp(seen[i], wg_peer_pubkey(peer), WG_KEY_LEN) == 0)
+	for (i = 0; i < applying->npeers; i++)
+		if (memcmp(applying->peers[i].pubkey, wg_peer_pubkey(peer),
+		    WG_KEY_LEN) == 0)
 			return;
 	for (i = 0; victims[i] != NULL; i++)
 		;
-	if (i < CONF_MAX_PEERS * 3)
+	if (i < TW_MAX_PEERS)
 		victims[i] = peer;
+}
+
+/*
+ * A whole configuration from netmgr: the key, every peer and its allowed
+ * IPs; the device's peers it does not name are dropped. The packet
+ * threads wait meanwhile, so no packet meets a half-built table.
+ */
+static void
+tw_configure(const struct tunnel_conf *c)
+{
+	const struct peer_conf	*pc;
+	struct wg_peer		*peer, *victims[TW_MAX_PEERS + 1];
+	size_t			 i, j;
+	int			 paused = 0;
+
+	tun_mtu = c->mtu > 0 ? c->mtu : CONF_DEFAULT_MTU;
+	if (tw_ensure_dp() == -1)
+		return;
+	if (wg_device_set_private_key(dp_device(dp), c->privkey) == -1) {
+		tw_error("bad private key");
+		return;
+	}
+	have_key = 1;
+	if (dp_running(dp)) {
+		dp_quiesce(dp);
+		paused = 1;
+	}
+	for (i = 0; i < c->npeers; i++) {
+		pc = &c->peers[i];
+		if ((peer = wg_peer_add(dp_device(dp), pc->pubkey)) == NULL) {
+			tw_error("cannot add a peer");
+			continue;
+		}
+		dp_peer_attach(dp, peer);
+		wg_peer_set_psk(peer, pc->has_psk ? pc->psk : NULL);
+		if (pc->endpoint.ss_family == AF_INET ||
+		    pc->endpoint.ss_family == AF_INET6)
+			wg_peer_set_endpoint(peer, &pc->endpoint);
+		wg_peer_clear_allowedips(dp_device(dp), peer);
+		wg_peer_set_keepalive(peer, pc->keepalive);
+		for (j = 0; j < pc->naips; j++)
+			if (wg_peer_add_allowedip(dp_device(dp), peer,
+			    &pc->aips[j]) == -1)
+				tw_error("cannot add an allowed IP");
+	}
+	memset(victims, 0, sizeof(victims));
+	applying = c;
+	wg_device_foreach_peer(dp_device(dp), tw_collect_unseen, victims);
+	applying = NULL;
+	if (victims[0] != NULL && !paused) {
+		dp_quiesce(dp);
+		paused = 1;
+	}
+	for (i = 0; victims[i] != NULL; i++) {
+		dp_peer_forget(dp, victims[i]);
+		wg_peer_remove(dp_device(dp), victims[i]);
+	}
+	if (paused)
+		dp_resume(dp);
+	wg_device_foreach_peer(dp_device(dp), tw_initiate_one, NULL);
+	tw_maybe_start();
 }
 
 static void
@@ -342,96 +407,18 @@ tw_initiate_one(struct wg_peer *peer, void *arg)
 static void
 tw_dispatch_netmgr(struct imsgev *iev, struct imsg *imsg)
 {
-	struct imsg_wg_iface	 wi;
-	struct imsg_wg_peer	 p;
-	struct imsg_wg_aip	 a;
 	struct imsg_wg_endpoint	 ep;
-	struct wg_peer		*peer, *victims[CONF_MAX_PEERS * 3 + 1];
-	uint8_t			 key[WG_KEY_LEN];
-	size_t			 i;
+	struct wg_peer		*peer;
 
 	switch (imsg_get_type(imsg)) {
 	case IMSG_WG_IFACE:
-		if (imsg_get_data(imsg, &wi, sizeof(wi)) == -1)
-			fatalx("bad IMSG_WG_IFACE");
-		if (wi.mtu >= CONF_MIN_MTU && wi.mtu <= CONF_MAX_MTU)
-			tun_mtu = wi.mtu;
-		if (tw_ensure_dp() == -1) {
-			explicit_bzero(&wi, sizeof(wi));
-			break;
-		}
-		if (wg_device_set_private_key(dp_device(dp), wi.privkey) ==
-		    -1) {
-			explicit_bzero(&wi, sizeof(wi));
-			tw_error("bad private key");
-			break;
-		}
-		explicit_bzero(&wi, sizeof(wi));
-		have_key = 1;
-		nseen = 0;
-		/*
-		 * Peers and allowed IPs follow one by one: the packet threads
-		 * wait until the whole set is in (IMSG_WG_PEERS_END), so no
-		 * packet meets a half-built table.
-		 */
-		if (!cfg_paused && dp_running(dp)) {
-			dp_quiesce(dp);
-			cfg_paused = 1;
-		}
-		break;
 	case IMSG_WG_PEER:
-		if (imsg_get_data(imsg, &p, sizeof(p)) == -1)
-			fatalx("bad IMSG_WG_PEER");
-		if (dp == NULL || !have_key) {
-			explicit_bzero(&p, sizeof(p));
-			fatalx("IMSG_WG_PEER before IMSG_WG_IFACE");
-		}
-		if ((peer = wg_peer_add(dp_device(dp), p.pubkey)) == NULL) {
-			explicit_bzero(&p, sizeof(p));
-			tw_error("cannot add a peer");
-			break;
-		}
-		dp_peer_attach(dp, peer);
-		wg_peer_set_psk(peer, p.has_psk ? p.psk : NULL);
-		if (p.endpoint.ss_family == AF_INET ||
-		    p.endpoint.ss_family == AF_INET6)
-			wg_peer_set_endpoint(peer, &p.endpoint);
-		wg_peer_clear_allowedips(dp_device(dp), peer);
-		wg_peer_set_keepalive(peer, p.keepalive);
-		if (nseen < nitems(seen))
-			memcpy(seen[nseen++], p.pubkey, WG_KEY_LEN);
-		explicit_bzero(&p, sizeof(p));
-		break;
 	case IMSG_WG_AIP:
-		if (imsg_get_data(imsg, &a, sizeof(a)) == -1)
-			fatalx("bad IMSG_WG_AIP");
-		if (dp == NULL ||
-		    (peer = wg_peer_lookup(dp_device(dp), a.pubkey)) == NULL)
-			fatalx("IMSG_WG_AIP for an unknown peer");
-		if ((a.prefix.af != AF_INET || a.prefix.plen > 32) &&
-		    (a.prefix.af != AF_INET6 || a.prefix.plen > 128))
-			fatalx("bad IMSG_WG_AIP prefix");
-		if (wg_peer_add_allowedip(dp_device(dp), peer, &a.prefix) ==
-		    -1)
-			tw_error("cannot add an allowed IP");
-		break;
 	case IMSG_WG_PEERS_END:
-		if (dp == NULL)
-			break;
-		memset(victims, 0, sizeof(victims));
-		wg_device_foreach_peer(dp_device(dp), tw_drop_unseen,
-		    victims);
-		if (victims[0] != NULL && !cfg_paused)
-			dp_quiesce(dp);
-		for (i = 0; victims[i] != NULL; i++) {
-			dp_peer_forget(dp, victims[i]);
-			wg_peer_remove(dp_device(dp), victims[i]);
+		if (conf_recv(&wgrx, &conf_seq_wg, imsg) == 1) {
+			tw_configure(&wgrx.conf);
+			conf_rx_free(&wgrx);	/* wipes the keys */
 		}
-		if (victims[0] != NULL || cfg_paused)
-			dp_resume(dp);
-		cfg_paused = 0;
-		wg_device_foreach_peer(dp_device(dp), tw_initiate_one, NULL);
-		tw_maybe_start();
 		break;
 	case IMSG_WG_ENDPOINT:
 		if (imsg_get_data(imsg, &ep, sizeof(ep)) == -1 ||
@@ -442,19 +429,6 @@ tw_dispatch_netmgr(struct imsgev *iev, struct imsg *imsg)
 		    (peer = wg_peer_lookup(dp_device(dp), ep.pubkey)) != NULL) {
 			wg_peer_set_endpoint(peer, &ep.endpoint);
 			wg_peer_initiate(peer);
-		}
-		break;
-	case IMSG_WG_PEER_DEL:
-		if (imsg_get_data(imsg, key, sizeof(key)) == -1)
-			fatalx("bad IMSG_WG_PEER_DEL");
-		if (dp != NULL &&
-		    (peer = wg_peer_lookup(dp_device(dp), key)) != NULL) {
-			if (!cfg_paused)
-				dp_quiesce(dp);
-			dp_peer_forget(dp, peer);
-			wg_peer_remove(dp_device(dp), peer);
-			if (!cfg_paused)
-				dp_resume(dp);
 		}
 		break;
 	case IMSG_WG_STATS_REQ:

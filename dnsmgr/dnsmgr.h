@@ -1,5 +1,6 @@
 /*
- * dnsmgr.h -- the entry point the parent's exec of "vpnd -P dnsmgr" calls.
+ * dnsmgr.h -- the entry point of "vpnd -P dnsmgr", the re-exec
+ * the parent starts.
  *
  * dnsmgr -- sets and restores the system's DNS for the tunnel.
  */

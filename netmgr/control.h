@@ -5,10 +5,12 @@
  * order; it knows nothing about tunnels. Any local user may connect; what
  * a client may ask is decided per request (proto.h's table): root and the
  * acl below get every request, everyone else the read-only tier, and a
- * request outside it is answered with an error of code "denied". Each well-formed request goes to
- * one callback, which must answer it exactly once, now or later, with
- * control_reply(), control_error() or control_noreply(): replies leave in
- * request order, so an unanswered request holds back the ones after it.
+ * request outside it is answered with an error of code "denied".
+ *
+ * Each well-formed request goes to one callback, which must answer it
+ * exactly once, now or later, with control_reply(), control_error() or
+ * control_noreply(): replies leave in request order, so an unanswered
+ * request holds back the ones after it.
  */
 #ifndef VPND_CONTROL_H
 #define VPND_CONTROL_H
@@ -22,7 +24,7 @@ struct json_object;
 struct ctl_conn;
 
 #define CTL_MAX_CLIENTS		64
-#define CTL_ROOT_RESERVE	4	/* more for root and acl past the limit */
+#define CTL_ROOT_RESERVE	4	/* for root and acl past the limit */
 #define CTL_MAX_PER_UID		16	/* clients of one uid but 0 */
 #define CTL_LINE_MAX		(64 * 1024)	/* bytes, without the '\n' */
 /* Unsent output per client, replies queued behind a pending one included. */

@@ -1,5 +1,6 @@
 /*
- * netmgr.h -- the entry point the parent's exec of "vpnd -P netmgr" calls.
+ * netmgr.h -- the entry point of "vpnd -P netmgr", the re-exec
+ * the parent starts.
  *
  * netmgr -- the control plane: serves the control socket and drives
  * the tunnel's set-up through the parent, tunworker and dnsmgr.

@@ -24,20 +24,22 @@
 #define RATELIMIT_TABLE_SIZE	(RATELIMIT_SLOTS * \
 				    sizeof(struct ratelimit_entry))
 
-static void	 cookie_label_key(uint8_t out[32], const char *,
-		    const uint8_t pub[32]);
-static void	 cookie_mac(uint8_t out[16], const uint8_t *key, size_t keylen,
+static void	 cookie_label_key(uint8_t out[NOISE_SYMMETRIC_KEY_LEN],
+		    const char *, const uint8_t pub[NOISE_PUBLIC_KEY_LEN]);
+static void	 cookie_mac(uint8_t out[NOISE_COOKIE_LEN], const uint8_t *key,
+		    size_t keylen,
 		    const uint8_t *, size_t);
 static size_t	 cookie_src(const struct sockaddr_storage *, uint8_t [18]);
 
 static void
-cookie_label_key(uint8_t out[32], const char *label, const uint8_t pub[32])
+cookie_label_key(uint8_t out[NOISE_SYMMETRIC_KEY_LEN], const char *label,
+    const uint8_t pub[NOISE_PUBLIC_KEY_LEN])
 {
-	noise_hash(out, (const uint8_t *)label, 8, pub, 32);
+	noise_hash(out, (const uint8_t *)label, 8, pub, NOISE_PUBLIC_KEY_LEN);
 }
 
 static void
-cookie_mac(uint8_t out[16], const uint8_t *key, size_t keylen,
+cookie_mac(uint8_t out[NOISE_COOKIE_LEN], const uint8_t *key, size_t keylen,
     const uint8_t *in, size_t inlen)
 {
 	blake2s(out, NOISE_COOKIE_LEN, in, inlen, key, keylen);
@@ -99,7 +101,8 @@ cookie_checker_free(struct cookie_checker *cc)
 }
 
 void
-cookie_checker_update(struct cookie_checker *cc, const uint8_t pub[32])
+cookie_checker_update(struct cookie_checker *cc,
+    const uint8_t pub[NOISE_PUBLIC_KEY_LEN])
 {
 	pthread_mutex_lock(&cc->cc_lock);
 	cookie_label_key(cc->cc_mac1_key, LABEL_MAC1, pub);
@@ -108,7 +111,8 @@ cookie_checker_update(struct cookie_checker *cc, const uint8_t pub[32])
 }
 
 void
-cookie_maker_init(struct cookie_maker *cm, const uint8_t pub[32])
+cookie_maker_init(struct cookie_maker *cm,
+    const uint8_t pub[NOISE_PUBLIC_KEY_LEN])
 {
 	memset(cm, 0, sizeof(*cm));
 	cookie_label_key(cm->cm_mac1_key, LABEL_MAC1, pub);
@@ -130,7 +134,8 @@ cookie_add_macs(struct cookie_maker *cm, uint8_t *msg, size_t len,
 	uint8_t	*mac1 = msg + len - 2 * NOISE_COOKIE_LEN;
 	uint8_t	*mac2 = msg + len - NOISE_COOKIE_LEN;
 
-	cookie_mac(mac1, cm->cm_mac1_key, 32, msg, mac1 - msg);
+	cookie_mac(mac1, cm->cm_mac1_key, NOISE_SYMMETRIC_KEY_LEN, msg,
+	    mac1 - msg);
 	/* Kept: a cookie reply to this message is sealed to its mac1. */
 	memcpy(cm->cm_last_mac1, mac1, NOISE_COOKIE_LEN);
 	cm->cm_mac1_valid = true;
@@ -153,13 +158,14 @@ cookie_check_mac1(struct cookie_checker *cc, const uint8_t *msg, size_t len)
 	if (len < 2 * NOISE_COOKIE_LEN)
 		return -1;
 	pthread_mutex_lock(&cc->cc_lock);
-	cookie_mac(mac, cc->cc_mac1_key, 32, msg, off);
+	cookie_mac(mac, cc->cc_mac1_key, NOISE_SYMMETRIC_KEY_LEN, msg, off);
 	pthread_mutex_unlock(&cc->cc_lock);
 	return sodium_memcmp(mac, msg + off, NOISE_COOKIE_LEN) == 0 ? 0 : -1;
 }
 
 /* Called with cc_lock held: tau = MAC(R_m, source ip || port). */
-static void	 cookie_make(struct cookie_checker *, uint8_t [16],
+static void	 cookie_make(struct cookie_checker *,
+		    uint8_t [NOISE_COOKIE_LEN],
 		    const struct sockaddr_storage *, uint64_t);
 
 static void

@@ -50,9 +50,9 @@ struct ratelimit {
 /* The receiving side, one per device. */
 struct cookie_checker {
 	pthread_mutex_t	 cc_lock;	/* the secret */
-	uint8_t		 cc_mac1_key[32];
-	uint8_t		 cc_cookie_key[32];
-	uint8_t		 cc_secret[32];
+	uint8_t		 cc_mac1_key[NOISE_SYMMETRIC_KEY_LEN];
+	uint8_t		 cc_cookie_key[NOISE_SYMMETRIC_KEY_LEN];
+	uint8_t		 cc_secret[NOISE_HASH_LEN];
 	uint64_t	 cc_secret_birth;
 	bool		 cc_secret_set;
 	struct ratelimit cc_rl;
@@ -60,8 +60,8 @@ struct cookie_checker {
 
 /* The sending side, one per peer, under the peer's lock. */
 struct cookie_maker {
-	uint8_t		 cm_mac1_key[32];
-	uint8_t		 cm_cookie_key[32];
+	uint8_t		 cm_mac1_key[NOISE_SYMMETRIC_KEY_LEN];
+	uint8_t		 cm_cookie_key[NOISE_SYMMETRIC_KEY_LEN];
 	uint8_t		 cm_cookie[NOISE_COOKIE_LEN];
 	uint64_t	 cm_cookie_birth;
 	bool		 cm_cookie_valid;
@@ -71,11 +71,13 @@ struct cookie_maker {
 
 int	 cookie_checker_init(struct cookie_checker *);
 void	 cookie_checker_free(struct cookie_checker *);
-void	 cookie_checker_update(struct cookie_checker *, const uint8_t pub[32]);
-void	 cookie_maker_init(struct cookie_maker *, const uint8_t pub[32]);
+void	 cookie_checker_update(struct cookie_checker *,
+	    const uint8_t pub[NOISE_PUBLIC_KEY_LEN]);
+void	 cookie_maker_init(struct cookie_maker *,
+	    const uint8_t pub[NOISE_PUBLIC_KEY_LEN]);
 void	 cookie_maker_clear(struct cookie_maker *);
 
-/* msg of len bytes ending in mac1[16] mac2[16]. */
+/* msg of len bytes ending in mac1 and mac2, NOISE_COOKIE_LEN each. */
 void	 cookie_add_macs(struct cookie_maker *, uint8_t *msg, size_t len,
 	    uint64_t now);
 int	 cookie_check_mac1(struct cookie_checker *, const uint8_t *msg,

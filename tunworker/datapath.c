@@ -1,5 +1,57 @@
 /*
  * datapath.c -- tunworker's packet threads. See datapath.h for the shape.
+ *
+ * Threads and ownership. Four threads touch a struct datapath:
+ *
+ *	control	 tunworker's event loop: configuration (tw_configure, with
+ *		 the packet threads paused), wg_device_tick (timers,
+ *		 handshake initiations), dp_notify_drain, dp_peer_forget
+ *	tun-rx	 dp_tunrx: TUN reads, wg_route, wg_encrypt or dp_stage,
+ *		 the transmit batch (sendmmsg)
+ *	udp-rx	 dp_udprx: recvmmsg, wg_input, the to_tun ring; may claim
+ *		 the TUN and write a small batch itself
+ *	tun-tx	 dp_tuntx: the to_tun ring to TUN writes
+ *
+ *	field			writers		readers		guard
+ *	free_rx, nfree_rx	udp-rx		udp-rx		owner only
+ *	to_tun			udp-rx (tail)	tun-tx (head)	SPSC ring:
+ *							release/acquire
+ *	back			tun-tx (tail)	udp-rx (head)	SPSC ring
+ *	tx_state		tun-tx, udp-rx	both		CAS protocol
+ *							(ACTIVE/PARKED/
+ *							CLAIMED, below)
+ *	gso, txbatch		tun-rx		tun-rx		owner only
+ *	dp_peer q/head/count	tun-rx (stage),	-		p->mtx
+ *				udp-rx, control
+ *				(flush)
+ *	free_stage, peers	all but tun-tx	-		stage_mtx
+ *	dp_peer hs_gen		udp-rx, control	tun-rx		atomic
+ *	notify_keys, nnotify	udp-rx		control		notify_mtx
+ *	pause_req, npaused	control; the	-		pmtx + pcond;
+ *				two rx threads			pausefd wakes
+ *							their poll
+ *	stop			control		all		atomic + stopfd
+ *	tun_drops		tun-tx, udp-rx	control		atomic
+ *	tunfd, udp4, udp6	control		all		set before
+ *							dp_start
+ *
+ * Lock order, outermost first: the core's d_lock (see peer.h), then a
+ * dp_peer's mtx, then stage_mtx. notify_mtx and pmtx are leaves.
+ *
+ * Who calls what concurrently: dp_flush_staged runs on udp-rx (a
+ * handshake completed: send), on the control thread (keys expired, or a
+ * peer removed: drop), and both may race for one peer; p->mtx makes each
+ * take the queue whole, so a packet is sent or dropped once. wg_encrypt
+ * runs on tun-rx and, for staged packets, on udp-rx at the same time;
+ * the core orders them with p_lock (see wg.c).
+ *
+ * The re-entered read lock: wg_input takes d_lock for reading, calls
+ * wg_event (WG_EV_HANDSHAKE_DONE) -> dp_event -> dp_flush_staged ->
+ * wg_encrypt, which takes d_lock for reading again on the same thread.
+ * That is safe only because d_lock is glibc's default rwlock, which
+ * prefers readers: a writer waiting between the two read locks would
+ * otherwise deadlock the thread against itself. Do not make d_lock
+ * writer-preferring (PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP).
  */
 #include <sys/types.h>
 #include <sys/eventfd.h>
@@ -33,6 +85,7 @@
 #define TX_PARKED	1
 #define TX_CLAIMED	2
 #define DP_DIRECT_MAX	4	/* packets udp-rx writes itself */
+#define DP_NOTIFY_MAX	64	/* handshake completions between drains */
 
 struct dp_buf {
 	uint8_t		*data;
@@ -45,13 +98,19 @@ struct dp_peer {
 	_Atomic uint32_t hs_gen;	/* completed handshakes, for staging */
 	struct dp_buf	*q[DP_STAGED_MAX];
 	size_t		 head, count;
-	uint8_t		 pubkey[32];
+	uint8_t		 pubkey[WG_KEY_LEN];
 	struct dp_peer	*next;		/* all of them, freed in dp_free */
 };
 
 /* A single-producer single-consumer ring of buffer pointers. */
 #define DP_RING_SLOTS	2048	/* > DP_POOL: a push never finds it full
 				 * when only pool buffers travel in it */
+_Static_assert(DP_RING_SLOTS > DP_POOL, "a ring holds the whole pool");
+_Static_assert((DP_RING_SLOTS & (DP_RING_SLOTS - 1)) == 0,
+    "free-running size_t indexes stay in step across their wrap");
+_Static_assert(DP_POOL >= DP_BATCH, "udp-rx can read a whole batch");
+_Static_assert(DP_STAGED_POOL >= DP_STAGED_MAX,
+    "one peer can fill its staging queue");
 struct dp_ring {
 	struct dp_buf	*slot[DP_RING_SLOTS];
 	_Atomic size_t	 head;		/* next to read */
@@ -100,7 +159,7 @@ struct datapath {
 
 	/* handshake completions for the control thread */
 	pthread_mutex_t		 notify_mtx;
-	uint8_t			 notify_keys[64][32];
+	uint8_t			 notify_keys[DP_NOTIFY_MAX][WG_KEY_LEN];
 	size_t			 nnotify;
 	dp_notify_fn		*notify;
 
@@ -424,15 +483,11 @@ dp_send(void *arg, struct wg_peer *peer, const struct sockaddr_storage *dst,
 	    ss_len(dst));
 }
 
+/* The peer's staging, attached by the control thread when it is added. */
 static struct dp_peer *
 dp_peer_get(struct datapath *dp, struct wg_peer *peer)
 {
-	struct dp_peer	*p = wg_peer_udata(peer);
-
-	if (p != NULL)
-		return p;
-	/* Attached by the control thread when the peer is added. */
-	return NULL;
+	return wg_peer_udata(peer);
 }
 
 static uint32_t
@@ -453,7 +508,7 @@ dp_peer_attach(struct datapath *dp, struct wg_peer *peer)
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		fatal("%s", __func__);
 	pthread_mutex_init(&p->mtx, NULL);
-	memcpy(p->pubkey, wg_peer_pubkey(peer), 32);
+	memcpy(p->pubkey, wg_peer_pubkey(peer), WG_KEY_LEN);
 	pthread_mutex_lock(&dp->stage_mtx);
 	p->next = dp->peers;
 	dp->peers = p;
@@ -481,7 +536,7 @@ dp_event(void *arg, struct wg_peer *peer, int ev)
 		pthread_mutex_lock(&dp->notify_mtx);
 		if (dp->nnotify < nitems(dp->notify_keys))
 			memcpy(dp->notify_keys[dp->nnotify++],
-			    wg_peer_pubkey(peer), 32);
+			    wg_peer_pubkey(peer), WG_KEY_LEN);
 		pthread_mutex_unlock(&dp->notify_mtx);
 		efd_signal(dp->notifyfd);
 		break;
@@ -494,13 +549,13 @@ dp_event(void *arg, struct wg_peer *peer, int ev)
 void
 dp_notify_drain(struct datapath *dp)
 {
-	uint8_t		 keys[64][32];
+	uint8_t		 keys[DP_NOTIFY_MAX][WG_KEY_LEN];
 	size_t		 i, n;
 
 	efd_clear(dp->notifyfd);
 	pthread_mutex_lock(&dp->notify_mtx);
 	n = dp->nnotify;
-	memcpy(keys, dp->notify_keys, n * 32);
+	memcpy(keys, dp->notify_keys, n * WG_KEY_LEN);
 	dp->nnotify = 0;
 	pthread_mutex_unlock(&dp->notify_mtx);
 	for (i = 0; i < n; i++)
@@ -717,8 +772,8 @@ tx_packet(struct datapath *dp, struct txbatch *tb, const uint8_t *pkt,
 	uint32_t	 gen;
 	int		 f, r;
 
-	/* room in a slot: header, padding to 16, tag */
-	if (len + WG_DATA_OVERHEAD + 16 > dp->bufsize)
+	/* room in a slot: header, padding, tag */
+	if (len + WG_DATA_OVERHEAD + WG_PAD_MULTIPLE > dp->bufsize)
 		return;
 	if ((peer = wg_route(dp->dev, pkt, len)) == NULL)
 		return;

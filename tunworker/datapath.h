@@ -17,6 +17,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "config.h"
+
 struct wg_device;
 struct wg_peer;
 
@@ -29,7 +31,7 @@ struct wg_peer;
 struct datapath;
 
 /* Handshake completions are reported through this, from any thread. */
-typedef void dp_notify_fn(const uint8_t pubkey[32]);
+typedef void dp_notify_fn(const uint8_t pubkey[WG_KEY_LEN]);
 
 struct datapath *dp_new(int mtu, dp_notify_fn *);
 void	 dp_free(struct datapath *);	/* stops threads, closes fds */
@@ -39,13 +41,14 @@ void	 dp_set_udp(struct datapath *, int af, int fd);
 bool	 dp_ready(const struct datapath *);	/* fds and key present */
 int	 dp_start(struct datapath *);		/* the packet threads */
 bool	 dp_running(const struct datapath *);
-/* Called by the control thread for a peer being removed. */
 /*
  * Bring the packet threads to a pause point (and back): around anything
  * that frees what they may hold, such as removing a peer.
  */
 void	 dp_quiesce(struct datapath *);
 void	 dp_resume(struct datapath *);
+/* The control thread: a peer added, a peer being removed (drops its
+ * staged packets). */
 void	 dp_peer_attach(struct datapath *, struct wg_peer *);
 void	 dp_peer_forget(struct datapath *, struct wg_peer *);
 /* Drain handshake-done notifications on the control thread. */

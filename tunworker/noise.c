@@ -22,24 +22,33 @@
 #define TAI64_BASE		0x400000000000000aULL
 #define TAI64N_WHITENER		0xffffffU
 
-static void	 noise_kdf1(uint8_t ck[32], const uint8_t *, size_t);
-static void	 noise_kdf2(uint8_t ck[32], uint8_t k[32], const uint8_t *,
+static void	 noise_kdf1(uint8_t ck[NOISE_HASH_LEN], const uint8_t *,
 		    size_t);
-static void	 noise_mix_hash(uint8_t h[32], const uint8_t *, size_t);
-static int	 noise_dh(uint8_t out[32], const uint8_t priv[32],
-		    const uint8_t pub[32]);
-static void	 noise_aead_seal(uint8_t *dst, const uint8_t k[32],
-		    const uint8_t *src, size_t len, const uint8_t h[32]);
-static int	 noise_aead_open(uint8_t *dst, const uint8_t k[32],
-		    const uint8_t *src, size_t len, const uint8_t h[32]);
-static void	 noise_initial(uint8_t ck[32], uint8_t h[32],
-		    const uint8_t responder_pub[32]);
+static void	 noise_kdf2(uint8_t ck[NOISE_HASH_LEN],
+		    uint8_t k[NOISE_SYMMETRIC_KEY_LEN], const uint8_t *,
+		    size_t);
+static void	 noise_mix_hash(uint8_t h[NOISE_HASH_LEN], const uint8_t *,
+		    size_t);
+static int	 noise_dh(uint8_t out[NOISE_PUBLIC_KEY_LEN],
+		    const uint8_t priv[NOISE_PUBLIC_KEY_LEN],
+		    const uint8_t pub[NOISE_PUBLIC_KEY_LEN]);
+static void	 noise_aead_seal(uint8_t *dst,
+		    const uint8_t k[NOISE_SYMMETRIC_KEY_LEN],
+		    const uint8_t *src, size_t len,
+		    const uint8_t h[NOISE_HASH_LEN]);
+static int	 noise_aead_open(uint8_t *dst,
+		    const uint8_t k[NOISE_SYMMETRIC_KEY_LEN],
+		    const uint8_t *src, size_t len,
+		    const uint8_t h[NOISE_HASH_LEN]);
+static void	 noise_initial(uint8_t ck[NOISE_HASH_LEN],
+		    uint8_t h[NOISE_HASH_LEN],
+		    const uint8_t responder_pub[NOISE_PUBLIC_KEY_LEN]);
 static void	 noise_nonce(uint8_t n[12], uint64_t);
-static void	 noise_ephemeral(uint8_t [32]);
+static void	 noise_ephemeral(uint8_t [NOISE_PUBLIC_KEY_LEN]);
 
 void
-noise_hash(uint8_t out[32], const uint8_t *a, size_t alen, const uint8_t *b,
-    size_t blen)
+noise_hash(uint8_t out[NOISE_HASH_LEN], const uint8_t *a, size_t alen,
+    const uint8_t *b, size_t blen)
 {
 	struct blake2s_state	 s;
 
@@ -50,29 +59,32 @@ noise_hash(uint8_t out[32], const uint8_t *a, size_t alen, const uint8_t *b,
 }
 
 static void
-noise_kdf1(uint8_t ck[32], const uint8_t *in, size_t inlen)
+noise_kdf1(uint8_t ck[NOISE_HASH_LEN], const uint8_t *in, size_t inlen)
 {
-	blake2s_kdf(ck, NULL, NULL, ck, 32, in, inlen);
+	blake2s_kdf(ck, NULL, NULL, ck, NOISE_HASH_LEN, in, inlen);
 }
 
 static void
-noise_kdf2(uint8_t ck[32], uint8_t k[32], const uint8_t *in, size_t inlen)
+noise_kdf2(uint8_t ck[NOISE_HASH_LEN], uint8_t k[NOISE_SYMMETRIC_KEY_LEN],
+    const uint8_t *in, size_t inlen)
 {
-	blake2s_kdf(ck, k, NULL, ck, 32, in, inlen);
+	blake2s_kdf(ck, k, NULL, ck, NOISE_HASH_LEN, in, inlen);
 }
 
 static void
-noise_mix_hash(uint8_t h[32], const uint8_t *in, size_t inlen)
+noise_mix_hash(uint8_t h[NOISE_HASH_LEN], const uint8_t *in, size_t inlen)
 {
-	noise_hash(h, h, 32, in, inlen);
+	noise_hash(h, h, NOISE_HASH_LEN, in, inlen);
 }
 
 static int
-noise_dh(uint8_t out[32], const uint8_t priv[32], const uint8_t pub[32])
+noise_dh(uint8_t out[NOISE_PUBLIC_KEY_LEN],
+    const uint8_t priv[NOISE_PUBLIC_KEY_LEN],
+    const uint8_t pub[NOISE_PUBLIC_KEY_LEN])
 {
 	/* libsodium refuses an all-zero result: a low-order point. */
 	if (crypto_scalarmult(out, priv, pub) != 0) {
-		sodium_memzero(out, 32);
+		sodium_memzero(out, NOISE_PUBLIC_KEY_LEN);
 		return -1;
 	}
 	return 0;
@@ -88,40 +100,41 @@ noise_nonce(uint8_t n[12], uint64_t counter)
 }
 
 static void
-noise_aead_seal(uint8_t *dst, const uint8_t k[32], const uint8_t *src,
-    size_t len, const uint8_t h[32])
+noise_aead_seal(uint8_t *dst, const uint8_t k[NOISE_SYMMETRIC_KEY_LEN],
+    const uint8_t *src, size_t len, const uint8_t h[NOISE_HASH_LEN])
 {
 	uint8_t	 n[12];
 
 	noise_nonce(n, 0);
-	crypto_aead_chacha20poly1305_ietf_encrypt(dst, NULL, src, len, h, 32,
-	    NULL, n, k);
+	crypto_aead_chacha20poly1305_ietf_encrypt(dst, NULL, src, len, h,
+	    NOISE_HASH_LEN, NULL, n, k);
 }
 
 static int
-noise_aead_open(uint8_t *dst, const uint8_t k[32], const uint8_t *src,
-    size_t len, const uint8_t h[32])
+noise_aead_open(uint8_t *dst, const uint8_t k[NOISE_SYMMETRIC_KEY_LEN],
+    const uint8_t *src, size_t len, const uint8_t h[NOISE_HASH_LEN])
 {
 	uint8_t	 n[12];
 
 	noise_nonce(n, 0);
 	if (crypto_aead_chacha20poly1305_ietf_decrypt(dst, NULL, NULL, src,
-	    len, h, 32, n, k) != 0)
+	    len, h, NOISE_HASH_LEN, n, k) != 0)
 		return -1;
 	return 0;
 }
 
 static void
-noise_initial(uint8_t ck[32], uint8_t h[32], const uint8_t responder_pub[32])
+noise_initial(uint8_t ck[NOISE_HASH_LEN], uint8_t h[NOISE_HASH_LEN],
+    const uint8_t responder_pub[NOISE_PUBLIC_KEY_LEN])
 {
 	static const char construction[] = NOISE_CONSTRUCTION;
 	static const char identifier[] = NOISE_IDENTIFIER;
 
-	blake2s(ck, 32, (const uint8_t *)construction,
+	blake2s(ck, NOISE_HASH_LEN, (const uint8_t *)construction,
 	    sizeof(construction) - 1, NULL, 0);
-	noise_hash(h, ck, 32, (const uint8_t *)identifier,
+	noise_hash(h, ck, NOISE_HASH_LEN, (const uint8_t *)identifier,
 	    sizeof(identifier) - 1);
-	noise_mix_hash(h, responder_pub, 32);
+	noise_mix_hash(h, responder_pub, NOISE_PUBLIC_KEY_LEN);
 }
 
 /*
@@ -132,7 +145,7 @@ static const uint8_t	*test_ephemeral;
 static const uint8_t	*test_timestamp;
 
 void
-noise_test_fix_ephemeral(const uint8_t e[32])
+noise_test_fix_ephemeral(const uint8_t e[NOISE_PUBLIC_KEY_LEN])
 {
 	test_ephemeral = e;
 }
@@ -144,13 +157,13 @@ noise_test_fix_timestamp(const uint8_t ts[NOISE_TIMESTAMP_LEN])
 }
 
 static void
-noise_ephemeral(uint8_t e[32])
+noise_ephemeral(uint8_t e[NOISE_PUBLIC_KEY_LEN])
 {
 	if (test_ephemeral != NULL) {
-		memcpy(e, test_ephemeral, 32);
+		memcpy(e, test_ephemeral, NOISE_PUBLIC_KEY_LEN);
 		test_ephemeral = NULL;
 	} else
-		randombytes_buf(e, 32);
+		randombytes_buf(e, NOISE_PUBLIC_KEY_LEN);
 }
 
 void
@@ -174,24 +187,26 @@ noise_tai64n(uint8_t out[NOISE_TIMESTAMP_LEN])
 }
 
 int
-noise_local_set_private(struct noise_local *l, const uint8_t priv[32])
+noise_local_set_private(struct noise_local *l,
+    const uint8_t priv[NOISE_PUBLIC_KEY_LEN])
 {
-	uint8_t	 pub[32];
+	uint8_t	 pub[NOISE_PUBLIC_KEY_LEN];
 
 	if (crypto_scalarmult_base(pub, priv) != 0)
 		return -1;
-	memcpy(l->l_private, priv, 32);
-	memcpy(l->l_public, pub, 32);
+	memcpy(l->l_private, priv, NOISE_PUBLIC_KEY_LEN);
+	memcpy(l->l_public, pub, NOISE_PUBLIC_KEY_LEN);
 	l->l_has_identity = true;
 	return 0;
 }
 
 void
-noise_remote_init(struct noise_remote *r, const uint8_t pub[32],
+noise_remote_init(struct noise_remote *r,
+    const uint8_t pub[NOISE_PUBLIC_KEY_LEN],
     const struct noise_local *l)
 {
 	memset(r, 0, sizeof(*r));
-	memcpy(r->r_public, pub, 32);
+	memcpy(r->r_public, pub, NOISE_PUBLIC_KEY_LEN);
 	noise_remote_precompute(r, l);
 }
 
@@ -224,7 +239,10 @@ noise_create_initiation(const struct noise_local *l, struct noise_remote *r,
     uint32_t local_index, struct wg_msg_init *m)
 {
 	struct noise_handshake	*hs = &r->r_hs;
-	uint8_t			 ck[32], h[32], k[32], dh[32], ts[12];
+	uint8_t			 ck[NOISE_HASH_LEN], h[NOISE_HASH_LEN];
+	uint8_t			 k[NOISE_SYMMETRIC_KEY_LEN];
+	uint8_t			 dh[NOISE_PUBLIC_KEY_LEN];
+	uint8_t			 ts[NOISE_TIMESTAMP_LEN];
 	int			 i, ret = -1;
 
 	if (!l->l_has_identity || !r->r_ss_ok)
@@ -234,16 +252,16 @@ noise_create_initiation(const struct noise_local *l, struct noise_remote *r,
 	noise_ephemeral(hs->hs_e);
 	if (crypto_scalarmult_base(m->ephemeral, hs->hs_e) != 0)
 		goto out;
-	noise_kdf1(ck, m->ephemeral, 32);
-	noise_mix_hash(h, m->ephemeral, 32);
+	noise_kdf1(ck, m->ephemeral, NOISE_PUBLIC_KEY_LEN);
+	noise_mix_hash(h, m->ephemeral, NOISE_PUBLIC_KEY_LEN);
 
 	if (noise_dh(dh, hs->hs_e, r->r_public) == -1)
 		goto out;
-	noise_kdf2(ck, k, dh, 32);
-	noise_aead_seal(m->static_enc, k, l->l_public, 32, h);
+	noise_kdf2(ck, k, dh, NOISE_PUBLIC_KEY_LEN);
+	noise_aead_seal(m->static_enc, k, l->l_public, NOISE_PUBLIC_KEY_LEN, h);
 	noise_mix_hash(h, m->static_enc, sizeof(m->static_enc));
 
-	noise_kdf2(ck, k, r->r_ss, 32);
+	noise_kdf2(ck, k, r->r_ss, NOISE_PUBLIC_KEY_LEN);
 	/*
 	 * The responder drops a stamp not newer than the last one, and a
 	 * test clock or a quick re-initiation can repeat a whitened stamp.
@@ -265,8 +283,8 @@ noise_create_initiation(const struct noise_local *l, struct noise_remote *r,
 
 	hs->hs_state = HS_CREATED_INITIATION;
 	hs->hs_local_index = local_index;
-	memcpy(hs->hs_ck, ck, 32);
-	memcpy(hs->hs_hash, h, 32);
+	memcpy(hs->hs_ck, ck, NOISE_HASH_LEN);
+	memcpy(hs->hs_hash, h, NOISE_HASH_LEN);
 	ret = 0;
 out:
 	if (ret == -1)
@@ -281,19 +299,19 @@ int
 noise_consume_initiation_begin(const struct noise_local *l,
     const struct wg_msg_init *m, struct noise_init_state *st)
 {
-	uint8_t	 k[32], dh[32];
+	uint8_t	 k[NOISE_SYMMETRIC_KEY_LEN], dh[NOISE_PUBLIC_KEY_LEN];
 	int	 ret = -1;
 
 	if (!l->l_has_identity)
 		return -1;
 	noise_initial(st->is_ck, st->is_hash, l->l_public);
-	memcpy(st->is_remote_e, m->ephemeral, 32);
-	noise_kdf1(st->is_ck, m->ephemeral, 32);
-	noise_mix_hash(st->is_hash, m->ephemeral, 32);
+	memcpy(st->is_remote_e, m->ephemeral, NOISE_PUBLIC_KEY_LEN);
+	noise_kdf1(st->is_ck, m->ephemeral, NOISE_PUBLIC_KEY_LEN);
+	noise_mix_hash(st->is_hash, m->ephemeral, NOISE_PUBLIC_KEY_LEN);
 
 	if (noise_dh(dh, l->l_private, m->ephemeral) == -1)
 		goto out;
-	noise_kdf2(st->is_ck, k, dh, 32);
+	noise_kdf2(st->is_ck, k, dh, NOISE_PUBLIC_KEY_LEN);
 	if (noise_aead_open(st->is_remote_static, k, m->static_enc,
 	    sizeof(m->static_enc), st->is_hash) == -1)
 		goto out;
@@ -315,12 +333,13 @@ noise_consume_initiation_finish(const struct noise_local *l,
 {
 	static const uint8_t	 zero_ts[NOISE_TIMESTAMP_LEN];
 	struct noise_handshake	*hs = &r->r_hs;
-	uint8_t			 k[32], ts[NOISE_TIMESTAMP_LEN];
+	uint8_t			 k[NOISE_SYMMETRIC_KEY_LEN];
+	uint8_t			 ts[NOISE_TIMESTAMP_LEN];
 	int			 ret = -1;
 
 	if (!r->r_ss_ok)
 		goto out;
-	noise_kdf2(st->is_ck, k, r->r_ss, 32);
+	noise_kdf2(st->is_ck, k, r->r_ss, NOISE_PUBLIC_KEY_LEN);
 	if (noise_aead_open(ts, k, m->ts_enc, sizeof(m->ts_enc),
 	    st->is_hash) == -1)
 		goto out;
@@ -339,9 +358,9 @@ noise_consume_initiation_finish(const struct noise_local *l,
 	noise_handshake_clear(hs);
 	hs->hs_state = HS_CONSUMED_INITIATION;
 	hs->hs_remote_index = st->is_sender;
-	memcpy(hs->hs_remote_e, st->is_remote_e, 32);
-	memcpy(hs->hs_ck, st->is_ck, 32);
-	memcpy(hs->hs_hash, st->is_hash, 32);
+	memcpy(hs->hs_remote_e, st->is_remote_e, NOISE_PUBLIC_KEY_LEN);
+	memcpy(hs->hs_ck, st->is_ck, NOISE_HASH_LEN);
+	memcpy(hs->hs_hash, st->is_hash, NOISE_HASH_LEN);
 	ret = 0;
 out:
 	(void)l;
@@ -355,29 +374,33 @@ noise_create_response(struct noise_remote *r, uint32_t local_index,
     struct wg_msg_resp *m)
 {
 	struct noise_handshake	*hs = &r->r_hs;
-	uint8_t			 ck[32], h[32], k[32], tau[32], dh[32];
+	uint8_t			 ck[NOISE_HASH_LEN], h[NOISE_HASH_LEN];
+	uint8_t			 k[NOISE_SYMMETRIC_KEY_LEN];
+	uint8_t			 tau[NOISE_SYMMETRIC_KEY_LEN];
+	uint8_t			 dh[NOISE_PUBLIC_KEY_LEN];
 	int			 ret = -1;
 
 	if (hs->hs_state != HS_CONSUMED_INITIATION)
 		return -1;
-	memcpy(ck, hs->hs_ck, 32);
-	memcpy(h, hs->hs_hash, 32);
+	memcpy(ck, hs->hs_ck, NOISE_HASH_LEN);
+	memcpy(h, hs->hs_hash, NOISE_HASH_LEN);
 
 	noise_ephemeral(hs->hs_e);
 	if (crypto_scalarmult_base(m->ephemeral, hs->hs_e) != 0)
 		goto out;
-	noise_kdf1(ck, m->ephemeral, 32);
-	noise_mix_hash(h, m->ephemeral, 32);
+	noise_kdf1(ck, m->ephemeral, NOISE_PUBLIC_KEY_LEN);
+	noise_mix_hash(h, m->ephemeral, NOISE_PUBLIC_KEY_LEN);
 
 	if (noise_dh(dh, hs->hs_e, hs->hs_remote_e) == -1)
 		goto out;
-	noise_kdf1(ck, dh, 32);
+	noise_kdf1(ck, dh, NOISE_PUBLIC_KEY_LEN);
 	if (noise_dh(dh, hs->hs_e, r->r_public) == -1)
 		goto out;
-	noise_kdf1(ck, dh, 32);
+	noise_kdf1(ck, dh, NOISE_PUBLIC_KEY_LEN);
 
-	blake2s_kdf(ck, tau, k, ck, 32, r->r_psk, 32);
-	noise_mix_hash(h, tau, 32);
+	blake2s_kdf(ck, tau, k, ck, NOISE_HASH_LEN, r->r_psk,
+	    NOISE_SYMMETRIC_KEY_LEN);
+	noise_mix_hash(h, tau, NOISE_SYMMETRIC_KEY_LEN);
 	noise_aead_seal(m->empty_enc, k, NULL, 0, h);
 	noise_mix_hash(h, m->empty_enc, sizeof(m->empty_enc));
 
@@ -389,8 +412,8 @@ noise_create_response(struct noise_remote *r, uint32_t local_index,
 
 	hs->hs_state = HS_CREATED_RESPONSE;
 	hs->hs_local_index = local_index;
-	memcpy(hs->hs_ck, ck, 32);
-	memcpy(hs->hs_hash, h, 32);
+	memcpy(hs->hs_ck, ck, NOISE_HASH_LEN);
+	memcpy(hs->hs_hash, h, NOISE_HASH_LEN);
 	ret = 0;
 out:
 	if (ret == -1)
@@ -407,26 +430,30 @@ noise_consume_response(const struct noise_local *l, struct noise_remote *r,
     const struct wg_msg_resp *m)
 {
 	struct noise_handshake	*hs = &r->r_hs;
-	uint8_t			 ck[32], h[32], k[32], tau[32], dh[32];
+	uint8_t			 ck[NOISE_HASH_LEN], h[NOISE_HASH_LEN];
+	uint8_t			 k[NOISE_SYMMETRIC_KEY_LEN];
+	uint8_t			 tau[NOISE_SYMMETRIC_KEY_LEN];
+	uint8_t			 dh[NOISE_PUBLIC_KEY_LEN];
 	int			 ret = -1;
 
 	if (hs->hs_state != HS_CREATED_INITIATION ||
 	    le32toh(m->receiver) != hs->hs_local_index)
 		return -1;
-	memcpy(ck, hs->hs_ck, 32);
-	memcpy(h, hs->hs_hash, 32);
+	memcpy(ck, hs->hs_ck, NOISE_HASH_LEN);
+	memcpy(h, hs->hs_hash, NOISE_HASH_LEN);
 
-	noise_kdf1(ck, m->ephemeral, 32);
-	noise_mix_hash(h, m->ephemeral, 32);
+	noise_kdf1(ck, m->ephemeral, NOISE_PUBLIC_KEY_LEN);
+	noise_mix_hash(h, m->ephemeral, NOISE_PUBLIC_KEY_LEN);
 	if (noise_dh(dh, hs->hs_e, m->ephemeral) == -1)
 		goto out;
-	noise_kdf1(ck, dh, 32);
+	noise_kdf1(ck, dh, NOISE_PUBLIC_KEY_LEN);
 	if (noise_dh(dh, l->l_private, m->ephemeral) == -1)
 		goto out;
-	noise_kdf1(ck, dh, 32);
+	noise_kdf1(ck, dh, NOISE_PUBLIC_KEY_LEN);
 
-	blake2s_kdf(ck, tau, k, ck, 32, r->r_psk, 32);
-	noise_mix_hash(h, tau, 32);
+	blake2s_kdf(ck, tau, k, ck, NOISE_HASH_LEN, r->r_psk,
+	    NOISE_SYMMETRIC_KEY_LEN);
+	noise_mix_hash(h, tau, NOISE_SYMMETRIC_KEY_LEN);
 	if (noise_aead_open(NULL, k, m->empty_enc, sizeof(m->empty_enc),
 	    h) == -1)
 		goto out;
@@ -434,8 +461,8 @@ noise_consume_response(const struct noise_local *l, struct noise_remote *r,
 
 	hs->hs_state = HS_CONSUMED_RESPONSE;
 	hs->hs_remote_index = le32toh(m->sender);
-	memcpy(hs->hs_ck, ck, 32);
-	memcpy(hs->hs_hash, h, 32);
+	memcpy(hs->hs_ck, ck, NOISE_HASH_LEN);
+	memcpy(hs->hs_hash, h, NOISE_HASH_LEN);
 	ret = 0;
 out:
 	sodium_memzero(ck, sizeof(ck));
@@ -450,20 +477,20 @@ int
 noise_derive_keypair(struct noise_handshake *hs, struct noise_keypair *kp,
     uint64_t now)
 {
-	uint8_t	 t1[32], t2[32];
+	uint8_t	 t1[NOISE_SYMMETRIC_KEY_LEN], t2[NOISE_SYMMETRIC_KEY_LEN];
 
 	if (hs->hs_state != HS_CREATED_RESPONSE &&
 	    hs->hs_state != HS_CONSUMED_RESPONSE)
 		return -1;
-	blake2s_kdf(t1, t2, NULL, hs->hs_ck, 32, NULL, 0);
+	blake2s_kdf(t1, t2, NULL, hs->hs_ck, NOISE_HASH_LEN, NULL, 0);
 	noise_keypair_clear(kp);
 	kp->kp_initiator = hs->hs_state == HS_CONSUMED_RESPONSE;
 	if (kp->kp_initiator) {
-		memcpy(kp->kp_send, t1, 32);
-		memcpy(kp->kp_recv, t2, 32);
+		memcpy(kp->kp_send, t1, NOISE_SYMMETRIC_KEY_LEN);
+		memcpy(kp->kp_recv, t2, NOISE_SYMMETRIC_KEY_LEN);
 	} else {
-		memcpy(kp->kp_send, t2, 32);
-		memcpy(kp->kp_recv, t1, 32);
+		memcpy(kp->kp_send, t2, NOISE_SYMMETRIC_KEY_LEN);
+		memcpy(kp->kp_recv, t1, NOISE_SYMMETRIC_KEY_LEN);
 	}
 	kp->kp_local_index = hs->hs_local_index;
 	kp->kp_remote_index = hs->hs_remote_index;
@@ -485,7 +512,8 @@ noise_keypair_clear(struct noise_keypair *kp)
 }
 
 void
-noise_seal(const uint8_t key[32], uint64_t counter, uint8_t *buf, size_t len)
+noise_seal(const uint8_t key[NOISE_SYMMETRIC_KEY_LEN], uint64_t counter,
+    uint8_t *buf, size_t len)
 {
 	uint8_t	 n[12];
 
@@ -495,7 +523,8 @@ noise_seal(const uint8_t key[32], uint64_t counter, uint8_t *buf, size_t len)
 }
 
 int
-noise_open(const uint8_t key[32], uint64_t counter, uint8_t *buf, size_t len)
+noise_open(const uint8_t key[NOISE_SYMMETRIC_KEY_LEN], uint64_t counter,
+    uint8_t *buf, size_t len)
 {
 	uint8_t	 n[12];
 

@@ -11,9 +11,10 @@
 #include <stdint.h>
 
 #include "compat.h"
+#include "config.h"
 #include "replay.h"
 
-#define NOISE_PUBLIC_KEY_LEN	32
+#define NOISE_PUBLIC_KEY_LEN	WG_KEY_LEN
 #define NOISE_SYMMETRIC_KEY_LEN	32
 #define NOISE_HASH_LEN		32
 #define NOISE_TIMESTAMP_LEN	12
@@ -133,8 +134,10 @@ struct noise_init_state {
 	uint32_t	 is_sender;
 };
 
-int	 noise_local_set_private(struct noise_local *, const uint8_t [32]);
-void	 noise_remote_init(struct noise_remote *, const uint8_t [32],
+int	 noise_local_set_private(struct noise_local *,
+	    const uint8_t [NOISE_PUBLIC_KEY_LEN]);
+void	 noise_remote_init(struct noise_remote *,
+	    const uint8_t [NOISE_PUBLIC_KEY_LEN],
 	    const struct noise_local *);
 void	 noise_remote_precompute(struct noise_remote *,
 	    const struct noise_local *);
@@ -161,16 +164,17 @@ int	 noise_derive_keypair(struct noise_handshake *, struct noise_keypair *,
 void	 noise_keypair_clear(struct noise_keypair *);
 
 /* Transport AEAD, in place; tag written after len bytes. */
-void	 noise_seal(const uint8_t key[32], uint64_t counter, uint8_t *buf,
-	    size_t len);
-int	 noise_open(const uint8_t key[32], uint64_t counter, uint8_t *buf,
+void	 noise_seal(const uint8_t key[NOISE_SYMMETRIC_KEY_LEN],
+	    uint64_t counter, uint8_t *buf, size_t len);
+int	 noise_open(const uint8_t key[NOISE_SYMMETRIC_KEY_LEN],
+	    uint64_t counter, uint8_t *buf,
 	    size_t len);	/* len includes the tag */
 
 void	 noise_tai64n(uint8_t out[NOISE_TIMESTAMP_LEN]);
 /* Known-answer tests: the next ephemeral key / timestamp, used once. */
-void	 noise_test_fix_ephemeral(const uint8_t [32]);
+void	 noise_test_fix_ephemeral(const uint8_t [NOISE_PUBLIC_KEY_LEN]);
 void	 noise_test_fix_timestamp(const uint8_t [NOISE_TIMESTAMP_LEN]);
-void	 noise_hash(uint8_t out[32], const uint8_t *, size_t,
+void	 noise_hash(uint8_t out[NOISE_HASH_LEN], const uint8_t *, size_t,
 	    const uint8_t *, size_t);
 
 #endif /* VPND_NOISE_H */

@@ -15,7 +15,8 @@
 #include "peer.h"
 #include "wgtime.h"
 
-static size_t	 peer_bucket(const struct wg_device *, const uint8_t [32]);
+static size_t	 peer_bucket(const struct wg_device *,
+		    const uint8_t [WG_KEY_LEN]);
 static struct wg_index_list *index_bucket(struct wg_device *, uint32_t);
 static bool	 index_taken(struct wg_device *, uint32_t);
 
@@ -28,18 +29,18 @@ wg_dev_now(struct wg_device *d)
 }
 
 static size_t
-peer_bucket(const struct wg_device *d, const uint8_t pub[32])
+peer_bucket(const struct wg_device *d, const uint8_t pub[WG_KEY_LEN])
 {
 	uint8_t		 h[8];
 	uint64_t	 v;
 
-	crypto_shorthash(h, pub, 32, d->d_hashkey);
+	crypto_shorthash(h, pub, WG_KEY_LEN, d->d_hashkey);
 	memcpy(&v, h, sizeof(v));
 	return v & (WG_PEER_BUCKETS - 1);
 }
 
 struct wg_peer *
-peer_new(struct wg_device *d, const uint8_t pub[32])
+peer_new(struct wg_device *d, const uint8_t pub[WG_KEY_LEN])
 {
 	struct wg_peer	*p;
 	int		 i;
@@ -76,12 +77,12 @@ peer_free(struct wg_peer *p)
 }
 
 struct wg_peer *
-peer_hash_lookup(struct wg_device *d, const uint8_t pub[32])
+peer_hash_lookup(struct wg_device *d, const uint8_t pub[WG_KEY_LEN])
 {
 	struct wg_peer	*p;
 
 	LIST_FOREACH(p, &d->d_peer_hash[peer_bucket(d, pub)], p_hash_entry)
-		if (memcmp(p->p_remote.r_public, pub, 32) == 0)
+		if (memcmp(p->p_remote.r_public, pub, WG_KEY_LEN) == 0)
 			return p;
 	return NULL;
 }
@@ -238,8 +239,10 @@ wg_peer_test_has_keys(struct wg_peer *p)
 	has = p->p_remote.r_hs.hs_state != HS_ZEROED;
 	for (s = 0; s < WG_KP_SLOTS; s++)
 		if (p->p_kp[s].kp_valid ||
-		    !sodium_is_zero(p->p_kp[s].kp_send, 32) ||
-		    !sodium_is_zero(p->p_kp[s].kp_recv, 32))
+		    !sodium_is_zero(p->p_kp[s].kp_send,
+		    NOISE_SYMMETRIC_KEY_LEN) ||
+		    !sodium_is_zero(p->p_kp[s].kp_recv,
+		    NOISE_SYMMETRIC_KEY_LEN))
 			has = true;
 	pthread_mutex_unlock(&p->p_lock);
 	return has;

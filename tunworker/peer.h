@@ -8,6 +8,11 @@
  * handshake, keypair slots, timers, endpoint), then d_idx_lock (the index
  * table).  No lock is held across the AEAD of a data packet except d_lock
  * for reading.
+ *
+ * d_lock is taken for reading twice on one thread: wg_input -> wg_event
+ * -> (datapath's) dp_flush_staged -> wg_encrypt. It must stay glibc's
+ * default, reader-preferring rwlock; with writers preferred, a writer
+ * queued between the two read locks would deadlock that thread.
  */
 #ifndef VPND_PEER_H
 #define VPND_PEER_H
@@ -85,9 +90,10 @@ struct wg_device {
 
 /* peer.c */
 uint64_t	 wg_dev_now(struct wg_device *);
-struct wg_peer	*peer_new(struct wg_device *, const uint8_t [32]);
+struct wg_peer	*peer_new(struct wg_device *, const uint8_t [WG_KEY_LEN]);
 void		 peer_free(struct wg_peer *);
-struct wg_peer	*peer_hash_lookup(struct wg_device *, const uint8_t [32]);
+struct wg_peer	*peer_hash_lookup(struct wg_device *,
+	    const uint8_t [WG_KEY_LEN]);
 void		 peer_hash_insert(struct wg_device *, struct wg_peer *);
 void		 peer_hash_remove(struct wg_device *, struct wg_peer *);
 /* Index table; the caller holds p_lock of the entry's peer. */

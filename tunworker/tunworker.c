@@ -47,7 +47,7 @@ static void	 tw_closed(struct imsgev *);
 static void	 tw_sandbox(void);
 static void	 tw_tick(int, short, void *);
 static void	 tw_notify(int, short, void *);
-static void	 tw_handshake_done(const uint8_t [32]);
+static void	 tw_handshake_done(const uint8_t [WG_KEY_LEN]);
 static void	 tw_reset(void);
 static void	 tw_maybe_start(void);
 static void	 tw_initiate_one(struct wg_peer *, void *);
@@ -157,9 +157,10 @@ tw_tick(int fd, short ev, void *arg)
 }
 
 static void
-tw_handshake_done(const uint8_t key[32])
+tw_handshake_done(const uint8_t key[WG_KEY_LEN])
 {
-	imsgev_compose(&iev_netmgr, IMSG_WG_HANDSHAKE, 0, -1, key, 32);
+	imsgev_compose(&iev_netmgr, IMSG_WG_HANDSHAKE, 0, -1, key,
+	    WG_KEY_LEN);
 #ifdef VPND_TESTHOOKS
 	if (env.testhook == TESTHOOK_DATAPLANE_FAIL + 100 * PROC_TUNWORKER)
 		tw_error("testhook: injected data plane failure");

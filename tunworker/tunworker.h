@@ -1,5 +1,6 @@
 /*
- * tunworker.h -- the entry point the parent's exec of "vpnd -P tunworker" calls.
+ * tunworker.h -- the entry point of "vpnd -P tunworker", the re-exec
+ * the parent starts.
  *
  * tunworker -- the WireGuard data plane: the protocol and the packet
  * threads between the tun device and the UDP sockets.

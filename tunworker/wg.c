@@ -19,7 +19,21 @@
 #include "wg.h"
 #include "wgtime.h"
 
-#define WG_KEEPALIVE_BUFLEN	(WG_DATA_OVERHEAD + 16)
+#define WG_KEEPALIVE_BUFLEN	(WG_DATA_OVERHEAD + WG_PAD_MULTIPLE)
+
+/* The wire sizes wg.h names are the message structs' sizes. */
+_Static_assert(sizeof(struct wg_msg_init) == WG_MSG_INIT_LEN,
+    "initiation size");
+_Static_assert(sizeof(struct wg_msg_resp) == WG_MSG_RESP_LEN,
+    "response size");
+_Static_assert(sizeof(struct wg_msg_cookie) == WG_MSG_COOKIE_LEN,
+    "cookie reply size");
+_Static_assert(sizeof(struct wg_msg_data_hdr) == WG_DATA_HDR_LEN,
+    "data header size");
+_Static_assert(WG_DATA_OVERHEAD == WG_DATA_HDR_LEN + NOISE_AUTHTAG_LEN,
+    "data overhead: header and tag");
+_Static_assert(NOISE_PUBLIC_KEY_LEN == WG_KEY_LEN &&
+    NOISE_SYMMETRIC_KEY_LEN == WG_KEY_LEN, "one key size");
 
 static void	 wg_send_initiation(struct wg_peer *, bool retry, bool force);
 static void	 wg_send_keepalive(struct wg_peer *);
@@ -94,7 +108,8 @@ wg_device_free(struct wg_device *d)
 }
 
 int
-wg_device_set_private_key(struct wg_device *d, const uint8_t priv[32])
+wg_device_set_private_key(struct wg_device *d,
+    const uint8_t priv[WG_KEY_LEN])
 {
 	struct wg_peer	*p;
 	int		 ret;
@@ -105,7 +120,7 @@ wg_device_set_private_key(struct wg_device *d, const uint8_t priv[32])
 	 * sessions stay valid, as with the kernel's wg.
 	 */
 	if (d->d_local.l_has_identity &&
-	    sodium_memcmp(d->d_local.l_private, priv, 32) == 0) {
+	    sodium_memcmp(d->d_local.l_private, priv, WG_KEY_LEN) == 0) {
 		pthread_rwlock_unlock(&d->d_lock);
 		return 0;
 	}
@@ -194,7 +209,7 @@ wg_device_tick(struct wg_device *d)
 }
 
 struct wg_peer *
-wg_peer_add(struct wg_device *d, const uint8_t pub[32])
+wg_peer_add(struct wg_device *d, const uint8_t pub[WG_KEY_LEN])
 {
 	struct wg_peer	*p;
 
@@ -210,7 +225,7 @@ wg_peer_add(struct wg_device *d, const uint8_t pub[32])
 }
 
 struct wg_peer *
-wg_peer_lookup(struct wg_device *d, const uint8_t pub[32])
+wg_peer_lookup(struct wg_device *d, const uint8_t pub[WG_KEY_LEN])
 {
 	struct wg_peer	*p;
 
@@ -233,7 +248,7 @@ wg_peer_remove(struct wg_device *d, struct wg_peer *p)
 }
 
 void
-wg_peer_set_psk(struct wg_peer *p, const uint8_t psk[32])
+wg_peer_set_psk(struct wg_peer *p, const uint8_t psk[WG_KEY_LEN])
 {
 	pthread_mutex_lock(&p->p_lock);
 	noise_remote_set_psk(&p->p_remote, psk);
@@ -454,7 +469,7 @@ wg_encrypt_locked(struct wg_peer *p, const uint8_t *ippkt, size_t len,
 	int			 mtu;
 	bool			 fresh = false;
 
-	if (len > WG_PKT_MAX - WG_DATA_OVERHEAD - 16)
+	if (len > WG_PKT_MAX - WG_DATA_OVERHEAD - WG_PAD_MULTIPLE)
 		return WG_DROP;
 	now = wg_dev_now(d);
 	pthread_mutex_lock(&p->p_lock);
@@ -487,7 +502,7 @@ wg_encrypt_locked(struct wg_peer *p, const uint8_t *ippkt, size_t len,
 	if (fresh)
 		wg_send_initiation(p, false, false);
 
-	padded = (len + 15) & ~(size_t)15;
+	padded = (len + WG_PAD_MULTIPLE - 1) & ~(size_t)(WG_PAD_MULTIPLE - 1);
 	mtu = atomic_load(&d->d_mtu);
 	if (mtu > 0 && len <= (size_t)mtu && padded > (size_t)mtu)
 		padded = mtu;
@@ -765,7 +780,7 @@ wg_input_data(struct wg_device *d, uint8_t *pkt, size_t len,
 	sodium_memzero(key, sizeof(key));
 	if (!ok)
 		return WG_DROP;
-	clen -= WG_TAG_LEN;
+	clen -= NOISE_AUTHTAG_LEN;
 
 	pthread_mutex_lock(&p->p_lock);
 	/* The slot may have been zeroed or reused while we decrypted. */

@@ -7,7 +7,8 @@
  * the device asks for through wg_send_fn.  wg_encrypt() and wg_input()
  * may run on several threads at once; configuration calls and the tick
  * belong to one control thread.  Callbacks must not call the
- * configuration functions (they run under the device's read lock).
+ * configuration functions (they run under the device's read lock); they
+ * may call wg_encrypt(), which re-enters that read lock (see peer.h).
  */
 #ifndef VPND_WG_H
 #define VPND_WG_H
@@ -18,16 +19,19 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "config.h"
+
 struct wg_device;
 struct wg_peer;
 struct prefix;			/* common/config.h */
 
+/* Wire sizes; wg.c asserts them against noise.h's message structs. */
 #define WG_MSG_INIT_LEN		148
 #define WG_MSG_RESP_LEN		92
 #define WG_MSG_COOKIE_LEN	64
 #define WG_DATA_HDR_LEN		16
-#define WG_TAG_LEN		16
 #define WG_DATA_OVERHEAD	32	/* header + tag, padding extra */
+#define WG_PAD_MULTIPLE		16	/* data packets pad to this */
 #define WG_PKT_MAX		65536
 
 struct wg_peer_stats {
@@ -51,21 +55,26 @@ typedef void wg_event_fn(void *arg, struct wg_peer *, int event);
 
 struct wg_device *wg_device_new(wg_send_fn *, wg_event_fn *, void *arg);
 void	 wg_device_free(struct wg_device *);	/* zeroes every key */
-int	 wg_device_set_private_key(struct wg_device *, const uint8_t [32]);
+int	 wg_device_set_private_key(struct wg_device *,
+	    const uint8_t [WG_KEY_LEN]);
 void	 wg_device_set_clock(struct wg_device *, uint64_t (*)(void *),
 	    void *);
 void	 wg_device_set_under_load(struct wg_device *, bool);
 /* Handshake messages with a valid mac1 since the last call: the load. */
 uint64_t wg_device_handshakes_take(struct wg_device *);
-/* Inner MTU: caps the padding; 0 (default) pads to 16 unconditionally. */
+/*
+ * Inner MTU: caps the padding; 0 (default) pads to WG_PAD_MULTIPLE
+ * unconditionally.
+ */
 void	 wg_device_set_mtu(struct wg_device *, int);
 void	 wg_device_tick(struct wg_device *);	/* every 100 ms */
 
 /* wg_peer_add returns the existing peer if present; NULL on error. */
-struct wg_peer *wg_peer_add(struct wg_device *, const uint8_t pub[32]);
-struct wg_peer *wg_peer_lookup(struct wg_device *, const uint8_t pub[32]);
+struct wg_peer *wg_peer_add(struct wg_device *, const uint8_t pub[WG_KEY_LEN]);
+struct wg_peer *wg_peer_lookup(struct wg_device *,
+	    const uint8_t pub[WG_KEY_LEN]);
 void	 wg_peer_remove(struct wg_device *, struct wg_peer *);
-void	 wg_peer_set_psk(struct wg_peer *, const uint8_t psk[32]);
+void	 wg_peer_set_psk(struct wg_peer *, const uint8_t psk[WG_KEY_LEN]);
 void	 wg_peer_set_endpoint(struct wg_peer *,
 	    const struct sockaddr_storage *);
 void	 wg_peer_set_keepalive(struct wg_peer *, uint16_t);
@@ -85,7 +94,8 @@ struct wg_peer *wg_route(struct wg_device *, const uint8_t *ippkt,
 	    size_t len);
 /*
  * Encrypt ippkt (len may be 0: keepalive) for peer into out (room: len +
- * 16 padding + 32; out may equal ippkt only if that room is there).
+ * WG_PAD_MULTIPLE + WG_DATA_OVERHEAD; out may equal ippkt only if that
+ * room is there).
  * WG_OK with *outlen and *dst set; WG_NOKEY when there is no usable
  * session (the caller stages the packet; a handshake has been started);
  * WG_DROP (no endpoint, bad packet).

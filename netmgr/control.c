@@ -238,7 +238,10 @@ control_accept(int lfd, short ev, void *arg)
 		control_refuse(fd, "denied", "permission denied");
 		return;
 	}
-	admin = control_allowed(fd);
+	if (!(admin = control_allowed(fd)) && !ctl.acl.others) {
+		control_refuse(fd, "denied", "permission denied");
+		return;
+	}
 	/* One user cannot hold every place: a cap per uid but root's. */
 	if (cred.uid != 0 && uid_nconns(cred.uid) >= CTL_MAX_PER_UID) {
 		control_refuse(fd, "busy", "too many clients for this user");

@@ -46,6 +46,8 @@ struct ctl_acl {
 	size_t		 nuids;
 	gid_t		 gids[CTL_ACL_MAX];
 	size_t		 ngids;
+	bool		 others;	/* everyone else: the read-only tier;
+					 * false: refused at connect */
 };
 
 /*

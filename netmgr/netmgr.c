@@ -81,9 +81,12 @@ netmgr_sandbox(void)
 	if (geteuid() != 0) {
 		memset(&acl, 0, sizeof(acl));
 		acl.uids[acl.nuids++] = geteuid();
-	} else if (control_acl_group(VPND_GROUP, &acl) == -1)
-		log_info("group %s does not exist: control is for root only",
-		    VPND_GROUP);
+	} else {
+		if (control_acl_group(VPND_GROUP, &acl) == -1)
+			log_info("group %s does not exist: administration is "
+			    "for root only", VPND_GROUP);
+		acl.others = true;	/* status and version for anyone */
+	}
 	proc_jail(env.statedir, extra, nitems(extra));
 }
 

@@ -19,6 +19,7 @@
 #include <grp.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,7 @@
 
 #include "config.h"
 #include "confmsg.h"
+#include "dnsbackend.h"
 #include "imsgev.h"
 #include "log.h"
 #include "logfile.h"
@@ -54,7 +56,7 @@ static int	 control_open(const char *, gid_t *);
 static void	 drop_privileges(void);
 static void	 unpriv_check(struct parent_opts *);
 static int	 mkpath(const char *, mode_t);
-static int	 rmdir_contents_refuse(const char *);
+static bool	 dir_is_empty(const char *);
 static void	 device_id(const char *, char *, size_t);
 static void	 send_headless(void);
 static void	 logs_chunk(const char *, size_t, void *);
@@ -79,30 +81,6 @@ struct logs_ctx {
 	size_t	 len;
 	size_t	 total;
 };
-
-/* The DNS backends by number (enum dns_backend). */
-static const char *const dns_backends[] = {
-	"auto", "resolved", "resolvconf", "file", "none"
-};
-
-int
-parent_dns_backend(const char *s)
-{
-	size_t	i;
-
-	for (i = 0; i < nitems(dns_backends); i++)
-		if (strcmp(s, dns_backends[i]) == 0)
-			return i;
-	return -1;
-}
-
-const char *
-parent_dns_backend_name(int b)
-{
-	if (b < 0 || (size_t)b >= nitems(dns_backends))
-		return "?";
-	return dns_backends[b];
-}
 
 int
 parent_main(struct parent_opts *opts)
@@ -167,7 +145,7 @@ parent_main(struct parent_opts *opts)
 	snprintf(path, sizeof(path), "%s/empty", opts->env.statedir);
 	if (mkpath(path, 0755) == -1 || chmod(path, 0755) == -1)
 		err(1, "%s", path);
-	if (rmdir_contents_refuse(path) == -1)
+	if (!dir_is_empty(path))
 		errx(1, "%s must be empty", path);
 	strlcpy(path, opts->env.sockpath, sizeof(path));
 	if ((p = strrchr(path, '/')) != NULL && p != path) {
@@ -260,10 +238,10 @@ unpriv_check(struct parent_opts *opts)
 	if (!capng_have_capability(CAPNG_PERMITTED, CAP_NET_ADMIN))
 		errx(1, "need root privileges, or CAP_NET_ADMIN as a file "
 		    "capability (setcap cap_net_admin+ep %s)", "vpnd");
-	if (opts->env.dns_backend != parent_dns_backend("none"))
+	if (opts->env.dns_backend != DNS_NONE)
 		errx(1, "-D %s needs root (resolv.conf, resolvconf and "
 		    "systemd-resolved are root's); without root use -D none",
-		    parent_dns_backend_name(opts->env.dns_backend));
+		    dns_backend_names[opts->env.dns_backend]);
 }
 
 static void
@@ -679,21 +657,21 @@ mkpath(const char *dir, mode_t mode)
 	return 0;
 }
 
-/* -1 if dir has entries: a chroot must be empty. */
-static int
-rmdir_contents_refuse(const char *dir)
+/* Whether dir has no entries (false if it cannot be read): a chroot must be. */
+static bool
+dir_is_empty(const char *dir)
 {
 	DIR		*d;
 	struct dirent	*de;
 	int		 n = 0;
 
 	if ((d = opendir(dir)) == NULL)
-		return -1;
+		return false;
 	while ((de = readdir(d)) != NULL)
 		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
 			n++;
 	closedir(d);
-	return n ? -1 : 0;
+	return n == 0;
 }
 
 static void

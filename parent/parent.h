@@ -20,8 +20,6 @@ int	 parent_main(struct parent_opts *);
 
 /* printconf.c: the configuration as parsed (vpnd -nv); keys hidden. */
 void	 print_config(FILE *, const struct tunnel_conf *);
-int	 parent_dns_backend(const char *);	/* -1 if unknown */
-const char *parent_dns_backend_name(int);
 
 /* netops.c: the network set-up the parent performs for netmgr. */
 struct imsgev;

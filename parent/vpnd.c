@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "dnsbackend.h"
 #include "dnsmgr.h"
 #include "log.h"
 #include "netmgr.h"
@@ -36,7 +37,7 @@ int
 main(int argc, char *argv[])
 {
 	struct parent_opts	 opts;
-	const char		*role = NULL, *errstr;
+	const char		*role = NULL;
 	int			 ch;
 
 	setproctitle_init(argc, argv, environ);
@@ -56,7 +57,7 @@ main(int argc, char *argv[])
 	while ((ch = getopt(argc, argv, "D:df:i:L:nP:R:r:S:s:v")) != -1) {
 		switch (ch) {
 		case 'D':
-			opts.env.dns_backend = parent_dns_backend(optarg);
+			opts.env.dns_backend = dns_backend_lookup(optarg);
 			if (opts.env.dns_backend == -1)
 				errx(2, "-D: unknown DNS backend %s "
 				    "(auto, resolved, resolvconf, file, none)",
@@ -120,7 +121,6 @@ main(int argc, char *argv[])
 	argc -= optind;
 	if (argc != 0)
 		usage();
-	(void)errstr;
 
 #ifdef VPND_TESTHOOKS
 	/*

@@ -233,7 +233,7 @@ struct imsg_dns_rc {
 
 /* Test hooks (vpnd_env.testhook), compiled in only with VPND_TESTHOOKS. */
 #define TESTHOOK_FORBIDDEN_SYSCALL	1	/* child makes a syscall outside its list */
-#define TESTHOOK_WRITE_OUTSIDE		2	/* dnsmgr writes outside its Landlock paths */
+/* 2 was "dnsmgr writes outside its Landlock paths": see 4 and 5 */
 #define TESTHOOK_DATAPLANE_FAIL		3	/* tunworker fails after a handshake */
 #define TESTHOOK_DNS_PROBES		4	/* dnsmgr probes its sandbox */
 #define TESTHOOK_DNS_PROBES_NOLL	5	/* the same, Landlock left off */

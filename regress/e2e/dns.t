@@ -173,14 +173,23 @@ body() {
 	wait_gone "$VPND_PID_c" 50
 	FAKE="$E2E_TMP/c/fake-resolvconf"
 	rm -f "$E2E_TMP/c/rc.args" "$E2E_TMP/c/rc.stdin"
-	printf '#!/bin/sh\nd=${0%%/*}\necho "$*" >>"$d/rc.args"\ncat >>"$d/rc.stdin"\nexit 0\n' >"$FAKE"
+	# it records its arguments, its stdin, its uid, capabilities and
+	# environment
+	printf '#!/bin/sh\nd=${0%%/*}\necho "$*" >>"$d/rc.args"\ncat >>"$d/rc.stdin"\nid -u >"$d/rc.uid"\ngrep ^CapEff /proc/self/status >"$d/rc.caps"\nenv | grep -v "^PWD=\\|^SHLVL=\\|^_=" >"$d/rc.env"\nexit 0\n' >"$FAKE"
 	chmod 755 "$FAKE"
 	vpnd_start c "$C" -D resolvconf -r "$FAKE" ||
 	    bail "vpnd -D resolvconf did not start"
 	ctl c -t 5 up "$E2E_TMP/c.conf" >/dev/null
 	ok $? "$mode: resolvconf backend: connected"
 	is "$(head -1 "$E2E_TMP/c/rc.args" 2>/dev/null)" "-a tun.vpn0" \
-	    "resolvconf -a tun.vpn0 was run (inside dnsmgr's sandbox)"
+	    "resolvconf -a tun.vpn0 was run (by the parent, for dnsmgr)"
+	is "$(cat "$E2E_TMP/c/rc.uid" 2>/dev/null)" 0 \
+	    "$mode: resolvconf runs as root (it writes root's files)"
+	is "$(awk '{print $2}' "$E2E_TMP/c/rc.caps" 2>/dev/null)" \
+	    0000000000000000 "$mode: ... without any capability"
+	is "$(cat "$E2E_TMP/c/rc.env" 2>/dev/null)" \
+	    "PATH=/usr/sbin:/usr/bin:/sbin:/bin" \
+	    "$mode: ... with an empty environment but PATH"
 	grep -qx 'nameserver 10.8.0.1' "$E2E_TMP/c/rc.stdin" 2>/dev/null &&
 	    grep -q '^search.*example\.test' "$E2E_TMP/c/rc.stdin"
 	ok $? "$mode: with the tunnel's resolvers and domains on stdin"

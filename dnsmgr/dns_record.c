@@ -26,6 +26,8 @@
 #include "dns_local.h"
 
 #define REC_MAGIC	"vpnd-dns-backup 2 "
+/* An older vpnd's record: no phase line (its changes were complete). */
+#define REC_MAGIC1	"vpnd-dns-backup 1 "
 #define REC_LINE_MAX	(2 * PATH_MAX + 64)
 
 struct rec_reader {
@@ -215,11 +217,13 @@ dns_record_decode(const uint8_t *buf, size_t len, struct dns_record *r,
 	enum dns_backend b;
 	uint64_t	 v;
 	size_t		 hlen, n;
-	int		 rv = -1;
+	int		 rv = -1, v1;
 
 	memset(r, 0, sizeof(*r));
 	hlen = strlen(REC_MAGIC) + 2 * DNS_HASH_LEN + 1;
-	if (len < hlen || memcmp(buf, REC_MAGIC, strlen(REC_MAGIC)) != 0 ||
+	v1 = len >= hlen && memcmp(buf, REC_MAGIC1, strlen(REC_MAGIC1)) == 0;
+	if (len < hlen || (!v1 &&
+	    memcmp(buf, REC_MAGIC, strlen(REC_MAGIC)) != 0) ||
 	    buf[hlen - 1] != '\n') {
 		dns_err(err, errlen, "DNS record: bad header");
 		return -1;
@@ -296,9 +300,11 @@ dns_record_decode(const uint8_t *buf, size_t len, struct dns_record *r,
 	if (rec_hex(rd, "ours-sha256", r->ours_hash, sizeof(r->ours_hash),
 	    &n) == -1 || n != sizeof(r->ours_hash))
 		goto bad;
-	if (rec_next(rd, "phase") == -1)
+	if (v1)
+		r->phase = DNS_PHASE_WRITTEN;
+	else if (rec_next(rd, "phase") == -1)
 		goto bad;
-	if (strcmp(rd->val, "writing") == 0)
+	else if (strcmp(rd->val, "writing") == 0)
 		r->phase = DNS_PHASE_WRITING;
 	else if (strcmp(rd->val, "written") == 0)
 		r->phase = DNS_PHASE_WRITTEN;

@@ -26,6 +26,8 @@
 #include "parent.h"
 #include "vpnd.h"
 
+#define DNS_RECORD	"dns.backup"	/* dnsmgr's record (dnsmgr/dns.h) */
+
 static int	 dnsops_check(const struct imsg_dns *, char *, size_t);
 static void	 dnsops_open(struct imsgev *, const struct vpnd_env *, int);
 static void	 dnsops_resolvconf(struct imsgev *, const struct vpnd_env *,
@@ -43,7 +45,7 @@ dnsops_init(const char *statedir)
 	char		 path[PATH_MAX];
 	struct passwd	*pw;
 	struct stat	 st;
-	int		 fd;
+	int		 fd, sfd;
 
 	if (geteuid() != 0)
 		return;		/* without root: -D none only, no dnsmgr dir */
@@ -64,6 +66,25 @@ dnsops_init(const char *statedir)
 	if (fchown(fd, pw->pw_uid, pw->pw_gid) == -1 ||
 	    fchmod(fd, 0700) == -1 || fstat(fd, &st) == -1)
 		err(1, "%s", path);
+	/*
+	 * An older vpnd kept its record in the state directory itself: it
+	 * moves into dnsmgr's, which reads that format too.
+	 */
+	if ((sfd = open(statedir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1) {
+		if (fstatat(sfd, DNS_RECORD, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISREG(st.st_mode) &&
+		    fstatat(fd, DNS_RECORD, &st, AT_SYMLINK_NOFOLLOW) == -1 &&
+		    errno == ENOENT) {
+			if (renameat(sfd, DNS_RECORD, fd, DNS_RECORD) == -1 ||
+			    fchownat(fd, DNS_RECORD, pw->pw_uid, pw->pw_gid,
+			    AT_SYMLINK_NOFOLLOW) == -1)
+				warn("%s/%s", statedir, DNS_RECORD);
+			else
+				warnx("moved an older vpnd's %s/%s into %s",
+				    statedir, DNS_RECORD, path);
+		}
+		close(sfd);
+	}
 	close(fd);
 }
 

@@ -232,6 +232,38 @@ records() {
 	done
 }
 
+# An older vpnd (record format 1, in the state directory itself) died
+# with our resolv.conf in place: the new one moves the record into
+# dnsmgr's directory and restores from it.
+legacy_record() {
+	local n
+
+	start || bail "restart"
+	ctl c -t 10 up "$E2E_TMP/good.conf" >/dev/null
+	ok $? "format 1 record: connected"
+	vpnd_kill9 c all
+	ok $? "format 1 record: kill -9 of the whole instance"
+	"$E2E_PY" -c '
+import hashlib, sys
+b = open(sys.argv[1], "rb").read()
+body = b[83:].replace(b"\nphase written\n", b"\n", 1)
+h = hashlib.sha256(body).hexdigest().encode()
+open(sys.argv[2], "wb").write(b"vpnd-dns-backup 1 " + h + b"\n" + body)
+' "$STATE/dns/dns.backup" "$STATE/dns.backup"
+	ok $? "format 1 record: made from the current one"
+	rm -f "$STATE/dns/dns.backup"
+	n=$(out_lines c)
+	start
+	ok $? "format 1 record: vpnd starts"
+	cmp -s "$ORIG" "$RC"
+	ok $? "format 1 record: resolv.conf restored byte-identical"
+	out_since c "$n" | grep -q "moved an older vpnd's"
+	ok $? "format 1 record: moving it is logged"
+	test ! -e "$STATE/dns.backup" && test ! -e "$STATE/dns/dns.backup"
+	ok $? "format 1 record: no record left"
+	stop
+}
+
 unwritable() {
 	local n
 
@@ -278,6 +310,7 @@ body() {
 	sigterm
 	start || bail "restart"
 	records
+	legacy_record
 	unwritable
 	leftover_if
 }

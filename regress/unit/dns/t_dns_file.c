@@ -17,6 +17,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "compat.h"
 #include "dns.h"
 #include "dns_local.h"
@@ -463,6 +465,50 @@ test_reapply(void)
 	    "reapply: the pre-vpnd original is back");
 }
 
+/*
+ * An older vpnd's record (format 1: no phase line) for a file it wrote:
+ * still read, and the original comes back.
+ */
+static void
+test_format1(void)
+{
+	static const char magic[] = "vpnd-dns-backup 1 ";
+	struct dns_config c;
+	char		 err[256], *rec, *ph, *nl, hex[65];
+	uint8_t		 sum[32];
+	size_t		 len, hlen = strlen(magic) + 65, i;
+	char		*body;
+
+	put(conf, orig_bytes, sizeof(orig_bytes) - 1, 0644);
+	mkcfg(&c);
+	is_int(dns_apply(&paths, DNS_FILE, &c, NULL, err, sizeof(err)), 0,
+	    "format 1: apply");
+	rec = slurp(backup, &len);
+	ok(rec != NULL && (ph = strstr(rec, "\nphase written\n")) != NULL,
+	    "format 1: a format 2 record to turn into one");
+	if (rec == NULL || (ph = strstr(rec, "\nphase written\n")) == NULL)
+		return;
+	/* drop the phase line, hash the body again, the old magic */
+	nl = ph + strlen("\nphase written");
+	memmove(ph, nl, len - (nl - rec));
+	len -= nl - ph;
+	body = rec + hlen;
+	crypto_hash_sha256(sum, (uint8_t *)body, len - hlen);
+	for (i = 0; i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", sum[i]);
+	memcpy(rec, magic, strlen(magic));
+	memcpy(rec + strlen(magic), hex, 64);
+	put(backup, rec, len, 0600);
+	free(rec);
+	nlogs = 0;
+	is_int(dns_recover(&paths, logfn, err, sizeof(err)), 0,
+	    "format 1: recover (%s)", err);
+	ok(same_as(conf, orig_bytes, sizeof(orig_bytes) - 1),
+	    "format 1: byte-identical after recover");
+	ok(!exists(backup), "format 1: record gone");
+	is_int(nlogs, 0, "format 1: nothing odd logged");
+}
+
 static void
 test_corrupt(void)
 {
@@ -673,6 +719,7 @@ main(void)
 	test_replaced();
 	test_failures();
 	test_reapply();
+	test_format1();
 	test_corrupt();
 	test_detect();
 	test_orphaned_ours();

@@ -23,15 +23,9 @@
 
 #include "compat.h"
 #include "dns_local.h"
+#include "dnsbackend.h"
 #include "dnsconf.h"
 
-static const char *const backend_names[] = {
-	[DNS_AUTO] = "auto",
-	[DNS_RESOLVED] = "resolved",
-	[DNS_RESOLVCONF] = "resolvconf",
-	[DNS_FILE] = "file",
-	[DNS_NONE] = "none",
-};
 
 void	(*dns_crash_hook)(const char *);
 static int	 ifsock = -1;
@@ -49,27 +43,21 @@ dns_paths_default(struct dns_paths *p)
 int
 dns_backend_parse(const char *s, enum dns_backend *b)
 {
-	size_t	 i;
+	int	 i;
 
-	if (s == NULL)
+	if ((i = dns_backend_lookup(s)) == -1)
 		return -1;
-	for (i = 0; i < nitems(backend_names); i++) {
-		if (strcmp(s, backend_names[i]) == 0) {
-			*b = (enum dns_backend)i;
-			return 0;
-		}
-	}
-	return -1;
+	*b = (enum dns_backend)i;
+	return 0;
 }
 
 const char *
 dns_backend_name(enum dns_backend b)
 {
-	if ((size_t)b >= nitems(backend_names))
+	if ((int)b < 0 || (int)b >= DNS_NBACKENDS)
 		return "unknown";
-	return backend_names[b];
+	return dns_backend_names[b];
 }
-
 
 void
 dns_err(char *err, size_t errlen, const char *fmt, ...)

@@ -5,6 +5,7 @@
 
 #include <sys/syscall.h>
 
+#include <cap-ng.h>
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
@@ -191,7 +192,8 @@ proc_jail(const char *statedir, const char *const *extra, size_t nextra)
  * may use: the invoking user's identity (there is no other to switch
  * to), chrooted to <statedir>/empty inside a user namespace of its own
  * where the kernel allows one, no capability (the parent's file
- * capability never reached us: no_new_privs was set before the exec),
+ * capability never reached us: it was dropped and no_new_privs set
+ * before the exec),
  * Landlock with no file access at all, no new privileges, the syscalls
  * listed. What it got goes to the log.
  */
@@ -205,6 +207,11 @@ proc_jail_unpriv(const char *statedir, const char *const *extra,
 	if ((size_t)snprintf(dir, sizeof(dir), "%s/empty", statedir) >=
 	    sizeof(dir))
 		fatalx("%s: state directory path too long", __func__);
+	/* The parent's file capability must not have come along. */
+	capng_get_caps_process();
+	if (capng_have_capabilities(CAPNG_SELECT_CAPS) != CAPNG_NONE)
+		fatalx("%s: started with capabilities: the parent's file "
+		    "capability came along", __func__);
 #ifdef VPND_TESTHOOKS
 	if (proc_hooked(TESTHOOK_NO_USERNS)) {
 		log_info("testhook: no user namespace");

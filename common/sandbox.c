@@ -366,7 +366,7 @@ sandbox_write_file(const char *path, const char *s)
 
 /*
  * Without root, capabilities come from nowhere but a user namespace of
- * our own (and a parent's file capability, which no_new_privs kept from
+ * our own (and a parent's file capability, which the parent kept from
  * this exec): drop them all. The bounding set can be cleared only with
  * CAP_SETPCAP, which we have inside our own user namespace and not
  * outside it; identity and groups stay (changing them needs privilege

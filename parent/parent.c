@@ -304,9 +304,16 @@ start_child(int proc, int fd)
 		argv[argc++] = "-v";
 	argv[argc] = NULL;
 	/*
-	 * A child gains nothing from the exec: without root the binary may
-	 * carry a file capability, which no_new_privs leaves ungranted.
+	 * A child gains nothing from the exec. Without root the binary
+	 * carries a file capability: the exec keeps what was permitted
+	 * before it, so the parent's CAP_NET_ADMIN is dropped here, and
+	 * no_new_privs then withholds what the file would grant.
 	 */
+	if (geteuid() != 0) {
+		capng_clear(CAPNG_SELECT_CAPS);
+		if (capng_apply(CAPNG_SELECT_CAPS) != 0)
+			fatalx("%s: capng_apply", __func__);
+	}
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
 		fatal("PR_SET_NO_NEW_PRIVS");
 	if (selfexe_fd != -1)

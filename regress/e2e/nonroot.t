@@ -18,7 +18,7 @@
 #    kill switch are in place, a ping and a 100 MB transfer (sha256) go
 #    through, vpnctl down removes everything. Root's vpnctl is refused.
 # 4. kill -9 of the whole instance while up fails closed (the kill switch
-#    stays); a restart by the same user removes everything before it
+#    stays, direct UDP is dropped); a restart by the same user removes everything before it
 #    serves, a new tunnel comes up, SIGTERM stops it with status 0, and
 #    no process of the user is left.
 # 5. Seccomp without root: build-test/vpnd, also cap_net_admin+ep, with
@@ -84,6 +84,28 @@ diag "unprivileged user namespaces: $USERNS"
 
 WG="w$$n"
 client_server "$WG"
+# S counts direct (outside the tunnel) UDP from C
+ip netns exec "$S" nft -f - <<'NFT' || bail "nft counter in S"
+table inet cnt {
+	counter direct { }
+	chain in {
+		type filter hook input priority 0; policy accept;
+		ip saddr 10.0.0.1 udp dport 9999 counter name direct
+	}
+}
+NFT
+direct() {
+	ip netns exec "$S" nft list counter inet cnt direct |
+	    awk '/packets/ { print $2 }'
+}
+send_direct() {
+	local i
+	for i in 1 2 3; do
+		printf x | ip netns exec "$C" nc -u -w0 10.0.0.2 9999 \
+		    2>/dev/null
+	done
+}
+changed() { [ "$(direct)" != "$before" ]; }
 SOCK="$HOMEDIR/sock"
 STATE="$HOMEDIR/state"
 OUT="$E2E_TMP/out"
@@ -254,12 +276,21 @@ done
 ok "$gone" "kill -9 of all four processes"
 ip netns exec "$C" nft list table inet vpnd >/dev/null 2>&1
 ok $? "fail closed: the kill switch stays after the crash"
+before=$(direct)
+send_direct
+# nothing may arrive: give it a bounded chance to, polling
+wait_for 10 changed
+ok $((! $?)) "direct UDP is dropped until vpnd starts again"
 
 : >"$OUT"
 nr_start
 ok $? "$NRUSER starts vpnd again"
 P=$NRPID
 is "$(ours_left "$C")" "" "the restart removed everything of ours"
+before=$(direct)
+send_direct
+wait_for 50 changed
+ok $? "direct UDP gets through again"
 nr_ctl -t 10 up "$HOMEDIR/wg.conf" >/dev/null
 ok $? "a new tunnel comes up after the restart"
 ping_ok "$C" 10.8.0.1

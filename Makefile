@@ -252,6 +252,7 @@ demo: deps
 bench: deps
 	$(MAKE) all
 	bash scripts/bench.sh
+	bash scripts/bench_flood.sh
 
 # The manual pages, and the syntax of every shell script and test.
 lint:

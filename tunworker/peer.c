@@ -209,7 +209,7 @@ peer_drop_keys(struct wg_peer *p)
 }
 
 int
-peer_free_slot(const struct wg_peer *p)
+peer_find_free_slot(const struct wg_peer *p)
 {
 	int	 s;
 

@@ -107,7 +107,7 @@ bool		 index_lookup(struct wg_device *, uint32_t, struct wg_peer **,
 /* Keypair slots, under p_lock. */
 void		 peer_drop_slot(struct wg_peer *, int *which);
 void		 peer_drop_keys(struct wg_peer *);
-int		 peer_free_slot(const struct wg_peer *);
+int		 peer_find_free_slot(const struct wg_peer *);	/* -1: none */
 
 /* Test accessors: unit tests reach into a session. */
 void		 wg_peer_test_set_send_counter(struct wg_peer *, uint64_t);

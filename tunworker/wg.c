@@ -541,7 +541,7 @@ wg_add_keypair(struct wg_peer *p, struct noise_keypair *kp, uint64_t now)
 		peer_drop_slot(p, &p->p_next);
 		peer_drop_slot(p, &p->p_previous);
 	}
-	s = peer_free_slot(p);
+	s = peer_find_free_slot(p);
 	p->p_kp[s] = *kp;
 	p->p_kp_gen[s]++;
 	index_reuse(p->p_dev, &p->p_hs_idx, &p->p_kp_idx[s]);

@@ -95,7 +95,7 @@ UNIT_NAMES :=	$(foreach t,$(UNIT_SRCS),regress/$(basename $(notdir $(t))))
 UNIT_BINS :=	$(addprefix $(B)/,$(UNIT_NAMES))
 # Unit files that need root and make a private network namespace (veths,
 # nftables, TUN devices in it): make check-sys, not make check-unit.
-SYS_NAMES :=	$(filter regress/t_sys_%,$(UNIT_NAMES))
+SYS_NAMES :=	regress/t_sys_nft regress/t_sys_netlink
 PLAIN_NAMES :=	$(filter-out $(SYS_NAMES),$(UNIT_NAMES))
 E2E_TESTS :=	$(sort $(wildcard regress/e2e/*.t))
 CONF_TESTS :=	regress/conf/conf.t

@@ -263,7 +263,9 @@ gro_append(struct gro *g, const uint8_t *p, size_t n)
 		return 0;
 	/* same addresses, ports, ack, window, options; next in sequence */
 	if (v6) {
-		if (memcmp(p + 8, q + 8, 32) != 0 || p[7] != q[7])
+		/* version, traffic class and flow label too, as Linux does */
+		if (memcmp(p, q, 4) != 0 || memcmp(p + 8, q + 8, 32) != 0 ||
+		    p[7] != q[7])
 			return 0;
 	} else if (memcmp(p + 12, q + 12, 8) != 0 || p[1] != q[1] ||
 	    p[8] != q[8] || p[6] != q[6])

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "compat.h"
 #include "offload.h"
 #include "tap.h"
 
@@ -20,6 +21,8 @@ struct segs {
 	uint8_t		 pkt[MAXSEG][2048];
 	size_t		 len[MAXSEG];
 	int		 n;
+	int		 calls;		/* every emit, kept or not */
+	size_t		 maxlen;	/* the longest emitted */
 };
 
 static void
@@ -27,6 +30,9 @@ collect(void *arg, uint8_t *p, size_t n)
 {
 	struct segs	*s = arg;
 
+	s->calls++;
+	if (n > s->maxlen)
+		s->maxlen = n;
 	if (s->n < MAXSEG && n <= sizeof(s->pkt[0])) {
 		memcpy(s->pkt[s->n], p, n);
 		s->len[s->n++] = n;
@@ -127,6 +133,29 @@ make_tso(uint8_t *buf, int v6, const uint8_t *payload, size_t plen,
 	return VNET_HDR_LEN + n;
 }
 
+/*
+ * A change in one header byte of the next segment that must stop GRO:
+ * offsets into the IPv4 or IPv6 header, or 100 + an offset into TCP;
+ * 0 where the field does not exist in that family.
+ */
+static const struct {
+	const char	*what;
+	size_t		 off4, off6;
+	uint8_t		 bits;
+} gro_diffs[] = {
+	{ "another TOS / traffic class", 1, 1, 0x10 },
+	{ "another IPv6 flow label", 0, 3, 0x01 },
+	{ "another TTL / hop limit", 8, 7, 0x01 },
+	{ "another DF bit", 6, 0, 0x40 },
+	{ "another ACK number", 108, 108, 0x01 },
+	{ "another window", 115, 115, 0x01 },
+	{ "other TCP options", 120, 120, 0x01 },
+	{ "FIN", 113, 113, 0x01 },
+	{ "RST", 113, 113, 0x04 },
+	{ "URG", 113, 113, 0x20 },
+	{ "another destination address", 19, 39, 0x01 },
+};
+
 static void
 check_family(int v6)
 {
@@ -208,6 +237,21 @@ check_family(int v6)
 	s.pkt[1][l4 + 13] |= 0x02;	/* SYN */
 	ok(!gro_append(&g, s.pkt[1], s.len[1]), "%s: SYN refused", fam);
 	s.pkt[1][l4 + 13] &= ~0x02;
+	/* whatever differs but the payload and sequence ends the train */
+	for (i = 0; i < (int)nitems(gro_diffs); i++) {
+		off = v6 ? gro_diffs[i].off6 : gro_diffs[i].off4;
+		if (off == 0)
+			continue;
+		if (off >= 100)
+			off = l4 + off - 100;
+		s.pkt[1][off] ^= gro_diffs[i].bits;
+		ok(!gro_append(&g, s.pkt[1], s.len[1]), "%s: %s refused", fam,
+		    gro_diffs[i].what);
+		s.pkt[1][off] ^= gro_diffs[i].bits;
+	}
+	/* a segment longer than the train's first (its MSS) */
+	ok(!gro_append(&g, s.pkt[0], s.len[0] + 1), "%s: a longer segment "
+	    "refused", fam);
 	ok(gro_append(&g, s.pkt[1], s.len[1]), "%s: the next one taken", fam);
 	(void)gro_finish(&g, &out);
 }
@@ -219,7 +263,7 @@ main(void)
 	static struct segs	 s;
 	struct virtio_net_hdr	 vh;
 	uint8_t			 udp[64], *ip;
-	int			 i, r, crashed = 0;
+	int			 i, r, bad = 0, emitted = 0;
 	size_t			 n;
 
 	check_family(0);
@@ -286,9 +330,17 @@ main(void)
 			buf[VNET_HDR_LEN] = i % 4 == 1 ? 0x60 : 0x45;
 		}
 		memset(&s, 0, sizeof(s));
-		(void)offload_tso(buf, n, collect, &s);
+		r = offload_tso(buf, n, collect, &s);
+		/* -1 emits nothing; else exactly r, none longer than the input */
+		if ((r == -1 && s.calls != 0) || (r >= 0 && s.calls != r) ||
+		    (s.calls > 0 && s.maxlen > n - VNET_HDR_LEN))
+			bad++;
+		else if (r > 0)
+			emitted++;
 	}
-	ok(!crashed, "20000 random packets handled");
+	is_int(bad, 0, "20000 random packets: -1 emits nothing, else exactly "
+	    "what is returned, none longer than the input");
+	ok(emitted > 0, "some random packets were emitted (%d)", emitted);
 
 	/*
 	 * GRO bounds: an IPv6 segment whose payload length is 65535 is

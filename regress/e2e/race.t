@@ -3,7 +3,9 @@
 # up: activate and deactivate back to back on one connection (the
 # set-up's reply must not be taken for the tear-down's), and status right
 # behind an activate (answered at once, not after the set-up). Nothing of
-# ours may remain, and the next activate must work. The daemon manages
+# ours may remain; each activate is taken (its only possible error is the
+# cancellation by the deactivate), and the last stays connecting, since
+# no server answers here. The daemon manages
 # the namespace's own resolv.conf (ip netns exec, /etc/netns/NS/resolv.conf,
 # no -R), as in a container.
 set -u
@@ -57,7 +59,7 @@ while time.time() < end:
         buf = lines.pop()
         for line in lines:
             o = json.loads(line)
-            print(o["type"], int((time.time() - t0) * 1000), flush=True)
+            print(o["type"], int((time.time() - t0) * 1000), o.get("code", ""), o.get("message", ""), flush=True)
             seen.add(o["type"])
     if then in ("status",) and "status" in seen:
         break
@@ -70,6 +72,14 @@ for i in 1 2 3; do
 	got=$(burst deactivate)
 	echo "$got" | grep -q '^disconnected'
 	ok $? "activate+deactivate back to back ($i): disconnected"
+	# A refused activate (bad-config, busy) would also end disconnected:
+	# the only error allowed is the set-up being cancelled by the
+	# deactivate, which proves it was taken and under way.
+	! echo "$got" | grep '^error' |
+	    grep -qv '^error [0-9]* system deactivated before the set-up finished'
+	ok $? "the activate was taken, not refused ($i)"
+	is "$(echo "$got" | tail -1 | cut -d' ' -f1)" disconnected \
+	    "disconnected is the last message ($i)"
 	wait_for 30 sh -c "! ip -n $N link show vpn0 >/dev/null 2>&1"
 	left=$(ours_left "$N")
 	is "$left" "" "nothing of ours remains ($i)"
@@ -78,6 +88,10 @@ for i in 1 2 3; do
 done
 
 got=$(burst status)
+! echo "$got" | grep -q '^error'
+ok $? "activate then status: the activate was taken, not refused"
+ctl a -j status | grep -q '"state":"connecting"'
+ok $? "the activate behind the status is still connecting (no server)"
 t=$(echo "$got" | awk '$1 == "status" { print $2; exit }')
 [ -n "$t" ] && [ "$t" -lt 500 ]
 ok $? "status right behind an activate answers in ${t:-?} ms"

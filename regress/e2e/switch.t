@@ -103,6 +103,12 @@ $(pub_of srv2)" "activate peer 2 -> connected with peer 2's key"
 	    ip -n "$C" -4 rule | grep -q 'lookup 30320' &&
 	    ip netns exec "$C" nft list tables | grep -q 'inet vpnd'
 	ok $? "routes, rules and kill switch still in place"
+	# the exemption follows the switch: a stale one is a leak path
+	ks=$(ip netns exec "$C" nft list table inet vpnd 2>/dev/null)
+	echo "$ks" | grep -q '10\.99\.2\.1\b'
+	ok $? "the kill switch exempts the new endpoint 10.99.2.1"
+	! echo "$ks" | grep -q '10\.99\.1\.1\b'
+	ok $? "and no longer the old one 10.99.1.1"
 	grep -q disconnected "$E2E_TMP/mon.out"
 	ok $((! $?)) "a listening client saw no disconnected"
 	is "$(grep -c '"connected"' "$E2E_TMP/mon.out")" 2 \

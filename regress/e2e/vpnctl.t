@@ -146,6 +146,13 @@ $(pub_of srv2)" "both peers of the wg-quick file are configured"
 	wait_gone "$mpid" 30
 	GF=monitor golden monitor 0 cat "$E2E_TMP/monitor.out"
 	GF=monitor golden monitor-j 0 cat "$E2E_TMP/monitor-j.out"
+	# the golden compares sets; the signals' order is checked here
+	for f in monitor monitor-j; do
+		is "$(grep -oE '^(connected|disconnected)|"type":"(connected|disconnected)"' \
+		    "$E2E_TMP/$f.out" | sed 's/"type":"//; s/"$//' | tr '\n' ' ')" \
+		    "connected connected disconnected disconnected " \
+		    "$f: the signals in order (both up, then both down)"
+	done
 
 	# -j up, then activate from stdin
 	GF=anysrv golden up-j 0 ctl c -j up "$E2E_TMP/wg0.conf"

@@ -32,23 +32,14 @@
 #include "config.h"
 #include "imsgev.h"
 #include "parent.h"
-#include "sys.h"
 #include "vpnd.h"
 #include "tap.h"
-
-#define IFN		"vpn0"
-
-static int		 ncalls;	/* kernel calls made */
-static bool		 die_on_call;	/* in a forked child: exit 42 */
-static char		 lastcall[64];
-static int		 tun_ifindex = 7;
-static size_t		 ks_neps;
+#include "sys_stubs.h"
 
 static struct imsgev	 par, tw;	/* the parent's ends */
 static struct imsgbuf	 nm, twpeer;	/* netmgr's and tunworker's ends */
 static char		 statedir[] = "/tmp/vpnd-t-netops.XXXXXX";
 
-static void	 called(const char *);
 static void	 setup(void);
 static void	 send_msg(uint32_t, const void *, size_t);
 static int	 deliver(void);
@@ -62,148 +53,6 @@ static void	 refuse_cases(void);
 static int	 fatal_case(uint32_t, size_t, bool);
 static void	 fatal_cases(void);
 static void	 positive(void);
-
-static void
-called(const char *what)
-{
-	ncalls++;
-	strlcpy(lastcall, what, sizeof(lastcall));
-	if (die_on_call)
-		_exit(42);
-}
-
-/* The stubs: nothing reaches the kernel; every call is counted. */
-int
-tun_create(const char *name, int *ifindex)
-{
-	called(__func__);
-	*ifindex = tun_ifindex;
-	return open("/dev/null", O_RDONLY | O_CLOEXEC);
-}
-
-int
-tun_create_offload(const char *name, int *ifindex, int *offload)
-{
-	*offload = 0;
-	if (strcmp(name, IFN) != 0)
-		diag("tun_create_offload for %s", name);
-	return tun_create(name, ifindex);
-}
-
-int
-tun_open_queue(const char *name)
-{
-	called(__func__);
-	return -1;
-}
-
-int
-nl_link_index(const char *name)
-{
-	called(__func__);
-	return 0;
-}
-
-int
-nl_link_set_mtu(int ifindex, int mtu)
-{
-	called(__func__);
-	return 0;
-}
-
-int
-nl_link_set_up(int ifindex, bool up)
-{
-	called(__func__);
-	return 0;
-}
-
-int
-nl_link_del(const char *name)
-{
-	called(__func__);
-	return 0;
-}
-
-int
-nl_addr_add(int ifindex, const struct prefix *p)
-{
-	called(__func__);
-	return 0;
-}
-
-int
-nl_addr_del(int ifindex, const struct prefix *p)
-{
-	called(__func__);
-	return 0;
-}
-
-int
-nl_route_add(int ifindex, const struct prefix *p, uint32_t table)
-{
-	called(__func__);
-	return 0;
-}
-
-int
-nl_route_del(int ifindex, const struct prefix *p, uint32_t table)
-{
-	called(__func__);
-	return 0;
-}
-
-int
-nl_route_flush_table(int af, uint32_t table)
-{
-	called(__func__);
-	return 0;
-}
-
-int
-nl_rules_add(int af)
-{
-	called(__func__);
-	return 0;
-}
-
-int
-nl_rules_del(int af)
-{
-	called(__func__);
-	return 0;
-}
-
-int
-udp_open(int af, uint16_t port, uint16_t *bound)
-{
-	called(__func__);
-	if (bound != NULL)
-		*bound = 51820;
-	return open("/dev/null", O_RDONLY | O_CLOEXEC);
-}
-
-int
-nft_ks_install(const struct ks_params *kp)
-{
-	called(__func__);
-	ks_neps = kp->nendpoints;
-	return 0;
-}
-
-int
-nft_ks_remove(void)
-{
-	called(__func__);
-	return 0;
-}
-
-int
-nft_ks_present(void)
-{
-	called(__func__);
-	return 0;
-}
 
 static void
 setup(void)

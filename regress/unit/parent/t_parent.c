@@ -1,0 +1,163 @@
+/*
+ * t_parent.c -- the parent's first gate on what its children send
+ * (parent_dispatch): only netmgr may ask for network changes or logs;
+ * READY comes once per child and carries nothing; a log message has its
+ * exact size.  Anything else stops the parent (exit 1) before a single
+ * kernel call.  parent.c is compiled into this file to reach its static
+ * dispatcher; every kernel call is a stub (sys_stubs.h), and each hostile
+ * message runs in a forked child.
+ */
+#include "../../../parent/parent.c"
+
+#include <sys/wait.h>
+
+#include "tap.h"
+#include "sys_stubs.h"
+
+static struct parent_opts	 t_opts;
+static struct imsgev		 t_iev[PROC_MAX];
+static struct imsgbuf		 t_peer[PROC_MAX];
+static char			 t_statedir[] = "/tmp/vpnd-t-parent.XXXXXX";
+
+static void	 t_setup(void);
+static void	 t_send(int, uint32_t, const void *, size_t);
+static int	 t_run(int, const uint32_t *, const size_t *, int);
+
+static void
+t_setup(void)
+{
+	int	 sv[2], p;
+
+	if (mkdtemp(t_statedir) == NULL)
+		abort();
+	memset(&t_opts, 0, sizeof(t_opts));
+	strlcpy(t_opts.env.sockpath, "/nonexistent/vpnd-t-parent.sock",
+	    sizeof(t_opts.env.sockpath));
+	popts = &t_opts;
+	netops_init(t_statedir, IFN);
+	event_init();
+	for (p = PROC_NETMGR; p < PROC_MAX; p++) {
+		if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == -1 ||
+		    imsgev_init(&t_iev[p], sv[0], p, false, NULL, NULL,
+		    NULL) == -1 || imsgbuf_init(&t_peer[p], sv[1]) == -1)
+			abort();
+	}
+	netops_set_tunworker(&t_iev[PROC_TUNWORKER]);
+}
+
+/* Child p sends one message. */
+static void
+t_send(int p, uint32_t type, const void *data, size_t len)
+{
+	if (imsg_compose(&t_peer[p], type, 0, 0, -1, data, len) == -1 ||
+	    imsgbuf_flush(&t_peer[p]) == -1)
+		abort();
+}
+
+/*
+ * In a forked child, child p sends n messages and the parent dispatches
+ * them; the exit status: 0 all taken, 1 the parent stopped, 42 a kernel
+ * call was made.
+ */
+static int
+t_run(int p, const uint32_t *types, const size_t *lens, int n)
+{
+	struct imsg		 imsg;
+	struct imsg_net_begin	 b;
+	uint8_t			 data[4096];
+	pid_t			 pid;
+	int			 i, status, devnull;
+
+	fflush(stdout);
+	if ((pid = fork()) == -1)
+		abort();
+	if (pid == 0) {
+		alarm(30);
+		die_on_call = true;
+		devnull = open("/dev/null", O_WRONLY);
+		dup2(devnull, 2);
+		memset(data, 0, sizeof(data));
+		memset(&b, 0, sizeof(b));
+		strlcpy(b.ifname, IFN, sizeof(b.ifname));
+		b.mtu = 1420;
+		for (i = 0; i < n; i++)
+			t_send(p, types[i], types[i] == IMSG_NET_BEGIN &&
+			    lens[i] == sizeof(b) ? (void *)&b : (void *)data,
+			    lens[i]);
+		if (imsgbuf_read(&t_iev[p].ibuf) == -1)
+			_exit(3);
+		while (imsg_get(&t_iev[p].ibuf, &imsg) > 0) {
+			parent_dispatch(&t_iev[p], &imsg);
+			imsg_free(&imsg);
+		}
+		_exit(0);
+	}
+	if (waitpid(pid, &status, 0) == -1)
+		abort();
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 +
+	    WTERMSIG(status);
+}
+
+int
+main(void)
+{
+	const size_t	 zero[2] = { 0, 0 };
+	uint32_t	 t[2];
+	size_t		 l[2];
+	char		 path[sizeof(t_statedir) + 16];
+
+	alarm(120);
+	plan(12);
+	t_setup();
+
+	/* Controls: netmgr's set-up reaches the kernel; READY once is fine. */
+	t[0] = IMSG_NET_BEGIN;
+	l[0] = sizeof(struct imsg_net_begin);
+	t[1] = IMSG_NET_COMMIT;
+	l[1] = 0;
+	is_int(t_run(PROC_NETMGR, t, l, 2), 42,
+	    "control: netmgr's set-up reaches the kernel");
+	t[0] = IMSG_READY;
+	is_int(t_run(PROC_TUNWORKER, t, zero, 1), 0,
+	    "control: one READY from tunworker is taken");
+
+	/* Wrong sender. */
+	t[0] = IMSG_NET_BEGIN;
+	t[1] = IMSG_NET_COMMIT;
+	is_int(t_run(PROC_TUNWORKER, t, l, 2), 1,
+	    "NET_BEGIN+COMMIT from tunworker: the parent stops, no kernel call");
+	is_int(t_run(PROC_DNSMGR, t, l, 2), 1,
+	    "NET_BEGIN+COMMIT from dnsmgr: the parent stops, no kernel call");
+	t[0] = IMSG_NET_DOWN;
+	is_int(t_run(PROC_TUNWORKER, t, zero, 1), 1,
+	    "NET_DOWN from tunworker: the parent stops");
+	t[0] = IMSG_LOGS_CLEAN;
+	is_int(t_run(PROC_TUNWORKER, t, zero, 1), 1,
+	    "LOGS_CLEAN from tunworker: the parent stops");
+	t[0] = IMSG_LOGS_GET;
+	is_int(t_run(PROC_DNSMGR, t, zero, 1), 1,
+	    "LOGS_GET from dnsmgr: the parent stops");
+	t[0] = IMSG_SHUTDOWN_DONE;
+	is_int(t_run(PROC_TUNWORKER, t, zero, 1), 1,
+	    "SHUTDOWN_DONE from tunworker: the parent stops (exit 1, not 0)");
+
+	/* Out of sequence, wrong size. */
+	t[0] = t[1] = IMSG_READY;
+	is_int(t_run(PROC_NETMGR, t, zero, 2), 1,
+	    "READY twice from one child: the parent stops");
+	l[0] = 4;
+	is_int(t_run(PROC_NETMGR, t, l, 1), 1,
+	    "READY with a payload: the parent stops");
+	t[0] = IMSG_LOG;
+	l[0] = sizeof(struct log_msg) - 1;
+	is_int(t_run(PROC_TUNWORKER, t, l, 1), 1,
+	    "a log message one byte short: the parent stops");
+	t[0] = 9999;
+	is_int(t_run(PROC_NETMGR, t, zero, 1), 1,
+	    "an unknown message type from netmgr: the parent stops");
+
+	snprintf(path, sizeof(path), "%s/net.state", t_statedir);
+	unlink(path);
+	rmdir(t_statedir);
+	return done_testing();
+}

@@ -29,7 +29,7 @@ E2E_NO_R=1
 DEADLINE=$((SECONDS + 100))
 
 body() {
-	local i cl delay fails=0
+	local i cl delay fails=0 phase phases=""
 
 	vpnd_start c "$C" -D file || bail "vpnd did not start"
 	for i in $(seq 1 50); do
@@ -54,8 +54,11 @@ body() {
 		cl=$!
 		delay=$(printf '0.%03d' $((RANDOM % 400)))
 		sleep "$delay"
+		# which phase the kill hit, as far as a status can tell
+		phase=$(ctl c -t 1 -j status 2>/dev/null | jget state)
 		vpnd_kill9 c parent
-		ok $? "cycle $i: kill -9 parent after ${delay}s; instance exits"
+		ok $? "cycle $i: kill -9 parent after ${delay}s (${phase:-?}); instance exits"
+		phases="$phases ${phase:-none}"
 		wait "$cl" 2>/dev/null
 		vpnd_start c "$C" -D file
 		ok $? "cycle $i: restart"
@@ -65,6 +68,7 @@ body() {
 		is "$(ctl_state c)" disconnected "cycle $i: not re-activated"
 	done
 
+	diag "states seen at the kills:$phases"
 	kill -TERM "$VPND_PID_c"
 	wait_gone "$VPND_PID_c" 50
 	ok $? "final shutdown"

@@ -2,7 +2,7 @@
 # killswitch.t -- issue 5, the kill switch: while a full tunnel is up,
 # nothing leaves the client namespace outside the tunnel (UDP, TCP, DNS,
 # IPv6 even for an IPv4-only tunnel, DNS to a LAN resolver with allowLan),
-# counted at the far side; the tunnel itself carries traffic; after
+# counted at the far side, also while still connecting; the tunnel itself carries traffic; after
 # deactivate and after shutdown the firewall is exactly what it was.
 #
 #   C (vpnd) eth0 10.0.0.1/24 ---- S eth0 10.0.0.2/24 (wireguard-go peer,
@@ -205,6 +205,21 @@ body() {
 	r=$(probe_all)
 	all_arrive "$r"
 	ok $? "after deactivate IPv4 and IPv6 reach I again ($r)"
+
+	# --- connecting (the endpoint never answers): nothing leaves ---
+	sed 's/"serverPort":51820/"serverPort":51999/' "$E2E_TMP/full.json" \
+	    >"$E2E_TMP/dead.json"
+	ctl c -t 1 activate "$E2E_TMP/dead.json" >/dev/null 2>&1
+	wait_for 30 sh -c "[ \"\$(\"$VPNCTL\" -s \"$(sock_of c)\" -j status | \"$E2E_PY\" \"$E2E_CLIENT\" jget state)\" = connecting ]"
+	ok $? "a full tunnel to a dead endpoint stays connecting"
+	table_present
+	ok $? "table inet vpnd exists while connecting"
+	is "$(probe_all)" "udp4=0 tcp4=0 dnsu=0 dnst=0 udp6=0" \
+	    "connecting (before any handshake): none arrives at I"
+	ctl c down >/dev/null
+	r=$(probe_all)
+	all_arrive "$r"
+	ok $? "after giving up, direct traffic works again ($r)"
 
 	# --- killSwitch:false: no table at all ---
 	actjson 1 ',"killSwitch":false' >"$E2E_TMP/noks.json"

@@ -268,8 +268,9 @@ dnsmgr_sandbox(void)
 		/* its record, in its state directory */
 		"openat", "unlinkat", "renameat", "renameat2", "fsync",
 		"fdatasync", "ftruncate",
-		/* sd-bus on its connection */
-		"getsockopt", "getsockname", "getpeername", "shutdown",
+		/* sd-bus on its connection (made before: no socket, connect) */
+		"getsockopt", "setsockopt", "getsockname", "getpeername",
+		"shutdown",
 	};
 	static const unsigned long ioctls[] = {
 		SIOCGIFINDEX,	/* the link's index (dns_ifindex) */

@@ -47,10 +47,15 @@ BIN="$E2E_TMP/bin"
 CAP_NET_ADMIN_ONLY=0000000000001000
 NOCAPS=0000000000000000
 
+no_user_procs() {
+	! pgrep -u "$NRUSER" >/dev/null
+}
+
 nr_cleanup() {
 	e2e_cleanup
-	# every process of the user was ours: the daemons the test started
-	pkill -KILL -u "$NRUSER" 2>/dev/null
+	# the user's processes all ran in the test's namespaces, which
+	# e2e_cleanup emptied; init reaps the orphans in its own time
+	wait_for 50 no_user_procs
 	userdel "$NRUSER" 2>/dev/null
 }
 trap nr_cleanup EXIT
@@ -128,10 +133,6 @@ nr_spawn() {
 nr_start() {
 	nr_spawn "$BIN/vpnd" -D none
 	wait_for 50 asuser "$BIN/vpnctl" -s "$SOCK" status
-}
-
-no_user_procs() {
-	! pgrep -u "$NRUSER" >/dev/null
 }
 
 nr_ctl() {

@@ -148,6 +148,20 @@ print("sent", sent, "replies", sum(replies.values()),
 EOF
 
 # 1. A wireguard-go with a key vpnd does not know, in C, trying hard.
+# C counts every datagram from vpnd's port, whoever it is addressed to.
+ip netns exec "$NSC" nft -f - <<'NFT' || bail "nft counter in C"
+table inet cnt {
+	counter fromb { }
+	chain in {
+		type filter hook input priority -10; policy accept;
+		ip saddr 10.98.0.2 udp sport 51820 counter name fromb
+	}
+}
+NFT
+fromb() {
+	ip netns exec "$NSC" nft list counter inet cnt fromb |
+	    awk '/packets/ { print $2 }'
+}
 wggo_start "$NSC" "$WGC"
 ip netns exec "$NSC" wg set "$WGC" private-key "$E2E_TMP/c.key" \
     peer "$(pub_of b)" allowed-ips 10.200.0.0/24 endpoint "10.98.0.2:$PORT"
@@ -158,7 +172,8 @@ ok $? "unknown key: pings from C get no answer"
 hs=$(ip netns exec "$NSC" wg show "$WGC" latest-handshakes | cut -f2)
 is "$hs" 0 "unknown key: wireguard-go in C never completed a handshake"
 ip netns exec "$NSC" wg show "$WGC" transfer | awk '{print $2}' >"$E2E_TMP/crx"
-is "$(cat "$E2E_TMP/crx")" 0 "unknown key: vpnd sent C nothing at all"
+is "$(cat "$E2E_TMP/crx")" 0 "unknown key: wireguard-go got nothing for that peer"
+is "$(fromb)" 0 "unknown key: no datagram at all from vpnd's port reached C"
 
 # 2. Initiations with MAC1 for another responder: dropped, never answered.
 ip netns exec "$NSC" timeout 30 "$PY" "$E2E_TMP/hostile.py" wrongmac \
@@ -186,6 +201,8 @@ ok $? "mac1: all 3000 datagrams left C (none refused)"
 diag "$(cat "$E2E_TMP/mac1.out")"
 grep -q "type3/64=" "$E2E_TMP/mac1.out"
 ok $? "under load: vpnd answered with cookie replies"
+[ "$(fromb)" -gt 0 ]
+ok $? "C's counter saw those replies (so its 0 above meant nothing came)"
 ! grep -q "type2/" "$E2E_TMP/mac1.out"
 ok $? "garbage initiations: never a handshake response"
 

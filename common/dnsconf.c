@@ -10,6 +10,7 @@
 #include <cap-ng.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -214,6 +215,159 @@ resolvconf_run(const char *prog, const char *flag, const char *name,
 	return -1;
 }
 
+/*
+ * Who, besides root (and whoever runs us), can decide what a name in the
+ * directory dirst names: its owner when that is someone else, or, in a
+ * sticky directory, the owner of the entry.  A directory that its group
+ * or everyone may write without the sticky bit is anyone's: refused.
+ * *ctl is the one outsider that may have steered the walk so far (-1 for
+ * none); a second one is refused too.
+ */
+static int
+walk_ctl(const struct stat *dirst, const struct stat *st, uid_t self,
+    long long *ctl)
+{
+	uid_t	 who[2];
+	size_t	 i, n = 0;
+
+	if ((dirst->st_mode & (S_IWGRP | S_IWOTH)) != 0 &&
+	    (dirst->st_mode & S_ISVTX) == 0)
+		return -1;
+	if (dirst->st_uid != 0 && dirst->st_uid != self)
+		who[n++] = dirst->st_uid;
+	if (st->st_uid != 0 && st->st_uid != self)
+		who[n++] = st->st_uid;
+	for (i = 0; i < n; i++) {
+		if (*ctl == -1)
+			*ctl = who[i];
+		else if (*ctl != (long long)who[i])
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * Opens path for reading and writing as root would, but follows a
+ * symlink, and accepts the file, only as far as what led there was
+ * root's: once a directory or a link of another user U (a daemon's
+ * runtime directory, say) is on the way, the file must be U's own, with
+ * one link.  Otherwise U could point root's open (and what dnsmgr writes
+ * through it) at /etc/shadow, or at a device whose open does something.
+ * Every check is on what was actually opened (O_PATH, no following), so
+ * a name swapped in between is caught.  The descriptor, or -1 with errno.
+ */
+static int
+resolv_walk(const char *path)
+{
+	char		 buf[PATH_MAX], link[PATH_MAX], rest[PATH_MAX];
+	char		*comp, *next;
+	struct stat	 dirst, st, fst;
+	long long	 ctl = -1;
+	uid_t		 self = geteuid();
+	ssize_t		 n;
+	int		 dfd, fd, nlinks = 0, saved;
+
+	if (strlcpy(buf, path, sizeof(buf)) >= sizeof(buf)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if ((dfd = open(buf[0] == '/' ? "/" : ".", O_PATH | O_DIRECTORY |
+	    O_CLOEXEC)) == -1)
+		return -1;
+	comp = buf;
+	for (;;) {
+		while (*comp == '/')
+			comp++;
+		if ((next = strchr(comp, '/')) != NULL)
+			*next++ = '\0';
+		if (*comp == '\0' || strcmp(comp, ".") == 0) {
+			if (next == NULL)
+				goto notreg;
+			comp = next;
+			continue;
+		}
+		if (fstat(dfd, &dirst) == -1 ||
+		    (fd = openat(dfd, comp, O_PATH | O_NOFOLLOW |
+		    O_CLOEXEC)) == -1)
+			goto fail;
+		if (fstat(fd, &st) == -1)
+			goto failfd;
+		if (walk_ctl(&dirst, &st, self, &ctl) == -1) {
+			errno = EPERM;
+			goto failfd;
+		}
+		if (S_ISLNK(st.st_mode)) {
+			if (++nlinks > 40) {
+				errno = ELOOP;
+				goto failfd;
+			}
+			if ((n = readlinkat(fd, "", link,
+			    sizeof(link) - 1)) == -1)
+				goto failfd;
+			close(fd);
+			link[n] = '\0';
+			/* The link's target, then what was left of path. */
+			if ((size_t)snprintf(rest, sizeof(rest), "%s%s%s",
+			    link, next != NULL ? "/" : "", next != NULL ?
+			    next : "") >= sizeof(rest)) {
+				errno = ENAMETOOLONG;
+				goto fail;
+			}
+			(void)strlcpy(buf, rest, sizeof(buf));
+			comp = buf;
+			if (buf[0] == '/') {
+				close(dfd);
+				if ((dfd = open("/", O_PATH | O_DIRECTORY |
+				    O_CLOEXEC)) == -1)
+					return -1;
+			}
+			continue;
+		}
+		if (next != NULL && *next != '\0') {
+			if (!S_ISDIR(st.st_mode)) {
+				errno = ENOTDIR;
+				goto failfd;
+			}
+			close(dfd);
+			dfd = fd;
+			comp = next;
+			continue;
+		}
+		/* The last name: a regular file, never a device's open. */
+		close(fd);
+		if (!S_ISREG(st.st_mode))
+			goto notreg;
+		if (ctl != -1 && (st.st_uid != (uid_t)ctl ||
+		    st.st_nlink != 1)) {
+			errno = EPERM;
+			goto fail;
+		}
+		if ((fd = openat(dfd, comp, O_RDWR | O_NOFOLLOW | O_NOCTTY |
+		    O_NONBLOCK | O_CLOEXEC)) == -1)
+			goto fail;
+		if (fstat(fd, &fst) == -1)
+			goto failfd;
+		if (fst.st_dev != st.st_dev || fst.st_ino != st.st_ino) {
+			errno = EAGAIN;		/* swapped under us */
+			goto failfd;
+		}
+		close(dfd);
+		return fd;
+	}
+ notreg:
+	errno = EINVAL;
+	goto fail;
+ failfd:
+	saved = errno;
+	close(fd);
+	errno = saved;
+ fail:
+	saved = errno;
+	close(dfd);
+	errno = saved;
+	return -1;
+}
+
 int
 resolv_open(const char *path, int op, int *fdp, char *target, size_t tlen,
     int *created)
@@ -255,15 +409,8 @@ resolv_open(const char *path, int op, int *fdp, char *target, size_t tlen,
 			return -1;
 		target[n] = '\0';
 	}
-	if ((fd = open(path, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC)) ==
-	    -1)
+	if ((fd = resolv_walk(path)) == -1)
 		return -1;
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
-		saved = S_ISREG(st.st_mode) ? errno : EINVAL;
-		close(fd);
-		errno = saved;
-		return -1;
-	}
 	*fdp = fd;
 	return 0;
 }

@@ -25,20 +25,29 @@
 static int	 reap(pid_t, int, int *);
 static int	 write_all(int, const char *, size_t);
 
-/* Resolver names end up in files and on command lines: be strict. */
+/*
+ * Resolver names end up in files and in resolvconf(8), a root shell
+ * script that has built shell code from them: host-name characters only
+ * (letters, digits, '-', '.', '_'), after one '~' for a routing domain,
+ * as the control protocol and wg-quick files already require.
+ */
 bool
 dnsconf_domain_ok(const char *d, size_t max)
 {
 	size_t	 i, n;
 
 	n = strnlen(d, max);
-	if (n == 0 || n == max)
+	if (n == max)
 		return false;
-	for (i = 0; i < n; i++) {
+	i = d[0] == '~' ? 1 : 0;
+	if (i == n)
+		return false;
+	for (; i < n; i++) {
 		unsigned char c = d[i];
 
-		if (c <= ' ' || c >= 0x7f || c == '#' || c == ';' ||
-		    c == '\\')
+		if (!(c >= 'a' && c <= 'z') && !(c >= 'A' && c <= 'Z') &&
+		    !(c >= '0' && c <= '9') && c != '-' && c != '.' &&
+		    c != '_')
 			return false;
 	}
 	return true;

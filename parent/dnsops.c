@@ -29,6 +29,9 @@
 #define DNS_RECORD	"dns.backup"	/* dnsmgr's record (dnsmgr/dns.h) */
 
 static int	 dnsops_check(const struct imsg_dns *, char *, size_t);
+static int	 created_path(const struct vpnd_env *, char *, size_t);
+static void	 created_note(const struct vpnd_env *, int);
+static int	 created_ours(const struct vpnd_env *);
 static void	 dnsops_open(struct imsgev *, const struct vpnd_env *, int);
 static void	 dnsops_resolvconf(struct imsgev *, const struct vpnd_env *,
 		    struct imsg *);
@@ -112,17 +115,97 @@ dnsops_check(const struct imsg_dns *d, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * The parent's own note (in its state directory, root's) of the
+ * resolv.conf it created for dnsmgr: device and inode.  Removing a
+ * resolv.conf is done only for that file, so that a compromised dnsmgr,
+ * which can empty the file through its descriptor, cannot have the
+ * host's own resolv.conf deleted; the note outlives a crash, for the
+ * recovery at the next start.
+ */
+static int
+created_path(const struct vpnd_env *env, char *path, size_t len)
+{
+	if ((size_t)snprintf(path, len, "%s/%s", env->statedir,
+	    DNSOPS_CREATED_NAME) >= len)
+		return -1;
+	return 0;
+}
+
+static void
+created_note(const struct vpnd_env *env, int fd)
+{
+	char		 path[PATH_MAX], buf[64];
+	struct stat	 st;
+	int		 nfd, n;
+
+	if (created_path(env, path, sizeof(path)) == -1 ||
+	    fstat(fd, &st) == -1)
+		goto fail;
+	n = snprintf(buf, sizeof(buf), "%llu %llu\n",
+	    (unsigned long long)st.st_dev, (unsigned long long)st.st_ino);
+	if ((nfd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
+	    O_CLOEXEC, 0600)) == -1)
+		goto fail;
+	if (write(nfd, buf, n) != n || fsync(nfd) == -1) {
+		close(nfd);
+		(void)unlink(path);
+		goto fail;
+	}
+	close(nfd);
+	return;
+ fail:
+	log_warn("%s: cannot note the resolv.conf it created; it will be "
+	    "left in place (empty) at restore", __func__);
+}
+
+/* 1 if resolv.conf is the file the note names, else 0. */
+static int
+created_ours(const struct vpnd_env *env)
+{
+	char			 path[PATH_MAX], buf[64];
+	unsigned long long	 dev, ino;
+	struct stat		 st;
+	ssize_t			 n;
+	int			 fd, ours = 0;
+
+	if (created_path(env, path, sizeof(path)) == -1 ||
+	    (fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	if (sscanf(buf, "%llu %llu", &dev, &ino) == 2 &&
+	    lstat(env->resolvconf, &st) == 0 && S_ISREG(st.st_mode) &&
+	    (unsigned long long)st.st_dev == dev &&
+	    (unsigned long long)st.st_ino == ino)
+		ours = 1;
+	return ours;
+}
+
 static void
 dnsops_open(struct imsgev *iev, const struct vpnd_env *env, int op)
 {
 	struct imsg_dns_file	 f;
-	char			 target[PATH_MAX];
-	int			 fd;
+	char			 target[PATH_MAX], note[PATH_MAX];
+	int			 fd = -1;
 
 	memset(&f, 0, sizeof(f));
-	if (resolv_open(env->resolvconf, op, &fd, target, sizeof(target),
-	    &f.created) == -1)
+	target[0] = '\0';
+	if (op == RESOLV_REMOVE && !created_ours(env)) {
+		log_warnx("dnsmgr asked to remove %s, which vpnd did not "
+		    "create: left in place", env->resolvconf);
+		f.err = EPERM;
+	} else if (resolv_open(env->resolvconf, op, &fd, target,
+	    sizeof(target), &f.created) == -1)
 		f.err = errno;
+	else if (f.created)
+		created_note(env, fd);
+	else if (op == RESOLV_REMOVE &&
+	    created_path(env, note, sizeof(note)) == 0)
+		(void)unlink(note);
 	if (strlcpy(f.target, target, sizeof(f.target)) >= sizeof(f.target))
 		f.target[0] = '\0';	/* too long to be resolved's */
 	imsgev_compose(iev, IMSG_DNS_FILE, 0, fd, &f, sizeof(f));

@@ -31,6 +31,8 @@ void	 netops_teardown(int keep_ks);	/* remove what we set up */
 int	 netops_recover(void);		/* at start: leftovers */
 
 /* dnsops.c: what dnsmgr asks of the parent; -1: not a dnsmgr request */
+/* in the state directory: the resolv.conf the parent created (dev ino) */
+#define DNSOPS_CREATED_NAME	"resolv.created"
 void	 dnsops_init(const char *statedir);	/* exits on failure */
 int	 dnsops_dispatch(struct imsgev *dnsmgr, const struct vpnd_env *,
 	    struct imsg *);

@@ -7,7 +7,8 @@
 # "nobody"'s. nobody replaces its stub with a symlink to a root-only
 # "shadow" (the parent, uid 0 without CAP_DAC_OVERRIDE, may open that as
 # its owner), and a connect with DNS must leave that file as it was: the
-# DNS step is refused, and says why.
+# DNS step is refused, and says why. Then a missing resolv.conf: created
+# by the parent, removed again at down and by the recovery after kill -9.
 set -u
 . "$(dirname "$0")/../lib/e2e.sh"
 e2e_timeout 120 "$@"
@@ -66,4 +67,37 @@ wait_gone "$VPND_PID_c" 50
 ok $? "SIGTERM: vpnd exits"
 cmp -s "$E2E_TMP/shadow.orig" "$SHADOW"
 ok $? "shadow is unchanged after it all"
+
+# --- a missing resolv.conf: the parent creates it and removes only that
+# file, also after kill -9 of the whole instance (its note in its own
+# state directory says which file it made); the host's own file, emptied,
+# is never removed (t_dnsops drives that with a hostile dnsmgr) ---
+M="$E2E_TMP/m/resolv.conf"
+NOTE="$E2E_TMP/m/state/resolv.created"
+mkdir -p "$E2E_TMP/m"
+vpnd_start m "$C" -D file || bail "vpnd m did not start"
+ctl m -t 5 up "$E2E_TMP/c.conf" >/dev/null
+ok $? "missing resolv.conf: connects"
+grep -qx 'nameserver 10.8.0.1' "$M"
+ok $? "the created file names the tunnel's resolver"
+test -s "$NOTE"
+ok $? "the parent noted the file it created"
+ctl m down >/dev/null
+test ! -e "$M" && test ! -e "$NOTE"
+ok $? "down: the file it created is gone, and the note"
+ctl m -t 5 up "$E2E_TMP/c.conf" >/dev/null
+ok $? "connected again"
+vpnd_kill9 m all
+ok $? "kill -9 of the whole instance"
+test -e "$M" && test -s "$NOTE"
+ok $? "the file and the note outlive the crash"
+vpnd_start m "$C" -D file
+ok $? "vpnd starts again"
+wait_for 50 test ! -e "$M"
+ok $? "the recovery removes the file the parent had created"
+test ! -e "$NOTE"
+ok $? "and the note"
+kill -TERM "$VPND_PID_m"
+wait_gone "$VPND_PID_m" 50
+ok $? "SIGTERM: vpnd exits"
 e2e_done

@@ -137,7 +137,7 @@ unsigned int dns_ifindex(const char *);
 
 #ifdef VPND_TESTHOOKS
 /* Test builds: try, from inside dnsmgr's sandbox, what it must not do. */
-void	 dns_probes(void (*flush)(void));
+void	 dns_probes(void (*flush)(void), int (*resolv_fd)(void));
 #endif
 
 #endif /* VPND_DNS_H */

@@ -8,6 +8,8 @@
  * state/ (the state directory) and run/other.sock; VPND_TEST_PROBE_NAME
  * names files to try in /tmp and /etc and an abstract socket;
  * VPND_TEST_VICTIMS is "PID_ROOT PID_OTHER", processes outside vpnd.
+ * The last probes turn the resolv.conf descriptor the parent hands over
+ * against the rest of the system.
  */
 #ifdef VPND_TESTHOOKS
 #include <sys/types.h>
@@ -33,6 +35,7 @@
 #include "log.h"
 
 static const char	*pdir, *pname;
+static int		(*get_resolv_fd)(void);
 static pid_t		 vroot, vother;
 
 static int
@@ -120,7 +123,23 @@ static const char *const probe_names[] = {
 	"chroot again",
 	"ptrace the parent",
 	"open a TCP socket",
+	"fchmod the resolv.conf descriptor",
+	"fchown the resolv.conf descriptor",
+	"open a name relative to the resolv.conf descriptor",
+	"reopen the resolv.conf descriptor through /proc/self/fd",
+	"hard link the resolv.conf descriptor into the state directory",
 };
+
+/* The descriptor the parent hands over, or -1 (and the probe fails). */
+static int
+p_resolv(void)
+{
+	int	 fd;
+
+	if ((fd = get_resolv_fd()) == -1)
+		log_warnx("probe: no resolv.conf descriptor from the parent");
+	return fd;
+}
 
 /* 0 if the action worked, -1 with errno. */
 static int
@@ -128,6 +147,7 @@ probe(int i)
 {
 	char	 a[512], b[512];
 	pid_t	 pid;
+	int	 fd;
 
 	switch (i) {
 	case 0:
@@ -210,6 +230,28 @@ probe(int i)
 			close(s);
 			return 0;
 		}
+	case 27:
+		if ((fd = p_resolv()) == -1)
+			return -1;
+		return fchmod(fd, 0666);
+	case 28:
+		if ((fd = p_resolv()) == -1)
+			return -1;
+		return fchown(fd, getuid(), getgid());
+	case 29:
+		if ((fd = p_resolv()) == -1)
+			return -1;
+		return openat(fd, "../passwd", O_WRONLY | O_APPEND) == -1 ?
+		    -1 : 0;
+	case 30:
+		if ((fd = p_resolv()) == -1)
+			return -1;
+		(void)snprintf(a, sizeof(a), "/proc/self/fd/%d", fd);
+		return open(a, O_RDWR) == -1 ? -1 : 0;
+	case 31:
+		if ((fd = p_resolv()) == -1)
+			return -1;
+		return linkat(fd, "", AT_FDCWD, "/resolv.link", AT_EMPTY_PATH);
 	default:
 		errno = EINVAL;
 		return -1;
@@ -217,13 +259,14 @@ probe(int i)
 }
 
 void
-dns_probes(void (*flush)(void))
+dns_probes(void (*flush)(void), int (*resolv_fd)(void))
 {
 	const char	*from = getenv("VPND_TEST_PROBE_FROM");
 	const char	*victims = getenv("VPND_TEST_VICTIMS");
 	const char	*name;
 	int		 i, r;
 
+	get_resolv_fd = resolv_fd;
 	pdir = getenv("VPND_TEST_PROBE_DIR");
 	pname = getenv("VPND_TEST_PROBE_NAME");
 	if (pdir == NULL || pname == NULL || victims == NULL ||

@@ -61,6 +61,7 @@ static void	 dnsmgr_watch(int, short, void *);
 static int	 dnsmgr_link_check(const struct imsg_dns *, char *, size_t);
 #ifdef VPND_TESTHOOKS
 static void	 dnsmgr_flush(void);
+static int	 dnsmgr_probe_fd(void);
 #endif
 
 static struct imsgev	 iev_parent, iev_netmgr;
@@ -406,7 +407,7 @@ dnsmgr_dispatch_parent(struct imsgev *iev, struct imsg *imsg)
 		if (env.testhook == TESTHOOK_DNS_PROBES + 100 * PROC_DNSMGR ||
 		    env.testhook == TESTHOOK_DNS_PROBES_NOLL +
 		    100 * PROC_DNSMGR) {
-			dns_probes(dnsmgr_flush);
+			dns_probes(dnsmgr_flush, dnsmgr_probe_fd);
 		}
 		proc_testhook(env.testhook, PROC_DNSMGR);
 #endif
@@ -422,6 +423,17 @@ static void
 dnsmgr_flush(void)
 {
 	imsgev_flush(&iev_parent);
+}
+
+/* For the probes: resolv.conf as the parent hands it over. */
+static int
+dnsmgr_probe_fd(void)
+{
+	struct dns_resolv	 rv;
+
+	if (dns_resolv_open(&paths, RESOLV_OPEN, &rv) == -1)
+		return -1;
+	return rv.fd;
 }
 #endif
 

@@ -7,7 +7,10 @@
 # root-only "shadow"), in the state directory, in /tmp and /etc; connect
 # to a UNIX socket that is not the bus (a 0777 one) or an abstract one;
 # signal or prlimit a root process and another uid's process outside vpnd;
-# create namespaces; exec; TIOCSTI; chroot; ptrace; TCP. A probe seccomp
+# create namespaces; exec; TIOCSTI; chroot; ptrace; TCP; and, with the
+# resolv.conf descriptor the parent hands over: fchmod, fchown, a name
+# opened relative to it, a reopen through /proc/self/fd, a hard link of it
+# into the state directory. A probe seccomp
 # forbids kills dnsmgr (SIGSYS, as the parent logs): the daemon is started
 # again from the next probe. All of it twice: with Landlock, and with
 # Landlock left off (VPND_TESTHOOK=dnsmgr:5), where the user, the chroot

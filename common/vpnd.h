@@ -238,5 +238,6 @@ struct imsg_dns_rc {
 #define TESTHOOK_DNS_PROBES		4	/* dnsmgr probes its sandbox */
 #define TESTHOOK_DNS_PROBES_NOLL	5	/* the same, Landlock left off */
 #define TESTHOOK_NO_USERNS		6	/* without root: as if user namespaces were refused */
+#define TESTHOOK_DNS_HOSTILE_REPLY	7	/* dnsmgr answers DNS_SET with control characters */
 
 #endif /* VPND_H */

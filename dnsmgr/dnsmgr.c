@@ -490,6 +490,15 @@ dnsmgr_dispatch_netmgr(struct imsgev *iev, struct imsg *imsg)
 		    d.nservers > CONF_MAX_DNS || d.ndomains > CONF_MAX_SEARCH)
 			fatalx("bad IMSG_DNS_SET");
 		d.ifname[sizeof(d.ifname) - 1] = '\0';
+#ifdef VPND_TESTHOOKS
+		if (env.testhook == TESTHOOK_DNS_HOSTILE_REPLY +
+		    100 * PROC_DNSMGR) {
+			/* a terminal title, a clear screen, a forged line */
+			dnsmgr_reply(0, "x\033]2;owned\007\033[2J\r\n"
+			    "parent: forged\177\302\233");
+			break;
+		}
+#endif
 		if (dnsmgr_link_check(&d, err, sizeof(err)) == -1) {
 			log_warnx("%s", err);
 			dnsmgr_reply(0, err);

@@ -211,12 +211,22 @@ netmgr_dispatch_dns(struct imsgev *iev, struct imsg *imsg)
 {
 	struct imsg_result	 r;
 	uint32_t		 type = imsg_get_type(imsg);
+	size_t			 i;
 
 	switch (type) {
 	case IMSG_DNS_RESULT:
 		if (imsg_get_data(imsg, &r, sizeof(r)) == -1)
 			fatalx("bad IMSG_DNS_RESULT");
 		r.msg[sizeof(r.msg) - 1] = '\0';
+		/*
+		 * The text goes to clients' terminals and to the log: from
+		 * a compromised dnsmgr it must not drive a terminal or
+		 * forge a line.
+		 */
+		for (i = 0; r.msg[i] != '\0'; i++)
+			if ((unsigned char)r.msg[i] < ' ' ||
+			    (unsigned char)r.msg[i] >= 0x7f)
+				r.msg[i] = '?';
 		tunnel_on_dns_result(&r);
 		break;
 	default:

@@ -19,6 +19,11 @@ skip() {
 	n=$((n + 1))
 	echo "ok $n # SKIP $1"
 }
+is() {
+	[ "$1" = "$2" ]
+	ok $? "$3"
+	[ "$1" = "$2" ] || echo "#   got '$1', expected '$2'"
+}
 
 if command -v systemd-analyze >/dev/null 2>&1; then
 	sed "s,@SBINDIR@,$VPND_BUILD,g" "$top/etc/vpnd.service" \
@@ -54,6 +59,33 @@ if command -v node >/dev/null 2>&1; then
 	cp "$r" "$tmp/rules.js"
 	node --check "$tmp/rules.js" 2>/dev/null
 	ok $? "the polkit rule parses as JavaScript"
+	# what it decides, with a stand-in for polkit: resolved names the
+	# link ("interface"); only vpnd's may be changed
+	cat >"$tmp/ask.js" <<'EOF2'
+var fs = require("fs"), rules = [];
+var polkit = { Result: { YES: "yes", NO: "no", NOT_HANDLED: "nh" },
+    addRule: function (f) { rules.push(f); } };
+new Function("polkit", fs.readFileSync(process.argv[2], "utf8"))(polkit);
+var a = { id: "org.freedesktop.resolve1." + process.argv[4],
+    lookup: function (k) {
+	return k === "interface" && process.argv[5] !== "-" ?
+	    process.argv[5] : undefined; } };
+var r = rules[0](a, { user: process.argv[3] });
+console.log(r === undefined ? "nh" : r);
+EOF2
+	ask() { node "$tmp/ask.js" "$tmp/rules.js" "$@" 2>&1; }
+	is "$(ask _vpnddns set-dns-servers vpn0)" yes \
+	    "polkit: _vpnddns may set vpn0's DNS servers"
+	is "$(ask _vpnddns set-domains vpn0)/$(ask _vpnddns set-default-route vpn0)/$(ask _vpnddns revert vpn0)" \
+	    yes/yes/yes "polkit: and its domains, default route, revert"
+	is "$(ask _vpnddns set-dns-servers eth0)/$(ask _vpnddns set-domains eth0)/$(ask _vpnddns set-default-route eth0)/$(ask _vpnddns revert eth0)" \
+	    nh/nh/nh/nh "polkit: nothing on another link (eth0)"
+	is "$(ask _vpnddns set-dns-servers -)" yes \
+	    "polkit: a resolved that names no link: allowed (dnsmgr checks)"
+	is "$(ask _vpnddns set-llmnr vpn0)/$(ask _vpnddns set-dnssec vpn0)" \
+	    nh/nh "polkit: no other resolve1 action"
+	is "$(ask _vpnd set-dns-servers vpn0)/$(ask root set-dns-servers vpn0)" \
+	    nh/nh "polkit: no other user"
 fi
 
 sh -n "$top/etc/vpnd.rc"

@@ -52,6 +52,7 @@ struct netstate {
 };
 
 static int	 net_valid_prefix(const struct prefix *);
+static int	 net_policy_addr(const struct prefix *, char *, size_t);
 static int	 net_up(struct netstate *, char *, size_t);
 static int	 net_update(struct netstate *, struct netstate *, char *,
 		    size_t);
@@ -71,7 +72,7 @@ static struct netstate	 cur, pend;
 static int		 pend_open, pend_bad;
 /* The kill switch stays after a failure (fail closed) until a deactivate. */
 static int		 ks_orphan;
-static char		 pend_err[200];
+static char		 pend_err[256];
 static char		 statefile[PATH_MAX];
 static struct imsgev	*iev_tun;
 static const char	*vpnd_ifname = VPND_IFNAME;
@@ -105,6 +106,24 @@ net_valid_prefix(const struct prefix *p)
 	if (p->af == AF_INET6)
 		return p->plen <= 128;
 	return 0;
+}
+
+/* The policy, with the host's addresses of the moment. */
+static int
+net_policy_addr(const struct prefix *p, char *err, size_t errlen)
+{
+	struct prefix	*host;
+	size_t		 nhost;
+	int		 rv;
+
+	if (policy_host_addrs(vpnd_ifname, &host, &nhost) == -1) {
+		snprintf(err, errlen, "cannot list the host's addresses: %s",
+		    strerror(errno));
+		return -1;
+	}
+	rv = policy_check_addr(p, host, nhost, err, errlen);
+	free(host);
+	return rv;
 }
 
 static void
@@ -169,6 +188,8 @@ netops_dispatch(struct imsgev *iev, struct imsg *imsg)
 			fatalx("%s: bad NET_ADDR", __func__);
 		if (!net_valid_prefix(&p))
 			PEND_FAIL("bad interface address");
+		else if (net_policy_addr(&p, err, sizeof(err)) == -1)
+			PEND_FAIL("%s", err);
 		else if (pend.naddrs == nitems(pend.addrs))
 			PEND_FAIL("too many interface addresses");
 		else
@@ -179,6 +200,10 @@ netops_dispatch(struct imsgev *iev, struct imsg *imsg)
 			fatalx("%s: bad NET_ROUTE", __func__);
 		if (!net_valid_prefix(&p)) {
 			PEND_FAIL("bad route prefix");
+			break;
+		}
+		if (policy_check_route(&p, err, sizeof(err)) == -1) {
+			PEND_FAIL("%s", err);
 			break;
 		}
 		if (pend.nroutes == NET_MAX_ROUTES) {

@@ -11,8 +11,10 @@
  * What it allows, everything else being dropped (chain policy):
  *	output	loopback; the tunnel interface; UDP to the peers'
  *		endpoints carrying our fwmark (only the parent can set
- *		it); DHCPv4 and DHCPv6 client traffic; neighbour
- *		discovery; DNS anywhere but the tunnel's resolvers is
+ *		it); DHCPv4 and DHCPv6 client traffic to where DHCP
+ *		servers are (broadcast, private and link-local ranges,
+ *		ff02::1:2, fe80::/10); neighbour discovery; DNS anywhere
+ *		but the tunnel's resolvers is
  *		rejected (fail fast) before the LAN rule so that it cannot
  *		leak to a LAN resolver; then the LAN, if allowed.
  *	input	the same, mirrored: replies from the endpoints, DHCP
@@ -97,6 +99,19 @@ static const struct lan_range lan_ranges[] = {
 	{ AF_INET6, { 0xfe, 0x80 }, 10, false },
 	{ AF_INET6, { 0xfc }, 7, false },
 	{ AF_INET6, { 0xff }, 8, true },
+};
+
+/* Where a DHCP client may send (the first is also where replies go). */
+static const struct lan_range dhcp_dsts[] = {
+	{ AF_INET, { 255, 255, 255, 255 }, 32, true },
+	{ AF_INET, { 10 }, 8, false },
+	{ AF_INET, { 172, 16 }, 12, false },
+	{ AF_INET, { 192, 168 }, 16, false },
+	{ AF_INET, { 169, 254 }, 16, false },
+};
+static const struct lan_range dhcp6_dsts[] = {
+	{ AF_INET6, { 0xff, 0x02, [13] = 0x01, [15] = 0x02 }, 128, true },
+	{ AF_INET6, { 0xfe, 0x80 }, 10, false },
 };
 
 static int	 batch_init(struct nft_batch *);
@@ -566,22 +581,42 @@ ks_common(struct nft_batch *nb, const struct ks_params *ks,
 		rule_end(nb, &ru);
 	}
 
-	/* DHCP clients: v4 68 -> 67, v6 546 -> 547. */
-	rule_begin(&ru, chain);
-	m_nfproto(&ru, AF_INET);
-	m_l4proto(&ru, IPPROTO_UDP);
-	m_port(&ru, true, in ? 67 : 68);
-	m_port(&ru, false, in ? 68 : 67);
-	v_verdict(&ru, NF_ACCEPT);
-	rule_end(nb, &ru);
-
-	rule_begin(&ru, chain);
-	m_nfproto(&ru, AF_INET6);
-	m_l4proto(&ru, IPPROTO_UDP);
-	m_port(&ru, true, in ? 547 : 546);
-	m_port(&ru, false, in ? 546 : 547);
-	v_verdict(&ru, NF_ACCEPT);
-	rule_end(nb, &ru);
+	/*
+	 * DHCP clients, only where DHCP goes: v4 68 -> 67 to the broadcast
+	 * address or, for a renewal sent to the server itself, the private
+	 * and link-local ranges; v6 546 -> 547 to the link-local
+	 * All_DHCP_Relay_Agents_and_Servers group or a link-local server.
+	 * Anywhere else these ports would carry data around the tunnel.
+	 * Server replies may come from anywhere a relay is.
+	 */
+	for (i = 0; i < nitems(dhcp_dsts); i++) {
+		if (in && i > 0)
+			break;
+		rule_begin(&ru, chain);
+		m_nfproto(&ru, dhcp_dsts[i].af);
+		m_l4proto(&ru, IPPROTO_UDP);
+		if (!in)
+			m_addr(&ru, false, dhcp_dsts[i].af, dhcp_dsts[i].bytes,
+			    dhcp_dsts[i].plen, NFT_CMP_EQ);
+		m_port(&ru, true, in ? 67 : 68);
+		m_port(&ru, false, in ? 68 : 67);
+		v_verdict(&ru, NF_ACCEPT);
+		rule_end(nb, &ru);
+	}
+	for (i = 0; i < nitems(dhcp6_dsts); i++) {
+		if (in && i > 0)
+			break;
+		rule_begin(&ru, chain);
+		m_nfproto(&ru, AF_INET6);
+		m_l4proto(&ru, IPPROTO_UDP);
+		if (!in)
+			m_addr(&ru, false, AF_INET6, dhcp6_dsts[i].bytes,
+			    dhcp6_dsts[i].plen, NFT_CMP_EQ);
+		m_port(&ru, true, in ? 547 : 546);
+		m_port(&ru, false, in ? 546 : 547);
+		v_verdict(&ru, NF_ACCEPT);
+		rule_end(nb, &ru);
+	}
 
 	/* Without neighbour discovery IPv6 on the link dies. */
 	rule_begin(&ru, chain);

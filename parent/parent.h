@@ -37,4 +37,12 @@ void	 dnsops_init(const char *statedir);	/* exits on failure */
 int	 dnsops_dispatch(struct imsgev *dnsmgr, const struct vpnd_env *,
 	    struct imsg *);
 
+/* policy.c: what may be installed, beyond a well-formed request. */
+struct prefix;
+int	 policy_check_addr(const struct prefix *, const struct prefix *host,
+	    size_t nhost, char *err, size_t errlen);
+int	 policy_check_route(const struct prefix *, char *err, size_t errlen);
+int	 policy_host_addrs(const char *skip, struct prefix **out,
+	    size_t *nout);
+
 #endif /* VPND_PARENT_H */

@@ -47,6 +47,8 @@ static int	 xfer(int, const char *, uint16_t);
 static int	 readable(int, int);
 static int	 tcp_to(const char *, uint16_t);
 static int	 bind_udp(const char *, uint16_t);
+static int	 dhcp_sock(void);
+static int	 send_to(int, const char *, uint16_t);
 static __dead void peer(int, int);
 
 static char *
@@ -190,6 +192,35 @@ bind_udp(const char *a, uint16_t port)
 	return fd;
 }
 
+/* What a DHCP client opens: unmarked, port 68, on the link. */
+static int
+dhcp_sock(void)
+{
+	int	fd, one = 1;
+
+	if ((fd = bind_udp("0.0.0.0", 68)) == -1)
+		return -1;
+	if (setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &one,
+	    sizeof(one)) == -1 || setsockopt(fd, SOL_SOCKET,
+	    SO_BINDTODEVICE, "vk0", 4) == -1) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* 0 sent, -errno if sendto() failed (EPERM: the output chain). */
+static int
+send_to(int fd, const char *dst, uint16_t port)
+{
+	struct sockaddr_in	sin = sin4(dst, port);
+
+	if (sendto(fd, "dhcp", 4, 0, (struct sockaddr *)&sin,
+	    sizeof(sin)) == -1)
+		return -errno;
+	return 0;
+}
+
 /*
  * The far side, in its own namespace.  Commands on cmd: 's' sends a
  * spoofed datagram to our tunnel address, then a control one to our
@@ -271,7 +302,7 @@ main(void)
 	struct prefix		 dns[2], tun[2];
 	struct ks_params	 ks;
 	char			 cmdline[256], c, buf[64], *out;
-	int			 cmd[2], rep[2], m, u, sp, ctl, st, i;
+	int			 cmd[2], rep[2], m, u, sp, ctl, st, i, d;
 	pid_t			 pid;
 
 	if (geteuid() != 0)
@@ -283,7 +314,7 @@ main(void)
 	if (nft_ks_present() == -1)
 		skip_all("nf_tables unavailable: %s", strerror(errno));
 	signal(SIGPIPE, SIG_IGN);
-	plan(50);
+	plan(57);
 
 	is_int(nft_ks_present(), 0, "no table at first");
 	ok(nft_ks_remove() == 0, "removing an absent table is fine");
@@ -382,7 +413,16 @@ main(void)
 	    "policy accept;") != NULL, "prerouting chain at raw");
 	ok(strstr(out, "iifname != \"vpn0\" ip daddr 10.64.0.2 "
 	    "fib saddr type != local drop") != NULL, "anti-spoofing rule");
-	ok(strstr(out, "192.168.0.0/16") == NULL, "no LAN rule");
+	ok(strstr(out, "ip daddr 192.168.0.0/16 accept") == NULL,
+	    "no LAN rule");
+	ok(strstr(out, "ip daddr 255.255.255.255 udp sport 68 udp dport 67 "
+	    "accept") != NULL && count(out, "udp sport 68 udp dport 67 "
+	    "accept") == 5, "DHCPv4: to broadcast and the LAN ranges only");
+	ok(strstr(out, "ip6 daddr ff02::1:2 udp sport 546 udp dport 547 "
+	    "accept") != NULL && strstr(out, "ip6 daddr fe80::/10 udp sport "
+	    "546 udp dport 547 accept") != NULL && count(out, "udp sport 546 "
+	    "udp dport 547 accept") == 2,
+	    "DHCPv6: to ff02::1:2 and link-local only");
 	ok(strstr(out, "meta mark 0x00007670 ip6 daddr 2001:db8::2 "
 	    "udp dport 51821 accept") != NULL &&
 	    strstr(out, "ip6 saddr 2001:db8::2 udp sport 51821 accept") !=
@@ -402,6 +442,17 @@ main(void)
 	is_int(xfer(m, "198.51.100.2", 5353), -EPERM,
 	    "marked UDP to the endpoint's host, other port, dropped");
 	is_int(xfer(u, "192.168.77.2", 5353), -EPERM, "LAN dropped");
+	d = dhcp_sock();
+	ok(d >= 0, "a DHCP client socket (port 68, vk0)");
+	is_int(send_to(d, "198.51.100.3", 67), -EPERM,
+	    "DHCP 68->67 to a host beyond the LAN dropped");
+	is_int(send_to(d, "255.255.255.255", 67), 0,
+	    "DHCP 68->67 broadcast passes");
+	is_int(send_to(d, "192.168.77.2", 67), 0,
+	    "DHCP 68->67 to a LAN server (renewal) passes");
+	is_int(send_to(d, "255.255.255.255", 68), -EPERM,
+	    "from port 68 to another port dropped");
+	close(d);
 	is_int(xfer(u, "192.168.77.3", 53), -EPERM,
 	    "even the tunnel's resolver outside the tunnel, LAN not allowed");
 

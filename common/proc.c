@@ -161,7 +161,7 @@ proc_seccomp(const char *const *extra, size_t nextra)
 }
 
 /*
- * The unprivileged children's confinement: _vpnd (or nobody) with no
+ * The unprivileged children's confinement: _vpnd with no
  * groups and no capabilities, chrooted to <statedir>/empty, no new
  * privileges, and the syscalls listed.
  */
@@ -177,7 +177,7 @@ proc_jail(const char *statedir, const char *const *extra, size_t nextra)
 		return;
 	}
 	if (sandbox_lookup_user(VPND_USER, &uid, &gid) == -1)
-		fatalx("no unprivileged user to run as");
+		fatalx("no dedicated unprivileged user to run as");
 	if ((size_t)snprintf(dir, sizeof(dir), "%s/empty", statedir) >=
 	    sizeof(dir))
 		fatalx("%s: state directory path too long", __func__);

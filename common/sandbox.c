@@ -53,10 +53,18 @@ sandbox_lookup_user(const char *name, uid_t *uid, gid_t *gid)
 {
 	struct passwd	*pw;
 
+	/*
+	 * No fallback to a shared account such as nobody: other daemons
+	 * running as it could signal or trace our children.
+	 */
 	if ((pw = getpwnam(name)) == NULL) {
-		log_warnx("user %s not found; running as nobody", name);
-		if ((pw = getpwnam("nobody")) == NULL)
-			return -1;
+		log_warnx("user %s does not exist: create it with "
+		    "scripts/mkuser.sh or make install", name);
+		return -1;
+	}
+	if (pw->pw_uid == 0) {
+		log_warnx("user %s has uid 0", name);
+		return -1;
 	}
 	*uid = pw->pw_uid;
 	*gid = pw->pw_gid;

@@ -7,7 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* Look the user up; falls back to "nobody" (with a warning). */
+/* Look the dedicated user up; -1 (logged) if it is missing or root. */
 int	 sandbox_lookup_user(const char *, uid_t *, gid_t *);
 /* chroot(dir) + chdir("/"). dir must exist, be owned by root, be empty. */
 void	 sandbox_chroot(const char *dir);

@@ -33,6 +33,7 @@ struct link_info {
 	const char	*want;		/* the name asked about */
 	int		 index;
 	bool		 is_tun;
+	char		 alias[VPND_IFALIASZ];	/* "" if none */
 };
 
 struct link_ent {
@@ -124,6 +125,10 @@ link_attr_cb(const struct nlattr *attr, void *data)
 		if (mnl_attr_validate(attr, MNL_TYPE_NESTED) < 0)
 			return MNL_CB_ERROR;
 		break;
+	case IFLA_IFALIAS:
+		if (mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) < 0)
+			return MNL_CB_ERROR;
+		break;
 	default:
 		return MNL_CB_OK;
 	}
@@ -176,6 +181,11 @@ link_get_cb(const struct nlmsghdr *nlh, void *arg)
 		if (kind != NULL && strcmp(mnl_attr_get_str(kind), "tun") == 0)
 			li->is_tun = true;
 	}
+	/* A longer alias than any we set cannot be our mark: leave it "". */
+	if (tb[IFLA_IFALIAS] != NULL &&
+	    mnl_attr_get_payload_len(tb[IFLA_IFALIAS]) <= sizeof(li->alias))
+		strlcpy(li->alias, mnl_attr_get_str(tb[IFLA_IFALIAS]),
+		    sizeof(li->alias));
 	li->index = ifi->ifi_index;
 	return MNL_CB_OK;
 }
@@ -268,7 +278,29 @@ nl_link_set_up(int ifindex, bool up)
 }
 
 int
-nl_link_del(const char *name)
+nl_link_set_alias(int ifindex, const char *alias)
+{
+	char			 buf[NL_REQSZ];
+	struct nlmsghdr		*nlh;
+	struct ifinfomsg	*ifi;
+
+	if (ifindex <= 0 || alias == NULL || alias[0] == '\0' ||
+	    strlen(alias) >= VPND_IFALIASZ) {
+		errno = EINVAL;
+		return -1;
+	}
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_NEWLINK;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = ifindex;
+	mnl_attr_put_strz(nlh, IFLA_IFALIAS, alias);
+	return nl_route(nlh);
+}
+
+int
+nl_link_del(const char *name, const char *mark)
 {
 	char			 buf[NL_REQSZ] = { 0 };
 	struct nlmsghdr		*nlh;
@@ -282,14 +314,23 @@ nl_link_del(const char *name)
 		errno = EPERM;
 		return -1;
 	}
+	/* ... nor someone else's TUN that merely has our name. */
+	if (mark != NULL && strcmp(li.alias, mark) != 0) {
+		errno = EPERM;
+		return -1;
+	}
 	nlh = mnl_nlmsg_put_header(buf);
 	nlh->nlmsg_type = RTM_DELLINK;
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
 	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
 	ifi->ifi_family = AF_UNSPEC;
+	/*
+	 * The kernel deletes by index and ignores the name when the index
+	 * is set: a link that took this index between the look-up and here
+	 * would go instead. Only a holder of CAP_NET_ADMIN could arrange
+	 * that, and indexes are not reused at once.
+	 */
 	ifi->ifi_index = li.index;
-	/* Both index and name: a link renamed in between is left alone. */
-	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
 	return nl_route(nlh);
 }
 

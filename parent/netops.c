@@ -76,13 +76,16 @@ static char		 pend_err[256];
 static char		 statefile[PATH_MAX];
 static struct imsgev	*iev_tun;
 static const char	*vpnd_ifname = VPND_IFNAME;
+static char		 tun_mark[VPND_IFALIASZ];
 
+/* devid: this installation's device id, which marks the TUN as ours. */
 void
-netops_init(const char *statedir, const char *ifname)
+netops_init(const char *statedir, const char *ifname, const char *devid)
 {
 	snprintf(statefile, sizeof(statefile), "%s/%s", statedir,
 	    NET_STATE_FILE);
 	vpnd_ifname = ifname;
+	snprintf(tun_mark, sizeof(tun_mark), "vpnd:%s", devid);
 }
 
 void
@@ -344,6 +347,11 @@ net_up(struct netstate *ns, char *err, size_t errlen)
 	}
 	ns->active = 1;
 	log_info("created %s (index %d)", ns->ifname, ns->ifindex);
+	if (nl_link_set_alias(ns->ifindex, tun_mark) == -1) {
+		snprintf(err, errlen, "marking %s as ours: %s", ns->ifname,
+		    strerror(errno));
+		goto fail;
+	}
 	if (nl_link_set_mtu(ns->ifindex, ns->mtu) == -1) {
 		snprintf(err, errlen, "MTU %d: %s", ns->mtu, strerror(errno));
 		goto fail;
@@ -575,7 +583,8 @@ net_down(struct netstate *ns, int keep_ks)
 			if (ns->routes[i].plen != 0)
 				(void)nl_route_del(ns->ifindex,
 				    &ns->routes[i], 254);
-		if (nl_link_del(ns->ifname) == -1 && errno != ENODEV)
+		if (nl_link_del(ns->ifname, tun_mark) == -1 &&
+		    errno != ENODEV)
 			log_warn("deleting %s", ns->ifname);
 	}
 	if (ns->active)
@@ -635,9 +644,12 @@ recover_link(const char *name, int ifindex, void *arg)
 {
 	int	*failed = arg;
 
-	if (nl_link_del(name) == -1) {
-		if (errno == EPERM)
-			return;		/* not a TUN: not ours */
+	if (nl_link_del(name, tun_mark) == -1) {
+		if (errno == EPERM) {
+			log_info("%s is not a TUN marked as ours (%s); left "
+			    "alone", name, tun_mark);
+			return;
+		}
 		log_warn("cannot remove leftover interface %s", name);
 		*failed = 1;
 		return;

@@ -4,6 +4,7 @@
  * After start-up it holds only CAP_NET_ADMIN.
  */
 #include <sys/types.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -18,6 +19,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -26,7 +28,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <libutil.h>
 #include <systemd/sd-daemon.h>
 
 #include "config.h"
@@ -57,6 +58,8 @@ static void	 drop_privileges(void);
 static void	 unpriv_check(struct parent_opts *);
 static int	 mkpath(const char *, mode_t);
 static bool	 dir_is_empty(const char *);
+static int	 pidfile_lock(const char *, pid_t *);
+static int	 pidfile_write_pid(int);
 static void	 device_id(const char *, char *, size_t);
 static void	 send_headless(void);
 static void	 logs_chunk(const char *, size_t, void *);
@@ -69,7 +72,8 @@ static int		 child_ready[PROC_MAX];
 static int		 shutting_down;
 static struct event	 ev_sigterm, ev_sigint, ev_sigchld, ev_sighup;
 static struct event	 ev_shutdown;
-static struct pidfh	*pfh;
+static int		 pidfd = -1;	/* locked while we run */
+static char		 pidpath[PATH_MAX];
 static char		 selfexe[PATH_MAX];
 static int		 selfexe_fd = -1;	/* the binary we run, for fexecve */
 static char		 devid[65];
@@ -85,6 +89,7 @@ struct logs_ctx {
 int
 parent_main(struct parent_opts *opts)
 {
+	struct passwd	*pw;
 	char		 ebuf[512], path[PATH_MAX], *p;
 	int		 sp[PROC_MAX][2], ipc[2], ctlfd, i, fd;
 	gid_t		 ctlgid;
@@ -113,6 +118,14 @@ parent_main(struct parent_opts *opts)
 	}
 	if (geteuid() != 0)
 		unpriv_check(opts);
+	else {
+		/* The children run as a user of their own, never a shared one. */
+		if ((pw = getpwnam(VPND_USER)) == NULL)
+			errx(1, "user %s does not exist: create it with "
+			    "scripts/mkuser.sh (or make install)", VPND_USER);
+		if (pw->pw_uid == 0)
+			errx(1, "user %s must not have uid 0", VPND_USER);
+	}
 	if ((n = readlink("/proc/self/exe", selfexe, sizeof(selfexe) - 1))
 	    == -1)
 		err(1, "readlink /proc/self/exe");
@@ -138,8 +151,12 @@ parent_main(struct parent_opts *opts)
 
 	if (mkpath(opts->env.logdir, 0750) == -1)
 		err(1, "log directory %s", opts->env.logdir);
+	if (secure_dir(opts->env.logdir, ebuf, sizeof(ebuf)) == -1)
+		errx(1, "log directory (-L): %s", ebuf);
 	if (mkpath(opts->env.statedir, 0700) == -1)
 		err(1, "state directory %s", opts->env.statedir);
+	if (secure_dir(opts->env.statedir, ebuf, sizeof(ebuf)) == -1)
+		errx(1, "state directory (-S): %s", ebuf);
 	dnsops_init(opts->env.statedir);
 	/* The empty root of the chrooted children. */
 	snprintf(path, sizeof(path), "%s/empty", opts->env.statedir);
@@ -148,19 +165,25 @@ parent_main(struct parent_opts *opts)
 	if (!dir_is_empty(path))
 		errx(1, "%s must be empty", path);
 	strlcpy(path, opts->env.sockpath, sizeof(path));
-	if ((p = strrchr(path, '/')) != NULL && p != path) {
+	if ((p = strrchr(path, '/')) == NULL || p[1] == '\0')
+		errx(1, "control socket (-s) %s: not an absolute path to a "
+		    "file", opts->env.sockpath);
+	if (p == path)
+		p[1] = '\0';		/* in "/" */
+	else
 		*p = '\0';
-		if (mkpath(path, 0755) == -1)
-			err(1, "socket directory %s", path);
-	}
-	if (p != NULL && p != path) {
-		strlcat(path, "/" VPND_PIDFILE, sizeof(path));
-		if ((pfh = pidfile_open(path, 0644, &other)) == NULL) {
-			if (errno == EEXIST)
-				errx(1, "already running as pid %d", other);
-			warn("pidfile %s", path);
-		}
-	}
+	if (mkpath(path, 0755) == -1)
+		err(1, "socket directory %s", path);
+	if (secure_dir(path, ebuf, sizeof(ebuf)) == -1)
+		errx(1, "control socket directory (-s): %s", ebuf);
+	strlcat(path, p == path ? VPND_PIDFILE : "/" VPND_PIDFILE,
+	    sizeof(path));
+	if ((pidfd = pidfile_lock(path, &other)) == -1) {
+		if (errno == EEXIST)
+			errx(1, "already running as pid %d", (int)other);
+		warn("pidfile %s", path);
+	} else
+		strlcpy(pidpath, path, sizeof(pidpath));
 	if (!opts->env.foreground && daemon(0, 0) == -1)
 		err(1, "daemon");
 	if (logfile_open(opts->env.logdir) == -1)
@@ -169,12 +192,13 @@ parent_main(struct parent_opts *opts)
 	log_info("vpnd %s starting", VPND_VERSION);
 
 	/* Remove whatever an earlier instance left, before serving anyone. */
-	netops_init(opts->env.statedir, opts->ifname);
+	/* The device id marks our TUN: recovery needs it. */
+	device_id(opts->env.statedir, devid, sizeof(devid));
+	netops_init(opts->env.statedir, opts->ifname, devid);
 	if (netops_recover() == -1) {
 		log_warnx("cleanup of an earlier instance failed; exiting");
 		exit(1);
 	}
-	device_id(opts->env.statedir, devid, sizeof(devid));
 
 	if ((ctlfd = control_open(opts->env.sockpath, &ctlgid)) == -1)
 		fatal("control socket %s", opts->env.sockpath);
@@ -342,8 +366,8 @@ parent_ready(void)
 {
 	int	i;
 
-	if (pfh != NULL && pidfile_write(pfh) == -1)
-		log_warn("pidfile");
+	if (pidfd != -1 && pidfile_write_pid(pidfd) == -1)
+		log_warn("pidfile %s", pidpath);
 	for (i = PROC_NETMGR; i < PROC_MAX; i++)
 		imsgev_compose(&iev_child[i], IMSG_START, 0, -1, NULL, 0);
 	if (have_headless)
@@ -566,8 +590,10 @@ parent_exit(int code)
 			(void)kill(child_pid[i], SIGKILL);
 		}
 	(void)unlink(popts->env.sockpath);
-	if (pfh != NULL)
-		pidfile_remove(pfh);
+	if (pidfd != -1) {
+		(void)unlink(pidpath);
+		close(pidfd);
+	}
 	log_info("exiting with status %d", code);
 	logfile_close();
 	exit(code);
@@ -611,8 +637,8 @@ control_open(const char *path, gid_t *gidp)
 	}
 	umask(old);
 	if (geteuid() != 0) {
-		/* Without root: the invoking user's socket, for that user. */
-		if (chmod(path, 0600) == -1 || listen(fd, 16) == -1) {
+		/* Without root: the invoking user's socket (0600, umask). */
+		if (listen(fd, 16) == -1) {
 			(void)unlink(path);
 			close(fd);
 			return -1;
@@ -625,7 +651,11 @@ control_open(const char *path, gid_t *gidp)
 	else
 		log_info("group %s does not exist; the control socket is "
 		    "for root only", VPND_GROUP);
-	if (chown(path, 0, gid) == -1 || chmod(path, 0666) == -1 ||
+	/*
+	 * bind() made it 0666 (umask); the group is set without following
+	 * a symbolic link, in a directory only root may write in.
+	 */
+	if (fchownat(AT_FDCWD, path, 0, gid, AT_SYMLINK_NOFOLLOW) == -1 ||
 	    listen(fd, 16) == -1) {
 		(void)unlink(path);
 		close(fd);
@@ -661,6 +691,51 @@ mkpath(const char *dir, mode_t mode)
 		errno = ENOTDIR;
 		return -1;
 	}
+	return 0;
+}
+
+/*
+ * The pid file: opened without following a symbolic link (its directory
+ * is root's alone), locked for as long as we run. -1 with EEXIST and
+ * *other set when another instance holds the lock.
+ */
+static int
+pidfile_lock(const char *path, pid_t *other)
+{
+	char		 buf[32];
+	const char	*errstr;
+	ssize_t		 n;
+	int		 fd, save;
+
+	*other = -1;
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW |
+	    O_NONBLOCK, 0644)) == -1)
+		return -1;
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		save = errno;
+		if (save == EWOULDBLOCK) {
+			n = pread(fd, buf, sizeof(buf) - 1, 0);
+			buf[n > 0 ? n : 0] = '\0';
+			buf[strcspn(buf, "\n")] = '\0';
+			*other = (pid_t)strtonum(buf, 1, INT_MAX, &errstr);
+			save = EEXIST;
+		}
+		close(fd);
+		errno = save;
+		return -1;
+	}
+	return fd;
+}
+
+static int
+pidfile_write_pid(int fd)
+{
+	char	buf[32];
+	int	n;
+
+	n = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
+	if (ftruncate(fd, 0) == -1 || pwrite(fd, buf, n, 0) != n)
+		return -1;
 	return 0;
 }
 

@@ -24,7 +24,8 @@ void	 print_config(FILE *, const struct tunnel_conf *);
 /* netops.c: the network set-up the parent performs for netmgr. */
 struct imsgev;
 struct imsg;
-void	 netops_init(const char *statedir, const char *ifname);
+void	 netops_init(const char *statedir, const char *ifname,
+	    const char *devid);
 void	 netops_set_tunworker(struct imsgev *);
 void	 netops_dispatch(struct imsgev *netmgr, struct imsg *);
 void	 netops_teardown(int keep_ks);	/* remove what we set up */
@@ -44,5 +45,8 @@ int	 policy_check_addr(const struct prefix *, const struct prefix *host,
 int	 policy_check_route(const struct prefix *, char *err, size_t errlen);
 int	 policy_host_addrs(const char *skip, struct prefix **out,
 	    size_t *nout);
+
+/* secpath.c: 0 if every component of dir is root's alone, else -1 */
+int	 secure_dir(const char *dir, char *err, size_t errlen);
 
 #endif /* VPND_PARENT_H */

@@ -50,8 +50,17 @@ int	 nl_link_index(const char *name);	/* 0: none (errno ENODEV) */
 /* mtu in CONF_MIN_MTU..CONF_MAX_MTU, else EINVAL */
 int	 nl_link_set_mtu(int ifindex, int mtu);
 int	 nl_link_set_up(int ifindex, bool up);
-/* For leftover devices at start.  Refuses (EPERM) a link that is not a TUN. */
-int	 nl_link_del(const char *name);
+/*
+ * Our mark on a TUN we create: IFLA_IFALIAS "vpnd:<device id>", so that
+ * recovery after a crash removes only a device this installation made.
+ */
+#define VPND_IFALIASZ	64
+int	 nl_link_set_alias(int ifindex, const char *alias);
+/*
+ * Deletes a TUN. Refuses (EPERM) a link that is not a TUN, and with mark
+ * != NULL one whose alias is not exactly mark.
+ */
+int	 nl_link_del(const char *name, const char *mark);
 /* For recovery: calls cb for every link whose name starts with prefix. */
 int	 nl_link_list(const char *prefix,
 	    void (*cb)(const char *name, int ifindex, void *), void *arg);

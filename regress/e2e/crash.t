@@ -5,8 +5,10 @@
 # everything of ours within 2 s, does not re-activate, and a new activate
 # works.
 # Also SIGTERM, corrupt records, an unwritable state dir, a leftover
-# interface of ours. The daemon manages the namespace's own resolv.conf
-# (ip netns exec, /etc/netns/NS/resolv.conf, no -R), as in a container.
+# interface of ours (removed) and a foreign TUN of the same name that
+# vpnd did not mark as its own (left alone). The daemon manages the
+# namespace's own resolv.conf (ip netns exec, /etc/netns/NS/resolv.conf,
+# no -R), as in a container.
 set -u
 . "$(dirname "$0")/../lib/e2e.sh"
 e2e_init crash
@@ -290,7 +292,8 @@ leftover_if() {
 	local n
 
 	ip -n "$C" tuntap add vpn0 mode tun || bail "tuntap"
-	ip -n "$C" link set vpn0 mtu 1300 up
+	# what vpnd marks its TUN with when it creates it
+	ip -n "$C" link set vpn0 mtu 1300 alias "vpnd:$(cat "$STATE/device-id")" up
 	n=$(out_lines c)
 	start
 	ok $? "leftover vpn0 (mtu 1300): vpnd starts"
@@ -305,6 +308,29 @@ leftover_if() {
 	stop
 }
 
+# A TUN called vpn0 that vpnd did not mark is someone else's: a start
+# with a record naming it leaves it alone, so does one with another
+# installation's mark.
+foreign_if() {
+	local n alias
+
+	for alias in "" "vpnd:0123456789abcdef0123456789abcdef"; do
+		ip -n "$C" tuntap add vpn0 mode tun || bail "tuntap"
+		[ -n "$alias" ] && ip -n "$C" link set vpn0 alias "$alias"
+		ip -n "$C" link set vpn0 up
+		printf 'vpn0\n' >"$STATE/net.state"
+		n=$(out_lines c)
+		start
+		ok $? "foreign vpn0 (alias '$alias'): vpnd starts"
+		ip -n "$C" link show vpn0 >/dev/null 2>&1
+		ok $? "foreign vpn0 (alias '$alias'): still there"
+		out_since c "$n" | grep -q 'vpn0 is not a TUN marked as ours'
+		ok $? "foreign vpn0 (alias '$alias'): left alone, and said so"
+		stop
+		ip -n "$C" link del vpn0
+	done
+}
+
 body() {
 	crashes
 	sigterm
@@ -313,6 +339,7 @@ body() {
 	legacy_record
 	unwritable
 	leftover_if
+	foreign_if
 }
 
 body

@@ -34,7 +34,7 @@ e2e_init() {
 	# the host's own resolv.conf, which no test may touch (host_resolv_ok)
 	E2E_HOST_RESOLV=$(sha256sum </etc/resolv.conf 2>/dev/null)
 	# the unprivileged user the children run as
-	# (without it the children would silently fall back to nobody)
+	# (vpnd refuses to start without it)
 	sh "$(dirname "$0")/../../scripts/mkuser.sh" >"$E2E_TMP/mkuser.out" 2>&1 ||
 	    bail "scripts/mkuser.sh failed: $(cat "$E2E_TMP/mkuser.out")"
 	id _vpnd >/dev/null 2>&1 || bail "no user _vpnd after mkuser.sh"

@@ -153,7 +153,7 @@ main(void)
 		skip_all("needs root for a network namespace");
 	if (unshare(CLONE_NEWNET) == -1)
 		skip_all("unshare(CLONE_NEWNET): %s", strerror(errno));
-	plan(80);
+	plan(84);
 
 	lo = nl_link_index("lo");
 	ok(lo > 0, "lo has an index");
@@ -360,13 +360,26 @@ main(void)
 	memset(&seen, 0, sizeof(seen));
 	ok(nl_link_list("zz", seen_cb, &seen) == 0 && seen.n == 0,
 	    "no match, no call");
-	ok(nl_link_del("vpn1") == 0, "leftover vpn1 deleted");
+	errno = 0;
+	ok(nl_link_del("vpn1", "vpnd:0123") == -1 && errno == EPERM &&
+	    nl_link_index("vpn1") == idx1,
+	    "an unmarked TUN is not deleted as ours");
+	ok(nl_link_set_alias(idx1, "vpnd:0123") == 0, "TUN marked");
+	errno = 0;
+	ok(nl_link_del("vpn1", "vpnd:0124") == -1 && errno == EPERM &&
+	    nl_link_index("vpn1") == idx1,
+	    "a TUN marked by another installation is not deleted");
+	errno = 0;
+	ok(nl_link_set_alias(idx1, "") == -1 && errno == EINVAL,
+	    "an empty mark is refused");
+	ok(nl_link_del("vpn1", "vpnd:0123") == 0, "leftover vpn1 deleted");
 	is_int(nl_link_index("vpn1"), 0, "vpn1 gone");
 	errno = 0;
-	ok(nl_link_del("lo") == -1 && errno == EPERM,
+	ok(nl_link_del("lo", NULL) == -1 && errno == EPERM,
 	    "refuses to delete a link that is not a TUN");
 	errno = 0;
-	ok(nl_link_del("nope0") == -1 && errno == ENODEV, "absent: ENODEV");
+	ok(nl_link_del("nope0", NULL) == -1 && errno == ENODEV,
+	    "absent: ENODEV");
 
 	close(fd1);
 	close(s4);

@@ -212,3 +212,64 @@ fatalx(const char *emsg, ...)
 	vfatalc(0, emsg, ap);
 	va_end(ap);
 }
+
+/*
+ * Escape what could forge a log line or drive a terminal, as strnvis(3)
+ * with VIS_CSTYLE | VIS_OCTAL does: \n \r \t, other control characters,
+ * DEL and every byte above 0x7e as \ooo (ESC is \033), and -- unless
+ * LOG_VIS_RAW_BACKSLASH, for text escaped before -- the backslash as \\.
+ * With LOG_VIS_PIPE the '|' that joins lines in a logs reply is escaped
+ * too. The result is always terminated and truncated at a whole escape;
+ * returns the length it would have had.
+ */
+size_t
+log_vis(char *dst, size_t dstlen, const char *src, int flags)
+{
+	const unsigned char	*s = (const unsigned char *)src;
+	char			 esc[5];
+	size_t			 n = 0, elen;
+	int			 full = 0;
+
+	for (; *s != '\0'; s++) {
+		esc[0] = '\\';
+		elen = 2;
+		switch (*s) {
+		case '\n':
+			esc[1] = 'n';
+			break;
+		case '\r':
+			esc[1] = 'r';
+			break;
+		case '\t':
+			esc[1] = 't';
+			break;
+		case '\\':
+			if (flags & LOG_VIS_RAW_BACKSLASH)
+				elen = 1;
+			else
+				esc[1] = '\\';
+			break;
+		default:
+			if (*s < 0x20 || *s > 0x7e ||
+			    (*s == '|' && (flags & LOG_VIS_PIPE))) {
+				esc[1] = '0' + ((*s >> 6) & 7);
+				esc[2] = '0' + ((*s >> 3) & 7);
+				esc[3] = '0' + (*s & 7);
+				elen = 4;
+			} else {
+				esc[0] = (char)*s;
+				elen = 1;
+			}
+		}
+		if (!full && dstlen > 0 && n + elen < dstlen)
+			memcpy(dst + n, esc, elen);
+		else if (dstlen > 0 && !full) {
+			dst[n] = '\0';
+			full = 1;
+		}
+		n += elen;
+	}
+	if (dstlen > 0 && !full)
+		dst[n] = '\0';
+	return n;
+}

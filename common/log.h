@@ -32,4 +32,9 @@ void	 log_set_fatal_hook(void (*)(void));
 /* Format one line as written to files and stderr: "proc: text". */
 const char *log_priname(int);
 
+/* Escape control characters (strnvis-style) for a log file or a tty. */
+#define LOG_VIS_PIPE		0x1	/* also '|', the logs separator */
+#define LOG_VIS_RAW_BACKSLASH	0x2	/* leave '\\' alone */
+size_t	 log_vis(char *, size_t, const char *, int);
+
 #endif /* VPND_LOG_H */

@@ -346,14 +346,21 @@ start_child(int proc, int fd)
 	fatal("execv %s", selfexe);
 }
 
+/*
+ * Every line, ours or a child's, is escaped: a compromised child must not
+ * forge lines (newline, the '|' of logs replies) nor reach the terminal
+ * of whoever reads the logs.
+ */
 static void
 parent_sink(int pri, const char *proc, const char *line)
 {
-	char	buf[1200];
+	char	buf[4 * 1024 + 128], vline[4 * 1024 + 1], vproc[4 * 16 + 1];
 
-	snprintf(buf, sizeof(buf), "%s: %s%s%s", proc,
+	log_vis(vline, sizeof(vline), line, LOG_VIS_PIPE);
+	log_vis(vproc, sizeof(vproc), proc, LOG_VIS_PIPE);
+	snprintf(buf, sizeof(buf), "%s: %s%s%s", vproc,
 	    pri <= LOG_WARNING ? log_priname(pri) : "",
-	    pri <= LOG_WARNING ? ": " : "", line);
+	    pri <= LOG_WARNING ? ": " : "", vline);
 	logfile_write(buf);
 	if (popts->env.foreground) {
 		fprintf(stderr, "%s\n", buf);

@@ -219,10 +219,28 @@ output_logs(FILE *fp, struct json_object *o)
 {
 	const char	*s;
 
+	/*
+	 * Whatever the daemon sends, nothing reaches the terminal raw: the
+	 * daemon escapes its lines already (backslashes included), so only
+	 * what escaped that is escaped here.
+	 */
 	if ((s = get_str(o, "logs")) == NULL || *s == '\0')
 		return;
-	for (; *s != '\0'; s++)
-		fputc(*s == '|' ? '\n' : *s, fp);
+	for (; *s != '\0'; s++) {
+		if (*s == '|')
+			fputc('\n', fp);
+		else if (*s == '\n')
+			fputs("\\n", fp);
+		else if (*s == '\r')
+			fputs("\\r", fp);
+		else if (*s == '\t')
+			fputs("\\t", fp);
+		else if (*(const unsigned char *)s < 0x20 ||
+		    *(const unsigned char *)s > 0x7e)
+			fprintf(fp, "\\%03o", *(const unsigned char *)s);
+		else
+			fputc(*s, fp);
+	}
 	fputc('\n', fp);
 }
 

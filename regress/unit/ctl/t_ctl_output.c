@@ -78,6 +78,10 @@ static const struct {
 	  "\"allowedIps\":[3,\"1.2.3.0/24\"],\"rxBytes\":-5}]}" },
 	{ "logs", LOGS,
 	  "{\"type\":\"logs\",\"logs\":\"first line|second line|third\"}" },
+	/* Raw control characters never reach the terminal. */
+	{ "logs_hostile", LOGS,
+	  "{\"type\":\"logs\",\"logs\":\"netmgr: a\\nparent: forged|"
+	  "\\u001b[2Jclear\\u0007|already \\\\033 escaped|caf\\u00e9\"}" },
 	{ "error", ERROR,
 	  "{\"type\":\"error\",\"request\":\"activate\","
 	  "\"code\":\"bad-config\",\"message\":\"serverPort: missing\"}" },

@@ -13,6 +13,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "compat.h"
 #include "log.h"
 #include "logfile.h"
 #include "tap.h"
@@ -30,6 +31,45 @@ sink(int pri, const char *proc, const char *line)
 		snprintf(got[ngot], sizeof(got[0]), "%s|%s", proc, line);
 		got_pri[ngot++] = pri;
 	}
+}
+
+static const struct {
+	const char	*in;
+	int		 flags;
+	const char	*out;
+} vis_cases[] = {
+	{ "plain text, 10.0.0.1/32", 0, "plain text, 10.0.0.1/32" },
+	{ "two\nlines", 0, "two\\nlines" },
+	{ "cr\r tab\t", 0, "cr\\r tab\\t" },
+	{ "\033[2Jclear", 0, "\\033[2Jclear" },
+	{ "bell\007 del\177", 0, "bell\\007 del\\177" },
+	{ "back\\slash", 0, "back\\\\slash" },
+	{ "back\\slash", LOG_VIS_RAW_BACKSLASH, "back\\slash" },
+	{ "a|b", 0, "a|b" },
+	{ "a|b", LOG_VIS_PIPE, "a\\174b" },
+	{ "caf\303\251", 0, "caf\\303\\251" },
+	{ "", 0, "" },
+};
+
+static void
+test_vis(void)
+{
+	char	 buf[64], small[6];
+	size_t	 i, n;
+
+	for (i = 0; i < nitems(vis_cases); i++) {
+		n = log_vis(buf, sizeof(buf), vis_cases[i].in,
+		    vis_cases[i].flags);
+		is_str(buf, vis_cases[i].out, "log_vis case %zu", i);
+		is_int(n, strlen(vis_cases[i].out), "log_vis length %zu", i);
+	}
+	/* Truncated only at a whole escape, always terminated. */
+	n = log_vis(small, sizeof(small), "ab\ncd", 0);
+	is_str(small, "ab\\nc", "truncated after a whole escape");
+	is_int(n, 6, "the full length is returned");
+	n = log_vis(small, sizeof(small), "abcd\n", 0);
+	is_str(small, "abcd", "an escape that does not fit is left out");
+
 }
 
 struct rd {
@@ -168,5 +208,6 @@ main(void)
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
 		diag("could not remove %s", dir);
+	test_vis();
 	return done_testing();
 }

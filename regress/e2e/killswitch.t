@@ -1,8 +1,9 @@
 #!/bin/bash
 # killswitch.t -- issue 5, the kill switch: while a full tunnel is up,
 # nothing leaves the client namespace outside the tunnel (UDP, TCP, DNS,
-# IPv6 even for an IPv4-only tunnel, DNS to a LAN resolver with allowLan),
-# counted at the far side, also while still connecting; the tunnel itself carries traffic; after
+# IPv6 even for an IPv4-only tunnel, DNS to a LAN resolver with allowLan,
+# DHCP client ports to a host beyond the LAN), counted at the far side,
+# also while still connecting; the tunnel itself carries traffic; after
 # deactivate and after shutdown the firewall is exactly what it was.
 #
 #   C (vpnd) eth0 10.0.0.1/24 ---- S eth0 10.0.0.2/24 (wireguard-go peer,
@@ -38,6 +39,9 @@ table inet cnt {
 	counter dnsu { }
 	counter dnst { }
 	counter udp6 { }
+	counter dhcp4 { }
+	counter dhcp4b { }
+	counter dhcp6 { }
 	chain in {
 		type filter hook input priority 0; policy accept;
 		ip saddr 192.0.2.1 udp dport 9999 counter name udp4
@@ -45,6 +49,9 @@ table inet cnt {
 		ip saddr 192.0.2.1 udp dport 53 counter name dnsu
 		ip saddr 192.0.2.1 tcp dport 53 counter name dnst
 		ip6 saddr 2001:db8:1::1 udp dport 9999 counter name udp6
+		ip saddr 192.0.2.1 ip daddr 192.0.2.2 udp sport 68 udp dport 67 counter name dhcp4
+		ip daddr 255.255.255.255 udp sport 68 udp dport 67 counter name dhcp4b
+		ip6 saddr 2001:db8:1::1 udp sport 546 udp dport 547 counter name dhcp6
 	}
 }
 EOF
@@ -97,6 +104,32 @@ EOF
 
 send() {
 	ip netns exec "$C" timeout 5 python3 "$E2E_TMP/send.py" "$@"
+}
+
+# dhcp ADDR SPORT DPORT IFNAME: one datagram from a DHCP client port,
+# bound to the interface as DHCP clients do; prints "sent" or the errno.
+cat >"$E2E_TMP/dhcp.py" <<'EOF'
+import socket, sys
+addr, sport, dport = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
+s = socket.socket(fam, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+if fam == socket.AF_INET:
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, sys.argv[4].encode())
+s.bind(("", sport))
+try:
+    s.sendto(b"dhcp", (addr, dport))
+    print("sent")
+except OSError as e:
+    print("error %d" % e.errno)
+EOF
+counted() {
+	[ "$(cnt "$1" "$2")" -gt 0 ]
+}
+
+dhcp() {
+	ip netns exec "$C" timeout 5 python3 "$E2E_TMP/dhcp.py" "$@"
 }
 
 cnt() {
@@ -172,6 +205,16 @@ body() {
 	ok $? "traffic through the tunnel flows (ping S's tunnel address)"
 	is "$(probe_all)" "udp4=0 tcp4=0 dnsu=0 dnst=0 udp6=0" \
 	    "UDP, TCP, DNS (UDP+TCP), IPv6 to I: none arrives while up"
+	# DHCP's exceptions go only where DHCP goes
+	r=$(dhcp 192.0.2.2 68 67 eth1)
+	is "$r/$(cnt "$I" dhcp4)" "error 1/0" \
+	    "DHCP 68->67 to a host beyond the LAN: dropped (counter 0)"
+	r=$(dhcp 2001:db8:1::2 546 547 eth1)
+	is "$r/$(cnt "$I" dhcp6)" "error 1/0" \
+	    "DHCPv6 546->547 to a global address: dropped (counter 0)"
+	r=$(dhcp 255.255.255.255 68 67 eth1)
+	wait_for 30 counted "$I" dhcp4b
+	ok $? "DHCP 68->67 broadcast still goes out ($r)"
 	r="$(cnt "$S" landnsu)/$(cnt "$S" landnst)"
 	is "$(send dnsu 10.0.0.2 53)" refused \
 	    "DNS to a LAN resolver is rejected (fails fast)"

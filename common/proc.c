@@ -266,5 +266,9 @@ proc_testhook(int hook, int proc)
 		imsgev_flush(proc_parent);
 		(void)syscall(SYS_ptrace, 0, 0, 0, 0);
 	}
+	/* what a compromised child could send to forge lines or a tty */
+	if (hook == TESTHOOK_HOSTILE_LOG + 100 * proc)
+		log_info("testhook: forged\nparent: fake line|parent: "
+		    "fake too \033[31mred\\");
 }
 #endif

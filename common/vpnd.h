@@ -239,5 +239,6 @@ struct imsg_dns_rc {
 #define TESTHOOK_DNS_PROBES_NOLL	5	/* the same, Landlock left off */
 #define TESTHOOK_NO_USERNS		6	/* without root: as if user namespaces were refused */
 #define TESTHOOK_DNS_HOSTILE_REPLY	7	/* dnsmgr answers DNS_SET with control characters */
+#define TESTHOOK_HOSTILE_LOG		8	/* a child logs control characters */
 
 #endif /* VPND_H */

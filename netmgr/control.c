@@ -55,6 +55,7 @@ struct ctl_conn {
 	TAILQ_HEAD(, ctl_slot)	 slots;
 	unsigned int		 id;
 	int			 fd;
+	pid_t			 pid;	/* SO_PEERCRED at accept, as uid */
 	struct event		 rev, wev;
 	struct evbuffer		*out;
 	char			*in;
@@ -269,6 +270,7 @@ control_accept(int lfd, short ev, void *arg)
 	c->fd = fd;
 	c->uid = cred.uid;
 	c->admin = admin;
+	c->pid = cred.pid;
 	c->id = ctl.next_id++;
 	event_assign(&c->rev, ctl.base, fd, EV_READ | EV_PERSIST, conn_read,
 	    c);
@@ -792,6 +794,13 @@ control_send(struct ctl_conn *c, struct json_object *obj)
 	}
 	conn_enqueue(c, obj);
 	conn_flush(c);
+}
+
+void
+control_conn_cred(struct ctl_conn *c, uid_t *uid, pid_t *pid)
+{
+	*uid = c->uid;
+	*pid = c->pid;
 }
 
 /*

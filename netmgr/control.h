@@ -99,5 +99,7 @@ bool	 control_conn_alive(struct ctl_conn *);
 unsigned int control_conn_id(struct ctl_conn *);
 struct ctl_conn *control_conn_find(unsigned int);
 size_t	 control_nclients(void);
+/* The client's uid and pid (SO_PEERCRED, taken at accept). */
+void	 control_conn_cred(struct ctl_conn *, uid_t *, pid_t *);
 
 #endif /* VPND_CONTROL_H */

@@ -241,6 +241,19 @@ static void
 netmgr_request(struct ctl_conn *c, const struct proto_request *r,
     struct json_object *req, void *arg)
 {
+	uid_t	uid;
+	pid_t	pid;
+
+	/*
+	 * Who changed the state of the host's network; a wipe of the logs
+	 * is logged once it is done (query_on_logs_end()).
+	 */
+	if (r->req == PROTO_REQ_ACTIVATE || r->req == PROTO_REQ_DEACTIVATE) {
+		control_conn_cred(c, &uid, &pid);
+		log_info("%s requested by uid %u, pid %d",
+		    r->req == PROTO_REQ_ACTIVATE ? "activate" : "deactivate",
+		    (unsigned int)uid, (int)pid);
+	}
 	switch (r->req) {
 	case PROTO_REQ_ACTIVATE:
 		tunnel_activate(c, req);

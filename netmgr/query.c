@@ -56,6 +56,10 @@ static struct event		 ev_status;
 /* logs: requests answered in order by the parent */
 static struct pending_req	 logs_wait[MAX_QUERY_WAIT];
 static int			 logs_clean[MAX_QUERY_WAIT];
+static struct {
+	uid_t	uid;
+	pid_t	pid;
+}					 logs_who[MAX_QUERY_WAIT];
 static size_t			 nlogs_wait;
 static char			*logs_buf;
 static size_t			 logs_len;
@@ -168,6 +172,8 @@ query_logs(struct ctl_conn *c, struct json_object *req, int clean)
 	logs_wait[nlogs_wait].conn = control_conn_id(c);
 	logs_wait[nlogs_wait].req = req;
 	logs_clean[nlogs_wait] = clean;
+	control_conn_cred(c, &logs_who[nlogs_wait].uid,
+	    &logs_who[nlogs_wait].pid);
 	nlogs_wait++;
 	imsgev_compose(iev_parent, clean ? IMSG_LOGS_CLEAN : IMSG_LOGS_GET, 0,
 	    -1, NULL, 0);
@@ -226,8 +232,12 @@ query_on_logs_end(void)
 		memmove(logs_buf, s, logs_len + 1);
 	}
 	logs_trimmed = 0;
-	if (logs_clean[0])
+	if (logs_clean[0]) {
 		logs_buf[0] = '\0';
+		/* after the wipe, or the wipe would take it too */
+		log_info("logs cleaned at the request of uid %u, pid %d",
+		    (unsigned int)logs_who[0].uid, (int)logs_who[0].pid);
+	}
 	if (logs_len > 0 && logs_buf[logs_len - 1] == '\n')
 		logs_buf[logs_len - 1] = '\0';
 	for (s = logs_buf; *s != '\0'; s++)
@@ -246,4 +256,5 @@ query_on_logs_end(void)
 	memmove(logs_wait, logs_wait + 1, nlogs_wait * sizeof(logs_wait[0]));
 	memmove(logs_clean, logs_clean + 1, nlogs_wait *
 	    sizeof(logs_clean[0]));
+	memmove(logs_who, logs_who + 1, nlogs_wait * sizeof(logs_who[0]));
 }

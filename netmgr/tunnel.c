@@ -67,6 +67,7 @@ struct tunnel {
 	int			 failed;	/* going down after failure */
 	int			 keep_ks;	/* ... leaving the kill switch */
 	int			 ks_kept;	/* error state: firewall is up */
+	int			 down_kept;	/* the NET_DOWN in flight keeps it */
 	char			 fail_code[32];
 	char			 fail_msg[256];
 	/* The configuration per hop and the merged one in force. */
@@ -76,6 +77,7 @@ struct tunnel {
 	struct tunnel_conf	 eff;
 	int			 have_eff;
 	int			 restart;	/* down, then up with hops */
+	int			 restart_ks;	/* ... the old set-up had the ks */
 	int			 ifindex;
 	/*
 	 * The activate being set up: answered (no reply) at once so no
@@ -198,8 +200,11 @@ tunnel_on_net_result(const struct imsg_result *r)
 		tun.ifindex = r->ifindex;
 	} else {
 		tun.net_up = 0;
-		/* keep_ks itself is cleared once everything is down */
-		tun.ks_kept = tun.keep_ks && tun.eff.killswitch == 1;
+		/*
+		 * What the parent was asked to keep is what is up;
+		 * keep_ks itself is cleared once everything is down.
+		 */
+		tun.ks_kept = tun.down_kept;
 	}
 	tunnel_step();
 }
@@ -448,7 +453,7 @@ tunnel_activate(struct ctl_conn *c, struct json_object *req)
 	struct proto_activate_extra	 ex;
 	const char			*code = "bad-config";
 	char				 err[PROTO_ERRLEN];
-	int				 h, in_place;
+	int				 h, in_place, ks_before;
 
 	if (tun.act.pending || tun.state == TS_DISCONNECTING ||
 	    (tun.waiting != W_NONE && !tun.want_up)) {
@@ -478,6 +483,7 @@ tunnel_activate(struct ctl_conn *c, struct json_object *req)
 	/* Can we switch in place? Only when the interface stays as it is. */
 	in_place = tun.want_up && tun.net_up && tun.have_eff &&
 	    conf_same_iface(&tun.eff, &nc) && tun.waiting == W_NONE;
+	ks_before = tun.have_eff && tun.eff.killswitch == 1;
 
 	if (h == HOP_SINGLE || h == HOP_MULTI_ENTRY) {
 		/* A new first hop replaces everything but itself. */
@@ -519,8 +525,10 @@ tunnel_activate(struct ctl_conn *c, struct json_object *req)
 	if (tun.want_up && (tun.net_up || tun.wg_up || tun.dns_set ||
 	    tun.waiting != W_NONE)) {
 		log_info("configuration changed beyond the peer; restarting "
-		    "the tunnel");
+		    "the tunnel%s", ks_before ? " (the kill switch stays)" :
+		    "");
 		tun.restart = 1;
+		tun.restart_ks = ks_before;
 		tun.want_up = 0;
 		tun.state = TS_DISCONNECTING;
 		tunnel_step();
@@ -539,6 +547,9 @@ tunnel_deactivate(void)
 
 	tun.want_up = 0;
 	tun.restart = 0;
+	tun.restart_ks = 0;
+	/* The client wants it all off: a kept kill switch goes too. */
+	tun.keep_ks = 0;
 	for (i = 0; i < HOP_MAX; i++) {
 		conf_free(&tun.hop[i]);
 		tun.hop_set[i] = 0;
@@ -573,6 +584,7 @@ tunnel_fail(const char *code, const char *fmt, ...)
 	tun.failed = 1;
 	tun.want_up = 0;
 	tun.restart = 0;
+	tun.restart_ks = 0;
 	tun.update = UPD_NONE;
 	for (i = 0; i < HOP_MAX; i++) {
 		conf_free(&tun.hop[i]);
@@ -611,6 +623,8 @@ act_answer_err(const char *code, const char *msg)
 static void
 tunnel_step(void)
 {
+	int	keep;
+
 	if (tun.waiting != W_NONE)
 		return;
 	if (!tun.want_up) {
@@ -627,9 +641,16 @@ tunnel_step(void)
 			tun.waiting = W_WG;
 			return;
 		}
-		if (tun.net_up || (tun.ks_kept && !tun.keep_ks)) {
-			uint32_t	flags = tun.keep_ks ? NETDOWN_KEEP_KS : 0;
+		/*
+		 * A restart keeps the kill switch in place until the new
+		 * set-up replaces it in one transaction: traffic never
+		 * leaves around the tunnel in between.
+		 */
+		keep = tun.keep_ks || (tun.restart && tun.restart_ks);
+		if (tun.net_up || (tun.ks_kept && !keep)) {
+			uint32_t	flags = keep ? NETDOWN_KEEP_KS : 0;
 
+			tun.down_kept = keep;
 			imsgev_compose(iev_parent, IMSG_NET_DOWN, 0, -1,
 			    &flags, sizeof(flags));
 			tun.waiting = W_NET;
@@ -645,7 +666,8 @@ tunnel_step(void)
 		} else if (tun.state != TS_DISCONNECTED && !tun.restart)
 			control_broadcast(proto_msg("disconnected"));
 		/* After a failure with the kill switch on: blocked, "error". */
-		tun.state = tun.ks_kept ? TS_ERROR : TS_DISCONNECTED;
+		tun.state = tun.ks_kept && !tun.restart ? TS_ERROR :
+		    TS_DISCONNECTED;
 		tun.update = UPD_NONE;
 		tun.keep_ks = 0;
 		tun.first_handshake = 0;
@@ -653,6 +675,7 @@ tunnel_step(void)
 		query_stats_forget();
 		if (tun.restart && !shutting_down) {
 			tun.restart = 0;
+			tun.restart_ks = 0;
 			tun.want_up = 1;
 			tun.state = TS_CONNECTING;
 			tunnel_step();

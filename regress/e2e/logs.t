@@ -1,8 +1,10 @@
 #!/bin/bash
 # logs.t -- issue 4/6: `logs` with megabytes of log files answers with the
 # newest part (a client is never dropped for it), lines joined with '|';
-# `cleanlogs` empties them; a new start begins a new file.  (Rotation
-# past the size cap is t_log's: these few lines never reach it.)
+# `cleanlogs` empties them but for a line saying who asked; a new start
+# begins a new file.  (Rotation past the size cap is t_log's: these few
+# lines never reach it.) A child's line with control characters is
+# stored and printed escaped.
 set -u
 . "$(dirname "$0")/../lib/e2e.sh"
 e2e_init logs
@@ -51,6 +53,33 @@ ok $? "total size still within the cap ($total bytes; nothing here writes past i
 
 ctl a cleanlogs >/dev/null
 ok $? "cleanlogs"
-is "$(ctl a -j logs | "$PY" -c 'import json,sys; print(repr(json.load(sys.stdin)["logs"]))')" \
-    "''" "logs are empty after cleanlogs"
+ctl a -j logs | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["logs"])' \
+    >"$E2E_TMP/after"
+grep -Eq '^[-0-9T:.]+Z netmgr: logs cleaned at the request of uid 0, pid [0-9]+$' \
+    "$E2E_TMP/after"
+ok $? "after cleanlogs only the line saying who cleaned them is left"
+sed 's/^/#   /' "$E2E_TMP/after"
+
+# A child that logs control characters (test build, hook netmgr:8): the
+# line is stored escaped, and vpnctl prints it escaped.
+if [ -x "$VPND_TEST" ]; then
+	VPND_BIN="$VPND_TEST" VPND_TESTHOOK=netmgr:8 vpnd_start h "$N" ||
+	    bail "test build did not start"
+	want='netmgr: testhook: forged\nparent: fake line\174parent: fake too \033[31mred\\'
+	wait_for 50 grep -qF "$want" "$E2E_TMP/h/log/vpnd.log"
+	ok $? "the hostile line is stored escaped"
+	! grep -q "$(printf '\033')" "$E2E_TMP/h/log/vpnd.log" &&
+	    ! grep -q '^parent: fake' "$E2E_TMP/h/log/vpnd.log"
+	ok $? "no raw escape, no forged line in the log file"
+	ctl h logs >"$E2E_TMP/h.logs"
+	grep -qF "$want" "$E2E_TMP/h.logs"
+	ok $? "vpnctl logs prints it escaped, on one line"
+	! grep -q '^parent: fake' "$E2E_TMP/h.logs"
+	ok $? "vpnctl logs shows no forged line"
+else
+	for i in 1 2 3 4; do
+		E2E_N=$((E2E_N + 1))
+		echo "ok $E2E_N # SKIP no $VPND_TEST (make TESTHOOKS=1)"
+	done
+fi
 e2e_done

@@ -43,9 +43,13 @@ LPID=$!
 E2E_PIDS="$E2E_PIDS $LPID"
 wait_for 50 test -S "$SOCK" || bail "listener did not start"
 
-# a leftover of an earlier instance that must be gone before READY
+# a leftover of an earlier instance that must be gone before READY,
+# marked as vpnd marks its TUN (alias vpnd:<device id>)
+DEVID=0123456789abcdef0123456789abcdef
+mkdir -p -m 0700 "$E2E_TMP/a/state"
+echo "$DEVID" >"$E2E_TMP/a/state/device-id"
 ip -n "$N" tuntap add vpn0 mode tun
-mkdir -p "$E2E_TMP/a"
+ip -n "$N" link set vpn0 alias "vpnd:$DEVID"
 NOTIFY_SOCKET="$SOCK" vpnd_start a "$N"
 ok $? "vpnd starts with NOTIFY_SOCKET set"
 wait_for 50 test -s "$GOT"

@@ -4,7 +4,7 @@
 # link-local, multicast or unspecified one, and a route into loopback,
 # link-local (cloud metadata) or multicast ranges are refused with an
 # error that says why, and nothing is installed; the full tunnel and
-# ordinary prefixes still work.
+# ordinary prefixes still work. Who asked is logged.
 set -u
 . "$(dirname "$0")/../lib/e2e.sh"
 e2e_timeout 90 "$@"
@@ -63,5 +63,9 @@ ok $? "and carries traffic"
 out=$(client -t 15 "$SOCK" 'send:{"type":"deactivate"}' expect:disconnected)
 is "$out" '{"type":"disconnected"}' "deactivate"
 is "$(ours_left "$C")" "" "nothing left after deactivate"
+grep -Eq 'netmgr: activate requested by uid 0, pid [0-9]+$' "$E2E_TMP/c/out" &&
+    grep -Eq 'netmgr: deactivate requested by uid 0, pid [0-9]+$' \
+    "$E2E_TMP/c/out"
+ok $? "who asked for activate and deactivate is logged (uid, pid)"
 
 e2e_done

@@ -100,6 +100,9 @@ static void	 conn_free(struct ctl_conn *);
 static int	 conn_flush(struct ctl_conn *);
 static void	 conn_push(struct ctl_conn *, const char *, size_t);
 static void	 tokener_free(struct json_tokener *);
+static void	 tokener_scrub(struct json_tokener *);
+static void	 scrub_deep(struct json_object *, int);
+static int	 key_canon(const char *, size_t, char *, size_t);
 static void	 slot_count(struct ctl_conn *, struct ctl_slot *, size_t);
 static size_t	 uid_nconns(uid_t);
 static void	 conn_enqueue(struct ctl_conn *, struct json_object *);
@@ -357,6 +360,7 @@ conn_line(struct ctl_conn *c, char *line, size_t len)
 	struct json_tokener	*tok;
 	struct json_object	*o;
 	size_t			 end;
+	char			 dup[80];
 
 	while (len > 0 && isspace((unsigned char)line[len - 1]))
 		len--;
@@ -379,20 +383,33 @@ conn_line(struct ctl_conn *c, char *line, size_t len)
 	    | JSON_TOKENER_VALIDATE_UTF8
 #endif
 	    );
+	/*
+	 * json-c keeps the last of duplicate keys and frees the others
+	 * without wiping them: a second "privateKey" would leave the first
+	 * in freed heap. Refuse them before json-c sees the line.
+	 */
+	if (control_json_dupkey(line, len, dup, sizeof(dup))) {
+		tokener_free(tok);
+		conn_fail(c, "", "bad-json", "duplicate key \"%.64s\"",
+		    dup);
+		return;
+	}
 	o = json_tokener_parse_ex(tok, line, (int)len);
 	end = json_tokener_get_parse_end(tok);
 	if (o == NULL || json_tokener_get_error(tok) != json_tokener_success ||
 	    end != len) {
 		if (o != NULL) {
-			proto_scrub(o);		/* it may hold keys */
+			scrub_deep(o, 0);	/* it may hold keys */
 			json_object_put(o);
 		}
+		tokener_scrub(tok);	/* what a half-done parse built */
 		tokener_free(tok);
 		conn_fail(c, "", "bad-json", "not a JSON object");
 		return;
 	}
 	tokener_free(tok);
 	if (!json_object_is_type(o, json_type_object)) {
+		scrub_deep(o, 0);
 		json_object_put(o);
 		conn_fail(c, "", "bad-json", "not a JSON object");
 		return;
@@ -813,6 +830,204 @@ tokener_free(struct json_tokener *tok)
 	if (tok->pb != NULL && tok->pb->buf != NULL && tok->pb->size > 0)
 		explicit_bzero(tok->pb->buf, tok->pb->size);
 	json_tokener_free(tok);
+}
+
+/* Every string under o, keys' values and array elements alike. */
+static void
+scrub_deep(struct json_object *o, int depth)
+{
+	struct json_object	*v;
+	size_t			 i, n;
+	int			 len;
+
+	if (o == NULL || depth > CTL_JSON_DEPTH)
+		return;
+	switch (json_object_get_type(o)) {
+	case json_type_string:
+		if ((len = json_object_get_string_len(o)) > 0)
+			explicit_bzero((char *)(uintptr_t)
+			    json_object_get_string(o), (size_t)len);
+		break;
+	case json_type_object:
+		json_object_object_foreach(o, k, val) {
+			(void)k;
+			scrub_deep(val, depth + 1);
+		}
+		break;
+	case json_type_array:
+		n = json_object_array_length(o);
+		for (i = 0; i < n; i++)
+			if ((v = json_object_array_get_idx(o, i)) != NULL)
+				scrub_deep(v, depth + 1);
+		break;
+	default:
+		break;
+	}
+}
+
+/*
+ * A parse that failed half-way leaves what it built on the tokener's
+ * stack, which json_tokener_free() releases unwiped: wipe it first.
+ */
+static void
+tokener_scrub(struct json_tokener *tok)
+{
+	int	i;
+
+	if (tok->stack == NULL)
+		return;
+	for (i = 0; i <= tok->depth && i < tok->max_depth; i++) {
+		scrub_deep(tok->stack[i].current, 0);
+		if (tok->stack[i].obj_field_name != NULL)
+			explicit_bzero(tok->stack[i].obj_field_name,
+			    strlen(tok->stack[i].obj_field_name));
+	}
+}
+
+/*
+ * The key that starts at s (after its opening quote), n bytes up to its
+ * closing quote, in a canonical form: escapes of ASCII characters
+ * decoded, so "priv\u0061teKey" is "privateKey"; other \u escapes kept
+ * in lower case. -1 if it does not fit.
+ */
+static int
+key_canon(const char *s, size_t n, char *out, size_t outlen)
+{
+	const char	*hex = "0123456789abcdef";
+	size_t		 i, o = 0, k;
+	unsigned int	 u;
+	char		 ch;
+
+	for (i = 0; i < n; i++) {
+		ch = s[i];
+		if (ch == '\\' && i + 1 < n) {
+			ch = s[++i];
+			switch (ch) {
+			case 'b': ch = '\b'; break;
+			case 'f': ch = '\f'; break;
+			case 'n': ch = '\n'; break;
+			case 'r': ch = '\r'; break;
+			case 't': ch = '\t'; break;
+			case 'u':
+				if (i + 4 >= n)
+					return -1;
+				for (u = 0, k = 1; k <= 4; k++) {
+					const char *p = strchr(hex,
+					    s[i + k] | 0x20);
+					if (p == NULL || s[i + k] == '\0')
+						return -1;
+					u = u * 16 + (unsigned int)(p - hex);
+				}
+				if (u >= 0x80) {
+					if (o + 6 >= outlen)
+						return -1;
+					out[o++] = '\\';
+					out[o++] = 'u';
+					for (k = 1; k <= 4; k++)
+						out[o++] = s[i + k] | 0x20;
+					i += 4;
+					continue;
+				}
+				ch = (char)u;
+				i += 4;
+				break;
+			default:	/* " \ / */
+				break;
+			}
+		}
+		if (o + 1 >= outlen)
+			return -1;
+		out[o++] = ch;
+	}
+	out[o] = '\0';
+	return 0;
+}
+
+#define DUP_MAX_KEYS	256		/* per object; more is refused */
+
+struct dup_frame {
+	bool	 object;
+	bool	 want_key;
+	size_t	 nkeys;
+	size_t	 key_off[DUP_MAX_KEYS], key_len[DUP_MAX_KEYS];
+};
+
+/*
+ * Whether some object in the JSON text line holds the same key twice
+ * (keys compared after key_canon()); the key goes to dup. Text that is
+ * not JSON is left to the parser, except that an object with more keys
+ * than DUP_MAX_KEYS, or nesting deeper than the parser allows, counts
+ * as a duplicate: it cannot be checked.
+ */
+bool
+control_json_dupkey(const char *line, size_t len, char *dup, size_t duplen)
+{
+	static struct dup_frame	 st[CTL_JSON_DEPTH + 1];
+	struct dup_frame	*f = NULL;
+	char			 a[256], b[256];
+	size_t			 i, j, k, start, depth = 0;
+
+	if (duplen > 0)
+		dup[0] = '\0';
+	for (i = 0; i < len; i++) {
+		switch (line[i]) {
+		case '{':
+		case '[':
+			if (depth == nitems(st)) {
+				strlcpy(dup, "(too deep)", duplen);
+				return true;
+			}
+			f = &st[depth++];
+			f->object = line[i] == '{';
+			f->want_key = f->object;
+			f->nkeys = 0;
+			break;
+		case '}':
+		case ']':
+			if (depth > 0)
+				depth--;
+			f = depth > 0 ? &st[depth - 1] : NULL;
+			break;
+		case ',':
+			if (f != NULL && f->object)
+				f->want_key = true;
+			break;
+		case '"':
+			start = ++i;
+			while (i < len && line[i] != '"')
+				i += line[i] == '\\' ? 2 : 1;
+			if (i > len)
+				i = len;
+			if (f == NULL || !f->object || !f->want_key)
+				break;
+			f->want_key = false;
+			if (f->nkeys == DUP_MAX_KEYS) {
+				strlcpy(dup, "(too many keys)", duplen);
+				return true;
+			}
+			if (key_canon(line + start, i - start, a,
+			    sizeof(a)) == -1)
+				continue;	/* the parser will judge it */
+			for (k = 0; k < f->nkeys; k++) {
+				j = f->key_off[k];
+				if (key_canon(line + j, f->key_len[k], b,
+				    sizeof(b)) == 0 && strcmp(a, b) == 0) {
+					strlcpy(dup, a, duplen);
+					explicit_bzero(a, sizeof(a));
+					explicit_bzero(b, sizeof(b));
+					return true;
+				}
+			}
+			f->key_off[f->nkeys] = start;
+			f->key_len[f->nkeys++] = i - start;
+			break;
+		default:
+			break;
+		}
+	}
+	explicit_bzero(a, sizeof(a));
+	explicit_bzero(b, sizeof(b));
+	return false;
 }
 
 void

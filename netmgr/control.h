@@ -99,6 +99,11 @@ bool	 control_conn_alive(struct ctl_conn *);
 unsigned int control_conn_id(struct ctl_conn *);
 struct ctl_conn *control_conn_find(unsigned int);
 size_t	 control_nclients(void);
+/*
+ * Whether an object in the JSON text holds a key twice (its name, made
+ * printable, goes to dup). Exposed for the tests.
+ */
+bool	 control_json_dupkey(const char *, size_t, char *dup, size_t duplen);
 /* The client's uid and pid (SO_PEERCRED, taken at accept). */
 void	 control_conn_cred(struct ctl_conn *, uid_t *, pid_t *);
 

@@ -30,7 +30,8 @@ norm() {
 	    -e 's#[0-9]+(\.[0-9]+)? (B|KiB|MiB|GiB|bytes) (received|sent)#<BYTES> \3#g' \
 	    -e 's#(uptime: *)[0-9].*#\1<UPTIME>#' \
 	    -e 's#vpnd-e2e-vpnctl\.[A-Za-z0-9]+#<TMP>#g' \
-	    -e 's#port [0-9]+#port <PORT>#g'
+	    -e 's#port [0-9]+#port <PORT>#g' \
+	    -e 's#(uid [0-9]+, pid )[0-9]+#\1<PID>#g'
 }
 
 # golden NAME EXPECTED-RC CMD...: run CMD, compare its normalised stdout,

@@ -77,10 +77,10 @@ static void	 cleanup(void);
  * under ASan, which owns free() there.)
  */
 #define SECRET	"S3cretKeyS3cretKeyS3cretKeyS3cretKeyS3cr="
-static volatile int	 watch_free;
-static int		 secret_freed;
 #ifndef __SANITIZE_ADDRESS__
 #define WATCH_FREE	1
+static volatile int	 watch_free;
+static int		 secret_freed;
 extern void	 __libc_free(void *);
 
 void

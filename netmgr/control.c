@@ -848,12 +848,13 @@ scrub_deep(struct json_object *o, int depth)
 			explicit_bzero((char *)(uintptr_t)
 			    json_object_get_string(o), (size_t)len);
 		break;
-	case json_type_object:
+	case json_type_object: {
 		json_object_object_foreach(o, k, val) {
 			(void)k;
 			scrub_deep(val, depth + 1);
 		}
 		break;
+	}
 	case json_type_array:
 		n = json_object_array_length(o);
 		for (i = 0; i < n; i++)

@@ -78,7 +78,14 @@ nl_link_set_up(int ifindex, bool up)
 }
 
 int
-nl_link_del(const char *name)
+nl_link_del(const char *name, const char *mark)
+{
+	called(__func__);
+	return 0;
+}
+
+int
+nl_link_set_alias(int ifindex, const char *alias)
 {
 	called(__func__);
 	return 0;

@@ -6,7 +6,9 @@
  *
  * A well-formed set-up is carried out (positive control).  A set-up for an
  * interface that is not vpnd's, an MTU out of range, a bad prefix,
- * endpoint or family, too many routes, items outside a BEGIN..COMMIT, a
+ * endpoint or family, a device address or route the policy refuses
+ * (loopback, multicast, link-local), too many routes, items outside a
+ * BEGIN..COMMIT, a
  * second tunnel while one is up, an update with nothing to update: each
  * is refused with an error reply and not one kernel call.  A message of
  * the wrong size is fatal for the parent (a lying channel), again before
@@ -62,7 +64,7 @@ setup(void)
 	if (mkdtemp(statedir) == NULL)
 		abort();
 	/* the record goes here; removed with the directory at the end */
-	netops_init(statedir, IFN);
+	netops_init(statedir, IFN, "0123456789abcdef0123456789abcdef");
 	event_init();
 	if (socketpair(AF_UNIX, SOCK_STREAM, 0, a) == -1 ||
 	    socketpair(AF_UNIX, SOCK_STREAM, 0, b) == -1)
@@ -276,6 +278,20 @@ refuse_cases(void)
 	begin(IFN, 1420, 0);
 	endpoint(AF_UNIX);
 	refused("endpoint of family AF_UNIX", "bad endpoint");
+	/* the policy: well formed, but not the parent's to install */
+	begin(IFN, 1420, 0);
+	item(IMSG_NET_ADDR, "127.0.0.2/32");
+	refused("a loopback device address", "loopback");
+	begin(IFN, 1420, 0);
+	item(IMSG_NET_ADDR, "224.0.0.1/32");
+	refused("a multicast device address", "multicast");
+	begin(IFN, 1420, 0);
+	item(IMSG_NET_ADDR, "10.64.0.2/32");
+	item(IMSG_NET_ROUTE, "169.254.169.254/32");
+	refused("a route to cloud metadata", "link-local");
+	begin(IFN, 1420, 0);
+	item(IMSG_NET_ROUTE, "fe80::/64");
+	refused("a route into fe80::/10", "link-local");
 	begin(IFN, 1420, 0);
 	for (i = 0; i < CONF_MAX_ADDRS + 1; i++)
 		item(IMSG_NET_ADDR, "10.64.0.2/32");
@@ -381,7 +397,7 @@ main(void)
 	char	 path[sizeof(statedir) + 16];
 
 	alarm(120);
-	plan(8 + 2 * 16 + 3 + 9);
+	plan(8 + 2 * 20 + 3 + 9);
 	setup();
 	positive();
 	refuse_cases();

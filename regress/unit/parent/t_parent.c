@@ -34,7 +34,7 @@ t_setup(void)
 	strlcpy(t_opts.env.sockpath, "/nonexistent/vpnd-t-parent.sock",
 	    sizeof(t_opts.env.sockpath));
 	popts = &t_opts;
-	netops_init(t_statedir, IFN);
+	netops_init(t_statedir, IFN, "0123456789abcdef0123456789abcdef");
 	event_init();
 	for (p = PROC_NETMGR; p < PROC_MAX; p++) {
 		if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == -1 ||

@@ -14,6 +14,7 @@
 #include <grp.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,29 +74,68 @@ static void	 cleanup(void);
 
 /*
  * Every free() of the process is watched while watch_free is set: a block
- * that still holds the test's secret when it is freed is counted. (Not
- * under ASan, which owns free() there.)
+ * that still holds the test's secret when it is freed is counted. Under
+ * ASan through its free hook (called before the block is released),
+ * otherwise by interposing free() itself.
  */
 #define SECRET	"S3cretKeyS3cretKeyS3cretKeyS3cretKeyS3cr="
-#ifndef __SANITIZE_ADDRESS__
-#define WATCH_FREE	1
 static volatile int	 watch_free;
 static int		 secret_freed;
+
+static void
+free_seen(const void *p, size_t n)
+{
+	if (watch_free && p != NULL) {
+		watch_free = 0;		/* memmem must not recurse */
+		if (memmem(p, n, SECRET, sizeof(SECRET) - 1) != NULL)
+			secret_freed++;
+		watch_free = 1;
+	}
+}
+
+#ifdef __SANITIZE_ADDRESS__
+int	 __sanitizer_install_malloc_and_free_hooks(
+	    void (*)(const volatile void *, size_t),
+	    void (*)(const volatile void *));
+size_t	 __sanitizer_get_allocated_size(const volatile void *);
+static void	 asan_free_hook(const volatile void *);
+static void	 asan_malloc_hook(const volatile void *, size_t);
+
+/* Not watched, but the runtime installs no free hook without one. */
+static void
+asan_malloc_hook(const volatile void *p, size_t n)
+{
+}
+
+static void
+asan_free_hook(const volatile void *p)
+{
+	if (watch_free && p != NULL)
+		free_seen((const void *)(uintptr_t)p,
+		    __sanitizer_get_allocated_size(p));
+}
+
+static bool
+watch_init(void)
+{
+	return __sanitizer_install_malloc_and_free_hooks(asan_malloc_hook,
+	    asan_free_hook) != 0;
+}
+#else
 extern void	 __libc_free(void *);
 
 void
 free(void *p)
 {
-	size_t	n;
-
-	if (watch_free && p != NULL) {
-		watch_free = 0;		/* memmem must not recurse */
-		n = malloc_usable_size(p);
-		if (memmem(p, n, SECRET, sizeof(SECRET) - 1) != NULL)
-			secret_freed++;
-		watch_free = 1;
-	}
+	if (watch_free && p != NULL)
+		free_seen(p, malloc_usable_size(p));
 	__libc_free(p);
+}
+
+static bool
+watch_init(void)
+{
+	return true;
 }
 #endif
 
@@ -451,9 +491,9 @@ test_dupkeys(void)
 static void
 test_scrub(void)
 {
-#ifdef WATCH_FREE
 	struct client	 c;
 
+	ok(watch_init(), "every free() is watched for the secret");
 	cl_connect(&c);
 	secret_freed = 0;
 	watch_free = 1;
@@ -473,9 +513,6 @@ test_scrub(void)
 	watch_free = 0;
 	is_int(secret_freed, 0, "no freed block held the secret: half-done "
 	    "parses and duplicates are wiped");
-#else
-	ok(1, "secrets wiped # SKIP free() belongs to ASan here");
-#endif
 }
 
 static void

@@ -90,7 +90,7 @@ is "$(cat "$T/target")" target \
 grep -q "pidfile $T/sticky/mine/run/vpnd.pid" "$T/s/out"
 ok $? "... and the refusal is logged"
 is "$(stat -c '%U:%G %a %F' "$T/sticky/mine/run/sock")" \
-    "root:vpnd 660 socket" "the control socket is root:vpnd 0660"
+    "root:vpnd 666 socket" "the control socket is root:vpnd 0666 (tiers per request)"
 kill -TERM "$VPND_PID_s"
 wait_gone "$VPND_PID_s" 50
 ok $? "vpnd stops"

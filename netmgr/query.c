@@ -25,7 +25,14 @@
 #include "vpnd.h"
 
 #define STATUS_TIMEOUT_MS	300	/* then answer from the cache */
-#define MAX_QUERY_WAIT		64
+#define MAX_QUERY_WAIT		64	/* logs: root and the group only */
+/*
+ * Any local user may ask for status: room for every request every client
+ * may have pending, so one user's waiting requests never leave another
+ * (root included) with "busy".
+ */
+#define MAX_STATUS_WAIT		((CTL_MAX_CLIENTS + CTL_ROOT_RESERVE) * \
+				    CTL_MAX_PENDING)
 /*
  * The newest part of the logs a `logs` reply carries: well under the
  * control socket's 1 MiB output limit for one client.
@@ -38,6 +45,7 @@ struct pending_req {
 };
 
 static void	 status_answer_all(void);
+static void	 status_forget_gone(void);
 static void	 status_timeout(int, short, void *);
 static void	 logs_trim(void);
 
@@ -48,7 +56,7 @@ static char		 device_id[65];
 static struct imsg_wg_stats	 stats[TUNNEL_MAX_PEERS];
 static size_t			 nstats, nstats_new;
 static struct imsg_wg_stats	 stats_new[TUNNEL_MAX_PEERS];
-static struct pending_req	 status_wait[MAX_QUERY_WAIT];
+static struct pending_req	 status_wait[MAX_STATUS_WAIT];
 static size_t			 nstatus_wait;
 static int			 stats_inflight;
 static struct event		 ev_status;
@@ -85,6 +93,8 @@ query_status(struct ctl_conn *c, struct json_object *req)
 {
 	struct timeval	tv = { 0, STATUS_TIMEOUT_MS * 1000 };
 
+	if (nstatus_wait == nitems(status_wait))
+		status_forget_gone();
 	if (nstatus_wait == nitems(status_wait)) {
 		control_error(c, req, NULL, "busy", "too many status requests "
 		    "in flight");
@@ -103,6 +113,22 @@ query_status(struct ctl_conn *c, struct json_object *req)
 		imsgev_compose(iev_tun, IMSG_WG_STATS_REQ, 0, -1, NULL, 0);
 		evtimer_add(&ev_status, &tv);
 	}
+}
+
+/*
+ * Drop the requests of clients that are gone (cut off at their backlog,
+ * say): what is left is each a pending request of a client still there,
+ * and those are at most MAX_STATUS_WAIT.
+ */
+static void
+status_forget_gone(void)
+{
+	size_t	 i, n = 0;
+
+	for (i = 0; i < nstatus_wait; i++)
+		if (control_conn_find(status_wait[i].conn) != NULL)
+			status_wait[n++] = status_wait[i];
+	nstatus_wait = n;
 }
 
 static void

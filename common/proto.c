@@ -26,7 +26,8 @@ static int64_t	 clamp64(uint64_t);
 
 static const struct proto_request proto_requests[] = {
 	{ "activate",	PROTO_REQ_ACTIVATE,
-	    PROTO_REQ_SECRET | PROTO_REQ_CHANGES | PROTO_REQ_ADMIN },
+	    PROTO_REQ_SECRET | PROTO_REQ_CHANGES | PROTO_REQ_ADMIN |
+	    PROTO_REQ_BODY },
 	{ "deactivate",	PROTO_REQ_DEACTIVATE,
 	    PROTO_REQ_CHANGES | PROTO_REQ_ADMIN },
 	{ "status",	PROTO_REQ_STATUS,	0 },

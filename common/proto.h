@@ -126,6 +126,7 @@ enum proto_req {
 #define PROTO_REQ_SECRET	0x01	/* carries keys: wiped after use */
 #define PROTO_REQ_CHANGES	0x02	/* changes the daemon's state */
 #define PROTO_REQ_ADMIN		0x04	/* root and group vpnd only */
+#define PROTO_REQ_BODY		0x08	/* read past "type" and "id" */
 
 struct proto_request {
 	const char	*type;		/* the request's "type" */

@@ -112,6 +112,7 @@ static struct ctl_slot *conn_slot(struct ctl_conn *, struct json_object *);
 static void	 slot_release(struct ctl_slot *);
 static char	*serialize(struct json_object *, size_t *);
 static const char *req_type(struct json_object *);
+static struct json_object *req_strip(struct json_object *);
 
 int
 control_acl_group(const char *group, struct ctl_acl *acl)
@@ -449,6 +450,18 @@ conn_dispatch(struct ctl_conn *c, struct json_object *o)
 		json_object_put(o);
 		return;
 	}
+	/*
+	 * A request that reads nothing but its type and id is held as just
+	 * those while it waits: a line of 64 KiB can parse to 17 MB of
+	 * objects, and any local user may keep requests waiting.
+	 */
+	if (!(r->flags & PROTO_REQ_BODY)) {
+		if ((o = req_strip(o)) == NULL) {
+			conn_fail(c, r->type, "system", "out of memory");
+			return;
+		}
+		type = r->type;
+	}
 	secret = (r->flags & PROTO_REQ_SECRET) != 0;
 	if ((s = conn_slot(c, o)) == NULL) {
 		if (secret)
@@ -526,6 +539,22 @@ slot_release(struct ctl_slot *s)
 		proto_scrub(s->req);
 	json_object_put(s->req);
 	s->req = NULL;
+}
+
+/* A new object with only req's "type" and "id"; req is released. */
+static struct json_object *
+req_strip(struct json_object *req)
+{
+	struct json_object	*o, *v;
+
+	if ((o = json_object_new_object()) != NULL) {
+		if (json_object_object_get_ex(req, "type", &v))
+			json_object_object_add(o, "type", json_object_get(v));
+		if (json_object_object_get_ex(req, "id", &v) && v != NULL)
+			json_object_object_add(o, "id", json_object_get(v));
+	}
+	json_object_put(req);
+	return o;
 }
 
 static const char *

@@ -7,7 +7,10 @@
  * the counters must not leave another client, root's included, with
  * "busy" instead of a status: a client of another uid fills every
  * request it may hold (as nobody when the test runs as root), then a
- * second client asks and must get the status when the counters come.
+ * second client asks and must get the status when the counters come;
+ * the same when clients cut off at their backlog left requests behind.
+ * A waiting status is held as its type and id only, however long the
+ * line it came in.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -18,6 +21,7 @@
 #include <errno.h>
 #include <event.h>
 #include <grp.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -47,6 +51,7 @@ static struct imsgev		 iev_tun, iev_parent;
 static char			 dir[64], path[128];
 static int			 nstatus;
 static int			 nanswers;	/* times query.c answered */
+static int			 maxkeys;	/* most keys a status held */
 static pid_t			 attacker = -1;
 
 /* The tunnel, as query.c sees it: up, no peers. */
@@ -81,6 +86,8 @@ handler(struct ctl_conn *c, const struct proto_request *r,
 {
 	if (r->req == PROTO_REQ_STATUS) {
 		nstatus++;
+		if ((int)json_object_object_length(req) > maxkeys)
+			maxkeys = json_object_object_length(req);
 		query_status(c, req);
 	} else
 		control_error(c, req, NULL, "system", "test: %s", r->type);
@@ -148,6 +155,28 @@ pump_until(int *v, int want)
 			poll(NULL, 0, 1);
 	}
 	return *v >= want;
+}
+
+/* Send all of buf, running the server while the socket is full. */
+static bool
+send_all(int fd, const char *buf, size_t len)
+{
+	size_t	 off = 0;
+	ssize_t	 n;
+	long	 end = now_ms() + DEADLINE_MS;
+
+	while (off < len && now_ms() < end) {
+		n = send(fd, buf + off, len - off, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n > 0)
+			off += (size_t)n;
+		else if (n == -1 && errno != EAGAIN && errno != EWOULDBLOCK)
+			return false;
+		else {
+			event_base_loop(base, EVLOOP_NONBLOCK);
+			poll(NULL, 0, 1);
+		}
+	}
+	return off == len;
 }
 
 /* The next line on fd, pumping the server; NULL on timeout. */
@@ -361,6 +390,46 @@ main(void)
 	is_str(field(o, "id"), "w", "its id is echoed");
 	json_object_put(o);
 	close(fd);
+
+	/*
+	 * A status line padded to the line limit with empty objects parses
+	 * to thousands of objects: while it waits for the counters only its
+	 * type and id may be held, or one user's pending requests hold GiBs.
+	 */
+	{
+		static char	 big[CTL_LINE_MAX];
+		size_t		 before, after, n;
+
+		n = (size_t)snprintf(big, sizeof(big),
+		    "{\"type\":\"status\",\"id\":7,\"pad\":[");
+		while (n + 4 < sizeof(big)) {
+			memcpy(big + n, "{},", 3);
+			n += 3;
+		}
+		big[n - 1] = ']';
+		big[n++] = '}';
+		big[n++] = '\n';
+		nstatus = maxkeys = 0;
+		before = mallinfo2().uordblks;
+		for (i = 0; i < ATTACK_CONNS; i++) {
+			if ((fds[i] = sock_connect()) == -1)
+				skip_all("connect");
+			for (j = 0; j < 4; j++)
+				if (!send_all(fds[i], big, n))
+					skip_all("send");
+		}
+		want = ATTACK_CONNS * 4;
+		ok(pump_until(&nstatus, want), "%d status requests of %zu "
+		    "bytes are waiting for the counters", want, n);
+		after = mallinfo2().uordblks;
+		diag("heap held while they wait: %zu KiB",
+		    (after > before ? after - before : 0) / 1024);
+		ok(maxkeys <= 2, "each is held as its type and id only "
+		    "(%d keys)", maxkeys);
+		query_on_stats_end();
+		for (i = 0; i < ATTACK_CONNS; i++)
+			close(fds[i]);
+	}
 
 	control_shutdown();
 	imsgev_clear(&iev_tun);

@@ -27,6 +27,7 @@ struct ctl_conn;
 #define CTL_ROOT_RESERVE	4	/* for root and acl past the limit */
 #define CTL_MAX_PER_UID		16	/* clients of one uid but 0 */
 #define CTL_LINE_MAX		(64 * 1024)	/* bytes, without the '\n' */
+#define CTL_RO_LINE_MAX		1024	/* the same for the read-only tier */
 /* Unsent output per client, replies queued behind a pending one included. */
 #define CTL_MAX_BACKLOG		(1024 * 1024)
 #define CTL_MAX_PENDING		32	/* unanswered requests per client */

@@ -70,6 +70,7 @@ static void	 test_peruid(int);
 static void	 test_dupkeys(void);
 static void	 test_scrub(void);
 static int	 child_try(uid_t, gid_t);
+static int	 child_long(uid_t, gid_t, size_t);
 static void	 cleanup(void);
 
 /*
@@ -760,12 +761,20 @@ test_creds(int lfd)
 	is_int(child_try(65534, 65534), 1,
 	    "with others, an outsider gets version and status, the rest is "
 	    "denied");
+	is_int(child_long(65534, 65534, CTL_RO_LINE_MAX), 0,
+	    "an outsider's status line of %d bytes is served", CTL_RO_LINE_MAX);
+	is_int(child_long(65534, 65534, CTL_RO_LINE_MAX + 1), 1,
+	    "one byte more is refused as too long, unparsed");
+	is_int(child_long(65534, 65534, 60000), 1,
+	    "so is a line of 60000 bytes, across reads");
 	control_shutdown();
 	memset(&acl, 0, sizeof(acl));
 	acl.gids[acl.ngids++] = 65534;
 	acl.others = true;
 	control_init(base, lfd, &acl, handler, NULL);
 	is_int(child_try(65534, 65534), 0, "a member of an allowed gid is served");
+	is_int(child_long(65534, 65534, 60000), 0,
+	    "a member's line of 60000 bytes is served");
 	is_int(child_try(65533, 65533), 1, "another gid is read-only");
 	control_shutdown();
 	memset(&acl, 0, sizeof(acl));
@@ -811,6 +820,75 @@ test_backlog(void)
 	free(lines);
 	cl_close(&cl);
 	held_conn = 0;
+}
+
+/*
+ * As uid/gid from a child: a status line of len bytes, then a version.
+ * Exits 0 if the status was answered, 1 if the line was refused as
+ * too long (and the version still answered), 2 on anything else.
+ */
+static int
+child_long(uid_t uid, gid_t gid, size_t len)
+{
+	pid_t	 pid;
+	int	 st;
+	long	 end;
+
+	if ((pid = fork()) == -1)
+		return 2;
+	if (pid == 0) {
+		static const char ver[] =
+		    "\n{\"type\":\"version\",\"id\":\"end\"}\n";
+		struct sockaddr_un	 sun;
+		struct timeval		 tv = { 5, 0 };
+		char			*req, buf[4096];
+		size_t			 n = 0, off;
+		ssize_t			 r;
+		int			 fd;
+
+		if (setgroups(0, NULL) == -1 || setgid(gid) == -1 ||
+		    setuid(uid) == -1 ||
+		    (req = malloc(len + sizeof(ver) + 64)) == NULL)
+			_exit(2);
+		/* the status line is len bytes before its '\n' */
+		off = (size_t)snprintf(req, 64,
+		    "{\"type\":\"status\",\"pad\":\"");
+		while (off + 2 < len)
+			req[off++] = 'x';
+		memcpy(req + off, "\"}", 2);
+		off += 2;
+		memcpy(req + off, ver, sizeof(ver));
+		off += sizeof(ver) - 1;
+		fd = socket(AF_UNIX, SOCK_STREAM, 0);
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		memset(&sun, 0, sizeof(sun));
+		sun.sun_family = AF_UNIX;
+		strlcpy(sun.sun_path, path, sizeof(sun.sun_path));
+		if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1 ||
+		    write(fd, req, off) != (ssize_t)off)
+			_exit(2);
+		buf[0] = '\0';
+		while (strstr(buf, "\"id\":\"end\"") == NULL) {
+			if ((r = read(fd, buf + n, sizeof(buf) - 1 - n)) <= 0)
+				_exit(2);
+			n += r;
+			buf[n] = '\0';
+		}
+		if (strstr(buf, "\"code\":\"too-long\"") != NULL &&
+		    strstr(buf, "\"type\":\"status\"") == NULL)
+			_exit(1);
+		_exit(strstr(buf, "\"type\":\"status\"") != NULL ? 0 : 2);
+	}
+	end = now_ms() + 2 * DEADLINE_MS;
+	while (waitpid(pid, &st, WNOHANG) == 0) {
+		if (now_ms() > end) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &st, 0);
+			return 2;
+		}
+		pump(1);
+	}
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 2;
 }
 
 /* Connect n clients as uid from a child; exits with how many served. */

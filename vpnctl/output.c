@@ -21,13 +21,14 @@
 #define LABEL_WIDTH	16
 
 static const char *get_str(struct json_object *, const char *);
+static const char *get_raw(struct json_object *, const char *);
 static bool	 get_num(struct json_object *, const char *, int64_t *);
 static void	 line(FILE *, int, const char *, const char *);
 static void	 print_peer(FILE *, struct json_object *, time_t);
 static void	 print_list(FILE *, int, const char *, struct json_object *);
 
 static const char *
-get_str(struct json_object *o, const char *key)
+get_raw(struct json_object *o, const char *key)
 {
 	struct json_object	*v;
 
@@ -35,6 +36,55 @@ get_str(struct json_object *o, const char *key)
 	    !json_object_is_type(v, json_type_string))
 		return NULL;
 	return json_object_get_string(v);
+}
+
+/*
+ * Text from the daemon made safe for a terminal: C0 controls, DEL and the
+ * C1 controls (raw or UTF-8 encoded: a terminal may take either as CSI)
+ * become '?', so a daemon, or a child that put text in its reply, cannot
+ * move the cursor, clear the screen or forge lines. The result lives until
+ * the eighth call after it; NULL stays NULL.
+ */
+const char *
+output_text(const char *raw)
+{
+	static char		 ring[8][1024];
+	static size_t		 next;
+	const unsigned char	*s = (const unsigned char *)raw;
+	char			*d;
+	size_t			 n = 0;
+
+	if (s == NULL)
+		return NULL;
+	d = ring[next++ % nitems(ring)];
+	for (; *s != '\0' && n < sizeof(ring[0]) - 1; s++) {
+		if (s[0] == 0xc2 && s[1] >= 0x80 && s[1] <= 0x9f) {
+			d[n++] = '?';
+			s++;
+		} else if (*s < 0x20 || *s == 0x7f || (*s >= 0x80 &&
+		    *s <= 0x9f))
+			d[n++] = '?';
+		else
+			d[n++] = (char)*s;
+	}
+	d[n] = '\0';
+	return d;
+}
+
+static const char *
+get_str(struct json_object *o, const char *key)
+{
+	return output_text(get_raw(o, key));
+}
+
+static void
+line(FILE *fp, int indent, const char *label, const char *value)
+{
+	int	 w;
+
+	w = LABEL_WIDTH - indent - (int)strlen(label) - 1;
+	fprintf(fp, "%*s%s:%*s%s\n", indent, "", label, w > 0 ? w : 1, "",
+	    value);
 }
 
 static bool
@@ -48,16 +98,6 @@ get_num(struct json_object *o, const char *key, int64_t *n)
 		return false;
 	*n = json_object_get_int64(v);
 	return true;
-}
-
-static void
-line(FILE *fp, int indent, const char *label, const char *value)
-{
-	int	 w;
-
-	w = LABEL_WIDTH - indent - (int)strlen(label) - 1;
-	fprintf(fp, "%*s%s:%*s%s\n", indent, "", label, w > 0 ? w : 1, "",
-	    value);
 }
 
 const char *
@@ -119,7 +159,8 @@ print_list(FILE *fp, int indent, const char *label, struct json_object *arr)
 		if (v == NULL || !json_object_is_type(v, json_type_string))
 			continue;
 		off += snprintf(buf + off, sizeof(buf) - off, "%s%s",
-		    off > 0 ? ", " : "", json_object_get_string(v));
+		    off > 0 ? ", " : "",
+		    output_text(json_object_get_string(v)));
 	}
 	line(fp, indent, label, n == 0 ? "(none)" : buf);
 }
@@ -224,7 +265,7 @@ output_logs(FILE *fp, struct json_object *o)
 	 * daemon escapes its lines already (backslashes included), so only
 	 * what escaped that is escaped here.
 	 */
-	if ((s = get_str(o, "logs")) == NULL || *s == '\0')
+	if ((s = get_raw(o, "logs")) == NULL || *s == '\0')
 		return;
 	for (; *s != '\0'; s++) {
 		if (*s == '|')

@@ -26,6 +26,8 @@ void	 output_version(FILE *, struct json_object *);
 
 /* "1.21 MiB", "512 B". */
 const char *output_bytes(uint64_t, char *, size_t);
+/* Daemon text with every terminal control replaced by '?'. */
+const char *output_text(const char *);
 /* "1 hour, 2 minutes, 3 seconds" (no "ago"); "0 seconds" for 0. */
 const char *output_duration(int64_t, char *, size_t);
 

@@ -532,7 +532,8 @@ cmd_monitor(void)
 				if (jflag)
 					printf("%s\n", line);
 				else
-					printf("state: %s\n", state);
+					printf("state: %s\n",
+					    output_text(state));
 			}
 		} else if (jflag)
 			printf("%s\n", line);

@@ -82,6 +82,18 @@ static const struct {
 	{ "logs_hostile", LOGS,
 	  "{\"type\":\"logs\",\"logs\":\"netmgr: a\\nparent: forged|"
 	  "\\u001b[2Jclear\\u0007|already \\\\033 escaped|caf\\u00e9\"}" },
+	/* Terminal controls in any field become '?': ESC, BEL, CR, DEL, C1. */
+	{ "status_controls", STATUS,
+	  "{\"type\":\"status\",\"state\":\"connected\\u001b[2J\","
+	  "\"interface\":\"vpn0\\r\\nstate:          disconnected\","
+	  "\"peers\":[{\"publicKey\":\"k\\u0007\\u007f\","
+	  "\"endpoint\":\"\\u009b31m1.2.3.4:5\","
+	  "\"allowedIps\":[\"10.0.0.0/8\\u001b]0;x\\u0007\"],"
+	  "\"rxBytes\":1,\"txBytes\":2}]}" },
+	{ "error_controls", ERROR,
+	  "{\"type\":\"error\",\"request\":\"activate\","
+	  "\"code\":\"system\\u001b[1m\",\"message\":\"DNS: \\u001b[2J"
+	  "caf\\u00e9\\nparent: forged\"}" },
 	{ "error", ERROR,
 	  "{\"type\":\"error\",\"request\":\"activate\","
 	  "\"code\":\"bad-config\",\"message\":\"serverPort: missing\"}" },

@@ -1,5 +1,5 @@
 #!/bin/bash
-# cycles.t -- issue 6: 50 activate/deactivate cycles (vpnctl up/down),
+# cycles.t -- 50 activate/deactivate cycles (vpnctl up/down),
 # with a kill -9 of the parent at a random instant every 10 cycles and a
 # restart; at the end nothing of ours remains. The daemon manages the
 # namespace's own resolv.conf (ip netns exec, /etc/netns/NS/resolv.conf,

@@ -1,5 +1,5 @@
 #!/bin/bash
-# failclosed.t -- issue 5: a full tunnel whose data plane fails while up
+# failclosed.t -- a full tunnel whose data plane fails while up
 # fails closed. Clients get backendFailure and disconnected, status says
 # "error", the kill switch stays and blocks direct traffic; a deactivate
 # removes it and direct traffic flows again. (Test build: tunworker fails

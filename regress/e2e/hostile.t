@@ -1,6 +1,6 @@
 #!/bin/bash
 # hostile.t -- hostile traffic at vpnd's listen port leaves a working
-# tunnel working (issue 3).
+# tunnel working.
 #
 # B runs a headless vpnd (ListenPort 51820), A a wireguard-go peer with a
 # working tunnel to it. From a third namespace C:

@@ -1,5 +1,5 @@
 #!/bin/bash
-# interop.t -- vpnd against Debian's wireguard-go (issue 3).
+# interop.t -- vpnd against Debian's wireguard-go.
 #
 # Namespace A runs vpnd, namespace B runs wireguard-go configured with wg.
 # Both sides initiate in turn; ping both ways over IPv4 and IPv6 inside the

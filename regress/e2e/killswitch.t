@@ -1,5 +1,5 @@
 #!/bin/bash
-# killswitch.t -- issue 5, the kill switch: while a full tunnel is up,
+# killswitch.t -- the kill switch: while a full tunnel is up,
 # nothing leaves the client namespace outside the tunnel (UDP, TCP, DNS,
 # IPv6 even for an IPv4-only tunnel, DNS to a LAN resolver with allowLan,
 # DHCP client ports to a host beyond the LAN), counted at the far side,

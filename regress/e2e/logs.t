@@ -1,5 +1,5 @@
 #!/bin/bash
-# logs.t -- issue 4/6: `logs` with megabytes of log files answers with the
+# logs.t -- `logs` with megabytes of log files answers with the
 # newest part (a client is never dropped for it), lines joined with '|';
 # `cleanlogs` empties them but for a line saying who asked; a new start
 # begins a new file.  (Rotation past the size cap is t_log's: these few

@@ -1,5 +1,5 @@
 #!/bin/bash
-# notify.t -- issue 2/6: under systemd (Type=notify) vpnd says READY=1 on
+# notify.t -- under systemd (Type=notify) vpnd says READY=1 on
 # $NOTIFY_SOCKET only once the children are up and the earlier
 # instance's leftovers are gone, and not before: the listener looks at the
 # namespace and the control socket the moment the datagram arrives.

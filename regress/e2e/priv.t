@@ -1,5 +1,5 @@
 #!/bin/bash
-# priv.t -- issue 2: the privileges of the four processes, Landlock and
+# priv.t -- the privileges of the four processes, Landlock and
 # seccomp.
 #
 # 1. vpnd -d in a fresh namespace: /proc/PID/status of the parent (only

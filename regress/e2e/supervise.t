@@ -1,5 +1,5 @@
 #!/bin/bash
-# supervise.t -- issue 2: supervision, orderly shutdown, the pid file and
+# supervise.t -- supervision, orderly shutdown, the pid file and
 # config checking.
 #
 # 1. kill -9 of each child in turn (a fresh instance each time): the

@@ -1,5 +1,5 @@
 #!/bin/bash
-# vpnd2vpnd.t -- two vpnd talking to each other (issue 3).
+# vpnd2vpnd.t -- two vpnd talking to each other.
 #
 # Namespace B runs a headless vpnd "server" (ListenPort, no Endpoint),
 # namespace A a vpnd "client" driven by vpnctl up. Handshake, ping both ways

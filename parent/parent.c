@@ -52,6 +52,7 @@ static void	 parent_shutdown_timeout(int, short, void *);
 static void	 parent_ready(void);
 static __dead void parent_exit(int);
 static void	 child_status(int, pid_t, int);
+static void	 child_stdio(void);
 static pid_t	 start_child(int, int);
 static int	 control_open(const char *, gid_t *);
 static void	 drop_privileges(void);
@@ -299,6 +300,27 @@ drop_privileges(void)
 	log_debug("parent keeps CAP_NET_ADMIN only");
 }
 
+/*
+ * A child reads nothing from our standard input and writes nothing to our
+ * standard output. Its standard error stays where ours goes (a pipe, the
+ * journal) for what it says before its log channel is up, except on a
+ * terminal: there a compromised child could read keystrokes or write
+ * escape sequences, and its lines reach the terminal through us, escaped.
+ */
+static void
+child_stdio(void)
+{
+	int	 fd;
+
+	if ((fd = open("/dev/null", O_RDWR)) == -1)
+		fatal("/dev/null");
+	if (dup2(fd, STDIN_FILENO) == -1 || dup2(fd, STDOUT_FILENO) == -1 ||
+	    (isatty(STDERR_FILENO) && dup2(fd, STDERR_FILENO) == -1))
+		fatal("dup2 /dev/null");
+	if (fd > STDERR_FILENO)
+		close(fd);
+}
+
 static pid_t
 start_child(int proc, int fd)
 {
@@ -319,6 +341,7 @@ start_child(int proc, int fd)
 			fatal("fcntl");
 	} else if (dup2(fd, VPND_PARENT_FD) == -1)
 		fatal("dup2");
+	child_stdio();
 	argv[argc++] = "vpnd";
 	argv[argc++] = "-P";
 	argv[argc++] = (char *)vpnd_proc_names[proc];

@@ -138,7 +138,7 @@ wgb_peer "$E2E_TMP/psk" "10.99.0.1:$PORT"
 conf_a "$E2E_TMP/h1.conf" "$E2E_TMP/psk" "" "$PORT"
 vpnd_start h1 "$NSA" -f "$E2E_TMP/h1.conf"
 ok $? "headless vpnd started with ListenPort $PORT"
-ping_ok "$NSB" 10.200.0.2
+ping_first 15 "$NSB" 10.200.0.2
 ok $? "v4 underlay + psk: first ping from B triggers wireguard-go's handshake"
 wait_for 30 connected h1
 ok $? "headless vpnd reports connected"
@@ -151,7 +151,7 @@ wgb_peer "" "[fd00:99::1]:$PORT"
 conf_a "$E2E_TMP/h2.conf" "" "" "$PORT"
 vpnd_start h2 "$NSA" -f "$E2E_TMP/h2.conf"
 ok $? "headless vpnd started again"
-ping_ok "$NSB" fd00:200::2
+ping_first 15 "$NSB" fd00:200::2
 ok $? "v6 underlay: first ping from B triggers wireguard-go's handshake"
 ctl h2 -j status | grep -q '"endpoint":"\[fd00:99::2\]:'"$PORT"
 ok $? "vpnd learned wireguard-go's IPv6 endpoint"

@@ -222,6 +222,14 @@ ping_ok() {
 	ip netns exec "$1" ping -c 3 -i 0.2 -W 1 -q "$2" >/dev/null 2>&1
 }
 
+# ping_first TRIES NS ADDR: one ping after another (each waits 1 s for its
+# answer) until one is answered, at most TRIES: traffic that has to
+# trigger a handshake first (and a headless set-up that may still be
+# finishing).
+ping_first() {
+	wait_for "$1" ip netns exec "$2" ping -c 1 -W 1 -q "$3"
+}
+
 # --- control-protocol helpers (proto.t, badinput.t, switch.t, multihop.t,
 # vpnctl.t) ---
 

@@ -9,9 +9,15 @@
  *	  other link of the host has (else the host would black-hole it);
  *	- a route must not lie inside the loopback, link-local (cloud
  *	  metadata at 169.254.169.254) or multicast ranges.
- * A route that covers such a range without lying inside it (0.0.0.0/0,
- * ::/0, 0.0.0.0/1, ...) is allowed: the host's more specific routes and
- * its local table still win over it.
+ * A route that covers such a range without lying inside it is allowed
+ * where that changes nothing: the local table wins for loopback, link-local
+ * IPv6 is looked up on the link it is scoped to, multicast has no unicast
+ * secret to steal. Not around IPv4 link-local, though: 169.0.0.0/8 or
+ * 128.0.0.0/1 take cloud metadata into the tunnel wherever the host has no
+ * more specific route for it, exactly as 169.254.169.254/32 would. Only
+ * the full tunnel (0.0.0.0/0, installed behind the policy rules) may cover
+ * it; split the rest of the space around 169.254.0.0/16. The prefix of a
+ * device address is held to the same rule, for the kernel routes it.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -44,6 +50,11 @@ static const struct policy_range forbidden[] = {
 	{ { AF_INET6, 96, { [10] = 0xff, [11] = 0xff } }, "IPv4-mapped" },
 };
 
+/* No prefix but the full tunnel may cover these. */
+static const struct policy_range uncovered[] = {
+	{ { AF_INET, 16, { 169, 254 } }, "link-local" },
+};
+
 /* Never a device address (a route to them is only the full tunnel). */
 static const struct policy_range bad_local[] = {
 	{ { AF_INET, 32, { 0 } }, "unspecified" },
@@ -60,6 +71,20 @@ policy_forbidden(const struct prefix *p, const struct policy_range *r,
 	for (i = 0; i < n; i++)
 		if (prefix_contains(&r[i].p, p))
 			return r[i].what;
+	return NULL;
+}
+
+/* What a prefix other than the full tunnel covers and must not. */
+static const char *
+policy_covered(const struct prefix *p)
+{
+	size_t	i;
+
+	if (p->plen == 0)
+		return NULL;
+	for (i = 0; i < nitems(uncovered); i++)
+		if (prefix_contains(p, &uncovered[i].p))
+			return uncovered[i].what;
 	return NULL;
 }
 
@@ -92,6 +117,19 @@ policy_check_addr(const struct prefix *p, const struct prefix *host,
 		    prefix_fmt(p, buf, sizeof(buf)), what);
 		return -1;
 	}
+	/* The route the kernel adds for the address's prefix. */
+	if (p->plen == 0) {
+		snprintf(err, errlen, "interface address %s has no prefix",
+		    prefix_fmt(p, buf, sizeof(buf)));
+		return -1;
+	}
+	a = *p;
+	prefix_mask(&a);
+	if ((what = policy_covered(&a)) != NULL) {
+		snprintf(err, errlen, "interface address %s covers %s",
+		    prefix_fmt(p, buf, sizeof(buf)), what);
+		return -1;
+	}
 	for (i = 0; i < nhost; i++) {
 		if (host[i].af != p->af)
 			continue;
@@ -120,6 +158,11 @@ policy_check_route(const struct prefix *p, char *err, size_t errlen)
 	if ((what = policy_forbidden(p, forbidden, nitems(forbidden))) !=
 	    NULL) {
 		snprintf(err, errlen, "route %s is %s",
+		    prefix_fmt(p, buf, sizeof(buf)), what);
+		return -1;
+	}
+	if ((what = policy_covered(p)) != NULL) {
+		snprintf(err, errlen, "route %s covers %s",
 		    prefix_fmt(p, buf, sizeof(buf)), what);
 		return -1;
 	}

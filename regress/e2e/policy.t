@@ -2,7 +2,9 @@
 # policy.t -- the parent's policy on what an activate may install: a
 # device address the host already has on another link, or a loopback,
 # link-local, multicast or unspecified one, and a route into loopback,
-# link-local (cloud metadata) or multicast ranges are refused with an
+# link-local (cloud metadata) or multicast ranges, or a prefix other than
+# the full tunnel around IPv4 link-local (as a route, or as the prefix of
+# a device address, which the kernel routes) are refused with an
 # error that says why, and nothing is installed; the full tunnel and
 # ordinary prefixes still work. Who asked is logged.
 set -u
@@ -49,6 +51,17 @@ refused "route 127.0.0.0/8" loopback 10.8.0.2/32 $V6 \
 refused "route 224.0.0.0/4" multicast 10.8.0.2/32 $V6 \
     10.8.0.0/24,224.0.0.0/4
 refused "route fe80::/10" link-local 10.8.0.2/32 $V6 10.8.0.0/24,fe80::/10
+# A prefix around link-local would carry cloud metadata into the tunnel
+# just the same, wherever the host has no more specific route for it.
+refused "route 169.0.0.0/8" "covers link-local" 10.8.0.2/32 $V6 \
+    10.8.0.0/24,169.0.0.0/8
+refused "route 169.254.0.0/15" "covers link-local" 10.8.0.2/32 $V6 \
+    10.8.0.0/24,169.254.0.0/15
+refused "route 128.0.0.0/1" "covers link-local" 10.8.0.2/32 $V6 \
+    0.0.0.0/1,128.0.0.0/1
+# A device address's prefix becomes a route of the kernel's own.
+refused "device address 169.255.0.1/15" "covers link-local" \
+    169.255.0.1/15 $V6 10.8.0.0/24
 grep -q 'refused network set-up: route 169.254.169.254/32 is link-local' \
     "$E2E_TMP/c/out"
 ok $? "the parent logs what it refused"

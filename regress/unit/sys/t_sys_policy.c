@@ -2,8 +2,9 @@
  * t_sys_policy.c -- the parent's policy on what netmgr may install:
  * device addresses must be ordinary unicast addresses the host does not
  * already have on another link; routes must not lie inside loopback,
- * link-local or multicast ranges, while the full tunnel and ordinary
- * prefixes pass.
+ * link-local or multicast ranges, nor cover IPv4 link-local unless they
+ * are the full tunnel (nor may a device address's prefix), while the full
+ * tunnel and ordinary prefixes pass.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -49,16 +50,30 @@ static const struct tcase addrs[] = {
 	{ "192.168.1.10/24",		0, "already the host's" },
 	{ "2001:db8:1::10/64",		0, "already the host's" },
 	{ "192.168.1.11/32",		1, NULL },
+	/* the kernel routes the prefix: it must not cover link-local */
+	{ "169.255.0.1/15",		0, "covers link-local" },
+	{ "169.1.2.3/8",		0, "covers link-local" },
+	{ "130.0.0.1/1",			0, "covers link-local" },
+	{ "10.0.0.1/1",			1, NULL },	/* 0.0.0.0/1 */
+	{ "10.0.0.1/0",			0, "no prefix" },
+	{ "169.253.255.1/16",		1, NULL },
+	{ "fd00::1/1",			1, NULL },
 };
 
 static const struct tcase routes[] = {
 	{ "0.0.0.0/0",			1, NULL },
 	{ "::/0",			1, NULL },
-	{ "0.0.0.0/1",			1, NULL },
-	{ "128.0.0.0/1",		1, NULL },
+	{ "0.0.0.0/1",			1, NULL },	/* covers loopback */
+	{ "128.0.0.0/1",		0, "covers link-local" },
 	{ "10.0.0.0/8",			1, NULL },
 	{ "192.168.1.1/32",		1, NULL },
-	{ "169.0.0.0/8",		1, NULL },	/* covers, not inside */
+	{ "169.0.0.0/8",		0, "covers link-local" },
+	{ "169.254.0.0/15",		0, "covers link-local" },
+	{ "168.0.0.0/6",		0, "covers link-local" },
+	{ "169.255.0.0/16",		1, NULL },	/* beside it */
+	{ "169.128.0.0/10",		1, NULL },
+	{ "8000::/1",			1, NULL },	/* scoped to the link */
+	{ "224.0.0.0/3",		1, NULL },	/* multicast: no secret */
 	{ "2000::/3",			1, NULL },
 	{ "fd00::/8",			1, NULL },
 	{ "8.8.8.8/32",			1, NULL },

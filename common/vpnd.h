@@ -28,6 +28,8 @@
 #define VPND_STATEDIR		"/var/lib/vpnd"
 #define VPND_IFNAME		"vpn0"
 #define VPND_PIDFILE		"vpnd.pid"	/* in the run dir of the socket */
+/* abstract UNIX socket held by the one vpnd of a network namespace */
+#define VPND_NETNS_LOCK		"vpnd-netns-lock"
 #define VPND_PARENT_FD		3		/* a child's channel to the parent */
 #define VPND_MAX_IMSG		16384
 

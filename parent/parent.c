@@ -21,6 +21,7 @@
 #include <limits.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,6 +61,7 @@ static void	 unpriv_check(struct parent_opts *);
 static int	 mkpath(const char *, mode_t);
 static bool	 dir_is_empty(const char *);
 static int	 pidfile_lock(const char *, pid_t *);
+static int	 netns_lock(pid_t *, uid_t *);
 static int	 pidfile_write_pid(int);
 static void	 device_id(const char *, char *, size_t);
 static void	 send_headless(void);
@@ -74,6 +76,7 @@ static int		 shutting_down;
 static struct event	 ev_sigterm, ev_sigint, ev_sigchld, ev_sighup;
 static struct event	 ev_shutdown;
 static int		 pidfd = -1;	/* locked while we run */
+static int		 nsfd = -1;	/* this namespace is ours while we run */
 static char		 pidpath[PATH_MAX];
 static char		 selfexe[PATH_MAX];
 static int		 selfexe_fd = -1;	/* the binary we run, for fexecve */
@@ -95,6 +98,7 @@ parent_main(struct parent_opts *opts)
 	int		 sp[PROC_MAX][2], ipc[2], ctlfd, i, fd;
 	gid_t		 ctlgid;
 	pid_t		 other;
+	uid_t		 ouid;
 	ssize_t		 n;
 
 	popts = opts;
@@ -185,8 +189,21 @@ parent_main(struct parent_opts *opts)
 		warn("pidfile %s", path);
 	} else
 		strlcpy(pidpath, path, sizeof(pidpath));
+	if ((nsfd = netns_lock(&other, &ouid)) == -1) {
+		if (errno != EADDRINUSE)
+			err(1, "network namespace lock");
+		if (other > 0)
+			errx(1, "another vpnd (pid %d, uid %u) runs in this "
+			    "network namespace", (int)other,
+			    (unsigned int)ouid);
+		errx(1, "another vpnd (or a process holding its lock) runs "
+		    "in this network namespace");
+	}
 	if (!opts->env.foreground && daemon(0, 0) == -1)
 		err(1, "daemon");
+	/* never accepted: a second vpnd connects only to learn who we are */
+	if (listen(nsfd, 1) == -1)
+		err(1, "network namespace lock");
 	if (logfile_open(opts->env.logdir) == -1)
 		warn("log file in %s", opts->env.logdir);
 	log_set_sink(parent_sink);
@@ -722,6 +739,55 @@ mkpath(const char *dir, mode_t mode)
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * One vpnd per network namespace. The kill switch (table inet vpnd), the
+ * policy rules and the route table have fixed names in a namespace, and
+ * a starting vpnd removes them as an earlier crash's leftovers: a second
+ * one, with a pid file of its own (other paths, or another user's
+ * capability-bearing copy), would take the running one's kill switch and
+ * routes away under it. An abstract UNIX socket lives in the network
+ * namespace and goes with its holder, kill -9 included. -1 with
+ * EADDRINUSE when it is held; *opid and *ouid then name the holder if it
+ * answers (0 otherwise).
+ */
+static int
+netns_lock(pid_t *opid, uid_t *ouid)
+{
+	struct sockaddr_un	 sun;
+	struct ucred		 cred;
+	socklen_t		 slen, clen = sizeof(cred);
+	int			 fd, cfd;
+
+	*opid = 0;
+	*ouid = 0;
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	/* sun_path[0] stays NUL: the abstract name space */
+	memcpy(sun.sun_path + 1, VPND_NETNS_LOCK, strlen(VPND_NETNS_LOCK));
+	slen = offsetof(struct sockaddr_un, sun_path) + 1 +
+	    strlen(VPND_NETNS_LOCK);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+	    0)) == -1)
+		return -1;
+	if (bind(fd, (struct sockaddr *)&sun, slen) == 0)
+		return fd;	/* main() listens, once daemon() has forked */
+	close(fd);
+	if (errno != EADDRINUSE)
+		return -1;
+	if ((cfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+	    0)) != -1) {
+		if (connect(cfd, (struct sockaddr *)&sun, slen) == 0 &&
+		    getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) ==
+		    0 && clen == sizeof(cred)) {
+			*opid = cred.pid;
+			*ouid = cred.uid;
+		}
+		close(cfd);
+	}
+	errno = EADDRINUSE;
+	return -1;
 }
 
 /*

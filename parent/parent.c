@@ -189,20 +189,32 @@ parent_main(struct parent_opts *opts)
 		warn("pidfile %s", path);
 	} else
 		strlcpy(pidpath, path, sizeof(pidpath));
+	/*
+	 * Any local user can bind the name: root gives way only to root, so
+	 * that nobody keeps the system's vpnd from starting that way.
+	 */
 	if ((nsfd = netns_lock(&other, &ouid)) == -1) {
 		if (errno != EADDRINUSE)
 			err(1, "network namespace lock");
-		if (other > 0)
+		if (other > 0 && (ouid == 0 || geteuid() != 0))
 			errx(1, "another vpnd (pid %d, uid %u) runs in this "
 			    "network namespace", (int)other,
 			    (unsigned int)ouid);
-		errx(1, "another vpnd (or a process holding its lock) runs "
-		    "in this network namespace");
+		if (geteuid() != 0)
+			errx(1, "another vpnd (or a process holding its lock) "
+			    "runs in this network namespace");
+		if (other > 0)
+			warnx("the lock of this network namespace is held by "
+			    "pid %d, uid %u, not root: going ahead", (int)other,
+			    (unsigned int)ouid);
+		else
+			warnx("the lock of this network namespace is held by a "
+			    "process that does not answer: going ahead");
 	}
 	if (!opts->env.foreground && daemon(0, 0) == -1)
 		err(1, "daemon");
-	/* never accepted: a second vpnd connects only to learn who we are */
-	if (listen(nsfd, 1) == -1)
+	/* listen() again: the credentials a second one reads are now ours */
+	if (nsfd != -1 && listen(nsfd, 1) == -1)
 		err(1, "network namespace lock");
 	if (logfile_open(opts->env.logdir) == -1)
 		warn("log file in %s", opts->env.logdir);
@@ -771,8 +783,14 @@ netns_lock(pid_t *opid, uid_t *ouid)
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
 	    0)) == -1)
 		return -1;
-	if (bind(fd, (struct sockaddr *)&sun, slen) == 0)
-		return fd;	/* main() listens, once daemon() has forked */
+	/* listening only so that a second one can ask who holds it */
+	if (bind(fd, (struct sockaddr *)&sun, slen) == 0) {
+		if (listen(fd, 1) == -1) {
+			close(fd);
+			return -1;
+		}
+		return fd;
+	}
 	close(fd);
 	if (errno != EADDRINUSE)
 		return -1;

@@ -8,7 +8,8 @@
 # refuse to start, naming the running one, and leave the first's full
 # tunnel and kill switch exactly in place: no datagram of C leaves
 # outside the tunnel (counted in S), and the first still carries traffic.
-# After the first stops (even by kill -9), a new one starts as usual.
+# After the first stops (even by kill -9), a new one starts as usual;
+# root's starts even when an ordinary user squats the lock's name.
 set -u
 . "$(dirname "$0")/../lib/e2e.sh"
 e2e_timeout 120 "$@"
@@ -124,11 +125,26 @@ else
 fi
 
 # Once a is gone (kill -9: nothing of it runs), the next one starts and
-# removes what a left, as after any crash.
+# removes what a left, as after any crash -- even with the lock's name
+# held by an ordinary user (anyone may bind it): root gives way to root
+# alone.
 vpnd_kill9 a all
 ok $? "a: killed (-9), all of its processes gone"
+ip netns exec "$C" setpriv --reuid=65534 --regid=65534 --clear-groups \
+    "$E2E_PY" -c 'import socket, signal
+s = socket.socket(socket.AF_UNIX)
+s.bind("\0vpnd-netns-lock")
+s.listen(1)
+print("bound", flush=True)
+signal.pause()' >"$E2E_TMP/squat.out" 2>&1 &
+E2E_PIDS="$E2E_PIDS $!"
+wait_for 50 grep -q bound "$E2E_TMP/squat.out"
+ok $? "an ordinary user holds the lock's name"
 vpnd_start b "$C" -D none
-ok $? "b: starts once a is gone"
+ok $? "b (root) starts all the same"
+grep -q "held by pid [0-9]*, uid 65534, not root: going ahead" \
+    "$E2E_TMP/b/out"
+ok $? "b says who held the name"
 is "$(ours_left "$C")" "" "b: a's leftovers removed"
 ctl b down >/dev/null 2>&1
 

@@ -114,6 +114,7 @@ proc_recv_env(struct imsgev *iev, struct vpnd_env *env)
 	imsg_free(&imsg);
 	env->ifname[sizeof(env->ifname) - 1] = '\0';
 	env->sockpath[sizeof(env->sockpath) - 1] = '\0';
+	env->uapidir[sizeof(env->uapidir) - 1] = '\0';
 	env->logdir[sizeof(env->logdir) - 1] = '\0';
 	env->statedir[sizeof(env->statedir) - 1] = '\0';
 	env->resolvconf[sizeof(env->resolvconf) - 1] = '\0';

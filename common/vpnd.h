@@ -27,6 +27,7 @@
 #define VPND_LOGDIR		"/var/log/vpnd"
 #define VPND_STATEDIR		"/var/lib/vpnd"
 #define VPND_IFNAME		"vpn0"
+#define VPND_UAPIDIR		"/var/run/wireguard"	/* wg(8) looks here */
 #define VPND_PIDFILE		"vpnd.pid"	/* in the run dir of the socket */
 /* abstract UNIX socket held by the one vpnd of a network namespace */
 #define VPND_NETNS_LOCK		"vpnd-netns-lock"
@@ -47,6 +48,7 @@ extern const char *const vpnd_proc_names[PROC_MAX];
 struct vpnd_env {
 	char		 ifname[IFNAMSIZ];	/* the tunnel interface */
 	char		 sockpath[108];
+	char		 uapidir[80];		/* IFNAME.sock here; "" = none */
 	char		 logdir[256];
 	char		 statedir[256];
 	char		 resolvconf[256];	/* dnsmgr: file to manage */
@@ -74,6 +76,7 @@ enum imsg_type {
 
 	/* parent -> netmgr */
 	IMSG_CONTROLFD,			/* fd: the listening control socket */
+	IMSG_UAPIFD,			/* fd: the listening WireGuard UAPI socket */
 	IMSG_HEADLESS_CONF,		/* struct imsg_conf_iface; confmsg.h */
 	IMSG_HEADLESS_PEER,		/* struct imsg_wg_peer */
 	IMSG_HEADLESS_AIP,		/* struct imsg_wg_aip */

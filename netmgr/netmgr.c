@@ -25,6 +25,7 @@
 #include "query.h"
 #include "sandbox.h"
 #include "tunnel.h"
+#include "uapi.h"
 #include "vpnd.h"
 
 static void	 netmgr_dispatch_parent(struct imsgev *, struct imsg *);
@@ -40,6 +41,7 @@ static struct vpnd_env	 env;
 static struct imsgev	 iev_parent, iev_tun, iev_dns;
 static int		 have_ctl, started;
 static int		 ctlfd = -1;
+static int		 uapifd = -1;
 static struct ctl_acl	 acl;
 static struct event_base *evbase;
 
@@ -131,6 +133,10 @@ netmgr_dispatch_parent(struct imsgev *iev, struct imsg *imsg)
 		have_ctl = 1;
 		netmgr_maybe_ready();
 		break;
+	case IMSG_UAPIFD:
+		if (uapifd != -1 || (uapifd = imsg_get_fd(imsg)) == -1)
+			fatalx("bad IMSG_UAPIFD");
+		break;
 	case IMSG_DEVICE_ID:
 		if (imsg_get_data(imsg, devid, sizeof(devid)) == -1)
 			fatalx("bad IMSG_DEVICE_ID");
@@ -145,6 +151,11 @@ netmgr_dispatch_parent(struct imsgev *iev, struct imsg *imsg)
 		    -1)
 			fatal("control socket");
 		log_debug("serving the control socket");
+		if (uapifd != -1) {
+			query_set_stats_hook(uapi_on_stats);
+			uapi_init(evbase, uapifd);
+			log_debug("serving the WireGuard UAPI socket");
+		}
 		break;
 	case IMSG_SHUTDOWN:
 		tunnel_shutdown();

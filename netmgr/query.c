@@ -59,6 +59,7 @@ static struct imsg_wg_stats	 stats_new[TUNNEL_MAX_PEERS];
 static struct pending_req	 status_wait[MAX_STATUS_WAIT];
 static size_t			 nstatus_wait;
 static int			 stats_inflight;
+static void			(*stats_hook)(void);
 static struct event		 ev_status;
 
 /* logs: requests answered in order by the parent */
@@ -91,8 +92,6 @@ query_set_device_id(const char *id)
 void
 query_status(struct ctl_conn *c, struct json_object *req)
 {
-	struct timeval	tv = { 0, STATUS_TIMEOUT_MS * 1000 };
-
 	if (nstatus_wait == nitems(status_wait))
 		status_forget_gone();
 	if (nstatus_wait == nitems(status_wait)) {
@@ -103,6 +102,14 @@ query_status(struct ctl_conn *c, struct json_object *req)
 	status_wait[nstatus_wait].conn = control_conn_id(c);
 	status_wait[nstatus_wait].req = req;
 	nstatus_wait++;
+	query_refresh();
+}
+
+void
+query_refresh(void)
+{
+	struct timeval	tv = { 0, STATUS_TIMEOUT_MS * 1000 };
+
 	if (!tunnel_wg_up() || !iev_tun->active) {
 		status_answer_all();
 		return;
@@ -159,6 +166,21 @@ status_answer_all(void)
 		control_reply(c, status_wait[i].req, o);
 	}
 	nstatus_wait = 0;
+	if (stats_hook != NULL)
+		stats_hook();
+}
+
+void
+query_set_stats_hook(void (*fn)(void))
+{
+	stats_hook = fn;
+}
+
+void
+query_stats(const struct imsg_wg_stats **st, size_t *n)
+{
+	*st = stats;
+	*n = nstats;
 }
 
 void

@@ -21,6 +21,16 @@ void	 query_set_device_id(const char *);
 void	 query_status(struct ctl_conn *, struct json_object *req);
 void	 query_logs(struct ctl_conn *, struct json_object *req, int clean);
 
+/*
+ * Fresh counters for another reader (the UAPI's get): asks tunworker
+ * unless a request is in flight; the hook runs once they are in (or the
+ * cache is all there is), after the waiting status requests are answered.
+ */
+struct imsg_wg_stats;
+void	 query_refresh(void);
+void	 query_set_stats_hook(void (*)(void));
+void	 query_stats(const struct imsg_wg_stats **, size_t *);
+
 /* tunworker's counters: one IMSG_WG_STATS per peer, then the end. */
 void	 query_on_stats(struct imsg *);
 void	 query_on_stats_end(void);

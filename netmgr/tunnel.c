@@ -128,6 +128,12 @@ tunnel_init(const struct vpnd_env *e, struct imsgev *parent,
 	evtimer_set(&ev_fallback, fallback_timeout, NULL);
 }
 
+const struct tunnel_conf *
+tunnel_conf_in_force(void)
+{
+	return tun.have_eff && tun.net_up ? &tun.eff : NULL;
+}
+
 bool
 tunnel_wg_up(void)
 {

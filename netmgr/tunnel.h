@@ -48,6 +48,12 @@ void	 tunnel_on_wg_reset_done(void);
 void	 tunnel_on_wg_error(const char *msg);
 void	 tunnel_on_handshake(const uint8_t key[WG_KEY_LEN]);
 
+/*
+ * The merged configuration in force while the tunnel is set up (keys
+ * included: the UAPI's get prints them), else NULL.
+ */
+const struct tunnel_conf *tunnel_conf_in_force(void);
+
 /* Whether tunworker holds the configuration (has counters to ask). */
 bool	 tunnel_wg_up(void);
 

@@ -95,7 +95,7 @@ parent_main(struct parent_opts *opts)
 {
 	struct passwd	*pw;
 	char		 ebuf[512], path[PATH_MAX], *p;
-	int		 sp[PROC_MAX][2], ipc[2], ctlfd, i, fd;
+	int		 sp[PROC_MAX][2], ipc[2], ctlfd, uapifd, i, fd;
 	gid_t		 ctlgid;
 	pid_t		 other;
 	uid_t		 ouid;
@@ -232,6 +232,7 @@ parent_main(struct parent_opts *opts)
 
 	if ((ctlfd = control_open(opts->env.sockpath, &ctlgid)) == -1)
 		fatal("control socket %s", opts->env.sockpath);
+	uapifd = uapisock_open(opts->env.uapidir, opts->ifname);
 
 	event_init();
 	signal(SIGPIPE, SIG_IGN);
@@ -270,6 +271,9 @@ parent_main(struct parent_opts *opts)
 	}
 	imsgev_compose(&iev_child[PROC_NETMGR], IMSG_CONTROLFD, 0, ctlfd,
 	    &ctlgid, sizeof(ctlgid));
+	if (uapifd != -1)
+		imsgev_compose(&iev_child[PROC_NETMGR], IMSG_UAPIFD, 0,
+		    uapifd, NULL, 0);
 	imsgev_compose(&iev_child[PROC_NETMGR], IMSG_DEVICE_ID, 0, -1, devid,
 	    sizeof(devid));
 	netops_set_tunworker(&iev_child[PROC_TUNWORKER]);
@@ -649,6 +653,7 @@ parent_exit(int code)
 			(void)kill(child_pid[i], SIGKILL);
 		}
 	(void)unlink(popts->env.sockpath);
+	uapisock_remove();
 	if (pidfd != -1) {
 		(void)unlink(pidpath);
 		close(pidfd);

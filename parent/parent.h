@@ -46,6 +46,10 @@ int	 policy_check_route(const struct prefix *, char *err, size_t errlen);
 int	 policy_host_addrs(const char *skip, struct prefix **out,
 	    size_t *nout);
 
+/* uapisock.c: the WireGuard UAPI socket; -1: not served (logged) */
+int	 uapisock_open(const char *dir, const char *ifname);
+void	 uapisock_remove(void);
+
 /* secpath.c: 0 if every component of dir is root's alone, else -1 */
 int	 secure_dir(const char *dir, char *err, size_t errlen);
 

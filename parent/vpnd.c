@@ -29,7 +29,8 @@ usage(void)
 	fprintf(stderr, "usage: vpnd [-dnv] [-D backend] [-f file] "
 	    "[-i ifname] [-L logdir]\n"
 	    "            [-R resolv.conf] [-r resolvconf] [-S statedir] "
-	    "[-s socket]\n");
+	    "[-s socket]\n"
+	    "            [-W uapidir]\n");
 	exit(2);
 }
 
@@ -44,6 +45,7 @@ main(int argc, char *argv[])
 
 	memset(&opts, 0, sizeof(opts));
 	strlcpy(opts.env.sockpath, VPND_SOCKET, sizeof(opts.env.sockpath));
+	strlcpy(opts.env.uapidir, VPND_UAPIDIR, sizeof(opts.env.uapidir));
 	strlcpy(opts.env.logdir, VPND_LOGDIR, sizeof(opts.env.logdir));
 	strlcpy(opts.env.statedir, VPND_STATEDIR, sizeof(opts.env.statedir));
 	strlcpy(opts.env.resolvconf, "/etc/resolv.conf",
@@ -54,7 +56,7 @@ main(int argc, char *argv[])
 	strlcpy(opts.env.ifname, VPND_IFNAME, sizeof(opts.env.ifname));
 	opts.env.time_scale = 1.0;
 
-	while ((ch = getopt(argc, argv, "D:df:i:L:nP:R:r:S:s:v")) != -1) {
+	while ((ch = getopt(argc, argv, "D:df:i:L:nP:R:r:S:s:vW:")) != -1) {
 		switch (ch) {
 		case 'D':
 			opts.env.dns_backend = dns_backend_lookup(optarg);
@@ -113,6 +115,12 @@ main(int argc, char *argv[])
 			break;
 		case 'v':
 			opts.env.verbose++;
+			break;
+		case 'W':
+			if (strlcpy(opts.env.uapidir, optarg,
+			    sizeof(opts.env.uapidir)) >=
+			    sizeof(opts.env.uapidir))
+				errx(2, "-W: path too long");
 			break;
 		default:
 			usage();

@@ -116,7 +116,7 @@ start_vpnd() {
 	shift 2
 	mkdir -p "$TMP/$name"
 	ip netns exec "$ns" "$VPND" -d -s "$TMP/$name/sock" \
-	    -L "$TMP/$name/log" -S "$TMP/$name/state" \
+	    -L "$TMP/$name/log" -S "$TMP/$name/state" -W "$TMP/$name/wg" \
 	    -R "$TMP/$name/resolv.conf" "$@" >"$TMP/$name/out" 2>&1 &
 	PIDS="$PIDS $!"
 	i=0

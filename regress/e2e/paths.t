@@ -35,7 +35,7 @@ refused() {
 
 # args DIR: private paths for one instance, all under DIR
 args() {
-	echo -s "$1/run/sock" -L "$1/log" -S "$1/state" -R "$T/resolv.conf" \
+	echo -s "$1/run/sock" -W "$1/wg" -L "$1/log" -S "$1/state" -R "$T/resolv.conf" \
 	    -D none
 }
 
@@ -46,35 +46,35 @@ chown "$UID_VPND" "$T/user"
 refused "user-owned directory" "$T/user is owned by uid $UID_VPND" \
     $(args "$T/user")
 refused "user-owned, -L only" "log directory (-L): $T/user is owned" \
-    -s "$T/ok1/sock" -L "$T/user/log" -S "$T/ok1/state" \
+    -s "$T/ok1/sock" -W "$T/ok1/wg" -L "$T/user/log" -S "$T/ok1/state" \
     -R "$T/resolv.conf" -D none
 
 mkdir -m 0755 "$T/ww"
 chmod 0777 "$T/ww"
 refused "world-writable directory" "$T/ww is writable by others" \
-    -s "$T/ok2/sock" -L "$T/ok2/log" -S "$T/ww/state" \
+    -s "$T/ok2/sock" -W "$T/ok2/wg" -L "$T/ok2/log" -S "$T/ww/state" \
     -R "$T/resolv.conf" -D none
 
 mkdir -m 0755 "$T/gw"
 chmod 0775 "$T/gw"
 refused "group-writable directory" "$T/gw is writable by its group" \
-    -s "$T/gw/sock" -L "$T/ok3/log" -S "$T/ok3/state" \
+    -s "$T/gw/sock" -W "$T/gw/wg" -L "$T/ok3/log" -S "$T/ok3/state" \
     -R "$T/resolv.conf" -D none
 
 mkdir -m 1777 "$T/sticky"
 refused "sticky world-writable directory itself" \
     "$T/sticky is writable by others" \
-    -s "$T/sticky/sock" -L "$T/ok4/log" -S "$T/ok4/state" \
+    -s "$T/sticky/sock" -W "$T/sticky/wg" -L "$T/ok4/log" -S "$T/ok4/state" \
     -R "$T/resolv.conf" -D none
 
 mkdir -m 0755 "$T/real"
 ln -s "$T/real" "$T/link"
 refused "symbolic link in the path" "$T/link is a symbolic link" \
-    -s "$T/ok5/sock" -L "$T/link/log" -S "$T/ok5/state" \
+    -s "$T/ok5/sock" -W "$T/ok5/wg" -L "$T/link/log" -S "$T/ok5/state" \
     -R "$T/resolv.conf" -D none
 
 refused "relative path" "not an absolute path" \
-    -s "$T/ok6/sock" -L "$T/ok6/log" -S "rel/state" \
+    -s "$T/ok6/sock" -W "$T/ok6/wg" -L "$T/ok6/log" -S "rel/state" \
     -R "$T/resolv.conf" -D none
 
 # A sticky root-owned ancestor is fine (this is /tmp's case too).
@@ -102,7 +102,7 @@ wait_for 30 test -s "$T/p/vpnd.pid"
 is "$(cat "$T/p/vpnd.pid" 2>/dev/null)" "$VPND_PID_p" \
     "the pid file holds the daemon's pid"
 refused "second instance" "already running as pid $VPND_PID_p" \
-    -s "$T/p/sock" -L "$T/p/log" -S "$T/p/state" -R "$T/resolv.conf" \
+    -s "$T/p/sock" -W "$T/p/wg" -L "$T/p/log" -S "$T/p/state" -R "$T/resolv.conf" \
     -D none
 kill -TERM "$VPND_PID_p"
 wait_gone "$VPND_PID_p" 50

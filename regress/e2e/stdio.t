@@ -42,7 +42,7 @@ check() {
 }
 
 # 1. On a terminal.
-script -qfec "ip netns exec $N $VPND -d -s $D/sock -L $D/log -S $D/state \
+script -qfec "ip netns exec $N $VPND -d -s $D/sock -L $D/log -S $D/state -W $D/wg \
     -R $D/resolv.conf" /dev/null </dev/null >"$E2E_TMP/script.out" 2>&1 &
 SPID=$!
 E2E_PIDS="$E2E_PIDS $SPID"

@@ -183,7 +183,7 @@ ok $? "second instance: the first one runs"
 P=$VPND_PID_one
 SOCK=$(sock_of one)
 ip netns exec "$NS2" timeout 10 "$VPND" -d -s "$SOCK" \
-    -L "$E2E_TMP/two/log" -S "$E2E_TMP/two/state" \
+    -L "$E2E_TMP/two/log" -S "$E2E_TMP/two/state" -W "$E2E_TMP/two/wg" \
     -R "$E2E_TMP/two/resolv.conf" >"$E2E_TMP/two.out" 2>&1
 rc=$?
 [ "$rc" != 0 ] && [ "$rc" != 124 ]

@@ -403,7 +403,7 @@ vpnd_spawn() {
 	mkdir -p "$dir"
 	[ "${E2E_NO_R:-0}" = 1 ] || set -- -R "$dir/resolv.conf" "$@"
 	ip netns exec "$ns" "${VPND_BIN:-$VPND}" -d -s "$dir/sock" \
-	    -L "$dir/log" -S "$dir/state" "$@" >>"$dir/out" 2>&1 &
+	    -L "$dir/log" -S "$dir/state" -W "$dir/wg" "$@" >>"$dir/out" 2>&1 &
 	pid=$!
 	E2E_PIDS="$E2E_PIDS $pid"
 	eval "VPND_PID_$tag=$pid"

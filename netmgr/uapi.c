@@ -133,7 +133,8 @@ uapi_read(int fd, short ev, void *arg)
 			if (c->p.err == 0)
 				c->p.err = ENOTSUP;
 		}
-		uapi_buf_printf(&c->out, "errno=%d\n\n", c->p.err);
+		/* negative, as wireguard-go answers and wg(8) reads it */
+		uapi_buf_printf(&c->out, "errno=%d\n\n", -c->p.err);
 		uapi_reply(c);
 		return;
 	}

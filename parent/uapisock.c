@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -28,8 +29,10 @@ static dev_t	 uapidev;
 static ino_t	 uapiino;
 
 int
-uapisock_open(const char *dir, const char *ifname)
+uapisock_open(const char *udir, const char *ifname)
 {
+	char			 real[PATH_MAX];
+	const char		*dir = udir;
 	struct sockaddr_un	 sun;
 	struct stat		 st;
 	char			 ebuf[256];
@@ -43,18 +46,16 @@ uapisock_open(const char *dir, const char *ifname)
 		    "directory only root may write)");
 		return -1;
 	}
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if ((size_t)snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/%s.sock",
-	    dir, ifname) >= sizeof(sun.sun_path)) {
-		log_warnx("uapi: %s/%s.sock: path too long; not served", dir,
-		    ifname);
-		return -1;
-	}
 	if (mkdir(dir, 0700) == -1 && errno != EEXIST) {
 		log_warn("uapi: %s; not served", dir);
 		return -1;
 	}
+	/* /var/run is a link to /run on most systems: check the target. */
+	if (realpath(udir, real) == NULL) {
+		log_warn("uapi: %s; not served", udir);
+		return -1;
+	}
+	dir = real;
 	if (lstat(dir, &st) == -1 || !S_ISDIR(st.st_mode) ||
 	    st.st_uid != 0 || (st.st_mode & 077) != 0) {
 		log_warnx("uapi: %s must be a directory of root's, mode "
@@ -63,6 +64,14 @@ uapisock_open(const char *dir, const char *ifname)
 	}
 	if (secure_dir(dir, ebuf, sizeof(ebuf)) == -1) {
 		log_warnx("uapi: %s; not served", ebuf);
+		return -1;
+	}
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if ((size_t)snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/%s.sock",
+	    dir, ifname) >= sizeof(sun.sun_path)) {
+		log_warnx("uapi: %s/%s.sock: path too long; not served", dir,
+		    ifname);
 		return -1;
 	}
 	if (lstat(sun.sun_path, &st) == 0) {

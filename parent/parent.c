@@ -57,6 +57,7 @@ static void	 child_stdio(void);
 static pid_t	 start_child(int, int);
 static int	 control_open(const char *, gid_t *);
 static void	 drop_privileges(void);
+static bool	 unpriv_member(void);
 static void	 unpriv_check(struct parent_opts *);
 static int	 mkpath(const char *, mode_t);
 static bool	 dir_is_empty(const char *);
@@ -283,6 +284,29 @@ parent_main(struct parent_opts *opts)
 	parent_exit(1);
 }
 
+/* Whether the real user is in group vpnd (primary or supplementary). */
+static bool
+unpriv_member(void)
+{
+	struct group	*gr;
+	gid_t		*groups;
+	bool		 found = false;
+	int		 i, n;
+
+	if ((gr = getgrnam(VPND_GROUP)) == NULL)
+		return false;
+	if (getgid() == gr->gr_gid)
+		return true;
+	if ((n = getgroups(0, NULL)) <= 0 ||
+	    (groups = calloc(n, sizeof(*groups))) == NULL)
+		return false;
+	if ((n = getgroups(n, groups)) != -1)
+		for (i = 0; i < n && !found; i++)
+			found = groups[i] == gr->gr_gid;
+	free(groups);
+	return found;
+}
+
 /*
  * Started by an ordinary user from a binary with the file capability
  * cap_net_admin+ep: everything the parent does needs CAP_NET_ADMIN and
@@ -296,6 +320,17 @@ unpriv_check(struct parent_opts *opts)
 	if (!capng_have_capability(CAPNG_PERMITTED, CAP_NET_ADMIN))
 		errx(1, "need root privileges, or CAP_NET_ADMIN as a file "
 		    "capability (setcap cap_net_admin+ep %s)", "vpnd");
+	/*
+	 * The tunnel, its routes and the kill switch are the host's
+	 * network's, not the user's: the same power as group vpnd gives,
+	 * and for members of that group only, whoever may execute this copy
+	 * of the binary (installed 0755, it would be every local user).
+	 */
+	if (!unpriv_member())
+		errx(1, "without root, only a member of group %s may run "
+		    "vpnd (it controls the host's network); install the "
+		    "capability-bearing copy mode 0750, group %s", VPND_GROUP,
+		    VPND_GROUP);
 	if (opts->env.dns_backend != DNS_NONE)
 		errx(1, "-D %s needs root (resolv.conf, resolvconf and "
 		    "systemd-resolved are root's); without root use -D none",

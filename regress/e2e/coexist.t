@@ -100,7 +100,8 @@ second b "a second vpnd as root" ip netns exec "$C" "$VPND" -d -D none \
 # The same from an ordinary user with a capability-bearing copy.
 if command -v setcap >/dev/null 2>&1 &&
     useradd --system --no-create-home --home-dir /nonexistent \
-    --shell /usr/sbin/nologin --user-group "$NRUSER" 2>/dev/null; then
+    --shell /usr/sbin/nologin --user-group --groups vpnd "$NRUSER" \
+    2>/dev/null; then
 	HAVE_USER=1
 	chmod 0711 "$E2E_TMP"
 	mkdir -m 0755 "$BIN"

@@ -4,7 +4,8 @@
 # the end) with private paths under that user's directory and -D none.
 #
 # 1. Refusals, each one line and nothing created: no capability at all;
-#    the DNS backends that need root (auto, file, resolvconf, resolved).
+#    a user not in group vpnd (added to it then); the DNS backends that
+#    need root (auto, file, resolvconf, resolved).
 # 2. The four processes read from /proc: all four run as the user; the
 #    parent holds CAP_NET_ADMIN only (effective, permitted; its bounding
 #    set is the invoker's: narrowing it needs CAP_SETPCAP), no_new_privs;
@@ -161,6 +162,12 @@ refused() {
 refused "no capability" "$BIN/vpnd-nocap" -D none
 grep -q "CAP_NET_ADMIN" "$OUT"
 ok $? "no capability: the line names CAP_NET_ADMIN"
+# The host's network is at stake: the capability-bearing copy serves the
+# members of group vpnd only, whoever may execute it.
+refused "not a member of group vpnd" "$BIN/vpnd" -D none
+grep -q "only a member of group vpnd" "$OUT"
+ok $? "not a member: the line says who may run it"
+usermod -a -G vpnd "$NRUSER" || bail "usermod -G vpnd $NRUSER"
 for b in auto file resolvconf resolved; do
 	refused "-D $b" "$BIN/vpnd" -D "$b"
 	grep -q -- "-D $b needs root" "$OUT"

@@ -95,7 +95,7 @@ second() {
 mkdir -p "$E2E_TMP/b"
 second b "a second vpnd as root" ip netns exec "$C" "$VPND" -d -D none \
     -R "$E2E_TMP/b/resolv.conf" -s "$E2E_TMP/b/sock" -L "$E2E_TMP/b/log" \
-    -S "$E2E_TMP/b/state"
+    -S "$E2E_TMP/b/state" -W "$E2E_TMP/b/wg"
 
 # The same from an ordinary user with a capability-bearing copy.
 if command -v setcap >/dev/null 2>&1 &&
@@ -118,7 +118,7 @@ then
 	    mknod -m 0666 /dev/net/tun c 10 200 && exec "$@"' sh \
 	    setpriv --reuid="$NRUSER" --regid="$NRUSER" --init-groups \
 	    "$BIN/vpnd" -d -D none -s "$HOMEDIR/sock" -L "$HOMEDIR/log" \
-	    -S "$HOMEDIR/state"
+	    -S "$HOMEDIR/state" -W "$HOMEDIR/wg"
 else
 	for i in 1 2 3 4 5 6; do
 		ok 0 "# SKIP no user or no setcap here"

@@ -49,6 +49,7 @@ struct dns_paths {
 	const char	*statedir;	/* NULL: /var/lib/vpnd (dns.backup) */
 	const char	*marker_dir;	/* NULL: statedir; named in our file */
 	const char	*resolvconf_prog; /* NULL or missing: unavailable */
+	int		 resolvconf_ms;	/* its deadline; 0: RESOLVCONF_TIMEOUT_MS */
 	const char	*bus_address;	/* NULL: the system bus */
 	void		*bus;		/* an open sd_bus *, or NULL: open
 					   one at bus_address per call */

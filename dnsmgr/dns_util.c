@@ -353,7 +353,8 @@ dns_rc(const struct dns_paths *p, int op, const struct dns_config *cfg,
 		return -1;
 	}
 	return resolvconf_run(p->resolvconf_prog, op == DNS_RC_ADD ? "-a" :
-	    "-d", name, conf, len, RESOLVCONF_TIMEOUT_MS, err, errlen);
+	    "-d", name, conf, len, p->resolvconf_ms > 0 ? p->resolvconf_ms :
+	    RESOLVCONF_TIMEOUT_MS, err, errlen);
 }
 
 /*

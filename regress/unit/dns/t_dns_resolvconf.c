@@ -9,19 +9,23 @@
 #include <sys/wait.h>
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "compat.h"
+#include "dnsconf.h"
 #include "dns.h"
 #include "dns_local.h"
 #include "tap.h"
 
 static char	 base[64], prog[128], argsf[128], stdinf[128], backup[160];
+static char	 pidf[128];
 static char	 statedir[128], conf[128];
 static struct dns_paths paths;
 
@@ -75,7 +79,10 @@ exists(const char *path)
 	return lstat(path, &st) == 0;
 }
 
-/* The fake: logs "$*" and stdin, then exits with $FAKE status. */
+/*
+ * The fake: logs "$*", its pid and stdin, then exits with status, or
+ * (hang) becomes a sleep that outlives any test.
+ */
 static void
 fake(int status, int hang)
 {
@@ -84,12 +91,41 @@ fake(int status, int hang)
 	snprintf(s, sizeof(s),
 	    "#!/bin/sh\n"
 	    "echo \"$*\" >> '%s'\n"
+	    "echo $$ >> '%s'\n"
 	    "cat >> '%s'\n"
 	    "%s"
-	    "exit %d\n", argsf, stdinf, hang ? "exec sleep 600\n" : "", status);
+	    "exit %d\n", argsf, pidf, stdinf, hang ? "exec sleep 600\n" : "",
+	    status);
 	put(prog, s, 0755);
 	unlink(argsf);
+	unlink(pidf);
 	unlink(stdinf);
+}
+
+/* Every pid the fake recorded is gone (killed and reaped); -1 if none. */
+static int
+fakes_gone(void)
+{
+	FILE	*fp;
+	long	 pid;
+	int	 n = 0, alive = 0;
+
+	if ((fp = fopen(pidf, "r")) == NULL)
+		return -1;
+	while (fscanf(fp, "%ld", &pid) == 1) {
+		n++;
+		if (pid <= 1 || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			alive++;
+	}
+	fclose(fp);
+	return n == 0 ? -1 : alive == 0;
+}
+
+/* No child of ours is left, not even a zombie. */
+static int
+no_children(void)
+{
+	return waitpid(-1, NULL, WNOHANG) == -1 && errno == ECHILD;
 }
 
 static void
@@ -123,6 +159,7 @@ main(void)
 	snprintf(prog, sizeof(prog), "%s/resolvconf", base);
 	snprintf(argsf, sizeof(argsf), "%s/args", base);
 	snprintf(stdinf, sizeof(stdinf), "%s/stdin", base);
+	snprintf(pidf, sizeof(pidf), "%s/pids", base);
 	snprintf(statedir, sizeof(statedir), "%s/state", base);
 	snprintf(backup, sizeof(backup), "%s/dns.backup", statedir);
 	snprintf(conf, sizeof(conf), "%s/resolv.conf", base);
@@ -204,12 +241,40 @@ main(void)
 	is_int(dns_restore(&paths, err, sizeof(err)), 0, "restore: nothing");
 	ok(!exists(argsf), "restore without record runs nothing");
 
-	/* A helper that hangs is killed at the deadline. */
-	if (getenv("DNS_TEST_SLOW") != NULL) {
-		fake(0, 1);
-		is_int(dns_apply(&paths, DNS_RESOLVCONF, &c, NULL, err,
-		    sizeof(err)), -1, "hanging helper: apply fails");
-		diag("%s", err);
-	}
+	/*
+	 * A helper that hangs is killed at the deadline (shortened here to
+	 * a second, ample for the fake to record itself before it sleeps):
+	 * the apply fails, its clean-up "-d" hangs and is killed too, and
+	 * neither a record nor a process is left.
+	 */
+	fake(0, 1);
+	paths.resolvconf_ms = 1000;
+	is_int(dns_apply(&paths, DNS_RESOLVCONF, &c, NULL, err,
+	    sizeof(err)), -1, "hanging helper: apply fails");
+	ok(strstr(err, strerror(ETIMEDOUT)) != NULL,
+	    "hanging helper: the error names the deadline: %s", err);
+	a = slurp(argsf);
+	is_str(a, "-a tun.dnsrc0\n-d tun.dnsrc0\n",
+	    "hanging helper: -a then -d, each run once");
+	free(a);
+	ok(!exists(backup), "hanging helper: no record");
+	is_int(fakes_gone(), 1, "hanging helper: both runs killed");
+	ok(no_children(), "hanging helper: no child process left");
+	paths.resolvconf_ms = 0;
+
+	/* The same through the call the parent makes for dnsmgr. */
+	fake(0, 1);
+	is_int(resolvconf_run(prog, "-a", "tun.dnsrc0", "x\n", 2, 1000, err,
+	    sizeof(err)), -1, "resolvconf_run: a hanging helper fails");
+	ok(strstr(err, strerror(ETIMEDOUT)) != NULL,
+	    "resolvconf_run: the error names the deadline: %s", err);
+	is_int(fakes_gone(), 1, "resolvconf_run: the helper was killed");
+	ok(no_children(), "resolvconf_run: no child process left");
+
+	/* A helper that finishes in time is reaped and succeeds. */
+	fake(0, 0);
+	is_int(resolvconf_run(prog, "-d", "tun.dnsrc0", "", 0,
+	    RESOLVCONF_TIMEOUT_MS, err, sizeof(err)), 0, "resolvconf_run: a prompt helper succeeds");
+	ok(no_children(), "resolvconf_run: and is reaped");
 	return done_testing();
 }

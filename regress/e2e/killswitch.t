@@ -1,14 +1,17 @@
 #!/bin/bash
 # killswitch.t -- the kill switch: while a full tunnel is up,
-# nothing leaves the client namespace outside the tunnel (UDP, TCP, DNS,
-# IPv6 even for an IPv4-only tunnel, DNS to a LAN resolver with allowLan,
-# DHCP client ports to a host beyond the LAN), counted at the far side,
-# also while still connecting; the tunnel itself carries traffic; after
-# deactivate and after shutdown the firewall is exactly what it was.
+# nothing leaves the client namespace outside the tunnel (UDP, TCP and
+# ICMP echo over IPv4 and IPv6, DNS, IPv6 even for an IPv4-only tunnel,
+# traffic C forwards for a host behind it, DNS to a LAN resolver with
+# allowLan, DHCP client ports to a host beyond the LAN), counted at the
+# far side, also while still connecting; DHCP broadcasts and IPv6
+# neighbour discovery still work; the tunnel itself carries traffic;
+# after deactivate and after shutdown the firewall is exactly what it was.
 #
 #   C (vpnd) eth0 10.0.0.1/24 ---- S eth0 10.0.0.2/24 (wireguard-go peer,
 #                                     also the "LAN resolver")
 #   C eth1 192.0.2.1/24, 2001:db8:1::1/64 ---- I ("internet") .2 / ::2
+#   C eth2 198.51.100.1/24 ---- F eth0 198.51.100.2/24 (routes through C)
 set -u
 . "$(dirname "$0")/../lib/e2e.sh"
 e2e_init killswitch
@@ -17,14 +20,21 @@ WG="w$$k"
 C=$(ns_add c)
 S=$(ns_add s)
 I=$(ns_add i)
+F=$(ns_add f)
 veth "$C" eth0 "$S" eth0
 veth "$C" eth1 "$I" eth0
+veth "$C" eth2 "$F" eth0
+ip -n "$C" addr add 198.51.100.1/24 dev eth2
+ip -n "$F" addr add 198.51.100.2/24 dev eth0
+ip -n "$F" route add default via 198.51.100.1
+ip netns exec "$C" sysctl -qw net.ipv4.ip_forward=1 || bail "ip_forward in C"
 ip -n "$C" addr add 10.0.0.1/24 dev eth0
 ip -n "$S" addr add 10.0.0.2/24 dev eth0
 ip -n "$C" addr add 192.0.2.1/24 dev eth1
 ip -n "$I" addr add 192.0.2.2/24 dev eth0
 ip -n "$C" addr add 2001:db8:1::1/64 dev eth1 nodad
 ip -n "$I" addr add 2001:db8:1::2/64 dev eth0 nodad
+ip -n "$I" route add 198.51.100.0/24 via 192.0.2.1 || bail "route in I"
 keypair cli
 keypair srv
 wggo_peer "$S" "$WG" srv 51820 10.8.0.1/24 fd00:8::1/64
@@ -39,6 +49,10 @@ table inet cnt {
 	counter dnsu { }
 	counter dnst { }
 	counter udp6 { }
+	counter tcp6 { }
+	counter icmp4 { }
+	counter icmp6 { }
+	counter fwdu { }
 	counter dhcp4 { }
 	counter dhcp4b { }
 	counter dhcp6 { }
@@ -49,6 +63,10 @@ table inet cnt {
 		ip saddr 192.0.2.1 udp dport 53 counter name dnsu
 		ip saddr 192.0.2.1 tcp dport 53 counter name dnst
 		ip6 saddr 2001:db8:1::1 udp dport 9999 counter name udp6
+		ip6 saddr 2001:db8:1::1 tcp dport 9998 counter name tcp6
+		ip saddr 192.0.2.1 icmp type echo-request counter name icmp4
+		ip6 saddr 2001:db8:1::1 icmpv6 type echo-request counter name icmp6
+		ip saddr 198.51.100.2 udp dport 9997 counter name fwdu
 		ip saddr 192.0.2.1 ip daddr 192.0.2.2 udp sport 68 udp dport 67 counter name dhcp4
 		ip daddr 255.255.255.255 udp sport 68 udp dport 67 counter name dhcp4b
 		ip6 saddr 2001:db8:1::1 udp sport 546 udp dport 547 counter name dhcp6
@@ -138,19 +156,37 @@ cnt() {
 	    sed -n 's/.*packets \([0-9]*\).*/\1/p'
 }
 
-# probe_all: one of each probe to I; prints the five counters' deltas.
+# probe_all: one of each probe to I (the last from F, forwarded by C);
+# prints each counter's delta.
+PROBES="udp4 tcp4 dnsu dnst udp6 tcp6 icmp4 icmp6 fwdu"
+NONE="udp4=0 tcp4=0 dnsu=0 dnst=0 udp6=0 tcp6=0 icmp4=0 icmp6=0 fwdu=0"
 probe_all() {
-	local a b c d e
-	a=$(cnt "$I" udp4) b=$(cnt "$I" tcp4) c=$(cnt "$I" dnsu)
-	d=$(cnt "$I" dnst) e=$(cnt "$I" udp6)
+	local k out=""
+	local -A b
+	for k in $PROBES; do
+		b[$k]=$(cnt "$I" "$k")
+	done
 	send udp 192.0.2.2 9999 >/dev/null
 	send tcp 192.0.2.2 9998 >/dev/null
 	send dnsu 192.0.2.2 53 >/dev/null
 	send tcp 192.0.2.2 53 >/dev/null
 	send udp 2001:db8:1::2 9999 >/dev/null
-	echo "udp4=$(($(cnt "$I" udp4) - a)) tcp4=$(($(cnt "$I" tcp4) - b))" \
-	    "dnsu=$(($(cnt "$I" dnsu) - c)) dnst=$(($(cnt "$I" dnst) - d))" \
-	    "udp6=$(($(cnt "$I" udp6) - e))"
+	send tcp 2001:db8:1::2 9998 >/dev/null
+	ip netns exec "$C" timeout 5 ping -n -c 1 -W 1 192.0.2.2 \
+	    >/dev/null 2>&1
+	ip netns exec "$C" timeout 5 ping -n -6 -c 1 -W 1 2001:db8:1::2 \
+	    >/dev/null 2>&1
+	ip netns exec "$F" timeout 5 python3 "$E2E_TMP/send.py" \
+	    udp 192.0.2.2 9997 >/dev/null
+	for k in $PROBES; do
+		out="$out $k=$(($(cnt "$I" "$k") - b[$k]))"
+	done
+	echo "${out# }"
+}
+
+nd_resolved() {
+	# I has C's link-layer address (a neighbour advertisement came)
+	ip -n "$I" -6 neigh show 2001:db8:1::1 dev eth0 | grep -q lladdr
 }
 
 all_arrive() {
@@ -203,8 +239,15 @@ body() {
 	ok $? "table inet vpnd exists while up"
 	ping_ok "$C" 10.8.0.1
 	ok $? "traffic through the tunnel flows (ping S's tunnel address)"
-	is "$(probe_all)" "udp4=0 tcp4=0 dnsu=0 dnst=0 udp6=0" \
-	    "UDP, TCP, DNS (UDP+TCP), IPv6 to I: none arrives while up"
+	is "$(probe_all)" "$NONE" \
+	    "UDP, TCP, DNS, ICMP echo, IPv6, forwarded: none arrives while up"
+	# neighbour discovery on the outside link still works: I's
+	# solicitation is answered (the echo behind it is dropped)
+	ip -n "$I" neigh flush dev eth0
+	ip netns exec "$I" timeout 5 ping -n -6 -c 1 -W 1 2001:db8:1::1 \
+	    >/dev/null 2>&1
+	wait_for 30 nd_resolved
+	ok $? "IPv6 neighbour discovery with C works while up"
 	# DHCP's exceptions go only where DHCP goes
 	r=$(dhcp 192.0.2.2 68 67 eth1)
 	is "$r/$(cnt "$I" dhcp4)" "error 1/0" \
@@ -242,7 +285,7 @@ body() {
 	ok $? "IPv4-only full tunnel connects"
 	ping_ok "$C" 10.8.0.1
 	ok $? "the tunnel carries IPv4"
-	is "$(probe_all)" "udp4=0 tcp4=0 dnsu=0 dnst=0 udp6=0" \
+	is "$(probe_all)" "$NONE" \
 	    "IPv4-only tunnel: nothing, IPv6 included, reaches I"
 	ctl c down >/dev/null
 	r=$(probe_all)
@@ -257,7 +300,7 @@ body() {
 	ok $? "a full tunnel to a dead endpoint stays connecting"
 	table_present
 	ok $? "table inet vpnd exists while connecting"
-	is "$(probe_all)" "udp4=0 tcp4=0 dnsu=0 dnst=0 udp6=0" \
+	is "$(probe_all)" "$NONE" \
 	    "connecting (before any handshake): none arrives at I"
 	ctl c down >/dev/null
 	r=$(probe_all)

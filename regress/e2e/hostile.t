@@ -12,6 +12,8 @@
 #    with WireGuard message types.
 # Meanwhile and afterwards: ping through the tunnel works, every vpnd
 # process is alive, the daemon answers status, the peer did not roam.
+# Once the flood is over vpnd leaves the under-load state, and a fresh
+# handshake from A (its peer removed and added again) completes.
 set -u
 . "$(dirname "$0")/../lib/e2e.sh"
 e2e_init hostile
@@ -244,6 +246,30 @@ ping_ok "$NSA" 10.200.0.1
 ok $? "afterwards: ping A -> B"
 ping_ok "$NSB" 10.200.0.2
 ok $? "afterwards: ping B -> A"
+
+# The flood is over: vpnd says so, and A's fresh handshake completes.
+load_log() {
+	cat "$E2E_TMP/b/out" "$E2E_TMP/b/log" 2>/dev/null
+}
+load_log | grep -q "under load ("
+ok $? "the flood put vpnd under load (its log says so)"
+wait_for 100 sh -c "cat '$E2E_TMP/b/out' '$E2E_TMP/b/log' 2>/dev/null |
+    grep -q 'no longer under load'"
+ok $? "after the flood vpnd logs that it is no longer under load"
+a_handshake() {
+	[ "$(ip netns exec "$NSA" wg show "$WGA" latest-handshakes |
+	    cut -f2)" -gt 0 ]
+}
+ip netns exec "$NSA" wg set "$WGA" peer "$(pub_of b)" remove
+ip netns exec "$NSA" wg set "$WGA" peer "$(pub_of b)" \
+    allowed-ips 10.200.0.1/32 endpoint "10.99.0.2:$PORT"
+! a_handshake
+ok $? "A's peer is new: no handshake yet"
+ip netns exec "$NSA" ping -c 1 -W 1 -q 10.200.0.1 >/dev/null 2>&1
+wait_for 100 a_handshake
+ok $? "a fresh handshake from A completes after the flood"
+ping_ok "$NSA" 10.200.0.1
+ok $? "and carries traffic: ping A -> B"
 hs=$(ip netns exec "$NSC" wg show "$WGC" latest-handshakes | cut -f2)
 is "$hs" 0 "afterwards: C still has no handshake"
 

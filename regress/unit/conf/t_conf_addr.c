@@ -59,7 +59,7 @@ main(void)
 	char			 buf[64], small[8];
 	size_t			 i;
 
-	plan_no_plan();
+	plan(134);
 
 	for (i = 0; i < sizeof(good_prefixes) / sizeof(good_prefixes[0]);
 	    i++) {

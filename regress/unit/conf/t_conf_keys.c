@@ -40,7 +40,7 @@ main(void)
 	char	 b64[WG_KEY_B64_LEN + 1];
 	size_t	 i;
 
-	plan_no_plan();
+	plan(38);
 
 	unhex(ALICE_PRIV_HEX, want, sizeof(want));
 	ok(key_from_base64(key, ALICE_PRIV) == 0, "decode a private key");

@@ -20,7 +20,7 @@ main(void)
 	char			 buf[64];
 	int			 i, okpeers;
 
-	plan_no_plan();
+	plan(25);
 
 	conf_init(&conf);
 	is_int(conf.killswitch, -1, "killswitch starts unset");

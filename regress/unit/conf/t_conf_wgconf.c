@@ -169,7 +169,7 @@ main(void)
 	char			*big;
 	size_t			 i, n;
 
-	plan_no_plan();
+	plan(205);
 
 	/* One peer. */
 	ok(wgconf_parse(one_peer, strlen(one_peer), "wg0.conf", &conf, err,
@@ -373,7 +373,7 @@ main(void)
 		    "root or uid 0", path);
 		is_str(err, want, "owner message");
 	} else
-		skip(2, "not root: a file owned by another user was not "
+		skip(3, "not root: a file owned by another user was not "
 		    "tried");
 
 	ok(write_file(path, one_peer, strlen(one_peer) - 11, 0600) == 0,

@@ -175,7 +175,7 @@ main(int argc, char *argv[])
 	size_t	 i;
 	FILE	*fp;
 
-	plan_no_plan();
+	plan(34);
 	/* What this run printed, for `make golden`; never the golden dir. */
 	strlcpy(self, argv[0], sizeof(self));
 	snprintf(gotdir, sizeof(gotdir), "%s/golden-got", dirname(self));

@@ -92,6 +92,7 @@ main(void)
 	    "eval \"NEWSEARCH=\\\"$S\\\"\"\n"
 	    "exit 0\n";
 
+	plan(42);
 	for (i = 0; i < nitems(good); i++)
 		ok(accepted(good[i]), "accepted: \"%s\"", shown(good[i]));
 	for (i = 0; i < nitems(bad); i++)

@@ -695,6 +695,7 @@ test_routing_domain(void)
 int
 main(void)
 {
+	plan(150);
 	snprintf(base, sizeof(base), "/tmp/t_dns_file.XXXXXX");
 	if (mkdtemp(base) == NULL) {
 		perror("mkdtemp");

@@ -152,6 +152,7 @@ main(void)
 	pid_t		 pid;
 	int		 status;
 
+	plan(35);
 	snprintf(base, sizeof(base), "/tmp/t_dns_resolvconf.XXXXXX");
 	if (mkdtemp(base) == NULL)
 		return 1;

@@ -1173,7 +1173,7 @@ t_eof_epipe(void)
 int
 main(void)
 {
-	plan_no_plan();
+	plan(230);
 	t_ibuf_basics();
 	t_ibuf_short();
 	t_roundtrip_sizes();

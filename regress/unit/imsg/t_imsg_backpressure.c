@@ -164,6 +164,7 @@ out:
 int
 main(void)
 {
+	plan(8);
 	run(false);
 	run(true);
 	return done_testing();

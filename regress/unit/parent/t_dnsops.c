@@ -271,6 +271,7 @@ test_resolvconf(void)
 int
 main(void)
 {
+	plan(20);
 	setup();
 	test_remove();
 	test_resolvconf();

@@ -237,6 +237,7 @@ device_admit(void)
 int
 main(void)
 {
+	plan(24);
 	load_signal();
 	table_flood();
 	device_admit();

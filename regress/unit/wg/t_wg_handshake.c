@@ -491,6 +491,7 @@ test_threads(void)
 int
 main(void)
 {
+	plan(119);
 	test_basic(false);
 	test_basic(true);
 	test_bad_keys();

@@ -151,6 +151,7 @@ main(void)
 	uint32_t	 le;
 	int		 i, bad;
 
+	plan(43);
 	h_reset();
 	A = h_node_new("192.0.2.1");
 	B = h_node_new("192.0.2.2");

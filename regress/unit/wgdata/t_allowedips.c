@@ -272,7 +272,7 @@ main(void)
 	size_t			 i;
 	int			 round, bad;
 
-	plan_no_plan();
+	plan(81);
 
 	if ((t = aip_new()) == NULL)
 		abort();

@@ -266,6 +266,7 @@ main(void)
 	int			 i, r, bad = 0, emitted = 0;
 	size_t			 n;
 
+	plan(80);
 	check_family(0);
 	check_family(1);
 

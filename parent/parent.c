@@ -515,9 +515,15 @@ parent_dispatch(struct imsgev *iev, struct imsg *imsg)
 	case IMSG_LOG:
 		if (imsg_get_data(imsg, &lm, sizeof(lm)) == -1)
 			goto bad;
-		lm.proc[sizeof(lm.proc) - 1] = '\0';
+		/*
+		 * Labelled with the channel it came on, never with the
+		 * name in the message: a child may not speak as another
+		 * process (the parent, say) in the log.
+		 */
 		lm.line[sizeof(lm.line) - 1] = '\0';
-		parent_sink(lm.pri, lm.proc, lm.line);
+		if (lm.pri < LOG_EMERG || lm.pri > LOG_DEBUG)
+			lm.pri = LOG_ERR;
+		parent_sink(lm.pri, vpnd_proc_names[iev->proc], lm.line);
 		return;
 	case IMSG_READY:
 		/* once per child, or the START would come too early */

@@ -2,8 +2,9 @@
  * t_parent.c -- the parent's first gate on what its children send
  * (parent_dispatch): only netmgr may ask for network changes or logs;
  * READY comes once per child and carries nothing; a log message has its
- * exact size.  Anything else stops the parent (exit 1) before a single
- * kernel call.  parent.c is compiled into this file to reach its static
+ * exact size and is labelled with the child it came from, whatever name
+ * the message claims.  Anything else stops the parent (exit 1) before a
+ * single kernel call.  parent.c is compiled into this file to reach its static
  * dispatcher; every kernel call is a stub (sys_stubs.h), and each hostile
  * message runs in a forked child.
  */
@@ -22,6 +23,7 @@ static char			 t_statedir[] = "/tmp/vpnd-t-parent.XXXXXX";
 static void	 t_setup(void);
 static void	 t_send(int, uint32_t, const void *, size_t);
 static int	 t_run(int, const uint32_t *, const size_t *, int);
+static char	*t_log_line(int, int, const char *, const char *);
 
 static void
 t_setup(void)
@@ -98,16 +100,68 @@ t_run(int p, const uint32_t *types, const size_t *lens, int n)
 	    WTERMSIG(status);
 }
 
+/*
+ * In a forked child, child p sends one log line claiming to come from
+ * claimed; returns what the parent wrote to stderr (in the foreground),
+ * or NULL.
+ */
+static char *
+t_log_line(int p, int pri, const char *claimed, const char *line)
+{
+	struct log_msg	 lm;
+	struct imsg	 imsg;
+	char		 path[] = "/tmp/vpnd-t-parent-log.XXXXXX", *buf;
+	pid_t		 pid;
+	ssize_t		 n;
+	int		 fd, status;
+
+	if ((fd = mkstemp(path)) == -1)
+		abort();
+	unlink(path);
+	fflush(stdout);
+	if ((pid = fork()) == -1)
+		abort();
+	if (pid == 0) {
+		alarm(30);
+		die_on_call = true;
+		t_opts.env.foreground = 1;
+		dup2(fd, 2);
+		memset(&lm, 0, sizeof(lm));
+		lm.pri = pri;
+		strlcpy(lm.proc, claimed, sizeof(lm.proc));
+		strlcpy(lm.line, line, sizeof(lm.line));
+		t_send(p, IMSG_LOG, &lm, sizeof(lm));
+		if (imsgbuf_read(&t_iev[p].ibuf) == -1)
+			_exit(3);
+		while (imsg_get(&t_iev[p].ibuf, &imsg) > 0) {
+			parent_dispatch(&t_iev[p], &imsg);
+			imsg_free(&imsg);
+		}
+		_exit(0);
+	}
+	if (waitpid(pid, &status, 0) == -1 || !WIFEXITED(status) ||
+	    WEXITSTATUS(status) != 0 || (buf = calloc(1, 4096)) == NULL) {
+		close(fd);
+		return NULL;
+	}
+	n = pread(fd, buf, 4095, 0);
+	close(fd);
+	if (n < 0)
+		n = 0;
+	buf[n] = '\0';
+	return buf;
+}
+
 int
 main(void)
 {
 	const size_t	 zero[2] = { 0, 0 };
 	uint32_t	 t[2];
 	size_t		 l[2];
-	char		 path[sizeof(t_statedir) + 16];
+	char		 path[sizeof(t_statedir) + 16], *got;
 
 	alarm(120);
-	plan(12);
+	plan(16);
 	t_setup();
 
 	/* Controls: netmgr's set-up reaches the kernel; READY once is fine. */
@@ -155,6 +209,25 @@ main(void)
 	t[0] = 9999;
 	is_int(t_run(PROC_NETMGR, t, zero, 1), 1,
 	    "an unknown message type from netmgr: the parent stops");
+
+	/* A log line is labelled with its real sender. */
+	got = t_log_line(PROC_TUNWORKER, LOG_INFO, "tunworker", "hello");
+	is_str(got, "tunworker: hello\n",
+	    "control: tunworker's own line, labelled tunworker");
+	free(got);
+	got = t_log_line(PROC_TUNWORKER, LOG_INFO, "parent",
+	    "ready; control socket /x");
+	is_str(got, "tunworker: ready; control socket /x\n",
+	    "tunworker claiming to be the parent: labelled tunworker");
+	free(got);
+	got = t_log_line(PROC_DNSMGR, LOG_WARNING, "netmgr", "w");
+	is_str(got, "dnsmgr: warning: w\n",
+	    "dnsmgr claiming to be netmgr: labelled dnsmgr");
+	free(got);
+	got = t_log_line(PROC_NETMGR, -1, "netmgr", "odd");
+	is_str(got, "netmgr: error: odd\n",
+	    "a priority outside syslog's range is logged as an error");
+	free(got);
 
 	snprintf(path, sizeof(path), "%s/net.state", t_statedir);
 	unlink(path);

@@ -104,7 +104,7 @@ main(void)
 	size_t		 i, n;
 	int		 rv;
 
-	plan(54);
+	plan(67);
 	for (i = 0; i < nitems(host_addrs); i++)
 		if (prefix_parse(host_addrs[i], &host[i]) == -1)
 			return 1;

@@ -34,27 +34,7 @@ trap co_cleanup EXIT
 
 WG="w$$o"
 client_server "$WG"
-# S counts UDP from C's own address (outside the tunnel) to port 9999
-ip netns exec "$S" nft -f - <<'NFT' || bail "nft counter in S"
-table inet cnt {
-	counter direct { }
-	chain in {
-		type filter hook input priority 0; policy accept;
-		ip saddr 10.0.0.1 udp dport 9999 counter name direct
-	}
-}
-NFT
-direct() {
-	ip netns exec "$S" nft list counter inet cnt direct |
-	    awk '/packets/ { print $2 }'
-}
-send_direct() {
-	local i
-	for i in 1 2 3; do
-		printf x | ip netns exec "$C" nc -u -w0 10.0.0.2 9999 \
-		    2>/dev/null
-	done
-}
+direct_counter
 
 vpnd_start a "$C" -D none || bail "vpnd a did not start"
 out=$(client -t 15 "$(sock_of a)" \

@@ -15,27 +15,7 @@ e2e_init crash
 
 WG="w$$c"
 client_server "$WG"
-# S counts direct (outside the tunnel) UDP from C
-ip netns exec "$S" nft -f - <<'NFT' || bail "nft counter in S"
-table inet cnt {
-	counter direct { }
-	chain in {
-		type filter hook input priority 0; policy accept;
-		ip saddr 10.0.0.1 udp dport 9999 counter name direct
-	}
-}
-NFT
-direct() {
-	ip netns exec "$S" nft list counter inet cnt direct |
-	    awk '/packets/ { print $2 }'
-}
-send_direct() {
-	local i
-	for i in 1 2 3; do
-		printf x | ip netns exec "$C" nc -u -w0 10.0.0.2 9999 \
-		    2>/dev/null
-	done
-}
+direct_counter
 
 # conf PORT: a full tunnel with DNS; 51999 has nobody answering.
 conf() {

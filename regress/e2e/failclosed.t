@@ -11,26 +11,7 @@ e2e_init failclosed
 
 WG="w$$f"
 client_server "$WG"
-ip netns exec "$S" nft -f - <<'NFT' || bail "nft counter in S"
-table inet cnt {
-	counter direct { }
-	chain in {
-		type filter hook input priority 0; policy accept;
-		ip saddr 10.0.0.1 udp dport 9999 counter name direct
-	}
-}
-NFT
-direct() {
-	ip netns exec "$S" nft list counter inet cnt direct |
-	    awk '/packets/ { print $2 }'
-}
-send_direct() {
-	local i
-	for i in 1 2 3; do
-		printf x | ip netns exec "$C" nc -u -w0 10.0.0.2 9999 \
-		    2>/dev/null
-	done
-}
+direct_counter
 
 cat >"$E2E_TMP/c.conf" <<CONF
 [Interface]

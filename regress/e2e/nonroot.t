@@ -90,27 +90,7 @@ diag "unprivileged user namespaces: $USERNS"
 
 WG="w$$n"
 client_server "$WG"
-# S counts direct (outside the tunnel) UDP from C
-ip netns exec "$S" nft -f - <<'NFT' || bail "nft counter in S"
-table inet cnt {
-	counter direct { }
-	chain in {
-		type filter hook input priority 0; policy accept;
-		ip saddr 10.0.0.1 udp dport 9999 counter name direct
-	}
-}
-NFT
-direct() {
-	ip netns exec "$S" nft list counter inet cnt direct |
-	    awk '/packets/ { print $2 }'
-}
-send_direct() {
-	local i
-	for i in 1 2 3; do
-		printf x | ip netns exec "$C" nc -u -w0 10.0.0.2 9999 \
-		    2>/dev/null
-	done
-}
+direct_counter
 changed() { [ "$(direct)" != "$before" ]; }
 SOCK="$HOMEDIR/sock"
 STATE="$HOMEDIR/state"

@@ -468,6 +468,34 @@ client_server() {
 	    allowed-ips 10.8.0.2/32 || bail "wg set"
 }
 
+# direct_counter: after client_server, S counts the UDP that C sends it
+# outside the tunnel (from C's underlay address to port 9999). direct
+# prints the count; send_direct sends three such datagrams from C.
+direct_counter() {
+	ip netns exec "$S" nft -f - <<'NFT' || bail "nft counter in S"
+table inet cnt {
+	counter direct { }
+	chain in {
+		type filter hook input priority 0; policy accept;
+		ip saddr 10.0.0.1 udp dport 9999 counter name direct
+	}
+}
+NFT
+}
+
+direct() {
+	ip netns exec "$S" nft list counter inet cnt direct |
+	    awk '/packets/ { print $2 }'
+}
+
+send_direct() {
+	local i
+	for i in 1 2 3; do
+		printf x | ip netns exec "$C" nc -u -w0 10.0.0.2 9999 \
+		    2>/dev/null
+	done
+}
+
 # two_servers NET2: a client C with two servers S1 (10.99.1.1, wireguard-go
 # wg<id>a on 51820 with 10.200.0.1/24) and S2 (10.99.2.1, wg<id>b on 51821
 # with NET2.1/24), each on its own veth (C eth1 10.99.1.2, eth2 10.99.2.2);

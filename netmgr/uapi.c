@@ -72,6 +72,8 @@ uapi_accept(int lfd, short ev, void *arg)
 			log_warn("uapi: accept");
 		return;
 	}
+	memset(&cred, 0, sizeof(cred));
+	cred.uid = (uid_t)-1;
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1 ||
 	    cred.uid != 0) {
 		log_warnx("uapi: refused a caller with uid %u, pid %d: root "

@@ -10,6 +10,9 @@
 # make soak       1,000 activate/switch/rekey/deactivate cycles, no growth
 # make memcheck   valgrind over a whole cycle and the children's unit tests
 # make install    honours DESTDIR and PREFIX; creates the users vpnd runs as
+#
+# Without the libraries (pkg-config does not find them), make stops before
+# compiling with one line naming the missing packages: make deps.
 
 VERSION =	0.1.0
 PREFIX ?=	/usr/local
@@ -19,9 +22,11 @@ MANDIR ?=	$(PREFIX)/share/man
 SYSCONFDIR ?=	/etc
 UNITDIR ?=	/lib/systemd/system
 POLKITDIR ?=	/usr/share/polkit-1/rules.d
+BASHCOMPDIR ?=	$(PREFIX)/share/bash-completion/completions
 DESTDIR ?=
 
 CC ?=		cc
+PKG_CONFIG ?=	pkg-config
 PKGS =		libevent libevent_pthreads libsodium libbsd-overlay json-c \
 		libcap-ng libseccomp libmnl libnftnl libsystemd
 
@@ -55,9 +60,9 @@ endif
 # vpnctl links only what a client needs: no daemon library.
 CTL_PKGS =	libsodium libbsd-overlay json-c
 
-PKG_CFLAGS :=	$(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS :=	$(shell pkg-config --libs $(PKGS) 2>/dev/null)
-CTL_PKG_LIBS :=	$(shell pkg-config --libs $(CTL_PKGS) 2>/dev/null)
+PKG_CFLAGS :=	$(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS :=	$(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+CTL_PKG_LIBS :=	$(shell $(PKG_CONFIG) --libs $(CTL_PKGS) 2>/dev/null)
 
 CFLAGS ?=	$(OPT)
 CFLAGS +=	-std=gnu17 -Wall -Wextra -Werror -Wno-unused-parameter \
@@ -103,7 +108,7 @@ FUZZ_SRCS :=	$(wildcard regress/fuzz/f_*.c)
 FUZZ_BINS :=	$(FUZZ_SRCS:regress/fuzz/%.c=$(B)/fuzz/%)
 FUZZ_SECONDS ?=	60
 
-.PHONY: all deps check check-unit check-e2e sanitize demo bench install \
+.PHONY: all deps builddeps check check-unit check-e2e sanitize demo bench install \
 	uninstall clean lint unit-bins fuzz fuzz-bins golden mutate tsan \
 	check-sys sandbox-approve soak memcheck
 .DEFAULT_GOAL := all
@@ -113,7 +118,11 @@ all: $(B)/vpnd $(B)/vpnctl
 deps:
 	@sh scripts/deps.sh
 
-$(B)/obj/%.o: %.c
+# Before anything compiles: one clear line naming what is missing.
+builddeps:
+	@PKG_CONFIG='$(PKG_CONFIG)' sh scripts/builddeps.sh $(PKGS)
+
+$(B)/obj/%.o: %.c | builddeps
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(INC) -MMD -MP -c -o $@ $<
 
@@ -257,7 +266,7 @@ bench: deps
 # The manual pages, and the syntax of every shell script and test.
 lint:
 	for m in man/*.[0-9]; do mandoc -Tlint -Wwarning $$m || exit 1; done
-	for s in scripts/*.sh regress/lib/e2e.sh regress/e2e/*.t \
+	for s in scripts/*.sh regress/lib/e2e.sh etc/bash-completion/* regress/e2e/*.t \
 	    regress/conf/*.t regress/fuzz/*.t; do bash -n $$s || exit 1; done
 
 install: all
@@ -278,6 +287,9 @@ install: all
 	if [ -f etc/vpnd.conf.example ]; then \
 		install -m 0600 etc/vpnd.conf.example \
 		    $(DESTDIR)$(SYSCONFDIR)/vpnd/vpnd.conf.example; fi
+	install -d $(DESTDIR)$(BASHCOMPDIR)
+	install -m 0644 etc/bash-completion/vpnctl $(DESTDIR)$(BASHCOMPDIR)/vpnctl
+	install -m 0644 etc/bash-completion/vpnctl $(DESTDIR)$(BASHCOMPDIR)/vpnd
 	install -d $(DESTDIR)$(PREFIX)/share/vpnd
 	for f in etc/vpnd.rc etc/org.vpnd.plist; do \
 		[ -f $$f ] && sed 's,@SBINDIR@,$(SBINDIR),g' $$f \
@@ -294,6 +306,7 @@ uninstall:
 		$(DESTDIR)$(POLKITDIR)/50-vpnd-resolved.rules \
 		$(DESTDIR)$(SYSCONFDIR)/vpnd/vpnd.conf.example \
 		$(DESTDIR)$(PREFIX)/share/vpnd/vpnd.rc \
+		$(DESTDIR)$(BASHCOMPDIR)/vpnctl $(DESTDIR)$(BASHCOMPDIR)/vpnd \
 		$(DESTDIR)$(PREFIX)/share/vpnd/org.vpnd.plist
 
 clean:

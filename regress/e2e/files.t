@@ -127,7 +127,9 @@ for f in opt/vpnd/sbin/vpnd opt/vpnd/bin/vpnctl \
     opt/vpnd/share/man/man8/vpnd.8 opt/vpnd/share/man/man8/vpnctl.8 \
     opt/vpnd/share/man/man5/vpnd.conf.5 lib/systemd/system/vpnd.service \
     opt/vpnd/share/vpnd/vpnd.rc etc/vpnd/vpnd.conf.example \
-    usr/share/polkit-1/rules.d/50-vpnd-resolved.rules; do
+    usr/share/polkit-1/rules.d/50-vpnd-resolved.rules \
+    opt/vpnd/share/bash-completion/completions/vpnctl \
+    opt/vpnd/share/bash-completion/completions/vpnd; do
 	test -e "$tmp/root/$f"
 	ok $? "installed $f"
 done

@@ -54,6 +54,8 @@ struct peer_conf {
 	size_t		 naips;
 };
 
+#define WGCONF_NIGNORED		7	/* wgconf.c's ignored_keys */
+
 struct tunnel_conf {
 	uint8_t		 privkey[WG_KEY_LEN];
 	bool		 has_privkey;
@@ -70,6 +72,8 @@ struct tunnel_conf {
 	enum hop_type	 hop;
 	struct peer_conf *peers;
 	size_t		 npeers;
+	/* wg-quick keys read and not acted on: where each first was, or 0 */
+	int		 ignored_line[WGCONF_NIGNORED];
 };
 
 /* config.c: life cycle. conf_free zeroes every key before freeing. */
@@ -114,5 +118,12 @@ int	 wgconf_parse(const char *buf, size_t len, const char *name,
 	    struct tunnel_conf *, char *err, size_t errlen);
 int	 wgconf_load(const char *path, struct tunnel_conf *, char *err,
 	    size_t errlen);
+/*
+ * The warnings for the wg-quick keys a parsed conf held and vpnd does not
+ * act on, one per key: call with *iter = 0 until it returns 0; each 1
+ * leaves "name:line: Key is ignored: why" in buf.
+ */
+int	 wgconf_warning(const struct tunnel_conf *, const char *name,
+	    size_t *iter, char *buf, size_t len);
 
 #endif /* VPND_CONFIG_H */

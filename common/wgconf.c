@@ -2,8 +2,9 @@
  * wgconf.c -- the wg-quick(8) configuration format.
  *
  * We read the same files wg-quick reads, so a user's existing wg0.conf
- * works unchanged; keys that only wg-quick's shell hooks act on are
- * accepted and ignored.  Everything else is strict: an unknown key or a
+ * works unchanged; keys that only wg-quick itself acts on are accepted,
+ * not acted on, and each draws one warning (wgconf_warning): vpnd never
+ * runs a hook command.  Everything else is strict: an unknown key or a
  * bad value is an error with its line, never a silent default, because a
  * typo in AllowedIPs would otherwise route traffic around the tunnel.
  */
@@ -68,10 +69,18 @@ static int	 parse_interface_key(struct pstate *, const char *, char *);
 static int	 parse_peer_key(struct pstate *, const char *, char *);
 static int	 parse_line(struct pstate *, char *);
 
-/* wg-quick's own keys; wg(8) never sees them and neither do we. */
-static const char *const ignored_keys[] = {
-	"Table", "PreUp", "PostUp", "PreDown", "PostDown", "SaveConfig",
-	"FwMark",
+/* wg-quick's own keys: accepted, not acted on, and said so. */
+static const struct {
+	const char	*key;
+	const char	*why;
+} ignored_keys[WGCONF_NIGNORED] = {
+	{ "Table", "vpnd installs its own routes and rules" },
+	{ "PreUp", "vpnd never runs hook commands" },
+	{ "PostUp", "vpnd never runs hook commands" },
+	{ "PreDown", "vpnd never runs hook commands" },
+	{ "PostDown", "vpnd never runs hook commands" },
+	{ "SaveConfig", "vpnd never writes the configuration file" },
+	{ "FwMark", "vpnd does not mark its packets" },
 };
 
 static int
@@ -413,14 +422,17 @@ parse_line(struct pstate *ps, char *line)
 		return perr(ps, "missing key before '='");
 
 	for (i = 0; i < nitems(ignored_keys); i++)
-		if (strcasecmp(key, ignored_keys[i]) == 0)
+		if (strcasecmp(key, ignored_keys[i].key) == 0)
 			break;
 	switch (ps->sec) {
 	case SEC_NONE:
 		return perr(ps, "key \"%s\" outside a section", key);
 	case SEC_INTERFACE:
-		if (i < nitems(ignored_keys))
+		if (i < nitems(ignored_keys)) {
+			if (ps->conf->ignored_line[i] == 0)
+				ps->conf->ignored_line[i] = ps->lineno;
 			return 0;
+		}
 		return parse_interface_key(ps, key, value);
 	case SEC_PEER:
 		return parse_peer_key(ps, key, value);
@@ -588,4 +600,23 @@ wgconf_load(const char *path, struct tunnel_conf *conf, char *err,
 		freezero(buf, cap);
 	close(fd);
 	return rv;
+}
+
+int
+wgconf_warning(const struct tunnel_conf *conf, const char *name,
+    size_t *iter, char *buf, size_t len)
+{
+	size_t	 i;
+
+	for (i = *iter; i < nitems(ignored_keys); i++) {
+		if (conf->ignored_line[i] == 0)
+			continue;
+		*iter = i + 1;
+		snprintf(buf, len, "%s:%d: %s is ignored: %s",
+		    name != NULL ? name : "(config)", conf->ignored_line[i],
+		    ignored_keys[i].key, ignored_keys[i].why);
+		return 1;
+	}
+	*iter = i;
+	return 0;
 }

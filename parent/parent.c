@@ -101,6 +101,7 @@ parent_main(struct parent_opts *opts)
 	pid_t		 other;
 	uid_t		 ouid;
 	ssize_t		 n;
+	size_t		 wi;
 
 	popts = opts;
 	log_init(opts->env.foreground, LOG_DAEMON);
@@ -114,6 +115,9 @@ parent_main(struct parent_opts *opts)
 		if (wgconf_load(opts->conffile, &headless, ebuf,
 		    sizeof(ebuf)) == -1)
 			errx(1, "%s", ebuf);
+		for (wi = 0; wgconf_warning(&headless, opts->conffile, &wi,
+		    ebuf, sizeof(ebuf));)
+			warnx("%s", ebuf);
 		if (opts->env.verbose > 0) {
 			print_config(stdout, &headless);
 			fflush(stdout);
@@ -152,6 +156,9 @@ parent_main(struct parent_opts *opts)
 		if (wgconf_load(opts->conffile, &headless, ebuf,
 		    sizeof(ebuf)) == -1)
 			errx(1, "%s", ebuf);
+		for (wi = 0; wgconf_warning(&headless, opts->conffile, &wi,
+		    ebuf, sizeof(ebuf));)
+			log_warnx("%s", ebuf);
 		have_headless = 1;
 	}
 

@@ -403,12 +403,16 @@ cmd_up(const char *path)
 	struct tunnel_conf	 conf;
 	struct json_object	*o;
 	char			 errbuf[512];
+	size_t			 wi;
 
 	conf_init(&conf);
 	if (wgconf_load(path, &conf, errbuf, sizeof(errbuf)) == -1) {
 		conf_free(&conf);
 		errx(EXIT_USAGE, "%s", errbuf);
 	}
+	for (wi = 0; wgconf_warning(&conf, path, &wi, errbuf,
+	    sizeof(errbuf));)
+		warnx("%s", errbuf);
 	o = proto_activate_json(&conf, NULL, errbuf, sizeof(errbuf));
 	conf_free(&conf);
 	if (o == NULL)

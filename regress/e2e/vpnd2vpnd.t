@@ -77,8 +77,16 @@ pings() {
 # 1. No preshared key, IPv4 underlay.
 conf "$E2E_TMP/s1.conf" b a 1 "" "" "$PORT"
 conf "$E2E_TMP/c1.conf" a b 2 "" "10.99.0.2:$PORT" ""
+# wg-quick hooks in both files: never run, one warning each
+for f in s1 c1; do
+	sed -i "/^\[Interface\]/a PostUp = touch $E2E_TMP/hook-ran-$f" \
+	    "$E2E_TMP/$f.conf"
+done
 vpnd_start s1 "$NSB" -f "$E2E_TMP/s1.conf"
 ok $? "headless server vpnd started in B"
+grep -q "s1.conf:2: PostUp is ignored: vpnd never runs hook commands" \
+    "$E2E_TMP/s1/out"
+ok $? "the headless server warns that it ignores PostUp"
 wait_for 50 state_is s1 connecting
 ok $? "server waits in state connecting"
 vpnd_start c "$NSA"
@@ -87,6 +95,11 @@ ctl c -t 10 up "$E2E_TMP/c1.conf" >"$E2E_TMP/up.out" 2>&1
 ok $? "vpnctl up: client connected"
 grep -q "^connected: $(pub_of b)" "$E2E_TMP/up.out"
 ok $? "vpnctl up names the server's public key"
+grep -q "c1.conf:2: PostUp is ignored: vpnd never runs hook commands" \
+    "$E2E_TMP/up.out"
+ok $? "vpnctl up warns that PostUp is ignored"
+[ ! -e "$E2E_TMP/hook-ran-s1" ] && [ ! -e "$E2E_TMP/hook-ran-c1" ]
+ok $? "no PostUp command ran"
 wait_for 30 connected s1
 ok $? "server reports connected after the client's handshake"
 ctl s1 -j status | grep -q "\"endpoint\":\"10.99.0.1:"

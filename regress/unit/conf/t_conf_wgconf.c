@@ -189,6 +189,9 @@ main(void)
 	is_int(conf.listen_port, 0, "ListenPort defaults to any");
 	is_int(conf.mtu, 0, "MTU defaults to unset");
 	is_int(conf.killswitch, -1, "killswitch left unset");
+	i = 0;
+	ok(!wgconf_warning(&conf, "wg0.conf", &i, buf, sizeof(buf)),
+	    "no wg-quick-only keys, no warning");
 	is_int(conf.npeers, 1, "one peer");
 	key_from_base64(k, K1);
 	is_mem(conf.peers[0].pubkey, k, WG_KEY_LEN, "peer public key");
@@ -229,6 +232,29 @@ main(void)
 	is_str(endpoint_fmt(&conf.peers[0].endpoint, buf, sizeof(buf)),
 	    "[2001:db8::1]:4500", "v6 endpoint text");
 	is_int(conf.peers[0].keepalive, 25, "keepalive 25");
+	/* one warning per wg-quick key not acted on, in a fixed order */
+	i = 0;
+	n = 0;
+	while (wgconf_warning(&conf, "wg1.conf", &i, buf, sizeof(buf))) {
+		static const char *const want_warn[] = {
+			"wg1.conf:10: Table is ignored: vpnd installs its own "
+			    "routes and rules",
+			"wg1.conf:11: PostUp is ignored: vpnd never runs hook "
+			    "commands",
+			"wg1.conf:12: PreDown is ignored: vpnd never runs hook "
+			    "commands",
+			"wg1.conf:13: SaveConfig is ignored: vpnd never writes "
+			    "the configuration file",
+			"wg1.conf:14: FwMark is ignored: vpnd does not mark its "
+			    "packets",
+		};
+		if (n < nitems(want_warn))
+			is_str(buf, want_warn[n], "warning %zu", n);
+		n++;
+	}
+	is_int(n, 5, "five warnings, none for PreUp/PostDown (absent)");
+	ok(!wgconf_warning(&conf, "wg1.conf", &i, buf, sizeof(buf)),
+	    "the iteration stays at its end");
 	is_int(conf.peers[1].naips, 0, "empty AllowedIPs");
 	is_int(conf.peers[1].endpoint.ss_family, AF_UNSPEC, "no endpoint");
 	is_int(conf.peers[1].keepalive, 0, "keepalive off");

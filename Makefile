@@ -10,6 +10,7 @@
 # make soak       1,000 activate/switch/rekey/deactivate cycles, no growth
 # make memcheck   valgrind over a whole cycle and the children's unit tests
 # make install    honours DESTDIR and PREFIX; creates the users vpnd runs as
+# make deb        build the Debian package in a clean clone and check it
 #
 # Without the libraries (pkg-config does not find them), make stops before
 # compiling with one line naming the missing packages: make deps.
@@ -108,7 +109,7 @@ FUZZ_SRCS :=	$(wildcard regress/fuzz/f_*.c)
 FUZZ_BINS :=	$(FUZZ_SRCS:regress/fuzz/%.c=$(B)/fuzz/%)
 FUZZ_SECONDS ?=	60
 
-.PHONY: all deps builddeps check check-unit check-e2e sanitize demo bench install \
+.PHONY: all deps builddeps deb deb-deps check check-unit check-e2e sanitize demo bench install \
 	uninstall clean lint unit-bins fuzz fuzz-bins golden mutate tsan \
 	check-sys sandbox-approve soak memcheck
 .DEFAULT_GOAL := all
@@ -117,6 +118,15 @@ all: $(B)/vpnd $(B)/vpnctl
 
 deps:
 	@sh scripts/deps.sh
+
+# The Debian package: make deb builds it in a clean clone of HEAD and
+# checks it (regress/pkg/deb.t). Not part of make check: it compiles
+# everything once more and needs debhelper and lintian.
+deb-deps:
+	@sh scripts/deps.sh deb
+
+deb: deb-deps
+	prove -v regress/pkg/deb.t
 
 # Before anything compiles: one clear line naming what is missing.
 builddeps:
@@ -267,7 +277,7 @@ bench: deps
 lint:
 	for m in man/*.[0-9]; do mandoc -Tlint -Wwarning $$m || exit 1; done
 	for s in scripts/*.sh regress/lib/e2e.sh etc/bash-completion/* regress/e2e/*.t \
-	    regress/conf/*.t regress/fuzz/*.t; do bash -n $$s || exit 1; done
+	    regress/conf/*.t regress/fuzz/*.t regress/pkg/*.t; do bash -n $$s || exit 1; done
 
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) \

@@ -1,7 +1,8 @@
 #!/bin/sh
 # deps.sh -- install the Debian packages vpnd needs to build and test.
 # As root: installs what is missing (apt-get update once). Otherwise: lists
-# what is missing and fails.
+# what is missing and fails.  "deps.sh deb": what building and checking
+# the Debian package needs (make deb-deps).
 set -u
 
 PKGS="gcc make pkg-config libc6-dev libevent-dev libsodium-dev libbsd-dev
@@ -9,6 +10,11 @@ libjson-c-dev libcap-ng-dev libseccomp-dev libmnl-dev libnftnl-dev
 libsystemd-dev iproute2 nftables wireguard-go wireguard-tools iperf3 mandoc
 perl procps psmisc dbus python3 kmod netcat-openbsd iputils-ping clang
 libclang-rt-14-dev valgrind libcap2-bin python3-cryptography"
+if [ "${1:-}" = deb ]; then
+	PKGS="git dpkg-dev debhelper fakeroot lintian pkg-config libevent-dev
+libsodium-dev libbsd-dev libjson-c-dev libcap-ng-dev libseccomp-dev
+libmnl-dev libnftnl-dev libsystemd-dev"
+fi
 
 missing=""
 for p in $PKGS; do

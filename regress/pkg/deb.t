@@ -41,7 +41,8 @@ deb=$(ls "$tmp"/vpnd_*.deb 2>/dev/null | head -1)
 ok $? "a vpnd_*.deb was built"
 [ -n "$deb" ] || bail "no package to check"
 
-dpkg-deb -c "$deb" | awk '{ print $6 }' | sed 's,^\./,/,' >"$tmp/contents"
+dpkg-deb -c "$deb" >"$tmp/listing"
+awk '{ print $6 }' "$tmp/listing" | sed 's,^\./,/,' >"$tmp/contents"
 for f in /usr/sbin/vpnd /usr/bin/vpnctl \
     /usr/share/man/man8/vpnd.8.gz /usr/share/man/man8/vpnctl.8.gz \
     /usr/share/man/man5/vpnd.conf.5.gz /lib/systemd/system/vpnd.service \
@@ -52,10 +53,11 @@ for f in /usr/sbin/vpnd /usr/bin/vpnctl \
 	grep -qx -- "$f" "$tmp/contents"
 	ok $? "the package holds $f"
 done
-dpkg-deb -c "$deb" | grep -q '^-rwxr-xr-x root/root .* \./usr/sbin/vpnd$'
+grep -q '^-rwxr-xr-x root/root .* \./usr/sbin/vpnd$' "$tmp/listing"
 ok $? "vpnd is root's, mode 0755"
-grep -q "ExecStart=/usr/sbin/vpnd " \
-    <(dpkg-deb --fsys-tarfile "$deb" | tar -xOf - ./lib/systemd/system/vpnd.service)
+dpkg-deb --fsys-tarfile "$deb" |
+    tar -xOf - ./lib/systemd/system/vpnd.service >"$tmp/vpnd.service"
+grep -q "ExecStart=/usr/sbin/vpnd " "$tmp/vpnd.service"
 ok $? "the unit starts /usr/sbin/vpnd"
 
 dpkg-deb -e "$deb" "$tmp/control"

@@ -169,7 +169,7 @@ main(void)
 	char			*big;
 	size_t			 i, n;
 
-	plan(205);
+	plan(213);
 
 	/* One peer. */
 	ok(wgconf_parse(one_peer, strlen(one_peer), "wg0.conf", &conf, err,

@@ -57,9 +57,10 @@ uapisock_open(const char *udir, const char *ifname)
 	}
 	dir = real;
 	if (lstat(dir, &st) == -1 || !S_ISDIR(st.st_mode) ||
-	    st.st_uid != 0 || (st.st_mode & 077) != 0) {
-		log_warnx("uapi: %s must be a directory of root's, mode "
-		    "0700; not served", dir);
+	    st.st_uid != 0 || (st.st_mode & 022) != 0) {
+		/* 0755 is how wireguard-go creates it */
+		log_warnx("uapi: %s must be a directory of root's that "
+		    "only root may write; not served", dir);
 		return -1;
 	}
 	if (secure_dir(dir, ebuf, sizeof(ebuf)) == -1) {
@@ -80,13 +81,17 @@ uapisock_open(const char *udir, const char *ifname)
 			    "served", sun.sun_path);
 			return -1;
 		}
-		if ((probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC,
-		    0)) == -1) {
+		/*
+		 * Non-blocking: a listener that never accepts (its backlog
+		 * full) must not hang the start; EAGAIN means it is alive.
+		 */
+		if ((probe = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK |
+		    SOCK_CLOEXEC, 0)) == -1) {
 			log_warn("uapi: socket");
 			return -1;
 		}
 		if (connect(probe, (struct sockaddr *)&sun, sizeof(sun)) ==
-		    0) {
+		    0 || errno == EAGAIN || errno == EINPROGRESS) {
 			close(probe);
 			log_warnx("uapi: %s is served by another process (an "
 			    "interface of that name in another network "

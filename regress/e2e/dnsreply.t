@@ -39,6 +39,10 @@ ok $? "vpnctl says what failed, with the control bytes replaced"
 LC_ALL=C grep -q "$(printf '[\033\007\r\177\200-\377]')" "$E2E_TMP/said"
 ok $((! $?)) "vpnctl printed no control byte, DEL or 8-bit byte"
 is "$(wc -l <"$E2E_TMP/said")" 1 "on one line"
+# netmgr itself replaces them (vpnctl would too): the reply as sent
+ctl c -j -t 5 up "$E2E_TMP/c.conf" >"$E2E_TMP/said.json" 2>&1
+grep -q 'DNS: x?\]2;owned' "$E2E_TMP/said.json"
+ok $? "netmgr's own reply has the control bytes replaced (vpnctl -j)"
 wait_for 50 grep -q 'tunnel failed: DNS: x' "$E2E_TMP/c/out"
 ok $? "the log has the failure"
 LC_ALL=C grep -q "$(printf '[\033\007\r\177\200-\377]')" "$E2E_TMP/c/out"

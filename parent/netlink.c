@@ -69,8 +69,9 @@ static int	 route_req(int, int, const struct prefix *, uint32_t,
 static int	 route_attr_cb(const struct nlattr *, void *);
 static int	 route_dump_cb(const struct nlmsghdr *, void *);
 static void	 route_list_free(struct route_list *);
-static int	 rule_req(int, int, uint16_t, bool);
-static int	 rules_del_one(int, bool);
+static int	 rule_req(int, int, uint16_t, bool, uint32_t, uint32_t);
+static int	 rules_del_one(int, bool, uint32_t, uint32_t);
+static bool	 rule_table_ok(uint32_t);
 
 /* Open, talk once, close: every rtnetlink request goes through here. */
 static int
@@ -660,8 +661,17 @@ nl_route_flush_table(int af, uint32_t table)
 	return rv;
 }
 
+/* The tunnel rule looks up a table of its own, never a kernel one. */
+static bool
+rule_table_ok(uint32_t table)
+{
+	return table != RT_TABLE_UNSPEC && table != RT_TABLE_DEFAULT &&
+	    table != RT_TABLE_MAIN && table != RT_TABLE_LOCAL;
+}
+
 static int
-rule_req(int af, int type, uint16_t flags, bool tunnel)
+rule_req(int af, int type, uint16_t flags, bool tunnel, uint32_t table,
+    uint32_t mark)
 {
 	char			 buf[NL_REQSZ] = { 0 };
 	struct nlmsghdr		*nlh;
@@ -674,11 +684,11 @@ rule_req(int af, int type, uint16_t flags, bool tunnel)
 	frh->family = af;
 	frh->action = FR_ACT_TO_TBL;
 	if (tunnel) {
-		frh->table = VPND_TABLE < 256 ? VPND_TABLE : RT_TABLE_UNSPEC;
+		frh->table = table < 256 ? table : RT_TABLE_UNSPEC;
 		frh->flags = FIB_RULE_INVERT;
 		mnl_attr_put_u32(nlh, FRA_PRIORITY, VPND_RULE_PRIO_TUNNEL);
-		mnl_attr_put_u32(nlh, FRA_TABLE, VPND_TABLE);
-		mnl_attr_put_u32(nlh, FRA_FWMARK, VPND_FWMARK);
+		mnl_attr_put_u32(nlh, FRA_TABLE, table);
+		mnl_attr_put_u32(nlh, FRA_FWMARK, mark);
 		mnl_attr_put_u32(nlh, FRA_FWMASK, 0xffffffff);
 	} else {
 		frh->table = RT_TABLE_MAIN;
@@ -695,21 +705,22 @@ rule_req(int af, int type, uint16_t flags, bool tunnel)
  * whereas the tunnel rule alone would send even the LAN into the tunnel.
  */
 int
-nl_rules_add(int af)
+nl_rules_add(int af, uint32_t table, uint32_t mark)
 {
 	int	save;
 
-	if (af != AF_INET && af != AF_INET6) {
+	if ((af != AF_INET && af != AF_INET6) || !rule_table_ok(table) ||
+	    mark == 0) {
 		errno = EINVAL;
 		return -1;
 	}
-	if (rule_req(af, RTM_NEWRULE, NLM_F_CREATE | NLM_F_EXCL, false) ==
-	    -1 && errno != EEXIST)
+	if (rule_req(af, RTM_NEWRULE, NLM_F_CREATE | NLM_F_EXCL, false, 0,
+	    0) == -1 && errno != EEXIST)
 		return -1;
-	if (rule_req(af, RTM_NEWRULE, NLM_F_CREATE | NLM_F_EXCL, true) ==
-	    -1 && errno != EEXIST) {
+	if (rule_req(af, RTM_NEWRULE, NLM_F_CREATE | NLM_F_EXCL, true, table,
+	    mark) == -1 && errno != EEXIST) {
 		save = errno;
-		(void)rules_del_one(af, false);
+		(void)rules_del_one(af, false, 0, 0);
 		errno = save;
 		return -1;
 	}
@@ -718,12 +729,12 @@ nl_rules_add(int af)
 
 /* Delete every copy (an older instance may have added one twice). */
 static int
-rules_del_one(int af, bool tunnel)
+rules_del_one(int af, bool tunnel, uint32_t table, uint32_t mark)
 {
 	int	i;
 
 	for (i = 0; i < 64; i++) {
-		if (rule_req(af, RTM_DELRULE, 0, tunnel) == -1) {
+		if (rule_req(af, RTM_DELRULE, 0, tunnel, table, mark) == -1) {
 			if (errno == ENOENT)
 				return i;	/* how many were there */
 			return -1;
@@ -734,20 +745,21 @@ rules_del_one(int af, bool tunnel)
 }
 
 int
-nl_rules_del(int af)
+nl_rules_del(int af, uint32_t table, uint32_t mark)
 {
 	int	rv = 0, save = 0, n;
 
-	if (af != AF_INET && af != AF_INET6) {
+	if ((af != AF_INET && af != AF_INET6) || !rule_table_ok(table) ||
+	    mark == 0) {
 		errno = EINVAL;
 		return -1;
 	}
-	if ((n = rules_del_one(af, true)) == -1) {
+	if ((n = rules_del_one(af, true, table, mark)) == -1) {
 		save = errno;
 		rv = -1;
 	} else
 		rv += n;
-	if ((n = rules_del_one(af, false)) == -1) {
+	if ((n = rules_del_one(af, false, 0, 0)) == -1) {
 		if (rv != -1)
 			save = errno;
 		rv = -1;

@@ -6,7 +6,9 @@
  * item, performs it in order, rolls back on the first failure, and
  * remembers exactly what it added so that NET_DOWN, a crash of a child or
  * shutdown remove exactly that. A record in the state directory, written
- * before anything is created, lets the next start clean up after a crash.
+ * before anything is created, lets the next start clean up after a crash:
+ * the interface (whose routes go with it), and the policy rules by the
+ * table and mark they were made with.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -39,6 +41,8 @@ struct netstate {
 	int			 mtu;
 	uint32_t		 flags;
 	uint16_t		 port;
+	uint32_t		 table;		/* the policy rules' table */
+	uint32_t		 mark;		/* our sockets' mark */
 	struct prefix		 addrs[CONF_MAX_ADDRS];
 	size_t			 naddrs;
 	struct prefix		*routes;
@@ -64,8 +68,10 @@ static int	 net_rules(struct netstate *, char *, size_t);
 static void	 net_reply(struct imsgev *, int, int, int, const char *, ...)
 		    __attribute__((__format__(printf, 5, 6)));
 static void	 net_reset(struct netstate *);
-static int	 state_write(const char *);
+static int	 state_write(const struct netstate *);
 static void	 state_remove(void);
+static int	 state_read(struct net_staterec *);
+static int	 state_ifname_ok(const char *);
 static void	 recover_link(const char *, int, void *);
 
 static struct netstate	 cur, pend;
@@ -185,6 +191,8 @@ netops_dispatch(struct imsgev *iev, struct imsg *imsg)
 		pend.mtu = b.mtu;
 		pend.port = b.listen_port;
 		pend.flags = b.flags;
+		pend.table = VPND_TABLE;
+		pend.mark = VPND_FWMARK;
 		break;
 	case IMSG_NET_ADDR:
 		if (imsg_get_data(imsg, &p, sizeof(p)) == -1)
@@ -330,7 +338,7 @@ net_up(struct netstate *ns, char *err, size_t errlen)
 	int		 fd, fd6, saved, orphan_before;
 
 	orphan_before = ks_orphan;
-	if (state_write(ns->ifname) == -1) {
+	if (state_write(ns) == -1) {
 		snprintf(err, errlen, "cannot record state: %s",
 		    strerror(errno));
 		return -1;
@@ -374,13 +382,13 @@ net_up(struct netstate *ns, char *err, size_t errlen)
 
 	/* Marked UDP sockets, one per family on one port. */
 	port = ns->port;
-	if ((fd6 = udp_open(AF_INET, port, &port)) == -1) {
+	if ((fd6 = udp_open(AF_INET, port, ns->mark, &port)) == -1) {
 		snprintf(err, errlen, "UDP port %u: %s", ns->port,
 		    strerror(errno));
 		goto fail;
 	}
 	imsgev_compose(iev_tun, IMSG_UDP_FD, AF_INET, fd6, NULL, 0);
-	if ((fd6 = udp_open(AF_INET6, port, NULL)) == -1)
+	if ((fd6 = udp_open(AF_INET6, port, ns->mark, NULL)) == -1)
 		log_warn("IPv6 UDP socket on port %u", port);
 	else
 		imsgev_compose(iev_tun, IMSG_UDP_FD, AF_INET6, fd6, NULL, 0);
@@ -428,7 +436,7 @@ net_routes(struct netstate *ns, const struct netstate *old, char *err,
 			if (j < old->nroutes)
 				continue;
 		}
-		table = ns->routes[i].plen == 0 ? VPND_TABLE : 254;
+		table = ns->routes[i].plen == 0 ? ns->table : 254;
 		if (nl_route_add(ns->ifindex, &ns->routes[i], table) == -1 &&
 		    errno != EEXIST) {
 			snprintf(err, errlen, "route %s: %s",
@@ -446,7 +454,7 @@ net_routes(struct netstate *ns, const struct netstate *old, char *err,
 				break;
 		if (i < ns->nroutes)
 			continue;
-		table = old->routes[j].plen == 0 ? VPND_TABLE : 254;
+		table = old->routes[j].plen == 0 ? old->table : 254;
 		(void)nl_route_del(old->ifindex, &old->routes[j], table);
 	}
 	return 0;
@@ -459,25 +467,25 @@ net_rules(struct netstate *ns, char *err, size_t errlen)
 	int	want6 = !!(ns->flags & NET_F_FULL6);
 
 	if (want4 && !ns->rules4) {
-		if (nl_rules_add(AF_INET) == -1) {
+		if (nl_rules_add(AF_INET, ns->table, ns->mark) == -1) {
 			snprintf(err, errlen, "IPv4 policy rules: %s",
 			    strerror(errno));
 			return -1;
 		}
 		ns->rules4 = 1;
 	} else if (!want4 && ns->rules4) {
-		(void)nl_rules_del(AF_INET);
+		(void)nl_rules_del(AF_INET, ns->table, ns->mark);
 		ns->rules4 = 0;
 	}
 	if (want6 && !ns->rules6) {
-		if (nl_rules_add(AF_INET6) == -1) {
+		if (nl_rules_add(AF_INET6, ns->table, ns->mark) == -1) {
 			snprintf(err, errlen, "IPv6 policy rules: %s",
 			    strerror(errno));
 			return -1;
 		}
 		ns->rules6 = 1;
 	} else if (!want6 && ns->rules6) {
-		(void)nl_rules_del(AF_INET6);
+		(void)nl_rules_del(AF_INET6, ns->table, ns->mark);
 		ns->rules6 = 0;
 	}
 	return 0;
@@ -503,6 +511,7 @@ net_firewall(struct netstate *ns, char *err, size_t errlen)
 	kp.tunaddrs = ns->addrs;
 	kp.ntunaddrs = ns->naddrs;
 	kp.allow_lan = !!(ns->flags & NET_F_ALLOWLAN);
+	kp.mark = ns->mark;
 	if (nft_ks_install(&kp) == -1) {
 		snprintf(err, errlen, "kill switch: %s", strerror(errno));
 		return -1;
@@ -524,6 +533,9 @@ net_update(struct netstate *ns, struct netstate *nw, char *err,
 
 	nw->ifindex = ns->ifindex;
 	nw->port = ns->port;
+	/* the sockets and the record keep the mark and table they have */
+	nw->table = ns->table;
+	nw->mark = ns->mark;
 	nw->rules4 = ns->rules4;
 	nw->rules6 = ns->rules6;
 	nw->ks = ns->ks;
@@ -572,10 +584,11 @@ net_down(struct netstate *ns, int keep_ks)
 	}
 	ns->ks = 0;
 	if (ns->rules4)
-		(void)nl_rules_del(AF_INET);
+		(void)nl_rules_del(AF_INET, ns->table, ns->mark);
 	if (ns->rules6)
-		(void)nl_rules_del(AF_INET6);
+		(void)nl_rules_del(AF_INET6, ns->table, ns->mark);
 	ns->rules4 = ns->rules6 = 0;
+	/* our own table; a file's goes with the interface's routes */
 	(void)nl_route_flush_table(AF_INET, VPND_TABLE);
 	(void)nl_route_flush_table(AF_INET6, VPND_TABLE);
 	if (nl_link_index(ns->ifname) > 0) {
@@ -611,25 +624,170 @@ netops_teardown(int keep_ks)
 		state_remove();
 }
 
-static int
-state_write(const char *ifname)
+int
+netops_state_format(const struct net_staterec *r, char *buf, size_t len)
 {
-	char	tmp[PATH_MAX + 8];
-	int	fd, n, len;
+	int	n;
 
+	n = snprintf(buf, len, "version=1\nifname=%s\ntable=%u\nmark=%u\n",
+	    r->ifname, r->table, r->mark);
+	if (n < 0 || (size_t)n >= len) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return n;
+}
+
+static int
+state_write(const struct netstate *ns)
+{
+	struct net_staterec	 r;
+	char			 tmp[PATH_MAX + 8], buf[NET_STATE_MAX];
+	int			 fd, n, len;
+
+	memset(&r, 0, sizeof(r));
+	strlcpy(r.ifname, ns->ifname, sizeof(r.ifname));
+	r.table = ns->table;
+	r.mark = ns->mark;
+	if ((len = netops_state_format(&r, buf, sizeof(buf))) == -1)
+		return -1;
 	snprintf(tmp, sizeof(tmp), "%s.tmp", statefile);
 	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
 	    O_NOFOLLOW, 0600)) == -1)
 		return -1;
-	len = strlen(ifname);
-	n = dprintf(fd, "%s\n", ifname);
-	if (n != len + 1 || fsync(fd) == -1) {
+	n = write(fd, buf, len);
+	if (n != len || fsync(fd) == -1) {
 		close(fd);
 		(void)unlink(tmp);
+		if (n != -1 && n != len)
+			errno = EIO;
 		return -1;
 	}
 	close(fd);
 	return rename(tmp, statefile);
+}
+
+static int
+state_ifname_ok(const char *s)
+{
+	size_t	n = strlen(s);
+
+	return n > 0 && n < IFNAMSIZ && strspn(s, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") == n;
+}
+
+/* A table or mark: decimal, 1..UINT32_MAX, no sign, no leading zero. */
+static int
+state_u32(const char *v, uint32_t *out)
+{
+	unsigned long long	 n = 0;
+	size_t			 i, len = strlen(v);
+
+	if (len == 0 || len > 10 || v[0] == '0' ||
+	    strspn(v, "0123456789") != len)
+		return -1;
+	for (i = 0; i < len; i++)
+		n = n * 10 + (v[i] - '0');
+	if (n > UINT32_MAX)
+		return -1;
+	*out = n;
+	return 0;
+}
+
+/*
+ * Strict: a record that is not exactly what netops_state_format() or
+ * the older one-line format writes is corrupt (-1 with a reason), and
+ * the caller removes everything of ours it knows. Unknown keys of the
+ * right shape are counted, for a newer vpnd's record.
+ */
+int
+netops_state_parse(const char *buf, size_t len, struct net_staterec *r,
+    char *err, size_t errlen)
+{
+	char		 copy[NET_STATE_MAX + 1], *line, *next, *eq;
+	unsigned int	 seen = 0, bit;
+	size_t		 klen;
+	int		 lineno = 0;
+
+	memset(r, 0, sizeof(*r));
+	if (len == 0 || len > NET_STATE_MAX || buf[len - 1] != '\n' ||
+	    memchr(buf, '\0', len) != NULL) {
+		snprintf(err, errlen, "empty, truncated or binary");
+		return -1;
+	}
+	memcpy(copy, buf, len);
+	copy[len] = '\0';
+	if (strchr(copy, '=') == NULL) {
+		/* the older format: the interface name, alone */
+		copy[len - 1] = '\0';
+		if (!state_ifname_ok(copy)) {
+			snprintf(err, errlen, "bad interface name");
+			return -1;
+		}
+		strlcpy(r->ifname, copy, sizeof(r->ifname));
+		r->table = VPND_TABLE;
+		r->mark = VPND_FWMARK;
+		return 0;
+	}
+	for (line = copy; *line != '\0'; line = next) {
+		next = strchr(line, '\n');
+		*next++ = '\0';
+		lineno++;
+		if ((eq = strchr(line, '=')) == NULL) {
+			snprintf(err, errlen, "line %d: no key=value", lineno);
+			return -1;
+		}
+		*eq++ = '\0';
+		klen = strlen(line);
+		if (klen == 0 || klen > 32 ||
+		    strspn(line, "abcdefghijklmnopqrstuvwxyz_") != klen) {
+			snprintf(err, errlen, "line %d: bad key", lineno);
+			return -1;
+		}
+		if (lineno == 1) {
+			if (strcmp(line, "version") != 0 ||
+			    strcmp(eq, "1") != 0) {
+				snprintf(err, errlen, "not version=1 first");
+				return -1;
+			}
+			r->version = 1;
+			continue;
+		}
+		if (strcmp(line, "ifname") == 0) {
+			bit = 1;
+			if (!state_ifname_ok(eq))
+				goto bad;
+			strlcpy(r->ifname, eq, sizeof(r->ifname));
+		} else if (strcmp(line, "table") == 0) {
+			bit = 2;
+			if (state_u32(eq, &r->table) == -1 ||
+			    r->table == 253 || r->table == 254 ||
+			    r->table == 255)
+				goto bad;
+		} else if (strcmp(line, "mark") == 0) {
+			bit = 4;
+			if (state_u32(eq, &r->mark) == -1)
+				goto bad;
+		} else {
+			r->unknown++;
+			continue;
+		}
+		if (seen & bit) {
+			snprintf(err, errlen, "%s given twice", line);
+			return -1;
+		}
+		seen |= bit;
+		continue;
+ bad:
+		snprintf(err, errlen, "bad %s", line);
+		return -1;
+	}
+	if (seen != 7) {
+		snprintf(err, errlen, "%s missing", !(seen & 1) ? "ifname" :
+		    !(seen & 2) ? "table" : "mark");
+		return -1;
+	}
+	return 0;
 }
 
 static void
@@ -657,42 +815,79 @@ recover_link(const char *name, int ifindex, void *arg)
 	log_info("removed leftover interface %s", name);
 }
 
+/* 1: a record read, 0: none, -1: a corrupt one (logged). */
+static int
+state_read(struct net_staterec *r)
+{
+	char	 buf[NET_STATE_MAX + 1], err[128];
+	ssize_t	 n;
+	int	 fd;
+
+	if ((fd = open(statefile, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1) {
+		if (errno == ENOENT)
+			return 0;
+		log_warn("state record %s", statefile);
+		return -1;
+	}
+	n = read(fd, buf, sizeof(buf));
+	close(fd);
+	if (n == -1)
+		snprintf(err, sizeof(err), "%s", strerror(errno));
+	else if (n > NET_STATE_MAX)
+		snprintf(err, sizeof(err), "too long");
+	if (n == -1 || n > NET_STATE_MAX ||
+	    netops_state_parse(buf, n, r, err, sizeof(err)) == -1) {
+		log_warnx("state record %s is corrupt (%s); removing "
+		    "everything of ours", statefile, err);
+		return -1;
+	}
+	if (r->unknown > 0)
+		log_info("state record %s: %d unknown keys skipped", statefile,
+		    r->unknown);
+	return 1;
+}
+
 /*
- * At start, before any client: remove what an earlier instance left.
- * Returns -1 if something of ours could not be removed.
+ * At start, before any client: remove what an earlier instance left: the
+ * interface the record names and ours by the default name, the policy
+ * rules by the recorded table and mark and by the defaults, our own
+ * table, the kill switch. Returns -1 if something of ours could not be
+ * removed.
  */
 int
 netops_recover(void)
 {
-	const char	*ifname = vpnd_ifname;
-	char	 buf[64], *nl;
-	int	 fd, failed = 0, af, cnt;
-	ssize_t	 n;
+	struct net_staterec	 r;
+	const char		*ifname = vpnd_ifname;
+	int			 failed = 0, af, cnt, k, nk;
+	uint32_t		 tables[2], marks[2];
 
-	if ((fd = open(statefile, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) != -1) {
-		n = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-		if (n > 0) {
-			buf[n] = '\0';
-			if ((nl = strchr(buf, '\n')) != NULL)
-				*nl = '\0';
+	tables[0] = VPND_TABLE;
+	marks[0] = VPND_FWMARK;
+	nk = 1;
+	if (state_read(&r) == 1) {
+		if (strcmp(r.ifname, ifname) != 0 &&
+		    nl_link_index(r.ifname) > 0)
+			recover_link(r.ifname, 0, &failed);
+		if (r.table != VPND_TABLE || r.mark != VPND_FWMARK) {
+			tables[1] = r.table;
+			marks[1] = r.mark;
+			nk = 2;
 		}
-		if (n <= 0 || nl == NULL || strlen(buf) >= IFNAMSIZ ||
-		    buf[0] == '\0' || strspn(buf, "abcdefghijklmnopqrstuvwxyz"
-		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") != strlen(buf))
-			log_warnx("state record %s is corrupt; removing "
-			    "everything of ours", statefile);
-		else if (strcmp(buf, ifname) != 0 && nl_link_index(buf) > 0)
-			recover_link(buf, 0, &failed);
 	}
 	if (nl_link_index(ifname) > 0)
 		recover_link(ifname, 0, &failed);
 	for (af = AF_INET; af != -1; af = af == AF_INET ? AF_INET6 : -1) {
-		if ((cnt = nl_rules_del(af)) == -1)
-			log_warn("removing leftover policy rules");
-		else if (cnt > 0)
-			log_info("removed %d leftover IPv%d policy rules", cnt,
-			    af == AF_INET ? 4 : 6);
+		for (k = 0; k < nk; k++) {
+			if ((cnt = nl_rules_del(af, tables[k], marks[k])) ==
+			    -1)
+				log_warn("removing leftover policy rules");
+			else if (cnt > 0)
+				log_info("removed %d leftover IPv%d policy "
+				    "rules (table %u, mark 0x%x)", cnt,
+				    af == AF_INET ? 4 : 6, tables[k],
+				    marks[k]);
+		}
 		if ((cnt = nl_route_flush_table(af, VPND_TABLE)) == -1 &&
 		    errno != ENOENT && errno != ESRCH)
 			log_warn("flushing route table %u", VPND_TABLE);

@@ -574,7 +574,8 @@ ks_common(struct nft_batch *nb, const struct ks_params *ks,
 		m_nfproto(&ru, af);
 		m_l4proto(&ru, IPPROTO_UDP);
 		if (!in)
-			m_mark(&ru, VPND_FWMARK);
+			m_mark(&ru, ks->mark != 0 ? ks->mark :
+			    VPND_FWMARK);
 		m_addr(&ru, in, af, a, af == AF_INET ? 32 : 128, NFT_CMP_EQ);
 		m_port(&ru, in, port);
 		v_verdict(&ru, NF_ACCEPT);

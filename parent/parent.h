@@ -30,6 +30,24 @@ void	 netops_set_tunworker(struct imsgev *);
 void	 netops_dispatch(struct imsgev *netmgr, struct imsg *);
 void	 netops_teardown(int keep_ks);	/* remove what we set up */
 int	 netops_recover(void);		/* at start: leftovers */
+/*
+ * The state record (NET_STATE_FILE): what the next start must remove
+ * after a crash. Format 1 is key=value lines, "version=1" first, then
+ * ifname=, table= (the policy rules' table) and mark= (our sockets' and
+ * rules' mark), each exactly once; unknown keys are skipped. An older
+ * vpnd wrote the interface name alone on one line.
+ */
+#define NET_STATE_MAX	4096
+struct net_staterec {
+	char		 ifname[IFNAMSIZ];
+	uint32_t	 table;
+	uint32_t	 mark;
+	int		 version;	/* 0: the one-line format */
+	int		 unknown;	/* keys skipped */
+};
+int	 netops_state_format(const struct net_staterec *, char *, size_t);
+int	 netops_state_parse(const char *, size_t, struct net_staterec *,
+	    char *err, size_t errlen);
 
 /* dnsops.c: what dnsmgr asks of the parent; -1: not a dnsmgr request */
 /* in the state directory: the resolv.conf the parent created (dev ino) */

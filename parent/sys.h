@@ -19,6 +19,10 @@
 
 #include "config.h"	/* struct prefix */
 
+/*
+ * The defaults: a wg-quick file's FwMark and Table may choose others,
+ * which the state record keeps for the recovery after a crash.
+ */
 #define VPND_FWMARK	0x7670	/* "vp": marks our UDP sockets */
 #define VPND_TABLE	0x7670	/* our route table, full tunnels */
 /*
@@ -71,7 +75,8 @@ int	 nl_addr_del(int ifindex, const struct prefix *);
 
 /*
  * Routes: a device route for the prefix (host bits cleared) in table
- * (RT_TABLE_MAIN = 254 or VPND_TABLE).  Add fails with EEXIST.
+ * (RT_TABLE_MAIN = 254, VPND_TABLE or a file's Table).  Add fails with
+ * EEXIST.
  */
 int	 nl_route_add(int ifindex, const struct prefix *, uint32_t table);
 int	 nl_route_del(int ifindex, const struct prefix *, uint32_t table);
@@ -80,21 +85,22 @@ int	 nl_route_flush_table(int af, uint32_t table);	/* all of it */
 /*
  * Policy rules as wg-quick installs them for a full tunnel, per family:
  *	prio VPND_RULE_PRIO_SUPPRESS: lookup main suppress_prefixlength 0
- *	prio VPND_RULE_PRIO_TUNNEL: not fwmark VPND_FWMARK lookup VPND_TABLE
+ *	prio VPND_RULE_PRIO_TUNNEL: not fwmark MARK lookup TABLE
+ * (VPND_FWMARK and VPND_TABLE unless a file chose others; neither 0).
  * nl_rules_add() is idempotent (rules already there are fine) and leaves
  * nothing behind when it fails.  nl_rules_del() removes exactly ours and
  * returns how many it removed; absent ones are not an error.
  */
-int	 nl_rules_add(int af);
-int	 nl_rules_del(int af);
+int	 nl_rules_add(int af, uint32_t table, uint32_t mark);
+int	 nl_rules_del(int af, uint32_t table, uint32_t mark);
 
 /*
  * A UDP socket of family af bound to port (0 = any), IPV6_V6ONLY for v6
- * (one socket per family), SO_MARK VPND_FWMARK, large buffers,
+ * (one socket per family), SO_MARK mark (not 0), large buffers,
  * non-blocking, close-on-exec.  *bound_port (may be NULL) gets the port
  * actually bound, so v4 and v6 can share one port.
  */
-int	 udp_open(int af, uint16_t port, uint16_t *bound_port);
+int	 udp_open(int af, uint16_t port, uint32_t mark, uint16_t *bound_port);
 
 /*
  * Kill switch: table "inet vpnd", created or replaced in ONE transaction
@@ -111,6 +117,7 @@ struct ks_params {
 	const struct prefix *tunaddrs;	/* our tunnel addresses */
 	size_t		 ntunaddrs;
 	bool		 allow_lan;
+	uint32_t	 mark;		/* our sockets' mark; 0: VPND_FWMARK */
 };
 int	 nft_ks_install(const struct ks_params *);
 int	 nft_ks_remove(void);		/* 0 also when absent */

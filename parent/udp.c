@@ -30,14 +30,13 @@ udp_bufsize(int fd, int force, int plain)
 }
 
 int
-udp_open(int af, uint16_t port, uint16_t *bound_port)
+udp_open(int af, uint16_t port, uint32_t mark, uint16_t *bound_port)
 {
 	struct sockaddr_storage	 ss;
 	struct sockaddr_in	*sin;
 	struct sockaddr_in6	*sin6;
 	socklen_t		 slen;
 	int			 fd, one = 1, pmtu, save;
-	uint32_t		 mark = VPND_FWMARK;
 
 	memset(&ss, 0, sizeof(ss));
 	if (af == AF_INET) {
@@ -54,6 +53,10 @@ udp_open(int af, uint16_t port, uint16_t *bound_port)
 		slen = sizeof(*sin6);
 	} else {
 		errno = EAFNOSUPPORT;
+		return -1;
+	}
+	if (mark == 0) {
+		errno = EINVAL;
 		return -1;
 	}
 	if ((fd = socket(af, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,

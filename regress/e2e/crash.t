@@ -4,7 +4,9 @@
 # switch stays and direct traffic is dropped; the next start removes
 # everything of ours before it serves a client, does not re-activate, and
 # a new activate works.
-# Also SIGTERM, corrupt records, an unwritable state dir, a leftover
+# Also SIGTERM, corrupt records, a record naming another table and mark
+# (its rules removed by them), an older one-line record, an unwritable
+# state dir, a leftover
 # interface of ours (removed) and a foreign TUN of the same name that
 # vpnd did not mark as its own (left alone). The daemon manages the
 # namespace's own resolv.conf (ip netns exec, /etc/netns/NS/resolv.conf,
@@ -183,6 +185,37 @@ records() {
 	out_since c "$n" | grep -q 'state record .* is corrupt'
 	ok $? "garbage net.state: logged as corrupt"
 	is "$(ours_left "$C")" "" "garbage net.state: everything removed"
+	stop
+
+	# a record of rules made with another table and mark: removed by
+	# the recorded ones, the defaults' leftovers too
+	printf 'version=1\nifname=vpn0\ntable=4242\nmark=51820\nnewer=1\n' \
+	    >"$STATE/net.state"
+	make_leftovers
+	ip -n "$C" rule add priority 30320 not fwmark 51820 table 4242
+	ip -n "$C" -6 rule add priority 30320 not fwmark 51820 table 4242
+	n=$(out_lines c)
+	start
+	ok $? "record with table 4242, mark 51820: vpnd starts"
+	out_since c "$n" | grep -q 'removed 1 leftover IPv6 policy rules (table 4242, mark 0xca6c)'
+	ok $? "record with table 4242: its rules removed, and logged"
+	out_since c "$n" | grep -q '1 unknown keys skipped'
+	ok $? "record with table 4242: an unknown key is skipped, and logged"
+	is "$(ours_left "$C"; ip -n "$C" rule show | grep 4242; ip -n "$C" -6 rule show | grep 4242)" "" \
+	    "record with table 4242: everything removed"
+	test ! -e "$STATE/net.state"
+	ok $? "record with table 4242: record removed"
+	stop
+
+	# the older one-line record still recovers
+	printf 'vpn0\n' >"$STATE/net.state"
+	make_leftovers
+	n=$(out_lines c)
+	start
+	ok $? "one-line record: vpnd starts"
+	out_since c "$n" | grep -q 'corrupt'
+	ok $((! $?)) "one-line record: not taken for corrupt"
+	is "$(ours_left "$C")" "" "one-line record: everything removed"
 	stop
 
 	# dns.backup garbage and truncated

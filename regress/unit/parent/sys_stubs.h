@@ -127,21 +127,21 @@ nl_route_flush_table(int af, uint32_t table)
 }
 
 int
-nl_rules_add(int af)
+nl_rules_add(int af, uint32_t table, uint32_t mark)
 {
 	called(__func__);
 	return 0;
 }
 
 int
-nl_rules_del(int af)
+nl_rules_del(int af, uint32_t table, uint32_t mark)
 {
 	called(__func__);
 	return 0;
 }
 
 int
-udp_open(int af, uint16_t port, uint16_t *bound)
+udp_open(int af, uint16_t port, uint32_t mark, uint16_t *bound)
 {
 	called(__func__);
 	if (bound != NULL)

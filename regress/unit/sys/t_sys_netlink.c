@@ -291,9 +291,9 @@ main(void)
 	    "deleting an absent route: ESRCH");
 
 	/* Policy rules */
-	ok(nl_rules_add(AF_INET) == 0 && nl_rules_add(AF_INET6) == 0,
+	ok(nl_rules_add(AF_INET, VPND_TABLE, VPND_FWMARK) == 0 && nl_rules_add(AF_INET6, VPND_TABLE, VPND_FWMARK) == 0,
 	    "rules added, both families");
-	ok(nl_rules_add(AF_INET) == 0, "adding again is fine");
+	ok(nl_rules_add(AF_INET, VPND_TABLE, VPND_FWMARK) == 0, "adding again is fine");
 	out = run("ip -4 rule show");
 	is_int(count(out, SUPPRESS_RULE),
 	    1, "v4 suppress rule, once");
@@ -306,7 +306,7 @@ main(void)
 	is_int(count(out, "30320:\tnot from all fwmark 0x7670 lookup 30320"),
 	    1, "v6 not-fwmark rule");
 	free(out);
-	ok(nl_rules_del(AF_INET) == 2 && nl_rules_del(AF_INET6) == 2,
+	ok(nl_rules_del(AF_INET, VPND_TABLE, VPND_FWMARK) == 2 && nl_rules_del(AF_INET6, VPND_TABLE, VPND_FWMARK) == 2,
 	    "rules deleted, two per family");
 	out = run("ip -4 rule show");
 	is_str(out, rules0, "v4 rules exactly as before");
@@ -314,12 +314,12 @@ main(void)
 	out = run("ip -6 rule show");
 	is_str(out, rules60, "v6 rules exactly as before");
 	free(out);
-	ok(nl_rules_del(AF_INET) == 0, "deleting absent rules is fine");
+	ok(nl_rules_del(AF_INET, VPND_TABLE, VPND_FWMARK) == 0, "deleting absent rules is fine");
 	errno = 0;
-	ok(nl_rules_add(AF_UNIX) == -1 && errno == EINVAL, "bad family");
+	ok(nl_rules_add(AF_UNIX, VPND_TABLE, VPND_FWMARK) == -1 && errno == EINVAL, "bad family");
 
 	/* UDP sockets */
-	s4 = udp_open(AF_INET, 0, &p4);
+	s4 = udp_open(AF_INET, 0, VPND_FWMARK, &p4);
 	ok(s4 >= 0 && p4 != 0, "v4 socket on port %u", p4);
 	sl = sizeof(v);
 	ok(getsockopt(s4, SOL_SOCKET, SO_MARK, &v, &sl) == 0 &&
@@ -334,16 +334,16 @@ main(void)
 	sl = sizeof(v);
 	ok(getsockopt(s4, IPPROTO_IP, IP_MTU_DISCOVER, &v, &sl) == 0 &&
 	    v == IP_PMTUDISC_DONT, "v4 socket sends without DF");
-	s6 = udp_open(AF_INET6, p4, &p6);
+	s6 = udp_open(AF_INET6, p4, VPND_FWMARK, &p6);
 	ok(s6 >= 0 && p6 == p4, "v6 socket shares the port");
 	sl = sizeof(v);
 	ok(getsockopt(s6, IPPROTO_IPV6, IPV6_V6ONLY, &v, &sl) == 0 && v == 1,
 	    "v6 socket is v6-only");
 	errno = 0;
-	ok(udp_open(AF_INET, p4, NULL) == -1 && errno == EADDRINUSE,
+	ok(udp_open(AF_INET, p4, VPND_FWMARK, NULL) == -1 && errno == EADDRINUSE,
 	    "port in use: EADDRINUSE");
 	errno = 0;
-	ok(udp_open(AF_UNIX, 0, NULL) == -1 && errno == EAFNOSUPPORT,
+	ok(udp_open(AF_UNIX, 0, VPND_FWMARK, NULL) == -1 && errno == EAFNOSUPPORT,
 	    "bad family");
 
 	/* Listing and leftover deletion */

@@ -115,7 +115,7 @@ static int
 sock(bool marked)
 {
 	if (marked)
-		return udp_open(AF_INET, 0, NULL);
+		return udp_open(AF_INET, 0, VPND_FWMARK, NULL);
 	return socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 }
 

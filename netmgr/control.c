@@ -71,6 +71,8 @@ struct ctl_conn {
 	bool			 eof;
 	bool			 dead;
 	bool			 admin;	/* root or in the acl: every request */
+	ctl_sink_fn		*sink;	/* a local client: lines go here */
+	void			*sink_arg;
 };
 
 static struct {
@@ -95,6 +97,8 @@ static void	 conn_read(int, short, void *);
 static void	 conn_write(int, short, void *);
 static void	 conn_lines(struct ctl_conn *);
 static void	 conn_line(struct ctl_conn *, char *, size_t);
+static struct json_object *conn_parse(struct ctl_conn *, char *, size_t);
+static int	 conn_flush_local(struct ctl_conn *);
 static void	 conn_dispatch(struct ctl_conn *, struct json_object *);
 static void	 conn_close(struct ctl_conn *);
 static void	 conn_free(struct ctl_conn *);
@@ -368,10 +372,7 @@ conn_lines(struct ctl_conn *c)
 static void
 conn_line(struct ctl_conn *c, char *line, size_t len)
 {
-	struct json_tokener	*tok;
 	struct json_object	*o;
-	size_t			 end;
-	char			 dup[80];
 
 	while (len > 0 && isspace((unsigned char)line[len - 1]))
 		len--;
@@ -381,13 +382,29 @@ conn_line(struct ctl_conn *c, char *line, size_t len)
 	}
 	if (len == 0)
 		return;
+	if ((o = conn_parse(c, line, len)) != NULL)
+		conn_dispatch(c, o);
+}
+
+/*
+ * A line (without its '\n') to a JSON object, or NULL once the client
+ * was told why not.
+ */
+static struct json_object *
+conn_parse(struct ctl_conn *c, char *line, size_t len)
+{
+	struct json_tokener	*tok;
+	struct json_object	*o;
+	size_t			 end;
+	char			 dup[80];
+
 	if (memchr(line, '\0', len) != NULL) {
 		conn_fail(c, "", "bad-json", "NUL byte in line");
-		return;
+		return NULL;
 	}
 	if ((tok = json_tokener_new_ex(CTL_JSON_DEPTH)) == NULL) {
 		conn_fail(c, "", "system", "out of memory");
-		return;
+		return NULL;
 	}
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT
 #ifdef JSON_TOKENER_VALIDATE_UTF8
@@ -403,7 +420,7 @@ conn_line(struct ctl_conn *c, char *line, size_t len)
 		tokener_free(tok);
 		conn_fail(c, "", "bad-json", "duplicate key \"%.64s\"",
 		    dup);
-		return;
+		return NULL;
 	}
 	o = json_tokener_parse_ex(tok, line, (int)len);
 	end = json_tokener_get_parse_end(tok);
@@ -416,16 +433,16 @@ conn_line(struct ctl_conn *c, char *line, size_t len)
 		tokener_scrub(tok);	/* what a half-done parse built */
 		tokener_free(tok);
 		conn_fail(c, "", "bad-json", "not a JSON object");
-		return;
+		return NULL;
 	}
 	tokener_free(tok);
 	if (!json_object_is_type(o, json_type_object)) {
 		scrub_deep(o, 0);
 		json_object_put(o);
 		conn_fail(c, "", "bad-json", "not a JSON object");
-		return;
+		return NULL;
 	}
-	conn_dispatch(c, o);
+	return o;
 }
 
 static void
@@ -535,7 +552,7 @@ uid_nconns(uid_t uid)
 	size_t		 n = 0;
 
 	TAILQ_FOREACH(c, &ctl.conns, entry)
-		if (c->uid == uid)
+		if (c->uid == uid && c->sink == NULL)
 			n++;
 	return n;
 }
@@ -610,7 +627,7 @@ conn_push(struct ctl_conn *c, const char *line, size_t len)
 	/* The caller flushes, which drops a client marked overflow. */
 	if (c->overflow)
 		return;
-	if (TAILQ_EMPTY(&c->slots)) {
+	if (TAILQ_EMPTY(&c->slots) && c->sink == NULL) {
 		if (evbuffer_add(c->out, line, len) == -1)
 			c->overflow = true;
 		return;
@@ -673,6 +690,8 @@ conn_flush(struct ctl_conn *c)
 
 	if (c->dead)
 		return -1;
+	if (c->sink != NULL)
+		return conn_flush_local(c);
 	if (c->overflow) {
 		conn_close(c);
 		return -1;
@@ -730,6 +749,32 @@ conn_flush(struct ctl_conn *c)
 	return 0;
 }
 
+/*
+ * A local client: the answered lines, in order, to its sink (without the
+ * '\n'). The sink may close the client (control_local_close()).
+ */
+static int
+conn_flush_local(struct ctl_conn *c)
+{
+	struct ctl_slot	*s;
+
+	c->inuse++;
+	while (!c->dead && (s = TAILQ_FIRST(&c->slots)) != NULL && s->done) {
+		TAILQ_REMOVE(&c->slots, s, entry);
+		c->queued -= s->cost;
+		if (s->out != NULL && s->outlen > 0)
+			c->sink(c, s->out, s->outlen - 1, c->sink_arg);
+		free(s->out);
+		free(s);
+	}
+	c->overflow = false;
+	if (--c->inuse == 0 && c->dead) {
+		conn_free(c);
+		return -1;
+	}
+	return c->dead ? -1 : 0;
+}
+
 static void
 conn_write(int fd, short ev, void *arg)
 {
@@ -745,10 +790,12 @@ conn_close(struct ctl_conn *c)
 		return;
 	c->dead = true;
 	TAILQ_REMOVE(&ctl.conns, c, entry);
-	ctl.nconns--;
-	event_del(&c->rev);
-	event_del(&c->wev);
-	close(c->fd);
+	if (c->sink == NULL) {
+		ctl.nconns--;
+		event_del(&c->rev);
+		event_del(&c->wev);
+		close(c->fd);
+	}
 	c->fd = -1;
 	while ((s = TAILQ_FIRST(&c->slots)) != NULL) {
 		TAILQ_REMOVE(&c->slots, s, entry);
@@ -1140,6 +1187,83 @@ control_broadcast(struct json_object *obj)
 		free(s);
 	}
 	json_object_put(obj);
+}
+
+/*
+ * Local clients: another door of netmgr's (the D-Bus service) speaking
+ * the protocol for its callers. Not counted among the socket's clients.
+ */
+struct ctl_conn *
+control_local_new(uid_t uid, pid_t pid, bool admin, ctl_sink_fn *sink,
+    void *arg)
+{
+	struct ctl_conn	*c;
+
+	if (!ctl.running || sink == NULL)
+		return NULL;
+	if ((c = calloc(1, sizeof(*c))) == NULL ||
+	    (c->in = malloc(CTL_INBUF)) == NULL ||
+	    (c->out = evbuffer_new()) == NULL) {
+		if (c != NULL)
+			free(c->in);
+		free(c);
+		return NULL;
+	}
+	TAILQ_INIT(&c->slots);
+	c->fd = -1;
+	c->uid = uid;
+	c->pid = pid;
+	c->admin = admin;
+	c->sink = sink;
+	c->sink_arg = arg;
+	c->id = ctl.next_id++;
+	TAILQ_INSERT_TAIL(&ctl.conns, c, entry);
+	return c;
+}
+
+/*
+ * One request from a local client: type, and the members of the JSON
+ * object in json (NULL: none), parsed and checked exactly as a line on
+ * the socket is. A "type" inside json is replaced by type. The client
+ * may be gone when this returns (its sink closed it).
+ */
+void
+control_local_request(struct ctl_conn *c, const char *type, const char *json,
+    size_t len)
+{
+	struct json_object	*o;
+	size_t			 limit;
+
+	if (c == NULL || c->sink == NULL || c->dead)
+		return;
+	c->inuse++;
+	limit = c->admin ? CTL_LINE_MAX : CTL_RO_LINE_MAX;
+	if (json == NULL) {
+		if ((o = json_object_new_object()) == NULL)
+			conn_fail(c, type, "system", "out of memory");
+	} else if (len > limit) {
+		o = NULL;
+		conn_fail(c, type, "too-long", "longer than %zu bytes",
+		    limit);
+	} else {
+		/* the text is copied: json-c needs it writable, we wipe it */
+		memcpy(c->in, json, len);
+		o = conn_parse(c, c->in, len);
+		explicit_bzero(c->in, len);
+	}
+	if (o != NULL) {
+		json_object_object_add(o, "type", json_object_new_string(type));
+		conn_dispatch(c, o);
+	}
+	if (--c->inuse == 0 && c->dead)
+		conn_free(c);
+}
+
+void
+control_local_close(struct ctl_conn *c)
+{
+	if (c != NULL && c->sink != NULL)
+		conn_close(c);
 }
 
 bool

@@ -108,4 +108,21 @@ bool	 control_json_dupkey(const char *, size_t, char *dup, size_t duplen);
 /* The client's uid and pid (SO_PEERCRED, taken at accept). */
 void	 control_conn_cred(struct ctl_conn *, uid_t *, pid_t *);
 
+/*
+ * Local clients: another door of netmgr (the D-Bus service) asks on behalf
+ * of its callers, with the caller's uid and pid and the tier it decided
+ * (admin: every request). What a socket client would be sent -- replies,
+ * errors, signals -- goes to sink, one line at a time without its '\n',
+ * in the same order. The sink may call control_local_close().
+ * control_local_request() parses json (the members of one object; NULL:
+ * none) exactly as a line from the socket, sets "type", and dispatches it.
+ */
+typedef void ctl_sink_fn(struct ctl_conn *, const char *line, size_t len,
+    void *arg);
+struct ctl_conn *control_local_new(uid_t, pid_t, bool admin, ctl_sink_fn *,
+	    void *arg);
+void	 control_local_request(struct ctl_conn *, const char *type,
+	    const char *json, size_t len);
+void	 control_local_close(struct ctl_conn *);
+
 #endif /* VPND_CONTROL_H */

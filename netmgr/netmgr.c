@@ -17,6 +17,7 @@
 #include "config.h"
 #include "confmsg.h"
 #include "control.h"
+#include "dbus.h"
 #include "imsgev.h"
 #include "log.h"
 #include "netmgr.h"
@@ -89,6 +90,16 @@ netmgr_sandbox(void)
 			    "for root only", VPND_GROUP);
 		acl.others = true;	/* status and version for anyone */
 	}
+	/* The bus sees the user of connect(): _vpnd, as the jail makes us. */
+	if (geteuid() == 0) {
+		uid_t	uid;
+		gid_t	gid;
+
+		if (sandbox_lookup_user(VPND_USER, &uid, &gid) == -1)
+			fatalx("no dedicated unprivileged user to run as");
+		dbus_connect(uid, gid, true);
+	} else
+		dbus_connect(geteuid(), getegid(), false);
 	proc_jail(env.statedir, extra, nitems(extra));
 }
 
@@ -151,6 +162,7 @@ netmgr_dispatch_parent(struct imsgev *iev, struct imsg *imsg)
 		    -1)
 			fatal("control socket");
 		log_debug("serving the control socket");
+		dbus_start(evbase, &acl);
 		if (uapifd != -1) {
 			query_set_stats_hook(uapi_on_stats);
 			uapi_init(evbase, uapifd);

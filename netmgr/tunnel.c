@@ -116,6 +116,7 @@ static struct imsgev		*iev_parent, *iev_tun, *iev_dns;
 static struct tunnel		 tun;
 static int			 shutting_down;
 static struct event		 ev_fallback;
+static void			(*act_hook)(unsigned int, bool);
 
 void
 tunnel_init(const struct vpnd_env *e, struct imsgev *parent,
@@ -126,6 +127,12 @@ tunnel_init(const struct vpnd_env *e, struct imsgev *parent,
 	iev_tun = tunworker;
 	iev_dns = dns;
 	evtimer_set(&ev_fallback, fallback_timeout, NULL);
+}
+
+void
+tunnel_set_activate_hook(void (*fn)(unsigned int, bool))
+{
+	act_hook = fn;
 }
 
 const struct tunnel_conf *
@@ -623,6 +630,8 @@ act_answer_err(const char *code, const char *msg)
 			    json_object_get(tun.act.id));
 		control_send(c, o);	/* `disconnected` follows, to all */
 	}
+	if (tun.act.pending && act_hook != NULL)
+		act_hook(tun.act.conn, false);
 	act_clear();
 }
 
@@ -717,8 +726,11 @@ tunnel_step(void)
 		return;
 	}
 	tun.update = UPD_NONE;
-	if (tun.act.pending)
+	if (tun.act.pending) {
+		if (act_hook != NULL)
+			act_hook(tun.act.conn, true);
 		act_clear();
+	}
 	announce_connected();
 	fallback_arm();
 }

@@ -35,6 +35,14 @@ void	 tunnel_init(const struct vpnd_env *, struct imsgev *parent,
 void	 tunnel_activate(struct ctl_conn *, struct json_object *req);
 void	 tunnel_deactivate_request(struct ctl_conn *, struct json_object *);
 
+/*
+ * Told when an activate's set-up is over: ok once the interface, routes,
+ * kill switch and DNS are in place (the handshake may still be to come),
+ * not ok when it failed or was given up; conn is its client's id
+ * (control_conn_id()).
+ */
+void	 tunnel_set_activate_hook(void (*)(unsigned int conn, bool ok));
+
 /* The parent's configuration file: conf is taken over (and reset). */
 void	 tunnel_headless(struct tunnel_conf *conf);
 

@@ -1,0 +1,711 @@
+/*
+ * dbus.c -- the D-Bus door: name, object and interface org.mozilla.vpn.dbus
+ * on the system bus (object "/"), with the Mozilla VPN Linux daemon's
+ * methods and signals:
+ *
+ *	version() -> s		"1", anyone
+ *	status() -> s		the status object (JSON), anyone
+ *	activate(s) -> b	jsonConfig: the socket's activate without "type"
+ *	deactivate() -> b
+ *	getLogs() -> s
+ *	cleanupLogs()
+ *	signals connected(s pubkey), disconnected()
+ *
+ * Untrusted messages are parsed here, in netmgr, never in the parent: by
+ * sd-bus, then jsonConfig by control.c's parser, as a line from the socket
+ * would be. Each call becomes a request of a local client of control.c
+ * (control_local_new()) and goes where the socket's go: one state machine,
+ * and the signals every socket client receives reach the bus through one
+ * more local client that only listens.
+ *
+ * Who may ask what is the socket's rule: activate, deactivate, getLogs
+ * and cleanupLogs need root or the group vpnd, taken from the caller's
+ * credentials as the bus driver knows them (GetConnectionCredentials:
+ * UnixUserID, UnixGroupIDs); without them, no. A refused caller gets
+ * false, "" or nothing, and one log line. version and status are for
+ * anyone, as on the socket.
+ *
+ * The connection is made before the sandbox (dbus_connect()), as _vpnd:
+ * the bus takes the peer's credentials at connect(). Inside the sandbox
+ * sd-bus only reads and writes that socket; it is driven from libevent
+ * (sd_bus_get_fd/get_events/get_timeout/process). A lost bus is logged
+ * and the daemon carries on without it.
+ */
+#include <sys/types.h>
+#include <sys/queue.h>
+
+#include <errno.h>
+#include <event.h>
+#include <grp.h>
+#include <json-c/json.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <systemd/sd-bus.h>
+
+#include "compat.h"
+#include "control.h"
+#include "dbus.h"
+#include "log.h"
+#include "tunnel.h"
+#include "vpnd.h"
+
+#define BUS_DRIVER	"org.freedesktop.DBus"
+#define BUS_DRIVER_PATH	"/org/freedesktop/DBus"
+#define BUS_SYSTEM_DEFAULT "unix:path=/run/dbus/system_bus_socket"
+#define BUS_BATCH	64	/* sd_bus_process() turns per wake-up */
+
+enum dbus_method {
+	DM_VERSION,
+	DM_STATUS,
+	DM_ACTIVATE,
+	DM_DEACTIVATE,
+	DM_LOGS,
+	DM_CLEANLOGS,
+};
+
+static const struct {
+	const char	*name;		/* the D-Bus method */
+	const char	*request;	/* the control protocol's request */
+	bool		 admin;
+} methods[] = {
+	[DM_VERSION] =		{ "version",	"version",	false },
+	[DM_STATUS] =		{ "status",	"status",	false },
+	[DM_ACTIVATE] =		{ "activate",	"activate",	true },
+	[DM_DEACTIVATE] =	{ "deactivate",	"deactivate",	true },
+	[DM_LOGS] =		{ "getLogs",	"logs",		true },
+	[DM_CLEANLOGS] =	{ "cleanupLogs", "cleanlogs",	true },
+};
+
+struct dbus_call {
+	TAILQ_ENTRY(dbus_call)	 entry;
+	sd_bus_message		*m;	/* the call: replied to once */
+	sd_bus_slot		*slot;	/* GetConnectionCredentials */
+	enum dbus_method	 method;
+	const char		*arg;	/* activate's jsonConfig, inside m */
+	unsigned int		 conn;	/* its local client; 0: none */
+	bool			 answered;
+};
+
+static struct {
+	sd_bus			*bus;
+	struct event_base	*base;
+	struct event		 ev_io, ev_timer, ev_reap;
+	bool			 armed;
+	struct ctl_acl		 acl;
+	unsigned int		 watch;	/* the local client hearing signals */
+	TAILQ_HEAD(, dbus_call)	 calls;
+	size_t			 ncalls;
+} db;
+
+static int	 bus_open(sd_bus **);
+static int	 m_call(sd_bus_message *, void *, sd_bus_error *);
+static int	 creds_done(sd_bus_message *, void *, sd_bus_error *);
+static int	 name_done(sd_bus_message *, void *, sd_bus_error *);
+static void	 call_start(struct dbus_call *, uid_t, pid_t, bool);
+static void	 call_sink(struct ctl_conn *, const char *, size_t, void *);
+static void	 call_reply(struct dbus_call *, int, const char *);
+static void	 call_free(struct dbus_call *);
+static void	 watch_sink(struct ctl_conn *, const char *, size_t, void *);
+static void	 activate_done(unsigned int, bool);
+static void	 bus_io(int, short, void *);
+static void	 bus_reap(int, short, void *);
+static void	 bus_run(void);
+static void	 bus_arm(void);
+static void	 bus_lost(const char *, int);
+static struct json_object *line_object(const char *, size_t, const char *);
+
+static const sd_bus_vtable dbus_vtable[] = {
+	SD_BUS_VTABLE_START(0),
+	SD_BUS_METHOD("version", "", "s", m_call,
+	    SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD("activate", "s", "b", m_call,
+	    SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD("deactivate", "", "b", m_call,
+	    SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD("status", "", "s", m_call,
+	    SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD("getLogs", "", "s", m_call,
+	    SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD("cleanupLogs", "", "", m_call,
+	    SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_SIGNAL("connected", "s", 0),
+	SD_BUS_SIGNAL("disconnected", "", 0),
+	SD_BUS_VTABLE_END
+};
+
+/*
+ * sd_bus_open_system(), with no descriptor passing: nobody can make the
+ * bus hand netmgr descriptors with a call. The address as sd-bus finds
+ * it: DBUS_SYSTEM_BUS_ADDRESS, else the standard socket.
+ */
+static int
+bus_open(sd_bus **busp)
+{
+	const char	*addr;
+	sd_bus		*bus = NULL;
+	int		 r;
+
+	*busp = NULL;
+	if ((addr = secure_getenv("DBUS_SYSTEM_BUS_ADDRESS")) == NULL ||
+	    *addr == '\0')
+		addr = BUS_SYSTEM_DEFAULT;
+	if ((r = sd_bus_new(&bus)) < 0)
+		return r;
+	if ((r = sd_bus_set_address(bus, addr)) < 0 ||
+	    (r = sd_bus_set_bus_client(bus, 1)) < 0 ||
+	    (r = sd_bus_set_trusted(bus, 0)) < 0 ||
+	    (r = sd_bus_negotiate_fds(bus, 0)) < 0 ||
+	    (r = sd_bus_start(bus)) < 0) {
+		sd_bus_unref(bus);
+		return r;
+	}
+	*busp = bus;
+	return 0;
+}
+
+void
+dbus_connect(uid_t uid, gid_t gid, bool switch_id)
+{
+	int	r;
+
+	TAILQ_INIT(&db.calls);
+	if (switch_id && (setgroups(0, NULL) == -1 || setegid(gid) == -1 ||
+	    seteuid(uid) == -1))
+		fatal("%s: drop to uid %u", __func__, (unsigned int)uid);
+	r = bus_open(&db.bus);
+	if (switch_id && (seteuid(0) == -1 || setegid(0) == -1))
+		fatal("%s: back to root", __func__);
+	if (r < 0) {
+		db.bus = NULL;
+		log_info("no system bus (%s): the D-Bus service %s is off",
+		    strerror(-r), DBUS_NAME);
+	}
+}
+
+void
+dbus_start(struct event_base *base, const struct ctl_acl *acl)
+{
+	struct ctl_conn	*c;
+	int		 r;
+
+	if (db.bus == NULL)
+		return;
+	db.base = base;
+	db.acl = *acl;
+	if ((r = sd_bus_add_object_vtable(db.bus, NULL, DBUS_PATH, DBUS_IFACE,
+	    dbus_vtable, NULL)) < 0 ||
+	    (r = sd_bus_request_name_async(db.bus, NULL, DBUS_NAME, 0,
+	    name_done, NULL)) < 0) {
+		bus_lost("cannot serve", r);
+		return;
+	}
+	if ((c = control_local_new((uid_t)-1, 0, false, watch_sink, NULL)) ==
+	    NULL) {
+		bus_lost("cannot listen for signals", -ENOMEM);
+		return;
+	}
+	db.watch = control_conn_id(c);
+	tunnel_set_activate_hook(activate_done);
+	if (event_assign(&db.ev_timer, base, -1, 0, bus_io, NULL) == -1 ||
+	    event_assign(&db.ev_reap, base, -1, 0, bus_reap, NULL) == -1)
+		fatalx("%s: event_assign", __func__);
+	bus_arm();
+}
+
+static int
+name_done(sd_bus_message *m, void *arg, sd_bus_error *err)
+{
+	const sd_bus_error	*e;
+	uint32_t		 ret;
+
+	if ((e = sd_bus_message_get_error(m)) != NULL) {
+		log_warnx("the bus refused the name %s (%s); running without "
+		    "the D-Bus service", DBUS_NAME,
+		    e->message != NULL ? e->message : e->name);
+		return 1;
+	}
+	if (sd_bus_message_read(m, "u", &ret) < 0 || (ret != 1 && ret != 4)) {
+		log_warnx("the name %s is taken; running without the D-Bus "
+		    "service", DBUS_NAME);
+		return 1;
+	}
+	log_info("serving %s on the system bus", DBUS_NAME);
+	return 1;
+}
+
+/*
+ * Every method: version at once, the others through a local client of
+ * control.c; those for root and the group after the bus driver said who
+ * the caller is.
+ */
+static int
+m_call(sd_bus_message *m, void *arg, sd_bus_error *err)
+{
+	struct dbus_call	*call;
+	const char		*member, *sender;
+	size_t			 i;
+	int			 r;
+
+	member = sd_bus_message_get_member(m);
+	for (i = 0; i < nitems(methods); i++)
+		if (member != NULL && strcmp(member, methods[i].name) == 0)
+			break;
+	if (i == nitems(methods))
+		return sd_bus_error_set(err, SD_BUS_ERROR_UNKNOWN_METHOD,
+		    "unknown method");
+	if (i == DM_VERSION)
+		return sd_bus_reply_method_return(m, "s", DBUS_PROTOCOL);
+	if (db.ncalls >= DBUS_MAX_CALLS)
+		return sd_bus_error_set(err, SD_BUS_ERROR_LIMITS_EXCEEDED,
+		    "too many calls in progress; try again");
+	if ((call = calloc(1, sizeof(*call))) == NULL)
+		return -ENOMEM;
+	call->m = sd_bus_message_ref(m);
+	call->method = i;
+	TAILQ_INSERT_TAIL(&db.calls, call, entry);
+	db.ncalls++;
+	if (i == DM_ACTIVATE && (r = sd_bus_message_read(m, "s",
+	    &call->arg)) < 0) {
+		call_free(call);
+		return r;
+	}
+	if (!methods[i].admin) {
+		call_start(call, (uid_t)-1, 0, false);
+		return 1;
+	}
+	if ((sender = sd_bus_message_get_sender(m)) == NULL ||
+	    (r = sd_bus_call_method_async(db.bus, &call->slot, BUS_DRIVER,
+	    BUS_DRIVER_PATH, BUS_DRIVER, "GetConnectionCredentials",
+	    creds_done, call, "s", sender)) < 0) {
+		call_free(call);
+		return sd_bus_error_set(err, SD_BUS_ERROR_FAILED,
+		    "cannot ask the bus who the caller is");
+	}
+	return 1;
+}
+
+static int
+creds_done(sd_bus_message *m, void *arg, sd_bus_error *err)
+{
+	struct dbus_call	*call = arg;
+	struct dbus_creds	*cr;
+	const char		*what = methods[call->method].name;
+
+	call->slot = sd_bus_slot_unref(call->slot);
+	if ((cr = calloc(1, sizeof(*cr))) == NULL) {
+		call_reply(call, -ENOMEM, NULL);
+		return 1;
+	}
+	if (sd_bus_message_is_method_error(m, NULL) ||
+	    dbus_creds_parse(m, cr) == -1 || !cr->has_uid) {
+		log_warnx("D-Bus %s refused: the bus did not say who the "
+		    "caller (%s) is", what,
+		    sd_bus_message_get_sender(call->m));
+		call_reply(call, 0, NULL);
+	} else if (!dbus_creds_admin(cr, &db.acl)) {
+		log_warnx("D-Bus %s refused: uid %u, pid %d is neither root "
+		    "nor in group %s", what, (unsigned int)cr->uid,
+		    cr->has_pid ? (int)cr->pid : -1, VPND_GROUP);
+		call_reply(call, 0, NULL);
+	} else
+		call_start(call, cr->uid, cr->has_pid ? cr->pid : -1, true);
+	free(cr);
+	return 1;
+}
+
+/* The call as a request of a local client of control.c. */
+static void
+call_start(struct dbus_call *call, uid_t uid, pid_t pid, bool admin)
+{
+	struct ctl_conn	*c;
+	const char	*req = methods[call->method].request;
+	size_t		 len;
+
+	if ((c = control_local_new(uid, pid, admin, call_sink, call)) ==
+	    NULL) {
+		call_reply(call, -ENOMEM, NULL);
+		return;
+	}
+	call->conn = control_conn_id(c);
+	if (call->arg != NULL) {
+		len = strlen(call->arg);
+		control_local_request(c, req, call->arg, len);
+		/* the private key, as far as it is ours to wipe */
+		explicit_bzero((char *)call->arg, len);
+	} else
+		control_local_request(c, req, NULL, 0);
+	/* deactivate is answered with nothing: it was taken */
+	if (!call->answered && call->method == DM_DEACTIVATE)
+		call_reply(call, 1, NULL);
+}
+
+/* What the control protocol sends a call's local client. */
+static void
+call_sink(struct ctl_conn *c, const char *line, size_t len, void *arg)
+{
+	struct dbus_call	*call = arg;
+	struct json_object	*o;
+	char			*text = NULL;
+
+	if (call->answered)
+		return;
+	if ((o = line_object(line, len, "error")) != NULL) {
+		log_info("D-Bus %s failed: %s", methods[call->method].name,
+		    json_object_get_string(json_object_object_get(o,
+		    "message")));
+		json_object_put(o);
+		call_reply(call, 0, NULL);
+		return;
+	}
+	switch (call->method) {
+	case DM_STATUS:
+		if ((text = dbus_status_text(line, len)) != NULL)
+			call_reply(call, 1, text);
+		break;
+	case DM_LOGS:
+		if ((text = dbus_logs_text(line, len)) != NULL)
+			call_reply(call, 1, text);
+		break;
+	case DM_CLEANLOGS:
+		if ((o = line_object(line, len, "logs")) != NULL) {
+			json_object_put(o);
+			call_reply(call, 1, NULL);
+		}
+		break;
+	default:
+		break;		/* activate: activate_done() */
+	}
+	free(text);
+}
+
+/* tunnel.c: an activate's set-up is over. */
+static void
+activate_done(unsigned int conn, bool ok)
+{
+	struct dbus_call	*call;
+
+	TAILQ_FOREACH(call, &db.calls, entry)
+		if (call->conn == conn && call->method == DM_ACTIVATE &&
+		    !call->answered) {
+			call_reply(call, ok, NULL);
+			return;
+		}
+}
+
+/* The signals of the control protocol, as the bus's. */
+static void
+watch_sink(struct ctl_conn *c, const char *line, size_t len, void *arg)
+{
+	struct json_object	*o, *k;
+	int			 r = 0;
+
+	if (db.bus == NULL)
+		return;
+	if ((o = line_object(line, len, "connected")) != NULL) {
+		k = json_object_object_get(o, "pubkey");
+		if (json_object_is_type(k, json_type_string))
+			r = sd_bus_emit_signal(db.bus, DBUS_PATH, DBUS_IFACE,
+			    "connected", "s", json_object_get_string(k));
+		json_object_put(o);
+	} else if ((o = line_object(line, len, "disconnected")) != NULL) {
+		r = sd_bus_emit_signal(db.bus, DBUS_PATH, DBUS_IFACE,
+		    "disconnected", "");
+		json_object_put(o);
+	}
+	if (r < 0)
+		log_warnx("D-Bus signal: %s", strerror(-r));
+	bus_arm();
+}
+
+/*
+ * Answer a call once: r < 0 an error, else the method's value -- b: r;
+ * s: text, or "" when refused; nothing for cleanupLogs. Its local client
+ * and the call itself go at the next turn of the loop (bus_reap()), not
+ * from inside control.c's callbacks.
+ */
+static void
+call_reply(struct dbus_call *call, int r, const char *text)
+{
+	char	*copy, *p;
+	int	 e;
+
+	if (call->answered)
+		return;
+	call->answered = true;
+	if (db.bus == NULL)
+		goto reap;
+	if (r < 0)
+		e = sd_bus_reply_method_errno(call->m, -r, NULL);
+	else
+		switch (call->method) {
+		case DM_ACTIVATE:
+		case DM_DEACTIVATE:
+			e = sd_bus_reply_method_return(call->m, "b", r > 0);
+			break;
+		case DM_CLEANLOGS:
+			e = sd_bus_reply_method_return(call->m, "");
+			break;
+		default:
+			e = sd_bus_reply_method_return(call->m, "s",
+			    text != NULL ? text : "");
+			/* D-Bus strings are UTF-8: the log need not be */
+			if (e == -EINVAL && text != NULL &&
+			    (copy = strdup(text)) != NULL) {
+				for (p = copy; *p != '\0'; p++)
+					if ((unsigned char)*p >= 0x80)
+						*p = '?';
+				e = sd_bus_reply_method_return(call->m, "s",
+				    copy);
+				free(copy);
+			}
+			break;
+		}
+	if (e < 0)
+		log_warnx("D-Bus %s: reply: %s", methods[call->method].name,
+		    strerror(-e));
+	bus_arm();
+ reap:
+	if (db.base != NULL)
+		event_active(&db.ev_reap, 0, 0);
+}
+
+static void
+call_free(struct dbus_call *call)
+{
+	struct ctl_conn	*c;
+
+	if (call->conn != 0 && (c = control_conn_find(call->conn)) != NULL)
+		control_local_close(c);
+	sd_bus_slot_unref(call->slot);
+	sd_bus_message_unref(call->m);
+	TAILQ_REMOVE(&db.calls, call, entry);
+	db.ncalls--;
+	free(call);
+}
+
+static void
+bus_reap(int fd, short ev, void *arg)
+{
+	struct dbus_call	*call, *next;
+
+	for (call = TAILQ_FIRST(&db.calls); call != NULL; call = next) {
+		next = TAILQ_NEXT(call, entry);
+		if (call->answered)
+			call_free(call);
+	}
+}
+
+static void
+bus_io(int fd, short ev, void *arg)
+{
+	bus_run();
+}
+
+static void
+bus_run(void)
+{
+	int	i, r;
+
+	for (i = 0; db.bus != NULL && i < BUS_BATCH; i++) {
+		if ((r = sd_bus_process(db.bus, NULL)) < 0) {
+			bus_lost("lost", r);
+			return;
+		}
+		if (r == 0)
+			break;
+	}
+	if (db.bus != NULL && !sd_bus_is_open(db.bus)) {
+		bus_lost("lost", -ECONNRESET);
+		return;
+	}
+	bus_arm();
+	/* more to do: again at once, after the other events */
+	if (i == BUS_BATCH)
+		event_active(&db.ev_timer, 0, 0);
+}
+
+/* Watch the bus's descriptor for what sd-bus waits for, and its timer. */
+static void
+bus_arm(void)
+{
+	struct timespec	 now;
+	struct timeval	 tv;
+	uint64_t	 until, nowus;
+	short		 flags = 0;
+	int		 fd, events;
+
+	if (db.bus == NULL || db.base == NULL)
+		return;
+	if ((fd = sd_bus_get_fd(db.bus)) < 0 ||
+	    (events = sd_bus_get_events(db.bus)) < 0) {
+		bus_lost("lost", fd < 0 ? fd : -ECONNRESET);
+		return;
+	}
+	if (events & POLLIN)
+		flags |= EV_READ;
+	if (events & POLLOUT)
+		flags |= EV_WRITE;
+	if (db.armed)
+		event_del(&db.ev_io);
+	event_assign(&db.ev_io, db.base, fd, flags, bus_io, NULL);
+	db.armed = event_add(&db.ev_io, NULL) == 0;
+	evtimer_del(&db.ev_timer);
+	if (sd_bus_get_timeout(db.bus, &until) >= 0 && until != UINT64_MAX) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		nowus = (uint64_t)now.tv_sec * 1000000 + now.tv_nsec / 1000;
+		until = until > nowus ? until - nowus : 0;
+		tv.tv_sec = until / 1000000;
+		tv.tv_usec = until % 1000000;
+		evtimer_add(&db.ev_timer, &tv);
+	}
+}
+
+/* The bus is gone (or never served): logged once, the door closes. */
+static void
+bus_lost(const char *what, int r)
+{
+	struct dbus_call	*call;
+	struct ctl_conn		*c;
+
+	log_warnx("system bus: %s (%s); the D-Bus service %s is off until "
+	    "vpnd restarts", what, strerror(-r), DBUS_NAME);
+	if (db.armed)
+		event_del(&db.ev_io);
+	db.armed = false;
+	if (db.base != NULL)
+		evtimer_del(&db.ev_timer);
+	while ((call = TAILQ_FIRST(&db.calls)) != NULL)
+		call_free(call);
+	if (db.watch != 0 && (c = control_conn_find(db.watch)) != NULL)
+		control_local_close(c);
+	db.watch = 0;
+	tunnel_set_activate_hook(NULL);
+	db.bus = sd_bus_close_unref(db.bus);
+}
+
+/* A line we sent (trusted JSON) as an object, if its type is type. */
+static struct json_object *
+line_object(const char *line, size_t len, const char *type)
+{
+	struct json_object	*o, *t;
+
+	if ((o = json_tokener_parse(line)) == NULL)
+		return NULL;
+	if (!json_object_object_get_ex(o, "type", &t) ||
+	    !json_object_is_type(t, json_type_string) ||
+	    strcmp(json_object_get_string(t), type) != 0) {
+		json_object_put(o);
+		return NULL;
+	}
+	return o;
+}
+
+char *
+dbus_status_text(const char *line, size_t len)
+{
+	struct json_object	*o;
+	const char		*s;
+	char			*text = NULL;
+
+	if ((o = line_object(line, len, "status")) == NULL)
+		return NULL;
+	json_object_object_del(o, "type");
+	json_object_object_del(o, "id");
+	if ((s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+	    JSON_C_TO_STRING_NOSLASHESCAPE)) != NULL)
+		text = strdup(s);
+	json_object_put(o);
+	return text;
+}
+
+char *
+dbus_logs_text(const char *line, size_t len)
+{
+	struct json_object	*o, *l;
+	char			*text = NULL, *p;
+
+	if ((o = line_object(line, len, "logs")) == NULL)
+		return NULL;
+	if (json_object_object_get_ex(o, "logs", &l) &&
+	    json_object_is_type(l, json_type_string) &&
+	    (text = strdup(json_object_get_string(l))) != NULL)
+		for (p = text; *p != '\0'; p++)
+			if (*p == '|')
+				*p = '\n';
+	json_object_put(o);
+	return text;
+}
+
+int
+dbus_creds_parse(sd_bus_message *m, struct dbus_creds *cr)
+{
+	const char	*key;
+	uint32_t	 u;
+	int		 r;
+
+	memset(cr, 0, sizeof(*cr));
+	if (sd_bus_message_enter_container(m, 'a', "{sv}") <= 0)
+		return -1;
+	while ((r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
+		if (sd_bus_message_read(m, "s", &key) < 0)
+			return -1;
+		if (strcmp(key, "UnixUserID") == 0) {
+			if (cr->has_uid || sd_bus_message_read(m, "v", "u",
+			    &u) < 0 || u == UINT32_MAX)
+				return -1;
+			cr->uid = u;
+			cr->has_uid = true;
+		} else if (strcmp(key, "ProcessID") == 0) {
+			if (cr->has_pid || sd_bus_message_read(m, "v", "u",
+			    &u) < 0)
+				return -1;
+			cr->pid = (pid_t)u;
+			cr->has_pid = u > 0 && u <= INT32_MAX;
+		} else if (strcmp(key, "UnixGroupIDs") == 0) {
+			if (cr->has_gids ||
+			    sd_bus_message_enter_container(m, 'v', "au") <= 0 ||
+			    sd_bus_message_enter_container(m, 'a', "u") <= 0)
+				return -1;
+			while ((r = sd_bus_message_read(m, "u", &u)) > 0) {
+				if (cr->ngids < DBUS_MAX_GIDS)
+					cr->gids[cr->ngids++] = u;
+				else
+					cr->gids_truncated = true;
+			}
+			if (r < 0 || sd_bus_message_exit_container(m) < 0 ||
+			    sd_bus_message_exit_container(m) < 0)
+				return -1;
+			cr->has_gids = true;
+		} else if (sd_bus_message_skip(m, "v") < 0)
+			return -1;
+		if (sd_bus_message_exit_container(m) < 0)
+			return -1;
+	}
+	if (r < 0 || sd_bus_message_exit_container(m) < 0)
+		return -1;
+	return 0;
+}
+
+bool
+dbus_creds_admin(const struct dbus_creds *cr, const struct ctl_acl *acl)
+{
+	size_t	i, j;
+
+	if (!cr->has_uid)
+		return false;
+	if (cr->uid == 0)
+		return true;
+	for (i = 0; i < acl->nuids && i < CTL_ACL_MAX; i++)
+		if (acl->uids[i] == cr->uid)
+			return true;
+	for (i = 0; cr->has_gids && i < cr->ngids; i++)
+		for (j = 0; j < acl->ngids && j < CTL_ACL_MAX; j++)
+			if (acl->gids[j] == cr->gids[i])
+				return true;
+	return false;
+}

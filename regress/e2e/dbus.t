@@ -1,0 +1,312 @@
+#!/bin/bash
+# dbus.t -- the D-Bus service org.mozilla.vpn.dbus, as the Mozilla VPN
+# client for Linux calls it, against a private dbus-daemon started here
+# (a system-type bus listening on a socket of this test, with the default
+# policy of Debian's system bus and the policy file vpnd ships, and the
+# activation file in its service directory); vpnd finds it through
+# DBUS_SYSTEM_BUS_ADDRESS. Checked: netmgr, not root, owns the name and
+# the bus sees it as _vpnd; the activation file is read; every method
+# (version, status, activate, deactivate, getLogs, cleanupLogs) and both
+# signals, seen by a client of an ordinary user; an activate over D-Bus
+# seen by vpnctl status and a socket activate seen by D-Bus status and
+# signalled on the bus; a bad jsonConfig answered false with nothing
+# changed; a caller neither root nor in group vpnd refused (false, "",
+# one log line each) while a member of the group is served; the
+# policy: nobody else may own the name; a daemon restart: the name comes
+# back; a vpnd without a bus runs and says so once; the bus going away
+# leaves vpnd serving its socket.
+set -u
+. "$(dirname "$0")/../lib/e2e.sh"
+e2e_timeout 150 "$@"
+e2e_init dbus
+
+command -v dbus-daemon >/dev/null || bail "no dbus-daemon"
+command -v busctl >/dev/null || bail "no busctl"
+command -v gdbus >/dev/null || bail "no gdbus"
+ETC="$(cd "$(dirname "$0")/../../etc" && pwd)"
+BUSDIR="$E2E_TMP/bus"
+BUSSOCK="$BUSDIR/bus.sock"
+ADDR="unix:path=$BUSSOCK"
+NAME=org.mozilla.vpn.dbus
+VPNDGID=$(getent group vpnd | cut -d: -f3)
+[ -n "$VPNDGID" ] || bail "no group vpnd (scripts/mkuser.sh)"
+
+# the bus socket must be reachable by _vpnd and nobody, as the real one is
+chmod 711 "$E2E_TMP"
+mkdir -p "$BUSDIR/services"
+chmod 755 "$BUSDIR"
+cp "$ETC/$NAME.service" "$BUSDIR/services/"
+cat >"$BUSDIR/bus.conf" <<EOF
+<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>system</type>
+  <auth>EXTERNAL</auth>
+  <listen>$ADDR</listen>
+  <servicedir>$BUSDIR/services</servicedir>
+  <policy context="default">
+    <allow user="*"/>
+    <deny own="*"/>
+    <deny send_type="method_call"/>
+    <allow send_type="signal"/>
+    <allow send_requested_reply="true" send_type="method_return"/>
+    <allow send_requested_reply="true" send_type="error"/>
+    <allow receive_type="method_call"/>
+    <allow receive_type="method_return"/>
+    <allow receive_type="error"/>
+    <allow receive_type="signal"/>
+    <allow send_destination="org.freedesktop.DBus"
+           send_interface="org.freedesktop.DBus"/>
+    <allow send_destination="org.freedesktop.DBus"
+           send_interface="org.freedesktop.DBus.Introspectable"/>
+    <allow send_destination="org.freedesktop.DBus"
+           send_interface="org.freedesktop.DBus.Properties"/>
+  </policy>
+  <include>$ETC/$NAME.conf</include>
+</busconfig>
+EOF
+
+# bus_start: the private bus, tracked by PID
+bus_start() {
+	rm -f "$BUSSOCK"
+	dbus-daemon --config-file="$BUSDIR/bus.conf" --nofork --nopidfile \
+	    >>"$BUSDIR/out" 2>&1 &
+	BUSPID=$!
+	E2E_PIDS="$E2E_PIDS $BUSPID"
+	wait_for 50 test -S "$BUSSOCK" || bail "dbus-daemon did not start: \
+$(cat "$BUSDIR/out")"
+}
+
+# as USER CMD...: CMD as USER (nobody, or nobody with group vpnd added)
+as() {
+	local who=$1
+	shift
+	case $who in
+	root) "$@" ;;
+	nobody) setpriv --reuid=65534 --regid=65534 --clear-groups "$@" ;;
+	member) setpriv --reuid=65534 --regid=65534 --groups="$VPNDGID" "$@" ;;
+	esac
+}
+
+# bc WHO ARGS...: busctl on the private bus as WHO, bounded
+bc() {
+	local who=$1
+	shift
+	as "$who" timeout 10 busctl --address="$ADDR" "$@"
+}
+
+# call WHO METHOD [SIG ARGS...]: a method of vpnd's service; prints the
+# reply in busctl's form ('s "..."', 'b true', ...)
+call() {
+	local who=$1 m=$2
+	shift 2
+	bc "$who" call "$NAME" / "$NAME" "$m" "$@"
+}
+
+# jcall WHO METHOD: the string a method returns, as JSON text
+jcall() {
+	bc "$1" --json=short call "$NAME" / "$NAME" "$2" |
+	    "$E2E_PY" -c 'import json,sys; print(json.load(sys.stdin)["data"][0])'
+}
+
+has_name() {
+	bc root status "$NAME" >/dev/null 2>&1
+}
+
+owner_uid() {
+	bc root --json=short call org.freedesktop.DBus /org/freedesktop/DBus \
+	    org.freedesktop.DBus GetConnectionUnixUser s "$NAME" |
+	    "$E2E_PY" -c 'import json,sys; print(json.load(sys.stdin)["data"][0])'
+}
+
+owner_pid() {
+	bc root --json=short call org.freedesktop.DBus /org/freedesktop/DBus \
+	    org.freedesktop.DBus GetConnectionUnixProcessID s "$NAME" |
+	    "$E2E_PY" -c 'import json,sys; print(json.load(sys.stdin)["data"][0])'
+}
+
+# the signals, as an ordinary user's client sees them
+monitor_start() {
+	as nobody gdbus monitor --address "$ADDR" --dest "$NAME" \
+	    >>"$E2E_TMP/signals" 2>&1 &
+	MONPID=$!
+	E2E_PIDS="$E2E_PIDS $MONPID"
+	# gdbus prints the owner once it watches the name
+	wait_for 50 grep -q "owned by\|Monitoring signals" "$E2E_TMP/signals"
+}
+
+nsignals() {
+	grep -c "$NAME.$1 " "$E2E_TMP/signals"
+}
+
+# signals NAME N: at least N signals NAME seen
+signals() {
+	[ "$(nsignals "$1")" -ge "$2" ]
+}
+
+bus_start
+client_server "w$$d"
+SRV=$(pub_of srv)
+DBUS_SYSTEM_BUS_ADDRESS=$ADDR vpnd_start a "$C" -D none ||
+    bail "vpnd did not start"
+SOCK=$(sock_of a)
+
+# -- the name, its owner, the activation file
+wait_for 50 has_name
+ok $? "vpnd owns $NAME on the bus"
+is "$(owner_uid)" "$(id -u _vpnd)" "the bus sees the owner as _vpnd"
+NETMGR=$(child_of "$VPND_PID_a" netmgr)
+is "$(owner_pid)" "$NETMGR" "the owner is netmgr"
+bc root call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus \
+    ListActivatableNames | grep -q "\"$NAME\""
+ok $? "the activation file names $NAME"
+grep -q "serving $NAME on the system bus" "$E2E_TMP/a/out"
+ok $? "vpnd logs that it serves the name"
+bc root introspect "$NAME" / "$NAME" >"$E2E_TMP/introspect" 2>&1
+for m in .version .activate .deactivate .status .getLogs .cleanupLogs \
+    .connected .disconnected; do
+	grep -q "^\\$m " "$E2E_TMP/introspect" || break
+done
+ok $? "introspection lists the six methods and two signals"
+grep -E '^\.(activate|status|connected) ' "$E2E_TMP/introspect" |
+    awk '{print $1, $2, $3, $4}' | LC_ALL=C sort >"$E2E_TMP/sigs"
+is "$(cat "$E2E_TMP/sigs")" ".activate method s b
+.connected signal s -
+.status method - s" "signatures: activate(s)->b, status()->s, connected(s)"
+
+monitor_start
+ok $? "an ordinary user's client watches the signals"
+
+# -- anyone: version and status
+is "$(call nobody version)" 's "1"' "version() as nobody: \"1\""
+st=$(jcall nobody status)
+is "$(echo "$st" | jget connected state)" "false
+disconnected" "status() as nobody: the status object, disconnected"
+echo "$st" | grep -q '"type"'
+ok $((! $?)) "status(): no \"type\" member"
+
+# -- refused: neither root nor in group vpnd
+CONF=$(mozconf cli srv 51820 10.0.0.2 10.8.0.2/32 "" 10.8.0.1/32 |
+    sed 's/"type":"activate",//')
+nref() { grep -c "D-Bus .* refused: uid 65534" "$E2E_TMP/a/out"; }
+is "$(call nobody activate s "$CONF")" "b false" "activate as nobody: false"
+is "$(call nobody deactivate)" "b false" "deactivate as nobody: false"
+is "$(call nobody getLogs)" 's ""' "getLogs as nobody: empty string"
+is "$(call nobody cleanupLogs; echo rc=$?)" "rc=0" \
+    "cleanupLogs as nobody: an empty reply"
+nref_ge() { [ "$(nref)" -ge "$1" ]; }
+wait_for 30 nref_ge 4
+is "$(nref)" 4 "one log line per refused call, naming the uid"
+is "$(ctl a -j status | jget state)" disconnected \
+    "nothing changed for the refused activate"
+grep -q 'logs cleaned' "$E2E_TMP/a/out"
+ok $((! $?)) "the refused cleanupLogs cleaned nothing"
+
+# -- a member of group vpnd (a supplementary group, UnixGroupIDs)
+lg=$(jcall member getLogs)
+case $lg in *"serving $NAME"*) true ;; *) false ;; esac
+ok $? "getLogs as a member of group vpnd: the log"
+case $lg in *"|"*) false ;; *$'\n'*) true ;; *) false ;; esac
+ok $? "getLogs: lines joined with newlines, not '|'"
+
+# -- a bad jsonConfig: false, nothing changes, no signal
+is "$(call root activate s '{"privateKey":')" "b false" \
+    "activate with a broken JSON text: false"
+is "$(call root activate s '{"privateKey":"x"}')" "b false" \
+    "activate with an invalid configuration: false"
+is "$(call root activate s "$(echo "$CONF" |
+    sed 's/"serverPort":51820,/"serverPort":51820,"serverPort":1,/')")" \
+    "b false" "activate with a key given twice: false"
+grep -q 'D-Bus activate failed: .*duplicate key' "$E2E_TMP/a/out"
+ok $? "the socket's parser refused it (duplicate key logged)"
+is "$(ctl a -j status | jget state)" disconnected "still disconnected"
+is "$(nsignals disconnected)" 0 "no disconnected signal for a refused activate"
+
+# -- activate over D-Bus: seen by vpnctl status, signalled on the bus
+ctl a monitor >"$E2E_TMP/ctlmon" 2>&1 &
+E2E_PIDS="$E2E_PIDS $!"
+wait_for 50 test -e "$E2E_TMP/ctlmon"
+is "$(call root activate s "$CONF")" "b true" "activate as root: true"
+wait_for 100 signals connected 1
+ok $? "D-Bus: connected signal"
+grep -q "$NAME.connected ('$SRV',)" "$E2E_TMP/signals"
+ok $? "connected carries the server's public key"
+is "$(ctl a -j status | jget state)" connected \
+    "vpnctl status sees the tunnel D-Bus activated"
+wait_for 50 grep -q "connected" "$E2E_TMP/ctlmon"
+ok $? "a socket client (vpnctl monitor) got connected"
+grep -q "activate requested by uid 0, pid [0-9]" "$E2E_TMP/a/out"
+ok $? "the D-Bus caller's uid and pid are logged"
+st=$(jcall nobody status)
+is "$(echo "$st" | jget connected serverIpv4Gateway)" "true
+10.8.0.1" "D-Bus status: connected, with the gateway"
+ping_ok "$C" 10.8.0.1
+ok $? "the tunnel carries traffic"
+
+# -- deactivate over D-Bus
+is "$(call root deactivate)" "b true" "deactivate as root: true"
+wait_for 100 signals disconnected 1
+ok $? "D-Bus: disconnected signal"
+wait_for 50 sh -c "[ \"\$($VPNCTL -s $SOCK -j status |
+    sed -n 's/.*\"state\":\"\\([a-z]*\\)\".*/\\1/p')\" = disconnected ]"
+ok $? "vpnctl status: disconnected"
+
+# -- activate over the socket: D-Bus sees it and is signalled
+out=$(client -t 15 "$SOCK" "send:$(mozconf cli srv 51820 10.0.0.2 \
+    10.8.0.2/32 "" 10.8.0.1/32)" expect:connected\|error)
+is "$(echo "$out" | jget type)" connected "a socket activate connects"
+wait_for 100 signals connected 2
+ok $? "D-Bus: connected signal for the socket's activate"
+is "$(jcall nobody status | jget connected)" true \
+    "D-Bus status sees the socket's tunnel"
+out=$(client -t 15 "$SOCK" 'send:{"type":"deactivate"}' expect:disconnected)
+wait_for 100 signals disconnected 2
+ok $? "D-Bus: disconnected signal for the socket's deactivate"
+is "$(nsignals connected) $(nsignals disconnected)" "2 2" \
+    "one signal each per change, whichever door"
+
+# -- cleanupLogs
+is "$(call root cleanupLogs; echo rc=$?)" "rc=0" "cleanupLogs as root"
+lg=$(jcall root getLogs)
+case $lg in *"serving $NAME"*) false ;; *) true ;; esac
+ok $? "getLogs after cleanupLogs: the old lines are gone"
+
+# -- the policy: nobody else may own the name, even while it is free
+as nobody timeout 10 gdbus call --address "$ADDR" -d org.freedesktop.DBus \
+    -o /org/freedesktop/DBus -m org.freedesktop.DBus.RequestName "$NAME" 4 \
+    >"$E2E_TMP/squat" 2>&1
+grep -q AccessDenied "$E2E_TMP/squat"
+ok $? "nobody may not own $NAME (AccessDenied)"
+
+# -- restart: the name comes back
+OLD=$NETMGR
+kill -TERM "$VPND_PID_a"
+wait_gone "$VPND_PID_a" 100
+ok $? "vpnd stops on SIGTERM"
+wait_for 50 sh -c "! busctl --address='$ADDR' status $NAME"
+ok $? "the name is released"
+DBUS_SYSTEM_BUS_ADDRESS=$ADDR vpnd_start b "$C" -D none ||
+    bail "vpnd b did not start"
+wait_for 50 has_name
+ok $? "after a restart, vpnd owns the name again"
+NETMGR=$(child_of "$VPND_PID_b" netmgr)
+[ "$(owner_pid)" = "$NETMGR" ] && [ "$NETMGR" != "$OLD" ]
+ok $? "the new netmgr owns it"
+is "$(call nobody version)" 's "1"' "the new instance answers"
+
+# -- the bus goes away: vpnd carries on with its socket
+kill -TERM "$BUSPID"
+wait_gone "$BUSPID" 50
+wait_for 50 grep -q "system bus: lost" "$E2E_TMP/b/out"
+ok $? "vpnd logs that the bus is gone"
+pid_alive "$VPND_PID_b"
+ok $? "vpnd still runs"
+is "$(ctl b -j status | jget state)" disconnected "its socket still serves"
+
+# -- no bus at all: vpnd runs without the door, and says so once
+DBUS_SYSTEM_BUS_ADDRESS="unix:path=$BUSDIR/none" vpnd_start c "$(ns_add n)" \
+    -D none
+ok $? "vpnd starts without a bus"
+is "$(grep -c "no system bus" "$E2E_TMP/c/out")" 1 "it says so once"
+
+e2e_done

@@ -23,6 +23,8 @@ MANDIR ?=	$(PREFIX)/share/man
 SYSCONFDIR ?=	/etc
 UNITDIR ?=	/lib/systemd/system
 POLKITDIR ?=	/usr/share/polkit-1/rules.d
+DBUSPOLICYDIR ?=	/usr/share/dbus-1/system.d
+DBUSSERVICEDIR ?=	/usr/share/dbus-1/system-services
 BASHCOMPDIR ?=	$(PREFIX)/share/bash-completion/completions
 DESTDIR ?=
 
@@ -294,6 +296,10 @@ install: all
 	install -d $(DESTDIR)$(POLKITDIR)
 	install -m 0644 etc/vpnd-resolved.rules \
 		$(DESTDIR)$(POLKITDIR)/50-vpnd-resolved.rules
+	install -d $(DESTDIR)$(DBUSPOLICYDIR) $(DESTDIR)$(DBUSSERVICEDIR)
+	install -m 0644 etc/org.mozilla.vpn.dbus.conf $(DESTDIR)$(DBUSPOLICYDIR)/
+	install -m 0644 etc/org.mozilla.vpn.dbus.service \
+		$(DESTDIR)$(DBUSSERVICEDIR)/
 	if [ -f etc/vpnd.conf.example ]; then \
 		install -m 0600 etc/vpnd.conf.example \
 		    $(DESTDIR)$(SYSCONFDIR)/vpnd/vpnd.conf.example; fi
@@ -314,6 +320,8 @@ uninstall:
 		$(DESTDIR)$(MANDIR)/man5/vpnd.conf.5 \
 		$(DESTDIR)$(UNITDIR)/vpnd.service \
 		$(DESTDIR)$(POLKITDIR)/50-vpnd-resolved.rules \
+		$(DESTDIR)$(DBUSPOLICYDIR)/org.mozilla.vpn.dbus.conf \
+		$(DESTDIR)$(DBUSSERVICEDIR)/org.mozilla.vpn.dbus.service \
 		$(DESTDIR)$(SYSCONFDIR)/vpnd/vpnd.conf.example \
 		$(DESTDIR)$(PREFIX)/share/vpnd/vpnd.rc \
 		$(DESTDIR)$(BASHCOMPDIR)/vpnctl $(DESTDIR)$(BASHCOMPDIR)/vpnd \

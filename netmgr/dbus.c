@@ -37,6 +37,7 @@
 #include <errno.h>
 #include <event.h>
 #include <grp.h>
+#include <limits.h>
 #include <json-c/json.h>
 #include <poll.h>
 #include <stdint.h>
@@ -588,13 +589,23 @@ bus_lost(const char *what, int r)
 	db.bus = sd_bus_close_unref(db.bus);
 }
 
-/* A line we sent (trusted JSON) as an object, if its type is type. */
+/*
+ * A line control.c sent (its own JSON, len bytes; 0: up to the NUL) as an
+ * object, if its type is type.
+ */
 static struct json_object *
 line_object(const char *line, size_t len, const char *type)
 {
+	struct json_tokener	*tok;
 	struct json_object	*o, *t;
 
-	if ((o = json_tokener_parse(line)) == NULL)
+	if (len == 0)
+		len = strlen(line);
+	if (len > INT_MAX || (tok = json_tokener_new()) == NULL)
+		return NULL;
+	o = json_tokener_parse_ex(tok, line, (int)len);
+	json_tokener_free(tok);
+	if (o == NULL)
 		return NULL;
 	if (!json_object_object_get_ex(o, "type", &t) ||
 	    !json_object_is_type(t, json_type_string) ||

@@ -9,7 +9,8 @@ PKGS="gcc make pkg-config libc6-dev libevent-dev libsodium-dev libbsd-dev
 libjson-c-dev libcap-ng-dev libseccomp-dev libmnl-dev libnftnl-dev
 libsystemd-dev iproute2 nftables wireguard-go wireguard-tools iperf3 mandoc
 perl procps psmisc dbus python3 kmod netcat-openbsd iputils-ping clang
-libclang-rt-14-dev valgrind libcap2-bin python3-cryptography"
+libclang-rt-14-dev valgrind libcap2-bin python3-cryptography systemd
+libglib2.0-bin python3-gi"
 if [ "${1:-}" = deb ]; then
 	PKGS="git dpkg-dev debhelper fakeroot lintian pkg-config libevent-dev
 libsodium-dev libbsd-dev libjson-c-dev libcap-ng-dev libseccomp-dev

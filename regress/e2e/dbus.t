@@ -125,7 +125,7 @@ owner_pid() {
 	    "$E2E_PY" -c 'import json,sys; print(json.load(sys.stdin)["data"][0])'
 }
 
-# the signals, as an ordinary user's client sees them
+# the signals, as an ordinary user's client sees them (gdbus monitor)
 monitor_start() {
 	as nobody gdbus monitor --address "$ADDR" --dest "$NAME" \
 	    >>"$E2E_TMP/signals" 2>&1 &
@@ -160,14 +160,15 @@ is "$(owner_pid)" "$NETMGR" "the owner is netmgr"
 bc root call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus \
     ListActivatableNames | grep -q "\"$NAME\""
 ok $? "the activation file names $NAME"
-grep -q "serving $NAME on the system bus" "$E2E_TMP/a/out"
+wait_for 30 grep -q "serving $NAME on the system bus" "$E2E_TMP/a/out"
 ok $? "vpnd logs that it serves the name"
 bc root introspect "$NAME" / "$NAME" >"$E2E_TMP/introspect" 2>&1
+missing=""
 for m in .version .activate .deactivate .status .getLogs .cleanupLogs \
     .connected .disconnected; do
-	grep -q "^\\$m " "$E2E_TMP/introspect" || break
+	grep -q "^\\$m " "$E2E_TMP/introspect" || missing="$missing $m"
 done
-ok $? "introspection lists the six methods and two signals"
+is "$missing" "" "introspection lists the six methods and two signals"
 grep -E '^\.(activate|status|connected) ' "$E2E_TMP/introspect" |
     awk '{print $1, $2, $3, $4}' | LC_ALL=C sort >"$E2E_TMP/sigs"
 is "$(cat "$E2E_TMP/sigs")" ".activate method s b
@@ -176,6 +177,30 @@ is "$(cat "$E2E_TMP/sigs")" ".activate method s b
 
 monitor_start
 ok $? "an ordinary user's client watches the signals"
+
+# -- no descriptor reaches netmgr: it negotiated none with the bus
+"$E2E_PY" - "$ADDR" "$NAME" >"$E2E_TMP/fdcall" 2>&1 <<'PY'
+import sys
+import gi
+gi.require_version("Gio", "2.0")
+from gi.repository import Gio, GLib
+addr, name = sys.argv[1], sys.argv[2]
+c = Gio.DBusConnection.new_for_address_sync(addr,
+    Gio.DBusConnectionFlags.AUTHENTICATION_CLIENT |
+    Gio.DBusConnectionFlags.MESSAGE_BUS_CONNECTION, None, None)
+fds = Gio.UnixFDList.new()
+fds.append(0)
+try:
+    c.call_with_unix_fd_list_sync(name, "/", name, "version",
+        GLib.Variant("(h)", (0,)), None, Gio.DBusCallFlags.NONE, 5000, fds,
+        None)
+    print("delivered")
+except GLib.Error as e:
+    print(e.message)
+PY
+grep -q "NotSupported.*file descriptors" "$E2E_TMP/fdcall"
+ok $? "a call carrying a descriptor is refused by the bus, never \
+delivered ($(head -c 120 "$E2E_TMP/fdcall"))"
 
 # -- anyone: version and status
 is "$(call nobody version)" 's "1"' "version() as nobody: \"1\""
@@ -217,7 +242,7 @@ is "$(call root activate s '{"privateKey":"x"}')" "b false" \
 is "$(call root activate s "$(echo "$CONF" |
     sed 's/"serverPort":51820,/"serverPort":51820,"serverPort":1,/')")" \
     "b false" "activate with a key given twice: false"
-grep -q 'D-Bus activate failed: .*duplicate key' "$E2E_TMP/a/out"
+wait_for 30 grep -q 'D-Bus activate failed: .*duplicate key' "$E2E_TMP/a/out"
 ok $? "the socket's parser refused it (duplicate key logged)"
 is "$(ctl a -j status | jget state)" disconnected "still disconnected"
 is "$(nsignals disconnected)" 0 "no disconnected signal for a refused activate"
@@ -235,7 +260,7 @@ is "$(ctl a -j status | jget state)" connected \
     "vpnctl status sees the tunnel D-Bus activated"
 wait_for 50 grep -q "connected" "$E2E_TMP/ctlmon"
 ok $? "a socket client (vpnctl monitor) got connected"
-grep -q "activate requested by uid 0, pid [0-9]" "$E2E_TMP/a/out"
+wait_for 30 grep -q "activate requested by uid 0, pid [0-9]" "$E2E_TMP/a/out"
 ok $? "the D-Bus caller's uid and pid are logged"
 st=$(jcall nobody status)
 is "$(echo "$st" | jget connected serverIpv4Gateway)" "true
@@ -307,6 +332,7 @@ is "$(ctl b -j status | jget state)" disconnected "its socket still serves"
 DBUS_SYSTEM_BUS_ADDRESS="unix:path=$BUSDIR/none" vpnd_start c "$(ns_add n)" \
     -D none
 ok $? "vpnd starts without a bus"
+wait_for 30 grep -q "no system bus" "$E2E_TMP/c/out"
 is "$(grep -c "no system bus" "$E2E_TMP/c/out")" 1 "it says so once"
 
 e2e_done

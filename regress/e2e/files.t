@@ -1,6 +1,7 @@
 #!/bin/bash
 # files.t -- what make install ships is well formed: the systemd unit
-# passes systemd-analyze verify, the rc script parses, the plist is XML,
+# passes systemd-analyze verify, the rc script parses, the plist and the
+# D-Bus policy are XML,
 # every manual page is mandoc -Tlint clean, and make install/uninstall
 # honour DESTDIR and PREFIX.
 set -u
@@ -95,6 +96,9 @@ if command -v python3 >/dev/null 2>&1; then
 	python3 -c 'import sys, xml.dom.minidom as m; m.parse(sys.argv[1])' \
 	    "$top/etc/org.vpnd.plist"
 	ok $? "the launchd plist is well-formed XML"
+	python3 -c 'import sys, xml.dom.minidom as m; m.parse(sys.argv[1])' \
+	    "$top/etc/org.mozilla.vpn.dbus.conf"
+	ok $? "the D-Bus policy is well-formed XML"
 else
 	skip "no python3"
 fi
@@ -128,6 +132,8 @@ for f in opt/vpnd/sbin/vpnd opt/vpnd/bin/vpnctl \
     opt/vpnd/share/man/man5/vpnd.conf.5 lib/systemd/system/vpnd.service \
     opt/vpnd/share/vpnd/vpnd.rc etc/vpnd/vpnd.conf.example \
     usr/share/polkit-1/rules.d/50-vpnd-resolved.rules \
+    usr/share/dbus-1/system.d/org.mozilla.vpn.dbus.conf \
+    usr/share/dbus-1/system-services/org.mozilla.vpn.dbus.service \
     opt/vpnd/share/bash-completion/completions/vpnctl \
     opt/vpnd/share/bash-completion/completions/vpnd; do
 	test -e "$tmp/root/$f"

@@ -2,8 +2,8 @@
 # deb.t -- the Debian package: dpkg-buildpackage -us -uc -b in a clean
 # clone of the repository's committed HEAD builds vpnd_*.deb, which holds
 # the daemon, the client, the manual pages, the systemd unit, the polkit
-# rule, the bash completion and the example configuration; its
-# maintainer scripts create the users and the group and purge state and
+# rule, the D-Bus policy and activation files, the bash completion and
+# the example configuration; its maintainer scripts create the users and the group and purge state and
 # logs; lintian reports no error.  Nothing is installed on this machine.
 # Run by make deb (not make check: it compiles everything once more and
 # needs debhelper and lintian).
@@ -47,6 +47,8 @@ for f in /usr/sbin/vpnd /usr/bin/vpnctl \
     /usr/share/man/man8/vpnd.8.gz /usr/share/man/man8/vpnctl.8.gz \
     /usr/share/man/man5/vpnd.conf.5.gz /lib/systemd/system/vpnd.service \
     /usr/share/polkit-1/rules.d/50-vpnd-resolved.rules \
+    /usr/share/dbus-1/system.d/org.mozilla.vpn.dbus.conf \
+    /usr/share/dbus-1/system-services/org.mozilla.vpn.dbus.service \
     /usr/share/bash-completion/completions/vpnctl \
     /usr/share/bash-completion/completions/vpnd \
     /etc/vpnd/vpnd.conf.example /usr/share/doc/vpnd/copyright; do
@@ -59,6 +61,12 @@ dpkg-deb --fsys-tarfile "$deb" |
     tar -xOf - ./lib/systemd/system/vpnd.service >"$tmp/vpnd.service"
 grep -q "ExecStart=/usr/sbin/vpnd " "$tmp/vpnd.service"
 ok $? "the unit starts /usr/sbin/vpnd"
+dpkg-deb --fsys-tarfile "$deb" | tar -xOf - \
+    ./usr/share/dbus-1/system-services/org.mozilla.vpn.dbus.service \
+    >"$tmp/dbus.service"
+grep -qx "SystemdService=vpnd.service" "$tmp/dbus.service" &&
+    grep -qx "Name=org.mozilla.vpn.dbus" "$tmp/dbus.service"
+ok $? "the D-Bus activation file starts vpnd.service for org.mozilla.vpn.dbus"
 
 dpkg-deb -e "$deb" "$tmp/control"
 for u in "groupadd --system vpnd" "_vpnd _vpnddns"; do

@@ -520,7 +520,8 @@ bus_run(void)
 		if (r == 0)
 			break;
 	}
-	if (db.bus != NULL && !sd_bus_is_open(db.bus)) {
+	if (db.bus != NULL && (!sd_bus_is_open(db.bus) ||
+	    sd_bus_get_events(db.bus) < 0)) {
 		bus_lost("lost", -ECONNRESET);
 		return;
 	}
@@ -542,9 +543,13 @@ bus_arm(void)
 
 	if (db.bus == NULL || db.base == NULL)
 		return;
+	/*
+	 * A closed bus: bus_run() says so at the next turn of the loop,
+	 * never from inside one of sd-bus's callbacks.
+	 */
 	if ((fd = sd_bus_get_fd(db.bus)) < 0 ||
 	    (events = sd_bus_get_events(db.bus)) < 0) {
-		bus_lost("lost", fd < 0 ? fd : -ECONNRESET);
+		event_active(&db.ev_timer, 0, 0);
 		return;
 	}
 	if (events & POLLIN)

@@ -56,6 +56,10 @@ struct peer_conf {
 
 #define WGCONF_NIGNORED		7	/* wgconf.c's ignored_keys */
 
+#define LOCKDOWN_KEY_OFF	1	/* tunnel_conf.lockdown */
+#define LOCKDOWN_KEY_ON		2
+#define LOCKDOWN_KEY_ON_LAN	3
+
 struct tunnel_conf {
 	uint8_t		 privkey[WG_KEY_LEN];
 	bool		 has_privkey;
@@ -69,6 +73,8 @@ struct tunnel_conf {
 	size_t		 nsearch;
 	int		 killswitch;	/* -1 unset: on for a full tunnel */
 	bool		 allowlan;
+	/* Lockdown (vpnd -f only): 0 no key, else LOCKDOWN_KEY_* */
+	int		 lockdown;
 	enum hop_type	 hop;
 	struct peer_conf *peers;
 	size_t		 npeers;

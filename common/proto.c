@@ -36,6 +36,10 @@ static const struct proto_request proto_requests[] = {
 	{ "logs",	PROTO_REQ_LOGS,		PROTO_REQ_ADMIN },
 	{ "cleanlogs",	PROTO_REQ_CLEANLOGS,
 	    PROTO_REQ_CHANGES | PROTO_REQ_ADMIN },
+	/* whether the host is locked down is no secret: anyone may ask */
+	{ "lockdown",	PROTO_REQ_LOCKDOWN,
+	    PROTO_REQ_CHANGES | PROTO_REQ_ADMIN | PROTO_REQ_BODY },
+	{ "lockdownStatus", PROTO_REQ_LOCKDOWN_STATUS,	0 },
 };
 
 const struct proto_request *
@@ -127,6 +131,46 @@ proto_fmt_iso8601(time_t t, char *buf, size_t len)
 	    strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
 		snprintf(buf, len, "%s", "");
 	return buf;
+}
+
+int
+proto_parse_lockdown(struct json_object *o, bool *enable, bool *allow_lan,
+    char *err, size_t errlen)
+{
+	struct json_object	*v;
+
+	if (!json_object_object_get_ex(o, "enable", &v) ||
+	    !json_object_is_type(v, json_type_boolean)) {
+		snprintf(err, errlen, "enable: a boolean is required");
+		return -1;
+	}
+	*enable = json_object_get_boolean(v);
+	*allow_lan = false;
+	if (json_object_object_get_ex(o, "allowLan", &v)) {
+		if (!json_object_is_type(v, json_type_boolean)) {
+			snprintf(err, errlen, "allowLan: not a boolean");
+			return -1;
+		}
+		*allow_lan = json_object_get_boolean(v);
+	}
+	if (*allow_lan && !*enable) {
+		snprintf(err, errlen, "allowLan: only with enable true");
+		return -1;
+	}
+	return 0;
+}
+
+struct json_object *
+proto_lockdown_json(const char *type, bool enabled, bool allow_lan)
+{
+	struct json_object	*o;
+
+	if ((o = proto_msg(type)) == NULL)
+		return NULL;
+	json_object_object_add(o, "enabled", json_object_new_boolean(enabled));
+	json_object_object_add(o, "allowLan",
+	    json_object_new_boolean(enabled && allow_lan));
+	return o;
 }
 
 struct json_object *

@@ -121,6 +121,8 @@ enum proto_req {
 	PROTO_REQ_VERSION,
 	PROTO_REQ_LOGS,
 	PROTO_REQ_CLEANLOGS,
+	PROTO_REQ_LOCKDOWN,		/* switch lockdown */
+	PROTO_REQ_LOCKDOWN_STATUS,	/* read it */
 };
 
 #define PROTO_REQ_SECRET	0x01	/* carries keys: wiped after use */
@@ -136,6 +138,16 @@ struct proto_request {
 
 /* The table's row for a "type"; NULL: not a request we know. */
 const struct proto_request *proto_request_find(const char *type);
+
+/*
+ * lockdown: {"type":"lockdown","enable":bool[,"allowLan":bool]}; allowLan
+ * (default false) only with enable true. 0 ok, -1 with a message in err.
+ */
+int	 proto_parse_lockdown(struct json_object *, bool *enable,
+	    bool *allow_lan, char *err, size_t errlen);
+/* The reply to both lockdown requests: {"type":TYPE,"enabled":..,"allowLan":..} */
+struct json_object *proto_lockdown_json(const char *type, bool enabled,
+	    bool allow_lan);
 
 /* Small constructors shared by control.c and netmgr. */
 struct json_object *proto_msg(const char *type);

@@ -133,6 +133,10 @@ enum imsg_type {
 	/* parent -> dnsmgr */
 	IMSG_DNS_FILE,			/* fd: resolv.conf; struct imsg_dns_file */
 	IMSG_DNS_RC_RESULT,		/* struct imsg_result */
+
+	/* netmgr -> parent: the lockdown setting; parent -> netmgr: it */
+	IMSG_LOCKDOWN_SET,		/* struct imsg_lockdown */
+	IMSG_LOCKDOWN_STATE,		/* struct imsg_lockdown_state */
 };
 
 struct log_msg {
@@ -236,6 +240,21 @@ struct imsg_dns_rc {
 	struct imsg_dns	 dns;
 };
 
+/* Switch lockdown: each 0 or 1, allow_lan only with on. */
+struct imsg_lockdown {
+	uint32_t	 on;
+	uint32_t	 allow_lan;
+};
+
+/* The setting in force: at start, and the answer to each LOCKDOWN_SET. */
+struct imsg_lockdown_state {
+	int		 ok;		/* the change was made */
+	int		 err;		/* errno when it was not */
+	uint32_t	 on;
+	uint32_t	 allow_lan;
+	char		 msg[256];
+};
+
 /* Test hooks (vpnd_env.testhook), compiled in only with VPND_TESTHOOKS. */
 #define TESTHOOK_FORBIDDEN_SYSCALL	1	/* child makes a syscall outside its list */
 /* 2 was "dnsmgr writes outside its Landlock paths": see 4 and 5 */
@@ -245,5 +264,6 @@ struct imsg_dns_rc {
 #define TESTHOOK_NO_USERNS		6	/* without root: as if user namespaces were refused */
 #define TESTHOOK_DNS_HOSTILE_REPLY	7	/* dnsmgr answers DNS_SET with control characters */
 #define TESTHOOK_HOSTILE_LOG		8	/* a child logs control characters */
+#define TESTHOOK_STOP_BEFORE_CONTROL	9	/* parent: SIGSTOP just before the control socket is made */
 
 #endif /* VPND_H */

@@ -25,6 +25,7 @@
 
 #include "compat.h"
 #include "config.h"
+#include "lockdown.h"
 
 #define WGCONF_MAX_LINE		4096
 #define WGCONF_MAX_FILE		(1024 * 1024)
@@ -342,6 +343,7 @@ static int
 parse_interface_key(struct pstate *ps, const char *key, char *value)
 {
 	struct tunnel_conf	*conf = ps->conf;
+	struct lockdown		 ld;
 	long long		 n;
 
 	if (strcasecmp(key, "PrivateKey") == 0) {
@@ -361,6 +363,13 @@ parse_interface_key(struct pstate *ps, const char *key, char *value)
 		conf->mtu = n;
 	} else if (strcasecmp(key, "DNS") == 0) {
 		return parse_list(ps, value, add_dns);
+	} else if (strcasecmp(key, "Lockdown") == 0) {
+		/* vpnd's own: the daemon's setting, not the tunnel's */
+		if (lockdown_parse_word(value, &ld) == -1)
+			return perr(ps, "bad Lockdown \"%s\" (off, on, "
+			    "on allow-lan)", value);
+		conf->lockdown = !ld.on ? LOCKDOWN_KEY_OFF : ld.allow_lan ?
+		    LOCKDOWN_KEY_ON_LAN : LOCKDOWN_KEY_ON;
 	} else
 		return perr(ps, "unknown key \"%s\" in [Interface]", key);
 	return 0;

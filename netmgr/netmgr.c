@@ -19,6 +19,7 @@
 #include "control.h"
 #include "dbus.h"
 #include "imsgev.h"
+#include "lockctl.h"
 #include "log.h"
 #include "netmgr.h"
 #include "proc.h"
@@ -59,6 +60,7 @@ netmgr_main(int verbose)
 	conf_rx_init(&hl);
 	tunnel_init(&env, &iev_parent, &iev_tun, &iev_dns);
 	query_init(&env, &iev_parent, &iev_tun);
+	ldctl_init(&iev_parent);
 	event_dispatch();
 	exit(0);
 }
@@ -184,6 +186,9 @@ netmgr_dispatch_parent(struct imsgev *iev, struct imsg *imsg)
 	case IMSG_LOGS_END:
 		query_on_logs_end();
 		break;
+	case IMSG_LOCKDOWN_STATE:
+		ldctl_on_state(imsg);
+		break;
 	case IMSG_HEADLESS_CONF:
 	case IMSG_HEADLESS_PEER:
 	case IMSG_HEADLESS_AIP:
@@ -292,6 +297,12 @@ netmgr_request(struct ctl_conn *c, const struct proto_request *r,
 		break;
 	case PROTO_REQ_CLEANLOGS:
 		query_logs(c, req, 1);
+		break;
+	case PROTO_REQ_LOCKDOWN:
+		ldctl_request(c, req);
+		break;
+	case PROTO_REQ_LOCKDOWN_STATUS:
+		ldctl_status(c, req);
 		break;
 	case PROTO_REQ_VERSION:		/* control.c answers it */
 		control_reply(c, req, proto_version_json());

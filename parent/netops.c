@@ -9,6 +9,10 @@
  * before anything is created, lets the next start clean up after a crash:
  * the interface (whose routes go with it), and the policy rules by the
  * table and mark they were made with.
+ *
+ * In lockdown (lockdown.c) the kill switch is never removed, only
+ * replaced, in one transaction, by the lockdown table (ks_release()),
+ * and every tunnel gets the kill switch, whatever it asked for.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -25,6 +29,7 @@
 
 #include "config.h"
 #include "imsgev.h"
+#include "lockdown.h"
 #include "log.h"
 #include "parent.h"
 #include "sys.h"
@@ -73,6 +78,7 @@ static void	 state_remove(void);
 static int	 state_read(struct net_staterec *);
 static int	 state_ifname_ok(const char *);
 static void	 recover_link(const char *, int, void *);
+static int	 ks_release(void);
 
 static struct netstate	 cur, pend;
 static int		 pend_open, pend_bad;
@@ -288,7 +294,7 @@ netops_dispatch(struct imsgev *iev, struct imsg *imsg)
 		if (pend.ks)
 			ks_orphan = 0;	/* replaced in one transaction */
 		else if (ks_orphan) {
-			if (nft_ks_remove() == -1)
+			if (ks_release() == -1)
 				log_warn("removing the kill switch");
 			ks_orphan = 0;
 		}
@@ -310,10 +316,12 @@ netops_dispatch(struct imsgev *iev, struct imsg *imsg)
 		if (cur.active)
 			net_down(&cur, keep & NETDOWN_KEEP_KS);
 		else if (ks_orphan && !(keep & NETDOWN_KEEP_KS)) {
-			if (nft_ks_remove() == -1)
+			if (ks_release() == -1)
 				log_warn("removing the kill switch");
 			else
-				log_info("kill switch removed");
+				log_info(lockdown_on() ? "kill switch replaced "
+				    "by the lockdown table" :
+				    "kill switch removed");
 			ks_orphan = 0;
 		}
 		net_reset(&cur);
@@ -491,13 +499,28 @@ net_rules(struct netstate *ns, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * The kill switch goes: removed, or in lockdown replaced by the lockdown
+ * table in the same transaction, never leaving a moment without one.
+ */
+static int
+ks_release(void)
+{
+	const struct lockdown	*ld = lockdown_get();
+
+	if (ld->on)
+		return nft_lockdown_install(ld->allow_lan);
+	return nft_ks_remove();
+}
+
 static int
 net_firewall(struct netstate *ns, char *err, size_t errlen)
 {
 	struct ks_params	 kp;
 
-	if (!(ns->flags & NET_F_KILLSWITCH)) {
-		if (ns->ks && nft_ks_remove() == -1)
+	/* in lockdown every tunnel has the kill switch */
+	if (!(ns->flags & NET_F_KILLSWITCH) && !lockdown_on()) {
+		if (ns->ks && ks_release() == -1)
 			log_warn("removing the kill switch");
 		ns->ks = 0;
 		return 0;
@@ -578,7 +601,7 @@ net_down(struct netstate *ns, int keep_ks)
 			ks_orphan = 1;
 		}
 	} else {
-		if ((ns->ks || ks_orphan) && nft_ks_remove() == -1)
+		if ((ns->ks || ks_orphan) && ks_release() == -1)
 			log_warn("removing the kill switch");
 		ks_orphan = 0;
 	}
@@ -616,12 +639,47 @@ netops_teardown(int keep_ks)
 		net_down(&cur, keep_ks);
 		net_reset(&cur);
 	} else if (ks_orphan && !keep_ks) {
-		if (nft_ks_remove() == -1)
+		if (ks_release() == -1)
 			log_warn("removing the kill switch");
 		ks_orphan = 0;
 	}
 	if (!ks_orphan)
 		state_remove();
+}
+
+/*
+ * The lockdown setting changed from old (lockdown.c saved it): the
+ * firewall follows at once. On: a tunnel without the kill switch gets
+ * it; with no tunnel the lockdown table goes in (a kill switch kept after
+ * a failure stays; a deactivate swaps it). Off: the kill switch goes
+ * where only lockdown held it, the tunnel's own choice again.
+ */
+int
+netops_lockdown(const struct lockdown *old, char *err, size_t errlen)
+{
+	const struct lockdown	*ld = lockdown_get();
+
+	if (cur.active) {
+		if (ld->on && !cur.ks)
+			return net_firewall(&cur, err, errlen);
+		if (!ld->on && cur.ks && !(cur.flags & NET_F_KILLSWITCH))
+			return net_firewall(&cur, err, errlen);
+		return 0;
+	}
+	if (ks_orphan)
+		return 0;
+	if (ld->on) {
+		if (nft_lockdown_install(ld->allow_lan) == -1) {
+			snprintf(err, errlen, "lockdown table: %s",
+			    strerror(errno));
+			return -1;
+		}
+	} else if (old->on && nft_ks_remove() == -1) {
+		snprintf(err, errlen, "removing the lockdown table: %s",
+		    strerror(errno));
+		return -1;
+	}
+	return 0;
 }
 
 int
@@ -862,6 +920,21 @@ netops_recover(void)
 	int			 failed = 0, af, cnt, k, nk;
 	uint32_t		 tables[2], marks[2];
 
+	/*
+	 * Lockdown: the lockdown table replaces whatever is there, a
+	 * leftover kill switch included, in one transaction, before
+	 * anything else is touched; it stays. Without it vpnd does not
+	 * start (what is there stays too).
+	 */
+	if (lockdown_on()) {
+		if (nft_lockdown_install(lockdown_get()->allow_lan) == -1) {
+			log_warn("lockdown: cannot install table inet %s",
+			    VPND_NFT_TABLE);
+			return -1;
+		}
+		log_info("lockdown: table inet %s in place%s", VPND_NFT_TABLE,
+		    lockdown_get()->allow_lan ? ", the LAN allowed" : "");
+	}
 	tables[0] = VPND_TABLE;
 	marks[0] = VPND_FWMARK;
 	nk = 1;
@@ -895,7 +968,8 @@ netops_recover(void)
 			log_info("removed %d leftover IPv%d routes from table "
 			    "%u", cnt, af == AF_INET ? 4 : 6, VPND_TABLE);
 	}
-	switch (nft_ks_present()) {
+	/* in lockdown the table was swapped above and stays */
+	switch (lockdown_on() ? 0 : nft_ks_present()) {
 	case 1:
 		if (nft_ks_remove() == -1) {
 			log_warn("cannot remove the leftover kill switch");

@@ -24,6 +24,10 @@
  *		address that is not local, are dropped.
  * IPv6 outside the tunnel is dropped, whatever the tunnel carries,
  * except the link-local plumbing above and the LAN ranges.
+ *
+ * Lockdown (nft_lockdown_install) is the same table built without a
+ * tunnel: no interface, endpoint or anti-spoofing rules, so only
+ * loopback, DHCP, neighbour discovery and, if allowed, the LAN pass.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -140,6 +144,7 @@ static void	 m_fib_saddr_not_local(struct nft_rule *);
 static void	 v_verdict(struct nft_rule *, int);
 static void	 v_reject(struct nft_rule *, uint32_t, uint8_t);
 static int	 ks_check(const struct ks_params *);
+static int	 ks_send(const struct ks_params *);
 static void	 ks_chains(struct nft_batch *);
 static void	 ks_output(struct nft_batch *, const struct ks_params *);
 static void	 ks_input(struct nft_batch *, const struct ks_params *);
@@ -557,10 +562,12 @@ ks_common(struct nft_batch *nb, const struct ks_params *ks,
 	v_verdict(&ru, NF_ACCEPT);
 	rule_end(nb, &ru);
 
-	rule_begin(&ru, chain);
-	m_ifname(&ru, in, ks->ifname, NFT_CMP_EQ);
-	v_verdict(&ru, NF_ACCEPT);
-	rule_end(nb, &ru);
+	if (ks->ifname != NULL) {	/* NULL: lockdown, no tunnel */
+		rule_begin(&ru, chain);
+		m_ifname(&ru, in, ks->ifname, NFT_CMP_EQ);
+		v_verdict(&ru, NF_ACCEPT);
+		rule_end(nb, &ru);
+	}
 
 	/*
 	 * The mark proves a packet comes from one of our sockets: nothing
@@ -706,14 +713,16 @@ ks_forward(struct nft_batch *nb, const struct ks_params *ks)
 	struct nft_rule	 ru;
 	size_t		 i;
 
-	rule_begin(&ru, "forward");
-	m_ifname(&ru, true, ks->ifname, NFT_CMP_EQ);
-	v_verdict(&ru, NF_ACCEPT);
-	rule_end(nb, &ru);
-	rule_begin(&ru, "forward");
-	m_ifname(&ru, false, ks->ifname, NFT_CMP_EQ);
-	v_verdict(&ru, NF_ACCEPT);
-	rule_end(nb, &ru);
+	if (ks->ifname != NULL) {
+		rule_begin(&ru, "forward");
+		m_ifname(&ru, true, ks->ifname, NFT_CMP_EQ);
+		v_verdict(&ru, NF_ACCEPT);
+		rule_end(nb, &ru);
+		rule_begin(&ru, "forward");
+		m_ifname(&ru, false, ks->ifname, NFT_CMP_EQ);
+		v_verdict(&ru, NF_ACCEPT);
+		rule_end(nb, &ru);
+	}
 	if (!ks->allow_lan)
 		return;
 	ks_dns(nb, "forward", AF_INET, IPPROTO_UDP);
@@ -754,13 +763,31 @@ ks_antispoof(struct nft_batch *nb, const struct ks_params *ks)
 int
 nft_ks_install(const struct ks_params *ks)
 {
-	struct nft_batch	nb;
-	int			rv, save;
-
 	if (ks_check(ks) == -1) {
 		errno = EINVAL;
 		return -1;
 	}
+	return ks_send(ks);
+}
+
+int
+nft_lockdown_install(bool allow_lan)
+{
+	struct ks_params	kp;
+
+	memset(&kp, 0, sizeof(kp));
+	kp.ifname = NULL;	/* no tunnel: no interface, no endpoints */
+	kp.allow_lan = allow_lan;
+	return ks_send(&kp);
+}
+
+/* The table as ks describes it, replacing ours in one transaction. */
+static int
+ks_send(const struct ks_params *ks)
+{
+	struct nft_batch	nb;
+	int			rv, save;
+
 	if (batch_init(&nb) == -1)
 		return -1;
 	put_table(&nb, NFT_MSG_NEWTABLE, NLM_F_CREATE);

@@ -35,6 +35,7 @@
 #include "confmsg.h"
 #include "dnsbackend.h"
 #include "imsgev.h"
+#include "lockdown.h"
 #include "log.h"
 #include "logfile.h"
 #include "parent.h"
@@ -95,6 +96,7 @@ int
 parent_main(struct parent_opts *opts)
 {
 	struct passwd	*pw;
+	struct lockdown	 ldconf;
 	char		 ebuf[512], path[PATH_MAX], *p;
 	int		 sp[PROC_MAX][2], ipc[2], ctlfd, uapifd, i, fd;
 	gid_t		 ctlgid;
@@ -229,6 +231,17 @@ parent_main(struct parent_opts *opts)
 	log_set_sink(parent_sink);
 	log_info("vpnd %s starting", VPND_VERSION);
 
+	/*
+	 * Lockdown first: recovery swaps what is there for its table. A
+	 * Lockdown key in the configuration file sets it.
+	 */
+	if (have_headless && headless.lockdown != 0) {
+		ldconf.on = headless.lockdown != LOCKDOWN_KEY_OFF;
+		ldconf.allow_lan = headless.lockdown == LOCKDOWN_KEY_ON_LAN;
+		lockdown_init(opts->env.statedir, &ldconf);
+	} else
+		lockdown_init(opts->env.statedir, NULL);
+
 	/* Remove whatever an earlier instance left, before serving anyone. */
 	/* The device id marks our TUN: recovery needs it. */
 	device_id(opts->env.statedir, devid, sizeof(devid));
@@ -238,6 +251,11 @@ parent_main(struct parent_opts *opts)
 		exit(1);
 	}
 
+#ifdef VPND_TESTHOOKS
+	/* a test probes the moment before the socket exists, then SIGCONTs */
+	if (opts->env.testhook == TESTHOOK_STOP_BEFORE_CONTROL)
+		(void)raise(SIGSTOP);
+#endif
 	if ((ctlfd = control_open(opts->env.sockpath, &ctlgid)) == -1)
 		fatal("control socket %s", opts->env.sockpath);
 	uapifd = uapisock_open(opts->env.uapidir, opts->ifname);
@@ -284,6 +302,7 @@ parent_main(struct parent_opts *opts)
 		    uapifd, NULL, 0);
 	imsgev_compose(&iev_child[PROC_NETMGR], IMSG_DEVICE_ID, 0, -1, devid,
 	    sizeof(devid));
+	lockdown_announce(&iev_child[PROC_NETMGR]);
 	netops_set_tunworker(&iev_child[PROC_TUNWORKER]);
 
 	drop_privileges();
@@ -572,6 +591,10 @@ parent_dispatch(struct imsgev *iev, struct imsg *imsg)
 	case IMSG_LOGS_CLEAN:
 		logfile_clean();
 		imsgev_compose(iev, IMSG_LOGS_END, 0, -1, NULL, 0);
+		return;
+	case IMSG_LOCKDOWN_SET:
+		if (lockdown_dispatch(iev, imsg) == -1)
+			goto bad;
 		return;
 	case IMSG_SHUTDOWN_DONE:
 		log_info("tunnel down; exiting");

@@ -5,6 +5,8 @@
 #define VPND_PARENT_H
 
 #include <net/if.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 
 #include "vpnd.h"
@@ -48,6 +50,18 @@ struct net_staterec {
 int	 netops_state_format(const struct net_staterec *, char *, size_t);
 int	 netops_state_parse(const char *, size_t, struct net_staterec *,
 	    char *err, size_t errlen);
+/* lockdown changed from old: make the firewall follow; -1 with err */
+struct lockdown;
+int	 netops_lockdown(const struct lockdown *old, char *err,
+	    size_t errlen);
+
+/* lockdown.c: the lockdown setting, <statedir>/lockdown */
+void	 lockdown_init(const char *statedir, const struct lockdown *conf);
+int	 lockdown_load(const char *path, struct lockdown *);	/* -1: corrupt */
+const struct lockdown *lockdown_get(void);
+bool	 lockdown_on(void);
+void	 lockdown_announce(struct imsgev *netmgr);
+int	 lockdown_dispatch(struct imsgev *netmgr, struct imsg *);
 
 /* dnsops.c: what dnsmgr asks of the parent; -1: not a dnsmgr request */
 /* in the state directory: the resolv.conf the parent created (dev ino) */

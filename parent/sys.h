@@ -121,6 +121,12 @@ struct ks_params {
 };
 int	 nft_ks_install(const struct ks_params *);
 int	 nft_ks_remove(void);		/* 0 also when absent */
+/*
+ * Lockdown, while no tunnel is up: the same table, replacing whatever is
+ * there in one transaction, without the tunnel and endpoint rules:
+ * loopback, DHCP, neighbour discovery, the LAN with allow_lan.
+ */
+int	 nft_lockdown_install(bool allow_lan);
 int	 nft_ks_present(void);		/* 1 yes, 0 no, -1 error */
 
 #endif /* VPND_SYS_H */

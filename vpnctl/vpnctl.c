@@ -63,6 +63,7 @@ static int	 cmd_activate_file(const char *);
 static int	 cmd_down(void);
 static int	 cmd_monitor(void);
 static int	 cmd_version(void);
+static int	 cmd_lockdown(int, char *[]);
 
 static __dead void
 usage(void)
@@ -70,7 +71,8 @@ usage(void)
 	fprintf(stderr, "usage: vpnctl [-j] [-s socket] [-t timeout] "
 	    "command [arg]\n"
 	    "commands: status, up file, activate file|-, down, monitor, "
-	    "logs, cleanlogs, version\n");
+	    "logs, cleanlogs, version,\n"
+	    "          lockdown on [--allow-lan] | off | status\n");
 	exit(EXIT_USAGE);
 }
 
@@ -301,6 +303,62 @@ cmd_version(void)
 	return rv;
 }
 
+/*
+ * lockdown on [--allow-lan] | off | status: the setting that keeps the
+ * kill switch while no tunnel is up.
+ */
+static int
+cmd_lockdown(int argc, char *argv[])
+{
+	struct json_object	*o, *r, *v;
+	const char		*type;
+	char			*raw;
+	int			 id, rv = 0;
+	bool			 en = false, lan = false;
+
+	if (argc == 2 && strcmp(argv[1], "status") == 0)
+		type = "lockdownStatus";
+	else if (argc == 2 && strcmp(argv[1], "off") == 0)
+		type = "lockdown";
+	else if (strcmp(argv[1], "on") == 0 && (argc == 2 ||
+	    (argc == 3 && strcmp(argv[2], "--allow-lan") == 0))) {
+		type = "lockdown";
+		en = true;
+		lan = argc == 3;
+	} else
+		usage();
+	o = proto_msg(type);
+	if (strcmp(type, "lockdown") == 0) {
+		json_object_object_add(o, "enable",
+		    json_object_new_boolean(en));
+		if (lan)
+			json_object_object_add(o, "allowLan",
+			    json_object_new_boolean(true));
+	}
+	id = send_obj(o, false);
+	json_object_put(o);
+	r = wait_reply(type, id, &raw);
+	if (jflag)
+		printf("%s\n", raw);
+	if (is_type(r, "error")) {
+		if (!jflag)
+			output_error(stderr, r);
+		rv = EXIT_NO;
+	} else if (!jflag) {
+		en = json_object_object_get_ex(r, "enabled", &v) &&
+		    json_object_is_type(v, json_type_boolean) &&
+		    json_object_get_boolean(v);
+		lan = json_object_object_get_ex(r, "allowLan", &v) &&
+		    json_object_is_type(v, json_type_boolean) &&
+		    json_object_get_boolean(v);
+		printf("lockdown: %s\n", !en ? "off" : lan ?
+		    "on, the LAN allowed" : "on");
+	}
+	free(raw);
+	json_object_put(r);
+	return rv;
+}
+
 /* A connected signal for one of the peers we asked for (or any, if unknown). */
 static int
 connected_ours(struct json_object *r, char want[][WG_KEY_B64_LEN + 1],
@@ -413,6 +471,9 @@ cmd_up(const char *path)
 	for (wi = 0; wgconf_warning(&conf, path, &wi, errbuf,
 	    sizeof(errbuf));)
 		warnx("%s", errbuf);
+	if (conf.lockdown != 0)
+		warnx("%s: Lockdown is a setting of vpnd -f, ignored here: "
+		    "use vpnctl lockdown", path);
 	o = proto_activate_json(&conf, NULL, errbuf, sizeof(errbuf));
 	conf_free(&conf);
 	if (o == NULL)
@@ -589,13 +650,17 @@ main(int argc, char *argv[])
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	if ((strcmp(cmd, "up") == 0 || strcmp(cmd, "activate") == 0) ?
+	if (strcmp(cmd, "lockdown") == 0) {
+		if (argc < 2 || argc > 3)
+			usage();
+	} else if ((strcmp(cmd, "up") == 0 || strcmp(cmd, "activate") == 0) ?
 	    argc != 2 : argc != 1)
 		usage();
 	if (strcmp(cmd, "status") != 0 && strcmp(cmd, "up") != 0 &&
 	    strcmp(cmd, "activate") != 0 && strcmp(cmd, "down") != 0 &&
 	    strcmp(cmd, "monitor") != 0 && strcmp(cmd, "logs") != 0 &&
-	    strcmp(cmd, "cleanlogs") != 0 && strcmp(cmd, "version") != 0)
+	    strcmp(cmd, "cleanlogs") != 0 && strcmp(cmd, "version") != 0 &&
+	    strcmp(cmd, "lockdown") != 0)
 		usage();
 
 	ctl_connect(path);
@@ -609,6 +674,8 @@ main(int argc, char *argv[])
 		rv = cmd_monitor();
 	else if (strcmp(cmd, "version") == 0)
 		rv = cmd_version();
+	else if (strcmp(cmd, "lockdown") == 0)
+		rv = cmd_lockdown(argc, argv);
 	else
 		rv = cmd_simple(cmd);
 	close(sock);

@@ -165,6 +165,13 @@ nft_ks_remove(void)
 }
 
 int
+nft_lockdown_install(bool allow_lan)
+{
+	called(__func__);
+	return 0;
+}
+
+int
 nft_ks_present(void)
 {
 	called(__func__);

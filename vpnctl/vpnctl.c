@@ -618,7 +618,8 @@ main(int argc, char *argv[])
 	const char		*path = VPND_SOCKET, *errstr, *cmd;
 	int			 ch, rv;
 
-	while ((ch = getopt(argc, argv, "js:t:")) != -1) {
+	/* options come before the command: "lockdown on --allow-lan" */
+	while ((ch = getopt(argc, argv, "+js:t:")) != -1) {
 		switch (ch) {
 		case 'j':
 			jflag = true;

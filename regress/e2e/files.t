@@ -41,6 +41,14 @@ else
 	skip "no systemd-analyze"
 	skip "no systemd-analyze"
 fi
+# the unit starts before the network (lockdown has no window at boot) and
+# is ordered after nothing that comes after the network (no cycle)
+grep -qx 'Before=network-pre.target' "$top/etc/vpnd.service" &&
+    grep -qx 'Wants=network-pre.target' "$top/etc/vpnd.service"
+ok $? "the unit is Before= and Wants= network-pre.target"
+! grep -E '^(After|Requires|Wants|BindsTo)=.*(network\.target|network-online|nss-lookup)' \
+    "$top/etc/vpnd.service" >/dev/null
+ok $? "the unit waits for nothing that comes after the network"
 # the unit opens only resolv.conf and resolvconf's directory for writing
 rw=$(sed -n 's/^ReadWritePaths=//p' "$top/etc/vpnd.service")
 [ "$rw" = "/etc/resolv.conf -/run/resolvconf" ]

@@ -65,6 +65,10 @@ print_config(FILE *f, const struct tunnel_conf *conf)
 	}
 	if (!first)
 		fprintf(f, "\n");
+	if (conf->lockdown != 0)
+		fprintf(f, "Lockdown = %s\n", conf->lockdown == LOCKDOWN_KEY_OFF ?
+		    "off" : conf->lockdown == LOCKDOWN_KEY_ON ? "on" :
+		    "on allow-lan");
 
 	for (i = 0; i < conf->npeers; i++) {
 		p = &conf->peers[i];

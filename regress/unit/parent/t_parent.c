@@ -1,7 +1,8 @@
 /*
  * t_parent.c -- the parent's first gate on what its children send
  * (parent_dispatch): only netmgr may ask for network changes or logs;
- * READY comes once per child and carries nothing; a log message has its
+ * READY comes once per child and carries nothing; only netmgr may switch
+ * lockdown, with a message of the exact size; a log message has its
  * exact size and is labelled with the child it came from, whatever name
  * the message claims.  Anything else stops the parent (exit 1) before a
  * single kernel call.  parent.c is compiled into this file to reach its static
@@ -37,6 +38,7 @@ t_setup(void)
 	    sizeof(t_opts.env.sockpath));
 	popts = &t_opts;
 	netops_init(t_statedir, IFN, "0123456789abcdef0123456789abcdef");
+	lockdown_init(t_statedir, NULL);
 	event_init();
 	for (p = PROC_NETMGR; p < PROC_MAX; p++) {
 		if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == -1 ||
@@ -82,6 +84,7 @@ t_run(int p, const uint32_t *types, const size_t *lens, int n)
 		memset(&b, 0, sizeof(b));
 		strlcpy(b.ifname, IFN, sizeof(b.ifname));
 		b.mtu = 1420;
+		data[0] = 1;	/* LOCKDOWN_SET: on */
 		for (i = 0; i < n; i++)
 			t_send(p, types[i], types[i] == IMSG_NET_BEGIN &&
 			    lens[i] == sizeof(b) ? (void *)&b : (void *)data,
@@ -161,7 +164,7 @@ main(void)
 	char		 path[sizeof(t_statedir) + 16], *got;
 
 	alarm(120);
-	plan(16);
+	plan(20);
 	t_setup();
 
 	/* Controls: netmgr's set-up reaches the kernel; READY once is fine. */
@@ -194,6 +197,17 @@ main(void)
 	t[0] = IMSG_SHUTDOWN_DONE;
 	is_int(t_run(PROC_TUNWORKER, t, zero, 1), 1,
 	    "SHUTDOWN_DONE from tunworker: the parent stops (exit 1, not 0)");
+	t[0] = IMSG_LOCKDOWN_SET;
+	l[0] = sizeof(struct imsg_lockdown);
+	is_int(t_run(PROC_NETMGR, t, l, 1), 42,
+	    "control: netmgr's lockdown on reaches the kernel");
+	is_int(t_run(PROC_TUNWORKER, t, l, 1), 1,
+	    "LOCKDOWN_SET from tunworker: the parent stops, no kernel call");
+	is_int(t_run(PROC_DNSMGR, t, l, 1), 1,
+	    "LOCKDOWN_SET from dnsmgr: the parent stops, no kernel call");
+	l[0] = sizeof(struct imsg_lockdown) + 1;
+	is_int(t_run(PROC_NETMGR, t, l, 1), 1,
+	    "LOCKDOWN_SET of the wrong size: the parent stops");
 
 	/* Out of sequence, wrong size. */
 	t[0] = t[1] = IMSG_READY;

@@ -314,7 +314,7 @@ main(void)
 	if (nft_ks_present() == -1)
 		skip_all("nf_tables unavailable: %s", strerror(errno));
 	signal(SIGPIPE, SIG_IGN);
-	plan(57);
+	plan(68);
 
 	is_int(nft_ks_present(), 0, "no table at first");
 	ok(nft_ks_remove() == 0, "removing an absent table is fine");
@@ -492,6 +492,29 @@ main(void)
 	    "TCP DNS to the tunnel's resolver off the tunnel reset");
 	is_int(xfer(u, "198.51.100.3", 51820), -EPERM,
 	    "beyond the LAN still dropped");
+
+	/* Lockdown: the same table swapped in, without the tunnel. */
+	ok(nft_lockdown_install(false) == 0, "lockdown table swapped in");
+	out = run("nft list table inet vpnd");
+	is_int(count(out, "oifname \"lo\" accept"), 1,
+	    "lockdown: replaced, not appended to");
+	ok(strstr(out, "vpn0") == NULL && strstr(out, "0x00007670") == NULL &&
+	    strstr(out, "198.51.100.2") == NULL && strstr(out, "fib") == NULL,
+	    "lockdown: no tunnel, endpoint or anti-spoofing rule");
+	ok(strstr(out, "ip daddr 192.168.0.0/16 accept") == NULL,
+	    "lockdown: no LAN rule");
+	ok(strstr(out, "meta nfproto ipv4 udp dport 53 reject") != NULL &&
+	    count(out, "udp sport 68 udp dport 67 accept") == 5,
+	    "lockdown: DNS rejected, DHCP as the kill switch has it");
+	free(out);
+	is_int(xfer(m, "198.51.100.2", 51820), -EPERM,
+	    "lockdown: even marked UDP to the old endpoint dropped");
+	is_int(xfer(u, "192.168.77.2", 5353), -EPERM, "lockdown: LAN dropped");
+	ok(nft_lockdown_install(true) == 0, "lockdown with the LAN");
+	is_int(xfer(u, "192.168.77.2", 5353), 1, "lockdown: the LAN passes");
+	is_int(xfer(u, "198.51.100.3", 51820), -EPERM,
+	    "lockdown: beyond the LAN dropped");
+	ok(nft_ks_install(&ks) == 0, "the kill switch swapped back in");
 
 	/* Too big for one batch: refused whole, the old table stays. */
 	if ((many = calloc(100000, sizeof(*many))) == NULL)

@@ -240,6 +240,8 @@ proto_status_json(const struct proto_status *st)
 	    json_object_new_boolean(st->connected));
 	proto_json_str(o, "state", st->state != NULL ? st->state :
 	    st->connected ? "connected" : "disconnected");
+	if (st->reason != NULL)
+		proto_json_str(o, "stateReason", st->reason);
 
 	if (st->connected) {
 		/* Base clients read these two as strings even when empty. */
@@ -282,6 +284,14 @@ proto_status_json(const struct proto_status *st)
 			    proto_json_prefixes(ps->aips, ps->naips));
 			json_object_object_add(el, "lastHandshake",
 			    json_object_new_int64(ps->last_handshake));
+			if (ps->handshake_age_ms >= 0)
+				json_object_object_add(el, "handshakeAgeSec",
+				    json_object_new_int64(
+				    ps->handshake_age_ms / 1000));
+			if (ps->rx_age_ms >= 0)
+				json_object_object_add(el, "rxAgeSec",
+				    json_object_new_int64(
+				    ps->rx_age_ms / 1000));
 			json_object_object_add(el, "rxBytes",
 			    json_object_new_int64(clamp64(ps->rx_bytes)));
 			json_object_object_add(el, "txBytes",

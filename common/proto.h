@@ -64,6 +64,8 @@ struct proto_peer_status {
 	const struct prefix *aips;
 	size_t		 naips;
 	time_t		 last_handshake;	/* 0: never */
+	int64_t		 handshake_age_ms;	/* -1: never */
+	int64_t		 rx_age_ms;		/* -1: nothing received */
 	uint64_t	 rx_bytes, tx_bytes;
 };
 
@@ -76,6 +78,7 @@ struct proto_status {
 	const char *const *features;	/* base "features" (none on Linux) */
 	size_t		 nfeatures;
 	const char	*state;		/* disconnected, connecting, ... */
+	const char	*reason;	/* why connecting again; NULL: none */
 	bool		 connected;	/* base: handshake done, peer up */
 	const char	*ifname;	/* NULL while no interface exists */
 	struct prefix	 addr4, addr6;	/* deviceIpv{4,6}Address */

@@ -102,6 +102,7 @@ enum imsg_type {
 	/* parent -> tunworker */
 	IMSG_TUN_FD,			/* fd: the TUN queue; struct imsg_tun */
 	IMSG_UDP_FD,			/* fd: a marked UDP socket; id = af */
+	IMSG_NET_CHANGED,		/* struct imsg_net_changed: re-handshake */
 
 	/* netmgr -> tunworker */
 	IMSG_WG_IFACE,			/* struct imsg_conf_iface; confmsg.h */
@@ -118,6 +119,7 @@ enum imsg_type {
 	IMSG_WG_STATS_END,
 	IMSG_WG_RESET_DONE,
 	IMSG_WG_ERROR,			/* struct imsg_result: data plane failed */
+	IMSG_WG_PEER_LOST,		/* uint8_t[32]: no handshake in 90 s */
 
 	/* netmgr -> dnsmgr */
 	IMSG_DNS_SET,			/* struct imsg_dns */
@@ -216,6 +218,19 @@ struct imsg_wg_stats {
 	int64_t		 last_handshake;	/* realtime seconds, 0 = never */
 	struct sockaddr_storage endpoint;
 	uint16_t	 keepalive;
+	int64_t		 handshake_age_ms;	/* -1: never */
+	int64_t		 rx_age_ms;		/* -1: nothing received */
+};
+
+/* What moved under the tunnel (the parent's rtnetlink watch); bits. */
+#define NETCHG_ROUTE		0x01	/* a default route of the main table */
+#define NETCHG_ADDR		0x02	/* an address of another interface */
+#define NETCHG_LINK		0x04	/* another interface went up or down */
+#define NETCHG_OVERRUN		0x08	/* events were lost: assume anything */
+#define NETCHG_ALL		0x0f
+
+struct imsg_net_changed {
+	uint32_t	 why;		/* NETCHG_*, at least one */
 };
 
 struct imsg_dns {

@@ -214,6 +214,11 @@ netmgr_dispatch_tun(struct imsgev *iev, struct imsg *imsg)
 			fatalx("bad IMSG_WG_HANDSHAKE");
 		tunnel_on_handshake(key);
 		break;
+	case IMSG_WG_PEER_LOST:
+		if (imsg_get_data(imsg, key, sizeof(key)) == -1)
+			fatalx("bad IMSG_WG_PEER_LOST");
+		tunnel_on_peer_lost(key);
+		break;
 	case IMSG_WG_STATS:
 		query_on_stats(imsg);
 		break;

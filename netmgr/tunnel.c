@@ -94,6 +94,8 @@ struct tunnel {
 	size_t			 nconnected;
 	time_t			 first_handshake;
 	bool			 announced[CONF_MAX_PEERS];
+	/* why the state went back to connecting; "" otherwise */
+	char			 reason[128];
 };
 
 static void	 tunnel_step(void);
@@ -110,6 +112,7 @@ static void	 send_wg(void);
 static void	 send_dns(void);
 static void	 act_clear(void);
 static void	 act_answer_err(const char *, const char *);
+static int	 peer_dialled(const uint8_t *);
 
 static const struct vpnd_env	*env;
 static struct imsgev		*iev_parent, *iev_tun, *iev_dns;
@@ -117,6 +120,7 @@ static struct tunnel		 tun;
 static int			 shutting_down;
 static struct event		 ev_fallback;
 static void			(*act_hook)(unsigned int, bool);
+static tunnel_event_fn		*event_hook;
 
 void
 tunnel_init(const struct vpnd_env *e, struct imsgev *parent,
@@ -291,6 +295,60 @@ tunnel_on_handshake(const uint8_t key[WG_KEY_LEN])
 }
 
 void
+tunnel_set_event_hook(tunnel_event_fn *fn)
+{
+	event_hook = fn;
+}
+
+bool
+tunnel_killswitch_holds(void)
+{
+	return (tun.net_up && tun.have_eff && tun.eff.killswitch == 1) ||
+	    tun.ks_kept;
+}
+
+/*
+ * A connected tunnel whose peer stopped answering goes back to
+ * connecting: the kill switch and the whole set-up stay, tunworker keeps
+ * retrying (with backoff), and the peer's next handshake announces
+ * `connected` again.
+ */
+void
+tunnel_on_peer_lost(const uint8_t key[WG_KEY_LEN])
+{
+	struct json_object	*o;
+	char			 b64[WG_KEY_B64_LEN + 1];
+	size_t			 i, n;
+
+	if (!tun.want_up || tun.state != TS_CONNECTED || !peer_dialled(key))
+		return;
+	for (i = 0; i < tun.nconnected; i++)
+		if (memcmp(tun.connected_keys[i], key, WG_KEY_LEN) == 0)
+			break;
+	if (i == tun.nconnected)
+		return;
+	n = tun.nconnected - i - 1;
+	memmove(tun.connected_keys[i], tun.connected_keys[i + 1],
+	    n * WG_KEY_LEN);
+	memmove(&tun.announced[i], &tun.announced[i + 1],
+	    n * sizeof(tun.announced[0]));
+	tun.nconnected--;
+	tun.state = TS_CONNECTING;
+	key_to_base64(b64, key);
+	snprintf(tun.reason, sizeof(tun.reason), "no handshake with %s for "
+	    "90 s", b64);
+	log_warnx("connection lost: %s; retrying%s", tun.reason,
+	    tunnel_killswitch_holds() ? " (the kill switch stays)" : "");
+	o = proto_msg("connecting");
+	json_object_object_add(o, "pubkey", json_object_new_string(b64));
+	json_object_object_add(o, "reason",
+	    json_object_new_string(tun.reason));
+	control_broadcast(o);
+	if (event_hook != NULL)
+		event_hook(TUNNEL_EV_LOST, key, tun.reason);
+}
+
+void
 tunnel_status(struct proto_status *st, struct proto_peer_status *ps,
     const struct imsg_wg_stats *stats, size_t nstats)
 {
@@ -301,6 +359,8 @@ tunnel_status(struct proto_status *st, struct proto_peer_status *ps,
 	memset(st, 0, sizeof(*st));
 	st->state = tstate_names[tun.state];
 	st->connected = tun.state == TS_CONNECTED;
+	if (tun.state == TS_CONNECTING && tun.reason[0] != '\0')
+		st->reason = tun.reason;
 	if (!tun.have_eff || !tun.net_up)
 		return;
 	st->ifname = env->ifname;
@@ -331,6 +391,7 @@ tunnel_status(struct proto_status *st, struct proto_peer_status *ps,
 		ps[n].endpoint = conf->peers[i].endpoint;
 		ps[n].aips = conf->peers[i].aips;
 		ps[n].naips = conf->peers[i].naips;
+		ps[n].handshake_age_ms = ps[n].rx_age_ms = -1;
 		for (j = 0; j < nstats; j++) {
 			if (memcmp(stats[j].pubkey, conf->peers[i].pubkey,
 			    WG_KEY_LEN) != 0)
@@ -338,6 +399,8 @@ tunnel_status(struct proto_status *st, struct proto_peer_status *ps,
 			if (stats[j].endpoint.ss_family != AF_UNSPEC)
 				ps[n].endpoint = stats[j].endpoint;
 			ps[n].last_handshake = stats[j].last_handshake;
+			ps[n].handshake_age_ms = stats[j].handshake_age_ms;
+			ps[n].rx_age_ms = stats[j].rx_age_ms;
 			ps[n].rx_bytes = stats[j].rx_bytes;
 			ps[n].tx_bytes = stats[j].tx_bytes;
 		}
@@ -524,6 +587,7 @@ tunnel_activate(struct ctl_conn *c, struct json_object *req)
 	control_noreply(c, req);
 	explicit_bzero(&nc, sizeof(nc));	/* the keys live in tun.hop */
 	tun.failed = 0;
+	tun.reason[0] = '\0';
 	if (in_place)
 		keep_connected_peers(h);
 	else
@@ -561,6 +625,7 @@ tunnel_deactivate(void)
 	tun.want_up = 0;
 	tun.restart = 0;
 	tun.restart_ks = 0;
+	tun.reason[0] = '\0';
 	/* The client wants it all off: a kept kill switch goes too. */
 	tun.keep_ks = 0;
 	for (i = 0; i < HOP_MAX; i++) {
@@ -596,6 +661,7 @@ tunnel_fail(const char *code, const char *fmt, ...)
 	    tun.eff.killswitch == 1) || tun.ks_kept;
 	tun.failed = 1;
 	tun.want_up = 0;
+	tun.reason[0] = '\0';
 	tun.restart = 0;
 	tun.restart_ks = 0;
 	tun.update = UPD_NONE;
@@ -765,6 +831,19 @@ peer_connected(const uint8_t *key)
 	return 0;
 }
 
+/* A peer of the configuration in force that has an endpoint to dial. */
+static int
+peer_dialled(const uint8_t *key)
+{
+	size_t	i;
+
+	for (i = 0; i < tun.eff.npeers; i++)
+		if (memcmp(tun.eff.peers[i].pubkey, key, WG_KEY_LEN) == 0)
+			return tun.eff.peers[i].endpoint.ss_family !=
+			    AF_UNSPEC;
+	return 0;
+}
+
 static void
 fallback_timeout(int fd, short ev, void *arg)
 {
@@ -826,6 +905,13 @@ announce_connected(void)
 		json_object_object_add(o, "pubkey",
 		    json_object_new_string(b64));
 		control_broadcast(o);
+		if (tun.reason[0] != '\0') {
+			log_info("connection with %s is back", b64);
+			tun.reason[0] = '\0';
+			if (event_hook != NULL)
+				event_hook(TUNNEL_EV_RECOVERED,
+				    tun.connected_keys[i], NULL);
+		}
 	}
 }
 

@@ -55,6 +55,27 @@ void	 tunnel_on_dns_result(const struct imsg_result *);
 void	 tunnel_on_wg_reset_done(void);
 void	 tunnel_on_wg_error(const char *msg);
 void	 tunnel_on_handshake(const uint8_t key[WG_KEY_LEN]);
+/* The watchdog: a peer we dial left a handshake unanswered for 90 s. */
+void	 tunnel_on_peer_lost(const uint8_t key[WG_KEY_LEN]);
+
+/*
+ * Events for observers other than the control socket (a D-Bus door),
+ * beside the signals it sends itself:
+ *   TUNNEL_EV_LOST	connected -> connecting: the peer key stopped
+ *			answering (reason says so); the kill switch holds
+ *			and vpnd keeps retrying. Not a disconnect.
+ *   TUNNEL_EV_RECOVERED	connected again after a LOST (key's handshake).
+ * One hook; NULL removes it.
+ */
+enum tunnel_event {
+	TUNNEL_EV_LOST,
+	TUNNEL_EV_RECOVERED,
+};
+typedef void tunnel_event_fn(enum tunnel_event,
+	    const uint8_t key[WG_KEY_LEN], const char *reason);
+void	 tunnel_set_event_hook(tunnel_event_fn *);
+/* Whether the kill switch is in force now (up, connecting or error). */
+bool	 tunnel_killswitch_holds(void);
 
 /*
  * The merged configuration in force while the tunnel is set up (keys

@@ -26,7 +26,7 @@
  *				(flush)
  *	free_stage, peers	all but tun-tx	-		stage_mtx
  *	dp_peer hs_gen		udp-rx, control	tun-rx		atomic
- *	notify_keys, nnotify	udp-rx		control		notify_mtx
+ *	notify_keys, _ev, n	udp-rx, control	control		notify_mtx
  *	pause_req, npaused	control; the	-		pmtx + pcond;
  *				two rx threads			pausefd wakes
  *							their poll
@@ -85,7 +85,7 @@
 #define TX_PARKED	1
 #define TX_CLAIMED	2
 #define DP_DIRECT_MAX	4	/* packets udp-rx writes itself */
-#define DP_NOTIFY_MAX	64	/* handshake completions between drains */
+#define DP_NOTIFY_MAX	64	/* peer events between drains */
 
 struct dp_buf {
 	uint8_t		*data;
@@ -160,6 +160,7 @@ struct datapath {
 	/* handshake completions for the control thread */
 	pthread_mutex_t		 notify_mtx;
 	uint8_t			 notify_keys[DP_NOTIFY_MAX][WG_KEY_LEN];
+	int			 notify_ev[DP_NOTIFY_MAX];	/* WG_EV_* */
 	size_t			 nnotify;
 	dp_notify_fn		*notify;
 
@@ -170,6 +171,7 @@ struct datapath {
 static void	 dp_send(void *, struct wg_peer *,
 		    const struct sockaddr_storage *, const uint8_t *, size_t);
 static void	 dp_event(void *, struct wg_peer *, int);
+static void	 dp_notify_push(struct datapath *, struct wg_peer *, int);
 static void	*dp_tunrx(void *);
 static void	*dp_udprx(void *);
 static void	*dp_tuntx(void *);
@@ -533,33 +535,47 @@ dp_event(void *arg, struct wg_peer *peer, int ev)
 		if ((p = dp_peer_get(dp, peer)) != NULL)
 			atomic_fetch_add(&p->hs_gen, 1);
 		dp_flush_staged(dp, peer, true);
-		pthread_mutex_lock(&dp->notify_mtx);
-		if (dp->nnotify < nitems(dp->notify_keys))
-			memcpy(dp->notify_keys[dp->nnotify++],
-			    wg_peer_pubkey(peer), WG_KEY_LEN);
-		pthread_mutex_unlock(&dp->notify_mtx);
-		efd_signal(dp->notifyfd);
+		dp_notify_push(dp, peer, ev);
 		break;
 	case WG_EV_KEYS_EXPIRED:
 		dp_flush_staged(dp, peer, false);
 		break;
+	case WG_EV_PEER_LOST:
+		dp_notify_push(dp, peer, ev);
+		break;
 	}
+}
+
+/* One queue for every reported event, so they are told in order. */
+static void
+dp_notify_push(struct datapath *dp, struct wg_peer *peer, int ev)
+{
+	pthread_mutex_lock(&dp->notify_mtx);
+	if (dp->nnotify < nitems(dp->notify_keys)) {
+		memcpy(dp->notify_keys[dp->nnotify], wg_peer_pubkey(peer),
+		    WG_KEY_LEN);
+		dp->notify_ev[dp->nnotify++] = ev;
+	}
+	pthread_mutex_unlock(&dp->notify_mtx);
+	efd_signal(dp->notifyfd);
 }
 
 void
 dp_notify_drain(struct datapath *dp)
 {
 	uint8_t		 keys[DP_NOTIFY_MAX][WG_KEY_LEN];
+	int		 evs[DP_NOTIFY_MAX];
 	size_t		 i, n;
 
 	efd_clear(dp->notifyfd);
 	pthread_mutex_lock(&dp->notify_mtx);
 	n = dp->nnotify;
 	memcpy(keys, dp->notify_keys, n * WG_KEY_LEN);
+	memcpy(evs, dp->notify_ev, n * sizeof(evs[0]));
 	dp->nnotify = 0;
 	pthread_mutex_unlock(&dp->notify_mtx);
 	for (i = 0; i < n; i++)
-		dp->notify(keys[i]);
+		dp->notify(keys[i], evs[i]);
 }
 
 /* Stage a packet for a peer without a session; drops the oldest. */

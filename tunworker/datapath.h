@@ -30,8 +30,11 @@ struct wg_peer;
 
 struct datapath;
 
-/* Handshake completions are reported through this, from any thread. */
-typedef void dp_notify_fn(const uint8_t pubkey[WG_KEY_LEN]);
+/*
+ * Peer events (WG_EV_HANDSHAKE_DONE, WG_EV_PEER_LOST) are reported
+ * through this, on the control thread (dp_notify_drain), in order.
+ */
+typedef void dp_notify_fn(const uint8_t pubkey[WG_KEY_LEN], int ev);
 
 struct datapath *dp_new(int mtu, dp_notify_fn *);
 void	 dp_free(struct datapath *);	/* stops threads, closes fds */
@@ -51,7 +54,7 @@ void	 dp_resume(struct datapath *);
  * staged packets). */
 void	 dp_peer_attach(struct datapath *, struct wg_peer *);
 void	 dp_peer_forget(struct datapath *, struct wg_peer *);
-/* Drain handshake-done notifications on the control thread. */
+/* Drain the peer events on the control thread. */
 int	 dp_notify_fd(const struct datapath *);
 /* Handshake messages received since the last call. */
 uint64_t dp_handshakes_take(struct datapath *);

@@ -63,6 +63,10 @@ struct wg_peer {
 	_Atomic uint64_t p_tx_bytes;
 	struct timespec	 p_last_handshake;
 	uint64_t	 p_handshakes;
+	/* wg_now() of the last completed handshake, last authenticated
+	 * packet received; 0: never */
+	uint64_t	 p_last_hs_mono;
+	uint64_t	 p_last_rx_mono;
 };
 TAILQ_HEAD(wg_peer_list, wg_peer);
 LIST_HEAD(wg_peer_bucket, wg_peer);

@@ -5,6 +5,7 @@
  * deadlines polled by a 100 ms tick instead of kernel timers: a deadline
  * fires at most one tick late, well inside the protocol's tolerances.
  */
+#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
@@ -45,10 +46,33 @@ void
 timers_init(struct wg_timers *t)
 {
 	uint16_t	 interval = t->t_persistent_interval;
+	bool		 persist = t->t_persist;
 
 	memset(t, 0, sizeof(*t));
 	t->t_persistent_interval = interval;
+	t->t_persist = persist;
 }
+
+/*
+ * REKEY_TIMEOUT while the standard attempts last; past them (only a
+ * dialled peer gets there) twice as long each time, up to
+ * TIMER_BACKOFF_MAX: a dead server is not hammered, and a network change
+ * restarts the count (a new, not a retried, initiation) for a quick reconnect.
+ */
+uint64_t
+timers_retry_delay(unsigned int attempts)
+{
+	unsigned int	 n;
+	uint64_t	 d = REKEY_TIMEOUT;
+
+	if (attempts <= MAX_TIMER_HANDSHAKES)
+		return d;
+	for (n = attempts - MAX_TIMER_HANDSHAKES; n > 0; n--)
+		if ((d *= 2) >= TIMER_BACKOFF_MAX)
+			return TIMER_BACKOFF_MAX;
+	return d;
+}
+
 
 /* We sent data: expect an answer within KEEPALIVE_TIMEOUT + REKEY_TIMEOUT. */
 void
@@ -94,8 +118,10 @@ timers_handshake_initiated(struct wg_timers *t, uint64_t now)
 {
 	t->t_last_sent_handshake = now;
 	t->t_sent_handshake = true;
+	if (t->t_attempt_since == 0)
+		t->t_attempt_since = now;
 	t->t_retransmit_handshake = timers_at(now,
-	    REKEY_TIMEOUT + timers_jitter());
+	    timers_retry_delay(t->t_handshake_attempts) + timers_jitter());
 }
 
 void
@@ -104,6 +130,8 @@ timers_handshake_complete(struct wg_timers *t, uint64_t now)
 	t->t_retransmit_handshake = 0;
 	t->t_handshake_attempts = 0;
 	t->t_sent_lastminute_handshake = false;
+	t->t_attempt_since = 0;
+	t->t_lost = false;
 }
 
 void
@@ -127,16 +155,27 @@ timers_expired(struct wg_timers *t, uint64_t now)
 	if (t->t_retransmit_handshake != 0 &&
 	    now >= t->t_retransmit_handshake) {
 		t->t_retransmit_handshake = 0;
-		if (t->t_handshake_attempts > MAX_TIMER_HANDSHAKES) {
+		if (t->t_handshake_attempts > MAX_TIMER_HANDSHAKES &&
+		    !t->t_persist) {
 			t->t_send_keepalive = 0;
 			act |= TIMER_ACT_GIVE_UP;
 			if (t->t_zero_key_material == 0)
 				t->t_zero_key_material = timers_at(now,
 				    3 * REJECT_AFTER_TIME);
 		} else {
-			t->t_handshake_attempts++;
+			if (t->t_handshake_attempts < UINT_MAX)
+				t->t_handshake_attempts++;
 			act |= TIMER_ACT_RETRY;
 		}
+	}
+	/*
+	 * The watchdog: an initiation unanswered for REKEY_ATTEMPT_TIME
+	 * means the peer is gone (said once until a handshake completes).
+	 */
+	if (t->t_attempt_since != 0 && !t->t_lost &&
+	    now - t->t_attempt_since >= REKEY_ATTEMPT_TIME) {
+		t->t_lost = true;
+		act |= TIMER_ACT_LOST;
 	}
 	if (t->t_send_keepalive != 0 && now >= t->t_send_keepalive) {
 		t->t_send_keepalive = 0;

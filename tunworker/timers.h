@@ -22,7 +22,19 @@ struct wg_timers {
 	bool		 t_need_another_keepalive;
 	bool		 t_sent_lastminute_handshake;
 	uint16_t	 t_persistent_interval;	/* seconds, 0 = off */
+	/*
+	 * The watchdog: when the first initiation still unanswered went
+	 * out (0: none pending), whether TIMER_ACT_LOST was said for it,
+	 * and whether the peer has a configured endpoint (we dial it: keep
+	 * retrying with backoff instead of giving up).
+	 */
+	uint64_t	 t_attempt_since;
+	bool		 t_lost;
+	bool		 t_persist;
 };
+
+/* Retries past REKEY_ATTEMPT_TIME of a dialled peer back off to this. */
+#define TIMER_BACKOFF_MAX	(30 * 1000000000ULL)	/* ns */
 
 #define TIMER_ACT_RETRY		0x01	/* resend the initiation */
 #define TIMER_ACT_INITIATE	0x02	/* start a new handshake */
@@ -30,6 +42,7 @@ struct wg_timers {
 #define TIMER_ACT_GIVE_UP	0x08	/* REKEY_ATTEMPT_TIME passed */
 #define TIMER_ACT_ZERO_KEYS	0x10
 #define TIMER_ACT_KEEPALIVE_AGAIN 0x20	/* arm another keepalive after it */
+#define TIMER_ACT_LOST		0x40	/* no handshake for REKEY_ATTEMPT_TIME */
 
 void	 timers_init(struct wg_timers *);
 void	 timers_data_sent(struct wg_timers *, uint64_t now);
@@ -45,6 +58,8 @@ void	 timers_session_derived(struct wg_timers *, uint64_t now);
 /* May an initiation go out now? Rate limit of one per REKEY_TIMEOUT. */
 bool	 timers_may_initiate(const struct wg_timers *, uint64_t now);
 int	 timers_expired(struct wg_timers *, uint64_t now);
+/* The delay before the next retransmission after that many attempts. */
+uint64_t timers_retry_delay(unsigned int attempts);
 
 void	 timers_keepalive_again(struct wg_timers *, uint64_t);
 

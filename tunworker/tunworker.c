@@ -47,7 +47,10 @@ static void	 tw_closed(struct imsgev *);
 static void	 tw_sandbox(void);
 static void	 tw_tick(int, short, void *);
 static void	 tw_notify(int, short, void *);
-static void	 tw_handshake_done(const uint8_t [WG_KEY_LEN]);
+static void	 tw_peer_event(const uint8_t [WG_KEY_LEN], int);
+static void	 tw_net_changed(const char *);
+static const char *tw_why(uint32_t);
+static int64_t	 tw_age_ms(uint64_t);
 static void	 tw_reset(void);
 static void	 tw_maybe_start(void);
 static void	 tw_initiate_one(struct wg_peer *, void *);
@@ -67,6 +70,7 @@ static int		 ev_notify_set;
 /* peers named since the last IMSG_WG_IFACE, to drop the others at END */
 static struct conf_rx	 wgrx;		/* netmgr's configuration, arriving */
 static const struct tunnel_conf *applying;	/* ... being applied */
+static struct wg_resume	 resume;
 
 void
 tunworker_main(int verbose)
@@ -153,18 +157,42 @@ tw_tick(int fd, short ev, void *arg)
 		}
 		wg_device_tick(dp_device(dp));
 	}
+	if (wg_resumed(&resume))
+		tw_net_changed("resumed from suspend");
 	evtimer_add(&ev_tick, &tv);
 }
 
 static void
-tw_handshake_done(const uint8_t key[WG_KEY_LEN])
+tw_peer_event(const uint8_t key[WG_KEY_LEN], int ev)
 {
+	if (ev == WG_EV_PEER_LOST) {
+		imsgev_compose(&iev_netmgr, IMSG_WG_PEER_LOST, 0, -1, key,
+		    WG_KEY_LEN);
+		return;
+	}
 	imsgev_compose(&iev_netmgr, IMSG_WG_HANDSHAKE, 0, -1, key,
 	    WG_KEY_LEN);
 #ifdef VPND_TESTHOOKS
 	if (env.testhook == TESTHOOK_DATAPLANE_FAIL + 100 * PROC_TUNWORKER)
 		tw_error("testhook: injected data plane failure");
 #endif
+}
+
+/*
+ * The path to the peers may have changed (another interface, another
+ * source address, a night asleep): handshake again now rather than when
+ * a timer notices. The UDP sockets are bound to the wildcard address
+ * and route per packet, so they need nothing.
+ */
+static void
+tw_net_changed(const char *why)
+{
+	size_t	 n;
+
+	if (dp == NULL || !have_key || !dp_running(dp))
+		return;
+	n = wg_device_network_changed(dp_device(dp));
+	log_info("%s: %zu handshake%s started", why, n, n == 1 ? "" : "s");
 }
 
 static void
@@ -179,7 +207,7 @@ tw_ensure_dp(void)
 {
 	if (dp != NULL)
 		return 0;
-	if ((dp = dp_new(tun_mtu, tw_handshake_done)) == NULL) {
+	if ((dp = dp_new(tun_mtu, tw_peer_event)) == NULL) {
 		tw_error("cannot allocate the data path");
 		return -1;
 	}
@@ -233,11 +261,25 @@ tw_reset(void)
 	pending_tun = pending_udp4 = pending_udp6 = -1;
 }
 
+/* The log's words for what the parent saw change. */
+static const char *
+tw_why(uint32_t why)
+{
+	if (why & NETCHG_OVERRUN)
+		return "network changed (events lost)";
+	if (why & NETCHG_ROUTE)
+		return "default route changed";
+	if (why & NETCHG_ADDR)
+		return "address changed";
+	return "interface changed";
+}
+
 static void
 tw_dispatch_parent(struct imsgev *iev, struct imsg *imsg)
 {
-	struct imsg_tun	 t;
-	int		 fd, af;
+	struct imsg_tun		 t;
+	struct imsg_net_changed	 nc;
+	int			 fd, af;
 
 	switch (imsg_get_type(imsg)) {
 	case IMSG_SOCKET_IPC:
@@ -291,6 +333,12 @@ tw_dispatch_parent(struct imsgev *iev, struct imsg *imsg)
 			pending_udp6 = fd;
 		}
 		tw_maybe_start();
+		break;
+	case IMSG_NET_CHANGED:
+		if (imsg_get_data(imsg, &nc, sizeof(nc)) == -1 ||
+		    nc.why == 0 || (nc.why & ~NETCHG_ALL) != 0)
+			fatalx("bad IMSG_NET_CHANGED");
+		tw_net_changed(tw_why(nc.why));
 		break;
 	default:
 		fatalx("unexpected message %u from the parent",
@@ -376,6 +424,14 @@ tw_configure(const struct tunnel_conf *c)
 	tw_maybe_start();
 }
 
+static int64_t
+tw_age_ms(uint64_t age)
+{
+	if (age == WG_AGE_NEVER)
+		return -1;
+	return (int64_t)(age / WG_NSEC_PER_MSEC);
+}
+
 static void
 tw_stats_one(struct wg_peer *peer, void *arg)
 {
@@ -390,6 +446,8 @@ tw_stats_one(struct wg_peer *peer, void *arg)
 	s.last_handshake = ws.last_handshake.tv_sec;
 	s.endpoint = ws.endpoint;
 	s.keepalive = ws.keepalive;
+	s.handshake_age_ms = tw_age_ms(ws.handshake_age);
+	s.rx_age_ms = tw_age_ms(ws.rx_age);
 	imsgev_compose(&iev_netmgr, IMSG_WG_STATS, 0, -1, &s, sizeof(s));
 }
 

@@ -56,6 +56,15 @@ static int	 wg_input_data(struct wg_device *, uint8_t *, size_t,
 static bool	 wg_inner_check(struct wg_device *, struct wg_peer *,
 		    const uint8_t *, size_t, size_t *);
 static bool	 wg_keypair_usable(const struct noise_keypair *, uint64_t);
+static uint64_t	 wg_age(uint64_t, uint64_t);
+
+static uint64_t
+wg_age(uint64_t then, uint64_t now)
+{
+	if (then == 0)
+		return WG_AGE_NEVER;
+	return now > then ? now - then : 0;
+}
 
 struct wg_device *
 wg_device_new(wg_send_fn *send, wg_event_fn *event, void *arg)
@@ -204,8 +213,32 @@ wg_device_tick(struct wg_device *d)
 		}
 		if (act & (TIMER_ACT_GIVE_UP | TIMER_ACT_ZERO_KEYS))
 			wg_event(d, p, WG_EV_KEYS_EXPIRED);
+		if (act & TIMER_ACT_LOST)
+			wg_event(d, p, WG_EV_PEER_LOST);
 	}
 	pthread_rwlock_unlock(&d->d_lock);
+}
+
+size_t
+wg_device_network_changed(struct wg_device *d)
+{
+	struct wg_peer	*p;
+	size_t		 n = 0;
+	bool		 dial;
+
+	pthread_rwlock_rdlock(&d->d_lock);
+	TAILQ_FOREACH(p, &d->d_peers, p_entry) {
+		pthread_mutex_lock(&p->p_lock);
+		dial = p->p_endpoint.ss_family != AF_UNSPEC;
+		pthread_mutex_unlock(&p->p_lock);
+		/* not a retry: the attempt count, and so the backoff, restart */
+		if (dial) {
+			wg_send_initiation(p, false, true);
+			n++;
+		}
+	}
+	pthread_rwlock_unlock(&d->d_lock);
+	return n;
 }
 
 struct wg_peer *
@@ -268,6 +301,8 @@ wg_peer_set_endpoint(struct wg_peer *p, const struct sockaddr_storage *ss)
 		p->p_endpoint.ss_family = AF_UNSPEC;
 	} else
 		p->p_endpoint = *ss;
+	/* a peer we were told to dial: never give up on it */
+	p->p_timers.t_persist = ss != NULL;
 	p->p_conf_endpoint = p->p_endpoint;
 	if (ratelimit_admit_add(rl, &p->p_conf_endpoint) == -1)
 		p->p_conf_endpoint.ss_family = AF_UNSPEC;
@@ -314,6 +349,8 @@ wg_peer_clear_allowedips(struct wg_device *d, struct wg_peer *p)
 void
 wg_peer_get_stats(struct wg_peer *p, struct wg_peer_stats *st)
 {
+	uint64_t	 now = wg_dev_now(p->p_dev);
+
 	memset(st, 0, sizeof(*st));
 	st->rx_bytes = atomic_load(&p->p_rx_bytes);
 	st->tx_bytes = atomic_load(&p->p_tx_bytes);
@@ -322,6 +359,8 @@ wg_peer_get_stats(struct wg_peer *p, struct wg_peer_stats *st)
 	st->endpoint = p->p_endpoint;
 	st->keepalive = p->p_timers.t_persistent_interval;
 	st->handshakes = p->p_handshakes;
+	st->handshake_age = wg_age(p->p_last_hs_mono, now);
+	st->rx_age = wg_age(p->p_last_rx_mono, now);
 	pthread_mutex_unlock(&p->p_lock);
 }
 
@@ -611,6 +650,7 @@ wg_input_init(struct wg_device *d, uint8_t *pkt,
 	timers_any_authenticated_packet_received(&p->p_timers, now);
 	timers_any_authenticated_packet_traversal(&p->p_timers, now);
 	p->p_endpoint = *src;
+	p->p_last_rx_mono = now;
 
 	index_insert_new(d, &p->p_hs_idx);
 	if (noise_create_response(&p->p_remote, p->p_hs_idx.i_index,
@@ -672,6 +712,7 @@ wg_input_resp(struct wg_device *d, uint8_t *pkt,
 	timers_handshake_complete(&p->p_timers, now);
 	wg_realtime(&p->p_last_handshake);
 	p->p_handshakes++;
+	p->p_last_hs_mono = p->p_last_rx_mono = now;
 	p->p_endpoint = *src;
 	ret = WG_HANDLED;
 out:
@@ -797,6 +838,7 @@ wg_input_data(struct wg_device *d, uint8_t *pkt, size_t len,
 		timers_handshake_complete(&p->p_timers, now);
 		wg_realtime(&p->p_last_handshake);
 		p->p_handshakes++;
+		p->p_last_hs_mono = now;
 		confirmed = true;
 	}
 	/* Rekey before the initiator's keys would be rejected. */
@@ -812,6 +854,7 @@ wg_input_data(struct wg_device *d, uint8_t *pkt, size_t len,
 	if (clen > 0)
 		timers_data_received(&p->p_timers, now);
 	p->p_endpoint = *src;
+	p->p_last_rx_mono = now;
 	pthread_mutex_unlock(&p->p_lock);
 	atomic_fetch_add(&p->p_rx_bytes, len);
 

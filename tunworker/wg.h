@@ -40,7 +40,11 @@ struct wg_peer_stats {
 	struct sockaddr_storage endpoint;	/* AF_UNSPEC if none */
 	uint16_t	 keepalive;
 	uint64_t	 handshakes;		/* completed handshakes */
+	/* ages in wg_now() nanoseconds; WG_AGE_NEVER: never */
+	uint64_t	 handshake_age;
+	uint64_t	 rx_age;		/* authenticated packet */
 };
+#define WG_AGE_NEVER	UINT64_MAX
 
 /* What the device wants sent: the caller sends buf[0..len) to dst. */
 typedef void wg_send_fn(void *arg, struct wg_peer *,
@@ -52,6 +56,8 @@ typedef void wg_send_fn(void *arg, struct wg_peer *,
 typedef void wg_event_fn(void *arg, struct wg_peer *, int event);
 #define WG_EV_HANDSHAKE_DONE	1
 #define WG_EV_KEYS_EXPIRED	2	/* no session: drop staged packets */
+/* a dialled peer left an initiation unanswered for REKEY_ATTEMPT_TIME */
+#define WG_EV_PEER_LOST		3
 
 struct wg_device *wg_device_new(wg_send_fn *, wg_event_fn *, void *arg);
 void	 wg_device_free(struct wg_device *);	/* zeroes every key */
@@ -68,6 +74,12 @@ uint64_t wg_device_handshakes_take(struct wg_device *);
  */
 void	 wg_device_set_mtu(struct wg_device *, int);
 void	 wg_device_tick(struct wg_device *);	/* every 100 ms */
+/*
+ * The network under the device changed (route, address, resume): every
+ * peer with an endpoint gets an initiation now and its retries start
+ * over. Returns how many initiations went out.
+ */
+size_t	 wg_device_network_changed(struct wg_device *);
 
 /* wg_peer_add returns the existing peer if present; NULL on error. */
 struct wg_peer *wg_peer_add(struct wg_device *, const uint8_t pub[WG_KEY_LEN]);

@@ -48,3 +48,27 @@ wg_realtime(struct timespec *ts)
 	ts->tv_sec += wg_time_offset / WG_NSEC_PER_SEC;
 #endif
 }
+
+int
+wg_resume_check(struct wg_resume *r, uint64_t boot, uint64_t mono)
+{
+	uint64_t	 gap = boot > mono ? boot - mono : 0;
+	int		 slept;
+
+	slept = r->primed && gap > r->gap && gap - r->gap >= WG_SUSPEND_MIN;
+	r->gap = gap;
+	r->primed = 1;
+	return slept;
+}
+
+int
+wg_resumed(struct wg_resume *r)
+{
+	struct timespec	 b, m;
+
+	clock_gettime(CLOCK_BOOTTIME, &b);
+	clock_gettime(CLOCK_MONOTONIC, &m);
+	return wg_resume_check(r,
+	    (uint64_t)b.tv_sec * WG_NSEC_PER_SEC + (uint64_t)b.tv_nsec,
+	    (uint64_t)m.tv_sec * WG_NSEC_PER_SEC + (uint64_t)m.tv_nsec);
+}

@@ -20,6 +20,24 @@
 uint64_t	 wg_now(void);
 void		 wg_realtime(struct timespec *);
 
+/*
+ * Resume from suspend: CLOCK_BOOTTIME counts the time asleep,
+ * CLOCK_MONOTONIC does not, so the gap between them grows by the length
+ * of the sleep. wg_resumed() (from a periodic timer) is true once after
+ * the gap grew by WG_SUSPEND_MIN or more since its last call;
+ * wg_resume_check() is its arithmetic.
+ */
+#define WG_SUSPEND_MIN		(2 * WG_NSEC_PER_SEC)
+
+struct wg_resume {
+	uint64_t	 gap;		/* boot - mono at the last check */
+	int		 primed;
+};
+
+int		 wg_resume_check(struct wg_resume *, uint64_t boot,
+		    uint64_t mono);
+int		 wg_resumed(struct wg_resume *);
+
 #ifdef VPND_TESTHOOKS
 extern double	 wg_time_scale;
 extern uint64_t	 wg_time_offset;

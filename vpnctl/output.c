@@ -24,6 +24,7 @@ static const char *get_str(struct json_object *, const char *);
 static const char *get_raw(struct json_object *, const char *);
 static bool	 get_num(struct json_object *, const char *, int64_t *);
 static void	 line(FILE *, int, const char *, const char *);
+static const char *ago(int64_t, char *, size_t);
 static void	 print_peer(FILE *, struct json_object *, time_t);
 static void	 print_list(FILE *, int, const char *, struct json_object *);
 
@@ -165,13 +166,27 @@ print_list(FILE *fp, int indent, const char *label, struct json_object *arr)
 	line(fp, indent, label, n == 0 ? "(none)" : buf);
 }
 
+/* "Now" or "3 minutes, 2 seconds ago" */
+static const char *
+ago(int64_t secs, char *buf, size_t len)
+{
+	char	 b[64];
+
+	if (secs <= 0)
+		snprintf(buf, len, "Now");
+	else
+		snprintf(buf, len, "%s ago", output_duration(secs, b,
+		    sizeof(b)));
+	return buf;
+}
+
 static void
 print_peer(FILE *fp, struct json_object *p, time_t now)
 {
 	struct json_object	*v;
 	const char		*s;
 	char			 b1[64], b2[64], buf[256];
-	int64_t			 hs, rx = 0, tx = 0;
+	int64_t			 hs, age, rx = 0, tx = 0;
 
 	line(fp, 0, "peer", (s = get_str(p, "publicKey")) != NULL ? s : "?");
 	if ((s = get_str(p, "endpoint")) != NULL)
@@ -179,15 +194,19 @@ print_peer(FILE *fp, struct json_object *p, time_t now)
 	if (json_object_object_get_ex(p, "allowedIps", &v) &&
 	    json_object_is_type(v, json_type_array))
 		print_list(fp, 2, "allowed ips", v);
-	/* Like wg(8): no handshake line until there was one. */
-	if (get_num(p, "lastHandshake", &hs) && hs > 0) {
-		if (now - hs <= 0)
-			snprintf(buf, sizeof(buf), "Now");
-		else
-			snprintf(buf, sizeof(buf), "%s ago",
-			    output_duration(now - hs, b1, sizeof(b1)));
-		fprintf(fp, "  latest handshake: %s\n", buf);
-	}
+	/*
+	 * Like wg(8): no handshake line until there was one. The daemon's
+	 * age (a monotonic clock) wins over the wall-clock time.
+	 */
+	if (get_num(p, "handshakeAgeSec", &age) && age >= 0)
+		fprintf(fp, "  latest handshake: %s\n",
+		    ago(age, buf, sizeof(buf)));
+	else if (get_num(p, "lastHandshake", &hs) && hs > 0)
+		fprintf(fp, "  latest handshake: %s\n",
+		    ago(now - hs, buf, sizeof(buf)));
+	if (get_num(p, "rxAgeSec", &age) && age >= 0)
+		fprintf(fp, "  latest receive: %s\n",
+		    ago(age, buf, sizeof(buf)));
 	if (get_num(p, "rxBytes", &rx) | get_num(p, "txBytes", &tx)) {
 		snprintf(buf, sizeof(buf), "%s received, %s sent",
 		    output_bytes(rx < 0 ? 0 : rx, b1, sizeof(b1)),
@@ -213,6 +232,8 @@ output_status(FILE *fp, struct json_object *o, time_t now)
 	if ((s = get_str(o, "state")) == NULL)
 		s = connected ? "connected" : "disconnected";
 	line(fp, 0, "state", s);
+	if ((s = get_str(o, "stateReason")) != NULL)
+		line(fp, 0, "reason", s);
 	if ((s = get_str(o, "interface")) != NULL)
 		line(fp, 0, "interface", s);
 	a4 = get_str(o, "deviceIpv4Address");
@@ -313,6 +334,9 @@ output_event(FILE *fp, struct json_object *o)
 		    (s = get_str(o, "pubkey")) != NULL ? s : "?");
 	else if (strcmp(type, "disconnected") == 0)
 		fprintf(fp, "disconnected\n");
+	else if (strcmp(type, "connecting") == 0)
+		fprintf(fp, "connecting: %s\n",
+		    (s = get_str(o, "reason")) != NULL ? s : "?");
 	else if (strcmp(type, "backendFailure") == 0)
 		fprintf(fp, "backend failure: error code %" PRId64 "\n",
 		    get_num(o, "errorCode", &n) ? n : -1);

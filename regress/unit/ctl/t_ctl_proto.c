@@ -516,7 +516,7 @@ test_status(void)
 	};
 	static const char *const peer_keys[] = {
 		"publicKey", "endpoint", "allowedIps", "lastHandshake",
-		"rxBytes", "txBytes"
+		"handshakeAgeSec", "rxAgeSec", "rxBytes", "txBytes"
 	};
 	struct proto_status		 st;
 	struct proto_peer_status	 ps;
@@ -541,6 +541,8 @@ test_status(void)
 	ps.aips = aips;
 	ps.naips = 2;
 	ps.last_handshake = 1755699754;
+	ps.handshake_age_ms = 65999;
+	ps.rx_age_ms = 1500;
 	ps.rx_bytes = 90311;
 	ps.tx_bytes = 48213;
 	st.state = "connected";
@@ -595,7 +597,27 @@ test_status(void)
 	    "allowed ips");
 	json_object_object_get_ex(p, "lastHandshake", &v);
 	is_int(json_object_get_int64(v), 1755699754, "lastHandshake");
+	json_object_object_get_ex(p, "handshakeAgeSec", &v);
+	is_int(json_object_get_int64(v), 65, "handshakeAgeSec: whole seconds");
+	json_object_object_get_ex(p, "rxAgeSec", &v);
+	is_int(json_object_get_int64(v), 1, "rxAgeSec");
 	json_object_put(o);
+
+	/* Never: no age fields; a reason shows as stateReason. */
+	ps.handshake_age_ms = ps.rx_age_ms = -1;
+	st.reason = "no handshake with x for 90 s";
+	o = proto_status_json(&st);
+	json_object_object_get_ex(o, "peers", &v);
+	p = json_object_array_get_idx(v, 0);
+	ok(!json_object_object_get_ex(p, "handshakeAgeSec", NULL) &&
+	    !json_object_object_get_ex(p, "rxAgeSec", NULL),
+	    "no handshake, nothing received: no age fields");
+	ok(json_object_object_get_ex(o, "stateReason", &v) &&
+	    strcmp(json_object_get_string(v), st.reason) == 0,
+	    "stateReason");
+	json_object_put(o);
+	st.reason = NULL;
+	ps.handshake_age_ms = ps.rx_age_ms = 0;
 
 	/* Counters past INT64_MAX are clamped, not wrapped negative. */
 	st.tx_bytes = UINT64_MAX;
@@ -630,7 +652,7 @@ main(void)
 	/* The Qt date is local time; pin it so the test is deterministic. */
 	setenv("TZ", "UTC", 1);
 	tzset();
-	plan(307);
+	plan(313);
 	test_valid();
 	test_extensions();
 	test_bad();

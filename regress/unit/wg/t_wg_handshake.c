@@ -268,7 +268,7 @@ test_give_up(void)
 	struct h_node	*D;
 	struct wg_peer	*p;
 	uint64_t	 t0;
-	int		 i;
+	int		 i, n;
 
 	pair(false);
 	D = h_node_new("192.0.2.4");
@@ -283,16 +283,43 @@ test_give_up(void)
 	h_tick_all();
 	is_int(A->sent[1], 2, "retry: after REKEY_TIMEOUT + jitter");
 	t0 = h_clock;
-	for (i = 0; i < 2000 && A->ev_expired == 0; i++)
+	for (i = 0; i < 2000 && A->ev_lost == 0; i++)
 		h_run(SEC / 10);
-	is_int(A->ev_expired, 1, "give up: WG_EV_KEYS_EXPIRED");
-	is_int(A->sent[1], 20, "give up: after 20 initiations");
-	ok(h_clock - t0 >= REKEY_ATTEMPT_TIME &&
-	    h_clock - t0 <= REKEY_ATTEMPT_TIME + 15 * SEC,
-	    "give up: after about REKEY_ATTEMPT_TIME (%llu s)",
+	is_int(A->ev_lost, 1, "watchdog: WG_EV_PEER_LOST");
+	ok(h_clock - t0 >= REKEY_ATTEMPT_TIME - REKEY_TIMEOUT - SEC &&
+	    h_clock - t0 <= REKEY_ATTEMPT_TIME + SEC,
+	    "watchdog: REKEY_ATTEMPT_TIME after the first initiation (%llu s)",
 	    (unsigned long long)((h_clock - t0) / SEC));
+	n = A->sent[1];
+	h_run(300 * SEC);
+	is_int(A->ev_expired, 0, "a dialled peer: no give up");
+	ok(A->sent[1] >= n + 300 / 30 && A->sent[1] <= n + 300 / 10,
+	    "a dialled peer: retries go on, backing off (%d in 300 s)",
+	    A->sent[1] - n);
+	is_int(A->ev_lost, 1, "watchdog: said once");
+
+	/* B only knows A from A's packets: it gives up as the paper says */
+	pair(false);
+	ok(handshake(), "give up: handshake");
+	A->mute = true;
+	ok(ping(B, BA, A, "10.9.0.2", "10.9.0.1", 40), "give up: data to A");
+	n = B->sent[1];
+	t0 = h_clock;
+	for (i = 0; i < 3000 && B->ev_expired == 0; i++)
+		h_run(SEC / 10);
+	is_int(B->ev_expired, 1, "give up: WG_EV_KEYS_EXPIRED");
+	is_int(B->sent[1] - n, MAX_TIMER_HANDSHAKES + 2,
+	    "give up: after the first initiation and its retries");
+	ok(h_clock - t0 >= KEEPALIVE_TIMEOUT + REKEY_TIMEOUT +
+	    REKEY_ATTEMPT_TIME && h_clock - t0 <= KEEPALIVE_TIMEOUT +
+	    REKEY_TIMEOUT + REKEY_ATTEMPT_TIME + 25 * SEC,
+	    "give up: KEEPALIVE + REKEY_TIMEOUT, then about "
+	    "REKEY_ATTEMPT_TIME (%llu s)",
+	    (unsigned long long)((h_clock - t0) / SEC));
+	n = B->sent[1];
 	h_run(20 * SEC);
-	is_int(A->sent[1], 20, "give up: no more initiations");
+	is_int(B->sent[1], n, "give up: no more initiations");
+	A->mute = false;
 }
 
 static void
@@ -491,7 +518,7 @@ test_threads(void)
 int
 main(void)
 {
-	plan(119);
+	plan(126);
 	test_basic(false);
 	test_basic(true);
 	test_bad_keys();

@@ -31,7 +31,7 @@ struct h_node {
 	struct wg_device	*dev;
 	struct sockaddr_storage	 addr;
 	uint8_t			 priv[32], pub[32];
-	int			 ev_done, ev_expired;
+	int			 ev_done, ev_expired, ev_lost;
 	int			 sent[5];	/* by message type */
 	int			 got[WG_HANDLED + 1];	/* by wg_input result */
 	uint8_t			 rx[H_PKTLEN];	/* last WG_DATA */
@@ -93,6 +93,8 @@ h_event(void *arg, struct wg_peer *p, int ev)
 		n->ev_done++;
 	else if (ev == WG_EV_KEYS_EXPIRED)
 		n->ev_expired++;
+	else if (ev == WG_EV_PEER_LOST)
+		n->ev_lost++;
 }
 
 static __unused bool

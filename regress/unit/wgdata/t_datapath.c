@@ -46,7 +46,7 @@ struct side {
 
 static struct side	 A, B;
 
-static void	 notify(const uint8_t [32]);
+static void	 notify(const uint8_t [32], int);
 static void	 side_new(struct side *, bool);
 static void	 link_sides(void);
 static void	 sides_free(void);
@@ -58,7 +58,7 @@ static bool	 in_order(const uint32_t *, int, uint32_t, int);
 static void	 wait_tun_read(struct side *);
 
 static void
-notify(const uint8_t key[32])
+notify(const uint8_t key[32], int ev)
 {
 }
 

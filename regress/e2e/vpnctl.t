@@ -25,8 +25,8 @@ norm() {
 	    -e 's#[0-9a-f]{32}#<DEVICE-ID>#g' \
 	    -e 's#(Sun|Mon|Tue|Wed|Thu|Fri|Sat) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [ 0-9]?[0-9] [0-9:]{8} [0-9]{4}#<DATE>#g' \
 	    -e 's#[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}(\.[0-9]+)?Z#<TIME>#g' \
-	    -e 's#"(lastHandshake|rxBytes|txBytes|uptimeSec)":[0-9]+#"\1":<N>#g' \
-	    -e 's#(latest handshake: ).*#\1<AGO>#' \
+	    -e 's#"(lastHandshake|handshakeAgeSec|rxAgeSec|rxBytes|txBytes|uptimeSec)":[0-9]+#"\1":<N>#g' \
+	    -e 's#(latest (handshake|receive): ).*#\1<AGO>#' \
 	    -e 's#[0-9]+(\.[0-9]+)? (B|KiB|MiB|GiB|bytes) (received|sent)#<BYTES> \3#g' \
 	    -e 's#(uptime: *)[0-9].*#\1<UPTIME>#' \
 	    -e 's#vpnd-e2e-vpnctl\.[A-Za-z0-9]+#<TMP>#g' \

@@ -97,6 +97,7 @@ static struct {
 	struct event_base	*base;
 	struct event		 ev_io, ev_timer, ev_reap;
 	bool			 armed;
+	bool			 unnamed;	/* the bus refused the name */
 	struct ctl_acl		 acl;
 	unsigned int		 watch;	/* the local client hearing signals */
 	TAILQ_HEAD(, dbus_call)	 calls;
@@ -104,6 +105,7 @@ static struct {
 } db;
 
 static int	 bus_open(sd_bus **);
+static size_t	 sender_ncalls(const char *);
 static int	 m_call(sd_bus_message *, void *, sd_bus_error *);
 static int	 creds_done(sd_bus_message *, void *, sd_bus_error *);
 static int	 name_done(sd_bus_message *, void *, sd_bus_error *);
@@ -198,6 +200,9 @@ dbus_start(struct event_base *base, const struct ctl_acl *acl)
 		return;
 	db.base = base;
 	db.acl = *acl;
+	if (event_assign(&db.ev_timer, base, -1, 0, bus_io, NULL) == -1 ||
+	    event_assign(&db.ev_reap, base, -1, 0, bus_reap, NULL) == -1)
+		fatalx("%s: event_assign", __func__);
 	if ((r = sd_bus_add_object_vtable(db.bus, NULL, DBUS_PATH, DBUS_IFACE,
 	    dbus_vtable, NULL)) < 0 ||
 	    (r = sd_bus_request_name_async(db.bus, NULL, DBUS_NAME, 0,
@@ -212,9 +217,6 @@ dbus_start(struct event_base *base, const struct ctl_acl *acl)
 	}
 	db.watch = control_conn_id(c);
 	tunnel_set_activate_hook(activate_done);
-	if (event_assign(&db.ev_timer, base, -1, 0, bus_io, NULL) == -1 ||
-	    event_assign(&db.ev_reap, base, -1, 0, bus_reap, NULL) == -1)
-		fatalx("%s: event_assign", __func__);
 	bus_arm();
 }
 
@@ -224,15 +226,20 @@ name_done(sd_bus_message *m, void *arg, sd_bus_error *err)
 	const sd_bus_error	*e;
 	uint32_t		 ret;
 
+	/* Without the name, the connection goes (bus_run(), quietly). */
 	if ((e = sd_bus_message_get_error(m)) != NULL) {
 		log_warnx("the bus refused the name %s (%s); running without "
 		    "the D-Bus service", DBUS_NAME,
 		    e->message != NULL ? e->message : e->name);
+		db.unnamed = true;
+		event_active(&db.ev_timer, 0, 0);
 		return 1;
 	}
 	if (sd_bus_message_read(m, "u", &ret) < 0 || (ret != 1 && ret != 4)) {
 		log_warnx("the name %s is taken; running without the D-Bus "
 		    "service", DBUS_NAME);
+		db.unnamed = true;
+		event_active(&db.ev_timer, 0, 0);
 		return 1;
 	}
 	log_info("serving %s on the system bus", DBUS_NAME);
@@ -261,7 +268,9 @@ m_call(sd_bus_message *m, void *arg, sd_bus_error *err)
 		    "unknown method");
 	if (i == DM_VERSION)
 		return sd_bus_reply_method_return(m, "s", DBUS_PROTOCOL);
-	if (db.ncalls >= DBUS_MAX_CALLS)
+	if (db.ncalls >= DBUS_MAX_CALLS ||
+	    sender_ncalls(sd_bus_message_get_sender(m)) >=
+	    DBUS_MAX_PER_SENDER)
 		return sd_bus_error_set(err, SD_BUS_ERROR_LIMITS_EXCEEDED,
 		    "too many calls in progress; try again");
 	if ((call = calloc(1, sizeof(*call))) == NULL)
@@ -382,6 +391,22 @@ call_sink(struct ctl_conn *c, const char *line, size_t len, void *arg)
 		break;		/* activate: activate_done() */
 	}
 	free(text);
+}
+
+/* Calls in progress from one connection to the bus. */
+static size_t
+sender_ncalls(const char *sender)
+{
+	struct dbus_call	*call;
+	const char		*s;
+	size_t			 n = 0;
+
+	TAILQ_FOREACH(call, &db.calls, entry)
+		if (!call->answered && sender != NULL &&
+		    (s = sd_bus_message_get_sender(call->m)) != NULL &&
+		    strcmp(s, sender) == 0)
+			n++;
+	return n;
 }
 
 /* tunnel.c: an activate's set-up is over. */
@@ -512,13 +537,17 @@ bus_run(void)
 {
 	int	i, r;
 
-	for (i = 0; db.bus != NULL && i < BUS_BATCH; i++) {
+	for (i = 0; db.bus != NULL && !db.unnamed && i < BUS_BATCH; i++) {
 		if ((r = sd_bus_process(db.bus, NULL)) < 0) {
 			bus_lost("lost", r);
 			return;
 		}
 		if (r == 0)
 			break;
+	}
+	if (db.bus != NULL && db.unnamed) {
+		bus_lost(NULL, 0);
+		return;
 	}
 	if (db.bus != NULL && (!sd_bus_is_open(db.bus) ||
 	    sd_bus_get_events(db.bus) < 0)) {
@@ -571,15 +600,19 @@ bus_arm(void)
 	}
 }
 
-/* The bus is gone (or never served): logged once, the door closes. */
+/*
+ * The bus is gone (or never served, or refused the name): the door
+ * closes, logged once (what NULL: it was already said).
+ */
 static void
 bus_lost(const char *what, int r)
 {
 	struct dbus_call	*call;
 	struct ctl_conn		*c;
 
-	log_warnx("system bus: %s (%s); the D-Bus service %s is off until "
-	    "vpnd restarts", what, strerror(-r), DBUS_NAME);
+	if (what != NULL)
+		log_warnx("system bus: %s (%s); the D-Bus service %s is off "
+		    "until vpnd restarts", what, strerror(-r), DBUS_NAME);
 	if (db.armed)
 		event_del(&db.ev_io);
 	db.armed = false;

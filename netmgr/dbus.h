@@ -18,6 +18,7 @@
 /* what version() answers: the Mozilla daemon's protocol version */
 #define DBUS_PROTOCOL	"1"
 #define DBUS_MAX_CALLS	32	/* calls in progress; more: LimitsExceeded */
+#define DBUS_MAX_PER_SENDER 8	/* ... of one connection to the bus */
 #define DBUS_MAX_GIDS	256	/* groups kept from the caller's credentials */
 
 struct ctl_acl;

@@ -23,59 +23,10 @@ e2e_init dbus
 command -v dbus-daemon >/dev/null || bail "no dbus-daemon"
 command -v busctl >/dev/null || bail "no busctl"
 command -v gdbus >/dev/null || bail "no gdbus"
-ETC="$(cd "$(dirname "$0")/../../etc" && pwd)"
-BUSDIR="$E2E_TMP/bus"
-BUSSOCK="$BUSDIR/bus.sock"
-ADDR="unix:path=$BUSSOCK"
-NAME=org.mozilla.vpn.dbus
 VPNDGID=$(getent group vpnd | cut -d: -f3)
 [ -n "$VPNDGID" ] || bail "no group vpnd (scripts/mkuser.sh)"
-
-# the bus socket must be reachable by _vpnd and nobody, as the real one is
-chmod 711 "$E2E_TMP"
-mkdir -p "$BUSDIR/services"
-chmod 755 "$BUSDIR"
-cp "$ETC/$NAME.service" "$BUSDIR/services/"
-cat >"$BUSDIR/bus.conf" <<EOF
-<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>system</type>
-  <auth>EXTERNAL</auth>
-  <listen>$ADDR</listen>
-  <servicedir>$BUSDIR/services</servicedir>
-  <policy context="default">
-    <allow user="*"/>
-    <deny own="*"/>
-    <deny send_type="method_call"/>
-    <allow send_type="signal"/>
-    <allow send_requested_reply="true" send_type="method_return"/>
-    <allow send_requested_reply="true" send_type="error"/>
-    <allow receive_type="method_call"/>
-    <allow receive_type="method_return"/>
-    <allow receive_type="error"/>
-    <allow receive_type="signal"/>
-    <allow send_destination="org.freedesktop.DBus"
-           send_interface="org.freedesktop.DBus"/>
-    <allow send_destination="org.freedesktop.DBus"
-           send_interface="org.freedesktop.DBus.Introspectable"/>
-    <allow send_destination="org.freedesktop.DBus"
-           send_interface="org.freedesktop.DBus.Properties"/>
-  </policy>
-  <include>$ETC/$NAME.conf</include>
-</busconfig>
-EOF
-
-# bus_start: the private bus, tracked by PID
-bus_start() {
-	rm -f "$BUSSOCK"
-	dbus-daemon --config-file="$BUSDIR/bus.conf" --nofork --nopidfile \
-	    >>"$BUSDIR/out" 2>&1 &
-	BUSPID=$!
-	E2E_PIDS="$E2E_PIDS $BUSPID"
-	wait_for 50 test -S "$BUSSOCK" || bail "dbus-daemon did not start: \
-$(cat "$BUSDIR/out")"
-}
+NAME=org.mozilla.vpn.dbus
+ADDR=""
 
 # as USER CMD...: CMD as USER (nobody, or nobody with group vpnd added)
 as() {
@@ -144,7 +95,8 @@ signals() {
 	[ "$(nsignals "$1")" -ge "$2" ]
 }
 
-bus_start
+bus_private
+ADDR=$BUS_ADDR
 client_server "w$$d"
 SRV=$(pub_of srv)
 DBUS_SYSTEM_BUS_ADDRESS=$ADDR vpnd_start a "$C" -D none ||
@@ -320,8 +272,8 @@ ok $? "the new netmgr owns it"
 is "$(call nobody version)" 's "1"' "the new instance answers"
 
 # -- the bus goes away: vpnd carries on with its socket
-kill -TERM "$BUSPID"
-wait_gone "$BUSPID" 50
+kill -TERM "$BUS_PID"
+wait_gone "$BUS_PID" 50
 wait_for 50 grep -q "system bus: lost" "$E2E_TMP/b/out"
 ok $? "vpnd logs that the bus is gone"
 pid_alive "$VPND_PID_b"
@@ -329,7 +281,7 @@ ok $? "vpnd still runs"
 is "$(ctl b -j status | jget state)" disconnected "its socket still serves"
 
 # -- no bus at all: vpnd runs without the door, and says so once
-DBUS_SYSTEM_BUS_ADDRESS="unix:path=$BUSDIR/none" vpnd_start c "$(ns_add n)" \
+DBUS_SYSTEM_BUS_ADDRESS="unix:path=$E2E_TMP/bus/none" vpnd_start c "$(ns_add n)" \
     -D none
 ok $? "vpnd starts without a bus"
 wait_for 30 grep -q "no system bus" "$E2E_TMP/c/out"

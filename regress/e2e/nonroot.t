@@ -13,7 +13,8 @@
 #    where the kernel allows unprivileged user namespaces they live in one
 #    of their own, chrooted to <statedir>/empty, bounding set empty; each
 #    logs the confinement it got (Landlock with no file access where the
-#    kernel has it).
+#    kernel has it). netmgr's sd-bus works inside it: a private system
+#    bus answers its RequestName with the policy's refusal, logged once.
 # 3. The socket is the user's (0600); vpnctl as the user brings a full
 #    tunnel up to a wireguard-go peer: policy rules, table 30320 and the
 #    kill switch are in place, a ping and a 100 MB transfer (sha256) go
@@ -98,12 +99,21 @@ OUT="$E2E_TMP/out"
 
 # nr_spawn BINARY [vpnd args...]: vpnd as the user in C, in the
 # foreground, with its paths under the user's directory. Sets NRPID.
+# With NR_BUS set (a bus socket), that socket is the system bus's standard
+# path in vpnd's mount namespace: a binary with a file capability ignores
+# DBUS_SYSTEM_BUS_ADDRESS, as sd-bus does (secure_getenv).
 nr_spawn() {
 	local bin=$1
 	shift
-	ip netns exec "$C" unshare -m --propagation private sh -c '
+	ip netns exec "$C" env NR_BUS="${NR_BUS:-}" \
+	    unshare -m --propagation private sh -c '
 	    mount -t tmpfs -o mode=0755 tmpfs /dev/net &&
-	    mknod -m 0666 /dev/net/tun c 10 200 && exec "$@"' sh \
+	    mknod -m 0666 /dev/net/tun c 10 200 &&
+	    if [ -n "$NR_BUS" ]; then
+		mount -t tmpfs -o mode=0755 tmpfs /run/dbus &&
+		: >/run/dbus/system_bus_socket &&
+		mount --bind "$NR_BUS" /run/dbus/system_bus_socket
+	    fi && exec "$@"' sh \
 	    setpriv --reuid="$NRUSER" --regid="$NRUSER" --init-groups \
 	    "$bin" -d -s "$SOCK" -L "$HOMEDIR/log" -S "$STATE" "$@" \
 	    >>"$OUT" 2>&1 &
@@ -158,7 +168,11 @@ refused "no -D (auto)" "$BIN/vpnd"
 # --- 2. the four processes --------------------------------------------
 
 : >"$OUT"
+# a system bus of the test's own: netmgr talks to it from its sandbox
+bus_private
+NR_BUS=$BUS_SOCK
 nr_start
+NR_BUS=""
 ok $? "vpnd with cap_net_admin+ep starts as $NRUSER with -D none"
 P=$NRPID
 ids="$NRUID $NRUID $NRUID $NRUID"
@@ -211,6 +225,15 @@ for c in netmgr tunworker dnsmgr; do
 	fi
 done
 is "$(find "$EMPTY" -mindepth 1 | wc -l)" 0 "<statedir>/empty is empty"
+# sd-bus ran inside that confinement (authentication, Hello, the
+# RequestName reply all came after it): the bus policy lets only _vpnd
+# and root own the name, so the answer is a refusal, logged once
+wait_for 50 grep -q "^netmgr: .*the bus refused the name org.mozilla.vpn.dbus" \
+    "$OUT"
+ok $? "netmgr, confined, spoke with the system bus (the name refused: $NRUSER)"
+is "$(grep -c "refused the name" "$OUT")" 1 "... said once"
+pid_alive "$(child_of "$P" netmgr)"
+ok $? "... and netmgr runs on"
 
 # --- 3. a tunnel, driven by the user's vpnctl -------------------------
 

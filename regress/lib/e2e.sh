@@ -520,3 +520,60 @@ two_servers() {
 	ip netns exec "$S2" wg set "wg${E2E_ID}b" peer "$(pub_of cli)" \
 	    allowed-ips 10.200.0.2/32
 }
+
+# --- D-Bus (dbus.t, nonroot.t) ---
+
+# bus_private: a private dbus-daemon of the system type for vpnd's D-Bus
+# service, started here and tracked by PID: the default policy of
+# Debian's system bus, the policy file vpnd ships
+# (etc/org.mozilla.vpn.dbus.conf) and its activation file in the service
+# directory, listening on $E2E_TMP/bus/bus.sock, which _vpnd and other
+# users can reach ($E2E_TMP becomes 0711). Sets BUS_ADDR (for
+# DBUS_SYSTEM_BUS_ADDRESS), BUS_SOCK and BUS_PID.
+bus_private() {
+	local etc dir="$E2E_TMP/bus"
+	etc="$(cd "$(dirname "$0")/../../etc" && pwd)"
+	command -v dbus-daemon >/dev/null || bail "no dbus-daemon"
+	BUS_SOCK="$dir/bus.sock"
+	BUS_ADDR="unix:path=$BUS_SOCK"
+	chmod 711 "$E2E_TMP"
+	mkdir -p "$dir/services"
+	chmod 755 "$dir"
+	cp "$etc/org.mozilla.vpn.dbus.service" "$dir/services/"
+	cat >"$dir/bus.conf" <<EOF
+<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>system</type>
+  <auth>EXTERNAL</auth>
+  <listen>$BUS_ADDR</listen>
+  <servicedir>$dir/services</servicedir>
+  <policy context="default">
+    <allow user="*"/>
+    <deny own="*"/>
+    <deny send_type="method_call"/>
+    <allow send_type="signal"/>
+    <allow send_requested_reply="true" send_type="method_return"/>
+    <allow send_requested_reply="true" send_type="error"/>
+    <allow receive_type="method_call"/>
+    <allow receive_type="method_return"/>
+    <allow receive_type="error"/>
+    <allow receive_type="signal"/>
+    <allow send_destination="org.freedesktop.DBus"
+           send_interface="org.freedesktop.DBus"/>
+    <allow send_destination="org.freedesktop.DBus"
+           send_interface="org.freedesktop.DBus.Introspectable"/>
+    <allow send_destination="org.freedesktop.DBus"
+           send_interface="org.freedesktop.DBus.Properties"/>
+  </policy>
+  <include>$etc/org.mozilla.vpn.dbus.conf</include>
+</busconfig>
+EOF
+	rm -f "$BUS_SOCK"
+	dbus-daemon --config-file="$dir/bus.conf" --nofork --nopidfile \
+	    >>"$dir/out" 2>&1 &
+	BUS_PID=$!
+	E2E_PIDS="$E2E_PIDS $BUS_PID"
+	wait_for 50 test -S "$BUS_SOCK" ||
+	    bail "dbus-daemon did not start: $(cat "$dir/out")"
+}

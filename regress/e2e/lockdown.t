@@ -147,6 +147,15 @@ is "$(setpriv --reuid=nobody --regid=vpnd --clear-groups \
     "$VPNCTL" -s "$(sock_of c)" lockdown on 2>&1)" "lockdown: on" \
     "a member of group vpnd switches it on"
 
+out=$(setpriv --reuid=nobody --regid=nogroup --clear-groups \
+    "$VPNCTL" -s "$(sock_of c)" lockdown off 2>&1)
+rc=$?
+is "$rc $out" "1 vpnctl: lockdown: permission denied: lockdown is for root \
+and the control group (denied)" "a uid outside group vpnd: lockdown off denied"
+is "$(ctl c -j lockdown status)" \
+    '{"type":"lockdownStatus","enabled":true,"allowLan":false,"id":1}' \
+    "lockdownStatus, raw: still on"
+
 # -- on, disconnected
 has_table
 ok $? "on: table inet vpnd installed at once"

@@ -195,6 +195,8 @@ ping_ok "$C" 10.8.0.1
 ok $? "the tunnel stays up"
 is "$(ctl c lockdown on)" "lockdown: on" "on while connected"
 is "$(leaked)" 0 "on while connected: nothing reaches I"
+ping_ok "$C" 10.8.0.1
+ok $? "... and the tunnel still carries traffic (its endpoint let through)"
 ctl c down >/dev/null
 ok $? "deactivate"
 has_table

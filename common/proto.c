@@ -40,6 +40,9 @@ static const struct proto_request proto_requests[] = {
 	{ "lockdown",	PROTO_REQ_LOCKDOWN,
 	    PROTO_REQ_CHANGES | PROTO_REQ_ADMIN | PROTO_REQ_BODY },
 	{ "lockdownStatus", PROTO_REQ_LOCKDOWN_STATUS,	0 },
+	/* the parent checks the client's credentials once more */
+	{ "exclude",	PROTO_REQ_EXCLUDE,
+	    PROTO_REQ_CHANGES | PROTO_REQ_ADMIN },
 };
 
 const struct proto_request *

@@ -126,6 +126,7 @@ enum proto_req {
 	PROTO_REQ_CLEANLOGS,
 	PROTO_REQ_LOCKDOWN,		/* switch lockdown */
 	PROTO_REQ_LOCKDOWN_STATUS,	/* read it */
+	PROTO_REQ_EXCLUDE,
 };
 
 #define PROTO_REQ_SECRET	0x01	/* carries keys: wiped after use */

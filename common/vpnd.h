@@ -95,9 +95,11 @@ enum imsg_type {
 	IMSG_NET_DOWN,			/* uint32_t flags or nothing; reply RESULT */
 	IMSG_LOGS_GET,			/* read the log files */
 	IMSG_LOGS_CLEAN,		/* truncate them */
+	IMSG_EXCLUDE,			/* fd: a control client; id: token */
 
 	/* parent -> netmgr */
 	IMSG_NET_RESULT,		/* struct imsg_result */
+	IMSG_EXCLUDE_RESULT,		/* struct imsg_result; id: token */
 
 	/* parent -> tunworker */
 	IMSG_TUN_FD,			/* fd: the TUN queue; struct imsg_tun */

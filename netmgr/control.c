@@ -906,6 +906,12 @@ control_conn_cred(struct ctl_conn *c, uid_t *uid, pid_t *pid)
 	*pid = c->pid;
 }
 
+int
+control_conn_fd(struct ctl_conn *c)
+{
+	return c->fd;
+}
+
 /*
  * json-c copies every string through the tokener's buffer and frees it
  * without clearing: an activate's private key would stay in freed heap.

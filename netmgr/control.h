@@ -107,6 +107,8 @@ size_t	 control_nclients(void);
 bool	 control_json_dupkey(const char *, size_t, char *dup, size_t duplen);
 /* The client's uid and pid (SO_PEERCRED, taken at accept). */
 void	 control_conn_cred(struct ctl_conn *, uid_t *, pid_t *);
+/* The client's connection, for the parent to read its credentials. */
+int	 control_conn_fd(struct ctl_conn *);
 
 /*
  * Local clients: another door of netmgr (the D-Bus service) asks on behalf

@@ -18,6 +18,7 @@
 #include "confmsg.h"
 #include "control.h"
 #include "dbus.h"
+#include "exclude.h"
 #include "imsgev.h"
 #include "lockctl.h"
 #include "log.h"
@@ -61,6 +62,7 @@ netmgr_main(int verbose)
 	tunnel_init(&env, &iev_parent, &iev_tun, &iev_dns);
 	query_init(&env, &iev_parent, &iev_tun);
 	ldctl_init(&iev_parent);
+	exclude_init(&iev_parent);
 	event_dispatch();
 	exit(0);
 }
@@ -179,6 +181,9 @@ netmgr_dispatch_parent(struct imsgev *iev, struct imsg *imsg)
 			fatalx("bad IMSG_NET_RESULT");
 		r.msg[sizeof(r.msg) - 1] = '\0';
 		tunnel_on_net_result(&r);
+		break;
+	case IMSG_EXCLUDE_RESULT:
+		exclude_on_result(imsg);
 		break;
 	case IMSG_LOGS_DATA:
 		query_on_logs_data(imsg);
@@ -308,6 +313,9 @@ netmgr_request(struct ctl_conn *c, const struct proto_request *r,
 		break;
 	case PROTO_REQ_LOCKDOWN_STATUS:
 		ldctl_status(c, req);
+		break;
+	case PROTO_REQ_EXCLUDE:
+		exclude_request(c, req);
 		break;
 	case PROTO_REQ_VERSION:		/* control.c answers it */
 		control_reply(c, req, proto_version_json());

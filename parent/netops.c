@@ -313,6 +313,9 @@ netops_dispatch(struct imsgev *iev, struct imsg *imsg)
 			fatalx("%s: bad NET_DOWN", __func__);
 		pend_open = 0;
 		net_reset(&pend);
+		/* a rebuild or the error state keeps them, deactivate not */
+		if (!(keep & NETDOWN_KEEP_KS))
+			split_down();
 		if (cur.active)
 			net_down(&cur, keep & NETDOWN_KEEP_KS);
 		else if (ks_orphan && !(keep & NETDOWN_KEEP_KS)) {
@@ -635,6 +638,7 @@ net_down(struct netstate *ns, int keep_ks)
 void
 netops_teardown(int keep_ks)
 {
+	split_down();
 	if (cur.active) {
 		net_down(&cur, keep_ks);
 		net_reset(&cur);
@@ -982,7 +986,15 @@ netops_recover(void)
 		log_debug("nftables unavailable");
 		break;
 	}
+	if (split_recover() == -1)
+		failed = 1;
 	if (!failed)
 		state_remove();
 	return failed ? -1 : 0;
+}
+
+int
+netops_active(void)
+{
+	return cur.active;
 }

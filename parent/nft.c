@@ -61,6 +61,8 @@
 #define NFT_BATCH_LIMIT	(512 * 1024)	/* >> 64 peers' rules */
 #define NFT_BATCH_SLACK	(16 * 1024)	/* a message past the limit */
 #define NFT_PRIO_RAW	(-300)		/* NF_IP_PRI_RAW */
+#define NFT_PRIO_MANGLE	(-150)		/* NF_IP_PRI_MANGLE */
+#define NFT_PRIO_SRCNAT	100		/* NF_IP_PRI_NAT_SRC */
 
 #define IP4_SADDR	12		/* offsets in the network header */
 #define IP4_DADDR	16
@@ -124,9 +126,14 @@ static struct nlmsghdr *batch_hdr(struct nft_batch *, uint16_t, uint16_t);
 static void	 batch_next(struct nft_batch *);
 static int	 batch_send(struct nft_batch *);
 static void	 put_table(struct nft_batch *, uint16_t, uint16_t);
+static void	 put_table_named(struct nft_batch *, const char *, uint16_t,
+		    uint16_t);
 static void	 put_chain(struct nft_batch *, const char *, uint32_t,
 		    int32_t, uint32_t);
+static void	 put_chain_typed(struct nft_batch *, const char *,
+		    const char *, const char *, uint32_t, int32_t, uint32_t);
 static void	 rule_begin(struct nft_rule *, const char *);
+static void	 rule_begin_in(struct nft_rule *, const char *, const char *);
 static void	 rule_end(struct nft_batch *, struct nft_rule *);
 static struct nftnl_expr *ex_new(struct nft_rule *, const char *);
 static void	 m_meta(struct nft_rule *, uint32_t);
@@ -157,6 +164,14 @@ static void	 ks_antispoof(struct nft_batch *, const struct ks_params *);
 static int	 endpoint_split(const struct sockaddr_storage *,
 		    sa_family_t *, const uint8_t **, uint16_t *);
 static int	 table_cb(const struct nlmsghdr *, void *);
+static int	 table_present(const char *);
+static void	 m_ctmark(struct nft_rule *, uint32_t);
+static void	 m_ctstate(struct nft_rule *, uint32_t);
+static void	 s_imm32(struct nft_rule *, uint32_t);
+static void	 s_ctmark(struct nft_rule *, uint32_t);
+static void	 s_mark(struct nft_rule *, uint32_t);
+static void	 ks_split(struct nft_batch *, const char *, bool);
+static int	 split_check(const struct split_cg *, size_t);
 
 static int
 batch_init(struct nft_batch *nb)
@@ -238,6 +253,13 @@ batch_send(struct nft_batch *nb)
 static void
 put_table(struct nft_batch *nb, uint16_t type, uint16_t flags)
 {
+	put_table_named(nb, VPND_NFT_TABLE, type, flags);
+}
+
+static void
+put_table_named(struct nft_batch *nb, const char *table, uint16_t type,
+    uint16_t flags)
+{
 	struct nftnl_table	*t;
 	struct nlmsghdr		*nlh;
 
@@ -246,7 +268,7 @@ put_table(struct nft_batch *nb, uint16_t type, uint16_t flags)
 		return;
 	}
 	nftnl_table_set_u32(t, NFTNL_TABLE_FAMILY, NFPROTO_INET);
-	nftnl_table_set_str(t, NFTNL_TABLE_NAME, VPND_NFT_TABLE);
+	nftnl_table_set_str(t, NFTNL_TABLE_NAME, table);
 	nlh = batch_hdr(nb, type, flags);
 	nftnl_table_nlmsg_build_payload(nlh, t);
 	nftnl_table_free(t);
@@ -257,6 +279,14 @@ static void
 put_chain(struct nft_batch *nb, const char *name, uint32_t hook,
     int32_t prio, uint32_t policy)
 {
+	put_chain_typed(nb, VPND_NFT_TABLE, name, "filter", hook, prio,
+	    policy);
+}
+
+static void
+put_chain_typed(struct nft_batch *nb, const char *table, const char *name,
+    const char *type, uint32_t hook, int32_t prio, uint32_t policy)
+{
 	struct nftnl_chain	*c;
 	struct nlmsghdr		*nlh;
 
@@ -265,9 +295,9 @@ put_chain(struct nft_batch *nb, const char *name, uint32_t hook,
 		return;
 	}
 	nftnl_chain_set_u32(c, NFTNL_CHAIN_FAMILY, NFPROTO_INET);
-	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, VPND_NFT_TABLE);
+	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, table);
 	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, name);
-	nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, "filter");
+	nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, type);
 	nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, hook);
 	nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, prio);
 	nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, policy);
@@ -280,13 +310,19 @@ put_chain(struct nft_batch *nb, const char *name, uint32_t hook,
 static void
 rule_begin(struct nft_rule *ru, const char *chain)
 {
+	rule_begin_in(ru, VPND_NFT_TABLE, chain);
+}
+
+static void
+rule_begin_in(struct nft_rule *ru, const char *table, const char *chain)
+{
 	ru->err = 0;
 	if ((ru->r = nftnl_rule_alloc()) == NULL) {
 		ru->err = ENOMEM;
 		return;
 	}
 	nftnl_rule_set_u32(ru->r, NFTNL_RULE_FAMILY, NFPROTO_INET);
-	nftnl_rule_set_str(ru->r, NFTNL_RULE_TABLE, VPND_NFT_TABLE);
+	nftnl_rule_set_str(ru->r, NFTNL_RULE_TABLE, table);
 	nftnl_rule_set_str(ru->r, NFTNL_RULE_CHAIN, chain);
 }
 
@@ -667,6 +703,7 @@ ks_output(struct nft_batch *nb, const struct ks_params *ks)
 	struct nft_rule	 ru;
 	size_t		 i;
 
+	ks_split(nb, "output", false);
 	ks_common(nb, ks, "output", false);
 	ks_dns(nb, "output", AF_INET, IPPROTO_UDP);
 	ks_dns(nb, "output", AF_INET, IPPROTO_TCP);
@@ -690,6 +727,7 @@ ks_input(struct nft_batch *nb, const struct ks_params *ks)
 	struct nft_rule	 ru;
 	size_t		 i;
 
+	ks_split(nb, "input", true);
 	ks_common(nb, ks, "input", true);
 	if (!ks->allow_lan)
 		return;
@@ -822,11 +860,16 @@ nft_ks_remove(void)
 	return rv;
 }
 
+struct table_query {
+	const char	*name;
+	int		 found;
+};
+
 static int
 table_cb(const struct nlmsghdr *nlh, void *arg)
 {
 	struct nftnl_table	*t;
-	int			*found = arg;
+	struct table_query	*q = arg;
 	const char		*name;
 
 	if (nlh->nlmsg_type != ((NFNL_SUBSYS_NFTABLES << 8) |
@@ -836,37 +879,38 @@ table_cb(const struct nlmsghdr *nlh, void *arg)
 	}
 	if (nftnl_table_nlmsg_parse(nlh, t) == -1 ||
 	    (name = nftnl_table_get_str(t, NFTNL_TABLE_NAME)) == NULL ||
-	    strcmp(name, VPND_NFT_TABLE) != 0 ||
+	    strcmp(name, q->name) != 0 ||
 	    nftnl_table_get_u32(t, NFTNL_TABLE_FAMILY) != NFPROTO_INET) {
 		nftnl_table_free(t);
 		errno = EPROTO;
 		return MNL_CB_ERROR;
 	}
 	nftnl_table_free(t);
-	*found = 1;
+	q->found = 1;
 	return MNL_CB_OK;
 }
 
-int
-nft_ks_present(void)
+static int
+table_present(const char *table)
 {
 	char			 buf[1024] = { 0 };
 	struct nlmsghdr		*nlh;
 	struct nftnl_table	*t;
 	struct mnl_socket	*nl;
-	int			 found = 0, rv, save;
+	struct table_query	 q = { table, 0 };
+	int			 rv, save;
 
 	if ((t = nftnl_table_alloc()) == NULL)
 		return -1;
 	nftnl_table_set_u32(t, NFTNL_TABLE_FAMILY, NFPROTO_INET);
-	nftnl_table_set_str(t, NFTNL_TABLE_NAME, VPND_NFT_TABLE);
+	nftnl_table_set_str(t, NFTNL_TABLE_NAME, table);
 	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETTABLE, NFPROTO_INET,
 	    NLM_F_ACK, 0);
 	nftnl_table_nlmsg_build_payload(nlh, t);
 	nftnl_table_free(t);
 	if ((nl = sysnl_open(NETLINK_NETFILTER)) == NULL)
 		return -1;
-	rv = sysnl_talk(nl, nlh, table_cb, &found);
+	rv = sysnl_talk(nl, nlh, table_cb, &q);
 	save = errno;
 	mnl_socket_close(nl);
 	if (rv == -1) {
@@ -875,9 +919,214 @@ nft_ks_present(void)
 		errno = save;
 		return -1;
 	}
-	if (!found) {
+	if (!q.found) {
 		errno = EPROTO;
 		return -1;
 	}
 	return 1;
+}
+
+int
+nft_ks_present(void)
+{
+	return table_present(VPND_NFT_TABLE);
+}
+
+/*
+ * Split tunnelling.  The kill switch's part: a packet of a connection
+ * the split table marked as excluded (ct mark) leaves only when it also
+ * carries the bypass mark, which the split table sets on that same
+ * packet and which only CAP_NET_ADMIN can set otherwise; what comes back
+ * is accepted only as part of such a connection.  Without the split
+ * table nothing carries the ct mark and these rules match nothing.
+ */
+static void
+ks_split(struct nft_batch *nb, const char *chain, bool in)
+{
+	struct nft_rule	 ru;
+
+	rule_begin(&ru, chain);
+	m_ctmark(&ru, VPND_CTMARK_EXCL);
+	if (in)
+		m_ctstate(&ru, (1 << 1) | (1 << 2));	/* established, related */
+	else
+		m_mark(&ru, VPND_FWMARK);
+	v_verdict(&ru, NF_ACCEPT);
+	rule_end(nb, &ru);
+}
+
+static void
+m_ctmark(struct nft_rule *ru, uint32_t mark)
+{
+	struct nftnl_expr	*e;
+
+	if ((e = ex_new(ru, "ct")) == NULL)
+		return;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, NFT_CT_MARK);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, NFT_REG_1);
+	m_cmp(ru, NFT_CMP_EQ, &mark, sizeof(mark));
+}
+
+/* ct state & bits != 0 */
+static void
+m_ctstate(struct nft_rule *ru, uint32_t bits)
+{
+	struct nftnl_expr	*e;
+	uint32_t		 zero = 0;
+
+	if ((e = ex_new(ru, "ct")) == NULL)
+		return;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, NFT_CT_STATE);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, NFT_REG_1);
+	if ((e = ex_new(ru, "bitwise")) == NULL)
+		return;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, sizeof(bits));
+	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, &bits, sizeof(bits));
+	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, &zero, sizeof(zero));
+	m_cmp(ru, NFT_CMP_NEQ, &zero, sizeof(zero));
+}
+
+static void
+s_imm32(struct nft_rule *ru, uint32_t v)
+{
+	struct nftnl_expr	*e;
+
+	if ((e = ex_new(ru, "immediate")) == NULL)
+		return;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_1);
+	nftnl_expr_set(e, NFTNL_EXPR_IMM_DATA, &v, sizeof(v));
+}
+
+static void
+s_ctmark(struct nft_rule *ru, uint32_t mark)
+{
+	struct nftnl_expr	*e;
+
+	s_imm32(ru, mark);
+	if ((e = ex_new(ru, "ct")) == NULL)
+		return;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, NFT_CT_MARK);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_SREG, NFT_REG_1);
+}
+
+static void
+s_mark(struct nft_rule *ru, uint32_t mark)
+{
+	struct nftnl_expr	*e;
+
+	s_imm32(ru, mark);
+	if ((e = ex_new(ru, "meta")) == NULL)
+		return;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, NFT_META_MARK);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_META_SREG, NFT_REG_1);
+}
+
+static int
+split_check(const struct split_cg *cgs, size_t n)
+{
+	size_t	i;
+
+	if (n == 0 || n > SPLIT_MAX_CGROUPS || cgs == NULL)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (cgs[i].id == 0 || cgs[i].level == 0 ||
+		    cgs[i].level > SPLIT_MAX_LEVEL)
+			return -1;
+	return 0;
+}
+
+/*
+ * Table "inet vpnd_split", its own, replaced whole in one transaction:
+ *	route (type route, hook output, mangle): a packet from a socket of
+ *		an excluded cgroup (socket cgroupv2 level L == id: the
+ *		cgroup or one below it) gets the ct mark on its connection
+ *		and the bypass mark, so the kernel routes it again, by the
+ *		main table: outside the tunnel;
+ *	prerouting (filter, mangle): the replies of such connections
+ *		carry the bypass mark, so reverse-path filtering looks up
+ *		the way they left;
+ *	postrouting (nat, srcnat): such connections leave with the
+ *		outgoing interface's address (the socket may have taken the
+ *		tunnel's before the second routing), loopback excepted.
+ */
+int
+nft_split_install(const struct split_cg *cgs, size_t n)
+{
+	struct nft_batch	 nb;
+	struct nft_rule		 ru;
+	struct nftnl_expr	*e;
+	size_t			 i;
+	int			 rv, save;
+
+	if (split_check(cgs, n) == -1) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (batch_init(&nb) == -1)
+		return -1;
+	put_table_named(&nb, VPND_NFT_SPLIT, NFT_MSG_NEWTABLE, NLM_F_CREATE);
+	put_table_named(&nb, VPND_NFT_SPLIT, NFT_MSG_DELTABLE, 0);
+	put_table_named(&nb, VPND_NFT_SPLIT, NFT_MSG_NEWTABLE,
+	    NLM_F_CREATE | NLM_F_EXCL);
+	put_chain_typed(&nb, VPND_NFT_SPLIT, "route", "route",
+	    NF_INET_LOCAL_OUT, NFT_PRIO_MANGLE, NF_ACCEPT);
+	put_chain_typed(&nb, VPND_NFT_SPLIT, "prerouting", "filter",
+	    NF_INET_PRE_ROUTING, NFT_PRIO_MANGLE, NF_ACCEPT);
+	put_chain_typed(&nb, VPND_NFT_SPLIT, "postrouting", "nat",
+	    NF_INET_POST_ROUTING, NFT_PRIO_SRCNAT, NF_ACCEPT);
+	for (i = 0; i < n; i++) {
+		rule_begin_in(&ru, VPND_NFT_SPLIT, "route");
+		if ((e = ex_new(&ru, "socket")) != NULL) {
+			nftnl_expr_set_u32(e, NFTNL_EXPR_SOCKET_KEY,
+			    NFT_SOCKET_CGROUPV2);
+			nftnl_expr_set_u32(e, NFTNL_EXPR_SOCKET_DREG,
+			    NFT_REG_1);
+			nftnl_expr_set_u32(e, NFTNL_EXPR_SOCKET_LEVEL,
+			    cgs[i].level);
+		}
+		m_cmp(&ru, NFT_CMP_EQ, &cgs[i].id, sizeof(cgs[i].id));
+		s_ctmark(&ru, VPND_CTMARK_EXCL);
+		s_mark(&ru, VPND_FWMARK);
+		rule_end(&nb, &ru);
+	}
+	rule_begin_in(&ru, VPND_NFT_SPLIT, "prerouting");
+	m_ctmark(&ru, VPND_CTMARK_EXCL);
+	s_mark(&ru, VPND_FWMARK);
+	rule_end(&nb, &ru);
+	rule_begin_in(&ru, VPND_NFT_SPLIT, "postrouting");
+	m_ctmark(&ru, VPND_CTMARK_EXCL);
+	m_ifname(&ru, false, "lo", NFT_CMP_NEQ);
+	if (ex_new(&ru, "masq") == NULL && ru.err == 0)
+		ru.err = ENOMEM;
+	rule_end(&nb, &ru);
+	rv = batch_send(&nb);
+	save = errno;
+	batch_free(&nb);
+	errno = save;
+	return rv;
+}
+
+int
+nft_split_remove(void)
+{
+	struct nft_batch	nb;
+	int			rv, save;
+
+	if (batch_init(&nb) == -1)
+		return -1;
+	put_table_named(&nb, VPND_NFT_SPLIT, NFT_MSG_NEWTABLE, NLM_F_CREATE);
+	put_table_named(&nb, VPND_NFT_SPLIT, NFT_MSG_DELTABLE, 0);
+	rv = batch_send(&nb);
+	save = errno;
+	batch_free(&nb);
+	errno = save;
+	return rv;
+}
+
+int
+nft_split_present(void)
+{
+	return table_present(VPND_NFT_SPLIT);
 }

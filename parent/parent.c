@@ -173,6 +173,7 @@ parent_main(struct parent_opts *opts)
 	if (secure_dir(opts->env.statedir, ebuf, sizeof(ebuf)) == -1)
 		errx(1, "state directory (-S): %s", ebuf);
 	dnsops_init(opts->env.statedir);
+	split_init(opts->env.statedir, opts->env.sockpath, opts->cgroot);
 	/* The empty root of the chrooted children. */
 	snprintf(path, sizeof(path), "%s/empty", opts->env.statedir);
 	if (mkpath(path, 0755) == -1 || chmod(path, 0755) == -1)
@@ -579,6 +580,9 @@ parent_dispatch(struct imsgev *iev, struct imsg *imsg)
 	case IMSG_NET_COMMIT:
 	case IMSG_NET_DOWN:
 		netops_dispatch(iev, imsg);
+		return;
+	case IMSG_EXCLUDE:
+		split_exclude(iev, imsg);
 		return;
 	case IMSG_LOGS_GET:
 		memset(&ctx, 0, sizeof(ctx));

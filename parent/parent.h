@@ -14,6 +14,7 @@
 struct parent_opts {
 	struct vpnd_env	 env;
 	const char	*conffile;
+	const char	*cgroot;	/* -C: where our cgroup goes */
 	char		 ifname[IFNAMSIZ];
 	int		 noaction;
 };
@@ -62,6 +63,20 @@ const struct lockdown *lockdown_get(void);
 bool	 lockdown_on(void);
 void	 lockdown_announce(struct imsgev *netmgr);
 int	 lockdown_dispatch(struct imsgev *netmgr, struct imsg *);
+
+int	 netops_active(void);		/* a tunnel is up */
+
+/*
+ * split.c: split tunnelling by app (cgroup v2). split_init() exits on a
+ * bad -C; the rest log their failures.
+ */
+#define SPLIT_STATE_NAME	"split.state"
+void	 split_init(const char *statedir, const char *sockpath,
+	    const char *cgroot);
+void	 split_exclude(struct imsgev *netmgr, struct imsg *);
+void	 split_down(void);		/* undo all of it */
+int	 split_recover(void);		/* at start: leftovers */
+int	 split_origin_ok(const char *);	/* a cgroup path to go back to */
 
 /* dnsops.c: what dnsmgr asks of the parent; -1: not a dnsmgr request */
 /* in the state directory: the resolv.conf the parent created (dev ino) */

@@ -129,4 +129,23 @@ int	 nft_ks_remove(void);		/* 0 also when absent */
 int	 nft_lockdown_install(bool allow_lan);
 int	 nft_ks_present(void);		/* 1 yes, 0 no, -1 error */
 
+/*
+ * Split tunnelling: table "inet vpnd_split" sends the traffic of the
+ * sockets of the given cgroups (cgroup v2 id and level; each matches its
+ * cgroup and those below) outside the tunnel, marked so that the kill
+ * switch lets exactly those connections pass.  Replaced whole in one
+ * transaction.
+ */
+#define VPND_NFT_SPLIT		"vpnd_split"
+#define VPND_CTMARK_EXCL	0x76706e64	/* "vpnd": an excluded flow */
+#define SPLIT_MAX_CGROUPS	1024
+#define SPLIT_MAX_LEVEL		255
+struct split_cg {
+	uint64_t	 id;		/* the directory's inode on cgroup2 */
+	uint32_t	 level;		/* 1: just below the root */
+};
+int	 nft_split_install(const struct split_cg *, size_t);
+int	 nft_split_remove(void);		/* 0 also when absent */
+int	 nft_split_present(void);	/* 1 yes, 0 no, -1 error */
+
 #endif /* VPND_SYS_H */

@@ -26,11 +26,11 @@ static __dead void	usage(void);
 static __dead void
 usage(void)
 {
-	fprintf(stderr, "usage: vpnd [-dnv] [-D backend] [-f file] "
-	    "[-i ifname] [-L logdir]\n"
-	    "            [-R resolv.conf] [-r resolvconf] [-S statedir] "
-	    "[-s socket]\n"
-	    "            [-W uapidir]\n");
+	fprintf(stderr, "usage: vpnd [-dnv] [-C cgroupdir] [-D backend] "
+	    "[-f file] [-i ifname]\n"
+	    "            [-L logdir] [-R resolv.conf] [-r resolvconf] "
+	    "[-S statedir]\n"
+	    "            [-s socket] [-W uapidir]\n");
 	exit(2);
 }
 
@@ -56,8 +56,13 @@ main(int argc, char *argv[])
 	strlcpy(opts.env.ifname, VPND_IFNAME, sizeof(opts.env.ifname));
 	opts.env.time_scale = 1.0;
 
-	while ((ch = getopt(argc, argv, "D:df:i:L:nP:R:r:S:s:vW:")) != -1) {
+	while ((ch = getopt(argc, argv, "C:D:df:i:L:nP:R:r:S:s:vW:")) != -1) {
 		switch (ch) {
+		case 'C':
+			if (optarg[0] != '/' || strlen(optarg) >= PATH_MAX / 2)
+				errx(2, "-C: not an absolute path");
+			opts.cgroot = optarg;
+			break;
 		case 'D':
 			opts.env.dns_backend = dns_backend_lookup(optarg);
 			if (opts.env.dns_backend == -1)

@@ -64,12 +64,15 @@ static int	 cmd_down(void);
 static int	 cmd_monitor(void);
 static int	 cmd_version(void);
 static int	 cmd_lockdown(int, char *[]);
+static int	 cmd_exclude(char *[]);
 
 static __dead void
 usage(void)
 {
 	fprintf(stderr, "usage: vpnctl [-j] [-s socket] [-t timeout] "
 	    "command [arg]\n"
+	    "       vpnctl [-j] [-s socket] [-t timeout] exclude -- "
+	    "command [arg ...]\n"
 	    "commands: status, up file, activate file|-, down, monitor, "
 	    "logs, cleanlogs, version,\n"
 	    "          lockdown on [--allow-lan] | off | status\n");
@@ -611,6 +614,42 @@ cmd_monitor(void)
 	return 0;
 }
 
+/*
+ * exclude -- CMD: the daemon moves this very process (it reads who we
+ * are from the connection) out of the tunnel; CMD inherits that.
+ */
+static int
+cmd_exclude(char *cmdv[])
+{
+	struct json_object	*o, *r;
+	char			*raw;
+	int			 id;
+
+	o = proto_msg("exclude");
+	id = send_obj(o, false);
+	json_object_put(o);
+	r = wait_reply("exclude", id, &raw);
+	if (jflag)
+		fprintf(stderr, "%s\n", raw);
+	free(raw);
+	if (is_type(r, "error")) {
+		if (!jflag)
+			output_error(stderr, r);
+		json_object_put(r);
+		return EXIT_NO;
+	}
+	json_object_put(r);
+	close(sock);
+	free(inbuf);
+	fflush(stdout);
+	signal(SIGPIPE, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	execvp(cmdv[0], cmdv);
+	warn("%s", cmdv[0]);
+	_exit(errno == ENOENT ? 127 : 126);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -618,7 +657,10 @@ main(int argc, char *argv[])
 	const char		*path = VPND_SOCKET, *errstr, *cmd;
 	int			 ch, rv;
 
-	/* options come before the command: "lockdown on --allow-lan" */
+	/*
+	 * Options come before the command ("lockdown on --allow-lan"), and
+	 * "+" ends them there: exclude runs a program with options of its own.
+	 */
 	while ((ch = getopt(argc, argv, "+js:t:")) != -1) {
 		switch (ch) {
 		case 'j':
@@ -651,6 +693,12 @@ main(int argc, char *argv[])
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	if (strcmp(cmd, "exclude") == 0) {
+		if (argc < 3 || strcmp(argv[1], "--") != 0)
+			usage();
+		ctl_connect(path);
+		return cmd_exclude(argv + 2);
+	}
 	if (strcmp(cmd, "lockdown") == 0) {
 		if (argc < 2 || argc > 3)
 			usage();

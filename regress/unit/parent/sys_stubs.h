@@ -178,4 +178,25 @@ nft_ks_present(void)
 	return 0;
 }
 
+int
+nft_split_install(const struct split_cg *cgs, size_t n)
+{
+	called(__func__);
+	return 0;
+}
+
+int
+nft_split_remove(void)
+{
+	called(__func__);
+	return 0;
+}
+
+int
+nft_split_present(void)
+{
+	called(__func__);
+	return 0;
+}
+
 #endif /* SYS_STUBS_H */

@@ -282,5 +282,6 @@ struct imsg_lockdown_state {
 #define TESTHOOK_DNS_HOSTILE_REPLY	7	/* dnsmgr answers DNS_SET with control characters */
 #define TESTHOOK_HOSTILE_LOG		8	/* a child logs control characters */
 #define TESTHOOK_STOP_BEFORE_CONTROL	9	/* parent: SIGSTOP just before the control socket is made */
+#define TESTHOOK_EXCLUDE_ANY		10	/* netmgr passes anyone's exclude on */
 
 #endif /* VPND_H */

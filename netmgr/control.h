@@ -127,4 +127,9 @@ void	 control_local_request(struct ctl_conn *, const char *type,
 	    const char *json, size_t len);
 void	 control_local_close(struct ctl_conn *);
 
+#ifdef VPND_TESTHOOKS
+/* TESTHOOK_EXCLUDE_ANY: exclude passes the tier check (to the parent) */
+extern bool	 control_testhook_exclude_any;
+#endif
+
 #endif /* VPND_CONTROL_H */

@@ -161,6 +161,8 @@ netmgr_dispatch_parent(struct imsgev *iev, struct imsg *imsg)
 	case IMSG_START:
 #ifdef VPND_TESTHOOKS
 		proc_testhook(env.testhook, PROC_NETMGR);
+		control_testhook_exclude_any = env.testhook ==
+		    TESTHOOK_EXCLUDE_ANY + 100 * PROC_NETMGR;
 #endif
 		if (control_init(evbase, ctlfd, &acl, netmgr_request, NULL) ==
 		    -1)

@@ -1,0 +1,267 @@
+#!/bin/bash
+# exclude.t -- split tunnelling by app: while a full tunnel is up with the
+# kill switch on, a process started with `vpnctl exclude --` reaches the
+# "internet" directly (out of C's physical interface, replies back in);
+# a normal process does not, before or after; a uid outside root and
+# group vpnd is refused, also by the parent itself when netmgr passes
+# the request on (a compromised netmgr, test hook); after deactivate and
+# after kill -9 of the whole daemon and a restart, nothing stays
+# excluded: no table inet vpnd_split, no cgroup of vpnd's, the process
+# back in the cgroup it came from.
+#
+#   C (vpnd) eth0 10.0.0.1/24 ---- S eth0 10.0.0.2/24 (wireguard-go peer)
+#   C eth1 192.0.2.1/24 ---- I eth0 192.0.2.2/24, 203.0.113.2/32 on lo
+#   C's default route goes to I: 203.0.113.2 is the "internet", reached
+#   only by the default route, which the full tunnel takes over.
+#
+# The daemon's cgroups go into a cgroup tree this test makes under the
+# cgroup2 mount (vpnd -C) and removes in its trap.
+set -u
+. "$(dirname "$0")/../lib/e2e.sh"
+e2e_timeout 240 "$@"
+e2e_init exclude
+
+CG2=""
+for d in /sys/fs/cgroup /sys/fs/cgroup/unified; do
+	if [ "$(stat -f -c %T "$d" 2>/dev/null)" = cgroup2fs ]; then
+		CG2=$d
+		break
+	fi
+done
+[ -n "$CG2" ] || bail "no cgroup2 mount at /sys/fs/cgroup(/unified)"
+CGT="$CG2/vpnd-e2e-$$"
+
+# every process still in our tree goes back to the root; then rmdir,
+# deepest first
+cg_cleanup() {
+	local d p
+	[ -d "$CGT" ] || return 0
+	for d in $(find "$CGT" -depth -type d 2>/dev/null); do
+		for p in $(cat "$d/cgroup.procs" 2>/dev/null); do
+			echo "$p" >"$CG2/cgroup.procs" 2>/dev/null
+		done
+		rmdir "$d" 2>/dev/null
+	done
+}
+trap 'e2e_cleanup; cg_cleanup' EXIT
+mkdir "$CGT" || bail "mkdir $CGT"
+
+C=$(ns_add c)
+S=$(ns_add s)
+I=$(ns_add i)
+veth "$C" eth0 "$S" eth0
+veth "$C" eth1 "$I" eth0
+ip -n "$C" addr add 10.0.0.1/24 dev eth0
+ip -n "$S" addr add 10.0.0.2/24 dev eth0
+ip -n "$C" addr add 192.0.2.1/24 dev eth1
+ip -n "$I" addr add 192.0.2.2/24 dev eth0
+ip -n "$I" addr add 203.0.113.2/32 dev lo
+ip -n "$C" route add default via 192.0.2.2 || bail "default route in C"
+keypair cli
+keypair srv
+WG="w$$x"
+wggo_peer "$S" "$WG" srv 51820 10.8.0.1/24
+ip netns exec "$S" wg set "$WG" peer "$(pub_of cli)" \
+    allowed-ips 10.8.0.2/32 || bail "wg set"
+
+# what arrives at I's "internet" address, and from where
+ip netns exec "$I" nft -f - <<'EOF' || bail "nft counters in I"
+table inet cnt {
+	counter direct { }
+	counter other { }
+	chain in {
+		type filter hook input priority 0; policy accept;
+		ip saddr 192.0.2.1 ip daddr 203.0.113.2 tcp dport 9 counter name direct
+		ip saddr != 192.0.2.1 ip daddr 203.0.113.2 counter name other
+	}
+}
+EOF
+cnt() {
+	ip netns exec "$I" nft list counter inet cnt "$1" |
+	    sed -n 's/.*packets \([0-9]*\).*/\1/p'
+}
+
+# probe.py: a TCP connect to 203.0.113.2:9, where nothing listens: a
+# reset ("refused") proves the way out and the way back; then this
+# process's cgroup, as /proc/self/cgroup says it
+cat >"$E2E_TMP/probe.py" <<'EOF'
+import socket
+s = socket.socket()
+s.settimeout(1.5)
+try:
+    s.connect(("203.0.113.2", 9))
+    r = "connected"
+except ConnectionRefusedError:
+    r = "refused"
+except socket.timeout:
+    r = "timeout"
+except OSError as e:
+    r = "error %d" % e.errno
+cg = [l[3:].strip() for l in open("/proc/self/cgroup") if l.startswith("0::")]
+print(r, cg[0] if cg else "?")
+EOF
+chmod 644 "$E2E_TMP/probe.py"
+
+probe() {
+	ip netns exec "$C" timeout 10 "$E2E_PY" "$E2E_TMP/probe.py" |
+	    cut -d' ' -f1
+}
+# excluded [vpnctl args]: the probe under vpnctl exclude; prints its
+# result and its cgroup
+excluded() {
+	ip netns exec "$C" timeout 15 "$VPNCTL" -s "$(sock_of c)" "$@" \
+	    exclude -- "$E2E_PY" "$E2E_TMP/probe.py"
+}
+
+actjson() {
+	printf '{"type":"activate","privateKey":"%s","publicKey":"%s",' \
+	    "$(key_of cli)" "$(pub_of cli)"
+	printf '"serverPublicKey":"%s","serverPort":51820,' "$(pub_of srv)"
+	printf '"serverIpv4AddrIn":"10.0.0.2",'
+	printf '"deviceIpv4Address":"10.8.0.2/32",'
+	printf '"serverIpv4Gateway":"10.8.0.1","dnsServer":"10.8.0.1",'
+	printf '"allowedIPAddressRanges":[{"address":"0.0.0.0","range":0,'
+	printf '"isIpv6":false}]%s}\n' "${1:-}"
+}
+
+# spawn_c: vpnd in C as vpnd_start does it, but entered with nsenter: ip
+# netns exec mounts a sysfs of its own over /sys, which hides the cgroup
+# mounts below it
+spawn_c() {
+	local dir="$E2E_TMP/c"
+	mkdir -p "$dir"
+	nsenter --net="/run/netns/$C" "${VPND_BIN:-$VPND}" -d -s "$dir/sock" \
+	    -L "$dir/log" -S "$dir/state" -W "$dir/wg" -R "$dir/resolv.conf" \
+	    -D none -C "$CGT" >>"$dir/out" 2>&1 &
+	VPND_PID_c=$!
+	E2E_PIDS="$E2E_PIDS $VPND_PID_c"
+	if ! wait_for 50 test -S "$dir/sock"; then
+		diag "vpnd did not start:"
+		sed 's/^/#   /' "$dir/out"
+		return 1
+	fi
+	wait_for 50 "$VPNCTL" -s "$dir/sock" status
+}
+
+# sleeper: `vpnctl exclude -- sleep 60` started from $CGT/home; sets
+# SLEEPER (vpnctl's pid, which becomes sleep's)
+HOME_CG=""
+sleeper() {
+	HOME_CG="/${CGT#"$CG2"/}/home"
+	mkdir -p "$CGT/home"
+	nsenter --net="/run/netns/$C" sh -c 'echo $$ >"$1/cgroup.procs" && shift &&
+	    exec "$@"' sh "$CGT/home" "$VPNCTL" -s "$(sock_of c)" \
+	    exclude -- sleep 60 &
+	SLEEPER=$!
+	E2E_PIDS="$E2E_PIDS $SLEEPER"
+}
+
+# cg_of PID: its cgroup v2 path
+cg_of() {
+	sed -n 's/^0:://p' "/proc/$1/cgroup"
+}
+
+split_left() {
+	ip netns exec "$C" nft list table inet vpnd_split >/dev/null 2>&1 &&
+	    echo "table inet vpnd_split"
+	[ -d "$CGT/vpnd-exclude" ] && echo "cgroup $CGT/vpnd-exclude"
+	[ -e "$E2E_TMP/c/state/split.state" ] && echo "split.state"
+	return 0
+}
+
+body() {
+	local r d0 o0 n
+
+	is "$(probe)" refused "before vpnd: a process reaches the internet"
+	spawn_c || bail "vpnd did not start"
+	r=$(excluded 2>&1)
+	is "$?" 1 "exclude while disconnected: refused, exit 1"
+	echo "$r" | grep -q "no tunnel is up"
+	ok $? "... saying no tunnel is up ($r)"
+	ip netns exec "$C" timeout 15 "$VPNCTL" -s "$(sock_of c)" \
+	    exclude true >/dev/null 2>&1
+	is $? 2 "exclude without -- is a usage error"
+
+	actjson >"$E2E_TMP/full.json"
+	ctl c -t 10 activate "$E2E_TMP/full.json" >/dev/null
+	ok $? "full tunnel with the kill switch connects"
+	ping_ok "$C" 10.8.0.1
+	ok $? "the tunnel carries traffic"
+	o0=$(cnt other)
+	d0=$(cnt direct)
+	is "$(probe)" timeout "while up: a normal process does not reach the internet"
+	is "$(cnt direct)/$(cnt other)" "$d0/$o0" "... nothing of it arrives at I"
+
+	r=$(excluded)
+	is "$r" "refused /$(basename "$CGT")/vpnd-exclude" \
+	    "an excluded process reaches the internet, round trip (in vpnd-exclude)"
+	[ "$(cnt direct)" -gt "$d0" ]
+	ok $? "... leaving C's physical interface with C's address"
+	is "$(probe)" timeout "a normal process still does not, after it"
+	grep -q "excluded from the tunnel" "$E2E_TMP/c/out"
+	ok $? "the daemon logs the exclusion"
+
+	# a long-lived excluded process, started in a cgroup of its own:
+	# undone on deactivate, back where it came from
+	sleeper
+	wait_for 50 grep -qx "$SLEEPER" "$CGT/vpnd-exclude/cgroup.procs"
+	ok $? "an excluded process stays in vpnd-exclude while it runs"
+	ctl c down >/dev/null
+	ok $? "deactivate"
+	is "$(split_left)" "" "after deactivate: no split table, cgroup or record"
+	is "$(cg_of "$SLEEPER")" "$HOME_CG" \
+	    "the excluded process is back in the cgroup it came from"
+
+	# non-members: netmgr denies; the parent denies on its own too
+	chmod o+x "$E2E_TMP" "$E2E_TMP/c"
+	ctl c -t 10 activate "$E2E_TMP/full.json" >/dev/null
+	ok $? "connected again"
+	r=$(ip netns exec "$C" setpriv --reuid=nobody --regid=nogroup \
+	    --clear-groups timeout 15 "$VPNCTL" -s "$(sock_of c)" \
+	    exclude -- "$E2E_PY" "$E2E_TMP/probe.py" 2>&1)
+	n=$?
+	is "$n" 1 "nobody (not in group vpnd): exclude refused, exit 1"
+	echo "$r" | grep -q denied
+	ok $? "... with denied ($r)"
+	is "$(split_left)" "" "... and nothing was excluded"
+
+	# kill -9 of everything while a process is excluded, then restart
+	sleeper
+	wait_for 50 grep -qx "$SLEEPER" "$CGT/vpnd-exclude/cgroup.procs"
+	ok $? "excluded again before the crash"
+	vpnd_kill9 c all
+	ok $? "kill -9 of every vpnd process"
+	[ -n "$(split_left)" ]
+	ok $? "the crash left split state behind ($(split_left | tr '\n' ','))"
+	spawn_c || bail "vpnd did not restart"
+	is "$(split_left)" "" "after the restart: nothing of split tunnelling left"
+	is "$(cg_of "$SLEEPER")" "$HOME_CG" \
+	    "the excluded process is back where it came from"
+	is "$(probe)" refused "disconnected again: direct traffic works"
+
+	# the parent's own check: netmgr passes anyone's exclude on
+	kill -TERM "$VPND_PID_c"
+	wait_gone "$VPND_PID_c" 50
+	ok $? "vpnd stops"
+	VPND_BIN=$VPND_TEST VPND_TESTHOOK=netmgr:10 spawn_c ||
+	    bail "test vpnd did not start"
+	ctl c -t 10 activate "$E2E_TMP/full.json" >/dev/null
+	ok $? "connected (netmgr lets any client's exclude through)"
+	r=$(ip netns exec "$C" setpriv --reuid=nobody --regid=nogroup \
+	    --clear-groups timeout 15 "$VPNCTL" -s "$(sock_of c)" \
+	    exclude -- "$E2E_PY" "$E2E_TMP/probe.py" 2>&1)
+	n=$?
+	is "$n" 1 "nobody past netmgr: the parent refuses, exit 1"
+	echo "$r" | grep -q "may not exclude"
+	ok $? "... with the parent's denial ($r)"
+	grep -q "exclude refused: uid 65534" "$E2E_TMP/c/out"
+	ok $? "... and logs it"
+	is "$(split_left)" "" "... and nothing was excluded"
+	r=$(excluded)
+	is "${r%% *}" refused "root past the same netmgr is still excluded"
+	ctl c down >/dev/null
+	is "$(split_left)" "" "after deactivate: nothing left"
+}
+
+body
+e2e_done

@@ -933,12 +933,15 @@ nft_ks_present(void)
 }
 
 /*
- * Split tunnelling.  The kill switch's part: a packet of a connection
- * the split table marked as excluded (ct mark) leaves only when it also
- * carries the bypass mark, which the split table sets on that same
- * packet and which only CAP_NET_ADMIN can set otherwise; what comes back
- * is accepted only as part of such a connection.  Without the split
- * table nothing carries the ct mark and these rules match nothing.
+ * Split tunnelling.  The kill switch's part: what comes back is accepted
+ * only as part of a connection the split table marked as excluded (ct
+ * mark).  On the way out, a packet the split table re-routed still shows
+ * the tunnel as its output interface to the rest of the output hook (the
+ * hook's state keeps the device it started with), so the tunnel rule
+ * admits it already; the rule here says the intent, with the bypass mark
+ * that only the split table (or CAP_NET_ADMIN) sets on that same packet.
+ * Without the split table nothing carries the ct mark and these rules
+ * match nothing.
  */
 static void
 ks_split(struct nft_batch *nb, const char *chain, bool in)

@@ -643,12 +643,13 @@ split_recover(void)
 		base = strrchr(path, '/');
 		if (path[0] != '/' || base == NULL ||
 		    strcmp(base + 1, SPLIT_EXCL_NAME) != 0 ||
-		    cg_walk(path, &level, mount, sizeof(mount)) == -1) {
-			if (path[0] != '\0' && errno != ENOENT)
-				log_warnx("split record %s names %s, not a "
-				    "cgroup of ours; left alone", statefile,
-				    path);
-		} else if (cg_empty(path, mount, o, n) == -1)
+		    (cg_walk(path, &level, mount, sizeof(mount)) == -1 &&
+		    errno != ENOENT))
+			log_warnx("split record %s names \"%s\", not a cgroup "
+			    "of ours; left alone", statefile, path);
+		else if (access(path, F_OK) == -1)
+			;	/* gone already */
+		else if (cg_empty(path, mount, o, n) == -1)
 			failed = 1;
 		else
 			log_info("removed leftover cgroup %s", path);

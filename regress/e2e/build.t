@@ -70,12 +70,13 @@ is "$(complete_words "vpnctl st")" "status" "vpnctl st -> status"
 is "$(complete_words "vpnctl -j -s /tmp/x d")" "down" \
     "options and their arguments are skipped: vpnctl -j -s /tmp/x d -> down"
 is "$(complete_words "vpnctl status ")" "" "nothing after status"
+is "$(complete_words "vpnctl exclude ")" "--" "vpnctl exclude -> --"
 touch "$tmp/wg0.conf"
 is "$(complete_words "vpnctl up $tmp/wg")" "$tmp/wg0.conf" \
     "vpnctl up completes a file name"
 is "$(complete_words "vpnd -D res")" "resolved resolvconf" \
     "vpnd -D res -> the DNS backends"
-is "$(complete_words "vpnd -")" "-d -n -v -D -f -i -L -R -r -S -s -W" \
+is "$(complete_words "vpnd -")" "-d -n -v -C -D -f -i -L -R -r -S -s -W" \
     "vpnd - -> its options"
 
 echo "1..$n"

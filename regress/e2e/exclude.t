@@ -102,9 +102,31 @@ print(r, cg[0] if cg else "?")
 EOF
 chmod 644 "$E2E_TMP/probe.py"
 
+# setuid.py SOCK: connect as root, become nobody, ask for exclude; prints
+# the reply's type and code
+cat >"$E2E_TMP/setuid.py" <<'EOF'
+import json, os, socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+os.setgroups([])
+os.setresgid(65534, 65534, 65534)
+os.setresuid(65534, 65534, 65534)
+s.sendall(b'{"type":"exclude","id":1}\n')
+for line in s.makefile():
+    o = json.loads(line)
+    if o.get("id") == 1:
+        print(o["type"], o.get("code", ""))
+        break
+EOF
+
+# probe: the probe as a normal process of C, in a cgroup of the test's
+# own as deep as vpnd's (so a rule matching any cgroup at that level
+# would catch it)
 probe() {
-	ip netns exec "$C" timeout 10 "$E2E_PY" "$E2E_TMP/probe.py" |
-	    cut -d' ' -f1
+	mkdir -p "$CGT/home"
+	nsenter --net="/run/netns/$C" sh -c 'echo $$ >"$1/cgroup.procs" &&
+	    shift && exec "$@"' sh "$CGT/home" timeout 10 "$E2E_PY" \
+	    "$E2E_TMP/probe.py" | cut -d' ' -f1
 }
 # excluded [vpnctl args]: the probe under vpnctl exclude; prints its
 # result and its cgroup
@@ -213,11 +235,13 @@ body() {
 	    "the excluded process is back in the cgroup it came from"
 
 	# non-members: netmgr denies; the parent denies on its own too
+	# the build tree may be closed to others: a copy they can run
 	chmod o+x "$E2E_TMP" "$E2E_TMP/c"
+	install -m 755 "$VPNCTL" "$E2E_TMP/vpnctl"
 	ctl c -t 10 activate "$E2E_TMP/full.json" >/dev/null
 	ok $? "connected again"
 	r=$(ip netns exec "$C" setpriv --reuid=nobody --regid=nogroup \
-	    --clear-groups timeout 15 "$VPNCTL" -s "$(sock_of c)" \
+	    --clear-groups timeout 15 "$E2E_TMP/vpnctl" -s "$(sock_of c)" \
 	    exclude -- "$E2E_PY" "$E2E_TMP/probe.py" 2>&1)
 	n=$?
 	is "$n" 1 "nobody (not in group vpnd): exclude refused, exit 1"
@@ -239,16 +263,41 @@ body() {
 	    "the excluded process is back where it came from"
 	is "$(probe)" refused "disconnected again: direct traffic works"
 
-	# the parent's own check: netmgr passes anyone's exclude on
+	# a client that connected as root and then became nobody: the
+	# process is no longer the uid it connected with
+	ctl c -t 10 activate "$E2E_TMP/full.json" >/dev/null
+	ok $? "connected again after the restart"
+	r=$(ip netns exec "$C" timeout 15 "$E2E_PY" "$E2E_TMP/setuid.py" \
+	    "$(sock_of c)")
+	is "$r" "error denied" \
+	    "a client whose uid changed after it connected: denied"
+	is "$(split_left)" "" "... and nothing was excluded"
+	ctl c down >/dev/null
+
+	# a forged record naming a cgroup that is not vpnd's: left alone
 	kill -TERM "$VPND_PID_c"
 	wait_gone "$VPND_PID_c" 50
 	ok $? "vpnd stops"
+	mkdir "$CGT/victim"
+	nsenter --net="/run/netns/$C" sh -c 'echo $$ >"$1/cgroup.procs" &&
+	    exec sleep 60' sh "$CGT/victim" &
+	VICTIM=$!
+	E2E_PIDS="$E2E_PIDS $VICTIM"
+	wait_for 50 grep -qx "$VICTIM" "$CGT/victim/cgroup.procs"
+	printf 'cgroup %s\norigin %s /\n' "$CGT/victim" "$VICTIM" \
+	    >"$E2E_TMP/c/state/split.state"
+
+	# the parent's own check: netmgr passes anyone's exclude on
 	VPND_BIN=$VPND_TEST VPND_TESTHOOK=netmgr:10 spawn_c ||
 	    bail "test vpnd did not start"
 	ctl c -t 10 activate "$E2E_TMP/full.json" >/dev/null
 	ok $? "connected (netmgr lets any client's exclude through)"
+	[ -d "$CGT/victim" ] && grep -qx "$VICTIM" "$CGT/victim/cgroup.procs"
+	ok $? "a record naming a cgroup not vpnd's: that cgroup left alone"
+	grep -q "not a cgroup of ours; left alone" "$E2E_TMP/c/out"
+	ok $? "... saying so in the log"
 	r=$(ip netns exec "$C" setpriv --reuid=nobody --regid=nogroup \
-	    --clear-groups timeout 15 "$VPNCTL" -s "$(sock_of c)" \
+	    --clear-groups timeout 15 "$E2E_TMP/vpnctl" -s "$(sock_of c)" \
 	    exclude -- "$E2E_PY" "$E2E_TMP/probe.py" 2>&1)
 	n=$?
 	is "$n" 1 "nobody past netmgr: the parent refuses, exit 1"

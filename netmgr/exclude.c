@@ -55,6 +55,12 @@ exclude_request(struct ctl_conn *c, struct json_object *req)
 		    "requests in flight");
 		return;
 	}
+	/* a local client (D-Bus) has no connection to read */
+	if (control_conn_fd(c) == -1) {
+		control_error(c, req, NULL, "unavailable", "exclude is "
+		    "served to clients of the control socket only");
+		return;
+	}
 	if ((fd = fcntl(control_conn_fd(c), F_DUPFD_CLOEXEC, 0)) == -1) {
 		control_error(c, req, NULL, "system", "dup: %s",
 		    strerror(errno));

@@ -998,3 +998,10 @@ netops_active(void)
 {
 	return cur.active;
 }
+
+/* The bypass mark of the tunnel in force (its policy rules'). */
+uint32_t
+netops_mark(void)
+{
+	return cur.mark != 0 ? cur.mark : VPND_FWMARK;
+}

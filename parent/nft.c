@@ -170,7 +170,8 @@ static void	 m_ctstate(struct nft_rule *, uint32_t);
 static void	 s_imm32(struct nft_rule *, uint32_t);
 static void	 s_ctmark(struct nft_rule *, uint32_t);
 static void	 s_mark(struct nft_rule *, uint32_t);
-static void	 ks_split(struct nft_batch *, const char *, bool);
+static void	 ks_split(struct nft_batch *, const struct ks_params *,
+		    const char *, bool);
 static int	 split_check(const struct split_cg *, size_t);
 
 static int
@@ -703,7 +704,7 @@ ks_output(struct nft_batch *nb, const struct ks_params *ks)
 	struct nft_rule	 ru;
 	size_t		 i;
 
-	ks_split(nb, "output", false);
+	ks_split(nb, ks, "output", false);
 	ks_common(nb, ks, "output", false);
 	ks_dns(nb, "output", AF_INET, IPPROTO_UDP);
 	ks_dns(nb, "output", AF_INET, IPPROTO_TCP);
@@ -727,7 +728,7 @@ ks_input(struct nft_batch *nb, const struct ks_params *ks)
 	struct nft_rule	 ru;
 	size_t		 i;
 
-	ks_split(nb, "input", true);
+	ks_split(nb, ks, "input", true);
 	ks_common(nb, ks, "input", true);
 	if (!ks->allow_lan)
 		return;
@@ -944,7 +945,8 @@ nft_ks_present(void)
  * match nothing.
  */
 static void
-ks_split(struct nft_batch *nb, const char *chain, bool in)
+ks_split(struct nft_batch *nb, const struct ks_params *ks, const char *chain,
+    bool in)
 {
 	struct nft_rule	 ru;
 
@@ -953,7 +955,7 @@ ks_split(struct nft_batch *nb, const char *chain, bool in)
 	if (in)
 		m_ctstate(&ru, (1 << 1) | (1 << 2));	/* established, related */
 	else
-		m_mark(&ru, VPND_FWMARK);
+		m_mark(&ru, ks->mark != 0 ? ks->mark : VPND_FWMARK);
 	v_verdict(&ru, NF_ACCEPT);
 	rule_end(nb, &ru);
 }
@@ -1041,7 +1043,8 @@ split_check(const struct split_cg *cgs, size_t n)
 }
 
 /*
- * Table "inet vpnd_split", its own, replaced whole in one transaction:
+ * Table "inet vpnd_split", its own, replaced whole in one transaction
+ * (mark: the bypass mark of the tunnel in force, its policy rules'):
  *	route (type route, hook output, mangle): a packet from a socket of
  *		an excluded cgroup (socket cgroupv2 level L == id: the
  *		cgroup or one below it) gets the ct mark on its connection
@@ -1055,7 +1058,7 @@ split_check(const struct split_cg *cgs, size_t n)
  *		tunnel's before the second routing), loopback excepted.
  */
 int
-nft_split_install(const struct split_cg *cgs, size_t n)
+nft_split_install(const struct split_cg *cgs, size_t n, uint32_t mark)
 {
 	struct nft_batch	 nb;
 	struct nft_rule		 ru;
@@ -1063,7 +1066,7 @@ nft_split_install(const struct split_cg *cgs, size_t n)
 	size_t			 i;
 	int			 rv, save;
 
-	if (split_check(cgs, n) == -1) {
+	if (split_check(cgs, n) == -1 || mark == 0) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -1091,12 +1094,12 @@ nft_split_install(const struct split_cg *cgs, size_t n)
 		}
 		m_cmp(&ru, NFT_CMP_EQ, &cgs[i].id, sizeof(cgs[i].id));
 		s_ctmark(&ru, VPND_CTMARK_EXCL);
-		s_mark(&ru, VPND_FWMARK);
+		s_mark(&ru, mark);
 		rule_end(&nb, &ru);
 	}
 	rule_begin_in(&ru, VPND_NFT_SPLIT, "prerouting");
 	m_ctmark(&ru, VPND_CTMARK_EXCL);
-	s_mark(&ru, VPND_FWMARK);
+	s_mark(&ru, mark);
 	rule_end(&nb, &ru);
 	rule_begin_in(&ru, VPND_NFT_SPLIT, "postrouting");
 	m_ctmark(&ru, VPND_CTMARK_EXCL);

@@ -65,6 +65,7 @@ void	 lockdown_announce(struct imsgev *netmgr);
 int	 lockdown_dispatch(struct imsgev *netmgr, struct imsg *);
 
 int	 netops_active(void);		/* a tunnel is up */
+uint32_t netops_mark(void);		/* its bypass mark */
 
 /*
  * split.c: split tunnelling by app (cgroup v2). split_init() exits on a

@@ -421,7 +421,7 @@ split_apply(void)
 		table_on = 0;
 		return 0;
 	}
-	if (nft_split_install(ents, nents) == -1)
+	if (nft_split_install(ents, nents, netops_mark()) == -1)
 		return -1;
 	table_on = 1;
 	return 0;

@@ -144,7 +144,7 @@ struct split_cg {
 	uint64_t	 id;		/* the directory's inode on cgroup2 */
 	uint32_t	 level;		/* 1: just below the root */
 };
-int	 nft_split_install(const struct split_cg *, size_t);
+int	 nft_split_install(const struct split_cg *, size_t, uint32_t mark);
 int	 nft_split_remove(void);		/* 0 also when absent */
 int	 nft_split_present(void);	/* 1 yes, 0 no, -1 error */
 

@@ -179,7 +179,7 @@ nft_ks_present(void)
 }
 
 int
-nft_split_install(const struct split_cg *cgs, size_t n)
+nft_split_install(const struct split_cg *cgs, size_t n, uint32_t mark)
 {
 	called(__func__);
 	return 0;

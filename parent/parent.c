@@ -305,6 +305,9 @@ parent_main(struct parent_opts *opts)
 	    sizeof(devid));
 	lockdown_announce(&iev_child[PROC_NETMGR]);
 	netops_set_tunworker(&iev_child[PROC_TUNWORKER]);
+	/* the underlay moving makes tunworker handshake again at once */
+	if (netwatch_init(opts->ifname, &iev_child[PROC_TUNWORKER]) == -1)
+		log_warn("cannot watch the network for changes");
 
 	drop_privileges();
 	event_dispatch();

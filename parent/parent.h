@@ -7,6 +7,7 @@
 #include <net/if.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "vpnd.h"
@@ -97,6 +98,16 @@ int	 policy_host_addrs(const char *skip, struct prefix **out,
 /* uapisock.c: the WireGuard UAPI socket; -1: not served (logged) */
 int	 uapisock_open(const char *dir, const char *ifname);
 void	 uapisock_remove(void);
+
+/*
+ * netwatch.c: rtnetlink notifications of the underlay (links, addresses,
+ * default routes) become one IMSG_NET_CHANGED to tunworker per burst.
+ * netwatch_init after event_init; -1 with errno if it cannot listen.
+ * netwatch_parse: the NETCHG_* bits a buffer of notifications carries
+ * (the tunnel's own, tunidx or ifname, left out); 0 for none.
+ */
+int	 netwatch_init(const char *ifname, struct imsgev *tunworker);
+uint32_t netwatch_parse(const void *, size_t, int tunidx, const char *ifname);
 
 /* secpath.c: 0 if every component of dir is root's alone, else -1 */
 int	 secure_dir(const char *dir, char *err, size_t errlen);

@@ -1,20 +1,22 @@
 #!/bin/bash
 # dbus.t -- the D-Bus service org.mozilla.vpn.dbus, as the Mozilla VPN
 # client for Linux calls it, against a private dbus-daemon started here
-# (a system-type bus listening on a socket of this test, with the default
-# policy of Debian's system bus and the policy file vpnd ships, and the
-# activation file in its service directory); vpnd finds it through
-# DBUS_SYSTEM_BUS_ADDRESS. Checked: netmgr, not root, owns the name and
-# the bus sees it as _vpnd; the activation file is read; every method
-# (version, status, activate, deactivate, getLogs, cleanupLogs) and both
-# signals, seen by a client of an ordinary user; an activate over D-Bus
-# seen by vpnctl status and a socket activate seen by D-Bus status and
-# signalled on the bus; a bad jsonConfig answered false with nothing
-# changed; a caller neither root nor in group vpnd refused (false, "",
-# one log line each) while a member of the group is served; the
-# policy: nobody else may own the name; a daemon restart: the name comes
-# back; a vpnd without a bus runs and says so once; the bus going away
-# leaves vpnd serving its socket.
+# (bus_private: a system-type bus on a socket of this test, the default
+# policy of Debian's system bus, the policy file vpnd ships, its
+# activation file); vpnd finds it through DBUS_SYSTEM_BUS_ADDRESS.
+# Checked: netmgr, not root, owns the name and the bus sees it as _vpnd;
+# the activation file is read; introspection; a call carrying a
+# descriptor never reaches netmgr; every method (version, status,
+# activate, deactivate, getLogs, cleanupLogs) and both signals, as seen by
+# an ordinary user's client; an activate over D-Bus seen by vpnctl status
+# and monitor, a socket activate seen by D-Bus status and signalled on the
+# bus, one signal per change; a bad jsonConfig (broken, invalid, a key
+# twice) answered false with nothing changed and no signal; a caller
+# neither root nor in group vpnd refused (false, "", one log line each)
+# while a member of the group is served; nobody else may own the name;
+# SIGTERM with a tunnel up sends disconnected on the bus; after a restart
+# the name comes back; the bus going away leaves vpnd serving its socket;
+# a vpnd without a bus runs and says so once.
 set -u
 . "$(dirname "$0")/../lib/e2e.sh"
 e2e_timeout 150 "$@"
@@ -255,11 +257,17 @@ as nobody timeout 10 gdbus call --address "$ADDR" -d org.freedesktop.DBus \
 grep -q AccessDenied "$E2E_TMP/squat"
 ok $? "nobody may not own $NAME (AccessDenied)"
 
-# -- restart: the name comes back
+# -- SIGTERM with the tunnel up takes it down and says so on the bus, as
+# the Mozilla daemon does; then a restart: the name comes back
+is "$(call root activate s "$CONF")" "b true" "activate again"
+wait_for 100 signals connected 3
+ok $? "D-Bus: connected signal"
 OLD=$NETMGR
 kill -TERM "$VPND_PID_a"
 wait_gone "$VPND_PID_a" 100
 ok $? "vpnd stops on SIGTERM"
+wait_for 50 signals disconnected 3
+ok $? "D-Bus: disconnected signal for the shutdown"
 wait_for 50 sh -c "! busctl --address='$ADDR' status $NAME"
 ok $? "the name is released"
 DBUS_SYSTEM_BUS_ADDRESS=$ADDR vpnd_start b "$C" -D none ||

@@ -80,7 +80,10 @@ owner_pid() {
 
 # the signals, as an ordinary user's client sees them (gdbus monitor)
 monitor_start() {
-	as nobody gdbus monitor --address "$ADDR" --dest "$NAME" \
+	# started directly, not through a function (a subshell): the PID
+	# recorded is gdbus's own (setpriv execs it), which the trap kills
+	setpriv --reuid=65534 --regid=65534 --clear-groups \
+	    gdbus monitor --address "$ADDR" --dest "$NAME" \
 	    >>"$E2E_TMP/signals" 2>&1 &
 	MONPID=$!
 	E2E_PIDS="$E2E_PIDS $MONPID"
@@ -202,7 +205,7 @@ is "$(ctl a -j status | jget state)" disconnected "still disconnected"
 is "$(nsignals disconnected)" 0 "no disconnected signal for a refused activate"
 
 # -- activate over D-Bus: seen by vpnctl status, signalled on the bus
-ctl a monitor >"$E2E_TMP/ctlmon" 2>&1 &
+"$VPNCTL" -s "$SOCK" monitor >"$E2E_TMP/ctlmon" 2>&1 &
 E2E_PIDS="$E2E_PIDS $!"
 wait_for 50 test -e "$E2E_TMP/ctlmon"
 is "$(call root activate s "$CONF")" "b true" "activate as root: true"
@@ -278,6 +281,10 @@ NETMGR=$(child_of "$VPND_PID_b" netmgr)
 [ "$(owner_pid)" = "$NETMGR" ] && [ "$NETMGR" != "$OLD" ]
 ok $? "the new netmgr owns it"
 is "$(call nobody version)" 's "1"' "the new instance answers"
+
+# -- nothing of the test's clients outlives it: gdbus is what the trap kills
+[ "$(cat /proc/$MONPID/comm 2>/dev/null)" = gdbus ]
+ok $? "the monitor's recorded PID is gdbus itself"
 
 # -- the bus goes away: vpnd carries on with its socket
 kill -TERM "$BUS_PID"

@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -139,4 +140,119 @@ conf_is_full_tunnel(const struct tunnel_conf *conf, int af)
 		}
 	}
 	return false;
+}
+
+/* Decimal, or hex after 0x; 1..UINT32_MAX; 0 for none. */
+static int
+conf_u32(const char *s, uint32_t *out)
+{
+	unsigned long long	 n = 0;
+	const char		*c = s;
+	int			 base = 10, d;
+
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		base = 16;
+		c += 2;
+	}
+	if (*c == '\0' || strlen(c) > 10)
+		return -1;
+	for (; *c != '\0'; c++) {
+		if (*c >= '0' && *c <= '9')
+			d = *c - '0';
+		else if (base == 16 && *c >= 'a' && *c <= 'f')
+			d = *c - 'a' + 10;
+		else if (base == 16 && *c >= 'A' && *c <= 'F')
+			d = *c - 'A' + 10;
+		else
+			return -1;
+		n = n * base + d;
+		if (n > UINT32_MAX)
+			return -1;
+	}
+	*out = (uint32_t)n;
+	return 0;
+}
+
+int
+conf_parse_table(const char *s, int *mode, uint32_t *table, char *err,
+    size_t errlen)
+{
+	uint32_t	 n;
+
+	*table = 0;
+	if (strcmp(s, "auto") == 0) {
+		*mode = CONF_TABLE_AUTO;
+		return 0;
+	}
+	if (strcmp(s, "off") == 0) {
+		*mode = CONF_TABLE_OFF;
+		return 0;
+	}
+	if (strcmp(s, "main") == 0) {
+		*mode = CONF_TABLE_NUM;
+		*table = CONF_TABLE_MAIN;
+		return 0;
+	}
+	if (strspn(s, "0123456789") != strlen(s) || conf_u32(s, &n) == -1 ||
+	    n == 0) {
+		snprintf(err, errlen, "bad Table \"%.32s\" (off, auto, main "
+		    "or 1..4294967295)", s);
+		return -1;
+	}
+	if (n == 253 || n == 255) {
+		snprintf(err, errlen, "Table %u is the kernel's %s table", n,
+		    n == 253 ? "default" : "local");
+		return -1;
+	}
+	*mode = CONF_TABLE_NUM;
+	*table = n;
+	return 0;
+}
+
+int
+conf_parse_fwmark(const char *s, uint32_t *mark, char *err, size_t errlen)
+{
+	if (strcmp(s, "off") == 0 || (conf_u32(s, mark) == 0 && *mark == 0)) {
+		snprintf(err, errlen, "FwMark %s: vpnd's sockets always carry a "
+		    "mark (leave FwMark out for 0x%x)", s, CONF_DEFAULT_FWMARK);
+		return -1;
+	}
+	if (conf_u32(s, mark) == -1) {
+		snprintf(err, errlen, "bad FwMark \"%.32s\" (1..0xffffffff)", s);
+		return -1;
+	}
+	return 0;
+}
+
+uint32_t
+conf_fwmark(const struct tunnel_conf *conf)
+{
+	return conf->fwmark != 0 ? conf->fwmark : CONF_DEFAULT_FWMARK;
+}
+
+int
+conf_check_routing(const struct tunnel_conf *conf, char *err, size_t errlen)
+{
+	uint32_t	 mark = conf_fwmark(conf);
+
+	if (conf->table_mode == CONF_TABLE_AUTO && (mark == 253 ||
+	    mark == 254 || mark == 255)) {
+		snprintf(err, errlen, "FwMark %u with Table = auto would name "
+		    "the kernel's table %u", mark, mark);
+		return -1;
+	}
+	if (conf->table_mode == CONF_TABLE_NUM &&
+	    conf->table == CONF_TABLE_MAIN && conf_is_full_tunnel(conf,
+	    AF_UNSPEC)) {
+		snprintf(err, errlen, "Table = main with a full tunnel would "
+		    "replace the host's default route; use Table = auto");
+		return -1;
+	}
+	if (conf->table_mode != CONF_TABLE_AUTO &&
+	    conf->table_mode != CONF_TABLE_OFF &&
+	    conf->table_mode != CONF_TABLE_NUM) {
+		snprintf(err, errlen, "bad Table");
+		return -1;
+	}
+	return 0;
 }

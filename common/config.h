@@ -54,7 +54,21 @@ struct peer_conf {
 	size_t		 naips;
 };
 
-#define WGCONF_NIGNORED		7	/* wgconf.c's ignored_keys */
+#define WGCONF_NIGNORED		5	/* wgconf.c's ignored_keys */
+
+/*
+ * wg-quick's Table: auto (a full tunnel's routes in a table of their own,
+ * numbered as the mark, behind two policy rules; other routes in main),
+ * off (no routes, no rules: the user routes), or a number (every route in
+ * that table, no rules; main is 254).
+ */
+enum conf_table {
+	CONF_TABLE_AUTO = 0,
+	CONF_TABLE_OFF,
+	CONF_TABLE_NUM,
+};
+#define CONF_DEFAULT_FWMARK	0x7670	/* vpnd's own mark and table */
+#define CONF_TABLE_MAIN		254
 
 #define LOCKDOWN_KEY_OFF	1	/* tunnel_conf.lockdown */
 #define LOCKDOWN_KEY_ON		2
@@ -76,6 +90,9 @@ struct tunnel_conf {
 	/* Lockdown (vpnd -f only): 0 no key, else LOCKDOWN_KEY_* */
 	int		 lockdown;
 	enum hop_type	 hop;
+	int		 table_mode;	/* enum conf_table */
+	uint32_t	 table;		/* CONF_TABLE_NUM: the table */
+	uint32_t	 fwmark;	/* 0: CONF_DEFAULT_FWMARK */
 	struct peer_conf *peers;
 	size_t		 npeers;
 	/* wg-quick keys read and not acted on: where each first was, or 0 */
@@ -88,6 +105,22 @@ void	 conf_free(struct tunnel_conf *);
 struct peer_conf *conf_add_peer(struct tunnel_conf *);	/* NULL: full/ENOMEM */
 int	 peer_add_aip(struct peer_conf *, const struct prefix *);
 bool	 conf_is_full_tunnel(const struct tunnel_conf *, int af);
+/*
+ * Table and FwMark values as wg-quick writes them: Table "off", "auto",
+ * "main" or 1..4294967295 but the kernel's 253 (default) and 255
+ * (local); FwMark decimal or 0x hex, 1..0xffffffff ("off" and 0 are
+ * refused: vpnd's sockets always carry a mark, which the kill switch and
+ * the policy rules match). 0 or -1 with a reason.
+ */
+int	 conf_parse_table(const char *, int *mode, uint32_t *table,
+	    char *err, size_t errlen);
+int	 conf_parse_fwmark(const char *, uint32_t *, char *err, size_t errlen);
+/* The whole: Table = auto needs a mark that can name a table; Table =
+ * main takes no full tunnel (it would replace the host's default route).
+ */
+int	 conf_check_routing(const struct tunnel_conf *, char *err,
+	    size_t errlen);
+uint32_t conf_fwmark(const struct tunnel_conf *);	/* the mark in use */
 
 /*
  * addr.c: strict parsers; 0 on success, -1 on malformed input.

@@ -45,6 +45,9 @@ conf_send(struct imsgev *iev, const struct conf_seq *seq,
 	ci.killswitch = c->killswitch;
 	ci.allowlan = c->allowlan;
 	ci.hop = c->hop;
+	ci.table_mode = c->table_mode;
+	ci.table = c->table;
+	ci.fwmark = c->fwmark;
 	imsgev_compose(iev, seq->start, 0, -1, &ci, sizeof(ci));
 	explicit_bzero(&ci, sizeof(ci));
 	for (i = 0; i < c->npeers; i++) {
@@ -93,6 +96,7 @@ conf_rx_start(struct conf_rx *rx, const struct conf_seq *seq,
 	    ci.naddrs > CONF_MAX_ADDRS || ci.ndns > CONF_MAX_DNS ||
 	    ci.nsearch > CONF_MAX_SEARCH || ci.hop >= HOP_MAX ||
 	    ci.killswitch < -1 || ci.killswitch > 1 ||
+	    ci.table_mode > CONF_TABLE_NUM ||
 	    (ci.mtu != 0 && (ci.mtu < CONF_MIN_MTU || ci.mtu > CONF_MAX_MTU)))
 		fatalx("%s: bad start", seq->name);
 	memcpy(c->privkey, ci.privkey, WG_KEY_LEN);
@@ -110,6 +114,9 @@ conf_rx_start(struct conf_rx *rx, const struct conf_seq *seq,
 	c->killswitch = ci.killswitch;
 	c->allowlan = ci.allowlan != 0;
 	c->hop = ci.hop;
+	c->table_mode = ci.table_mode;
+	c->table = ci.table;
+	c->fwmark = ci.fwmark;
 	explicit_bzero(&ci, sizeof(ci));
 	rx->open = 1;
 }

@@ -483,7 +483,7 @@ proto_parse_activate(struct json_object *o, struct tunnel_conf *conf,
     struct proto_activate_extra *ex, const char **code, char *err,
     size_t errlen)
 {
-	char			 msg[PROTO_ERRLEN];
+	char			 msg[PROTO_ERRLEN], why[128];
 	struct perr		 pe = { NULL, msg, sizeof(msg) };
 	struct peer_conf	*peer;
 	struct prefix		 a4, a6;
@@ -636,8 +636,24 @@ proto_parse_activate(struct json_object *o, struct tunnel_conf *conf,
 		goto out;
 	if (r == 1)
 		conf->allowlan = b;
+	/* wg-quick's Table and FwMark, written as there */
+	if ((r = get_string(o, "table", &s, &pe)) == -1)
+		goto out;
+	if (r == 1 && conf_parse_table(s, &conf->table_mode, &conf->table,
+	    why, sizeof(why)) == -1) {
+		fail(&pe, "table: %s", why);
+		goto out;
+	}
+	if ((r = get_int(o, "fwmark", 1, UINT32_MAX, &n, &pe)) == -1)
+		goto out;
+	if (r == 1)
+		conf->fwmark = (uint32_t)n;
 	if (parse_peers(o, conf, keepalive, &pe) == -1)
 		goto out;
+	if (conf_check_routing(conf, why, sizeof(why)) == -1) {
+		fail(&pe, "%s", why);
+		goto out;
+	}
 	rv = 0;
  out:
 	explicit_bzero(pub, sizeof(pub));
@@ -765,6 +781,15 @@ proto_activate_json(const struct tunnel_conf *conf,
 	if (conf->allowlan)
 		json_object_object_add(o, "allowLan",
 		    json_object_new_boolean(true));
+	if (conf->table_mode == CONF_TABLE_OFF)
+		proto_json_str(o, "table", "off");
+	else if (conf->table_mode == CONF_TABLE_NUM) {
+		snprintf(buf, sizeof(buf), "%u", conf->table);
+		proto_json_str(o, "table", buf);
+	}
+	if (conf->fwmark != 0)
+		json_object_object_add(o, "fwmark",
+		    json_object_new_int64(conf->fwmark));
 	if (conf->npeers > 1) {
 		peers = json_object_new_array();
 		for (i = 1; i < conf->npeers; i++) {

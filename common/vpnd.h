@@ -169,6 +169,9 @@ struct imsg_net_begin {
 	int		 mtu;
 	uint16_t	 listen_port;
 	uint32_t	 flags;
+	uint32_t	 table_mode;	/* enum conf_table */
+	uint32_t	 table;		/* CONF_TABLE_NUM: where routes go */
+	uint32_t	 mark;		/* our sockets' mark, not 0 */
 };
 
 struct imsg_tun {
@@ -193,6 +196,9 @@ struct imsg_conf_iface {
 	int		 killswitch;	/* -1, 0, 1 */
 	int		 allowlan;
 	uint32_t	 hop;		/* enum hop_type */
+	uint32_t	 table_mode;	/* enum conf_table */
+	uint32_t	 table;
+	uint32_t	 fwmark;
 };
 
 struct imsg_wg_peer {
@@ -222,6 +228,7 @@ struct imsg_wg_stats {
 	uint16_t	 keepalive;
 	int64_t		 handshake_age_ms;	/* -1: never */
 	int64_t		 rx_age_ms;		/* -1: nothing received */
+	uint32_t	 last_handshake_nsec;	/* 0..999999999 */
 };
 
 /* What moved under the tunnel (the parent's rtnetlink watch); bits. */

@@ -75,13 +75,11 @@ static const struct {
 	const char	*key;
 	const char	*why;
 } ignored_keys[WGCONF_NIGNORED] = {
-	{ "Table", "vpnd installs its own routes and rules" },
 	{ "PreUp", "vpnd never runs hook commands" },
 	{ "PostUp", "vpnd never runs hook commands" },
 	{ "PreDown", "vpnd never runs hook commands" },
 	{ "PostDown", "vpnd never runs hook commands" },
 	{ "SaveConfig", "vpnd never writes the configuration file" },
-	{ "FwMark", "vpnd does not mark its packets" },
 };
 
 static int
@@ -345,6 +343,7 @@ parse_interface_key(struct pstate *ps, const char *key, char *value)
 	struct tunnel_conf	*conf = ps->conf;
 	struct lockdown		 ld;
 	long long		 n;
+	char			 why[128];
 
 	if (strcasecmp(key, "PrivateKey") == 0) {
 		if (parse_key(ps, "PrivateKey", value, conf->privkey) == -1)
@@ -370,6 +369,14 @@ parse_interface_key(struct pstate *ps, const char *key, char *value)
 			    "on allow-lan)", value);
 		conf->lockdown = !ld.on ? LOCKDOWN_KEY_OFF : ld.allow_lan ?
 		    LOCKDOWN_KEY_ON_LAN : LOCKDOWN_KEY_ON;
+	} else if (strcasecmp(key, "Table") == 0) {
+		if (conf_parse_table(value, &conf->table_mode, &conf->table,
+		    why, sizeof(why)) == -1)
+			return perr(ps, "%s", why);
+	} else if (strcasecmp(key, "FwMark") == 0) {
+		if (conf_parse_fwmark(value, &conf->fwmark, why,
+		    sizeof(why)) == -1)
+			return perr(ps, "%s", why);
 	} else
 		return perr(ps, "unknown key \"%s\" in [Interface]", key);
 	return 0;
@@ -502,6 +509,10 @@ wgconf_parse(const char *buf, size_t len, const char *name,
 	}
 	if (!conf->has_privkey) {
 		perr(&ps, "no PrivateKey in [Interface]");
+		goto out;
+	}
+	if (conf_check_routing(conf, line, sizeof(line)) == -1) {
+		perr(&ps, "%s", line);
 		goto out;
 	}
 	rv = 0;

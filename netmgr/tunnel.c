@@ -430,7 +430,9 @@ conf_same_iface(const struct tunnel_conf *a, const struct tunnel_conf *b)
 	    a->naddrs * sizeof(a->addrs[0])) == 0 && a->ndns == b->ndns &&
 	    memcmp(a->dns, b->dns, a->ndns * sizeof(a->dns[0])) == 0 &&
 	    a->nsearch == b->nsearch && memcmp(a->search, b->search,
-	    sizeof(a->search)) == 0 && a->allowlan == b->allowlan;
+	    sizeof(a->search)) == 0 && a->allowlan == b->allowlan &&
+	    a->table_mode == b->table_mode && a->table == b->table &&
+	    conf_fwmark(a) == conf_fwmark(b);
 }
 
 static int
@@ -926,6 +928,9 @@ send_net(int update)
 	strlcpy(b.ifname, env->ifname, sizeof(b.ifname));
 	b.mtu = c->mtu > 0 ? c->mtu : CONF_DEFAULT_MTU;
 	b.listen_port = c->listen_port;
+	b.table_mode = c->table_mode;
+	b.table = c->table;
+	b.mark = conf_fwmark(c);
 	if (c->killswitch == 1)
 		b.flags |= NET_F_KILLSWITCH;
 	if (c->allowlan)

@@ -22,7 +22,6 @@
 
 #define UAPI_MAX_CONNS		16
 #define UAPI_TIMEOUT_SEC	10	/* to send a request and read a reply */
-#define UAPI_FWMARK		0x7670	/* the data plane's UDP sockets' mark */
 
 struct uapi_conn {
 	int			 fd;
@@ -149,6 +148,7 @@ void
 uapi_on_stats(void)
 {
 	const struct imsg_wg_stats	*st;
+	const struct tunnel_conf	*conf;
 	size_t				 i, n;
 
 	for (i = 0; i < nitems(conns); i++) {
@@ -156,8 +156,9 @@ uapi_on_stats(void)
 			continue;
 		conns[i]->waiting = 0;
 		query_stats(&st, &n);
-		uapi_get_format(&conns[i]->out, tunnel_conf_in_force(),
-		    UAPI_FWMARK, st, n);
+		conf = tunnel_conf_in_force();
+		uapi_get_format(&conns[i]->out, conf, conf != NULL ?
+		    conf_fwmark(conf) : 0, st, n);
 		uapi_reply(conns[i]);
 	}
 }

@@ -302,9 +302,12 @@ uapi_get_format(struct uapi_buf *b, const struct tunnel_conf *conf,
 		    endpoint_fmt(ep, s, sizeof(s)) != NULL)
 			uapi_buf_printf(b, "endpoint=%s\n", s);
 		uapi_buf_printf(b, "last_handshake_time_sec=%lld\n"
-		    "last_handshake_time_nsec=0\n",
+		    "last_handshake_time_nsec=%u\n",
 		    st != NULL && st->last_handshake > 0 ?
-		    (long long)st->last_handshake : 0LL);
+		    (long long)st->last_handshake : 0LL,
+		    st != NULL && st->last_handshake > 0 &&
+		    st->last_handshake_nsec < 1000000000 ?
+		    st->last_handshake_nsec : 0);
 		uapi_buf_printf(b, "tx_bytes=%llu\nrx_bytes=%llu\n",
 		    st != NULL ? (unsigned long long)st->tx_bytes : 0ULL,
 		    st != NULL ? (unsigned long long)st->rx_bytes : 0ULL);

@@ -46,7 +46,8 @@ struct netstate {
 	int			 mtu;
 	uint32_t		 flags;
 	uint16_t		 port;
-	uint32_t		 table;		/* the policy rules' table */
+	int			 table_mode;	/* enum conf_table */
+	uint32_t		 table;		/* auto: the rules'; num: all */
 	uint32_t		 mark;		/* our sockets' mark */
 	struct prefix		 addrs[CONF_MAX_ADDRS];
 	size_t			 naddrs;
@@ -77,6 +78,7 @@ static int	 state_write(const struct netstate *);
 static void	 state_remove(void);
 static int	 state_read(struct net_staterec *);
 static int	 state_ifname_ok(const char *);
+static uint32_t	 route_table(const struct netstate *, const struct prefix *);
 static void	 recover_link(const char *, int, void *);
 static int	 ks_release(void);
 
@@ -197,8 +199,16 @@ netops_dispatch(struct imsgev *iev, struct imsg *imsg)
 		pend.mtu = b.mtu;
 		pend.port = b.listen_port;
 		pend.flags = b.flags;
-		pend.table = VPND_TABLE;
-		pend.mark = VPND_FWMARK;
+		if (policy_check_routing(b.table_mode, b.table, b.mark, err,
+		    sizeof(err)) == -1) {
+			PEND_FAIL("%s", err);
+			break;
+		}
+		pend.table_mode = b.table_mode;
+		pend.mark = b.mark;
+		/* wg-quick's auto: the mark numbers the table too */
+		pend.table = b.table_mode == CONF_TABLE_AUTO ? b.mark :
+		    b.table_mode == CONF_TABLE_NUM ? b.table : 0;
 		break;
 	case IMSG_NET_ADDR:
 		if (imsg_get_data(imsg, &p, sizeof(p)) == -1)
@@ -221,6 +231,12 @@ netops_dispatch(struct imsgev *iev, struct imsg *imsg)
 		}
 		if (policy_check_route(&p, err, sizeof(err)) == -1) {
 			PEND_FAIL("%s", err);
+			break;
+		}
+		if (p.plen == 0 && pend.table_mode == CONF_TABLE_NUM &&
+		    pend.table == CONF_TABLE_MAIN) {
+			PEND_FAIL("a full tunnel in table main would replace "
+			    "the host's default route");
 			break;
 		}
 		if (pend.nroutes == NET_MAX_ROUTES) {
@@ -429,7 +445,19 @@ net_up(struct netstate *ns, char *err, size_t errlen)
 	return -1;
 }
 
-/* Routes of ns not in old are added; with old, old's extra ones go. */
+/* Table = N: every route there; auto: the full tunnel's in our own. */
+static uint32_t
+route_table(const struct netstate *ns, const struct prefix *p)
+{
+	if (ns->table_mode == CONF_TABLE_NUM)
+		return ns->table;
+	return p->plen == 0 ? ns->table : CONF_TABLE_MAIN;
+}
+
+/*
+ * Routes of ns not in old are added; with old, old's extra ones go.
+ * Table = off: none at all, the user routes.
+ */
 static int
 net_routes(struct netstate *ns, const struct netstate *old, char *err,
     size_t errlen)
@@ -438,6 +466,8 @@ net_routes(struct netstate *ns, const struct netstate *old, char *err,
 	size_t		 i, j;
 	uint32_t	 table;
 
+	if (ns->table_mode == CONF_TABLE_OFF)
+		return 0;
 	for (i = 0; i < ns->nroutes; i++) {
 		if (old != NULL) {
 			for (j = 0; j < old->nroutes; j++)
@@ -447,7 +477,7 @@ net_routes(struct netstate *ns, const struct netstate *old, char *err,
 			if (j < old->nroutes)
 				continue;
 		}
-		table = ns->routes[i].plen == 0 ? ns->table : 254;
+		table = route_table(ns, &ns->routes[i]);
 		if (nl_route_add(ns->ifindex, &ns->routes[i], table) == -1 &&
 		    errno != EEXIST) {
 			snprintf(err, errlen, "route %s: %s",
@@ -465,17 +495,19 @@ net_routes(struct netstate *ns, const struct netstate *old, char *err,
 				break;
 		if (i < ns->nroutes)
 			continue;
-		table = old->routes[j].plen == 0 ? old->table : 254;
+		table = route_table(old, &old->routes[j]);
 		(void)nl_route_del(old->ifindex, &old->routes[j], table);
 	}
 	return 0;
 }
 
+/* Only Table = auto has policy rules, and only for a full tunnel. */
 static int
 net_rules(struct netstate *ns, char *err, size_t errlen)
 {
-	int	want4 = !!(ns->flags & NET_F_FULL4);
-	int	want6 = !!(ns->flags & NET_F_FULL6);
+	int	auto_ = ns->table_mode == CONF_TABLE_AUTO;
+	int	want4 = auto_ && (ns->flags & NET_F_FULL4);
+	int	want6 = auto_ && (ns->flags & NET_F_FULL6);
 
 	if (want4 && !ns->rules4) {
 		if (nl_rules_add(AF_INET, ns->table, ns->mark) == -1) {
@@ -557,11 +589,16 @@ net_update(struct netstate *ns, struct netstate *nw, char *err,
 {
 	struct netstate	 old;
 
+	if (nw->table_mode != ns->table_mode || nw->table != ns->table ||
+	    nw->mark != ns->mark) {
+		snprintf(err, errlen, "the table or mark cannot change in "
+		    "place");
+		net_reset(nw);
+		errno = EINVAL;
+		return -1;
+	}
 	nw->ifindex = ns->ifindex;
 	nw->port = ns->port;
-	/* the sockets and the record keep the mark and table they have */
-	nw->table = ns->table;
-	nw->mark = ns->mark;
 	nw->rules4 = ns->rules4;
 	nw->rules6 = ns->rules6;
 	nw->ks = ns->ks;
@@ -617,11 +654,15 @@ net_down(struct netstate *ns, int keep_ks)
 	/* our own table; a file's goes with the interface's routes */
 	(void)nl_route_flush_table(AF_INET, VPND_TABLE);
 	(void)nl_route_flush_table(AF_INET6, VPND_TABLE);
-	if (nl_link_index(ns->ifname) > 0) {
+	if (nl_link_index(ns->ifname) > 0 &&
+	    ns->table_mode != CONF_TABLE_OFF) {
 		for (i = 0; i < ns->nroutes; i++)
-			if (ns->routes[i].plen != 0)
+			if (route_table(ns, &ns->routes[i]) != VPND_TABLE)
 				(void)nl_route_del(ns->ifindex,
-				    &ns->routes[i], 254);
+				    &ns->routes[i],
+				    route_table(ns, &ns->routes[i]));
+	}
+	if (nl_link_index(ns->ifname) > 0) {
 		if (nl_link_del(ns->ifname, tun_mark) == -1 &&
 		    errno != ENODEV)
 			log_warn("deleting %s", ns->ifname);
@@ -709,7 +750,8 @@ state_write(const struct netstate *ns)
 
 	memset(&r, 0, sizeof(r));
 	strlcpy(r.ifname, ns->ifname, sizeof(r.ifname));
-	r.table = ns->table;
+	/* the rules' table; Table = off or N makes none */
+	r.table = ns->table_mode == CONF_TABLE_AUTO ? ns->table : VPND_TABLE;
 	r.mark = ns->mark;
 	if ((len = netops_state_format(&r, buf, sizeof(buf))) == -1)
 		return -1;

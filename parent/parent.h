@@ -92,6 +92,8 @@ struct prefix;
 int	 policy_check_addr(const struct prefix *, const struct prefix *host,
 	    size_t nhost, char *err, size_t errlen);
 int	 policy_check_route(const struct prefix *, char *err, size_t errlen);
+int	 policy_check_routing(uint32_t table_mode, uint32_t table,
+	    uint32_t mark, char *err, size_t errlen);
 int	 policy_host_addrs(const char *skip, struct prefix **out,
 	    size_t *nout);
 

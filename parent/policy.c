@@ -18,6 +18,17 @@
  * the full tunnel (0.0.0.0/0, installed behind the policy rules) may cover
  * it; split the rest of the space around 169.254.0.0/16. The prefix of a
  * device address is held to the same rule, for the kernel routes it.
+ *
+ * Table and mark (a wg-quick file's Table and FwMark): a member of group
+ * vpnd already chooses which unicast prefixes go into the tunnel, so a
+ * table or a mark gives netmgr nothing it did not have, with three
+ * limits: the kernel's own tables are never touched (unspecified 0,
+ * default 253, local 255; with Table = auto the mark names the rules'
+ * table, so it must not be 253-255 either, nor main), a full tunnel never
+ * goes into main (it would replace the host's default route instead of
+ * sitting behind the policy rules), and the mark is never 0 (the kill
+ * switch lets only marked packets, ours, out to a peer's endpoint; the
+ * mark is set on vpnd's own UDP sockets only, never on other traffic).
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -167,6 +178,36 @@ policy_check_route(const struct prefix *p, char *err, size_t errlen)
 		return -1;
 	}
 	return 0;
+}
+
+int
+policy_check_routing(uint32_t mode, uint32_t table, uint32_t mark,
+    char *err, size_t errlen)
+{
+	if (mark == 0) {
+		snprintf(err, errlen, "mark 0: our sockets must carry a mark");
+		return -1;
+	}
+	switch (mode) {
+	case CONF_TABLE_AUTO:
+		if (mark >= 253 && mark <= 255) {
+			snprintf(err, errlen, "mark %u would name the kernel's "
+			    "table %u", mark, mark);
+			return -1;
+		}
+		return 0;
+	case CONF_TABLE_OFF:
+		return 0;
+	case CONF_TABLE_NUM:
+		if (table == 0 || table == 253 || table == 255) {
+			snprintf(err, errlen, "table %u is the kernel's own",
+			    table);
+			return -1;
+		}
+		return 0;
+	}
+	snprintf(err, errlen, "bad table mode %u", mode);
+	return -1;
 }
 
 /*

@@ -54,6 +54,15 @@ print_config(FILE *f, const struct tunnel_conf *conf)
 		fprintf(f, "ListenPort = %u\n", conf->listen_port);
 	if (conf->mtu != 0)
 		fprintf(f, "MTU = %d\n", conf->mtu);
+	if (conf->table_mode == CONF_TABLE_OFF)
+		fprintf(f, "Table = off\n");
+	else if (conf->table_mode == CONF_TABLE_NUM &&
+	    conf->table == CONF_TABLE_MAIN)
+		fprintf(f, "Table = main\n");
+	else if (conf->table_mode == CONF_TABLE_NUM)
+		fprintf(f, "Table = %u\n", conf->table);
+	if (conf->fwmark != 0)
+		fprintf(f, "FwMark = 0x%x\n", conf->fwmark);
 	first = 1;
 	for (i = 0; i < conf->ndns; i++) {
 		print_list_start(f, "DNS", &first);

@@ -444,6 +444,7 @@ tw_stats_one(struct wg_peer *peer, void *arg)
 	s.rx_bytes = ws.rx_bytes;
 	s.tx_bytes = ws.tx_bytes;
 	s.last_handshake = ws.last_handshake.tv_sec;
+	s.last_handshake_nsec = ws.last_handshake.tv_nsec;
 	s.endpoint = ws.endpoint;
 	s.keepalive = ws.keepalive;
 	s.handshake_age_ms = tw_age_ms(ws.handshake_age);

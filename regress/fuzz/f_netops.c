@@ -85,6 +85,7 @@ LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 		memset(&b, 0, sizeof(b));
 		strlcpy(b.ifname, VPND_IFNAME, sizeof(b.ifname));
 		b.mtu = 1420;
+		b.mark = CONF_DEFAULT_FWMARK;
 		if (imsg_compose(&peer, IMSG_NET_BEGIN, 0, 0, -1, &b,
 		    sizeof(b)) == -1)
 			abort();

@@ -102,6 +102,15 @@ static const struct bad bads[] = {
 	{ HDR "ListenPort = 0x10\n", "t:3: bad ListenPort \"0x10\"" },
 	{ HDR "MTU = 1279\n", "t:3: bad MTU \"1279\" (1280..9000)" },
 	{ HDR "MTU = 9001\n", "t:3: bad MTU \"9001\" (1280..9000)" },
+	{ HDR "Table = 253\n", "t:3: Table 253 is the kernel's default table" },
+	{ HDR "Table = local\n",
+	    "t:3: bad Table \"local\" (off, auto, main or 1..4294967295)" },
+	{ HDR "Table = 4294967296\n", "t:3: bad Table \"4294967296\" (off, "
+	    "auto, main or 1..4294967295)" },
+	{ HDR "FwMark = 0\n", "t:3: FwMark 0: vpnd's sockets always carry a "
+	    "mark (leave FwMark out for 0x7670)" },
+	{ HDR "FwMark = 254\n", "t:3: FwMark 254 with Table = auto would name "
+	    "the kernel's table 254" },
 	{ HDR "DNS = 10.0.0.1, bad..domain\n",
 	    "t:3: bad DNS server or search domain \"bad..domain\"" },
 	{ HDR "DNS = 10.0.0.256\n",
@@ -169,7 +178,7 @@ main(void)
 	char			*big;
 	size_t			 i, n;
 
-	plan(213);
+	plan(228);
 
 	/* One peer. */
 	ok(wgconf_parse(one_peer, strlen(one_peer), "wg0.conf", &conf, err,
@@ -237,22 +246,21 @@ main(void)
 	n = 0;
 	while (wgconf_warning(&conf, "wg1.conf", &i, buf, sizeof(buf))) {
 		static const char *const want_warn[] = {
-			"wg1.conf:10: Table is ignored: vpnd installs its own "
-			    "routes and rules",
 			"wg1.conf:11: PostUp is ignored: vpnd never runs hook "
 			    "commands",
 			"wg1.conf:12: PreDown is ignored: vpnd never runs hook "
 			    "commands",
 			"wg1.conf:13: SaveConfig is ignored: vpnd never writes "
 			    "the configuration file",
-			"wg1.conf:14: FwMark is ignored: vpnd does not mark its "
-			    "packets",
 		};
 		if (n < nitems(want_warn))
 			is_str(buf, want_warn[n], "warning %zu", n);
 		n++;
 	}
-	is_int(n, 5, "five warnings, none for PreUp/PostDown (absent)");
+	is_int(n, 3, "three warnings, none for PreUp/PostDown (absent), "
+	    "Table and FwMark are honoured");
+	ok(conf.table_mode == CONF_TABLE_OFF, "Table = off");
+	is_int(conf.fwmark, 0x1234, "FwMark = 0x1234");
 	ok(!wgconf_warning(&conf, "wg1.conf", &i, buf, sizeof(buf)),
 	    "the iteration stays at its end");
 	is_int(conf.peers[1].naips, 0, "empty AllowedIPs");

@@ -21,6 +21,11 @@ static bool		 die_on_call;	/* in a forked child: exit 42 */
 static char		 lastcall[64];
 static int		 tun_ifindex = 7;
 static size_t		 ks_neps;
+static uint32_t		 ks_mark;		/* the kill switch's mark */
+static uint32_t		 route_tables[8];	/* of the routes added */
+static size_t		 nroute_tables;
+static uint32_t		 rules_table, rules_mark;	/* last rules added */
+static uint32_t		 udp_mark;
 
 static void	 called(const char *);
 
@@ -109,6 +114,8 @@ int
 nl_route_add(int ifindex, const struct prefix *p, uint32_t table)
 {
 	called(__func__);
+	if (nroute_tables < sizeof(route_tables) / sizeof(route_tables[0]))
+		route_tables[nroute_tables++] = table;
 	return 0;
 }
 
@@ -130,6 +137,8 @@ int
 nl_rules_add(int af, uint32_t table, uint32_t mark)
 {
 	called(__func__);
+	rules_table = table;
+	rules_mark = mark;
 	return 0;
 }
 
@@ -144,6 +153,7 @@ int
 udp_open(int af, uint16_t port, uint32_t mark, uint16_t *bound)
 {
 	called(__func__);
+	udp_mark = mark;
 	if (bound != NULL)
 		*bound = 51820;
 	return open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -154,6 +164,7 @@ nft_ks_install(const struct ks_params *kp)
 {
 	called(__func__);
 	ks_neps = kp->nendpoints;
+	ks_mark = kp->mark;
 	return 0;
 }
 

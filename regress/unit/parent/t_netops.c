@@ -132,7 +132,8 @@ reply(struct imsg_result *r)
 }
 
 static void
-begin(const char *ifname, int mtu, uint32_t flags)
+begin_tm(const char *ifname, int mtu, uint32_t flags, uint32_t mode,
+    uint32_t table, uint32_t mark)
 {
 	struct imsg_net_begin	 b;
 
@@ -140,7 +141,16 @@ begin(const char *ifname, int mtu, uint32_t flags)
 	memcpy(b.ifname, ifname, MINIMUM(strlen(ifname), sizeof(b.ifname)));
 	b.mtu = mtu;
 	b.flags = flags;
+	b.table_mode = mode;
+	b.table = table;
+	b.mark = mark;
 	send_msg(IMSG_NET_BEGIN, &b, sizeof(b));
+}
+
+static void
+begin(const char *ifname, int mtu, uint32_t flags)
+{
+	begin_tm(ifname, mtu, flags, CONF_TABLE_AUTO, 0, CONF_DEFAULT_FWMARK);
 }
 
 static void
@@ -316,6 +326,28 @@ refuse_cases(void)
 	item(IMSG_NET_ROUTE, "10.0.0.0/8");
 	refused("an update with no tunnel up", "nothing to update");
 
+	/* tables and marks */
+	begin_tm(IFN, 1420, 0, CONF_TABLE_AUTO, 0, 0);
+	refused("mark 0", "mark 0");
+	begin_tm(IFN, 1420, 0, CONF_TABLE_OFF, 0, 0);
+	refused("mark 0 with Table = off", "mark 0");
+	begin_tm(IFN, 1420, 0, CONF_TABLE_AUTO, 0, 254);
+	refused("auto with mark 254 (main)", "kernel's table 254");
+	begin_tm(IFN, 1420, 0, CONF_TABLE_AUTO, 0, 255);
+	refused("auto with mark 255 (local)", "kernel's table 255");
+	begin_tm(IFN, 1420, 0, CONF_TABLE_NUM, 255, 0x7670);
+	refused("Table = 255 (local)", "kernel's own");
+	begin_tm(IFN, 1420, 0, CONF_TABLE_NUM, 253, 0x7670);
+	refused("Table = 253 (default)", "kernel's own");
+	begin_tm(IFN, 1420, 0, CONF_TABLE_NUM, 0, 0x7670);
+	refused("Table = 0", "kernel's own");
+	begin_tm(IFN, 1420, 0, 7, 1234, 0x7670);
+	refused("an unknown table mode", "table mode");
+	begin_tm(IFN, 1420, 0, CONF_TABLE_NUM, CONF_TABLE_MAIN, 0x7670);
+	item(IMSG_NET_ROUTE, "10.0.0.0/8");
+	item(IMSG_NET_ROUTE, "::/0");
+	refused("a full tunnel in main", "default route");
+
 	/* Items with no BEGIN: a protocol error each, nothing done. */
 	before = ncalls;
 	item(IMSG_NET_ROUTE, "0.0.0.0/0");
@@ -391,15 +423,67 @@ fatal_cases(void)
 	is_int(rc, 42, "control: a well-formed set-up reaches the kernel");
 }
 
+/* Where routes, rules and marks go, per Table mode: 13 tests */
+static void
+routing(void)
+{
+	struct imsg_result	 r;
+
+	nroute_tables = 0;
+	rules_table = rules_mark = 0;
+	begin_tm(IFN, 1420, NET_F_KILLSWITCH, CONF_TABLE_NUM, 1234, 0xca6c);
+	item(IMSG_NET_ADDR, "10.64.0.2/32");
+	item(IMSG_NET_ROUTE, "0.0.0.0/0");
+	item(IMSG_NET_ROUTE, "10.99.0.0/16");
+	endpoint(AF_INET);
+	ok(commit(&r) && r.ok, "Table = 1234: set up (%s)", r.msg);
+	ok(nroute_tables == 2 && route_tables[0] == 1234 &&
+	    route_tables[1] == 1234, "Table = 1234: both routes in 1234");
+	is_int(rules_table, 0, "Table = 1234: no policy rules");
+	is_int(udp_mark, 0xca6c, "the sockets carry the file's mark");
+	is_int(ks_mark, 0xca6c, "the kill switch exempts that mark");
+	send_msg(IMSG_NET_DOWN, NULL, 0);
+	deliver();
+	ok(reply(&r) && r.ok, "down");
+
+	nroute_tables = 0;
+	begin_tm(IFN, 1420, 0, CONF_TABLE_AUTO, 0, 51820);
+	item(IMSG_NET_ADDR, "10.64.0.2/32");
+	item(IMSG_NET_ROUTE, "0.0.0.0/0");
+	item(IMSG_NET_ROUTE, "10.99.0.0/16");
+	ok(commit(&r) && r.ok, "auto, mark 51820: set up (%s)", r.msg);
+	ok(nroute_tables == 2 && route_tables[0] == 51820 &&
+	    route_tables[1] == CONF_TABLE_MAIN,
+	    "auto: the full tunnel in table 51820, the rest in main");
+	ok(rules_table == 51820 && rules_mark == 51820,
+	    "auto: rules look up 51820, not for mark 51820");
+	send_msg(IMSG_NET_DOWN, NULL, 0);
+	deliver();
+	ok(reply(&r) && r.ok, "down");
+
+	nroute_tables = 0;
+	rules_table = 0;
+	begin_tm(IFN, 1420, 0, CONF_TABLE_OFF, 0, CONF_DEFAULT_FWMARK);
+	item(IMSG_NET_ADDR, "10.64.0.2/32");
+	item(IMSG_NET_ROUTE, "0.0.0.0/0");
+	ok(commit(&r) && r.ok, "Table = off: set up (%s)", r.msg);
+	ok(nroute_tables == 0 && rules_table == 0,
+	    "Table = off: no route, no rule");
+	send_msg(IMSG_NET_DOWN, NULL, 0);
+	deliver();
+	ok(reply(&r) && r.ok, "down");
+}
+
 int
 main(void)
 {
 	char	 path[sizeof(statedir) + 16];
 
 	alarm(120);
-	plan(8 + 2 * 20 + 3 + 9);
+	plan(8 + 2 * 29 + 3 + 9 + 13);
 	setup();
 	positive();
+	routing();
 	refuse_cases();
 	fatal_cases();
 	snprintf(path, sizeof(path), "%s/net.state", statedir);

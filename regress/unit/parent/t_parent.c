@@ -85,6 +85,7 @@ t_run(int p, const uint32_t *types, const size_t *lens, int n)
 		strlcpy(b.ifname, IFN, sizeof(b.ifname));
 		b.mtu = 1420;
 		data[0] = 1;	/* LOCKDOWN_SET: on */
+		b.mark = CONF_DEFAULT_FWMARK;
 		for (i = 0; i < n; i++)
 			t_send(p, types[i], types[i] == IMSG_NET_BEGIN &&
 			    lens[i] == sizeof(b) ? (void *)&b : (void *)data,

@@ -27,6 +27,7 @@
 #include "proto.h"
 #include "query.h"
 #include "tunnel.h"
+#include "uapi.h"
 #include "vpnd.h"
 
 #define FALLBACK_SEC		5	/* IPv4 endpoint silent: try IPv6 */
@@ -617,6 +618,69 @@ tunnel_activate(struct ctl_conn *c, struct json_object *req)
 	tun.state = TS_CONNECTING;
 	tun.first_handshake = 0;
 	tunnel_step();
+}
+
+int
+tunnel_uapi_set(const struct uapi_set *set)
+{
+	struct tunnel_conf	 nc;
+	char			 err[256];
+	size_t			 i, j, n;
+	int			 e, ks_before, in_place;
+
+	if (!tun.want_up || !tun.have_eff) {
+		log_info("uapi: set refused: no tunnel is up");
+		return ENODEV;
+	}
+	if (!tun.net_up || !tun.wg_up || tun.waiting != W_NONE ||
+	    tun.act.pending || tun.update != UPD_NONE || tun.restart) {
+		log_info("uapi: set refused: the tunnel is being set up");
+		return EBUSY;
+	}
+	if (!tun.hop_set[HOP_SINGLE] || tun.hop_set[HOP_MULTI_ENTRY] ||
+	    tun.hop_set[HOP_MULTI_EXIT]) {
+		log_info("uapi: set refused: a multihop tunnel");
+		return ENOTSUP;
+	}
+	if ((e = uapi_set_apply(set, &tun.hop[HOP_SINGLE], &nc, err,
+	    sizeof(err))) != 0) {
+		log_warnx("uapi: set refused: %s", err);
+		return e;
+	}
+	ks_before = tun.eff.killswitch == 1;
+	in_place = conf_same_iface(&tun.eff, &nc);
+	conf_free(&tun.hop[HOP_SINGLE]);
+	tun.hop[HOP_SINGLE] = nc;	/* takes the peers */
+	explicit_bzero(&nc, sizeof(nc));
+	tunnel_merge();
+	/* peers that stay keep their session and their announcement */
+	for (i = 0, n = 0; i < tun.nconnected; i++) {
+		for (j = 0; j < tun.eff.npeers; j++)
+			if (memcmp(tun.connected_keys[i],
+			    tun.eff.peers[j].pubkey, WG_KEY_LEN) == 0)
+				break;
+		if (j == tun.eff.npeers)
+			continue;
+		memmove(tun.connected_keys[n], tun.connected_keys[i],
+		    WG_KEY_LEN);
+		tun.announced[n++] = tun.announced[i];
+	}
+	tun.nconnected = n;
+	if (in_place) {
+		log_info("uapi: set applied in place on %s", env->ifname);
+		tun.update = UPD_NET;
+		tunnel_step();
+		return 0;
+	}
+	log_info("uapi: set changes the interface; rebuilding the tunnel%s",
+	    ks_before ? " (the kill switch stays)" : "");
+	tun.restart = 1;
+	tun.restart_ks = ks_before;
+	tun.want_up = 0;
+	tun.nconnected = 0;
+	tun.state = TS_DISCONNECTING;
+	tunnel_step();
+	return 0;
 }
 
 static void

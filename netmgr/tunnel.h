@@ -43,6 +43,18 @@ void	 tunnel_deactivate_request(struct ctl_conn *, struct json_object *);
  */
 void	 tunnel_set_activate_hook(void (*)(unsigned int conn, bool ok));
 
+/*
+ * A UAPI set (wg set, wg setconf): applied to the tunnel's configuration
+ * and carried out as an activate of that configuration would be (in place
+ * when only peers change, else the tunnel is rebuilt with the kill switch
+ * kept). Returns 0, or the errno for the reply, having changed nothing:
+ * ENODEV when no tunnel is up, EBUSY while one is being set up or taken
+ * down, ENOTSUP for a multihop tunnel, EINVAL/E2BIG for a set no
+ * activate would pass (logged).
+ */
+struct uapi_set;
+int	 tunnel_uapi_set(const struct uapi_set *);
+
 /* The parent's configuration file: conf is taken over (and reset). */
 void	 tunnel_headless(struct tunnel_conf *conf);
 

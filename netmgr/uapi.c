@@ -128,12 +128,10 @@ uapi_read(int fd, short ev, void *arg)
 		if (r == UAPI_BAD)
 			log_warnx("uapi: malformed request (%s)",
 			    strerror(c->p.err));
-		else {
-			log_info("uapi: set refused (%s)", c->p.err != 0 ?
-			    "invalid" : "not supported");
-			if (c->p.err == 0)
-				c->p.err = ENOTSUP;
-		}
+		else if (c->p.err != 0)
+			log_warnx("uapi: set refused: %s", strerror(c->p.err));
+		else
+			c->p.err = tunnel_uapi_set(&c->p.set);
 		/* negative, as wireguard-go answers and wg(8) reads it */
 		uapi_buf_printf(&c->out, "errno=%d\n\n", -c->p.err);
 		uapi_reply(c);

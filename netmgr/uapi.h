@@ -6,13 +6,20 @@
  * The parent binds IFNAME.sock in the UAPI directory and hands the
  * listening socket over; netmgr parses every request (uapi_proto.c) and
  * answers it (uapi.c). "get" is answered from the tunnel in force and
- * tunworker's counters; "set" is validated and refused with ENOTSUP.
+ * tunworker's counters; "set" is recorded as it is read, applied to a copy
+ * of the tunnel's configuration (uapi_set_apply), checked as an activate
+ * is, and handed to the state machine (tunnel_uapi_set) whole or not at
+ * all.
  */
 #ifndef VPND_UAPI_H
 #define VPND_UAPI_H
 
+#include <sys/types.h>
+#include <sys/socket.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "config.h"
 
 struct event_base;
 struct imsg_wg_stats;
@@ -27,11 +34,41 @@ enum uapi_op {
 	UAPI_OP_SET,
 };
 
+/* A set request's peer section, as given. */
+struct uapi_peer_set {
+	uint8_t		 pubkey[WG_KEY_LEN];
+	int		 remove, update_only, replace_aips;
+	int		 has_psk;
+	uint8_t		 psk[WG_KEY_LEN];	/* all zero: none */
+	int		 has_endpoint;
+	struct sockaddr_storage endpoint;
+	int		 has_keepalive;
+	uint16_t	 keepalive;
+	struct prefix	*aips;
+	size_t		 naips;
+};
+
+#define UAPI_SET_PEERS_MAX	(4 * CONF_MAX_PEERS)	/* sections */
+
+/* A whole set request, as given. */
+struct uapi_set {
+	int		 has_privkey;
+	uint8_t		 privkey[WG_KEY_LEN];
+	int		 has_port;
+	uint16_t	 port;
+	int		 has_fwmark;
+	uint32_t	 fwmark;
+	int		 replace_peers;
+	struct uapi_peer_set *peers;
+	size_t		 npeers;
+};
+
 /* One request, fed in pieces as they arrive. */
 struct uapi_parser {
 	enum uapi_op	 op;
 	int		 err;		/* errno for the reply; 0 = valid */
 	int		 in_peer;	/* set: a public_key was given */
+	struct uapi_set	 set;
 	size_t		 nlines;
 	size_t		 len;		/* of line */
 	char		 line[UAPI_LINE_MAX];
@@ -45,7 +82,18 @@ void	 uapi_parser_init(struct uapi_parser *);
 /* Consumes at most len bytes; *used says how many (the rest is next). */
 int	 uapi_parse(struct uapi_parser *, const char *buf, size_t len,
 	    size_t *used);
-void	 uapi_parser_clear(struct uapi_parser *);	/* zeroes the line */
+/* Zeroes the line and the set (keys), frees it. */
+void	 uapi_parser_clear(struct uapi_parser *);
+
+/*
+ * The configuration cur with the set s applied, into out (initialised
+ * here; freed again on error). 0, or the errno of the reply: EINVAL for
+ * a value no activate takes (private key of zeros, mark 0, a table the
+ * mark cannot name, a route the parent refuses), E2BIG past the limits of
+ * an activate (peers, allowed IPs, routes).
+ */
+int	 uapi_set_apply(const struct uapi_set *s, const struct tunnel_conf *cur,
+	    struct tunnel_conf *out, char *err, size_t errlen);
 
 /* A growing output buffer whose old copies are zeroed (keys pass here). */
 struct uapi_buf {

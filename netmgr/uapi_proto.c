@@ -36,9 +36,21 @@ uapi_parser_init(struct uapi_parser *p)
 	memset(p, 0, sizeof(*p));
 }
 
+static void
+set_free(struct uapi_set *set)
+{
+	size_t	 i;
+
+	for (i = 0; i < set->npeers; i++)
+		free(set->peers[i].aips);
+	freezero(set->peers, set->npeers * sizeof(*set->peers));
+	explicit_bzero(set, sizeof(*set));
+}
+
 void
 uapi_parser_clear(struct uapi_parser *p)
 {
+	set_free(&p->set);
 	explicit_bzero(p, sizeof(*p));
 }
 
@@ -110,55 +122,131 @@ parse_line(struct uapi_parser *p)
 		return UAPI_MORE;
 	}
 	*eq = '\0';
-	if (set_line(p, p->line, eq + 1) == -1)
+	switch (set_line(p, p->line, eq + 1)) {
+	case -1:
 		p->err = EINVAL;
+		break;
+	case -2:
+		p->err = E2BIG;
+		break;
+	}
 	return UAPI_MORE;
 }
 
-/* One key=value of a set request, checked as an activate checks it. */
+/*
+ * One key=value of a set request, checked as an activate checks it, and
+ * recorded: 0, -1 (EINVAL) or -2 (E2BIG, past the limits of an activate).
+ */
 static int
 set_line(struct uapi_parser *p, const char *key, const char *val)
 {
+	struct uapi_set		*set = &p->set;
+	struct uapi_peer_set	*ps = NULL, *np;
+	struct prefix		*na;
 	uint8_t			 k[WG_KEY_LEN];
 	struct sockaddr_storage	 ss;
 	struct prefix		 pfx;
 	unsigned long long	 n;
 	int			 r;
 
+	if (p->in_peer)
+		ps = &set->peers[set->npeers - 1];
 	if (strcmp(key, "private_key") == 0 ||
 	    strcmp(key, "public_key") == 0 ||
 	    strcmp(key, "preshared_key") == 0) {
 		r = parse_hexkey(val, k);
-		explicit_bzero(k, sizeof(k));
 		if (r == -1)
-			return -1;
-		if (strcmp(key, "public_key") == 0)
+			goto bad;
+		if (strcmp(key, "public_key") == 0) {
+			if (set->npeers == UAPI_SET_PEERS_MAX) {
+				explicit_bzero(k, sizeof(k));
+				return -2;
+			}
+			if ((np = recallocarray(set->peers, set->npeers,
+			    set->npeers + 1, sizeof(*np))) == NULL) {
+				explicit_bzero(k, sizeof(k));
+				return -2;
+			}
+			set->peers = np;
+			memcpy(np[set->npeers++].pubkey, k, WG_KEY_LEN);
 			p->in_peer = 1;
-		else if (strcmp(key, "preshared_key") == 0 && !p->in_peer)
-			return -1;
-		else if (strcmp(key, "private_key") == 0 && p->in_peer)
-			return -1;
+		} else if (strcmp(key, "preshared_key") == 0 && ps != NULL) {
+			memcpy(ps->psk, k, WG_KEY_LEN);
+			ps->has_psk = 1;
+		} else if (strcmp(key, "private_key") == 0 && ps == NULL) {
+			memcpy(set->privkey, k, WG_KEY_LEN);
+			set->has_privkey = 1;
+		} else
+			goto bad;
+		explicit_bzero(k, sizeof(k));
 		return 0;
 	}
-	if (strcmp(key, "listen_port") == 0)
-		return p->in_peer ? -1 : parse_uint(val, UINT16_MAX, &n);
-	if (strcmp(key, "fwmark") == 0)
-		return p->in_peer ? -1 : parse_uint(val, UINT32_MAX, &n);
-	if (strcmp(key, "replace_peers") == 0)
-		return !p->in_peer && strcmp(val, "true") == 0 ? 0 : -1;
-	if (!p->in_peer)
+	if (strcmp(key, "listen_port") == 0) {
+		if (ps != NULL || parse_uint(val, UINT16_MAX, &n) == -1)
+			return -1;
+		set->has_port = 1;
+		set->port = (uint16_t)n;
+		return 0;
+	}
+	if (strcmp(key, "fwmark") == 0) {
+		if (ps != NULL || parse_uint(val, UINT32_MAX, &n) == -1)
+			return -1;
+		set->has_fwmark = 1;
+		set->fwmark = (uint32_t)n;
+		return 0;
+	}
+	if (strcmp(key, "replace_peers") == 0) {
+		if (ps != NULL || strcmp(val, "true") != 0)
+			return -1;
+		set->replace_peers = 1;
+		return 0;
+	}
+	if (ps == NULL)
 		return -1;
 	if (strcmp(key, "remove") == 0 || strcmp(key, "update_only") == 0 ||
-	    strcmp(key, "replace_allowed_ips") == 0)
-		return strcmp(val, "true") == 0 ? 0 : -1;
-	if (strcmp(key, "persistent_keepalive_interval") == 0)
-		return parse_uint(val, UINT16_MAX, &n);
+	    strcmp(key, "replace_allowed_ips") == 0) {
+		if (strcmp(val, "true") != 0)
+			return -1;
+		if (key[0] == 'r' && key[2] == 'm')
+			ps->remove = 1;
+		else if (key[0] == 'u')
+			ps->update_only = 1;
+		else
+			ps->replace_aips = 1;
+		return 0;
+	}
+	if (strcmp(key, "persistent_keepalive_interval") == 0) {
+		if (parse_uint(val, UINT16_MAX, &n) == -1)
+			return -1;
+		ps->has_keepalive = 1;
+		ps->keepalive = (uint16_t)n;
+		return 0;
+	}
 	if (strcmp(key, "protocol_version") == 0)
 		return strcmp(val, "1") == 0 ? 0 : -1;
-	if (strcmp(key, "endpoint") == 0)
-		return endpoint_parse(val, &ss);
-	if (strcmp(key, "allowed_ip") == 0)
-		return strchr(val, '/') == NULL ? -1 : prefix_parse(val, &pfx);
+	if (strcmp(key, "endpoint") == 0) {
+		if (endpoint_parse(val, &ss) == -1)
+			return -1;
+		ps->has_endpoint = 1;
+		ps->endpoint = ss;
+		return 0;
+	}
+	if (strcmp(key, "allowed_ip") == 0) {
+		if (strchr(val, '/') == NULL || prefix_parse(val, &pfx) == -1)
+			return -1;
+		if (ps->naips == CONF_MAX_AIPS)
+			return -2;
+		if ((na = reallocarray(ps->aips, ps->naips + 1,
+		    sizeof(*na))) == NULL)
+			return -2;
+		prefix_mask(&pfx);
+		ps->aips = na;
+		ps->aips[ps->naips++] = pfx;
+		return 0;
+	}
+	return -1;
+ bad:
+	explicit_bzero(k, sizeof(k));
 	return -1;
 }
 
@@ -318,4 +406,149 @@ uapi_get_format(struct uapi_buf *b, const struct tunnel_conf *conf,
 			    prefix_fmt(&pc->aips[j], s, sizeof(s)));
 	}
 	uapi_buf_printf(b, "errno=0\n\n");
+}
+
+/* parent/policy.c: the parent's own route check, pure; asked first here
+ * so that a set the parent would refuse is refused whole. */
+int	 policy_check_route(const struct prefix *, char *, size_t);
+
+#define UAPI_MAX_ROUTES	8192	/* the parent's limit on one set-up */
+
+static int
+peer_copy(struct tunnel_conf *dst, const struct peer_conf *src)
+{
+	struct peer_conf	*pc;
+	size_t			 i;
+
+	if ((pc = conf_add_peer(dst)) == NULL)
+		return -1;
+	memcpy(pc->pubkey, src->pubkey, WG_KEY_LEN);
+	memcpy(pc->psk, src->psk, WG_KEY_LEN);
+	pc->has_psk = src->has_psk;
+	pc->endpoint = src->endpoint;
+	pc->keepalive = src->keepalive;
+	for (i = 0; i < src->naips; i++)
+		if (peer_add_aip(pc, &src->aips[i]) == -1)
+			return -1;
+	return 0;
+}
+
+static void
+peer_remove(struct tunnel_conf *c, size_t j)
+{
+	free(c->peers[j].aips);
+	memmove(&c->peers[j], &c->peers[j + 1],
+	    (c->npeers - j - 1) * sizeof(c->peers[0]));
+	c->npeers--;
+	explicit_bzero(&c->peers[c->npeers], sizeof(c->peers[0]));
+}
+
+int
+uapi_set_apply(const struct uapi_set *s, const struct tunnel_conf *cur,
+    struct tunnel_conf *out, char *err, size_t errlen)
+{
+	const struct uapi_peer_set	*ps;
+	struct peer_conf		*pc;
+	char				 why[128];
+	size_t				 i, j, k, nroutes = 0;
+	int				 e = EINVAL;
+
+	conf_init(out);
+	memcpy(out, cur, sizeof(*out));
+	out->peers = NULL;
+	out->npeers = 0;
+	snprintf(err, errlen, "more than %d peers or %d allowed IPs a peer",
+	    CONF_MAX_PEERS, CONF_MAX_AIPS);
+	if (!s->replace_peers)
+		for (i = 0; i < cur->npeers; i++)
+			if (peer_copy(out, &cur->peers[i]) == -1) {
+				e = E2BIG;
+				goto fail;
+			}
+	if (s->has_privkey) {
+		if (key_is_zero(s->privkey)) {
+			snprintf(err, errlen, "a private key of zeros");
+			goto fail;
+		}
+		memcpy(out->privkey, s->privkey, WG_KEY_LEN);
+		out->has_privkey = true;
+	}
+	if (s->has_port)
+		out->listen_port = s->port;
+	if (s->has_fwmark) {
+		if (s->fwmark == 0) {
+			snprintf(err, errlen, "fwmark 0: vpnd's sockets always "
+			    "carry a mark");
+			goto fail;
+		}
+		out->fwmark = s->fwmark;
+	}
+	for (i = 0; i < s->npeers; i++) {
+		ps = &s->peers[i];
+		for (j = 0; j < out->npeers; j++)
+			if (memcmp(out->peers[j].pubkey, ps->pubkey,
+			    WG_KEY_LEN) == 0)
+				break;
+		if (ps->remove) {
+			if (j < out->npeers)
+				peer_remove(out, j);
+			continue;
+		}
+		if (j == out->npeers) {
+			if (ps->update_only)
+				continue;
+			if ((pc = conf_add_peer(out)) == NULL) {
+				snprintf(err, errlen, "more than %d peers",
+				    CONF_MAX_PEERS);
+				e = E2BIG;
+				goto fail;
+			}
+			memcpy(pc->pubkey, ps->pubkey, WG_KEY_LEN);
+		} else
+			pc = &out->peers[j];
+		if (ps->has_psk) {
+			memcpy(pc->psk, ps->psk, WG_KEY_LEN);
+			pc->has_psk = !key_is_zero(ps->psk);
+		}
+		if (ps->has_endpoint)
+			pc->endpoint = ps->endpoint;
+		if (ps->has_keepalive)
+			pc->keepalive = ps->keepalive;
+		if (ps->replace_aips) {
+			free(pc->aips);
+			pc->aips = NULL;
+			pc->naips = 0;
+		}
+		for (k = 0; k < ps->naips; k++)
+			if (peer_add_aip(pc, &ps->aips[k]) == -1) {
+				snprintf(err, errlen, "more than %d allowed "
+				    "IPs for a peer", CONF_MAX_AIPS);
+				e = E2BIG;
+				goto fail;
+			}
+	}
+	/* What an activate would meet at the parent. */
+	for (i = 0; i < out->npeers; i++)
+		for (k = 0; k < out->peers[i].naips; k++) {
+			if (policy_check_route(&out->peers[i].aips[k], why,
+			    sizeof(why)) == -1) {
+				snprintf(err, errlen, "%s", why);
+				goto fail;
+			}
+			nroutes++;
+		}
+	if (nroutes > UAPI_MAX_ROUTES) {
+		snprintf(err, errlen, "more than %d routes", UAPI_MAX_ROUTES);
+		e = E2BIG;
+		goto fail;
+	}
+	if (conf_check_routing(out, why, sizeof(why)) == -1) {
+		snprintf(err, errlen, "%s", why);
+		goto fail;
+	}
+	err[0] = '\0';
+	return 0;
+ fail:
+	conf_free(out);
+	return e;
 }

@@ -6,8 +6,13 @@
 # default path runs in a private mount namespace with /run bound to a
 # directory of the test, so nothing reaches the host's /var/run/wireguard.
 # Checked: wg show, wg show dump and wg showconf (keys, endpoint, allowed
-# IPs, keepalive, a handshake, traffic both ways); wg set refused with
-# "not supported" and the tunnel unchanged; malformed requests answered
+# IPs, keepalive, a handshake, traffic both ways); wg set: allowed IPs of
+# the peer widened (status and routes follow, traffic goes on), a second
+# peer added then removed (routes follow), listen-port changed (the tunnel
+# is rebuilt on the new port and carries traffic again), a route the
+# parent's policy refuses and fwmark 0 answered EINVAL with nothing
+# changed, a set with no tunnel up answered ENODEV, a deactivate undoing
+# what sets added; malformed requests answered
 # with an errno; the directory 0700 and the socket 0600; a non-root caller
 # refused by netmgr even when the file modes would let it in; a second
 # vpnd with the same interface name in another namespace serves no UAPI
@@ -155,14 +160,62 @@ grep -qx "PrivateKey = $(key_of a)" "$E2E_TMP/showconf" &&
     "$E2E_TMP/showconf"
 ok $? "showconf: keys, endpoint, allowed IPs"
 
-# set: validated, then refused
-wgA set "$IF" peer "$(pub_of b)" allowed-ips 10.201.0.0/24 \
+# set: refused whole when the parent's policy would refuse a route
+wgA set "$IF" peer "$(pub_of b)" allowed-ips 10.201.0.0/24,169.254.169.254/32 \
     >"$E2E_TMP/set" 2>&1
-[ $? != 0 ] && grep -q "not supported" "$E2E_TMP/set"
-ok $? "wg set: refused, not supported"
+[ $? != 0 ] && grep -q "Invalid argument" "$E2E_TMP/set"
+ok $? "wg set with a link-local route: refused, EINVAL"
 ctl c -j status | grep -q '10.201.0.0'
 [ $? != 0 ]
 ok $? "... and the tunnel is unchanged"
+is "$(uapi_raw 'set=1\nfwmark=0\n\n')" "errno=-22" "set fwmark=0: errno=-22"
+status_has() { ctl c -j status | grep -q "$1"; }
+no_status() { ! ctl c -j status | grep -q "$1"; }
+route_in() { ip -n "$NSA" route show "$1" | grep -q "dev $IF"; }
+no_route() { ! ip -n "$NSA" route show "$1" | grep -q "dev $IF"; }
+
+# set: the peer's allowed IPs widened
+wgA set "$IF" peer "$(pub_of b)" allowed-ips 10.200.0.1/32,fd00:200::/64,10.201.0.0/24
+ok $? "wg set peer allowed-ips: accepted"
+wait_for 50 status_has '10.201.0.0/24'
+ok $? "... status shows the new allowed IPs"
+wait_for 50 route_in 10.201.0.0/24
+ok $? "... and the route is there"
+wgA show "$IF" allowed-ips | grep -q '10.201.0.0/24'
+ok $? "... wg show too"
+ping_first 20 "$NSA" 10.200.0.1
+ok $? "... traffic goes on"
+connected c
+ok $? "... still connected"
+
+# set: a second peer, then its removal
+keypair n
+wgA set "$IF" peer "$(pub_of n)" endpoint 10.99.0.9:51820 allowed-ips 10.202.0.0/24
+ok $? "wg set: a second peer added"
+wait_for 50 route_in 10.202.0.0/24
+ok $? "... its route is there"
+is "$(wgA show "$IF" peers | wc -l)" 2 "... wg show lists two peers"
+wait_for 50 status_has "$(pub_of n)"
+ok $? "... and status lists it"
+wgA set "$IF" peer "$(pub_of n)" remove
+ok $? "wg set peer remove: accepted"
+wait_for 50 no_route 10.202.0.0/24
+ok $? "... its route is gone"
+wait_for 50 no_status "$(pub_of n)"
+ok $? "... and status no longer lists it"
+
+# set: listen-port rebuilds the tunnel on the new port
+wgA set "$IF" listen-port 40123
+ok $? "wg set listen-port 40123: accepted"
+lport() { [ "$(wgA show "$IF" listen-port 2>/dev/null)" = 40123 ]; }
+wait_for 100 lport
+ok $? "... wg show reports port 40123"
+ip netns exec "$NSA" ss -uanH 'sport = :40123' | grep -q 40123
+ok $? "... vpnd listens there"
+ping_first 30 "$NSA" 10.200.0.1
+ok $? "... and the rebuilt tunnel carries traffic"
+wait_for 50 route_in 10.201.0.0/24
+ok $? "... with the allowed IPs the set gave it"
 is "$(uapi_raw 'set=1\nprivate_key=zz\n\n')" "errno=-22" \
     "set with bad hex: errno=-22"
 is "$(uapi_raw 'get=1\nfoo=1\n\n')" "errno=-22" \
@@ -198,6 +251,12 @@ ok $? "... and stops on SIGTERM"
 wgA show "$IF" dump 2>/dev/null | head -1 | grep -q "$(pub_of a)"
 ok $? "the first vpnd's socket is still served"
 
+ctl c down >/dev/null 2>&1
+wait_for 50 no_route 10.201.0.0/24
+ok $? "a deactivate removes the route wg set added"
+wait_for 50 sh -c "! ip -n $NSA link show $IF >/dev/null 2>&1"
+ok $? "... and the interface"
+
 kill -TERM "$VPND_PID_c"
 wait_gone "$VPND_PID_c" 100
 ok $? "client vpnd stops on SIGTERM"
@@ -222,6 +281,9 @@ wgA show "$IF" >"$E2E_TMP/show2" 2>&1
 ok $? "wg show works on the new socket (no tunnel: an empty interface)"
 ! grep -q "peer:" "$E2E_TMP/show2"
 ok $? "... with no peers"
+wgA set "$IF" listen-port 1 >"$E2E_TMP/set2" 2>&1
+[ $? != 0 ] && grep -q "No such device" "$E2E_TMP/set2"
+ok $? "wg set with no tunnel up: ENODEV"
 kill -TERM "$VPND_PID_c"
 wait_gone "$VPND_PID_c" 100
 [ ! -e "$W/$IF.sock" ]

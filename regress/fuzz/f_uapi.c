@@ -2,15 +2,21 @@
  * f_uapi.c -- the WireGuard UAPI request parser (netmgr's UAPI socket).
  * The first byte picks a chunk size: the input is fed whole and again in
  * chunks of that size, as reads deliver it, and both must agree on the
- * verdict, the operation, the errno and the bytes consumed.
+ * verdict, the operation, the errno and the bytes consumed. A valid set
+ * is recorded alike both ways and applied to a configuration of one peer:
+ * the result keeps to an activate's limits, or the set is refused with an
+ * errno and nothing is left allocated.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
 #include "uapi.h"
 
 int	 LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+static void	 try_apply(const struct uapi_parser *,
+		    const struct uapi_parser *);
 
 static int
 feed(struct uapi_parser *p, const char *d, size_t n, size_t chunk,
@@ -38,6 +44,51 @@ feed(struct uapi_parser *p, const char *d, size_t n, size_t chunk,
 	return r;
 }
 
+static void
+try_apply(const struct uapi_parser *a, const struct uapi_parser *b)
+{
+	static struct tunnel_conf	 cur;
+	static int			 init;
+	struct peer_conf		*pc;
+	struct prefix			 pfx;
+	struct tunnel_conf		 out;
+	char				 err[256];
+	size_t				 i, naips = 0;
+
+	if (a->set.npeers != b->set.npeers ||
+	    a->set.has_privkey != b->set.has_privkey ||
+	    a->set.port != b->set.port || a->set.fwmark != b->set.fwmark)
+		abort();
+	if (!init) {
+		conf_init(&cur);
+		cur.has_privkey = true;
+		memset(cur.privkey, 7, WG_KEY_LEN);
+		if ((pc = conf_add_peer(&cur)) == NULL)
+			abort();
+		memset(pc->pubkey, 0xe8, WG_KEY_LEN);
+		if (prefix_parse("10.0.0.0/8", &pfx) == -1 ||
+		    peer_add_aip(pc, &pfx) == -1)
+			abort();
+		init = 1;
+	}
+	if (uapi_set_apply(&a->set, &cur, &out, err, sizeof(err)) != 0) {
+		if (out.peers != NULL || out.npeers != 0)
+			abort();
+		return;
+	}
+	if (out.npeers > CONF_MAX_PEERS || (out.has_privkey &&
+	    key_is_zero(out.privkey)))
+		abort();
+	for (i = 0; i < out.npeers; i++) {
+		if (out.peers[i].naips > CONF_MAX_AIPS)
+			abort();
+		naips += out.peers[i].naips;
+	}
+	if (naips > 8192 || cur.npeers != 1)
+		abort();
+	conf_free(&out);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 {
@@ -60,6 +111,8 @@ LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 		abort();
 	if (ra == UAPI_DONE && a.op == UAPI_OP_GET && a.err != 0)
 		abort();
+	if (ra == UAPI_DONE && a.op == UAPI_OP_SET && a.err == 0)
+		try_apply(&a, &b);
 	uapi_parser_clear(&a);
 	uapi_parser_clear(&b);
 	return 0;

@@ -5,6 +5,14 @@
  * numbers out of range, a get without its empty line, a set of many
  * allowed_ip lines and one of too many lines); the get reply for a
  * configuration with counters, and for no tunnel at all.
+ *
+ * A set is recorded as read and applied to a copy of a configuration:
+ * peers added, updated (update_only skips an unknown one), removed,
+ * replaced all at once; allowed IPs added or replaced; endpoint,
+ * keepalive, preshared key (zeros remove it), listen port, private key,
+ * fwmark. Refused whole, the configuration it started from untouched: a
+ * private key of zeros, fwmark 0, a route the parent refuses, a mark
+ * naming the kernel's table, too many peers or allowed IPs.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -44,7 +52,146 @@ req(const char *s, int *err)
 
 	r = run(s, strlen(s), &p, &used);
 	*err = p.err;
+	uapi_parser_clear(&p);
 	return r;
+}
+
+/* A set applied to cur: the errno; out holds the result when 0. */
+static int
+apply(const char *s, const struct tunnel_conf *cur, struct tunnel_conf *out)
+{
+	struct uapi_parser	 p;
+	char			 err[256];
+	size_t			 used;
+	int			 r;
+
+	if (run(s, strlen(s), &p, &used) != UAPI_DONE || p.err != 0) {
+		r = p.err != 0 ? p.err : -1;
+		uapi_parser_clear(&p);
+		conf_init(out);
+		return r;
+	}
+	r = uapi_set_apply(&p.set, cur, out, err, sizeof(err));
+	if (r != 0)
+		diag("refused: %s", err);
+	uapi_parser_clear(&p);
+	return r;
+}
+
+static void
+base_conf(struct tunnel_conf *c)
+{
+	struct peer_conf	*pc;
+	struct prefix		 pfx;
+
+	conf_init(c);
+	c->has_privkey = true;
+	memset(c->privkey, 7, WG_KEY_LEN);
+	c->listen_port = 51820;
+	pc = conf_add_peer(c);
+	unhex(K1, pc->pubkey, WG_KEY_LEN);
+	prefix_parse("10.0.0.0/8", &pfx);
+	peer_add_aip(pc, &pfx);
+	pc->keepalive = 25;
+}
+
+static void
+test_apply(void)
+{
+	struct tunnel_conf	 cur, out;
+	char			 buf[64];
+	uint8_t			 k2[WG_KEY_LEN];
+
+	base_conf(&cur);
+	unhex(K2, k2, WG_KEY_LEN);
+
+	is_int(apply("set=1\npublic_key=" K2 "\nendpoint=192.0.2.1:51820\n"
+	    "allowed_ip=10.9.0.0/16\n\n", &cur, &out), 0, "a peer added");
+	ok(out.npeers == 2 && memcmp(out.peers[1].pubkey, k2, WG_KEY_LEN) ==
+	    0 && out.peers[1].naips == 1, "... with its allowed IP");
+	is_str(endpoint_fmt(&out.peers[1].endpoint, buf, sizeof(buf)),
+	    "192.0.2.1:51820", "... and endpoint");
+	ok(cur.npeers == 1, "the configuration applied to is untouched");
+	conf_free(&out);
+
+	is_int(apply("set=1\npublic_key=" K1 "\nallowed_ip=10.1.0.0/16\n"
+	    "persistent_keepalive_interval=0\npreshared_key=" K2 "\n\n",
+	    &cur, &out), 0, "a peer updated");
+	ok(out.npeers == 1 && out.peers[0].naips == 2 &&
+	    out.peers[0].keepalive == 0 && out.peers[0].has_psk,
+	    "... allowed IP added, keepalive off, preshared key set");
+	conf_free(&out);
+
+	is_int(apply("set=1\npublic_key=" K1 "\nreplace_allowed_ips=true\n"
+	    "allowed_ip=10.2.0.0/16\npreshared_key=" "0000000000000000000000"
+	    "000000000000000000000000000000000000000000\n\n", &cur, &out), 0,
+	    "allowed IPs replaced");
+	ok(out.peers[0].naips == 1 && out.peers[0].aips[0].addr[1] == 2 &&
+	    !out.peers[0].has_psk, "... one left; a zero preshared key "
+	    "removes it");
+	conf_free(&out);
+
+	is_int(apply("set=1\npublic_key=" K2 "\nupdate_only=true\n"
+	    "allowed_ip=10.9.0.0/16\n\n", &cur, &out), 0,
+	    "update_only of an unknown peer");
+	is_int(out.npeers, 1, "... adds nothing");
+	conf_free(&out);
+
+	is_int(apply("set=1\npublic_key=" K1 "\nremove=true\n\n", &cur,
+	    &out), 0, "a peer removed");
+	is_int(out.npeers, 0, "... none left");
+	conf_free(&out);
+
+	is_int(apply("set=1\nreplace_peers=true\npublic_key=" K2 "\n"
+	    "allowed_ip=10.9.0.0/16\n\n", &cur, &out), 0, "peers replaced");
+	ok(out.npeers == 1 && memcmp(out.peers[0].pubkey, k2, WG_KEY_LEN) ==
+	    0, "... by the one given");
+	conf_free(&out);
+
+	is_int(apply("set=1\nlisten_port=40000\nfwmark=51820\nprivate_key="
+	    K2 "\n\n", &cur, &out), 0, "interface keys");
+	ok(out.listen_port == 40000 && out.fwmark == 51820 &&
+	    memcmp(out.privkey, k2, WG_KEY_LEN) == 0,
+	    "... port, mark and private key");
+	conf_free(&out);
+
+	is_int(apply("set=1\nprivate_key=" "0000000000000000000000000000000000"
+	    "000000000000000000000000000000\n\n", &cur, &out), EINVAL,
+	    "a private key of zeros: EINVAL");
+	is_int(apply("set=1\nfwmark=0\n\n", &cur, &out), EINVAL,
+	    "fwmark 0: EINVAL");
+	is_int(apply("set=1\nfwmark=254\n\n", &cur, &out), EINVAL,
+	    "fwmark naming main (Table = auto): EINVAL");
+	is_int(apply("set=1\npublic_key=" K2 "\nallowed_ip=10.3.0.0/16\n"
+	    "allowed_ip=169.254.169.254/32\n\n", &cur, &out), EINVAL,
+	    "a route the parent refuses (link-local): EINVAL");
+	is_int(apply("set=1\npublic_key=" K2 "\nallowed_ip=127.0.0.0/8\n\n",
+	    &cur, &out), EINVAL, "a loopback route: EINVAL");
+	ok(cur.npeers == 1 && cur.peers[0].naips == 1 &&
+	    cur.listen_port == 51820, "refusals leave the configuration");
+	conf_free(&cur);
+}
+
+/* More peers than an activate takes: E2BIG. */
+static void
+test_apply_limits(void)
+{
+	struct tunnel_conf	 cur, out;
+	char			*s;
+	size_t			 i, len = 200 * (CONF_MAX_PEERS + 2);
+
+	base_conf(&cur);
+	if ((s = malloc(len)) == NULL)
+		abort();
+	strlcpy(s, "set=1\n", len);
+	for (i = 0; i < CONF_MAX_PEERS; i++)
+		snprintf(s + strlen(s), len - strlen(s), "public_key="
+		    "%064zx\nallowed_ip=10.%zu.0.0/16\n", i + 1, i);
+	strlcat(s, "\n", len);
+	is_int(apply(s, &cur, &out), E2BIG, "%d new peers on top of one: "
+	    "E2BIG", CONF_MAX_PEERS);
+	free(s);
+	conf_free(&cur);
 }
 
 static void
@@ -157,17 +304,26 @@ test_set(void)
 	ok(r == UAPI_DONE && err == EINVAL, "one bad line spoils the "
 	    "request, read to its end");
 
-	/* Many allowed_ip lines: fine up to the bound, malformed past it. */
+	/* Allowed IPs a peer: as many as an activate takes, E2BIG past. */
 	len = 64 + 30 * 20000;
 	if ((s = malloc(len)) == NULL)
 		abort();
+	strlcpy(s, "set=1\npublic_key=" K1 "\n", len);
+	for (i = 0; i < CONF_MAX_AIPS; i++)
+		snprintf(s + strlen(s), len - strlen(s),
+		    "allowed_ip=10.%zu.%zu.0/24\n", i / 256 % 256, i % 256);
+	strlcat(s, "\n", len);
+	r = req(s, &err);
+	ok(r == UAPI_DONE && err == 0, "%d allowed_ip lines: valid",
+	    CONF_MAX_AIPS);
 	strlcpy(s, "set=1\npublic_key=" K1 "\n", len);
 	for (i = 0; i < 20000; i++)
 		snprintf(s + strlen(s), len - strlen(s),
 		    "allowed_ip=10.%zu.%zu.0/24\n", i / 256 % 256, i % 256);
 	strlcat(s, "\n", len);
 	r = req(s, &err);
-	ok(r == UAPI_DONE && err == 0, "20000 allowed_ip lines: valid");
+	ok(r == UAPI_DONE && err == E2BIG, "20000 allowed_ip lines for one "
+	    "peer: E2BIG, read to the end");
 	free(s);
 	len = 8 + 2 * (UAPI_SET_LINES_MAX + 2);
 	if ((s = malloc(len)) == NULL)
@@ -266,6 +422,8 @@ main(void)
 	plan_no_plan();
 	test_framing();
 	test_set();
+	test_apply();
+	test_apply_limits();
 	test_get();
 	return done_testing();
 }

@@ -88,9 +88,10 @@ void	 uapi_parser_clear(struct uapi_parser *);
 /*
  * The configuration cur with the set s applied, into out (initialised
  * here; freed again on error). 0, or the errno of the reply: EINVAL for
- * a value no activate takes (private key of zeros, mark 0, a table the
- * mark cannot name, a route the parent refuses), E2BIG past the limits of
- * an activate (peers, allowed IPs, routes).
+ * a value no activate takes (private key of zeros, a mark that would name
+ * the kernel's table, a route the parent refuses), E2BIG past the limits
+ * of an activate (peers, allowed IPs, routes). fwmark 0 is vpnd's default
+ * mark.
  */
 int	 uapi_set_apply(const struct uapi_set *s, const struct tunnel_conf *cur,
 	    struct tunnel_conf *out, char *err, size_t errlen);

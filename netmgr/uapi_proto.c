@@ -475,14 +475,12 @@ uapi_set_apply(const struct uapi_set *s, const struct tunnel_conf *cur,
 	}
 	if (s->has_port)
 		out->listen_port = s->port;
-	if (s->has_fwmark) {
-		if (s->fwmark == 0) {
-			snprintf(err, errlen, "fwmark 0: vpnd's sockets always "
-			    "carry a mark");
-			goto fail;
-		}
+	/*
+	 * 0 is what wg setconf and syncconf send for a file without FwMark:
+	 * vpnd's own mark then, for its sockets always carry one.
+	 */
+	if (s->has_fwmark)
 		out->fwmark = s->fwmark;
-	}
 	for (i = 0; i < s->npeers; i++) {
 		ps = &s->peers[i];
 		for (j = 0; j < out->npeers; j++)

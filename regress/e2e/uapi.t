@@ -9,8 +9,9 @@
 # IPs, keepalive, a handshake, traffic both ways); wg set: allowed IPs of
 # the peer widened (status and routes follow, traffic goes on), a second
 # peer added then removed (routes follow), listen-port changed (the tunnel
-# is rebuilt on the new port and carries traffic again), a route the
-# parent's policy refuses and fwmark 0 answered EINVAL with nothing
+# is rebuilt on the new port and carries traffic again), wg syncconf
+# from a file (allowed IPs follow it), a route the
+# parent's policy refuses and fwmark 254 answered EINVAL with nothing
 # changed, a set with no tunnel up answered ENODEV, a deactivate undoing
 # what sets added; malformed requests answered
 # with an errno; the directory 0700 and the socket 0600; a non-root caller
@@ -168,7 +169,8 @@ ok $? "wg set with a link-local route: refused, EINVAL"
 ctl c -j status | grep -q '10.201.0.0'
 [ $? != 0 ]
 ok $? "... and the tunnel is unchanged"
-is "$(uapi_raw 'set=1\nfwmark=0\n\n')" "errno=-22" "set fwmark=0: errno=-22"
+is "$(uapi_raw 'set=1\nfwmark=254\n\n')" "errno=-22" \
+    "set fwmark=254 (it would name main as the rules' table): errno=-22"
 status_has() { ctl c -j status | grep -q "$1"; }
 no_status() { ! ctl c -j status | grep -q "$1"; }
 route_in() { ip -n "$NSA" route show "$1" | grep -q "dev $IF"; }
@@ -216,6 +218,30 @@ ping_first 30 "$NSA" 10.200.0.1
 ok $? "... and the rebuilt tunnel carries traffic"
 wait_for 50 route_in 10.201.0.0/24
 ok $? "... with the allowed IPs the set gave it"
+
+# wg syncconf: the file's peer list, applied as a difference
+cat >"$E2E_TMP/sync.conf" <<EOC
+[Interface]
+PrivateKey = $(key_of a)
+ListenPort = 40123
+
+[Peer]
+PublicKey = $(pub_of b)
+PresharedKey = $(cat "$E2E_TMP/psk")
+Endpoint = 10.99.0.2:$PORT
+AllowedIPs = 10.200.0.1/32, 10.203.0.0/24
+PersistentKeepalive = 25
+EOC
+wgA syncconf "$IF" "$E2E_TMP/sync.conf"
+r=$?
+ok $r "wg syncconf: accepted"
+[ $r = 0 ] || grep 'uapi' "$E2E_TMP/c/log/vpnd.log" | tail -3 | sed 's/^/# /'
+wait_for 50 route_in 10.203.0.0/24
+ok $? "... the file's new allowed IPs are routed"
+wait_for 50 no_route 10.201.0.0/24
+ok $? "... those it left out are not"
+ping_first 20 "$NSA" 10.200.0.1
+ok $? "... traffic goes on"
 is "$(uapi_raw 'set=1\nprivate_key=zz\n\n')" "errno=-22" \
     "set with bad hex: errno=-22"
 is "$(uapi_raw 'get=1\nfoo=1\n\n')" "errno=-22" \
@@ -252,8 +278,8 @@ wgA show "$IF" dump 2>/dev/null | head -1 | grep -q "$(pub_of a)"
 ok $? "the first vpnd's socket is still served"
 
 ctl c down >/dev/null 2>&1
-wait_for 50 no_route 10.201.0.0/24
-ok $? "a deactivate removes the route wg set added"
+wait_for 50 no_route 10.203.0.0/24
+ok $? "a deactivate removes the route wg syncconf added"
 wait_for 50 sh -c "! ip -n $NSA link show $IF >/dev/null 2>&1"
 ok $? "... and the interface"
 

@@ -10,9 +10,10 @@
  * peers added, updated (update_only skips an unknown one), removed,
  * replaced all at once; allowed IPs added or replaced; endpoint,
  * keepalive, preshared key (zeros remove it), listen port, private key,
- * fwmark. Refused whole, the configuration it started from untouched: a
- * private key of zeros, fwmark 0, a route the parent refuses, a mark
- * naming the kernel's table, too many peers or allowed IPs.
+ * fwmark (0 is the default mark). Refused whole, the configuration it
+ * started from untouched: a private key of zeros, a route the parent
+ * refuses, a mark naming the kernel's table, too many peers or allowed
+ * IPs.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -158,8 +159,10 @@ test_apply(void)
 	is_int(apply("set=1\nprivate_key=" "0000000000000000000000000000000000"
 	    "000000000000000000000000000000\n\n", &cur, &out), EINVAL,
 	    "a private key of zeros: EINVAL");
-	is_int(apply("set=1\nfwmark=0\n\n", &cur, &out), EINVAL,
-	    "fwmark 0: EINVAL");
+	is_int(apply("set=1\nfwmark=0\n\n", &cur, &out), 0,
+	    "fwmark 0 (what wg setconf sends without FwMark)");
+	is_int(conf_fwmark(&out), CONF_DEFAULT_FWMARK, "... is the default");
+	conf_free(&out);
 	is_int(apply("set=1\nfwmark=254\n\n", &cur, &out), EINVAL,
 	    "fwmark naming main (Table = auto): EINVAL");
 	is_int(apply("set=1\npublic_key=" K2 "\nallowed_ip=10.3.0.0/16\n"

@@ -2,9 +2,9 @@
  * wgconf.c -- the wg-quick(8) configuration format.
  *
  * We read the same files wg-quick reads, so a user's existing wg0.conf
- * works unchanged; keys that only wg-quick itself acts on are accepted,
- * not acted on, and each draws one warning (wgconf_warning): vpnd never
- * runs a hook command.  Everything else is strict: an unknown key or a
+ * works unchanged: Table and FwMark are honoured (config.c checks them);
+ * the hook keys and SaveConfig are accepted, not acted on, and each draws
+ * one warning (wgconf_warning): vpnd never runs a hook command.  Everything else is strict: an unknown key or a
  * bad value is an error with its line, never a silent default, because a
  * typo in AllowedIPs would otherwise route traffic around the tunnel.
  */

@@ -20,6 +20,8 @@
  *	tx_state		tun-tx, udp-rx	both		CAS protocol
  *							(ACTIVE/PARKED/
  *							CLAIMED, below)
+ *	rx_starved		udp-rx, tun-tx	both		atomic; backfd
+ *							wakes udp-rx
  *	gso, txbatch		tun-rx		tun-rx		owner only
  *	dp_peer q/head/count	tun-rx (stage),	-		p->mtx
  *				udp-rx, control
@@ -32,6 +34,7 @@
  *							their poll
  *	stop			control		all		atomic + stopfd
  *	tun_drops		tun-tx, udp-rx	control		atomic
+ *	rx_waits		udp-rx		control		atomic
  *	tunfd, udp4, udp6	control		all		set before
  *							dp_start
  *
@@ -131,6 +134,7 @@ struct datapath {
 	pthread_mutex_t		 pmtx;
 	pthread_cond_t		 pcond;
 	int			 ringfd;	/* eventfd: ring has packets */
+	int			 backfd;	/* eventfd: buffers came back */
 	int			 notifyfd;	/* eventfd: handshake done */
 	_Atomic int		 stop;
 	int			 running;
@@ -148,6 +152,14 @@ struct datapath {
 	 * only an empty ring is ever bypassed.
 	 */
 	_Atomic int		 tx_state;
+	/*
+	 * udp-rx found every buffer waiting for the TUN: it stops reading
+	 * the socket (whose own buffer holds, and counts, what does not
+	 * fit) until tun-tx gives one back and signals backfd. Dropping
+	 * here instead would be a silent loss no counter shows.
+	 */
+	_Atomic int		 rx_starved;
+	_Atomic uint64_t	 rx_waits;
 	int			 gso;		/* UDP_SEGMENT works (tun-rx) */
 	_Atomic uint64_t	 tun_drops;
 
@@ -268,9 +280,10 @@ dp_new(int mtu, dp_notify_fn *notify)
 	dp->pausefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	dp->stopfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	dp->ringfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	dp->backfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	dp->notifyfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (dp->stopfd == -1 || dp->ringfd == -1 || dp->notifyfd == -1 ||
-	    dp->pausefd == -1)
+	    dp->pausefd == -1 || dp->backfd == -1)
 		goto fail;
 	if ((dp->dev = wg_device_new(dp_send, dp_event, dp)) == NULL)
 		goto fail;
@@ -320,6 +333,8 @@ dp_free(struct datapath *dp)
 	pthread_cond_destroy(&dp->pcond);
 	if (dp->ringfd > 0)
 		close(dp->ringfd);
+	if (dp->backfd > 0)
+		close(dp->backfd);
 	if (dp->notifyfd > 0)
 		close(dp->notifyfd);
 	if (dp->pool_mem != NULL) {
@@ -374,6 +389,12 @@ uint64_t
 dp_handshakes_take(struct datapath *dp)
 {
 	return wg_device_handshakes_take(dp->dev);
+}
+
+uint64_t
+dp_rx_waits(struct datapath *dp)
+{
+	return atomic_load(&dp->rx_waits);
 }
 
 int
@@ -886,6 +907,40 @@ dp_tunrx(void *arg)
 }
 
 /*
+ * Every receive buffer waits for the TUN: wait for tun-tx to give one
+ * back, still answering a pause or a stop. The flag is set before the
+ * last look at the back ring, and tun-tx looks at the flag after its
+ * push (both with a full fence), so a buffer returned meanwhile is
+ * either seen here or signalled.
+ */
+static void
+rx_wait_buffers(struct datapath *dp)
+{
+	struct pollfd	 pfd[3];
+	struct dp_buf	*b;
+
+	atomic_fetch_add_explicit(&dp->rx_waits, 1, memory_order_relaxed);
+	pfd[0].fd = dp->backfd;
+	pfd[1].fd = dp->stopfd;
+	pfd[2].fd = dp->pausefd;
+	pfd[0].events = pfd[1].events = pfd[2].events = POLLIN;
+	while (!atomic_load(&dp->stop)) {
+		atomic_store(&dp->rx_starved, 1);
+		atomic_thread_fence(memory_order_seq_cst);
+		if ((b = ring_pop(&dp->back)) != NULL) {
+			dp->free_rx[dp->nfree_rx++] = b;
+			break;
+		}
+		if (poll(pfd, 3, -1) == -1 && errno != EINTR)
+			break;
+		efd_clear(dp->backfd);
+		if (atomic_load(&dp->pause_req))
+			dp_pause_point(dp);
+	}
+	atomic_store(&dp->rx_starved, 0);
+}
+
+/*
  * udp-rx: recvmmsg into pool buffers, wg_input each, hand inner packets
  * to tun-tx through the ring. Handshakes are handled inline here.
  */
@@ -903,7 +958,6 @@ dp_udprx(void *arg)
 	size_t			 plainlen, pushed;
 	int			 i, n, r, s, npfd = 0, want, claimed;
 	int			 parked = TX_PARKED;
-	static __thread uint8_t	 scratch[2048];
 
 	pfd[npfd].fd = dp->stopfd;
 	pfd[npfd++].events = POLLIN;
@@ -933,19 +987,11 @@ dp_udprx(void *arg)
 			/* buffers the writer has finished with */
 			while ((b = ring_pop(&dp->back)) != NULL)
 				dp->free_rx[dp->nfree_rx++] = b;
+			if (dp->nfree_rx == 0)
+				rx_wait_buffers(dp);
 			want = MINIMUM((size_t)DP_BATCH, dp->nfree_rx);
-			if (want == 0) {
-				/*
-				 * Every buffer waits for the TUN: drop from the
-				 * socket, as a full queue would, rather than
-				 * spin on a readable socket.
-				 */
-				for (i = 0; i < DP_BATCH && recv(pfd[s].fd,
-				    scratch, sizeof(scratch), MSG_DONTWAIT) >= 0;
-				    i++)
-					;
-				continue;
-			}
+			if (want == 0)
+				continue;	/* stopping */
 			for (i = 0; i < want; i++) {
 				bufs[i] = dp->free_rx[--dp->nfree_rx];
 				iov[i].iov_base = bufs[i]->data;
@@ -1074,7 +1120,14 @@ dp_tuntx(void *arg)
 			}
 			while (!ring_push(&dp->back, b))
 				;	/* back ring is as large as the pool */
+			if (atomic_load_explicit(&dp->rx_starved,
+			    memory_order_relaxed))
+				efd_signal(dp->backfd);
 		}
+		/* the pushes before the look at udp-rx's flag */
+		atomic_thread_fence(memory_order_seq_cst);
+		if (atomic_load(&dp->rx_starved))
+			efd_signal(dp->backfd);
 		/* nothing more right now: what was coalesced goes out */
 		if (g != NULL)
 			gro_write(dp, g);

@@ -58,6 +58,8 @@ void	 dp_peer_forget(struct datapath *, struct wg_peer *);
 int	 dp_notify_fd(const struct datapath *);
 /* Handshake messages received since the last call. */
 uint64_t dp_handshakes_take(struct datapath *);
+/* Times udp-rx waited for the TUN to give receive buffers back. */
+uint64_t dp_rx_waits(struct datapath *);
 void	 dp_notify_drain(struct datapath *);
 
 #endif /* VPND_DATAPATH_H */

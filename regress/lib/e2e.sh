@@ -35,7 +35,7 @@ e2e_init() {
 	E2E_HOST_RESOLV=$(sha256sum </etc/resolv.conf 2>/dev/null)
 	# the unprivileged user the children run as
 	# (vpnd refuses to start without it)
-	sh "$(dirname "$0")/../../scripts/mkuser.sh" >"$E2E_TMP/mkuser.out" 2>&1 ||
+	sh "${E2E_ROOT:-$(dirname "$0")/../..}/scripts/mkuser.sh" >"$E2E_TMP/mkuser.out" 2>&1 ||
 	    bail "scripts/mkuser.sh failed: $(cat "$E2E_TMP/mkuser.out")"
 	id _vpnd >/dev/null 2>&1 || bail "no user _vpnd after mkuser.sh"
 }

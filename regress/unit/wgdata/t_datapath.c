@@ -5,7 +5,9 @@
  * are staged and delivered, all and in order, once the handshake is done
  * (and past DP_STAGED_MAX only the newest are kept); the threads pause
  * and resume around a peer's removal; a TUN that stops draining exhausts
- * the receive pool without a deadlock, and traffic resumes once it drains.
+ * the receive pool without a deadlock, and traffic resumes once it drains;
+ * while the pool is exhausted udp-rx stops reading rather than dropping,
+ * so a burst the socket buffer can hold arrives whole and in order.
  * Every wait is a poll with a deadline; alarm() bounds the whole file.
  */
 #include <sys/ioctl.h>
@@ -66,7 +68,7 @@ notify(const uint8_t key[32], int ev)
 static void
 side_new(struct side *s, bool tun_blocks)
 {
-	int		 sv[2], u, fl;
+	int		 sv[2], u, fl, rb = 4 << 20;
 	socklen_t	 sl = sizeof(s->addr);
 	struct sockaddr_in *sin = (struct sockaddr_in *)&s->addr;
 
@@ -90,6 +92,9 @@ side_new(struct side *s, bool tun_blocks)
 	s->tun = sv[1];
 	if ((u = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
 		abort();
+	/* as the parent's sockets: room for a burst past the pool */
+	if (setsockopt(u, SOL_SOCKET, SO_RCVBUFFORCE, &rb, sizeof(rb)) == -1)
+		(void)setsockopt(u, SOL_SOCKET, SO_RCVBUF, &rb, sizeof(rb));
 	memset(&s->addr, 0, sizeof(s->addr));
 	sin->sin_family = AF_INET;
 	sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -231,7 +236,7 @@ main(void)
 	if (sodium_init() == -1)
 		abort();
 	alarm(120);
-	plan(17);
+	plan(21);
 
 	/* Staged before the handshake: all of them, in order. */
 	side_new(&A, false);
@@ -296,8 +301,33 @@ main(void)
 	sides_free();
 
 	/*
+	 * A burst larger than the receive pool while B's TUN is not read:
+	 * udp-rx runs out of buffers and must leave the rest in its socket
+	 * (which holds it) rather than read and drop it. Every packet then
+	 * arrives, once, in order: a datapath that drops or reorders fails.
+	 */
+	side_new(&A, false);
+	side_new(&B, true);
+	link_sides();
+	ok(dp_start(A.dp) == 0 && dp_start(B.dp) == 0, "burst: started");
+	put(&A, "10.9.0.1", "10.9.0.2", 0);
+	n = collect(&B, seqs, 1, 0);
+	is_int(n, 1, "burst: session up");
+	for (sent = 1, okay = 1; sent <= DP_POOL + 1000; sent++)
+		okay &= put(&A, "10.9.0.1", "10.9.0.2", sent);
+	wait_tun_read(&A);
+	n = collect(&B, seqs, DP_POOL + 1000, 2000);
+	ok(okay && in_order(seqs, n, 1, DP_POOL + 1000),
+	    "burst: all %d past the pool arrive, in order (got %d)",
+	    DP_POOL + 1000, n);
+	ok(dp_rx_waits(B.dp) > 0, "burst: udp-rx waited for buffers (%ju)",
+	    (uintmax_t)dp_rx_waits(B.dp));
+	sides_free();
+
+	/*
 	 * B's TUN stops draining: its tun-tx blocks, the ring and the pool
-	 * fill, udp-rx must drop rather than stall.  Once the TUN drains,
+	 * fill, udp-rx stops reading; the socket drops what it cannot hold,
+	 * and nothing stalls.  Once the TUN drains,
 	 * whatever was delivered is intact and in order, and fresh traffic
 	 * flows again.
 	 */

@@ -909,9 +909,9 @@ dp_tunrx(void *arg)
 /*
  * Every receive buffer waits for the TUN: wait for tun-tx to give one
  * back, still answering a pause or a stop. The flag is set before the
- * last look at the back ring, and tun-tx looks at the flag after its
- * push (both with a full fence), so a buffer returned meanwhile is
- * either seen here or signalled.
+ * last look at the back ring (seq_cst store and load), and tun-tx looks
+ * at the flag after its push and a seq_cst fence, so a buffer returned
+ * meanwhile is either seen here or signalled.
  */
 static void
 rx_wait_buffers(struct datapath *dp)
@@ -925,9 +925,11 @@ rx_wait_buffers(struct datapath *dp)
 	pfd[2].fd = dp->pausefd;
 	pfd[0].events = pfd[1].events = pfd[2].events = POLLIN;
 	while (!atomic_load(&dp->stop)) {
+		/* seq_cst store, then seq_cst load: not reordered */
 		atomic_store(&dp->rx_starved, 1);
-		atomic_thread_fence(memory_order_seq_cst);
-		if ((b = ring_pop(&dp->back)) != NULL) {
+		if (atomic_load(&dp->back.tail) != atomic_load_explicit(
+		    &dp->back.head, memory_order_relaxed) &&
+		    (b = ring_pop(&dp->back)) != NULL) {
 			dp->free_rx[dp->nfree_rx++] = b;
 			break;
 		}

@@ -2,21 +2,29 @@
 # bench.sh -- `make bench`: vpnd against wireguard-go, side by side.
 #
 # Two network namespaces joined by a veth pair. The same run measures
-# vpnd <-> vpnd and then wireguard-go <-> wireguard-go (MTU 1420 both):
-#   - iperf3, one TCP stream for $BENCH_TIME seconds (default 10): Gbit/s
+# vpnd <-> vpnd, wireguard-go <-> wireguard-go, and a mixed pair where
+# wireguard-go initiates (MTU 1420 everywhere). wireguard-go is the first
+# on PATH, or $WIREGUARD_GO.
+#   - iperf3 for $BENCH_TIME seconds (default 10): one TCP stream, the
+#     same reversed (-R), and four streams (-P 4): Gbit/s
+#   - TCP retransmits of each run (RetransSegs of both namespaces)
 #   - CPU seconds per GB moved: utime+stime of every process (all threads)
 #     of both daemons, from /proc/PID/stat, before and after the iperf3 run
 #   - RTT the tunnel adds: ping through the tunnel minus ping over the bare
 #     veth (50 pings, -i 0.01, average)
-#   - peak RSS: VmHWM summed over all processes of both daemons
+#   - peak RSS per daemon: VmHWM summed over its processes
+#   - the mixed pair: wireguard-go sends to vpnd (and -R: vpnd sends to
+#     wireguard-go), against wireguard-go receiving from the same sender
 # then the ratios vpnd / wireguard-go, as a table. Needs root. Touches
 # nothing outside its namespaces; the EXIT trap removes everything.
+# The machine's other load shows in the numbers: run it twice.
 set -u
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 : "${VPND_BUILD:=$ROOT/build}"
 : "${BENCH_TIME:=10}"
 export VPND_BUILD
+E2E_ROOT=$ROOT
 # (other helpers in e2e.sh expect to run from regress/e2e: quiet)
 . "$ROOT/regress/lib/e2e.sh" 2>/dev/null
 PY=/usr/bin/python3
@@ -26,7 +34,9 @@ if [ "$(id -u)" != 0 ]; then
 	echo "bench: needs root (network namespaces)" >&2
 	exit 1
 fi
-for t in iperf3 wireguard-go wg ping python3; do
+: "${WIREGUARD_GO:=$(command -v wireguard-go)}"
+export WIREGUARD_GO
+for t in iperf3 "$WIREGUARD_GO" wg ping python3; do
 	command -v "$t" >/dev/null 2>&1 || {
 		echo "bench: $t missing (make deps)" >&2
 		exit 1
@@ -76,24 +86,57 @@ listening() {
 	ip netns exec "$1" ss -Hltn "sport = :$2" | grep -q LISTEN
 }
 
-# measure LABEL NSA NSB ADDR_B PIDS...: iperf3 A -> B; sets R_<LABEL>_*
+# tcpstat NS: "RetransSegs TCPOFOQueue" of the namespace's TCP stack
+tcpstat() {
+	ip netns exec "$1" awk '
+	    $1 == "Tcp:" && !tn { tn = split($0, th); next }
+	    $1 == "Tcp:" { split($0, tv)
+		for (i = 1; i <= tn; i++) if (th[i] == "RetransSegs") r = tv[i] }
+	    $1 == "TcpExt:" && !en { en = split($0, eh); next }
+	    $1 == "TcpExt:" { split($0, ev)
+		for (i = 1; i <= en; i++) if (eh[i] == "TCPOFOQueue") o = ev[i] }
+	    END { printf "%d %d\n", r, o }' /proc/net/snmp /proc/net/netstat
+}
+
+# measure LABEL NSA NSB ADDR_B PIDS...: iperf3 A -> B (with $IPERF_ARGS:
+# -R, -P 4); sets R_<LABEL>_*
 measure() {
 	local label=$1 nsa=$2 nsb=$3 addr=$4 spid t0 t1 bytes secs veth tun
+	local ra0 oa0 rb0 ob0 ra1 oa1 rb1 ob1
 	shift 4
 	ip netns exec "$nsa" ping -c 3 -i 0.2 -W 1 -q "$addr" >/dev/null 2>&1 ||
 	    die "$label: no ping through the tunnel"
-	veth=$(rtt_us "$nsa" 10.99.0.2)
-	tun=$(rtt_us "$nsa" "$addr")
+	veth=0 tun=0
+	if [ -z "${IPERF_ARGS:-}" ]; then
+		veth=$(rtt_us "$nsa" 10.99.0.2)
+		tun=$(rtt_us "$nsa" "$addr")
+	fi
 	ip netns exec "$nsb" timeout $((BENCH_TIME + 30)) iperf3 -s -1 \
 	    -B "$addr" -p 5201 >/dev/null 2>&1 &
 	spid=$!
 	E2E_PIDS="$E2E_PIDS $spid"
 	wait_for 50 listening "$nsb" 5201 || die "$label: no iperf3 server"
+	read -r ra0 oa0 <<EOF
+$(tcpstat "$nsa")
+EOF
+	read -r rb0 ob0 <<EOF
+$(tcpstat "$nsb")
+EOF
 	t0=$(cpu_ticks "$@")
+	# shellcheck disable=SC2086
 	ip netns exec "$nsa" timeout $((BENCH_TIME + 30)) iperf3 -c "$addr" \
-	    -p 5201 -t "$BENCH_TIME" -J >"$E2E_TMP/$label.json" ||
-	    die "$label: iperf3 failed"
+	    -p 5201 -t "$BENCH_TIME" ${IPERF_ARGS:-} -J \
+	    >"$E2E_TMP/$label.json" || die "$label: iperf3 failed"
 	t1=$(cpu_ticks "$@")
+	read -r ra1 oa1 <<EOF
+$(tcpstat "$nsa")
+EOF
+	read -r rb1 ob1 <<EOF
+$(tcpstat "$nsb")
+EOF
+	# retransmits by either end; segments the receiver queued out of order
+	eval "R_${label}_retr=$((ra1 - ra0 + rb1 - rb0))"
+	eval "R_${label}_ofo=$((oa1 - oa0 + ob1 - ob0))"
 	wait "$spid"
 	read -r bytes secs <<EOF
 $("$PY" -c '
@@ -114,12 +157,6 @@ EOF
 keypair a
 keypair b
 
-# --- vpnd <-> vpnd --------------------------------------------------------
-NSA=$(ns_add a)
-NSB=$(ns_add b)
-veth "$NSA" va "$NSB" vb
-ip -n "$NSA" addr add 10.99.0.1/24 dev va
-ip -n "$NSB" addr add 10.99.0.2/24 dev vb
 # conf FILE SELF PEER N ENDPOINT|"" LISTENPORT|""
 conf() {
 	{
@@ -136,52 +173,95 @@ conf() {
 	} >"$1"
 	chmod 600 "$1"
 }
+
+# nspair TAG: two namespaces joined by a veth; sets NS1 NS2
+nspair() {
+	NS1=$(ns_add "${1}1")
+	NS2=$(ns_add "${1}2")
+	veth "$NS1" va "$NS2" vb
+	ip -n "$NS1" addr add 10.99.0.1/24 dev va
+	ip -n "$NS2" addr add 10.99.0.2/24 dev vb
+}
+
+# vpnd_pids PID: vpnd and its three children
+vpnd_pids() {
+	local c
+	echo "$1"
+	for c in netmgr tunworker dnsmgr; do
+		child_of "$1" "$c" || die "no vpnd $c"
+	done
+}
+
+# wggo_side NS IFNAME KEY PEERKEY ADDR PEERADDR [ENDPOINT]: sets WPID
+wggo_side() {
+	wggo_start "$1" "$2"
+	WPID=${E2E_PIDS##* }
+	if [ -n "${7:-}" ]; then
+		ip netns exec "$1" wg set "$2" private-key "$E2E_TMP/$3.key" \
+		    peer "$(pub_of "$4")" allowed-ips "$6/32" \
+		    endpoint "$7" || die "wg set $2"
+	else
+		ip netns exec "$1" wg set "$2" listen-port "$PORT" \
+		    private-key "$E2E_TMP/$3.key" peer "$(pub_of "$4")" \
+		    allowed-ips "$6/32" || die "wg set $2"
+	fi
+	ip -n "$1" addr add "$5/24" dev "$2"
+	ip -n "$1" link set "$2" mtu 1420 up
+}
+
+# runs LABEL NS1 NS2 PIDS...: one stream, -R, -P 4
+runs() {
+	local l=$1 a=$2 b=$3
+	shift 3
+	echo "bench: $l, iperf3 ${BENCH_TIME} s x3 ..." >&2
+	IPERF_ARGS="" measure "$l" "$a" "$b" 10.200.0.1 "$@"
+	IPERF_ARGS="-R" measure "${l}R" "$a" "$b" 10.200.0.1 "$@"
+	IPERF_ARGS="-P 4" measure "${l}P" "$a" "$b" 10.200.0.1 "$@"
+}
+
 conf "$E2E_TMP/b.conf" b a 1 "" "$PORT"
 conf "$E2E_TMP/a.conf" a b 2 "10.99.0.2:$PORT" ""
-vpnd_start b "$NSB" -f "$E2E_TMP/b.conf" >/dev/null || die "vpnd in B"
-vpnd_start a "$NSA" >/dev/null || die "vpnd in A"
-ctl a -t 10 up "$E2E_TMP/a.conf" >/dev/null || die "vpnctl up failed"
-VPIDS=""
-for p in "$VPND_PID_a" "$VPND_PID_b"; do
-	VPIDS="$VPIDS $p"
-	for c in netmgr tunworker dnsmgr; do
-		VPIDS="$VPIDS $(child_of "$p" "$c")" || die "no vpnd $c"
-	done
-done
-echo "bench: vpnd <-> vpnd, iperf3 ${BENCH_TIME} s ..." >&2
-# shellcheck disable=SC2086
-measure vpnd "$NSA" "$NSB" 10.200.0.1 $VPIDS
 
-# tear vpnd down before wireguard-go runs
+# --- vpnd <-> vpnd --------------------------------------------------------
+nspair v
+vpnd_start b "$NS2" -f "$E2E_TMP/b.conf" >/dev/null || die "vpnd in B"
+vpnd_start a "$NS1" >/dev/null || die "vpnd in A"
+ctl a -t 10 up "$E2E_TMP/a.conf" >/dev/null || die "vpnctl up failed"
+VA=$(vpnd_pids "$VPND_PID_a")
+VB=$(vpnd_pids "$VPND_PID_b")
+# shellcheck disable=SC2086
+runs vpnd "$NS1" "$NS2" $VA $VB
+# shellcheck disable=SC2086
+R_vpnd_rss1=$(awk -v a="$(hwm_kb $VA)" -v b="$(hwm_kb $VB)" \
+    'BEGIN {printf "%.1f", (a > b ? a : b) / 1024}')
 for p in "$VPND_PID_a" "$VPND_PID_b"; do
 	kill -TERM "$p"
 	wait_gone "$p" 50 || die "vpnd $p does not stop"
 done
 
 # --- wireguard-go <-> wireguard-go ----------------------------------------
-NSC=$(ns_add c)
-NSD=$(ns_add d)
-veth "$NSC" va "$NSD" vb
-ip -n "$NSC" addr add 10.99.0.1/24 dev va
-ip -n "$NSD" addr add 10.99.0.2/24 dev vb
-WGC="${E2E_ID}c"
-WGD="${E2E_ID}d"
-wggo_start "$NSD" "$WGD"
-PD=${E2E_PIDS##* }
-wggo_start "$NSC" "$WGC"
-PC=${E2E_PIDS##* }
-ip netns exec "$NSD" wg set "$WGD" listen-port "$PORT" \
-    private-key "$E2E_TMP/b.key" peer "$(pub_of a)" \
-    allowed-ips 10.200.0.2/32 || die "wg set $WGD"
-ip netns exec "$NSC" wg set "$WGC" private-key "$E2E_TMP/a.key" \
-    peer "$(pub_of b)" allowed-ips 10.200.0.1/32 \
-    endpoint "10.99.0.2:$PORT" || die "wg set $WGC"
-ip -n "$NSD" addr add 10.200.0.1/24 dev "$WGD"
-ip -n "$NSC" addr add 10.200.0.2/24 dev "$WGC"
-ip -n "$NSD" link set "$WGD" mtu 1420 up
-ip -n "$NSC" link set "$WGC" mtu 1420 up
-echo "bench: wireguard-go <-> wireguard-go, iperf3 ${BENCH_TIME} s ..." >&2
-measure wggo "$NSC" "$NSD" 10.200.0.1 "$PC" "$PD"
+nspair w
+wggo_side "$NS2" "${E2E_ID}d" b a 10.200.0.1 10.200.0.2
+PD=$WPID
+wggo_side "$NS1" "${E2E_ID}c" a b 10.200.0.2 10.200.0.1 "10.99.0.2:$PORT"
+PC=$WPID
+runs wggo "$NS1" "$NS2" "$PC" "$PD"
+R_wggo_rss1=$(awk -v a="$(hwm_kb "$PC")" -v b="$(hwm_kb "$PD")" \
+    'BEGIN {printf "%.1f", (a > b ? a : b) / 1024}')
+kill -TERM "$PC" "$PD"
+wait_gone "$PC" 50
+wait_gone "$PD" 50
+
+# --- wireguard-go initiates and sends, vpnd receives (and -R) -------------
+nspair m
+vpnd_start m "$NS2" -f "$E2E_TMP/b.conf" >/dev/null || die "vpnd in M"
+wggo_side "$NS1" "${E2E_ID}e" a b 10.200.0.2 10.200.0.1 "10.99.0.2:$PORT"
+# shellcheck disable=SC2086
+IPERF_ARGS="" measure mix "$NS1" "$NS2" 10.200.0.1 "$WPID" \
+    $(vpnd_pids "$VPND_PID_m")
+# shellcheck disable=SC2086
+IPERF_ARGS="-R" measure mixR "$NS1" "$NS2" 10.200.0.1 "$WPID" \
+    $(vpnd_pids "$VPND_PID_m")
 
 # --- the table ------------------------------------------------------------
 ratio() {
@@ -189,16 +269,24 @@ ratio() {
 		if (b == 0) print "-"; else printf "%.2f\n", a / b }'
 }
 row() {
-	printf '%-34s %12s %14s %12s\n' "$1" "$2" "$3" "$(ratio "$2" "$3")"
+	printf '%-40s %10s %13s %11s\n' "$1" "$2" "$3" "$(ratio "$2" "$3")"
 }
 echo
-echo "vpnd bench: one TCP stream (iperf3 -t $BENCH_TIME), MTU 1420," \
-    "$(nproc) CPUs, $(uname -r)"
-printf '%-34s %12s %14s %12s\n' "" "vpnd" "wireguard-go" "vpnd/wg-go"
-row "throughput (Gbit/s)" "$R_vpnd_gbps" "$R_wggo_gbps"
-row "CPU s per GB (both daemons)" "$R_vpnd_cpu" "$R_wggo_cpu"
+echo "vpnd bench: iperf3 -t $BENCH_TIME, MTU 1420, $(nproc) CPUs," \
+    "$(uname -r), $("$WIREGUARD_GO" --version 2>/dev/null | head -1)"
+printf '%-40s %10s %13s %11s\n' "" "vpnd" "wireguard-go" "vpnd/wg-go"
+row "one TCP stream (Gbit/s)" "$R_vpnd_gbps" "$R_wggo_gbps"
+row "  reversed, -R (Gbit/s)" "$R_vpndR_gbps" "$R_wggoR_gbps"
+row "  four streams, -P 4 (Gbit/s)" "$R_vpndP_gbps" "$R_wggoP_gbps"
+row "CPU s per GB (both daemons, one stream)" "$R_vpnd_cpu" "$R_wggo_cpu"
 row "RTT added by the tunnel (us)" "$R_vpnd_rtt" "$R_wggo_rtt"
-row "peak RSS, MiB (both daemons)" "$R_vpnd_rss" "$R_wggo_rss"
+row "peak RSS per daemon (MiB)" "$R_vpnd_rss1" "$R_wggo_rss1"
+row "TCP retransmits, one stream" "$R_vpnd_retr" "$R_wggo_retr"
+row "TCP retransmits, -R" "$R_vpndR_retr" "$R_wggoR_retr"
+row "TCP retransmits, -P 4" "$R_vpndP_retr" "$R_wggoP_retr"
+row "wg-go sends, this daemon receives" "$R_mix_gbps" "$R_wggo_gbps"
+row "this daemon sends, wg-go receives (-R)" "$R_mixR_gbps" "$R_wggoR_gbps"
 echo "(bare veth RTT: ${R_vpnd_veth} us / ${R_wggo_veth} us;" \
     "through the tunnel: ${R_vpnd_tun} us / ${R_wggo_tun} us;" \
-    "vpnd RSS counts its 8 processes)"
+    "retransmits in the mixed pair: ${R_mix_retr} / ${R_mixR_retr};" \
+    "a vpnd daemon is 4 processes)"

@@ -9,6 +9,7 @@ debpkg() {
 	case $1 in
 	libevent|libevent_pthreads) echo libevent-dev ;;
 	libsodium) echo libsodium-dev ;;
+	libcrypto) echo libssl-dev ;;
 	libbsd-overlay|libbsd) echo libbsd-dev ;;
 	json-c) echo libjson-c-dev ;;
 	libcap-ng) echo libcap-ng-dev ;;

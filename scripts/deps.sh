@@ -5,7 +5,7 @@
 # the Debian package needs (make deb-deps).
 set -u
 
-PKGS="gcc make pkg-config libc6-dev libevent-dev libsodium-dev libbsd-dev
+PKGS="gcc make pkg-config libc6-dev libevent-dev libsodium-dev libssl-dev libbsd-dev
 libjson-c-dev libcap-ng-dev libseccomp-dev libmnl-dev libnftnl-dev
 libsystemd-dev iproute2 nftables wireguard-go wireguard-tools iperf3 mandoc
 perl procps psmisc dbus python3 kmod netcat-openbsd iputils-ping clang
@@ -13,7 +13,7 @@ libclang-rt-14-dev valgrind libcap2-bin python3-cryptography systemd
 libglib2.0-bin python3-gi"
 if [ "${1:-}" = deb ]; then
 	PKGS="git dpkg-dev debhelper fakeroot lintian pkg-config libevent-dev
-libsodium-dev libbsd-dev libjson-c-dev libcap-ng-dev libseccomp-dev
+libsodium-dev libssl-dev libbsd-dev libjson-c-dev libcap-ng-dev libseccomp-dev
 libmnl-dev libnftnl-dev libsystemd-dev"
 fi
 

@@ -210,7 +210,8 @@ pub_of() { cat "$E2E_TMP/$1.pub"; }
 # wggo_start NS IFNAME: wireguard-go in the foreground, tracked by PID.
 wggo_start() {
 	local pid
-	ip netns exec "$1" env WG_PROCESS_FOREGROUND=1 wireguard-go -f "$2" \
+	ip netns exec "$1" env WG_PROCESS_FOREGROUND=1 \
+	    "${WIREGUARD_GO:-wireguard-go}" -f "$2" \
 	    >>"$E2E_TMP/wggo-$1-$2.log" 2>&1 &
 	pid=$!
 	E2E_PIDS="$E2E_PIDS $pid"

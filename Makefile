@@ -30,7 +30,7 @@ DESTDIR ?=
 
 CC ?=		cc
 PKG_CONFIG ?=	pkg-config
-PKGS =		libevent libevent_pthreads libsodium libbsd-overlay json-c \
+PKGS =		libevent libevent_pthreads libsodium libcrypto libbsd-overlay json-c \
 		libcap-ng libseccomp libmnl libnftnl libsystemd
 
 ifeq ($(TESTHOOKS),1)

@@ -52,6 +52,7 @@ peer_new(struct wg_device *d, const uint8_t pub[WG_KEY_LEN])
 	noise_remote_init(&p->p_remote, pub, &d->d_local);
 	cookie_maker_init(&p->p_cookie, pub);
 	for (i = 0; i < WG_KP_SLOTS; i++) {
+		aead_slot_init(&p->p_aead[i]);
 		p->p_kp_idx[i].i_peer = p;
 		p->p_kp_idx[i].i_slot = i;
 	}
@@ -67,10 +68,14 @@ peer_new(struct wg_device *d, const uint8_t pub[WG_KEY_LEN])
 void
 peer_free(struct wg_peer *p)
 {
+	int	 i;
+
 	ratelimit_admit_del(&p->p_dev->d_cookie.cc_rl, &p->p_conf_endpoint);
 	pthread_mutex_lock(&p->p_lock);
 	peer_drop_keys(p);
 	pthread_mutex_unlock(&p->p_lock);
+	for (i = 0; i < WG_KP_SLOTS; i++)
+		aead_slot_destroy(&p->p_aead[i]);
 	pthread_mutex_destroy(&p->p_lock);
 	sodium_memzero(p, sizeof(*p));
 	free(p);
@@ -194,6 +199,7 @@ peer_drop_slot(struct wg_peer *p, int *which)
 		return;
 	index_remove(p->p_dev, &p->p_kp_idx[s]);
 	noise_keypair_clear(&p->p_kp[s]);
+	aead_slot_clear(&p->p_aead[s]);
 	p->p_kp_gen[s]++;
 	*which = -1;
 }

@@ -23,6 +23,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "aead.h"
 #include "allowedips.h"
 #include "cookie.h"
 #include "noise.h"
@@ -52,6 +53,7 @@ struct wg_peer {
 	struct cookie_maker p_cookie;
 	struct noise_keypair p_kp[WG_KP_SLOTS];
 	uint32_t	 p_kp_gen[WG_KP_SLOTS];	/* bumped on each reuse */
+	struct aead_slot p_aead[WG_KP_SLOTS];	/* transport contexts */
 	struct wg_index	 p_kp_idx[WG_KP_SLOTS];
 	struct wg_index	 p_hs_idx;
 	int		 p_current, p_previous, p_next;	/* slot or -1 */

@@ -25,6 +25,7 @@
 #include "log.h"
 #include "proc.h"
 #include "sandbox.h"
+#include "aead.h"
 #include "tunworker.h"
 #include "vpnd.h"
 #include "wg.h"
@@ -84,6 +85,9 @@ tunworker_main(int verbose)
 	if (env.time_scale > 0)
 		wg_time_scale = env.time_scale;
 #endif
+	/* libcrypto reads its CPU features and provider before the jail */
+	if (aead_init() == -1)
+		fatalx("libcrypto: no ChaCha20-Poly1305");
 	tw_sandbox();
 	conf_rx_init(&wgrx);
 	evtimer_set(&ev_tick, tw_tick, NULL);

@@ -502,10 +502,10 @@ wg_encrypt_locked(struct wg_peer *p, const uint8_t *ippkt, size_t len,
 	struct wg_device	*d = p->p_dev;
 	struct noise_keypair	*kp;
 	struct wg_msg_data_hdr	 hdr;
-	uint8_t			 key[NOISE_SYMMETRIC_KEY_LEN];
 	uint64_t		 now, nonce;
 	size_t			 padded;
-	int			 mtu;
+	uint32_t		 gen;
+	int			 mtu, slot;
 	bool			 fresh = false;
 
 	if (len > WG_PKT_MAX - WG_DATA_OVERHEAD - WG_PAD_MULTIPLE)
@@ -524,7 +524,8 @@ wg_encrypt_locked(struct wg_peer *p, const uint8_t *ippkt, size_t len,
 		return WG_NOKEY;
 	}
 	nonce = atomic_fetch_add((_Atomic uint64_t *)&kp->kp_send_counter, 1);
-	memcpy(key, kp->kp_send, sizeof(key));
+	slot = p->p_current;
+	gen = p->p_kp_gen[slot];
 	hdr.type = htole32(WG_MSG_TYPE_DATA);
 	hdr.receiver = htole32(kp->kp_remote_index);
 	hdr.counter = htole64(nonce);
@@ -548,8 +549,10 @@ wg_encrypt_locked(struct wg_peer *p, const uint8_t *ippkt, size_t len,
 	memmove(out + WG_DATA_HDR_LEN, ippkt != NULL ? ippkt : out, len);
 	memset(out + WG_DATA_HDR_LEN + len, 0, padded - len);
 	memcpy(out, &hdr, sizeof(hdr));
-	noise_seal(key, nonce, out + WG_DATA_HDR_LEN, padded);
-	sodium_memzero(key, sizeof(key));
+	/* refused if the keypair was replaced since the lock */
+	if (aead_slot_seal(&p->p_aead[slot], gen, nonce, out + WG_DATA_HDR_LEN,
+	    padded) == -1)
+		return WG_DROP;
 	*outlen = WG_DATA_OVERHEAD + padded;
 	atomic_fetch_add(&p->p_tx_bytes, *outlen);
 	return WG_OK;
@@ -583,6 +586,9 @@ wg_add_keypair(struct wg_peer *p, struct noise_keypair *kp, uint64_t now)
 	s = peer_find_free_slot(p);
 	p->p_kp[s] = *kp;
 	p->p_kp_gen[s]++;
+	/* no contexts (out of memory): its packets are dropped */
+	(void)aead_slot_key(&p->p_aead[s], p->p_kp_gen[s], kp->kp_send,
+	    kp->kp_recv);
 	index_reuse(p->p_dev, &p->p_hs_idx, &p->p_kp_idx[s]);
 	if (kp->kp_initiator)
 		p->p_current = s;
@@ -791,7 +797,6 @@ wg_input_data(struct wg_device *d, uint8_t *pkt, size_t len,
 	struct wg_msg_data_hdr	 hdr;
 	struct noise_keypair	*kp;
 	struct wg_peer		*p;
-	uint8_t			 key[NOISE_SYMMETRIC_KEY_LEN];
 	uint64_t		 now = wg_dev_now(d), counter;
 	uint32_t		 gen;
 	size_t			 clen = len - WG_DATA_HDR_LEN, iplen = 0;
@@ -813,12 +818,11 @@ wg_input_data(struct wg_device *d, uint8_t *pkt, size_t len,
 		pthread_mutex_unlock(&p->p_lock);
 		return WG_DROP;
 	}
-	memcpy(key, kp->kp_recv, sizeof(key));
 	gen = p->p_kp_gen[slot];
 	pthread_mutex_unlock(&p->p_lock);
 
-	ok = noise_open(key, counter, pkt + WG_DATA_HDR_LEN, clen) == 0;
-	sodium_memzero(key, sizeof(key));
+	ok = aead_slot_open(&p->p_aead[slot], gen, counter,
+	    pkt + WG_DATA_HDR_LEN, clen) == 0;
 	if (!ok)
 		return WG_DROP;
 	clen -= NOISE_AUTHTAG_LEN;

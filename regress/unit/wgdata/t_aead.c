@@ -1,0 +1,156 @@
+/*
+ * t_aead.c -- the transport AEAD over libcrypto (tunworker/aead.c) agrees
+ * byte for byte with libsodium's ChaCha20-Poly1305 (IETF) and with
+ * RFC 8439: the section 2.8.2 vector, then a random packet of every
+ * length from 0 to 1500 bytes sealed with WireGuard's nonce (0^32 ||
+ * little-endian counter) under both, each opening the other's; a tag or
+ * ciphertext with one bit flipped is refused and leaves nothing
+ * decrypted; a slot refuses a generation it was not keyed for, and
+ * holds no context once cleared.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "aead.h"
+#include "tap.h"
+
+#define MAXLEN	1500
+
+static const char rfc_key[] =
+    "808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f";
+static const char rfc_nonce[] = "070000004041424344454647";
+static const char rfc_ad[] = "50515253c0c1c2c3c4c5c6c7";
+static const char rfc_pt[] = "Ladies and Gentlemen of the class of '99: "
+    "If I could offer you only one tip for the future, sunscreen would "
+    "be it.";
+static const char rfc_ct[] =
+    "d31a8d34648e60db7b86afbc53ef7ec2a4aded51296e08fea9e2b5a736ee62d6"
+    "3dbea45e8ca9671282fafb69da92728b1a71de0a9e060b2905d6a5b67ecd3b36"
+    "92ddbd7f2d778b8c9803aee328091b58fab324e4fad675945585808b4831d7bc"
+    "3ff4def08e4b7a9de576d26586cec64b6116";
+static const char rfc_tag[] = "1ae10b594f09e26a7e902ecbd0600691";
+
+static void
+wg_nonce(uint8_t n[12], uint64_t counter)
+{
+	memset(n, 0, 4);
+	for (int i = 0; i < 8; i++)
+		n[4 + i] = (uint8_t)(counter >> (8 * i));
+}
+
+int
+main(void)
+{
+	static uint8_t	 a[MAXLEN + 16], b[MAXLEN + 16], pt[MAXLEN];
+	uint8_t		 key[32], nonce[12], ad[12], ct[sizeof(rfc_pt)];
+	uint8_t		 tag[16], tag2[16], skey[32], rkey[32], zero[MAXLEN];
+	struct aead_slot s, r;
+	EVP_CIPHER_CTX	*c;
+	size_t		 len, ptlen = sizeof(rfc_pt) - 1;
+	uint64_t	 ctr;
+	int		 bad_seal = 0, bad_open = 0, bad_sodium = 0, bad_tamper = 0;
+	int		 bad_wipe = 0;
+
+	if (sodium_init() == -1)
+		return 1;
+	plan(17);
+	ok(aead_init() == 0, "libcrypto has ChaCha20-Poly1305");
+
+	/* RFC 8439, 2.8.2 */
+	unhex(rfc_key, key, sizeof(key));
+	unhex(rfc_nonce, nonce, sizeof(nonce));
+	unhex(rfc_ad, ad, sizeof(ad));
+	unhex(rfc_ct, ct, ptlen);
+	unhex(rfc_tag, tag2, sizeof(tag2));
+	memcpy(a, rfc_pt, ptlen);
+	c = aead_ctx_new(key, 1);
+	ok(c != NULL && aead_ctx_seal(c, nonce, ad, sizeof(ad), a, ptlen,
+	    tag) == 0, "RFC 8439 2.8.2: sealed");
+	ok(memcmp(a, ct, ptlen) == 0 && memcmp(tag, tag2, 16) == 0,
+	    "RFC 8439 2.8.2: ciphertext and tag as the RFC has them");
+	EVP_CIPHER_CTX_free(c);
+	crypto_aead_chacha20poly1305_ietf_encrypt_detached(b, b + ptlen, NULL,
+	    (const uint8_t *)rfc_pt, ptlen, ad, sizeof(ad), NULL, nonce, key);
+	ok(memcmp(b, ct, ptlen) == 0 && memcmp(b + ptlen, tag2, 16) == 0,
+	    "RFC 8439 2.8.2: libsodium agrees");
+	c = aead_ctx_new(key, 0);
+	ok(c != NULL && aead_ctx_open(c, nonce, ad, sizeof(ad), a, ptlen,
+	    tag) == 0 && memcmp(a, rfc_pt, ptlen) == 0,
+	    "RFC 8439 2.8.2: opened to the plaintext");
+	memcpy(a, ct, ptlen);
+	ad[0] ^= 1;
+	ok(aead_ctx_open(c, nonce, ad, sizeof(ad), a, ptlen, tag) == -1,
+	    "RFC 8439 2.8.2: other associated data is refused");
+	EVP_CIPHER_CTX_free(c);
+
+	/* every length, WireGuard's nonce, slots both ways */
+	randombytes_buf(skey, sizeof(skey));
+	randombytes_buf(rkey, sizeof(rkey));
+	aead_slot_init(&s);
+	aead_slot_init(&r);
+	/* s sends with skey; r receives with it */
+	ok(aead_slot_key(&s, 7, skey, rkey) == 0 &&
+	    aead_slot_key(&r, 9, rkey, skey) == 0, "two slots keyed");
+	memset(zero, 0, sizeof(zero));
+	for (len = 0; len <= MAXLEN; len++) {
+		ctr = len * 0x0101010101ULL + (len % 3 == 0 ? UINT64_MAX -
+		    8192 - len : 0);
+		randombytes_buf(pt, len);
+		memcpy(a, pt, len);
+		if (aead_slot_seal(&s, 7, ctr, a, len) != 0)
+			bad_seal++;
+		wg_nonce(nonce, ctr);
+		crypto_aead_chacha20poly1305_ietf_encrypt_detached(b, b + len,
+		    NULL, pt, len, NULL, 0, NULL, nonce, skey);
+		if (memcmp(a, b, len + 16) != 0)
+			bad_sodium++;
+		if (crypto_aead_chacha20poly1305_ietf_decrypt_detached(b, NULL,
+		    b, len, a + len, NULL, 0, nonce, skey) != 0 ||
+		    memcmp(b, pt, len) != 0)
+			bad_sodium++;
+		memcpy(b, a, len + 16);
+		if (aead_slot_open(&r, 9, ctr, a, len + 16) != 0 ||
+		    memcmp(a, pt, len) != 0)
+			bad_open++;
+		/* one bit flipped: in the tag, or in the ciphertext */
+		memcpy(a, b, len + 16);
+		a[len > 0 ? (len * 7) % len : len] ^= 0x10;
+		if (aead_slot_open(&r, 9, ctr, a, len + 16) != -1)
+			bad_tamper++;
+		else if (memcmp(a, zero, len) != 0)
+			bad_wipe++;
+		memcpy(a, b, len + 16);
+		if (aead_slot_open(&r, 9, ctr + 1, a, len + 16) != -1)
+			bad_tamper++;
+	}
+	is_int(bad_seal, 0, "0..%d bytes: every seal succeeds", MAXLEN);
+	is_int(bad_sodium, 0,
+	    "0..%d bytes: ciphertext and tag as libsodium's, which opens them",
+	    MAXLEN);
+	is_int(bad_open, 0, "0..%d bytes: the receiving slot opens them",
+	    MAXLEN);
+	is_int(bad_tamper, 0,
+	    "a flipped bit, or another counter, is refused at every length");
+	is_int(bad_wipe, 0, "and a refused packet leaves nothing decrypted");
+	ok(aead_slot_open(&r, 9, 0, a, 15) == -1, "shorter than a tag: refused");
+
+	memset(a, 0, 16);
+	ok(aead_slot_seal(&s, 8, 1, a, 0) == -1 &&
+	    aead_slot_open(&r, 8, 1, a, 16) == -1,
+	    "another generation: refused both ways");
+	aead_slot_clear(&s);
+	ok(s.a_send == NULL && s.a_recv == NULL &&
+	    aead_slot_seal(&s, 7, 1, a, 0) == -1,
+	    "cleared: no context left, nothing sealed");
+	ok(aead_slot_key(&s, 10, skey, rkey) == 0 &&
+	    aead_slot_seal(&s, 10, 1, a, 0) == 0, "keyed again: seals");
+	ok(crypto_aead_chacha20poly1305_ietf_decrypt_detached(b, NULL, a, 0,
+	    a, NULL, 0, (wg_nonce(nonce, 1), nonce), skey) == 0,
+	    "a keepalive (no payload): libsodium verifies its tag");
+	aead_slot_destroy(&s);
+	aead_slot_destroy(&r);
+	return done_testing();
+}

@@ -18,6 +18,8 @@
 # then the ratios vpnd / wireguard-go, as a table. Needs root. Touches
 # nothing outside its namespaces; the EXIT trap removes everything.
 # The machine's other load shows in the numbers: run it twice.
+# BENCH_PERF=/path/prefix: perf record -g of each pairing's daemons during
+# its one-stream run, into /path/prefix.<pairing>.
 set -u
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -102,7 +104,7 @@ tcpstat() {
 # -R, -P 4); sets R_<LABEL>_*
 measure() {
 	local label=$1 nsa=$2 nsb=$3 addr=$4 spid t0 t1 bytes secs veth tun
-	local ra0 oa0 rb0 ob0 ra1 oa1 rb1 ob1
+	local ra0 oa0 rb0 ob0 ra1 oa1 rb1 ob1 ppid
 	shift 4
 	ip netns exec "$nsa" ping -c 3 -i 0.2 -W 1 -q "$addr" >/dev/null 2>&1 ||
 	    die "$label: no ping through the tunnel"
@@ -123,11 +125,22 @@ EOF
 $(tcpstat "$nsb")
 EOF
 	t0=$(cpu_ticks "$@")
+	ppid=""
+	if [ -n "${BENCH_PERF:-}" ] && [ -z "${IPERF_ARGS:-}" ]; then
+		# a profile of the daemons' processes during the run
+		perf record -q -g -o "$BENCH_PERF.$label" \
+		    -p "$(echo "$@" | tr ' ' ,)" >/dev/null 2>&1 &
+		ppid=$!
+	fi
 	# shellcheck disable=SC2086
 	ip netns exec "$nsa" timeout $((BENCH_TIME + 30)) iperf3 -c "$addr" \
 	    -p 5201 -t "$BENCH_TIME" ${IPERF_ARGS:-} -J \
 	    >"$E2E_TMP/$label.json" || die "$label: iperf3 failed"
 	t1=$(cpu_ticks "$@")
+	if [ -n "$ppid" ]; then
+		kill -INT "$ppid"
+		wait "$ppid"
+	fi
 	read -r ra1 oa1 <<EOF
 $(tcpstat "$nsa")
 EOF

@@ -52,8 +52,6 @@ static int	 dnsmgr_open_resolv(const struct dns_paths *, int,
 static int	 dnsmgr_resolvconf(const struct dns_paths *, int,
 		    const struct dns_config *, char *, size_t);
 static void	 dnsmgr_bus_connect(const struct passwd *);
-static void	 dnsmgr_dispatch_parent(struct imsgev *, struct imsg *);
-static void	 dnsmgr_dispatch_netmgr(struct imsgev *, struct imsg *);
 static void	 dnsmgr_closed(struct imsgev *);
 static void	 dnsmgr_recover_log(const char *);
 static void	 dnsmgr_reply(int, const char *);
@@ -82,12 +80,21 @@ dnsmgr_main(int verbose)
 	(void)proc_child_init("dnsmgr", verbose, &iev_parent,
 	    dnsmgr_dispatch_parent, dnsmgr_closed);
 	proc_recv_env(&iev_parent, &env);
-	dnsmgr_paths();
+	dnsmgr_state_init(&env);
 	dnsmgr_sandbox();
 	dnsmgr_recover();
 	evtimer_set(&ev_watch, dnsmgr_watch, NULL);
 	event_dispatch();
 	exit(0);
+}
+
+/* What the receivers need before the first message (the fuzz harness). */
+void
+dnsmgr_state_init(const struct vpnd_env *e)
+{
+	if (e != &env)
+		env = *e;
+	dnsmgr_paths();
 }
 
 /* What the DNS code is given: descriptors from the parent, no paths. */
@@ -393,7 +400,7 @@ dnsmgr_closed(struct imsgev *iev)
 	fatalx("channel to %s closed", vpnd_proc_names[iev->proc]);
 }
 
-static void
+void
 dnsmgr_dispatch_parent(struct imsgev *iev, struct imsg *imsg)
 {
 	switch (imsg_get_type(imsg)) {
@@ -475,7 +482,7 @@ dnsmgr_link_check(const struct imsg_dns *d, char *err, size_t errlen)
 	return 0;
 }
 
-static void
+void
 dnsmgr_dispatch_netmgr(struct imsgev *iev, struct imsg *imsg)
 {
 	struct imsg_dns		 d;

@@ -11,4 +11,12 @@
 
 __dead void	 dnsmgr_main(int verbose);
 
+/* Its receivers, one per channel, and the state they need first. */
+struct imsgev;
+struct imsg;
+struct vpnd_env;
+void	 dnsmgr_state_init(const struct vpnd_env *);
+void	 dnsmgr_dispatch_parent(struct imsgev *, struct imsg *);
+void	 dnsmgr_dispatch_netmgr(struct imsgev *, struct imsg *);
+
 #endif /* VPND_DNSMGR_H */

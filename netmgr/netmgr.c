@@ -31,9 +31,6 @@
 #include "uapi.h"
 #include "vpnd.h"
 
-static void	 netmgr_dispatch_parent(struct imsgev *, struct imsg *);
-static void	 netmgr_dispatch_tun(struct imsgev *, struct imsg *);
-static void	 netmgr_dispatch_dns(struct imsgev *, struct imsg *);
 static void	 netmgr_closed(struct imsgev *);
 static void	 netmgr_request(struct ctl_conn *,
 		    const struct proto_request *, struct json_object *, void *);
@@ -58,13 +55,22 @@ netmgr_main(int verbose)
 	    netmgr_dispatch_parent, netmgr_closed);
 	proc_recv_env(&iev_parent, &env);
 	netmgr_sandbox();
+	netmgr_state_init(&env);
+	event_dispatch();
+	exit(0);
+}
+
+/* What the receivers need before the first message (the fuzz harness). */
+void
+netmgr_state_init(const struct vpnd_env *e)
+{
+	if (e != &env)
+		env = *e;
 	conf_rx_init(&hl);
 	tunnel_init(&env, &iev_parent, &iev_tun, &iev_dns);
 	query_init(&env, &iev_parent, &iev_tun);
 	ldctl_init(&iev_parent);
 	exclude_init(&iev_parent);
-	event_dispatch();
-	exit(0);
 }
 
 /*
@@ -125,7 +131,7 @@ netmgr_maybe_ready(void)
 	proc_ready();
 }
 
-static void
+void
 netmgr_dispatch_parent(struct imsgev *iev, struct imsg *imsg)
 {
 	struct imsg_result	 r;
@@ -208,7 +214,7 @@ netmgr_dispatch_parent(struct imsgev *iev, struct imsg *imsg)
 	}
 }
 
-static void
+void
 netmgr_dispatch_tun(struct imsgev *iev, struct imsg *imsg)
 {
 	struct imsg_result	 r;
@@ -246,7 +252,7 @@ netmgr_dispatch_tun(struct imsgev *iev, struct imsg *imsg)
 	}
 }
 
-static void
+void
 netmgr_dispatch_dns(struct imsgev *iev, struct imsg *imsg)
 {
 	struct imsg_result	 r;

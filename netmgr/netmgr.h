@@ -12,4 +12,13 @@
 
 __dead void	 netmgr_main(int verbose);
 
+/* Its receivers, one per channel, and the state they need first. */
+struct imsgev;
+struct imsg;
+struct vpnd_env;
+void	 netmgr_state_init(const struct vpnd_env *);
+void	 netmgr_dispatch_parent(struct imsgev *, struct imsg *);
+void	 netmgr_dispatch_tun(struct imsgev *, struct imsg *);
+void	 netmgr_dispatch_dns(struct imsgev *, struct imsg *);
+
 #endif /* VPND_NETMGR_H */

@@ -537,14 +537,30 @@ logs_chunk(const char *data, size_t len, void *arg)
 static void
 parent_dispatch(struct imsgev *iev, struct imsg *imsg)
 {
+	if (parent_imsg(iev, imsg) == 0)
+		return;
+	log_warnx("unexpected message %u from %s; stopping",
+	    imsg_get_type(imsg), vpnd_proc_names[iev->proc]);
+	parent_exit(1);
+}
+
+/*
+ * Every message a child sends the parent: 0 if it was that child's to
+ * send and has been handled, -1 if not (the caller stops everything).
+ */
+int
+parent_imsg(struct imsgev *iev, struct imsg *imsg)
+{
 	struct log_msg		 lm;
 	struct logs_ctx		 ctx;
 	uint32_t		 type = imsg_get_type(imsg);
 
+	if (iev->proc <= PROC_PARENT || iev->proc >= PROC_MAX)
+		return -1;
 	switch (type) {
 	case IMSG_LOG:
 		if (imsg_get_data(imsg, &lm, sizeof(lm)) == -1)
-			goto bad;
+			return -1;
 		/*
 		 * Labelled with the channel it came on, never with the
 		 * name in the message: a child may not speak as another
@@ -554,26 +570,23 @@ parent_dispatch(struct imsgev *iev, struct imsg *imsg)
 		if (lm.pri < LOG_EMERG || lm.pri > LOG_DEBUG)
 			lm.pri = LOG_ERR;
 		parent_sink(lm.pri, vpnd_proc_names[iev->proc], lm.line);
-		return;
+		return 0;
 	case IMSG_READY:
 		/* once per child, or the START would come too early */
 		if (imsg_get_len(imsg) != 0 || child_ready[iev->proc])
-			goto bad;
+			return -1;
 		child_ready[iev->proc] = 1;
 		log_debug("%s is ready", vpnd_proc_names[iev->proc]);
 		if (++nready == PROC_MAX - 1)
 			parent_ready();
-		return;
+		return 0;
 	default:
 		break;
 	}
-	if (iev->proc == PROC_DNSMGR) {
-		if (dnsops_dispatch(iev, &popts->env, imsg) == -1)
-			goto bad;
-		return;
-	}
+	if (iev->proc == PROC_DNSMGR)
+		return dnsops_dispatch(iev, &popts->env, imsg);
 	if (iev->proc != PROC_NETMGR)
-		goto bad;
+		return -1;
 	switch (type) {
 	case IMSG_NET_BEGIN:
 	case IMSG_NET_ADDR:
@@ -583,10 +596,10 @@ parent_dispatch(struct imsgev *iev, struct imsg *imsg)
 	case IMSG_NET_COMMIT:
 	case IMSG_NET_DOWN:
 		netops_dispatch(iev, imsg);
-		return;
+		return 0;
 	case IMSG_EXCLUDE:
 		split_exclude(iev, imsg);
-		return;
+		return 0;
 	case IMSG_LOGS_GET:
 		memset(&ctx, 0, sizeof(ctx));
 		logfile_read(logs_chunk, &ctx);
@@ -594,25 +607,28 @@ parent_dispatch(struct imsgev *iev, struct imsg *imsg)
 			imsgev_compose(iev, IMSG_LOGS_DATA, 0, -1, ctx.buf,
 			    ctx.len);
 		imsgev_compose(iev, IMSG_LOGS_END, 0, -1, NULL, 0);
-		return;
+		return 0;
 	case IMSG_LOGS_CLEAN:
 		logfile_clean();
 		imsgev_compose(iev, IMSG_LOGS_END, 0, -1, NULL, 0);
-		return;
+		return 0;
 	case IMSG_LOCKDOWN_SET:
 		if (lockdown_dispatch(iev, imsg) == -1)
-			goto bad;
-		return;
+			return -1;
+		return 0;
 	case IMSG_SHUTDOWN_DONE:
 		log_info("tunnel down; exiting");
 		parent_exit(0);
 	default:
-		break;
+		return -1;
 	}
- bad:
-	log_warnx("unexpected message %u from %s; stopping", type,
-	    vpnd_proc_names[iev->proc]);
-	parent_exit(1);
+}
+
+/* For the fuzz harness: the options parent_main() would have set. */
+void
+parent_imsg_init(struct parent_opts *opts)
+{
+	popts = opts;
 }
 
 static void

@@ -21,13 +21,16 @@ struct parent_opts {
 };
 
 int	 parent_main(struct parent_opts *);
+/* A child's message: 0 handled, -1 not that child's to send. */
+struct imsgev;
+struct imsg;
+int	 parent_imsg(struct imsgev *, struct imsg *);
+void	 parent_imsg_init(struct parent_opts *);	/* without parent_main */
 
 /* printconf.c: the configuration as parsed (vpnd -nv); keys hidden. */
 void	 print_config(FILE *, const struct tunnel_conf *);
 
 /* netops.c: the network set-up the parent performs for netmgr. */
-struct imsgev;
-struct imsg;
 void	 netops_init(const char *statedir, const char *ifname,
 	    const char *devid);
 void	 netops_set_tunworker(struct imsgev *);

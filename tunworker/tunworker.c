@@ -42,8 +42,6 @@
 #define LOAD_SLOTS	(1000 / TICK_MS)
 #define TW_MAX_PEERS	(CONF_MAX_PEERS * HOP_MAX)	/* in the device */
 
-static void	 tw_dispatch_parent(struct imsgev *, struct imsg *);
-static void	 tw_dispatch_netmgr(struct imsgev *, struct imsg *);
 static void	 tw_closed(struct imsgev *);
 static void	 tw_sandbox(void);
 static void	 tw_tick(int, short, void *);
@@ -89,7 +87,7 @@ tunworker_main(int verbose)
 	if (aead_init() == -1)
 		fatalx("libcrypto: no ChaCha20-Poly1305");
 	tw_sandbox();
-	conf_rx_init(&wgrx);
+	tunworker_state_init();
 	evtimer_set(&ev_tick, tw_tick, NULL);
 	evtimer_add(&ev_tick, &tv);
 	event_dispatch();
@@ -111,6 +109,13 @@ tw_sandbox(void)
 	};
 
 	proc_jail(env.statedir, extra, nitems(extra));
+}
+
+/* What the receivers need before the first message (the fuzz harness). */
+void
+tunworker_state_init(void)
+{
+	conf_rx_init(&wgrx);
 }
 
 static void
@@ -278,7 +283,7 @@ tw_why(uint32_t why)
 	return "interface changed";
 }
 
-static void
+void
 tw_dispatch_parent(struct imsgev *iev, struct imsg *imsg)
 {
 	struct imsg_tun		 t;
@@ -468,7 +473,7 @@ tw_initiate_one(struct wg_peer *peer, void *arg)
 		wg_peer_initiate(peer);
 }
 
-static void
+void
 tw_dispatch_netmgr(struct imsgev *iev, struct imsg *imsg)
 {
 	struct imsg_wg_endpoint	 ep;

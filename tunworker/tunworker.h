@@ -12,4 +12,11 @@
 
 __dead void	 tunworker_main(int verbose);
 
+/* Its receivers, one per channel, and the state they need first. */
+struct imsgev;
+struct imsg;
+void	 tunworker_state_init(void);
+void	 tw_dispatch_parent(struct imsgev *, struct imsg *);
+void	 tw_dispatch_netmgr(struct imsgev *, struct imsg *);
+
 #endif /* VPND_TUNWORKER_H */

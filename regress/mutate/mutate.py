@@ -63,13 +63,33 @@ def run(cmd, cwd, log, timeout=None):
 
 
 def bins(tests):
-    return ["build/regress/" + t for t in tests if not t.endswith(".t")]
+    return ["build/regress/" + t for t in tests
+            if not t.endswith(".t") and not t.startswith("fuzz/")]
+
+
+def fuzz_bins(tests):
+    """fuzz/f_x names the libFuzzer harness f_x, replayed over its seeds."""
+    return ["build-fuzz/fuzz/" + t[5:] for t in tests if t.startswith("fuzz/")]
+
+
+def build(tree, tests, log):
+    """0 if the normal build, the test binaries and the harnesses build."""
+    if run(["make", "-j2", "all"] + bins(tests), tree, log) != 0:
+        return 1
+    fb = fuzz_bins(tests)
+    if fb and run(["make", "-j2", "FUZZ=1"] + fb, tree, log) != 0:
+        return 1
+    return 0
 
 
 def run_tests(work, tests, log):
     """0 if every test passes."""
     for t in tests:
-        if t.endswith(".t"):
+        if t.startswith("fuzz/"):
+            h = t[5:]
+            cmd = ["sh", "-c", "build-fuzz/fuzz/%s regress/fuzz/seeds/%s/*" %
+                   (h, h)]
+        elif t.endswith(".t"):
             cmd = ["prove", "-f", t]
             env_build = os.path.join(work, "build")
             cmd = ["env", "VPND_BUILD=" + env_build] + cmd
@@ -104,7 +124,7 @@ def main():
         alltests = sorted({t for m in muts for t in m["tests"]})
         need_e2e = any(t.endswith(".t") for t in alltests)
         print("# scratch copy in %s" % tree, flush=True)
-        if run(["make", "-j2", "all"] + bins(alltests), tree, log) != 0 or \
+        if build(tree, alltests, log) != 0 or \
                 (need_e2e and run(["make", "-j2", "TESTHOOKS=1", "all"],
                                   tree, log) != 0):
             print("Bail out! the unmutated tree does not build")
@@ -134,8 +154,7 @@ def main():
             if why is None:
                 with open(path, "w") as f:
                     f.write(text)
-                targets = ["all"] + bins(m["tests"])
-                if run(["make", "-j2"] + targets, tree, log) != 0:
+                if build(tree, m["tests"], log) != 0:
                     why = "the mutated tree does not build"
                 elif any(t.endswith(".t") for t in m["tests"]) and run(
                         ["make", "-j2", "TESTHOOKS=1", "all"], tree,

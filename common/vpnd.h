@@ -33,6 +33,12 @@
 #define VPND_NETNS_LOCK		"vpnd-netns-lock"
 #define VPND_PARENT_FD		3		/* a child's channel to the parent */
 #define VPND_MAX_IMSG		16384
+/*
+ * logs: the newest VPND_LOGS_MAX bytes of the log files, which the parent
+ * sends VPND_LOGS_CHUNK at a time, each when netmgr asks for it.
+ */
+#define VPND_LOGS_MAX		(512 * 1024)
+#define VPND_LOGS_CHUNK		8192
 
 enum vpnd_proc {
 	PROC_PARENT = 0,
@@ -93,7 +99,7 @@ enum imsg_type {
 	IMSG_NET_DNS,			/* struct prefix: tunnel resolver */
 	IMSG_NET_COMMIT,		/* do it; reply IMSG_NET_RESULT */
 	IMSG_NET_DOWN,			/* uint32_t flags or nothing; reply RESULT */
-	IMSG_LOGS_GET,			/* read the log files */
+	IMSG_LOGS_GET,			/* the first LOGS_DATA (or END) */
 	IMSG_LOGS_CLEAN,		/* truncate them */
 	IMSG_EXCLUDE,			/* fd: a control client; id: token */
 
@@ -141,6 +147,9 @@ enum imsg_type {
 	/* netmgr -> parent: the lockdown setting; parent -> netmgr: it */
 	IMSG_LOCKDOWN_SET,		/* struct imsg_lockdown */
 	IMSG_LOCKDOWN_STATE,		/* struct imsg_lockdown_state */
+
+	/* netmgr -> parent */
+	IMSG_LOGS_NEXT,			/* the next LOGS_DATA chunk, please */
 };
 
 struct log_msg {

@@ -3,8 +3,10 @@
  *
  * status asks tunworker for fresh counters when it holds a configuration
  * and answers every waiting request at once when they come, or from the
- * cache after STATUS_TIMEOUT_MS. logs asks the parent for its log file;
- * the parent answers those requests in order, so the oldest waits first.
+ * cache after STATUS_TIMEOUT_MS. logs asks the parent for its log files,
+ * one request at a time, the oldest first; the parent sends their newest
+ * part a chunk at a time, the next when netmgr asks for it, so neither
+ * process holds more than that part whatever the files' size.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -34,10 +36,11 @@
 #define MAX_STATUS_WAIT		((CTL_MAX_CLIENTS + CTL_ROOT_RESERVE) * \
 				    CTL_MAX_PENDING)
 /*
- * The newest part of the logs a `logs` reply carries: well under the
- * control socket's 1 MiB output limit for one client.
+ * The newest part of the logs a `logs` reply carries (the parent sends no
+ * more): well under the control socket's 1 MiB output limit for one
+ * client.
  */
-#define LOGS_MAX		(512 * 1024)
+#define LOGS_MAX		VPND_LOGS_MAX
 
 struct pending_req {
 	unsigned int		 conn;
@@ -48,6 +51,7 @@ static void	 status_answer_all(void);
 static void	 status_forget_gone(void);
 static void	 status_timeout(int, short, void *);
 static void	 logs_trim(void);
+static void	 logs_ask(void);
 
 static struct imsgev	*iev_parent, *iev_tun;
 static char		 device_id[65];
@@ -222,9 +226,16 @@ query_logs(struct ctl_conn *c, struct json_object *req, int clean)
 	logs_clean[nlogs_wait] = clean;
 	control_conn_cred(c, &logs_who[nlogs_wait].uid,
 	    &logs_who[nlogs_wait].pid);
-	nlogs_wait++;
-	imsgev_compose(iev_parent, clean ? IMSG_LOGS_CLEAN : IMSG_LOGS_GET, 0,
-	    -1, NULL, 0);
+	/* one at a time: the next once this one's END has come */
+	if (++nlogs_wait == 1)
+		logs_ask();
+}
+
+static void
+logs_ask(void)
+{
+	imsgev_compose(iev_parent, logs_clean[0] ? IMSG_LOGS_CLEAN :
+	    IMSG_LOGS_GET, 0, -1, NULL, 0);
 }
 
 void
@@ -232,6 +243,8 @@ query_on_logs_data(struct imsg *imsg)
 {
 	size_t	 len = imsg_get_len(imsg);
 
+	if (nlogs_wait == 0 || len > VPND_LOGS_CHUNK)
+		fatalx("unexpected IMSG_LOGS_DATA");
 	if ((logs_buf = realloc(logs_buf, logs_len + len + 1)) == NULL)
 		fatal("logs");
 	if (imsg_get_buf(imsg, logs_buf + logs_len, len) == -1)
@@ -244,6 +257,7 @@ query_on_logs_data(struct imsg *imsg)
 	 */
 	if (logs_len > 2 * LOGS_MAX)
 		logs_trim();
+	imsgev_compose(iev_parent, IMSG_LOGS_NEXT, 0, -1, NULL, 0);
 }
 
 /* Keep the newest LOGS_MAX bytes of what the parent sent. */
@@ -305,4 +319,6 @@ query_on_logs_end(void)
 	memmove(logs_clean, logs_clean + 1, nlogs_wait *
 	    sizeof(logs_clean[0]));
 	memmove(logs_who, logs_who + 1, nlogs_wait * sizeof(logs_who[0]));
+	if (nlogs_wait > 0)
+		logs_ask();
 }

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "compat.h"
 #include "logfile.h"
 
 static char	 lf_dir[PATH_MAX / 2];
@@ -105,20 +106,96 @@ logfile_write(const char *line)
 		lf_size += n;
 }
 
-int
-logfile_read(void (*cb)(const char *, size_t, void *), void *arg)
-{
-	char	path[PATH_MAX], buf[8192];
-	ssize_t	n;
-	int	fd, i;
+static struct {
+	int	 active;
+	int	 fd[LOGFILE_KEEP];	/* oldest first */
+	off_t	 left[LOGFILE_KEEP];	/* bytes still to read in each */
+	int	 n, i;
+	int	 to_nl;			/* cut in a line: drop up to its end */
+} rd;
 
+void
+logfile_reader_close(void)
+{
+	int	i;
+
+	for (i = rd.i; i < rd.n; i++)
+		close(rd.fd[i]);
+	memset(&rd, 0, sizeof(rd));
+}
+
+int
+logfile_reader_open(size_t tail)
+{
+	char		path[PATH_MAX];
+	struct stat	st;
+	off_t		total = 0, skip;
+	int		fd, i;
+
+	logfile_reader_close();
 	for (i = LOGFILE_KEEP - 1; i >= 0; i--) {
 		lf_path(path, sizeof(path), i);
 		if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
 			continue;
-		while ((n = read(fd, buf, sizeof(buf))) > 0)
-			cb(buf, n, arg);
-		close(fd);
+		if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+		    st.st_size == 0) {
+			close(fd);
+			continue;
+		}
+		rd.fd[rd.n] = fd;
+		rd.left[rd.n++] = st.st_size;
+		total += st.st_size;
+	}
+	rd.active = 1;
+	skip = total > (off_t)tail ? total - (off_t)tail : 0;
+	rd.to_nl = skip > 0;
+	while (skip > 0 && rd.i < rd.n) {
+		if (skip >= rd.left[rd.i]) {
+			skip -= rd.left[rd.i];
+			close(rd.fd[rd.i++]);
+			continue;
+		}
+		if (lseek(rd.fd[rd.i], skip, SEEK_SET) == -1) {
+			logfile_reader_close();
+			return -1;
+		}
+		rd.left[rd.i] -= skip;
+		skip = 0;
+	}
+	return 0;
+}
+
+int
+logfile_reader_active(void)
+{
+	return rd.active;
+}
+
+ssize_t
+logfile_reader_read(char *buf, size_t len)
+{
+	ssize_t	 n;
+	char	*nl;
+
+	while (rd.i < rd.n) {
+		n = read(rd.fd[rd.i], buf, MINIMUM((off_t)len, rd.left[rd.i]));
+		if (n <= 0) {
+			close(rd.fd[rd.i++]);
+			continue;
+		}
+		rd.left[rd.i] -= n;
+		if (rd.left[rd.i] == 0)
+			close(rd.fd[rd.i++]);
+		if (rd.to_nl) {
+			if ((nl = memchr(buf, '\n', n)) == NULL)
+				continue;
+			rd.to_nl = 0;
+			n -= nl + 1 - buf;
+			memmove(buf, nl + 1, n);
+			if (n == 0)
+				continue;
+		}
+		return n;
 	}
 	return 0;
 }

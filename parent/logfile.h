@@ -5,6 +5,8 @@
 #ifndef VPND_LOGFILE_H
 #define VPND_LOGFILE_H
 
+#include <sys/types.h>
+
 #include <stddef.h>
 
 #define LOGFILE_NAME		"vpnd.log"
@@ -13,8 +15,17 @@
 
 int	 logfile_open(const char *dir);		/* rotates what is there */
 void	 logfile_write(const char *line);	/* appends line + '\n' */
-/* Calls cb for each chunk of the files' text, oldest first. */
-int	 logfile_read(void (*cb)(const char *, size_t, void *), void *);
+/*
+ * One reader at a time over the files as they are when it opens (a file
+ * rotated or growing meanwhile does not move it): oldest first, only the
+ * newest `tail` bytes, from a whole line when that cuts one. It holds the
+ * files' descriptors and no text: read() fills the caller's buffer and
+ * returns 0 at the end.
+ */
+int	 logfile_reader_open(size_t tail);
+int	 logfile_reader_active(void);
+ssize_t	 logfile_reader_read(char *, size_t);
+void	 logfile_reader_close(void);
 int	 logfile_clean(void);
 void	 logfile_close(void);
 

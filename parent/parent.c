@@ -67,7 +67,7 @@ static int	 netns_lock(pid_t *, uid_t *);
 static int	 pidfile_write_pid(int);
 static void	 device_id(const char *, char *, size_t);
 static void	 send_headless(void);
-static void	 logs_chunk(const char *, size_t, void *);
+static void	 logs_send(struct imsgev *);
 
 static struct parent_opts *popts;
 static struct imsgev	 iev_child[PROC_MAX];
@@ -86,11 +86,6 @@ static char		 devid[65];
 static struct tunnel_conf headless;
 static int		 have_headless;
 
-struct logs_ctx {
-	char	 buf[8192];
-	size_t	 len;
-	size_t	 total;
-};
 
 int
 parent_main(struct parent_opts *opts)
@@ -513,25 +508,23 @@ send_headless(void)
 	have_headless = 0;
 }
 
+/*
+ * One chunk of the logs, or their end: netmgr asks for each chunk once it
+ * has taken the last, so the parent holds one chunk whatever the logs'
+ * size, and only what netmgr will keep is read at all.
+ */
 static void
-logs_chunk(const char *data, size_t len, void *arg)
+logs_send(struct imsgev *iev)
 {
-	struct logs_ctx	*ctx = arg;
-	size_t		 n;
+	char	 buf[VPND_LOGS_CHUNK];
+	ssize_t	 n;
 
-	while (len > 0) {
-		n = MINIMUM(len, sizeof(ctx->buf) - ctx->len);
-		memcpy(ctx->buf + ctx->len, data, n);
-		ctx->len += n;
-		data += n;
-		len -= n;
-		if (ctx->len == sizeof(ctx->buf)) {
-			imsgev_compose(&iev_child[PROC_NETMGR], IMSG_LOGS_DATA,
-			    0, -1, ctx->buf, ctx->len);
-			ctx->total += ctx->len;
-			ctx->len = 0;
-		}
+	if ((n = logfile_reader_read(buf, sizeof(buf))) > 0) {
+		imsgev_compose(iev, IMSG_LOGS_DATA, 0, -1, buf, n);
+		return;
 	}
+	logfile_reader_close();
+	imsgev_compose(iev, IMSG_LOGS_END, 0, -1, NULL, 0);
 }
 
 static void
@@ -552,7 +545,6 @@ int
 parent_imsg(struct imsgev *iev, struct imsg *imsg)
 {
 	struct log_msg		 lm;
-	struct logs_ctx		 ctx;
 	uint32_t		 type = imsg_get_type(imsg);
 
 	if (iev->proc <= PROC_PARENT || iev->proc >= PROC_MAX)
@@ -601,14 +593,20 @@ parent_imsg(struct imsgev *iev, struct imsg *imsg)
 		split_exclude(iev, imsg);
 		return 0;
 	case IMSG_LOGS_GET:
-		memset(&ctx, 0, sizeof(ctx));
-		logfile_read(logs_chunk, &ctx);
-		if (ctx.len > 0)
-			imsgev_compose(iev, IMSG_LOGS_DATA, 0, -1, ctx.buf,
-			    ctx.len);
-		imsgev_compose(iev, IMSG_LOGS_END, 0, -1, NULL, 0);
+		if (imsg_get_len(imsg) != 0)
+			return -1;
+		if (logfile_reader_open(VPND_LOGS_MAX) == -1)
+			log_warn("reading the logs");
+		logs_send(iev);
+		return 0;
+	case IMSG_LOGS_NEXT:
+		/* only while a read is going on */
+		if (imsg_get_len(imsg) != 0 || !logfile_reader_active())
+			return -1;
+		logs_send(iev);
 		return 0;
 	case IMSG_LOGS_CLEAN:
+		logfile_reader_close();
 		logfile_clean();
 		imsgev_compose(iev, IMSG_LOGS_END, 0, -1, NULL, 0);
 		return 0;

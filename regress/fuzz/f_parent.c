@@ -66,6 +66,7 @@ allowed(int proc, uint32_t type)
 	case IMSG_NET_ENDPOINT:
 	case IMSG_NET_DNS:
 	case IMSG_LOGS_GET:
+	case IMSG_LOGS_NEXT:
 	case IMSG_LOGS_CLEAN:
 	case IMSG_LOCKDOWN_SET:
 	case IMSG_EXCLUDE:

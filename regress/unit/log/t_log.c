@@ -88,6 +88,21 @@ collect(const char *p, size_t n, void *arg)
 	r->buf[r->len] = '\0';
 }
 
+/* The newest `tail` bytes through the reader, in chunks of `chunk`. */
+static int
+logfile_read(struct rd *r, size_t tail, size_t chunk)
+{
+	char	 buf[8192];
+	ssize_t	 n;
+
+	if (logfile_reader_open(tail) == -1)
+		return -1;
+	while ((n = logfile_reader_read(buf, chunk)) > 0)
+		collect(buf, n, r);
+	logfile_reader_close();
+	return 0;
+}
+
 static int
 nfiles(const char *dir)
 {
@@ -164,7 +179,7 @@ main(void)
 	ok(logfile_open(dir) == 0, "open in an empty dir");
 	logfile_write("first line");
 	logfile_write("second line");
-	logfile_read(collect, &r);
+	logfile_read(&r, 1 << 30, 8192);
 	ok(r.buf != NULL && strstr(r.buf, "first line\n") != NULL &&
 	    strstr(r.buf, "second line\n") != NULL, "lines read back");
 	ok(r.buf != NULL && strstr(r.buf, "first") < strstr(r.buf, "second"),
@@ -180,9 +195,37 @@ main(void)
 	free(r.buf);
 	r.buf = NULL;
 	r.len = 0;
-	logfile_read(collect, &r);
+	logfile_read(&r, 1 << 30, 8192);
 	ok(r.buf != NULL && strstr(r.buf, "first") < strstr(r.buf, "third"),
 	    "reading goes oldest file first");
+
+	/* only the newest part, from a whole line, in small chunks */
+	free(r.buf);
+	r.buf = NULL;
+	r.len = 0;
+	logfile_read(&r, 50, 7);
+	ok(r.buf != NULL && strncmp(r.buf, "20", 2) == 0 &&
+	    strstr(r.buf, "third line\n") != NULL && r.len <= 50 &&
+	    strstr(r.buf, "first") == NULL,
+	    "a tail cut in a line starts at the next whole line (%zu bytes)",
+	    r.len);
+	ok(logfile_reader_open(1 << 30) == 0, "a reader opens");
+	logfile_write("fourth line");
+	free(r.buf);
+	r.buf = NULL;
+	r.len = 0;
+	{
+		char	 b[64];
+		ssize_t	 n;
+
+		while ((n = logfile_reader_read(b, sizeof(b))) > 0)
+			collect(b, n, &r);
+	}
+	logfile_reader_close();
+	ok(r.buf != NULL && strstr(r.buf, "third line") != NULL &&
+	    strstr(r.buf, "fourth") == NULL,
+	    "the reader reads the files as they were when it opened");
+	is_int(logfile_reader_active(), 0, "closed, no reader is active");
 
 	/* rotation keeps the total under the cap */
 	for (i = 0; i < 20000; i++)
@@ -199,7 +242,7 @@ main(void)
 	free(r.buf);
 	r.buf = NULL;
 	r.len = 0;
-	logfile_read(collect, &r);
+	logfile_read(&r, 1 << 30, 8192);
 	ok(r.buf != NULL && strstr(r.buf, "after clean") != NULL &&
 	    strstr(r.buf, "first") == NULL, "logging goes on after a clean");
 	logfile_close();

@@ -165,7 +165,7 @@ main(void)
 	char		 path[sizeof(t_statedir) + 16], *got;
 
 	alarm(120);
-	plan(20);
+	plan(22);
 	t_setup();
 
 	/* Controls: netmgr's set-up reaches the kernel; READY once is fine. */
@@ -195,6 +195,11 @@ main(void)
 	t[0] = IMSG_LOGS_GET;
 	is_int(t_run(PROC_DNSMGR, t, zero, 1), 1,
 	    "LOGS_GET from dnsmgr: the parent stops");
+	t[0] = IMSG_LOGS_NEXT;
+	is_int(t_run(PROC_TUNWORKER, t, zero, 1), 1,
+	    "LOGS_NEXT from tunworker: the parent stops");
+	is_int(t_run(PROC_NETMGR, t, zero, 1), 1,
+	    "LOGS_NEXT from netmgr with no read going on: the parent stops");
 	t[0] = IMSG_SHUTDOWN_DONE;
 	is_int(t_run(PROC_TUNWORKER, t, zero, 1), 1,
 	    "SHUTDOWN_DONE from tunworker: the parent stops (exit 1, not 0)");

@@ -8,7 +8,8 @@
 # make bench      vpnd against wireguard-go, side by side
 # make fuzz       every libFuzzer harness for FUZZ_SECONDS (default 60) each
 # make soak       1,000 activate/switch/rekey/deactivate cycles, no growth
-# make memcheck   valgrind over a whole cycle and the children's unit tests
+# make memcheck   valgrind over a whole cycle (parent, then the children)
+#                 and the children's unit tests
 # make install    honours DESTDIR and PREFIX; creates the users vpnd runs as
 # make deb        build the Debian package in a clean clone and check it
 #

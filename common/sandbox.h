@@ -19,6 +19,13 @@ void	 sandbox_no_new_privs(void);
  * them). Unknown names on this architecture are skipped. ioctl is
  * allowed only with the requests listed; kill, tgkill and prlimit64 only
  * on the process itself. */
+#ifdef VPND_TESTHOOKS
+/*
+ * Test build only: the children run through this program (valgrind's
+ * wrapper), "WRAP vpnd-path -P name [-v]", and without seccomp.
+ */
+#define VPND_TEST_CHILD_WRAP	"VPND_TEST_CHILD_WRAP"
+#endif
 void	 sandbox_seccomp(const char *const *, size_t,
 	    const unsigned long *ioctls, size_t nioctl);
 /* Landlock: only the listed paths may be accessed (rw: read and write,

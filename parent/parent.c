@@ -39,6 +39,7 @@
 #include "log.h"
 #include "logfile.h"
 #include "parent.h"
+#include "sandbox.h"
 #include "vpnd.h"
 
 #define CHILD_WAIT_MS	1000	/* how long children get to exit */
@@ -417,9 +418,12 @@ child_stdio(void)
 static pid_t
 start_child(int proc, int fd)
 {
-	char	*argv[8];
+	char	*argv[10];
 	int	 argc = 0;
 	pid_t	 pid;
+#ifdef VPND_TESTHOOKS
+	char	*wrap;
+#endif
 
 	switch (pid = fork()) {
 	case -1:
@@ -456,6 +460,15 @@ start_child(int proc, int fd)
 	}
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
 		fatal("PR_SET_NO_NEW_PRIVS");
+#ifdef VPND_TESTHOOKS
+	if ((wrap = getenv(VPND_TEST_CHILD_WRAP)) != NULL) {
+		memmove(argv + 2, argv + 1, argc * sizeof(argv[0]));
+		argv[0] = wrap;
+		argv[1] = selfexe;
+		execv(wrap, argv);
+		fatal("execv %s", wrap);
+	}
+#endif
 	if (selfexe_fd != -1)
 		fexecve(selfexe_fd, argv, environ);
 	execv(selfexe, argv);

@@ -356,7 +356,14 @@ wg_peer_get_stats(struct wg_peer *p, struct wg_peer_stats *st)
 	st->tx_bytes = atomic_load(&p->p_tx_bytes);
 	pthread_mutex_lock(&p->p_lock);
 	st->last_handshake = p->p_last_handshake;
-	st->endpoint = p->p_endpoint;
+	/*
+	 * Only the address's own bytes: recvmmsg() wrote no more of the
+	 * storage, and the rest must not travel to netmgr uninitialised.
+	 */
+	memcpy(&st->endpoint, &p->p_endpoint,
+	    p->p_endpoint.ss_family == AF_INET ? sizeof(struct sockaddr_in) :
+	    p->p_endpoint.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) :
+	    sizeof(p->p_endpoint.ss_family));
 	st->keepalive = p->p_timers.t_persistent_interval;
 	st->handshakes = p->p_handshakes;
 	st->handshake_age = wg_age(p->p_last_hs_mono, now);

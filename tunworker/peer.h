@@ -51,6 +51,11 @@ struct wg_peer {
 	pthread_mutex_t	 p_lock;
 	struct noise_remote p_remote;
 	struct cookie_maker p_cookie;
+	/*
+	 * The initiation in flight may be sent again at once when a cookie
+	 * reply comes for it; the again-sent one may not (no loop).
+	 */
+	bool		 p_cookie_retry;
 	struct noise_keypair p_kp[WG_KP_SLOTS];
 	uint32_t	 p_kp_gen[WG_KP_SLOTS];	/* bumped on each reuse */
 	struct aead_slot p_aead[WG_KP_SLOTS];	/* transport contexts */

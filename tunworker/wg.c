@@ -35,7 +35,8 @@ _Static_assert(WG_DATA_OVERHEAD == WG_DATA_HDR_LEN + NOISE_AUTHTAG_LEN,
 _Static_assert(NOISE_PUBLIC_KEY_LEN == WG_KEY_LEN &&
     NOISE_SYMMETRIC_KEY_LEN == WG_KEY_LEN, "one key size");
 
-static void	 wg_send_initiation(struct wg_peer *, bool retry, bool force);
+static void	 wg_send_initiation(struct wg_peer *, bool retry, bool force,
+		    bool cookie);
 static void	 wg_send_keepalive(struct wg_peer *);
 static int	 wg_encrypt_locked(struct wg_peer *, const uint8_t *, size_t,
 		    uint8_t *, size_t *, struct sockaddr_storage *);
@@ -198,9 +199,9 @@ wg_device_tick(struct wg_device *d)
 		pthread_mutex_unlock(&p->p_lock);
 
 		if (act & TIMER_ACT_RETRY)
-			wg_send_initiation(p, true, false);
+			wg_send_initiation(p, true, false, false);
 		if (act & TIMER_ACT_INITIATE)
-			wg_send_initiation(p, false, false);
+			wg_send_initiation(p, false, false, false);
 		if (act & TIMER_ACT_KEEPALIVE) {
 			wg_send_keepalive(p);
 			/* sending cleared the timer: arm "another" after it */
@@ -393,7 +394,7 @@ void
 wg_peer_initiate(struct wg_peer *p)
 {
 	pthread_rwlock_rdlock(&p->p_dev->d_lock);
-	wg_send_initiation(p, false, true);
+	wg_send_initiation(p, false, true, false);
 	pthread_rwlock_unlock(&p->p_dev->d_lock);
 }
 
@@ -416,10 +417,11 @@ wg_device_foreach_peer(struct wg_device *d,
 /*
  * Called with d_lock held for reading.  retry: a retransmission, which
  * keeps the attempt count; force: the caller asked for it, so skip the
- * one-per-REKEY_TIMEOUT limit.
+ * one-per-REKEY_TIMEOUT limit; cookie: the answer to a cookie reply,
+ * which itself gets no such answer.
  */
 static void
-wg_send_initiation(struct wg_peer *p, bool retry, bool force)
+wg_send_initiation(struct wg_peer *p, bool retry, bool force, bool cookie)
 {
 	struct wg_device	*d = p->p_dev;
 	struct wg_msg_init	 m;
@@ -441,6 +443,7 @@ wg_send_initiation(struct wg_peer *p, bool retry, bool force)
 		goto out;
 	}
 	cookie_add_macs(&p->p_cookie, (uint8_t *)&m, sizeof(m), now);
+	p->p_cookie_retry = !cookie;
 	timers_any_authenticated_packet_traversal(&p->p_timers, now);
 	timers_any_authenticated_packet_sent(&p->p_timers, now);
 	timers_handshake_initiated(&p->p_timers, now);
@@ -527,7 +530,7 @@ wg_encrypt_locked(struct wg_peer *p, const uint8_t *ippkt, size_t len,
 	if (kp == NULL || !wg_keypair_usable(kp, now) ||
 	    kp->kp_send_counter >= REJECT_AFTER_MESSAGES) {
 		pthread_mutex_unlock(&p->p_lock);
-		wg_send_initiation(p, false, false);
+		wg_send_initiation(p, false, false, false);
 		return WG_NOKEY;
 	}
 	nonce = atomic_fetch_add((_Atomic uint64_t *)&kp->kp_send_counter, 1);
@@ -547,7 +550,7 @@ wg_encrypt_locked(struct wg_peer *p, const uint8_t *ippkt, size_t len,
 	pthread_mutex_unlock(&p->p_lock);
 
 	if (fresh)
-		wg_send_initiation(p, false, false);
+		wg_send_initiation(p, false, false, false);
 
 	padded = (len + WG_PAD_MULTIPLE - 1) & ~(size_t)(WG_PAD_MULTIPLE - 1);
 	mtu = atomic_load(&d->d_mtu);
@@ -675,6 +678,7 @@ wg_input_init(struct wg_device *d, uint8_t *pkt,
 	}
 	wg_add_keypair(p, &kp, now);
 	cookie_add_macs(&p->p_cookie, (uint8_t *)&r, sizeof(r), now);
+	p->p_cookie_retry = false;	/* a cookie for a response: no initiation */
 	timers_any_authenticated_packet_sent(&p->p_timers, now);
 	/*
 	 * A response is a handshake message sent: until the initiator's
@@ -754,14 +758,29 @@ wg_input_cookie(struct wg_device *d, uint8_t *pkt)
 	struct wg_msg_cookie	 m;
 	struct wg_peer		*p;
 	int			 slot, ret = WG_DROP;
+	bool			 again = false;
 
 	memcpy(&m, pkt, sizeof(m));
 	if (!index_lookup(d, le32toh(m.receiver), &p, &slot))
 		return WG_DROP;
 	pthread_mutex_lock(&p->p_lock);
-	if (cookie_consume_reply(&p->p_cookie, &m, wg_dev_now(d)) == 0)
+	if (cookie_consume_reply(&p->p_cookie, &m, wg_dev_now(d)) == 0) {
 		ret = WG_HANDLED;
+		/*
+		 * The responder is under load and dropped our initiation:
+		 * send it again now, with mac2, not a REKEY_TIMEOUT later
+		 * (the cookie is good for two minutes, and the kernel's
+		 * peer takes the retry as it would the retransmission).
+		 * Once per initiation we sent of our own accord, and the
+		 * reply takes the pending initiation's mac1 to decrypt:
+		 * cookie replies cannot make us send more than that.
+		 */
+		again = slot == WG_SLOT_HANDSHAKE && p->p_cookie_retry;
+		p->p_cookie_retry = false;
+	}
 	pthread_mutex_unlock(&p->p_lock);
+	if (again)
+		wg_send_initiation(p, true, true, true);
 	return ret;
 }
 
@@ -870,7 +889,7 @@ wg_input_data(struct wg_device *d, uint8_t *pkt, size_t len,
 	atomic_fetch_add(&p->p_rx_bytes, len);
 
 	if (rekey)
-		wg_send_initiation(p, false, false);
+		wg_send_initiation(p, false, false, false);
 	if (confirmed)
 		wg_event(d, p, WG_EV_HANDSHAKE_DONE);
 	*peerp = p;

@@ -34,6 +34,7 @@ static void	 test_ratelimit_full(void);
 static void	 test_ratelimit_agg(void);
 static void	 test_device_binding(void);
 static void	 test_device_ratelimit(void);
+static void	 test_cookie_retry_once(void);
 
 static void
 sa4(struct sockaddr_storage *ss, const char *ip, uint16_t port)
@@ -328,9 +329,11 @@ test_ratelimit_agg(void)
 }
 
 /*
- * A device under load: the initiator's mac2 stops counting once it moves
- * to another address or port; it gets a new cookie reply, no response.
- * 6 tests.
+ * A device under load: the initiator answers a cookie reply to its
+ * pending initiation with the initiation again at once, mac2 now valid,
+ * and the handshake completes within two round trips. Its mac2 stops
+ * counting once it moves to another address or port: a new cookie reply,
+ * and again the retry passes. 6 tests.
  */
 static void
 test_device_binding(void)
@@ -347,24 +350,78 @@ test_device_binding(void)
 
 	wg_peer_initiate(AB);
 	h_pump();
-	ok(B->sent[3] == 1 && B->sent[2] == 0 && AB->p_cookie.cm_cookie_valid,
-	    "device: under load, a cookie reply and no response");
+	ok(B->sent[3] == 1 && A->sent[1] == 2 && B->sent[2] == 1 &&
+	    A->ev_done == 1,
+	    "device: under load, a cookie reply, the retry at once, a response");
+	/* a later initiation: a later timestamp, or it is a replay */
+	h_advance(WG_SEC(1));
 	h_set_addr(A, "192.0.2.3", 51820);
 	wg_peer_initiate(AB);
 	h_pump();
-	ok(B->sent[3] == 2 && B->sent[2] == 0,
-	    "device: its mac2 from another address: a new cookie reply");
+	ok(B->sent[3] == 2 && B->sent[2] == 2,
+	    "device: its mac2 from another address: a new cookie reply, then "
+	    "the retry passes");
 	ok(AB->p_cookie.cm_cookie_valid, "device: the new cookie is taken");
+	h_advance(WG_SEC(1));
 	h_set_addr(A, "192.0.2.3", 40000);
 	wg_peer_initiate(AB);
 	h_pump();
-	ok(B->sent[3] == 3 && B->sent[2] == 0,
-	    "device: its mac2 from another port: a new cookie reply");
+	ok(B->sent[3] == 3 && B->sent[2] == 3,
+	    "device: its mac2 from another port: the same");
+	h_advance(WG_SEC(1));
 	wg_peer_initiate(AB);
 	h_pump();
-	is_int(B->sent[2], 1,
-	    "device: with the cookie for this address and port, a response");
-	is_int(A->ev_done, 1, "device: and the handshake completes");
+	ok(B->sent[3] == 3 && B->sent[2] == 4,
+	    "device: with the cookie for this address and port, a response "
+	    "and no cookie reply");
+	is_int(A->ev_done, 4, "device: and every handshake completes");
+}
+
+/*
+ * The retry on a cookie is one per initiation sent of the initiator's own
+ * accord: a cookie reply to the retry (a responder that keeps answering
+ * with cookies) gets no answer, so cookie replies cannot make a peer
+ * send more initiations than its timers would. 3 tests.
+ */
+static void
+test_cookie_retry_once(void)
+{
+	struct h_node		*A, *B;
+	struct wg_peer		*AB, *peer;
+	struct wg_msg_cookie	 c;
+	struct h_pkt		*q;
+	uint8_t			*plain;
+	size_t			 plen;
+	uint32_t		 sender;
+	int			 i;
+
+	h_reset();
+	A = h_node_new("192.0.2.1");
+	B = h_node_new("192.0.2.2");
+	AB = h_link(A, B, true, "10.9.0.2/32");
+	h_link(B, A, false, "10.9.0.1/32");
+	for (i = 0; i < 3; i++) {
+		/* what A just sent: drop it, answer with a cookie reply */
+		if (i == 0)
+			wg_peer_initiate(AB);
+		if (h_qhead == h_qtail)
+			break;
+		q = &h_q[h_qhead];
+		h_qhead = (h_qhead + 1) % H_QLEN;
+		memcpy(&sender, q->buf + 4, sizeof(sender));
+		cookie_create_reply(&B->dev->d_cookie, &c, le32toh(sender),
+		    q->buf + q->len - 2 * NOISE_COOKIE_LEN, &A->addr, h_clock);
+		(void)wg_input(A->dev, (uint8_t *)&c, sizeof(c), &B->addr,
+		    &plain, &plen, &peer);
+	}
+	is_int(A->sent[1], 2,
+	    "cookie retry: an initiation and one retry, whatever the replies");
+	is_int(h_qhead == h_qtail, 1, "cookie retry: nothing else sent");
+	h_advance(REKEY_TIMEOUT + REKEY_TIMEOUT_JITTER_MS * 1000000ULL + 1);
+	h_tick_all();
+	ok(A->sent[1] == 3 && h_qtail != h_qhead,
+	    "cookie retry: the timers retransmit as before");
+	h_reset();
 }
 
 /*
@@ -377,7 +434,7 @@ test_device_ratelimit(void)
 	struct h_node	*B, *S[6], *C;
 	struct wg_peer	*p[6], *pc;
 	char		 aip[32];
-	int		 i, drops, resp;
+	int		 i;
 
 	h_reset();
 	B = h_node_new("192.0.2.2");
@@ -393,25 +450,18 @@ test_device_ratelimit(void)
 	h_link(B, C, false, "10.9.0.20/32");
 	wg_device_set_under_load(B->dev, true);
 
+	/* each gets a cookie and retries at once, now with a valid mac2 */
 	for (i = 0; i < 6; i++)
 		wg_peer_initiate(p[i]);
 	wg_peer_initiate(pc);
 	h_pump();
-	ok(B->sent[3] == 7 && B->sent[2] == 0,
-	    "device ratelimit: seven cookie replies, no response");
-	drops = B->got[WG_DROP];
-	for (i = 0; i < 6; i++)
-		wg_peer_initiate(p[i]);
-	h_pump();
-	resp = B->sent[2];
-	is_int(resp, RATELIMIT_BURST,
-	    "device ratelimit: six from one host at once: %d answered",
-	    RATELIMIT_BURST);
-	is_int(B->got[WG_DROP] - drops, 6 - RATELIMIT_BURST,
+	is_int(B->sent[3], 7, "device ratelimit: seven cookie replies");
+	is_int(B->sent[2], RATELIMIT_BURST + 1,
+	    "device ratelimit: of the retries, %d from one host answered and "
+	    "the other host's", RATELIMIT_BURST);
+	is_int(B->got[WG_DROP], 6 - RATELIMIT_BURST,
 	    "device ratelimit: the rest dropped");
-	wg_peer_initiate(pc);
-	h_pump();
-	ok(B->sent[2] == resp + 1 && C->ev_done == 1,
+	is_int(C->ev_done, 1,
 	    "device ratelimit: another host still completes a handshake");
 	h_reset();
 }
@@ -421,13 +471,14 @@ main(void)
 {
 	if (sodium_init() == -1)
 		abort();
-	plan(8 + 5 + 15 + 5 + 5 + 6 + 4);
+	plan(8 + 5 + 15 + 5 + 5 + 6 + 3 + 4);
 	test_mac2_binding();
 	test_rotation();
 	test_ratelimit();
 	test_ratelimit_full();
 	test_ratelimit_agg();
 	test_device_binding();
+	test_cookie_retry_once();
 	test_device_ratelimit();
 	return done_testing();
 }

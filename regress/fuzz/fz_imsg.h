@@ -12,6 +12,10 @@
  *   byte 2   bit 0: attach a descriptor; bits 1-7 and byte 3: the length
  *            (modulo FZ_MAXLEN + 1)
  *   then the payload (zero-padded when the input ends first).
+ * The seeds name types by their number in enum imsg_type: a type added
+ * before the end of the enum renumbers the ones after it, and the seeds
+ * that mean a particular type (regress/fuzz/seeds/f_parent/dnsopen-*,
+ * f_child/dnsset-*) must follow.
  */
 #ifndef FZ_IMSG_H
 #define FZ_IMSG_H

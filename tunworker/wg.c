@@ -234,7 +234,7 @@ wg_device_network_changed(struct wg_device *d)
 		pthread_mutex_unlock(&p->p_lock);
 		/* not a retry: the attempt count, and so the backoff, restart */
 		if (dial) {
-			wg_send_initiation(p, false, true);
+			wg_send_initiation(p, false, true, false);
 			n++;
 		}
 	}

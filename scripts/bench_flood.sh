@@ -21,6 +21,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 : "${FLOOD_RATE:=25000}"
 : "${FLOOD_NICE:=0}"
 export VPND_BUILD
+E2E_ROOT=$ROOT
 . "$ROOT/regress/lib/e2e.sh" 2>/dev/null
 PY=/usr/bin/python3
 [ -x "$PY" ] || PY=python3

@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "appid.h"
 #include "config.h"
 
 struct json_object;
@@ -32,7 +33,9 @@ struct proto_activate_extra {
 	 * the IPv6 one is kept here so netmgr can fall back to it.
 	 */
 	struct sockaddr_storage alt_endpoint;	/* AF_UNSPEC: none */
-	size_t		 ndisabled_apps;	/* vpnDisabledApps, unsupported */
+	/* vpnDisabledApps, as desktop-file IDs (appid_parse()) */
+	char		 disabled_apps[APPID_MAX_APPS][APPID_MAX + 1];
+	size_t		 ndisabled_apps;
 };
 
 /*

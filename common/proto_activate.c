@@ -468,11 +468,19 @@ parse_apps(struct json_object *o, struct proto_activate_extra *ex,
 	if ((r = get(o, "vpnDisabledApps", json_type_array, &arr, pe)) != 1)
 		return r;
 	n = json_object_array_length(arr);
+	if (n > APPID_MAX_APPS)
+		return fail(pe, "vpnDisabledApps: more than %d entries",
+		    APPID_MAX_APPS);
 	for (i = 0; i < n; i++) {
 		el = json_object_array_get_idx(arr, i);
 		if (el == NULL || !json_object_is_type(el, json_type_string))
 			return fail(pe, "vpnDisabledApps[%zu]: not a string",
 			    i);
+		if (appid_parse(json_object_get_string(el),
+		    ex->disabled_apps[i], sizeof(ex->disabled_apps[i])) == -1)
+			return fail(pe, "vpnDisabledApps[%zu]: not a "
+			    "desktop-file ID or the absolute path of a "
+			    ".desktop file", i);
 	}
 	ex->ndisabled_apps = n;
 	return 0;

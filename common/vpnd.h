@@ -150,6 +150,10 @@ enum imsg_type {
 
 	/* netmgr -> parent */
 	IMSG_LOGS_NEXT,			/* the next LOGS_DATA chunk, please */
+
+	/* netmgr -> parent, between NET_BEGIN and NET_COMMIT */
+	IMSG_NET_SPLIT_UID,		/* uint32_t: whose app scopes count */
+	IMSG_NET_SPLIT_APP,		/* char[APPID_MAX + 1]: vpnDisabledApps ID */
 };
 
 struct log_msg {

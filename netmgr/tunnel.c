@@ -90,6 +90,7 @@ struct tunnel {
 		unsigned int		 conn;
 		struct json_object	*id;
 	}			 act;
+	uid_t			 act_uid;	/* whose app scopes count */
 	/* Peers that completed a handshake since activate. */
 	uint8_t			 connected_keys[CONF_MAX_PEERS][WG_KEY_LEN];
 	size_t			 nconnected;
@@ -533,6 +534,7 @@ tunnel_activate(struct ctl_conn *c, struct json_object *req)
 	const char			*code = "bad-config";
 	char				 err[PROTO_ERRLEN];
 	int				 h, in_place, ks_before;
+	pid_t				 pid;
 
 	if (tun.act.pending || tun.state == TS_DISCONNECTING ||
 	    (tun.waiting != W_NONE && !tun.want_up)) {
@@ -584,6 +586,7 @@ tunnel_activate(struct ctl_conn *c, struct json_object *req)
 	tunnel_merge();
 
 	tun.act.conn = control_conn_id(c);
+	control_conn_cred(c, &tun.act_uid, &pid);
 	tun.act.pending = 1;
 	json_object_put(tun.act.id);
 	tun.act.id = json_object_get(json_object_object_get(req, "id"));
@@ -987,6 +990,7 @@ send_net(int update)
 	struct imsg_net_begin	 b;
 	struct tunnel_conf	*c = &tun.eff;
 	size_t			 i, j;
+	uint32_t		 uid;
 
 	memset(&b, 0, sizeof(b));
 	strlcpy(b.ifname, env->ifname, sizeof(b.ifname));
@@ -1024,6 +1028,16 @@ send_net(int update)
 	for (i = 0; i < c->ndns; i++)
 		imsgev_compose(iev_parent, IMSG_NET_DNS, 0, -1, &c->dns[i],
 		    sizeof(c->dns[i]));
+	/* vpnDisabledApps of every hop, and whose scopes they are */
+	uid = tun.act_uid;
+	imsgev_compose(iev_parent, IMSG_NET_SPLIT_UID, 0, -1, &uid,
+	    sizeof(uid));
+	for (i = 0; i < HOP_MAX; i++)
+		for (j = 0; tun.hop_set[i] &&
+		    j < tun.hop_extra[i].ndisabled_apps; j++)
+			imsgev_compose(iev_parent, IMSG_NET_SPLIT_APP, 0, -1,
+			    tun.hop_extra[i].disabled_apps[j],
+			    sizeof(tun.hop_extra[i].disabled_apps[j]));
 	imsgev_compose(iev_parent, IMSG_NET_COMMIT, 0, -1, NULL, 0);
 }
 

@@ -27,6 +27,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "appid.h"
 #include "config.h"
 #include "imsgev.h"
 #include "lockdown.h"
@@ -174,8 +175,8 @@ netops_dispatch(struct imsgev *iev, struct imsg *imsg)
 	struct imsg_net_begin	 b;
 	struct prefix		 p, *np;
 	struct sockaddr_storage	 ss;
-	char			 err[256];
-	uint32_t		 type = imsg_get_type(imsg), keep;
+	char			 err[256], app[APPID_MAX + 1];
+	uint32_t		 type = imsg_get_type(imsg), keep, uid;
 
 	if (type != IMSG_NET_BEGIN && type != IMSG_NET_DOWN && !pend_open) {
 		log_warnx("%s: message %u outside a set-up", __func__, type);
@@ -196,6 +197,7 @@ netops_dispatch(struct imsgev *iev, struct imsg *imsg)
 		if (b.mtu < CONF_MIN_MTU || b.mtu > CONF_MAX_MTU)
 			PEND_FAIL("MTU %d out of range", b.mtu);
 		strlcpy(pend.ifname, b.ifname, sizeof(pend.ifname));
+		split_pend_begin();
 		pend.mtu = b.mtu;
 		pend.port = b.listen_port;
 		pend.flags = b.flags;
@@ -275,6 +277,18 @@ netops_dispatch(struct imsgev *iev, struct imsg *imsg)
 		else
 			pend.dns[pend.ndns++] = p;
 		break;
+	case IMSG_NET_SPLIT_UID:
+		if (imsg_get_data(imsg, &uid, sizeof(uid)) == -1)
+			fatalx("%s: bad NET_SPLIT_UID", __func__);
+		split_pend_uid((uid_t)uid);
+		break;
+	case IMSG_NET_SPLIT_APP:
+		if (imsg_get_data(imsg, app, sizeof(app)) == -1)
+			fatalx("%s: bad NET_SPLIT_APP", __func__);
+		app[sizeof(app) - 1] = '\0';
+		if (split_pend_app(app, err, sizeof(err)) == -1)
+			PEND_FAIL("%s", err);
+		break;
 	case IMSG_NET_COMMIT:
 		pend_open = 0;
 		if (pend_bad) {
@@ -294,6 +308,7 @@ netops_dispatch(struct imsgev *iev, struct imsg *imsg)
 				net_reply(iev, 0, errno, 0, "%s", err);
 				return;
 			}
+			split_pend_commit();
 			net_reply(iev, 1, 0, cur.ifindex, NULL);
 			return;
 		}
@@ -316,6 +331,7 @@ netops_dispatch(struct imsgev *iev, struct imsg *imsg)
 		}
 		cur = pend;		/* takes the routes array */
 		memset(&pend, 0, sizeof(pend));
+		split_pend_commit();
 		net_reply(iev, 1, 0, cur.ifindex, NULL);
 		return;
 	case IMSG_NET_DOWN:

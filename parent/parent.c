@@ -598,6 +598,8 @@ parent_imsg(struct imsgev *iev, struct imsg *imsg)
 	case IMSG_NET_ROUTE:
 	case IMSG_NET_ENDPOINT:
 	case IMSG_NET_DNS:
+	case IMSG_NET_SPLIT_UID:
+	case IMSG_NET_SPLIT_APP:
 	case IMSG_NET_COMMIT:
 	case IMSG_NET_DOWN:
 		netops_dispatch(iev, imsg);

@@ -82,6 +82,11 @@ void	 split_exclude(struct imsgev *netmgr, struct imsg *);
 void	 split_down(void);		/* undo all of it */
 int	 split_recover(void);		/* at start: leftovers */
 int	 split_origin_ok(const char *);	/* a cgroup path to go back to */
+/* vpnDisabledApps, within a network transaction (netops.c) */
+void	 split_pend_begin(void);
+void	 split_pend_uid(uid_t);
+int	 split_pend_app(const char *, char *err, size_t errlen);
+void	 split_pend_commit(void);
 
 /* dnsops.c: what dnsmgr asks of the parent; -1: not a dnsmgr request */
 /* in the state directory: the resolv.conf the parent created (dev ino) */

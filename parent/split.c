@@ -12,6 +12,15 @@
  * uid it connected with.  The nftables side is table inet vpnd_split
  * (nft.c); the kill switch lets exactly those connections pass.
  *
+ * vpnDisabledApps: an activation names applications (desktop-file IDs,
+ * or paths of .desktop files); the systemd scopes their launchers start
+ * them in, under each user's app.slice, are matched by name (read from
+ * cgroupfs: user-controlled names, validated) and excluded where they
+ * are, by their cgroup IDs in the same table: no process is moved out of
+ * systemd's tree.  Whose scopes: the activating client's uid's, all
+ * users' for root.  inotify on those directories catches scopes started
+ * later; any event means a fresh scan.
+ *
  * Everything is undone on deactivate and at exit: the table goes, the
  * processes go back to the cgroup each came from (the hierarchy's root
  * for one whose origin is unknown or gone: a child it forked), the
@@ -20,6 +29,7 @@
  * after a crash.
  */
 #include <sys/types.h>
+#include <sys/inotify.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -27,7 +37,9 @@
 #include <linux/magic.h>
 
 #include <err.h>
+#include <dirent.h>
 #include <errno.h>
+#include <event.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
@@ -38,6 +50,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "appid.h"
 #include "imsgev.h"
 #include "log.h"
 #include "parent.h"
@@ -47,6 +60,8 @@
 #define SPLIT_EXCL_NAME		"vpnd-exclude"
 #define SPLIT_MAX_ORIGINS	1024
 #define SPLIT_MOVE_ROUNDS	16	/* processes may fork while we empty */
+#define SPLIT_MAX_WATCHES	256
+#define SPLIT_SCOPE_DEPTH	2	/* app.slice, then one sub-slice */
 
 struct origin {
 	pid_t	 pid;
@@ -65,6 +80,13 @@ static int	 state_write(void);
 static void	 origins_free(struct origin *, size_t);
 static void	 reply(struct imsgev *, uint32_t, int, const char *, ...)
 		    __attribute__((__format__(printf, 4, 5)));
+static void	 apps_scan(void);
+static void	 apps_scan_user(const char *, const char *);
+static void	 apps_scan_dir(const char *, uint32_t, int);
+static void	 apps_watch(const char *);
+static void	 apps_unwatch(void);
+static void	 apps_event(int, short, void *);
+static int	 apps_apply(void);
 
 static char		 statefile[PATH_MAX];
 static char		 sockpath[sizeof(((struct sockaddr_un *)0)->sun_path)];
@@ -79,6 +101,20 @@ static struct split_cg	 ents[SPLIT_MAX_CGROUPS];
 static size_t		 nents;
 static struct origin	*origins;
 static size_t		 norigins;
+/* vpnDisabledApps: their escaped IDs, the scopes found, the watches */
+static char		 (*apps)[APPID_ESC_LEN];
+static size_t		 napps;
+static char		 (*pend_apps)[APPID_ESC_LEN];
+static size_t		 pend_napps;
+static uid_t		 apps_uid, pend_uid;
+static struct split_cg	 app_ents[SPLIT_MAX_CGROUPS];
+static size_t		 napp_ents;
+static struct split_cg	 applied[SPLIT_MAX_CGROUPS];
+static size_t		 napplied;
+static uint32_t		 applied_mark;
+static int		 ino_fd = -1;
+static struct event	 ino_ev;
+static size_t		 nwatches;
 
 /*
  * dir: a directory on cgroup2. Its level below the mount (by walking
@@ -412,19 +448,271 @@ split_peer(pid_t pid, uid_t uid, char *origin, size_t olen, char *err,
 	return 0;
 }
 
+/*
+ * The table from what is excluded now: our cgroup and the apps' scopes.
+ * Unchanged: nothing sent. Nothing left: the table goes.
+ */
 static int
 split_apply(void)
 {
-	if (nents == 0) {
+	struct split_cg	 want[SPLIT_MAX_CGROUPS];
+	size_t		 n = 0, i;
+	uint32_t	 mark;
+
+	for (i = 0; i < nents && n < nitems(want); i++)
+		want[n++] = ents[i];
+	for (i = 0; i < napp_ents && n < nitems(want); i++)
+		want[n++] = app_ents[i];
+	mark = netops_mark();
+	if (table_on && n == napplied && mark == applied_mark &&
+	    memcmp(want, applied, n * sizeof(want[0])) == 0)
+		return 0;
+	if (n == 0) {
 		if (table_on && nft_split_remove() == -1)
 			return -1;
 		table_on = 0;
+		napplied = 0;
 		return 0;
 	}
-	if (nft_split_install(ents, nents, netops_mark()) == -1)
+	if (nft_split_install(want, n, mark) == -1)
 		return -1;
 	table_on = 1;
+	memcpy(applied, want, n * sizeof(want[0]));
+	napplied = n;
+	applied_mark = mark;
 	return 0;
+}
+
+static int
+apps_apply(void)
+{
+	if (split_apply() == -1) {
+		log_warn("split tunnelling rules for %zu app scopes",
+		    napp_ents);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+apps_watch(const char *dir)
+{
+	if (nwatches >= SPLIT_MAX_WATCHES)
+		return;
+	if (ino_fd == -1) {
+		if ((ino_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) == -1) {
+			log_warn("inotify: scopes started later are missed");
+			return;
+		}
+		event_set(&ino_ev, ino_fd, EV_READ | EV_PERSIST, apps_event,
+		    NULL);
+		event_add(&ino_ev, NULL);
+	}
+	/* the same directory again gives the same watch: counted once */
+	if (inotify_add_watch(ino_fd, dir, IN_CREATE | IN_DELETE |
+	    IN_MOVED_FROM | IN_MOVED_TO | IN_ONLYDIR) != -1)
+		nwatches++;
+}
+
+static void
+apps_unwatch(void)
+{
+	if (ino_fd == -1)
+		return;
+	event_del(&ino_ev);
+	close(ino_fd);		/* and its watches */
+	ino_fd = -1;
+	nwatches = 0;
+}
+
+/* Something changed under a watched directory: scan again. */
+static void
+apps_event(int fd, short ev, void *arg)
+{
+	char	 buf[4096]
+	    __attribute__((aligned(__alignof__(struct inotify_event))));
+	ssize_t	 n;
+
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		;
+	if (n == -1 && errno != EAGAIN && errno != EINTR)
+		log_warn("inotify");
+	/* re-added as found; a rescan after many events stays bounded */
+	apps_unwatch();
+	apps_scan();
+	(void)apps_apply();
+}
+
+/* dir is at level; scopes in it one below. */
+static void
+apps_scan_dir(const char *dir, uint32_t level, int depth)
+{
+	char		 p[PATH_MAX];
+	DIR		*d;
+	struct dirent	*de;
+	struct stat	 st;
+	size_t		 n, i;
+
+	apps_watch(dir);
+	if ((d = opendir(dir)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_type != DT_DIR || !appid_name_ok(de->d_name) ||
+		    snprintf(p, sizeof(p), "%s/%s", dir, de->d_name) >=
+		    (int)sizeof(p))
+			continue;
+		n = strlen(de->d_name);
+		if (n > 6 && strcmp(de->d_name + n - 6, ".slice") == 0) {
+			if (depth + 1 < SPLIT_SCOPE_DEPTH)
+				apps_scan_dir(p, level + 1, depth + 1);
+			continue;
+		}
+		for (i = 0; i < napps; i++)
+			if (appid_scope_match(de->d_name, apps[i]))
+				break;
+		if (i == napps || fstatat(dirfd(d), de->d_name, &st,
+		    AT_SYMLINK_NOFOLLOW) == -1 || !S_ISDIR(st.st_mode))
+			continue;
+		if (napp_ents + nents >= nitems(app_ents)) {
+			log_warnx("split tunnelling: more than %zu app "
+			    "scopes; the rest stay in the tunnel",
+			    nitems(app_ents) - nents);
+			break;
+		}
+		app_ents[napp_ents].id = st.st_ino;
+		app_ents[napp_ents].level = level + 1;
+		napp_ents++;
+	}
+	closedir(d);
+}
+
+/* user.slice/user-<uid>.slice/user@<uid>.service/app.slice */
+static void
+apps_scan_user(const char *us, const char *uid)
+{
+	char	 p[PATH_MAX];
+
+	if (snprintf(p, sizeof(p), "%s/user-%s.slice", us, uid) >=
+	    (int)sizeof(p))
+		return;
+	apps_watch(p);
+	if (snprintf(p, sizeof(p), "%s/user-%s.slice/user@%s.service", us,
+	    uid, uid) >= (int)sizeof(p))
+		return;
+	apps_watch(p);
+	if (snprintf(p, sizeof(p), "%s/user-%s.slice/user@%s.service/"
+	    "app.slice", us, uid, uid) >= (int)sizeof(p))
+		return;
+	apps_scan_dir(p, base_level + 4, 0);
+}
+
+static void
+apps_scan(void)
+{
+	char		 us[PATH_MAX], uid[16];
+	const char	*errstr;
+	DIR		*d;
+	struct dirent	*de;
+	size_t		 n;
+
+	napp_ents = 0;
+	if (napps == 0 || cg_err[0] != '\0' ||
+	    snprintf(us, sizeof(us), "%s/user.slice", cg_base) >=
+	    (int)sizeof(us))
+		return;
+	if (apps_uid != 0) {
+		snprintf(uid, sizeof(uid), "%u", (unsigned int)apps_uid);
+		apps_scan_user(us, uid);
+		return;
+	}
+	/* root: every user's, and users who log in later */
+	apps_watch(us);
+	if ((d = opendir(us)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		n = strlen(de->d_name);
+		if (de->d_type != DT_DIR || n < 12 || n - 11 >= sizeof(uid) ||
+		    strncmp(de->d_name, "user-", 5) != 0 ||
+		    strcmp(de->d_name + n - 6, ".slice") != 0)
+			continue;
+		memcpy(uid, de->d_name + 5, n - 11);
+		uid[n - 11] = '\0';
+		(void)strtonum(uid, 0, UINT32_MAX - 1, &errstr);
+		if (errstr == NULL && strspn(uid, "0123456789") == strlen(uid))
+			apps_scan_user(us, uid);
+	}
+	closedir(d);
+}
+
+/*
+ * vpnDisabledApps, inside a network transaction: begin, the activating
+ * client's uid, the entries (each checked), then commit once the set-up
+ * is in place. A failed set-up leaves the current ones as they are.
+ */
+void
+split_pend_begin(void)
+{
+	free(pend_apps);
+	pend_apps = NULL;
+	pend_napps = 0;
+	pend_uid = 0;
+}
+
+void
+split_pend_uid(uid_t uid)
+{
+	pend_uid = uid;
+}
+
+int
+split_pend_app(const char *in, char *err, size_t errlen)
+{
+	char	 id[APPID_MAX + 1];
+	char	 (*na)[APPID_ESC_LEN];
+
+	if (pend_napps == APPID_MAX_APPS) {
+		snprintf(err, errlen, "more than %d vpnDisabledApps",
+		    APPID_MAX_APPS);
+		return -1;
+	}
+	if (appid_parse(in, id, sizeof(id)) == -1) {
+		snprintf(err, errlen, "vpnDisabledApps: not a desktop-file "
+		    "ID or the path of a .desktop file");
+		return -1;
+	}
+	if ((na = reallocarray(pend_apps, pend_napps + 1,
+	    sizeof(*na))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	pend_apps = na;
+	if (appid_escape(id, pend_apps[pend_napps],
+	    sizeof(pend_apps[0])) == -1) {
+		snprintf(err, errlen, "vpnDisabledApps: ID too long");
+		return -1;
+	}
+	pend_napps++;
+	return 0;
+}
+
+void
+split_pend_commit(void)
+{
+	free(apps);
+	apps = pend_apps;
+	napps = pend_napps;
+	apps_uid = pend_uid;
+	pend_apps = NULL;
+	pend_napps = 0;
+	apps_unwatch();
+	napp_ents = 0;
+	if (napps > 0 && cg_err[0] != '\0')
+		log_warnx("vpnDisabledApps ignored: %s", cg_err);
+	apps_scan();
+	if (apps_apply() == 0 && napps > 0)
+		log_info("vpnDisabledApps: %zu apps of %s, %zu scopes "
+		    "excluded", napps, apps_uid == 0 ? "every user" :
+		    "the activating user", napp_ents);
 }
 
 static int
@@ -568,11 +856,17 @@ split_exclude(struct imsgev *iev, struct imsg *imsg)
 void
 split_down(void)
 {
+	apps_unwatch();
+	free(apps);
+	apps = NULL;
+	napps = 0;
+	napp_ents = 0;
 	if (!table_on && !excl_made && norigins == 0)
 		return;
 	if (table_on && nft_split_remove() == -1)
 		log_warn("removing table inet %s", VPND_NFT_SPLIT);
 	table_on = 0;
+	napplied = 0;
 	nents = 0;
 	if (excl_made)
 		(void)cg_empty(excl_path, cg_mount, origins, norigins);

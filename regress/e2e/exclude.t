@@ -7,7 +7,11 @@
 # the request on (a compromised netmgr, test hook); after deactivate and
 # after kill -9 of the whole daemon and a restart, nothing stays
 # excluded: no table inet vpnd_split, no cgroup of vpnd's, the process
-# back in the cgroup it came from.
+# back in the cgroup it came from. vpnDisabledApps: a process in the
+# app's systemd scope (a fake user tree made here) is excluded, one in
+# another app's is not; scopes made after the activation are found
+# (inotify), every user's for root, only the activating user's for a
+# member of group vpnd; a malformed entry fails the activation.
 #
 #   C (vpnd) eth0 10.0.0.1/24 ---- S eth0 10.0.0.2/24 (wireguard-go peer)
 #   C eth1 192.0.2.1/24 ---- I eth0 192.0.2.2/24, 203.0.113.2/32 on lo
@@ -165,6 +169,19 @@ spawn_c() {
 	wait_for 50 "$VPNCTL" -s "$dir/sock" status
 }
 
+# probe_in DIR: the probe from the cgroup DIR
+probe_in() {
+	nsenter --net="/run/netns/$C" sh -c 'echo $$ >"$1/cgroup.procs" &&
+	    shift && exec "$@"' sh "$1" timeout 10 "$E2E_PY" \
+	    "$E2E_TMP/probe.py" | cut -d' ' -f1
+}
+
+# in_table DIR: table inet vpnd_split matches the cgroup DIR
+in_table() {
+	ip netns exec "$C" nft list table inet vpnd_split 2>/dev/null |
+	    grep -q "socket cgroupv2 level [0-9]* $(stat -c %i "$1") "
+}
+
 # sleeper: `vpnctl exclude -- sleep 60` started from $CGT/home; sets
 # SLEEPER (vpnctl's pid, which becomes sleep's)
 HOME_CG=""
@@ -308,6 +325,52 @@ body() {
 	is "$(split_left)" "" "... and nothing was excluded"
 	r=$(excluded)
 	is "${r%% *}" refused "root past the same netmgr is still excluded"
+	ctl c down >/dev/null
+	is "$(split_left)" "" "after deactivate: nothing left"
+
+	# --- vpnDisabledApps ---
+	U0="$CGT/user.slice/user-0.slice/user@0.service/app.slice"
+	mkdir -p "$U0/app-gnome-org.example.Probe-100.scope" \
+	    "$U0/app-gnome-org.example.Other-101.scope"
+	actjson ',"vpnDisabledApps":["../x.desktop"]' >"$E2E_TMP/badapp.json"
+	r=$(ctl c -t 10 activate "$E2E_TMP/badapp.json" 2>&1)
+	echo "$r" | grep -q "vpnDisabledApps\[0\]"
+	ok $? "a malformed vpnDisabledApps entry fails the activation ($r)"
+	actjson ',"vpnDisabledApps":["/usr/share/applications/org.example.Probe.desktop","org.example.Absent"]' \
+	    >"$E2E_TMP/apps.json"
+	ctl c -t 10 activate "$E2E_TMP/apps.json" >/dev/null
+	ok $? "connected with vpnDisabledApps"
+	is "$(probe_in "$U0/app-gnome-org.example.Probe-100.scope")" refused \
+	    "a process in the app's scope reaches the internet"
+	is "$(probe_in "$U0/app-gnome-org.example.Other-101.scope")" timeout \
+	    "one in another app's scope does not"
+	is "$(probe)" timeout "a normal process does not"
+	mkdir "$U0/app-flatpak-org.example.Probe-102.scope"
+	wait_for 50 in_table "$U0/app-flatpak-org.example.Probe-102.scope"
+	ok $? "a scope started after the activation is found"
+	is "$(probe_in "$U0/app-flatpak-org.example.Probe-102.scope")" refused \
+	    "... and its process reaches the internet"
+	U1="$CGT/user.slice/user-1000.slice/user@1000.service/app.slice"
+	mkdir -p "$U1/app-graphical.slice/app-org.example.Probe-7f.scope"
+	wait_for 50 in_table "$U1/app-graphical.slice/app-org.example.Probe-7f.scope"
+	ok $? "root activated: a user who logs in later counts too (in a sub-slice)"
+	ctl c down >/dev/null
+	is "$(split_left)" "" "after deactivate: nothing left"
+	[ -d "$U0/app-gnome-org.example.Probe-100.scope" ]
+	ok $? "the scopes themselves are systemd's: left where they are"
+
+	# a member of group vpnd activates: only that uid's scopes count
+	U2="$CGT/user.slice/user-65534.slice/user@65534.service/app.slice"
+	mkdir -p "$U2/app-gnome-org.example.Probe-9.scope"
+	chmod o+r "$E2E_TMP/apps.json"
+	ip netns exec "$C" setpriv --reuid=nobody --regid=vpnd --clear-groups \
+	    "$E2E_TMP/vpnctl" -s "$(sock_of c)" -t 10 activate \
+	    "$E2E_TMP/apps.json" >/dev/null
+	ok $? "nobody with group vpnd activates with vpnDisabledApps"
+	in_table "$U2/app-gnome-org.example.Probe-9.scope"
+	ok $? "... its own app scope is excluded"
+	! in_table "$U0/app-gnome-org.example.Probe-100.scope"
+	ok $? "... root's is not"
 	ctl c down >/dev/null
 	is "$(split_left)" "" "after deactivate: nothing left"
 }

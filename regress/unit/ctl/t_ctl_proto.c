@@ -284,6 +284,10 @@ test_bad(void)
 	bad("deviceIpv4Address", "[]", "not a string", "address array");
 	bad("dnsServer", "1", "dnsServer: not a string", "dns int");
 	bad("vpnDisabledApps", "[1]", "vpnDisabledApps[0]", "app int");
+	bad("vpnDisabledApps", "[\"firefox\",\"../x.desktop\"]",
+	    "vpnDisabledApps[1]: not a desktop-file ID", "app a relative path");
+	bad("vpnDisabledApps", "[\"a b\"]", "vpnDisabledApps[0]",
+	    "app with a space");
 	bad("killSwitch", "\"yes\"", "killSwitch: not a boolean", "ks string");
 	bad("hopType", "1", "hopType: not a string", "hop int");
 
@@ -652,7 +656,7 @@ main(void)
 	/* The Qt date is local time; pin it so the test is deterministic. */
 	setenv("TZ", "UTC", 1);
 	tzset();
-	plan(313);
+	plan(319);
 	test_valid();
 	test_extensions();
 	test_bad();

@@ -30,6 +30,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "appid.h"
 #include "compat.h"
 #include "config.h"
 #include "imsgev.h"
@@ -348,6 +349,25 @@ refuse_cases(void)
 	item(IMSG_NET_ROUTE, "::/0");
 	refused("a full tunnel in main", "default route");
 
+	/* vpnDisabledApps: the parent checks every ID netmgr sends again */
+	{
+		char	 app[APPID_MAX + 1];
+
+		begin(IFN, 1420, 0);
+		memset(app, 0, sizeof(app));
+		strlcpy(app, "../x.desktop", sizeof(app));
+		send_msg(IMSG_NET_SPLIT_APP, app, sizeof(app));
+		refused("a vpnDisabledApps entry with a path", "vpnDisabledApps");
+		begin(IFN, 1420, 0);
+		memset(app, 'a', sizeof(app));	/* no NUL: cut at the end */
+		send_msg(IMSG_NET_SPLIT_APP, app, sizeof(app));
+		memset(app, 0, sizeof(app));
+		strlcpy(app, "a b", sizeof(app));
+		send_msg(IMSG_NET_SPLIT_APP, app, sizeof(app));
+		refused("a vpnDisabledApps entry with a space",
+		    "vpnDisabledApps");
+	}
+
 	/* Items with no BEGIN: a protocol error each, nothing done. */
 	before = ncalls;
 	item(IMSG_NET_ROUTE, "0.0.0.0/0");
@@ -418,6 +438,10 @@ fatal_cases(void)
 	ok(rc != 0 && rc != 42, "NET_DOWN of 2 bytes: fatal (%d)", rc);
 	rc = fatal_case(IMSG_NET_DOWN, 8, false);
 	ok(rc != 0 && rc != 42, "NET_DOWN of 8 bytes: fatal (%d)", rc);
+	rc = fatal_case(IMSG_NET_SPLIT_APP, 16, true);
+	ok(rc != 0 && rc != 42, "NET_SPLIT_APP of 16 bytes: fatal (%d)", rc);
+	rc = fatal_case(IMSG_NET_SPLIT_UID, 2, true);
+	ok(rc != 0 && rc != 42, "NET_SPLIT_UID of 2 bytes: fatal (%d)", rc);
 	/* control of the harness: a well-formed set-up reaches the stubs */
 	rc = fatal_case(IMSG_NET_COMMIT, 0, true);
 	is_int(rc, 42, "control: a well-formed set-up reaches the kernel");
@@ -480,7 +504,7 @@ main(void)
 	char	 path[sizeof(statedir) + 16];
 
 	alarm(120);
-	plan(8 + 2 * 29 + 3 + 9 + 13);
+	plan(8 + 2 * 31 + 3 + 11 + 13);
 	setup();
 	positive();
 	routing();

@@ -117,6 +117,8 @@ main(void)
 	    "a longer ID: not it");
 	ok(!appid_scope_match("app-gnome-firefox.scope", "firefox"),
 	    "no random part: not it");
+	ok(!appid_scope_match("app-gnome-firefoxab.scope", "firefox"),
+	    "the ID run on into letters, no '-': not it");
 	ok(!appid_scope_match("app-gnome-firefox-.scope", "firefox"),
 	    "an empty random part: not it");
 	ok(!appid_scope_match("app-gnome-firefox-1-2.scope", "firefox"),

@@ -950,6 +950,9 @@ ks_split(struct nft_batch *nb, const struct ks_params *ks, const char *chain,
 {
 	struct nft_rule	 ru;
 
+	/* lockdown's table: nothing is excluded without a tunnel */
+	if (ks->ifname == NULL)
+		return;
 	rule_begin(&ru, chain);
 	m_ctmark(&ru, VPND_CTMARK_EXCL);
 	if (in)

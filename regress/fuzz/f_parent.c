@@ -65,6 +65,8 @@ allowed(int proc, uint32_t type)
 	case IMSG_NET_ROUTE:
 	case IMSG_NET_ENDPOINT:
 	case IMSG_NET_DNS:
+	case IMSG_NET_SPLIT_UID:
+	case IMSG_NET_SPLIT_APP:
 	case IMSG_LOGS_GET:
 	case IMSG_LOGS_NEXT:
 	case IMSG_LOGS_CLEAN:

@@ -154,6 +154,8 @@ enum imsg_type {
 	/* netmgr -> parent, between NET_BEGIN and NET_COMMIT */
 	IMSG_NET_SPLIT_UID,		/* uint32_t: whose app scopes count */
 	IMSG_NET_SPLIT_APP,		/* char[APPID_MAX + 1]: vpnDisabledApps ID */
+
+	IMSG_TYPE_END			/* not a message: one past the last type */
 };
 
 struct log_msg {

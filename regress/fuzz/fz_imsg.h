@@ -38,7 +38,7 @@
 #include "log.h"
 #include "vpnd.h"
 
-#define FZ_NTYPES	(IMSG_LOGS_NEXT + 3)
+#define FZ_NTYPES	(IMSG_TYPE_END + 2)
 #define FZ_MAXLEN	4096
 #define FZ_RECORDS	32
 

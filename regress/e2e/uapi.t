@@ -152,6 +152,15 @@ ok $? "dump: transfer both ways (rx $rx, tx $tx)"
 is "$ka" 25 "dump: keepalive"
 is "$(wc -l <"$E2E_TMP/dump")" 2 "dump: one peer"
 
+# What the Prometheus WireGuard exporters run: every interface in the
+# directory, each line prefixed by its name.
+wgA show all dump >"$E2E_TMP/alldump" 2>&1
+ok $? "wg show all dump"
+is "$(sed "s/^$IF\t//" "$E2E_TMP/alldump" | cut -f1-4,8)" \
+    "$(cut -f1-4,8 "$E2E_TMP/dump")" \
+    "show all dump: the interface's dump, prefixed by its name"
+is "$(wgA show interfaces 2>&1)" "$IF" "wg show interfaces: vpnd's interface"
+
 wgA showconf "$IF" >"$E2E_TMP/showconf" 2>&1
 ok $? "wg showconf $IF"
 grep -qx "PrivateKey = $(key_of a)" "$E2E_TMP/showconf" &&

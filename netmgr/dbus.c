@@ -47,6 +47,7 @@
 #include <unistd.h>
 
 #include <systemd/sd-bus.h>
+#include <systemd/sd-id128.h>
 
 #include "compat.h"
 #include "control.h"
@@ -90,6 +91,22 @@ struct dbus_call {
 	const char		*arg;	/* activate's jsonConfig, inside m */
 	unsigned int		 conn;	/* its local client; 0: none */
 	bool			 answered;
+	bool			 asking;	/* the bus driver was asked */
+	bool			 known;		/* uid and admin are the caller's */
+	bool			 admin;
+	uid_t			 uid;
+};
+
+/*
+ * What the bus driver said of a connection. A connection's credentials
+ * are those of its connect() and the bus never gives a unique name twice,
+ * so they hold as long as the bus does.
+ */
+struct dbus_peer {
+	char			*name;	/* its unique name */
+	uid_t			 uid;
+	pid_t			 pid;
+	bool			 admin;
 };
 
 static struct {
@@ -102,13 +119,25 @@ static struct {
 	unsigned int		 watch;	/* the local client hearing signals */
 	TAILQ_HEAD(, dbus_call)	 calls;
 	size_t			 ncalls;
+	size_t			 nasking;
+	struct dbus_peer	 peers[DBUS_PEERS];
+	size_t			 next_peer;
+	sd_id128_t		 machine;	/* read before the sandbox */
+	bool			 have_machine;
 } db;
 
 static int	 bus_open(sd_bus **);
 static size_t	 sender_ncalls(const char *);
 static int	 m_call(sd_bus_message *, void *, sd_bus_error *);
+static int	 bus_filter(sd_bus_message *, void *, sd_bus_error *);
+static bool	 call_room(const char *, const struct dbus_peer *,
+		    const struct dbus_call *);
+static const struct dbus_peer *peer_find(const char *);
+static const struct dbus_peer *peer_add(const char *, uid_t, pid_t, bool);
+static void	 arg_wipe(const char *);
 static int	 creds_done(sd_bus_message *, void *, sd_bus_error *);
 static int	 name_done(sd_bus_message *, void *, sd_bus_error *);
+static void	 call_go(struct dbus_call *, pid_t);
 static void	 call_start(struct dbus_call *, uid_t, pid_t, bool);
 static void	 call_sink(struct ctl_conn *, const char *, size_t, void *);
 static void	 call_reply(struct dbus_call *, int, const char *);
@@ -187,7 +216,14 @@ dbus_connect(uid_t uid, gid_t gid, bool switch_id)
 		db.bus = NULL;
 		log_info("no system bus (%s): the D-Bus service %s is off",
 		    strerror(-r), DBUS_NAME);
+		return;
 	}
+	/*
+	 * sd-bus answers org.freedesktop.DBus.Peer.GetMachineId by opening
+	 * /etc/machine-id, which the sandbox forbids (any caller would kill
+	 * netmgr): bus_filter() answers it with the id read here.
+	 */
+	db.have_machine = sd_id128_get_machine(&db.machine) >= 0;
 }
 
 void
@@ -203,7 +239,8 @@ dbus_start(struct event_base *base, const struct ctl_acl *acl)
 	if (event_assign(&db.ev_timer, base, -1, 0, bus_io, NULL) == -1 ||
 	    event_assign(&db.ev_reap, base, -1, 0, bus_reap, NULL) == -1)
 		fatalx("%s: event_assign", __func__);
-	if ((r = sd_bus_add_object_vtable(db.bus, NULL, DBUS_PATH, DBUS_IFACE,
+	if ((r = sd_bus_add_filter(db.bus, NULL, bus_filter, NULL)) < 0 ||
+	    (r = sd_bus_add_object_vtable(db.bus, NULL, DBUS_PATH, DBUS_IFACE,
 	    dbus_vtable, NULL)) < 0 ||
 	    (r = sd_bus_request_name_async(db.bus, NULL, DBUS_NAME, 0,
 	    name_done, NULL)) < 0) {
@@ -247,15 +284,40 @@ name_done(sd_bus_message *m, void *arg, sd_bus_error *err)
 }
 
 /*
+ * Before sd-bus's own handling of a message: what it would do with a file
+ * the sandbox forbids.
+ */
+static int
+bus_filter(sd_bus_message *m, void *arg, sd_bus_error *err)
+{
+	char	id[SD_ID128_STRING_MAX];
+
+	/* whatever the interface: sd-bus's test is no wider than this */
+	if (!sd_bus_message_is_method_call(m, NULL, "GetMachineId"))
+		return 0;
+	if (!db.have_machine)
+		return sd_bus_error_set(err, SD_BUS_ERROR_NOT_SUPPORTED,
+		    "no machine id");
+	return sd_bus_reply_method_return(m, "s",
+	    sd_id128_to_string(db.machine, id));
+}
+
+/*
  * Every method: version at once, the others through a local client of
- * control.c; those for root and the group after the bus driver said who
- * the caller is.
+ * control.c once the bus driver said who the caller is (asked once per
+ * connection: peer_find()). In progress at a time: DBUS_MAX_PER_SENDER
+ * calls of one connection; DBUS_MAX_ASKING
+ * callers being asked about, DBUS_MAX_SENDER_ASKING of them from one
+ * connection; DBUS_MAX_CALLS calls of root and the group;
+ * DBUS_MAX_UID_CALLS of any other uid. So one user's flood is refused
+ * before it keeps anyone else out.
  */
 static int
 m_call(sd_bus_message *m, void *arg, sd_bus_error *err)
 {
 	struct dbus_call	*call;
-	const char		*member, *sender;
+	const struct dbus_peer	*peer;
+	const char		*member, *sender, *json = NULL;
 	size_t			 i;
 	int			 r;
 
@@ -268,35 +330,125 @@ m_call(sd_bus_message *m, void *arg, sd_bus_error *err)
 		    "unknown method");
 	if (i == DM_VERSION)
 		return sd_bus_reply_method_return(m, "s", DBUS_PROTOCOL);
-	if (db.ncalls >= DBUS_MAX_CALLS ||
-	    sender_ncalls(sd_bus_message_get_sender(m)) >=
-	    DBUS_MAX_PER_SENDER)
+	/* no call holds more than the control protocol takes */
+	if (i == DM_ACTIVATE) {
+		if ((r = sd_bus_message_read(m, "s", &json)) < 0)
+			return r;
+		if (strlen(json) > CTL_LINE_MAX) {
+			arg_wipe(json);
+			return sd_bus_error_setf(err, SD_BUS_ERROR_INVALID_ARGS,
+			    "jsonConfig longer than %d bytes", CTL_LINE_MAX);
+		}
+	}
+	peer = NULL;
+	if ((sender = sd_bus_message_get_sender(m)) == NULL ||
+	    !call_room(sender, (peer = peer_find(sender)), NULL)) {
+		arg_wipe(json);
+		if (sender == NULL)
+			return sd_bus_error_set(err, SD_BUS_ERROR_FAILED,
+			    "no sender");
 		return sd_bus_error_set(err, SD_BUS_ERROR_LIMITS_EXCEEDED,
 		    "too many calls in progress; try again");
-	if ((call = calloc(1, sizeof(*call))) == NULL)
+	}
+	if ((call = calloc(1, sizeof(*call))) == NULL) {
+		arg_wipe(json);
 		return -ENOMEM;
+	}
 	call->m = sd_bus_message_ref(m);
 	call->method = i;
+	call->arg = json;
 	TAILQ_INSERT_TAIL(&db.calls, call, entry);
 	db.ncalls++;
-	if (i == DM_ACTIVATE && (r = sd_bus_message_read(m, "s",
-	    &call->arg)) < 0) {
-		call_free(call);
-		return r;
-	}
-	if (!methods[i].admin) {
-		call_start(call, (uid_t)-1, 0, false);
+	if (peer != NULL) {
+		call->known = true;
+		call->uid = peer->uid;
+		call->admin = peer->admin;
+		call_go(call, peer->pid);
 		return 1;
 	}
-	if ((sender = sd_bus_message_get_sender(m)) == NULL ||
-	    (r = sd_bus_call_method_async(db.bus, &call->slot, BUS_DRIVER,
+	if ((r = sd_bus_call_method_async(db.bus, &call->slot, BUS_DRIVER,
 	    BUS_DRIVER_PATH, BUS_DRIVER, "GetConnectionCredentials",
 	    creds_done, call, "s", sender)) < 0) {
 		call_free(call);
 		return sd_bus_error_set(err, SD_BUS_ERROR_FAILED,
 		    "cannot ask the bus who the caller is");
 	}
+	call->asking = true;
+	db.nasking++;
 	return 1;
+}
+
+/*
+ * Whether one more call of sender (peer: what the bus said of it, if
+ * it was asked already) may start; self: that call, if it is in the
+ * list already.
+ */
+static bool
+call_room(const char *sender, const struct dbus_peer *peer,
+    const struct dbus_call *self)
+{
+	struct dbus_call	*call;
+	const char		*s;
+	size_t			 n = 0;
+
+	if (db.ncalls - (self != NULL) >= DBUS_MAX_TOTAL ||
+	    sender_ncalls(sender) - (self != NULL) >= DBUS_MAX_PER_SENDER)
+		return false;
+	if (peer == NULL) {
+		if (db.nasking >= DBUS_MAX_ASKING)
+			return false;
+		TAILQ_FOREACH(call, &db.calls, entry)
+			if (call->asking && !call->answered &&
+			    (s = sd_bus_message_get_sender(call->m)) != NULL &&
+			    strcmp(s, sender) == 0)
+				n++;
+		return n < DBUS_MAX_SENDER_ASKING;
+	}
+	TAILQ_FOREACH(call, &db.calls, entry)
+		if (call->known && !call->answered &&
+		    (peer->admin ? call->admin : call->uid == peer->uid))
+			n++;
+	return n < (peer->admin ? DBUS_MAX_CALLS : DBUS_MAX_UID_CALLS);
+}
+
+static const struct dbus_peer *
+peer_find(const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < DBUS_PEERS; i++)
+		if (db.peers[i].name != NULL &&
+		    strcmp(db.peers[i].name, name) == 0)
+			return &db.peers[i];
+	return NULL;
+}
+
+static const struct dbus_peer *
+peer_add(const char *name, uid_t uid, pid_t pid, bool admin)
+{
+	struct dbus_peer	*p;
+	char			*copy;
+
+	if ((p = (struct dbus_peer *)peer_find(name)) != NULL)
+		return p;
+	if ((copy = strdup(name)) == NULL)
+		return NULL;
+	p = &db.peers[db.next_peer];
+	db.next_peer = (db.next_peer + 1) % DBUS_PEERS;
+	free(p->name);
+	p->name = copy;
+	p->uid = uid;
+	p->pid = pid;
+	p->admin = admin;
+	return p;
+}
+
+/* activate's jsonConfig, inside the message sd-bus frees unwiped */
+static void
+arg_wipe(const char *arg)
+{
+	if (arg != NULL)
+		explicit_bzero((char *)arg, strlen(arg));
 }
 
 static int
@@ -304,9 +456,13 @@ creds_done(sd_bus_message *m, void *arg, sd_bus_error *err)
 {
 	struct dbus_call	*call = arg;
 	struct dbus_creds	*cr;
+	const struct dbus_peer	*peer;
 	const char		*what = methods[call->method].name;
+	const char		*sender = sd_bus_message_get_sender(call->m);
 
 	call->slot = sd_bus_slot_unref(call->slot);
+	call->asking = false;
+	db.nasking--;
 	if ((cr = calloc(1, sizeof(*cr))) == NULL) {
 		call_reply(call, -ENOMEM, NULL);
 		return 1;
@@ -314,18 +470,41 @@ creds_done(sd_bus_message *m, void *arg, sd_bus_error *err)
 	if (sd_bus_message_is_method_error(m, NULL) ||
 	    dbus_creds_parse(m, cr) == -1 || !cr->has_uid) {
 		log_warnx("D-Bus %s refused: the bus did not say who the "
-		    "caller (%s) is", what,
-		    sd_bus_message_get_sender(call->m));
+		    "caller (%s) is", what, sender);
 		call_reply(call, 0, NULL);
-	} else if (!dbus_creds_admin(cr, &db.acl)) {
-		log_warnx("D-Bus %s refused: uid %u, pid %d is neither root "
-		    "nor in group %s", what, (unsigned int)cr->uid,
-		    cr->has_pid ? (int)cr->pid : -1, VPND_GROUP);
-		call_reply(call, 0, NULL);
-	} else
-		call_start(call, cr->uid, cr->has_pid ? cr->pid : -1, true);
+		free(cr);
+		return 1;
+	}
+	if ((peer = peer_add(sender, cr->uid, cr->has_pid ? cr->pid : -1,
+	    dbus_creds_admin(cr, &db.acl))) == NULL) {
+		call_reply(call, -ENOMEM, NULL);
+		free(cr);
+		return 1;
+	}
 	free(cr);
+	if (!call_room(sender, peer, call)) {
+		call_reply(call, -EBUSY, NULL);
+		return 1;
+	}
+	call->known = true;
+	call->uid = peer->uid;
+	call->admin = peer->admin;
+	call_go(call, peer->pid);
 	return 1;
+}
+
+/* A caller the bus named: refused, or on to control.c. */
+static void
+call_go(struct dbus_call *call, pid_t pid)
+{
+	if (methods[call->method].admin && !call->admin) {
+		log_warnx("D-Bus %s refused: uid %u, pid %d is neither root "
+		    "nor in group %s", methods[call->method].name,
+		    (unsigned int)call->uid, (int)pid, VPND_GROUP);
+		call_reply(call, 0, NULL);
+		return;
+	}
+	call_start(call, call->uid, pid, call->admin);
 }
 
 /* The call as a request of a local client of control.c. */
@@ -449,7 +628,7 @@ watch_sink(struct ctl_conn *c, const char *line, size_t len, void *arg)
 }
 
 /*
- * Answer a call once: r < 0 an error, else the method's value -- b: r;
+ * Answer a call once: r < 0 an error (-EBUSY: LimitsExceeded), else the method's value -- b: r;
  * s: text, or "" when refused; nothing for cleanupLogs. Its local client
  * and the call itself go at the next turn of the loop (bus_reap()), not
  * from inside control.c's callbacks.
@@ -465,7 +644,11 @@ call_reply(struct dbus_call *call, int r, const char *text)
 	call->answered = true;
 	if (db.bus == NULL)
 		goto reap;
-	if (r < 0)
+	if (r == -EBUSY)
+		e = sd_bus_reply_method_errorf(call->m,
+		    SD_BUS_ERROR_LIMITS_EXCEEDED,
+		    "too many calls in progress; try again");
+	else if (r < 0)
 		e = sd_bus_reply_method_errno(call->m, -r, NULL);
 	else
 		switch (call->method) {
@@ -507,6 +690,9 @@ call_free(struct dbus_call *call)
 
 	if (call->conn != 0 && (c = control_conn_find(call->conn)) != NULL)
 		control_local_close(c);
+	if (call->asking)
+		db.nasking--;
+	arg_wipe(call->arg);
 	sd_bus_slot_unref(call->slot);
 	sd_bus_message_unref(call->m);
 	TAILQ_REMOVE(&db.calls, call, entry);
@@ -609,6 +795,7 @@ bus_lost(const char *what, int r)
 {
 	struct dbus_call	*call;
 	struct ctl_conn		*c;
+	size_t			 i;
 
 	if (what != NULL)
 		log_warnx("system bus: %s (%s); the D-Bus service %s is off "
@@ -623,6 +810,10 @@ bus_lost(const char *what, int r)
 	if (db.watch != 0 && (c = control_conn_find(db.watch)) != NULL)
 		control_local_close(c);
 	db.watch = 0;
+	for (i = 0; i < DBUS_PEERS; i++) {
+		free(db.peers[i].name);
+		db.peers[i].name = NULL;
+	}
 	tunnel_set_activate_hook(NULL);
 	db.bus = sd_bus_close_unref(db.bus);
 }

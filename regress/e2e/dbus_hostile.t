@@ -1,0 +1,329 @@
+#!/bin/bash
+# dbus_hostile.t -- local users against the D-Bus service
+# org.mozilla.vpn.dbus, on a private dbus-daemon started here with the
+# default policy of Debian's system bus and the policy file vpnd ships
+# (as dbus.t). Checked: org.freedesktop.DBus.Peer.GetMachineId (which
+# sd-bus answers by opening a file the sandbox forbids) is answered and
+# netmgr lives; wrong signatures and unknown methods are errors; a
+# jsonConfig longer than the control protocol's line is refused at once
+# and a stream of huge ones does not grow netmgr; a flood of calls from
+# an ordinary user does not keep a member of group vpnd out; the private
+# key of a refused activate is not left in netmgr's memory; nobody but
+# vpnd may send the interface's signals; uid 0 of a user namespace is
+# its real uid.
+set -u
+. "$(dirname "$0")/../lib/e2e.sh"
+e2e_timeout 150 "$@"
+e2e_init dbus_hostile
+
+command -v dbus-daemon >/dev/null || bail "no dbus-daemon"
+command -v busctl >/dev/null || bail "no busctl"
+command -v gdbus >/dev/null || bail "no gdbus"
+ETC="$(cd "$(dirname "$0")/../../etc" && pwd)"
+BUSDIR="$E2E_TMP/bus"
+BUSSOCK="$BUSDIR/bus.sock"
+ADDR="unix:path=$BUSSOCK"
+NAME=org.mozilla.vpn.dbus
+VPNDGID=$(getent group vpnd | cut -d: -f3)
+[ -n "$VPNDGID" ] || bail "no group vpnd (scripts/mkuser.sh)"
+
+chmod 711 "$E2E_TMP"
+mkdir -p "$BUSDIR"
+chmod 755 "$BUSDIR"
+cat >"$BUSDIR/bus.conf" <<EOF2
+<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>system</type>
+  <auth>EXTERNAL</auth>
+  <listen>$ADDR</listen>
+  <policy context="default">
+    <allow user="*"/>
+    <deny own="*"/>
+    <deny send_type="method_call"/>
+    <allow send_type="signal"/>
+    <allow send_requested_reply="true" send_type="method_return"/>
+    <allow send_requested_reply="true" send_type="error"/>
+    <allow receive_type="method_call"/>
+    <allow receive_type="method_return"/>
+    <allow receive_type="error"/>
+    <allow receive_type="signal"/>
+    <allow send_destination="org.freedesktop.DBus"
+           send_interface="org.freedesktop.DBus"/>
+    <allow send_destination="org.freedesktop.DBus"
+           send_interface="org.freedesktop.DBus.Introspectable"/>
+  </policy>
+  <include>$ETC/$NAME.conf</include>
+</busconfig>
+EOF2
+dbus-daemon --config-file="$BUSDIR/bus.conf" --nofork --nopidfile \
+    >>"$BUSDIR/out" 2>&1 &
+E2E_PIDS="$E2E_PIDS $!"
+wait_for 50 test -S "$BUSSOCK" || bail "dbus-daemon did not start: \
+$(cat "$BUSDIR/out")"
+
+as() {
+	local who=$1
+	shift
+	case $who in
+	root) "$@" ;;
+	nobody) setpriv --reuid=65534 --regid=65534 --clear-groups "$@" ;;
+	member) setpriv --reuid=65534 --regid=65534 --groups="$VPNDGID" "$@" ;;
+	esac
+}
+
+call() {
+	local who=$1 m=$2
+	shift 2
+	as "$who" timeout 20 busctl --address="$ADDR" call "$NAME" / "$NAME" \
+	    "$m" "$@" 2>&1
+}
+
+# calls.py ADDR NAME WHAT...: D-Bus calls from Python (Gio), for what
+# busctl cannot send: many at once, or arguments of megabytes.
+#   flood N STOPFILE: N calls of status at a time, again and again until
+#	STOPFILE exists; prints how many were answered and how many refused
+#	for the limit
+#   huge N MB: N activate calls at once, each a jsonConfig of MB MiB;
+#	prints the distinct replies
+cat >"$E2E_TMP/calls.py" <<'PY'
+import os, sys
+import gi
+gi.require_version("Gio", "2.0")
+from gi.repository import Gio, GLib
+addr, name, what = sys.argv[1], sys.argv[2], sys.argv[3]
+c = Gio.DBusConnection.new_for_address_sync(addr,
+    Gio.DBusConnectionFlags.AUTHENTICATION_CLIENT |
+    Gio.DBusConnectionFlags.MESSAGE_BUS_CONNECTION, None, None)
+loop = GLib.MainLoop()
+res = {}
+left = [0]
+def done(conn, r, _):
+    try:
+        conn.call_finish(r)
+        k = "answered"
+    except GLib.Error as e:
+        k = "limit" if "LimitsExceeded" in e.message else e.message
+    res[k] = res.get(k, 0) + 1
+    left[0] -= 1
+    if left[0] == 0:
+        loop.quit()
+def batch(method, args, n):
+    left[0] = n
+    for i in range(n):
+        c.call(name, "/", name, method, args, None, Gio.DBusCallFlags.NONE,
+            20000, None, done, None)
+    loop.run()
+if what == "flood":
+    n, stop = int(sys.argv[4]), sys.argv[5]
+    while not os.path.exists(stop):
+        batch("status", None, n)
+    print("answered=%d limit=%d" % (res.get("answered", 0),
+        res.get("limit", 0)))
+else:
+    n, mb = int(sys.argv[4]), int(sys.argv[5])
+    conf = '{"privateKey":"' + "A" * (mb << 20) + '"}'
+    batch("activate", GLib.Variant("(s)", (conf,)), n)
+    for k in sorted(res):
+        print("%s" % k)
+PY
+PY() { as "$1" timeout 60 "$E2E_PY" "$E2E_TMP/calls.py" "$ADDR" "$NAME" \
+    "${@:2}"; }
+
+# memhas PID TEXT: how many times TEXT is in the process's writable memory
+memhas() {
+	"$E2E_PY" - "$1" "$2" <<'PY'
+import sys
+pid, needle = sys.argv[1], sys.argv[2].encode()
+n = 0
+with open("/proc/%s/maps" % pid) as maps, \
+        open("/proc/%s/mem" % pid, "rb", 0) as mem:
+    for line in maps:
+        f = line.split()
+        if "w" not in f[1]:
+            continue
+        a, b = (int(x, 16) for x in f[0].split("-"))
+        try:
+            mem.seek(a)
+            n += mem.read(b - a).count(needle)
+        except (OSError, ValueError, OverflowError):
+            pass
+print(n)
+PY
+}
+
+hwm_kb() {
+	status_field "$1" VmHWM | awk '{print $1}'
+}
+
+N=$(ns_add n)
+DBUS_SYSTEM_BUS_ADDRESS=$ADDR vpnd_start a "$N" -D none ||
+    bail "vpnd did not start"
+wait_for 50 grep -q "serving $NAME on the system bus" "$E2E_TMP/a/out" ||
+    bail "vpnd does not serve $NAME"
+NETMGR=$(child_of "$VPND_PID_a" netmgr)
+
+# -- org.freedesktop.DBus.Peer, which the policy lets anyone call
+out=$(as nobody timeout 10 busctl --address="$ADDR" call "$NAME" / \
+    org.freedesktop.DBus.Peer GetMachineId 2>&1)
+case $out in 's "'*) true ;; *) false ;; esac
+ok $? "Peer.GetMachineId as nobody: answered ($out)"
+pid_alive "$NETMGR"
+ok $? "netmgr lives after GetMachineId"
+is "$(as nobody timeout 10 busctl --address="$ADDR" call "$NAME" / \
+    org.freedesktop.DBus.Peer Ping 2>&1; echo rc=$?)" "rc=0" \
+    "Peer.Ping as nobody"
+is "$(call nobody version)" 's "1"' "version still answers"
+
+
+# -- calls that do not fit
+case $(call member activate i 5) in *"Invalid"*) true ;; *) false ;; esac
+ok $? "activate with an int: an error"
+case $(call member nosuch) in *"nknown method"*) true ;; *) false ;; esac
+ok $? "an unknown method: an error"
+case $(call member status s x) in *"Invalid"*) true ;; *) false ;; esac
+ok $? "status with an argument: an error"
+as nobody timeout 10 busctl --address="$ADDR" introspect "$NAME" /nowhere \
+    >/dev/null 2>&1
+pid_alive "$NETMGR"
+ok $? "Introspect of an unknown path as nobody: netmgr lives"
+
+# -- a jsonConfig longer than a line of the control protocol
+big=$(head -c 70000 /dev/zero | tr '\0' A)
+case $(call member activate s "{\"privateKey\":\"$big\"}") in
+*"longer than 65536 bytes"*) true ;; *) false ;; esac
+ok $? "a 70 kB jsonConfig: refused at once as too long"
+before=$(hwm_kb "$NETMGR")
+out=$(PY nobody huge 24 16)
+case $out in
+*InvalidArgs:\ jsonConfig\ longer\ than\ 65536\ bytes) true ;;
+*) false ;;
+esac
+ok $? "24 calls at once of 16 MiB each: all refused as too long ($out)"
+after=$(hwm_kb "$NETMGR")
+diag "netmgr VmHWM ${before} kB before, ${after} kB after"
+# one message at a time: 16 MiB and sd-bus's copy of the header
+[ $((after - before)) -lt $((3 * 16 * 1024)) ]
+ok $? "netmgr never held more than one of them (+$((after - before)) kB)"
+
+# -- a flood of one user's calls does not keep out a member
+rm -f "$E2E_TMP/stop"
+FLOOD=""
+for i in 1 2 3 4; do
+	PY nobody flood 500 "$E2E_TMP/stop" >"$E2E_TMP/flood$i" 2>&1 &
+	FLOOD="$FLOOD $!"
+done
+E2E_PIDS="$E2E_PIDS $FLOOD"
+# the flood is under way once netmgr refuses some of it
+refused=0
+served=0
+for i in $(seq 20); do
+	case $(call member getLogs) in
+	's "'2*) served=$((served + 1)) ;;
+	*) refused=$((refused + 1)) ;;
+	esac
+done
+: >"$E2E_TMP/stop"
+for p in $FLOOD; do
+	wait "$p"
+done
+cat "$E2E_TMP"/flood? | sed 's/^/# flood: /'
+limited=$(cat "$E2E_TMP"/flood? | sed -n 's/.*limit=\([0-9]*\)/\1/p' |
+    awk '{ n += $1 } END { print n + 0 }')
+[ "$limited" -gt 0 ]
+ok $? "the flood was refused in part ($limited calls over the limit)"
+is "$served $refused" "20 0" "meanwhile a member's 20 getLogs calls: all \
+served"
+pid_alive "$NETMGR"
+ok $? "netmgr lives after the flood"
+
+# -- the private key of a refused activate
+KEY=$(head -c 32 /dev/urandom | base64)
+is "$(call nobody activate s "{\"privateKey\":\"$KEY\"}")" "b false" \
+    "activate as nobody: false"
+is "$(memhas "$NETMGR" "$KEY")" 0 "its private key is not in netmgr's memory"
+KEY=$(head -c 32 /dev/urandom | base64)
+case $(call member activate s "{\"privateKey\":\"$KEY\",\"x\":\"$big\"}") in
+*"longer than"*) true ;; *) false ;; esac
+ok $? "a too long activate as a member: refused"
+is "$(memhas "$NETMGR" "$KEY")" 0 "its private key is not in netmgr's memory"
+
+# -- the signals are vpnd's alone: a client of nobody's that listens to
+# the interface from any sender, as one that does not check the sender
+# would, hears root's signal and not nobody's, sent before it
+cat >"$E2E_TMP/listen.py" <<'PY'
+import sys
+import gi
+gi.require_version("Gio", "2.0")
+from gi.repository import Gio, GLib
+c = Gio.DBusConnection.new_for_address_sync(sys.argv[1],
+    Gio.DBusConnectionFlags.AUTHENTICATION_CLIENT |
+    Gio.DBusConnectionFlags.MESSAGE_BUS_CONNECTION, None, None)
+loop = GLib.MainLoop()
+def heard(conn, sender, path, iface, member, args):
+    print(member, args.unpack(), flush=True)
+    if args.unpack() == ("control",):
+        loop.quit()
+c.signal_subscribe(None, sys.argv[2], None, None, None,
+    Gio.DBusSignalFlags.NONE, heard)
+c.call_sync("org.freedesktop.DBus", "/org/freedesktop/DBus",
+    "org.freedesktop.DBus", "GetId", None, None, Gio.DBusCallFlags.NONE,
+    5000, None)
+print("listening", flush=True)
+loop.run()
+PY
+as nobody timeout 30 "$E2E_PY" "$E2E_TMP/listen.py" "$ADDR" "$NAME" \
+    >"$E2E_TMP/heard" 2>&1 &
+LISTEN=$!
+E2E_PIDS="$E2E_PIDS $LISTEN"
+wait_for 50 grep -q listening "$E2E_TMP/heard"
+emit() {
+	DBUS_SYSTEM_BUS_ADDRESS=$ADDR as "$1" timeout 10 gdbus emit --system \
+	    -o "$2" -s "$NAME.$3" ${4:+"$4"}
+}
+emit nobody / connected "'forged'"
+emit nobody /x disconnected
+emit root / connected "'control'"
+wait_for 100 grep -q control "$E2E_TMP/heard"
+ok $? "a listener hears root's signal (the control)"
+grep -q "forged\|disconnected" "$E2E_TMP/heard"
+ok $((! $?)) "and not the connected and disconnected nobody sent before it"
+diag "heard: $(grep -v listening "$E2E_TMP/heard" | tr '\n' ' ')"
+
+# -- uid 0 in a user namespace is the uid the bus knows
+n0=$(grep -c "getLogs refused: uid 65534" "$E2E_TMP/a/out")
+is "$(as nobody unshare -U -r timeout 10 busctl --address="$ADDR" call \
+    "$NAME" / "$NAME" getLogs 2>&1)" 's ""' \
+    "getLogs as root of a user namespace of nobody's: empty"
+wait_for 30 sh -c "[ \$(grep -c 'getLogs refused: uid 65534' \
+    '$E2E_TMP/a/out') -gt $n0 ]"
+ok $? "refused as uid 65534"
+
+pid_alive "$NETMGR"
+ok $? "netmgr lives to the end"
+
+# a host without a machine id: sd-bus would look for it at every call;
+# a second vpnd, whose mount namespace has an empty /etc/machine-id
+: >"$E2E_TMP/no-machine-id"
+cat >"$E2E_TMP/vpnd-nomid" <<EOF2
+#!/bin/sh
+exec unshare -m --propagation private sh -c \
+    'mount --bind "\$0" /etc/machine-id && exec "\$@"' \
+    "$E2E_TMP/no-machine-id" "$VPND" "\$@"
+EOF2
+chmod 755 "$E2E_TMP/vpnd-nomid"
+N2=$(ns_add m)
+kill -TERM "$VPND_PID_a"
+wait_gone "$VPND_PID_a" 100 || bail "vpnd a did not stop"
+VPND_BIN="$E2E_TMP/vpnd-nomid" DBUS_SYSTEM_BUS_ADDRESS=$ADDR \
+    vpnd_start b "$N2" -D none || bail "vpnd b did not start"
+wait_for 50 grep -q "serving $NAME" "$E2E_TMP/b/out" ||
+    bail "vpnd b does not serve $NAME"
+NETMGR=$(child_of "$VPND_PID_b" netmgr)
+out=$(as nobody timeout 10 busctl --address="$ADDR" call "$NAME" / \
+    org.freedesktop.DBus.Peer GetMachineId 2>&1)
+case $out in *"no machine id"*) true ;; *) false ;; esac
+ok $? "without a machine id, GetMachineId is an error ($out)"
+pid_alive "$NETMGR"
+ok $? "and netmgr lives"
+e2e_done

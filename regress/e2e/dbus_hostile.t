@@ -81,9 +81,10 @@ call() {
 
 # calls.py ADDR NAME WHAT...: D-Bus calls from Python (Gio), for what
 # busctl cannot send: many at once, or arguments of megabytes.
-#   flood N STOPFILE: N calls of status at a time, again and again until
-#	STOPFILE exists; prints how many were answered and how many refused
-#	for the limit
+#   flood N STOPFILE same|new: N calls of status at a time, on the same
+#	connection or each time a new one, again and again until STOPFILE
+#	exists; prints how many were answered and how many refused for
+#	the limit
 #   huge N MB: N activate calls at once, each a jsonConfig of MB MiB;
 #	prints the distinct replies
 cat >"$E2E_TMP/calls.py" <<'PY'
@@ -92,9 +93,10 @@ import gi
 gi.require_version("Gio", "2.0")
 from gi.repository import Gio, GLib
 addr, name, what = sys.argv[1], sys.argv[2], sys.argv[3]
-c = Gio.DBusConnection.new_for_address_sync(addr,
-    Gio.DBusConnectionFlags.AUTHENTICATION_CLIENT |
-    Gio.DBusConnectionFlags.MESSAGE_BUS_CONNECTION, None, None)
+def connect():
+    return Gio.DBusConnection.new_for_address_sync(addr,
+        Gio.DBusConnectionFlags.AUTHENTICATION_CLIENT |
+        Gio.DBusConnectionFlags.MESSAGE_BUS_CONNECTION, None, None)
 loop = GLib.MainLoop()
 res = {}
 left = [0]
@@ -108,16 +110,20 @@ def done(conn, r, _):
     left[0] -= 1
     if left[0] == 0:
         loop.quit()
-def batch(method, args, n):
+conn = [None]
+def batch(method, args, n, new=True):
+    if new or conn[0] is None:
+        conn[0] = connect()
+    c = conn[0]
     left[0] = n
     for i in range(n):
         c.call(name, "/", name, method, args, None, Gio.DBusCallFlags.NONE,
             20000, None, done, None)
     loop.run()
 if what == "flood":
-    n, stop = int(sys.argv[4]), sys.argv[5]
+    n, stop, new = int(sys.argv[4]), sys.argv[5], sys.argv[6] == "new"
     while not os.path.exists(stop):
-        batch("status", None, n)
+        batch("status", None, n, new)
     print("answered=%d limit=%d" % (res.get("answered", 0),
         res.get("limit", 0)))
 else:
@@ -127,6 +133,7 @@ else:
     for k in sorted(res):
         print("%s" % k)
 PY
+chmod 644 "$E2E_TMP/calls.py"
 PY() { as "$1" timeout 60 "$E2E_PY" "$E2E_TMP/calls.py" "$ADDR" "$NAME" \
     "${@:2}"; }
 
@@ -206,36 +213,54 @@ diag "netmgr VmHWM ${before} kB before, ${after} kB after"
 [ $((after - before)) -lt $((3 * 16 * 1024)) ]
 ok $? "netmgr never held more than one of them (+$((after - before)) kB)"
 
-# -- a flood of one user's calls does not keep out a member
-rm -f "$E2E_TMP/stop"
-FLOOD=""
-for i in 1 2 3 4; do
-	PY nobody flood 500 "$E2E_TMP/stop" >"$E2E_TMP/flood$i" 2>&1 &
-	FLOOD="$FLOOD $!"
+# -- a flood of one user's calls does not keep out a member: from four
+# connections, then from ever new ones; with a tunnel up (connecting to
+# a server that does not answer), so each status waits for tunworker
+veth "$N" eth0 "$(ns_add p)" eth0
+ip -n "$N" addr add 10.0.0.1/24 dev eth0
+keypair cli
+keypair srv
+CONF=$(mozconf cli srv 51820 10.0.0.2 10.8.0.2/32 "" 10.8.0.1/32 |
+    sed 's/"type":"activate",//')
+is "$(call root activate s "$CONF")" "b true" "activate as root: true"
+diag "state: $(ctl_state a)"
+# flood same|new: as above; the member's calls counted in SERVED, REFUSED
+flood() {
+	local i p fl
+	rm -f "$E2E_TMP/stop" "$E2E_TMP"/flood?
+	fl=""
+	for i in 1 2 3 4; do
+		PY nobody flood 300 "$E2E_TMP/stop" "$1" \
+		    >"$E2E_TMP/flood$i" 2>&1 &
+		fl="$fl $!"
+	done
+	E2E_PIDS="$E2E_PIDS $fl"
+	served=0
+	refused=0
+	for i in $(seq 20); do
+		case $(call member getLogs) in
+		's "'2*) served=$((served + 1)) ;;
+		*) refused=$((refused + 1)) ;;
+		esac
+	done
+	: >"$E2E_TMP/stop"
+	for p in $fl; do
+		wait "$p"
+	done
+	sed 's/^/# flood: /' "$E2E_TMP"/flood?
+	limited=$(sed -n 's/.*limit=\([0-9]*\)/\1/p' "$E2E_TMP"/flood? |
+	    awk '{ n += $1 } END { print n + 0 }')
+}
+for how in same new; do
+	flood $how
+	[ "$limited" -gt 0 ]
+	ok $? "flood ($how connections): refused in part ($limited calls \
+over the limit)"
+	is "$served $refused" "20 0" "meanwhile a member's 20 getLogs calls: \
+all served"
 done
-E2E_PIDS="$E2E_PIDS $FLOOD"
-# the flood is under way once netmgr refuses some of it
-refused=0
-served=0
-for i in $(seq 20); do
-	case $(call member getLogs) in
-	's "'2*) served=$((served + 1)) ;;
-	*) refused=$((refused + 1)) ;;
-	esac
-done
-: >"$E2E_TMP/stop"
-for p in $FLOOD; do
-	wait "$p"
-done
-cat "$E2E_TMP"/flood? | sed 's/^/# flood: /'
-limited=$(cat "$E2E_TMP"/flood? | sed -n 's/.*limit=\([0-9]*\)/\1/p' |
-    awk '{ n += $1 } END { print n + 0 }')
-[ "$limited" -gt 0 ]
-ok $? "the flood was refused in part ($limited calls over the limit)"
-is "$served $refused" "20 0" "meanwhile a member's 20 getLogs calls: all \
-served"
 pid_alive "$NETMGR"
-ok $? "netmgr lives after the flood"
+ok $? "netmgr lives after the floods"
 
 # -- the private key of a refused activate
 KEY=$(head -c 32 /dev/urandom | base64)
@@ -272,6 +297,7 @@ c.call_sync("org.freedesktop.DBus", "/org/freedesktop/DBus",
 print("listening", flush=True)
 loop.run()
 PY
+chmod 644 "$E2E_TMP/listen.py"
 as nobody timeout 30 "$E2E_PY" "$E2E_TMP/listen.py" "$ADDR" "$NAME" \
     >"$E2E_TMP/heard" 2>&1 &
 LISTEN=$!

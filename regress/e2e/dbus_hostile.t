@@ -44,11 +44,12 @@ call() {
 
 # calls.py ADDR NAME WHAT...: D-Bus calls from Python (Gio), for what
 # busctl cannot send: many at once, or arguments of megabytes.
-#   flood N STOPFILE same|new: N calls of status at a time, on the same
-#	connection or each time a new one, again and again until STOPFILE
-#	exists; prints how many were answered and how many refused for
-#	the limit
-#   huge N MB: N activate calls at once, each a jsonConfig of MB MiB;
+#   flood N STOPFILE same|new: N calls of status at a time, spread over
+#	the same four connections, or each time over three new ones, again
+#	and again until STOPFILE exists; prints how many were answered and
+#	how many refused for the limit
+#   huge N MB: N activate calls at once (over three connections), each
+#	a jsonConfig of MB MiB;
 #	prints the distinct replies
 cat >"$E2E_TMP/calls.py" <<'PY'
 import os, sys
@@ -73,13 +74,13 @@ def done(conn, r, _):
     left[0] -= 1
     if left[0] == 0:
         loop.quit()
-conn = [None]
+conns = []
 def batch(method, args, n, new=True):
-    if new or conn[0] is None:
-        conn[0] = connect()
-    c = conn[0]
+    if new or not conns:
+        conns[:] = [connect() for i in range(3 if new else 4)]
     left[0] = n
     for i in range(n):
+        c = conns[i % len(conns)]
         c.call(name, "/", name, method, args, None, Gio.DBusCallFlags.NONE,
             20000, None, done, None)
     loop.run()
@@ -176,9 +177,11 @@ diag "netmgr VmHWM ${before} kB before, ${after} kB after"
 [ $((after - before)) -lt $((3 * 16 * 1024)) ]
 ok $? "netmgr never held more than one of them (+$((after - before)) kB)"
 
-# -- a flood of one user's calls does not keep out a member: from four
-# connections, then from ever new ones; with a tunnel up (connecting to
-# a server that does not answer), so each status waits for tunworker
+# -- a flood of one user's calls does not keep out a member: from 16
+# connections (more than 4 x 8 calls in progress), then from 12 at a time
+# ever new ones (more than 64 callers to ask about but for the limit of 4
+# a connection); with a tunnel up (connecting to a server that does not
+# answer), so each status waits for tunworker
 veth "$N" eth0 "$(ns_add p)" eth0
 ip -n "$N" addr add 10.0.0.1/24 dev eth0
 keypair cli
@@ -224,6 +227,10 @@ all served"
 done
 pid_alive "$NETMGR"
 ok $? "netmgr lives after the floods"
+is "$(call root deactivate)" "b true" "deactivate as root: true"
+wait_for 50 sh -c "$VPNCTL -s $(sock_of a) -j status | grep -q '\"state\":\"disconnected\"'"
+is "$(memhas "$NETMGR" "$(key_of cli)")" 0 \
+    "after deactivate, the private key of the activate is not in netmgr's memory"
 
 # -- the private key of a refused activate
 KEY=$(head -c 32 /dev/urandom | base64)

@@ -306,9 +306,8 @@ bus_filter(sd_bus_message *m, void *arg, sd_bus_error *err)
  * Every method: version at once, the others through a local client of
  * control.c once the bus driver said who the caller is (asked once per
  * connection: peer_find()). In progress at a time: DBUS_MAX_PER_SENDER
- * calls of one connection; DBUS_MAX_ASKING
- * callers being asked about, DBUS_MAX_SENDER_ASKING of them from one
- * connection; DBUS_MAX_CALLS calls of root and the group;
+ * calls of one connection; DBUS_MAX_ASKING calls whose caller is being
+ * asked about; DBUS_MAX_CALLS calls of root and the group;
  * DBUS_MAX_UID_CALLS of any other uid. So one user's flood is refused
  * before it keeps anyone else out.
  */
@@ -388,22 +387,13 @@ call_room(const char *sender, const struct dbus_peer *peer,
     const struct dbus_call *self)
 {
 	struct dbus_call	*call;
-	const char		*s;
 	size_t			 n = 0;
 
 	if (db.ncalls - (self != NULL) >= DBUS_MAX_TOTAL ||
 	    sender_ncalls(sender) - (self != NULL) >= DBUS_MAX_PER_SENDER)
 		return false;
-	if (peer == NULL) {
-		if (db.nasking >= DBUS_MAX_ASKING)
-			return false;
-		TAILQ_FOREACH(call, &db.calls, entry)
-			if (call->asking && !call->answered &&
-			    (s = sd_bus_message_get_sender(call->m)) != NULL &&
-			    strcmp(s, sender) == 0)
-				n++;
-		return n < DBUS_MAX_SENDER_ASKING;
-	}
+	if (peer == NULL)
+		return db.nasking < DBUS_MAX_ASKING;
 	TAILQ_FOREACH(call, &db.calls, entry)
 		if (call->known && !call->answered &&
 		    (peer->admin ? call->admin : call->uid == peer->uid))

@@ -22,7 +22,6 @@
 #define DBUS_MAX_UID_CALLS 4	/* of another uid */
 #define DBUS_MAX_PER_SENDER 8	/* of one connection to the bus */
 #define DBUS_MAX_ASKING	64	/* of callers the bus driver is asked about */
-#define DBUS_MAX_SENDER_ASKING 4 /* the same, of one connection */
 #define DBUS_MAX_TOTAL	256	/* all */
 #define DBUS_PEERS	64	/* connections whose credentials are kept */
 #define DBUS_MAX_GIDS	256	/* groups kept from the caller's credentials */

@@ -257,6 +257,13 @@ struct imsg_net_changed {
 	uint32_t	 why;		/* NETCHG_*, at least one */
 };
 
+/* What tunworker accepts: at least one reason, none it does not know. */
+static inline int
+netchg_valid(uint32_t why)
+{
+	return why != 0 && (why & ~(uint32_t)NETCHG_ALL) == 0;
+}
+
 struct imsg_dns {
 	char		 ifname[IFNAMSIZ];
 	int		 ifindex;

@@ -34,20 +34,54 @@
 #include "imsgev.h"
 #include "log.h"
 #include "parent.h"
+#include "sysnl.h"
 #include "vpnd.h"
 
 #define NETWATCH_SETTLE_MS	300	/* quiet this long: the burst is over */
 #define NETWATCH_MAX_MS		2000	/* ... but tell at most this late */
+#define NETWATCH_GAP_MS		5000	/* and at most once in REKEY_TIMEOUT */
 #define NETWATCH_BUFSZ		(64 * 1024)
+#ifndef IFF_LOWER_UP
+#define IFF_LOWER_UP		0x10000	/* linux/if.h: the carrier */
+#endif
+#define NW_MAXADDR		128
+#define NW_MAXROUTE		32
+#define NW_MAXLINK		128
+
+/* What is known of the underlay: a repeat of it is no change. */
+struct nw_addrkey {
+	int		 index;
+	uint8_t		 family, plen;
+	uint8_t		 addr[16];
+};
+
+struct nw_routekey {
+	int		 oif;
+	uint32_t	 prio;
+	uint8_t		 family;
+	uint8_t		 gw[16];
+};
+
+struct nw_linkstate {
+	int		 index;
+	unsigned int	 state;		/* IFF_UP | IFF_RUNNING | IFF_LOWER_UP */
+};
 
 static void	 netwatch_read(int, short, void *);
 static void	 netwatch_fire(int, short, void *);
 static void	 netwatch_note(uint32_t);
+static void	 nw_dump(void);
+static int	 nw_learn_cb(const struct nlmsghdr *, void *);
+static int	 nw_tunidx_now(void);
+static uint32_t	 nw_msg(const struct nlmsghdr *, int, const char *);
 static uint32_t	 nw_link(const struct nlmsghdr *, int, const char *);
 static uint32_t	 nw_addr(const struct nlmsghdr *, int);
 static uint32_t	 nw_route(const struct nlmsghdr *);
 static int	 nw_link_attr(const struct nlattr *, void *);
+static int	 nw_addr_attr(const struct nlattr *, void *);
 static int	 nw_route_attr(const struct nlattr *, void *);
+static bool	 nw_carries_default(int);
+static void	 nw_forget_routes(int);
 static uint64_t	 nw_now_ms(void);
 
 static struct mnl_socket *nw_sock;
@@ -56,6 +90,11 @@ static struct imsgev	*nw_tun;
 static char		 nw_ifname[IFNAMSIZ];
 static uint32_t		 nw_why;		/* NETCHG_* pending */
 static uint64_t		 nw_first;		/* ms: first of the burst */
+static uint64_t		 nw_last;		/* ms: last told, 0: never */
+static struct nw_addrkey nw_addrs[NW_MAXADDR];
+static struct nw_routekey nw_routes[NW_MAXROUTE];
+static struct nw_linkstate nw_links[NW_MAXLINK];
+static size_t		 nw_naddr, nw_nroute, nw_nlink;
 
 int
 netwatch_init(const char *ifname, struct imsgev *tunworker)
@@ -75,6 +114,8 @@ netwatch_init(const char *ifname, struct imsgev *tunworker)
 		nw_sock = NULL;
 		return -1;
 	}
+	/* subscribed first: what moves during the dump is not missed */
+	nw_dump();
 	fd = mnl_socket_get_fd(nw_sock);
 	event_set(&nw_ev, fd, EV_READ | EV_PERSIST, netwatch_read, NULL);
 	event_add(&nw_ev, NULL);
@@ -101,7 +142,7 @@ netwatch_read(int fd, short ev, void *arg)
 	uint32_t		 why = 0;
 	int			 i, tunidx;
 
-	tunidx = (int)if_nametoindex(nw_ifname);	/* 0: no tunnel */
+	tunidx = nw_tunidx_now();
 	for (i = 0; i < 64; i++) {
 		salen = sizeof(sa);
 		n = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&sa,
@@ -117,32 +158,58 @@ netwatch_read(int fd, short ev, void *arg)
 				log_warn("%s: recvfrom", __func__);
 			continue;
 		}
-		/* only the kernel speaks on these groups */
-		if (salen != sizeof(sa) || sa.nl_family != AF_NETLINK ||
-		    sa.nl_pid != 0)
+		if (!netwatch_from_kernel(&sa, salen))
 			continue;
 		why |= netwatch_parse(buf, (size_t)n, tunidx, nw_ifname);
+	}
+	if (why & NETCHG_OVERRUN) {
+		/* what was missed is unknown: learn the underlay again */
+		nw_naddr = nw_nroute = nw_nlink = 0;
+		nw_dump();
 	}
 	if (why != 0)
 		netwatch_note(why);
 }
 
-/* Debounce: settle after the last event, but no later than the cap. */
+static int
+nw_tunidx_now(void)
+{
+	return (int)if_nametoindex(nw_ifname);	/* 0: no tunnel */
+}
+
+/*
+ * Debounce: settle after the last event, but no later than the cap; and
+ * never sooner than NETWATCH_GAP_MS after the last notification, so a
+ * flapping link or a stream of forged router advertisements costs each
+ * peer at most one handshake per REKEY_TIMEOUT.
+ */
 static void
 netwatch_note(uint32_t why)
 {
 	struct timeval	 tv;
-	uint64_t	 now = nw_now_ms(), wait = NETWATCH_SETTLE_MS;
+	uint64_t	 now = nw_now_ms(), wait;
 
 	if (nw_why == 0)
 		nw_first = now;
 	nw_why |= why;
-	if (now - nw_first + wait > NETWATCH_MAX_MS)
-		wait = now - nw_first >= NETWATCH_MAX_MS ? 0 :
-		    NETWATCH_MAX_MS - (now - nw_first);
+	wait = netwatch_delay(now, nw_first, nw_last);
 	tv.tv_sec = wait / 1000;
 	tv.tv_usec = (wait % 1000) * 1000;
 	evtimer_add(&nw_timer, &tv);
+}
+
+/* ms from now to tell; first: the burst's first event; last: 0 or told */
+uint64_t
+netwatch_delay(uint64_t now, uint64_t first, uint64_t last)
+{
+	uint64_t	 wait = NETWATCH_SETTLE_MS;
+
+	if (now - first + wait > NETWATCH_MAX_MS)
+		wait = now - first >= NETWATCH_MAX_MS ? 0 :
+		    NETWATCH_MAX_MS - (now - first);
+	if (last != 0 && now + wait < last + NETWATCH_GAP_MS)
+		wait = last + NETWATCH_GAP_MS - now;
+	return wait;
 }
 
 static void
@@ -155,14 +222,82 @@ netwatch_fire(int fd, short ev, void *arg)
 	nw_why = 0;
 	if (nc.why == 0 || nw_tun == NULL)
 		return;
+	nw_last = nw_now_ms();
 	log_debug("underlay changed (0x%x): telling tunworker", nc.why);
 	imsgev_compose(nw_tun, IMSG_NET_CHANGED, 0, -1, &nc, sizeof(nc));
+}
+
+
+/*
+ * Only the kernel speaks on the notification groups: a message from any
+ * other port (a local process can send to our port id) is not read.
+ */
+bool
+netwatch_from_kernel(const struct sockaddr_nl *sa, socklen_t salen)
+{
+	return salen == sizeof(*sa) && sa->nl_family == AF_NETLINK &&
+	    sa->nl_pid == 0;
+}
+
+/* Forget what is known of the underlay (and of the last notification). */
+void
+netwatch_reset(void)
+{
+	nw_naddr = nw_nroute = nw_nlink = 0;
+	memset(nw_addrs, 0, sizeof(nw_addrs));
+	memset(nw_routes, 0, sizeof(nw_routes));
+	memset(nw_links, 0, sizeof(nw_links));
+	nw_last = 0;
+	nw_why = 0;
+}
+
+static int
+nw_learn_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	nw_msg(nlh, nw_tunidx_now(), nw_ifname);
+	return MNL_CB_OK;
+}
+
+/*
+ * Learn the links, addresses and routes there are now, so that only a
+ * difference from them counts. A failed dump leaves the tables as they
+ * are: what was never seen counts once when it is first announced.
+ */
+static void
+nw_dump(void)
+{
+	static const uint16_t	 types[] = { RTM_GETLINK, RTM_GETADDR,
+				    RTM_GETROUTE };
+	char			 req[MNL_SOCKET_BUFFER_SIZE];
+	struct mnl_socket	*nl;
+	struct nlmsghdr		*nlh;
+	struct rtgenmsg		*g;
+	size_t			 i;
+
+	if ((nl = sysnl_open(NETLINK_ROUTE)) == NULL) {
+		log_warn("%s: netlink", __func__);
+		return;
+	}
+	for (i = 0; i < nitems(types); i++) {
+		memset(req, 0, sizeof(req));
+		nlh = mnl_nlmsg_put_header(req);
+		nlh->nlmsg_type = types[i];
+		nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+		g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
+		g->rtgen_family = AF_UNSPEC;
+		if (sysnl_talk(nl, nlh, nw_learn_cb, NULL) == -1)
+			log_warn("%s: dump %u", __func__, types[i]);
+	}
+	mnl_socket_close(nl);
 }
 
 /*
  * What a buffer of rtnetlink notifications says changed (NETCHG_*), or
  * 0. Every message is checked for length before it is read; one that does
  * not fit ends the walk. tunidx (0: none) and ifname are the tunnel's.
+ * What is known of the underlay is kept between calls: a notification
+ * that repeats it (an IPv6 address whose lifetime a router advertisement
+ * refreshed, a default route announced again) is no change.
  */
 uint32_t
 netwatch_parse(const void *buf, size_t len, int tunidx, const char *ifname)
@@ -174,28 +309,29 @@ netwatch_parse(const void *buf, size_t len, int tunidx, const char *ifname)
 	if (len > INT32_MAX)
 		return 0;
 	rem = (int)len;
-	for (; mnl_nlmsg_ok(nlh, rem); nlh = mnl_nlmsg_next(nlh, &rem)) {
-		switch (nlh->nlmsg_type) {
-		case RTM_NEWLINK:
-		case RTM_DELLINK:
-			why |= nw_link(nlh, tunidx, ifname);
-			break;
-		case RTM_NEWADDR:
-		case RTM_DELADDR:
-			why |= nw_addr(nlh, tunidx);
-			break;
-		case RTM_NEWROUTE:
-		case RTM_DELROUTE:
-			why |= nw_route(nlh);
-			break;
-		case NLMSG_OVERRUN:
-			why |= NETCHG_OVERRUN;
-			break;
-		default:
-			break;
-		}
-	}
+	for (; mnl_nlmsg_ok(nlh, rem); nlh = mnl_nlmsg_next(nlh, &rem))
+		why |= nw_msg(nlh, tunidx, ifname);
 	return why;
+}
+
+static uint32_t
+nw_msg(const struct nlmsghdr *nlh, int tunidx, const char *ifname)
+{
+	switch (nlh->nlmsg_type) {
+	case RTM_NEWLINK:
+	case RTM_DELLINK:
+		return nw_link(nlh, tunidx, ifname);
+	case RTM_NEWADDR:
+	case RTM_DELADDR:
+		return nw_addr(nlh, tunidx);
+	case RTM_NEWROUTE:
+	case RTM_DELROUTE:
+		return nw_route(nlh);
+	case NLMSG_OVERRUN:
+		return NETCHG_OVERRUN;
+	default:
+		return 0;
+	}
 }
 
 static int
@@ -209,12 +345,45 @@ nw_link_attr(const struct nlattr *a, void *arg)
 	return MNL_CB_OK;
 }
 
-/* Another interface than loopback and the tunnel came, went or changed. */
+/* Does a known default route leave through this interface? */
+static bool
+nw_carries_default(int ifindex)
+{
+	size_t	 i;
+
+	for (i = 0; i < nw_nroute; i++)
+		if (nw_routes[i].oif == ifindex)
+			return true;
+	return false;
+}
+
+/* The kernel drops an interface's IPv4 routes silently when it goes down. */
+static void
+nw_forget_routes(int ifindex)
+{
+	size_t	 i = 0;
+
+	while (i < nw_nroute)
+		if (nw_routes[i].oif == ifindex)
+			nw_routes[i] = nw_routes[--nw_nroute];
+		else
+			i++;
+}
+
+/*
+ * Another interface than loopback and the tunnel: it counts when one that
+ * carries a default route goes, or goes up or down (carrier included).
+ * Interfaces coming and going elsewhere (a container's veth, a bridge)
+ * are not the underlay; their addresses and routes count on their own.
+ */
 static uint32_t
 nw_link(const struct nlmsghdr *nlh, int tunidx, const char *ifname)
 {
 	const struct ifinfomsg	*ifi;
 	const char		*name = NULL;
+	unsigned int		 state;
+	size_t			 i;
+	bool			 dflt;
 
 	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*ifi))
 		return 0;
@@ -226,14 +395,65 @@ nw_link(const struct nlmsghdr *nlh, int tunidx, const char *ifname)
 	    (tunidx != 0 && ifi->ifi_index == tunidx) ||
 	    (name != NULL && strcmp(name, ifname) == 0))
 		return 0;
-	return NETCHG_LINK;
+	state = ifi->ifi_flags & (IFF_UP | IFF_RUNNING | IFF_LOWER_UP);
+	dflt = nw_carries_default(ifi->ifi_index);
+	for (i = 0; i < nw_nlink; i++)
+		if (nw_links[i].index == ifi->ifi_index)
+			break;
+	if (nlh->nlmsg_type == RTM_DELLINK) {
+		if (i < nw_nlink)
+			nw_links[i] = nw_links[--nw_nlink];
+		nw_forget_routes(ifi->ifi_index);
+		return dflt ? NETCHG_LINK : 0;
+	}
+	if (i == nw_nlink) {
+		if (nw_nlink == NW_MAXLINK)
+			return dflt ? NETCHG_LINK : 0;	/* not kept */
+		nw_links[nw_nlink].index = ifi->ifi_index;
+		nw_links[nw_nlink++].state = state;
+		return dflt ? NETCHG_LINK : 0;
+	}
+	if (nw_links[i].state == state)
+		return 0;		/* statistics, a name, a queue length */
+	nw_links[i].state = state;
+	if ((state & IFF_UP) == 0)
+		nw_forget_routes(ifi->ifi_index);
+	return dflt ? NETCHG_LINK : 0;
 }
 
-/* A global address of another interface than the tunnel. */
+struct nw_attrs {
+	const void	*addr;		/* IFA_LOCAL, else IFA_ADDRESS */
+	size_t		 alen;
+	const void	*gw;		/* RTA_GATEWAY */
+	size_t		 gwlen;
+	uint32_t	 table, oif, prio;
+	bool		 local;
+};
+
+static int
+nw_addr_attr(const struct nlattr *a, void *arg)
+{
+	struct nw_attrs	*at = arg;
+	uint16_t	 type = mnl_attr_get_type(a), len;
+
+	len = mnl_attr_get_payload_len(a);
+	if ((type != IFA_LOCAL && type != IFA_ADDRESS) ||
+	    (len != 4 && len != 16) || (type == IFA_ADDRESS && at->local))
+		return MNL_CB_OK;
+	at->addr = mnl_attr_get_payload(a);
+	at->alen = len;
+	at->local = type == IFA_LOCAL;
+	return MNL_CB_OK;
+}
+
+/* A global address of another interface than the tunnel came or went. */
 static uint32_t
 nw_addr(const struct nlmsghdr *nlh, int tunidx)
 {
 	const struct ifaddrmsg	*ifa;
+	struct nw_attrs		 at;
+	struct nw_addrkey	 k;
+	size_t			 i;
 
 	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*ifa))
 		return 0;
@@ -242,37 +462,107 @@ nw_addr(const struct nlmsghdr *nlh, int tunidx)
 	    ifa->ifa_scope >= RT_SCOPE_LINK ||
 	    (tunidx != 0 && (int)ifa->ifa_index == tunidx))
 		return 0;
+	memset(&at, 0, sizeof(at));
+	if (mnl_attr_parse(nlh, sizeof(*ifa), nw_addr_attr, &at) !=
+	    MNL_CB_OK)
+		return 0;
+	memset(&k, 0, sizeof(k));
+	k.index = ifa->ifa_index;
+	k.family = ifa->ifa_family;
+	k.plen = ifa->ifa_prefixlen;
+	if (at.addr != NULL)
+		memcpy(k.addr, at.addr, at.alen);
+	for (i = 0; i < nw_naddr; i++)
+		if (memcmp(&nw_addrs[i], &k, sizeof(k)) == 0)
+			break;
+	if (nlh->nlmsg_type == RTM_DELADDR) {
+		if (i < nw_naddr)
+			nw_addrs[i] = nw_addrs[--nw_naddr];
+		return NETCHG_ADDR;
+	}
+	if (i < nw_naddr)
+		return 0;		/* known: a lifetime refreshed */
+	if (nw_naddr < NW_MAXADDR)
+		nw_addrs[nw_naddr++] = k;
 	return NETCHG_ADDR;
 }
 
 static int
 nw_route_attr(const struct nlattr *a, void *arg)
 {
-	uint32_t	*table = arg;
+	struct nw_attrs	*at = arg;
+	uint16_t	 len = mnl_attr_get_payload_len(a);
 
-	if (mnl_attr_get_type(a) == RTA_TABLE &&
-	    mnl_attr_validate(a, MNL_TYPE_U32) == 0)
-		*table = mnl_attr_get_u32(a);
+	switch (mnl_attr_get_type(a)) {
+	case RTA_TABLE:
+		if (mnl_attr_validate(a, MNL_TYPE_U32) == 0)
+			at->table = mnl_attr_get_u32(a);
+		break;
+	case RTA_OIF:
+		if (mnl_attr_validate(a, MNL_TYPE_U32) == 0)
+			at->oif = mnl_attr_get_u32(a);
+		break;
+	case RTA_PRIORITY:
+		if (mnl_attr_validate(a, MNL_TYPE_U32) == 0)
+			at->prio = mnl_attr_get_u32(a);
+		break;
+	case RTA_GATEWAY:
+		if (len == 4 || len == 16) {
+			at->gw = mnl_attr_get_payload(a);
+			at->gwlen = len;
+		}
+		break;
+	}
 	return MNL_CB_OK;
 }
 
-/* A default route of the main table: where the underlay's traffic goes. */
+/* A default route of the main table (where the underlay's traffic goes). */
 static uint32_t
 nw_route(const struct nlmsghdr *nlh)
 {
 	const struct rtmsg	*rtm;
-	uint32_t		 table;
+	struct nw_attrs		 at;
+	struct nw_routekey	 k;
+	size_t			 i;
 
 	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*rtm))
 		return 0;
 	rtm = mnl_nlmsg_get_payload(nlh);
-	table = rtm->rtm_table;
-	if (mnl_attr_parse(nlh, sizeof(*rtm), nw_route_attr, &table) !=
+	memset(&at, 0, sizeof(at));
+	at.table = rtm->rtm_table;
+	if (mnl_attr_parse(nlh, sizeof(*rtm), nw_route_attr, &at) !=
 	    MNL_CB_OK)
 		return 0;
 	if ((rtm->rtm_family != AF_INET && rtm->rtm_family != AF_INET6) ||
-	    table != RT_TABLE_MAIN || rtm->rtm_dst_len != 0 ||
+	    at.table != RT_TABLE_MAIN || rtm->rtm_dst_len != 0 ||
 	    rtm->rtm_type != RTN_UNICAST)
 		return 0;
+	memset(&k, 0, sizeof(k));
+	k.family = rtm->rtm_family;
+	k.oif = (int)at.oif;
+	k.prio = at.prio;
+	if (at.gw != NULL)
+		memcpy(k.gw, at.gw, at.gwlen);
+	for (i = 0; i < nw_nroute; i++)
+		if (memcmp(&nw_routes[i], &k, sizeof(k)) == 0)
+			break;
+	if (nlh->nlmsg_type == RTM_DELROUTE) {
+		if (i < nw_nroute)
+			nw_routes[i] = nw_routes[--nw_nroute];
+		return NETCHG_ROUTE;
+	}
+	if (i < nw_nroute)
+		return 0;		/* known: announced again */
+	if (nlh->nlmsg_flags & NLM_F_REPLACE) {
+		/* it took the place of the one with its metric */
+		for (i = 0; i < nw_nroute; )
+			if (nw_routes[i].family == k.family &&
+			    nw_routes[i].prio == k.prio)
+				nw_routes[i] = nw_routes[--nw_nroute];
+			else
+				i++;
+	}
+	if (nw_nroute < NW_MAXROUTE)
+		nw_routes[nw_nroute++] = k;
 	return NETCHG_ROUTE;
 }

@@ -4,6 +4,8 @@
 #ifndef VPND_PARENT_H
 #define VPND_PARENT_H
 
+#include <sys/socket.h>
+
 #include <net/if.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -114,10 +116,18 @@ void	 uapisock_remove(void);
  * default routes) become one IMSG_NET_CHANGED to tunworker per burst.
  * netwatch_init after event_init; -1 with errno if it cannot listen.
  * netwatch_parse: the NETCHG_* bits a buffer of notifications carries
- * (the tunnel's own, tunidx or ifname, left out); 0 for none.
+ * (the tunnel's own, tunidx or ifname, left out); 0 for none. What it has
+ * seen is kept: a repeat (a lifetime refresh) is no change.
+ * netwatch_reset forgets it; netwatch_from_kernel: the sender is the kernel.
+ * netwatch_delay: ms until a burst is told (settled, capped, and at least
+ * a REKEY_TIMEOUT after the last notification).
  */
 int	 netwatch_init(const char *ifname, struct imsgev *tunworker);
 uint32_t netwatch_parse(const void *, size_t, int tunidx, const char *ifname);
+void	 netwatch_reset(void);
+uint64_t netwatch_delay(uint64_t now, uint64_t first, uint64_t last);
+struct sockaddr_nl;
+bool	 netwatch_from_kernel(const struct sockaddr_nl *, socklen_t);
 
 /* secpath.c: 0 if every component of dir is root's alone, else -1 */
 int	 secure_dir(const char *dir, char *err, size_t errlen);

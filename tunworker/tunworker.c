@@ -345,7 +345,7 @@ tw_dispatch_parent(struct imsgev *iev, struct imsg *imsg)
 		break;
 	case IMSG_NET_CHANGED:
 		if (imsg_get_data(imsg, &nc, sizeof(nc)) == -1 ||
-		    nc.why == 0 || (nc.why & ~NETCHG_ALL) != 0)
+		    !netchg_valid(nc.why))
 			fatalx("bad IMSG_NET_CHANGED");
 		tw_net_changed(tw_why(nc.why));
 		break;

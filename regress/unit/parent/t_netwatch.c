@@ -4,7 +4,11 @@
  * link other than loopback and the tunnel; not what vpnd does to its own
  * interface and route table, not other routes, not link-scope addresses.
  * Truncated and malformed messages are skipped without reading past
- * them.
+ * them.  What was seen is remembered: an address whose lifetime a router
+ * advertisement refreshed, a default route announced again, a link's
+ * statistics are no change; a link counts only if a default route leaves
+ * through it.  Only the kernel is listened to, and tunworker accepts only
+ * reasons it knows.
  */
 #include <sys/socket.h>
 
@@ -24,10 +28,15 @@
 #include "tap.h"
 #include "vpnd.h"
 
+#ifndef IFF_LOWER_UP
+#define IFF_LOWER_UP	0x10000
+#endif
+
 #define TUNIDX	7
 #define TUNNAME	"vpn0"
 
 static char	 buf[8192] __attribute__((aligned(4)));
+static uint16_t	 nlflags;	/* of the next message built */
 
 static struct nlmsghdr *
 msg(uint16_t type)
@@ -37,12 +46,15 @@ msg(uint16_t type)
 	memset(buf, 0, sizeof(buf));
 	nlh = mnl_nlmsg_put_header(buf);
 	nlh->nlmsg_type = type;
+	nlh->nlmsg_flags = nlflags;
 	return nlh;
 }
 
+static uint32_t	 link_keep(uint16_t, int, const char *, unsigned int);
+
 static uint32_t
-route(uint16_t type, int af, uint8_t dst_len, uint8_t table, int tattr,
-    uint8_t rtype)
+route_gw(uint16_t type, int af, uint8_t dst_len, uint8_t table, int tattr,
+    uint8_t rtype, uint32_t oif, uint8_t gw)
 {
 	struct nlmsghdr	*nlh = msg(type);
 	struct rtmsg	*rtm;
@@ -54,12 +66,27 @@ route(uint16_t type, int af, uint8_t dst_len, uint8_t table, int tattr,
 	rtm->rtm_type = rtype;
 	if (tattr)
 		mnl_attr_put_u32(nlh, RTA_TABLE, tattr);
-	mnl_attr_put_u32(nlh, RTA_OIF, 3);
+	if (gw != 0) {
+		uint8_t	 a[16] = { 0 };
+
+		a[0] = 10;
+		a[3] = gw;
+		mnl_attr_put(nlh, RTA_GATEWAY, af == AF_INET6 ? 16 : 4, a);
+	}
+	mnl_attr_put_u32(nlh, RTA_OIF, oif);
 	return netwatch_parse(buf, nlh->nlmsg_len, TUNIDX, TUNNAME);
 }
 
 static uint32_t
-addr(uint16_t type, int af, int index, uint8_t scope)
+route(uint16_t type, int af, uint8_t dst_len, uint8_t table, int tattr,
+    uint8_t rtype)
+{
+	netwatch_reset();
+	return route_gw(type, af, dst_len, table, tattr, rtype, 3, 0);
+}
+
+static uint32_t
+addr_a(uint16_t type, int af, int index, uint8_t scope, uint8_t last)
 {
 	struct nlmsghdr	*nlh = msg(type);
 	struct ifaddrmsg *ifa;
@@ -68,11 +95,35 @@ addr(uint16_t type, int af, int index, uint8_t scope)
 	ifa->ifa_family = af;
 	ifa->ifa_index = index;
 	ifa->ifa_scope = scope;
+	ifa->ifa_prefixlen = af == AF_INET6 ? 64 : 24;
+	if (last != 0) {
+		uint8_t	 a[16] = { 0x20, 0x01, 0x0d, 0xb8 };
+
+		a[af == AF_INET6 ? 15 : 3] = last;
+		mnl_attr_put(nlh, IFA_ADDRESS, af == AF_INET6 ? 16 : 4, a);
+	}
 	return netwatch_parse(buf, nlh->nlmsg_len, TUNIDX, TUNNAME);
 }
 
 static uint32_t
+addr(uint16_t type, int af, int index, uint8_t scope)
+{
+	netwatch_reset();
+	return addr_a(type, af, index, scope, 0);
+}
+
+static uint32_t
 link_(uint16_t type, int index, const char *name, unsigned int flags)
+{
+	netwatch_reset();
+	/* a default route leaves through the interface tried */
+	route_gw(RTM_NEWROUTE, AF_INET, 0, RT_TABLE_MAIN, 0, RTN_UNICAST,
+	    (uint32_t)index, 1);
+	return link_keep(type, index, name, flags);
+}
+
+static uint32_t
+link_keep(uint16_t type, int index, const char *name, unsigned int flags)
 {
 	struct nlmsghdr	*nlh = msg(type);
 	struct ifinfomsg *ifi;
@@ -90,10 +141,12 @@ main(void)
 {
 	struct nlmsghdr	*nlh;
 	struct rtmsg	*rtm;
+	struct sockaddr_nl sa;
 	size_t		 len;
 	uint32_t	 why;
+	int		 i;
 
-	plan(26);
+	plan(66);
 
 	/* routes */
 	is_int(route(RTM_NEWROUTE, AF_INET, 0, RT_TABLE_MAIN, 0, RTN_UNICAST),
@@ -140,7 +193,128 @@ main(void)
 	is_int(link_(RTM_NEWLINK, 1, "lo", IFF_UP | IFF_LOOPBACK), 0,
 	    "loopback");
 
+	/* what is known is no change: a refreshed address lifetime */
+	netwatch_reset();
+	is_int(addr_a(RTM_NEWADDR, AF_INET6, 3, RT_SCOPE_UNIVERSE, 5),
+	    NETCHG_ADDR, "a new IPv6 address");
+	is_int(addr_a(RTM_NEWADDR, AF_INET6, 3, RT_SCOPE_UNIVERSE, 5), 0,
+	    "the same address again (a router advertisement refreshed its "
+	    "lifetime): no change");
+	is_int(addr_a(RTM_NEWADDR, AF_INET6, 3, RT_SCOPE_UNIVERSE, 6),
+	    NETCHG_ADDR, "another address on the same interface");
+	is_int(addr_a(RTM_NEWADDR, AF_INET6, 4, RT_SCOPE_UNIVERSE, 5),
+	    NETCHG_ADDR, "the same address on another interface");
+	is_int(addr_a(RTM_DELADDR, AF_INET6, 3, RT_SCOPE_UNIVERSE, 5),
+	    NETCHG_ADDR, "the address goes");
+	is_int(addr_a(RTM_NEWADDR, AF_INET6, 3, RT_SCOPE_UNIVERSE, 5),
+	    NETCHG_ADDR, "and comes back");
+	for (i = 0, why = 0; i < 1000; i++)
+		why |= addr_a(RTM_NEWADDR, AF_INET6, 3, RT_SCOPE_UNIVERSE, 6);
+	is_int(why, 0, "a thousand refreshes: no change");
+	is_int(addr_a(RTM_NEWADDR, AF_INET, TUNIDX, RT_SCOPE_UNIVERSE, 9), 0,
+	    "the tunnel's own address is not remembered either");
+
+	/* default routes */
+	netwatch_reset();
+	is_int(route_gw(RTM_NEWROUTE, AF_INET6, 0, RT_TABLE_MAIN, 0,
+	    RTN_UNICAST, 3, 1), NETCHG_ROUTE, "a default route via a router");
+	is_int(route_gw(RTM_NEWROUTE, AF_INET6, 0, RT_TABLE_MAIN, 0,
+	    RTN_UNICAST, 3, 1), 0, "announced again: no change");
+	is_int(route_gw(RTM_NEWROUTE, AF_INET6, 0, RT_TABLE_MAIN, 0,
+	    RTN_UNICAST, 3, 2), NETCHG_ROUTE, "via another router");
+	is_int(route_gw(RTM_NEWROUTE, AF_INET6, 0, RT_TABLE_MAIN, 0,
+	    RTN_UNICAST, 4, 1), NETCHG_ROUTE, "through another interface");
+	is_int(route_gw(RTM_DELROUTE, AF_INET6, 0, RT_TABLE_MAIN, 0,
+	    RTN_UNICAST, 3, 1), NETCHG_ROUTE, "the first goes");
+	is_int(route_gw(RTM_NEWROUTE, AF_INET6, 0, RT_TABLE_MAIN, 0,
+	    RTN_UNICAST, 3, 1), NETCHG_ROUTE, "and comes back");
+
+	/* ip route replace: the route it replaced is gone */
+	netwatch_reset();
+	route_gw(RTM_NEWROUTE, AF_INET, 0, RT_TABLE_MAIN, 0, RTN_UNICAST, 3, 1);
+	nlflags = NLM_F_REPLACE;
+	is_int(route_gw(RTM_NEWROUTE, AF_INET, 0, RT_TABLE_MAIN, 0,
+	    RTN_UNICAST, 4, 2), NETCHG_ROUTE, "replaced by one via another "
+	    "uplink");
+	is_int(route_gw(RTM_NEWROUTE, AF_INET, 0, RT_TABLE_MAIN, 0,
+	    RTN_UNICAST, 3, 1), NETCHG_ROUTE, "and back to the first: a change "
+	    "again");
+	nlflags = 0;
+
+	/* links: only one a default route leaves through */
+	netwatch_reset();
+	route_gw(RTM_NEWROUTE, AF_INET, 0, RT_TABLE_MAIN, 0, RTN_UNICAST, 3,
+	    1);
+	is_int(link_keep(RTM_NEWLINK, 3, "eth0", IFF_UP | IFF_RUNNING |
+	    IFF_LOWER_UP), NETCHG_LINK, "the uplink, first seen");
+	is_int(link_keep(RTM_NEWLINK, 3, "eth0", IFF_UP | IFF_RUNNING |
+	    IFF_LOWER_UP | IFF_PROMISC), 0,
+	    "the uplink again, nothing that matters changed");
+	is_int(link_keep(RTM_NEWLINK, 3, "eth0", IFF_UP), NETCHG_LINK,
+	    "the uplink loses its carrier");
+	is_int(link_keep(RTM_NEWLINK, 9, "veth9", 0), 0,
+	    "a container's veth appears");
+	is_int(link_keep(RTM_NEWLINK, 9, "veth9", IFF_UP | IFF_RUNNING |
+	    IFF_LOWER_UP), 0, "and goes up: not the underlay");
+	is_int(link_keep(RTM_DELLINK, 9, "veth9", 0), 0, "and goes");
+	is_int(link_keep(RTM_NEWLINK, 3, "eth0", 0), NETCHG_LINK,
+	    "the uplink goes down");
+	is_int(route_gw(RTM_NEWROUTE, AF_INET, 0, RT_TABLE_MAIN, 0,
+	    RTN_UNICAST, 3, 1), NETCHG_ROUTE, "its default route (dropped "
+	    "silently with the link) back: a change");
+	is_int(link_keep(RTM_DELLINK, 3, "eth0", 0), NETCHG_LINK,
+	    "the uplink goes");
+
+	/* the debounce: settle, cap, and a gap after each notification */
+	is_int((int)netwatch_delay(10000, 10000, 0), 300, "a burst settles");
+	is_int((int)netwatch_delay(11900, 10000, 0), 100,
+	    "a long burst is told at its cap");
+	is_int((int)netwatch_delay(12500, 10000, 0), 0, "... at once past it");
+	is_int((int)netwatch_delay(20000, 20000, 18000), 3000,
+	    "not sooner than 5 s after the last notification");
+	is_int((int)netwatch_delay(30000, 30000, 18000), 300,
+	    "later, settled as usual");
+	/* a link flapping every 301 ms for a simulated minute */
+	{
+		uint64_t	 t, first = 0, last = 0, due = 0;
+		int		 fires = 0;
+
+		for (t = 100000; t < 160000; t += 301) {
+			if (due != 0 && due <= t) {
+				fires++;
+				last = due;
+				due = 0;
+			}
+			if (due == 0)
+				first = t;
+			due = t + netwatch_delay(t, first, last);
+		}
+		ok(fires <= 13, "a link flapping 3 times a second for a minute: "
+		    "%d notifications (at most 13)", fires);
+	}
+
+	/* only the kernel is listened to */
+	memset(&sa, 0, sizeof(sa));
+	sa.nl_family = AF_NETLINK;
+	ok(netwatch_from_kernel(&sa, sizeof(sa)), "the kernel (port 0)");
+	sa.nl_pid = 4242;
+	ok(!netwatch_from_kernel(&sa, sizeof(sa)),
+	    "a local process's port is not the kernel");
+	sa.nl_pid = 0;
+	ok(!netwatch_from_kernel(&sa, sizeof(sa) - 1), "a short address");
+	sa.nl_family = AF_UNIX;
+	ok(!netwatch_from_kernel(&sa, sizeof(sa)), "another family");
+
+	/* what tunworker accepts of IMSG_NET_CHANGED */
+	ok(!netchg_valid(0), "no reason: refused");
+	ok(netchg_valid(NETCHG_ROUTE), "one reason");
+	ok(netchg_valid(NETCHG_ALL), "every reason");
+	ok(!netchg_valid(NETCHG_ALL + 1), "an unknown bit: refused");
+	ok(!netchg_valid(0x80000000U | NETCHG_LINK),
+	    "a known and an unknown bit: refused");
+
 	/* several messages in one buffer: the bits add up */
+	netwatch_reset();
 	nlh = msg(RTM_NEWADDR);
 	((struct ifaddrmsg *)mnl_nlmsg_put_extra_header(nlh,
 	    sizeof(struct ifaddrmsg)))->ifa_family = AF_INET;
@@ -156,6 +330,7 @@ main(void)
 	    NETCHG_ADDR | NETCHG_ROUTE, "two messages: address and route");
 
 	/* malformed */
+	netwatch_reset();
 	is_int(netwatch_parse(buf, 3, TUNIDX, TUNNAME), 0,
 	    "shorter than a header");
 	/* a default route's rtmsg right after a header that does not hold it */
@@ -172,6 +347,7 @@ main(void)
 	is_int(netwatch_parse(buf, 64, TUNIDX, TUNNAME), 0,
 	    "a length beyond the buffer");
 	route(RTM_NEWROUTE, AF_INET, 0, RT_TABLE_MAIN, 0, RTN_UNICAST);
+	netwatch_reset();
 	nlh = (struct nlmsghdr *)buf;
 	/* the last attribute claims more than the message holds */
 	((struct nlattr *)(buf + nlh->nlmsg_len - 8))->nla_len = 200;
@@ -180,8 +356,9 @@ main(void)
 	    "(the fixed part still counts)");
 	link_(RTM_NEWLINK, 3, "eth1234", IFF_UP);	/* 8 bytes: no padding */
 	nlh = (struct nlmsghdr *)buf;
-	/* the name loses its NUL: not read as a string */
+	/* the name loses its NUL: not read as a string; the link went down */
 	buf[nlh->nlmsg_len - 1] = 'x';
+	((struct ifinfomsg *)mnl_nlmsg_get_payload(nlh))->ifi_flags = 0;
 	why = netwatch_parse(buf, nlh->nlmsg_len, TUNIDX, TUNNAME);
 	is_int(why, NETCHG_LINK, "a name without its NUL is not read");
 	is_int(netwatch_parse(buf, 0, TUNIDX, TUNNAME), 0, "empty");

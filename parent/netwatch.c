@@ -92,6 +92,7 @@ static uint32_t		 nw_why;		/* NETCHG_* pending */
 static uint64_t		 nw_first;		/* ms: first of the burst */
 static uint64_t		 nw_last;		/* ms: last told, 0: never */
 static struct nw_addrkey nw_addrs[NW_MAXADDR];
+static bool		 nw_addr_tent[NW_MAXADDR];	/* DAD not over */
 static struct nw_routekey nw_routes[NW_MAXROUTE];
 static struct nw_linkstate nw_links[NW_MAXLINK];
 static size_t		 nw_naddr, nw_nroute, nw_nlink;
@@ -162,11 +163,6 @@ netwatch_read(int fd, short ev, void *arg)
 			continue;
 		why |= netwatch_parse(buf, (size_t)n, tunidx, nw_ifname);
 	}
-	if (why & NETCHG_OVERRUN) {
-		/* what was missed is unknown: learn the underlay again */
-		nw_naddr = nw_nroute = nw_nlink = 0;
-		nw_dump();
-	}
 	if (why != 0)
 		netwatch_note(why);
 }
@@ -220,6 +216,15 @@ netwatch_fire(int fd, short ev, void *arg)
 	memset(&nc, 0, sizeof(nc));
 	nc.why = nw_why & NETCHG_ALL;
 	nw_why = 0;
+	if (nc.why & NETCHG_OVERRUN) {
+		/*
+		 * What was missed is unknown: learn the underlay again, here
+		 * and so at most once per NETWATCH_GAP_MS however often the
+		 * kernel drops messages (a dump of a large table is costly).
+		 */
+		nw_naddr = nw_nroute = nw_nlink = 0;
+		nw_dump();
+	}
 	if (nc.why == 0 || nw_tun == NULL)
 		return;
 	nw_last = nw_now_ms();
@@ -454,6 +459,7 @@ nw_addr(const struct nlmsghdr *nlh, int tunidx)
 	struct nw_attrs		 at;
 	struct nw_addrkey	 k;
 	size_t			 i;
+	bool			 tent;
 
 	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*ifa))
 		return 0;
@@ -475,15 +481,26 @@ nw_addr(const struct nlmsghdr *nlh, int tunidx)
 	for (i = 0; i < nw_naddr; i++)
 		if (memcmp(&nw_addrs[i], &k, sizeof(k)) == 0)
 			break;
+	tent = (ifa->ifa_flags & IFA_F_TENTATIVE) != 0;
 	if (nlh->nlmsg_type == RTM_DELADDR) {
-		if (i < nw_naddr)
-			nw_addrs[i] = nw_addrs[--nw_naddr];
+		if (i < nw_naddr) {
+			nw_naddr--;
+			nw_addrs[i] = nw_addrs[nw_naddr];
+			nw_addr_tent[i] = nw_addr_tent[nw_naddr];
+		}
 		return NETCHG_ADDR;
 	}
-	if (i < nw_naddr)
-		return 0;		/* known: a lifetime refreshed */
-	if (nw_naddr < NW_MAXADDR)
+	if (i < nw_naddr) {
+		if (nw_addr_tent[i] == tent)
+			return 0;		/* known: a lifetime refreshed */
+		/* duplicate address detection is over: usable from now */
+		nw_addr_tent[i] = tent;
+		return NETCHG_ADDR;
+	}
+	if (nw_naddr < NW_MAXADDR) {
+		nw_addr_tent[nw_naddr] = tent;
 		nw_addrs[nw_naddr++] = k;
+	}
 	return NETCHG_ADDR;
 }
 

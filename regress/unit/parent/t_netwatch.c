@@ -85,6 +85,8 @@ route(uint16_t type, int af, uint8_t dst_len, uint8_t table, int tattr,
 	return route_gw(type, af, dst_len, table, tattr, rtype, 3, 0);
 }
 
+static uint8_t	 ifaflags;	/* of the next address message */
+
 static uint32_t
 addr_a(uint16_t type, int af, int index, uint8_t scope, uint8_t last)
 {
@@ -96,6 +98,7 @@ addr_a(uint16_t type, int af, int index, uint8_t scope, uint8_t last)
 	ifa->ifa_index = index;
 	ifa->ifa_scope = scope;
 	ifa->ifa_prefixlen = af == AF_INET6 ? 64 : 24;
+	ifa->ifa_flags = ifaflags;
 	if (last != 0) {
 		uint8_t	 a[16] = { 0x20, 0x01, 0x0d, 0xb8 };
 
@@ -146,7 +149,7 @@ main(void)
 	uint32_t	 why;
 	int		 i;
 
-	plan(66);
+	plan(69);
 
 	/* routes */
 	is_int(route(RTM_NEWROUTE, AF_INET, 0, RT_TABLE_MAIN, 0, RTN_UNICAST),
@@ -213,6 +216,14 @@ main(void)
 	is_int(why, 0, "a thousand refreshes: no change");
 	is_int(addr_a(RTM_NEWADDR, AF_INET, TUNIDX, RT_SCOPE_UNIVERSE, 9), 0,
 	    "the tunnel's own address is not remembered either");
+	ifaflags = IFA_F_TENTATIVE;
+	is_int(addr_a(RTM_NEWADDR, AF_INET6, 3, RT_SCOPE_UNIVERSE, 7),
+	    NETCHG_ADDR, "a new address, duplicate detection running");
+	ifaflags = 0;
+	is_int(addr_a(RTM_NEWADDR, AF_INET6, 3, RT_SCOPE_UNIVERSE, 7),
+	    NETCHG_ADDR, "the same address usable (detection over): a change");
+	is_int(addr_a(RTM_NEWADDR, AF_INET6, 3, RT_SCOPE_UNIVERSE, 7), 0,
+	    "and then refreshed: no change");
 
 	/* default routes */
 	netwatch_reset();

@@ -252,7 +252,7 @@ golden: all unit-bins
 # The data-path unit tests (threads on one device, the per-thread
 # crypto, the shared tables) under ThreadSanitizer.
 TSAN_TESTS =	t_wg_handshake t_wg_hostile t_wg_cookie t_allowedips t_datapath \
-		t_replay t_offload
+		t_replay t_offload t_aead
 tsan:
 	$(MAKE) -j2 TSAN=1 $(addprefix build-tsan/regress/,$(TSAN_TESTS))
 	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 prove -f \

@@ -1253,7 +1253,7 @@ control_local_request(struct ctl_conn *c, const char *type, const char *json,
 	if (c == NULL || c->sink == NULL || c->dead)
 		return;
 	c->inuse++;
-	limit = c->admin ? CTL_LINE_MAX : CTL_RO_LINE_MAX;
+	limit = !c->admin ? CTL_RO_LINE_MAX : CTL_LINE_MAX;
 	if (json == NULL) {
 		if ((o = json_object_new_object()) == NULL)
 			conn_fail(c, type, "system", "out of memory");

@@ -958,7 +958,7 @@ ks_split(struct nft_batch *nb, const struct ks_params *ks, const char *chain,
 	if (in)
 		m_ctstate(&ru, (1 << 1) | (1 << 2));	/* established, related */
 	else
-		m_mark(&ru, ks->mark != 0 ? ks->mark : VPND_FWMARK);
+		m_mark(&ru, ks->mark == 0 ? VPND_FWMARK : ks->mark);
 	v_verdict(&ru, NF_ACCEPT);
 	rule_end(nb, &ru);
 }

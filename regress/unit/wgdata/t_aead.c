@@ -6,8 +6,13 @@
  * little-endian counter) under both, each opening the other's; a tag or
  * ciphertext with one bit flipped is refused and leaves nothing
  * decrypted; a slot refuses a generation it was not keyed for, and
- * holds no context once cleared.
+ * holds no context once cleared. Two threads seal and open on one slot
+ * while a third keys it again and clears it: whatever is sealed is
+ * sealed with the keys of the generation asked for (never a newer one),
+ * and TSan (make tsan) sees no race.
  */
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -41,6 +46,82 @@ wg_nonce(uint8_t n[12], uint64_t counter)
 		n[4 + i] = (uint8_t)(counter >> (8 * i));
 }
 
+#define ROUNDS	2000
+
+static struct aead_slot	 race;
+static _Atomic uint32_t	 race_gen;
+static _Atomic int	 race_stop;
+
+static void
+gen_key(uint8_t k[32], uint32_t gen)
+{
+	memset(k, 0x5a, 32);
+	memcpy(k, &gen, sizeof(gen));
+}
+
+/* Seal (or open, arg != NULL) with the generation last published. */
+static void *
+racer(void *arg)
+{
+	uint8_t		 buf[64 + 16], k[32], n[12], out[64];
+	uint64_t	 ctr = 0;
+	uint32_t	 g;
+	intptr_t	 bad = 0;
+
+	while (!atomic_load(&race_stop)) {
+		g = atomic_load(&race_gen);
+		memset(buf, 0xa5, 64);
+		ctr++;
+		if (arg == NULL) {
+			if (aead_slot_seal(&race, g, ctr, buf, 64) != 0)
+				continue;	/* rekeyed meanwhile: refused */
+			gen_key(k, g);
+			wg_nonce(n, ctr);
+			if (crypto_aead_chacha20poly1305_ietf_decrypt_detached(
+			    out, NULL, buf, 64, buf + 64, NULL, 0, n, k) != 0)
+				bad++;
+		} else {
+			gen_key(k, g);
+			wg_nonce(n, ctr);
+			crypto_aead_chacha20poly1305_ietf_encrypt_detached(buf,
+			    buf + 64, NULL, buf, 64, NULL, 0, NULL, n, k);
+			if (aead_slot_open(&race, g, ctr, buf, 64 + 16) == 0 &&
+			    buf[0] != 0xa5)
+				bad++;
+		}
+	}
+	return (void *)bad;
+}
+
+static int
+race_test(void)
+{
+	pthread_t	 t[2];
+	uint8_t		 k[32];
+	uint32_t	 g;
+	void		*r0, *r1;
+
+	aead_slot_init(&race);
+	gen_key(k, 1);
+	aead_slot_key(&race, 1, k, k);
+	atomic_store(&race_gen, 1);
+	if (pthread_create(&t[0], NULL, racer, NULL) != 0 ||
+	    pthread_create(&t[1], NULL, racer, (void *)1) != 0)
+		return -1;
+	for (g = 2; g < ROUNDS; g++) {
+		gen_key(k, g);
+		if (g % 7 == 0)
+			aead_slot_clear(&race);
+		aead_slot_key(&race, g, k, k);
+		atomic_store(&race_gen, g);
+	}
+	atomic_store(&race_stop, 1);
+	pthread_join(t[0], &r0);
+	pthread_join(t[1], &r1);
+	aead_slot_destroy(&race);
+	return (int)((intptr_t)r0 + (intptr_t)r1);
+}
+
 int
 main(void)
 {
@@ -56,7 +137,7 @@ main(void)
 
 	if (sodium_init() == -1)
 		return 1;
-	plan(17);
+	plan(18);
 	ok(aead_init() == 0, "libcrypto has ChaCha20-Poly1305");
 
 	/* RFC 8439, 2.8.2 */
@@ -152,5 +233,7 @@ main(void)
 	    "a keepalive (no payload): libsodium verifies its tag");
 	aead_slot_destroy(&s);
 	aead_slot_destroy(&r);
+	is_int(race_test(), 0, "sealing and opening while the slot is keyed "
+	    "again %d times: only with the generation asked for", ROUNDS);
 	return done_testing();
 }

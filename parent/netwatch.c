@@ -314,7 +314,12 @@ netwatch_parse(const void *buf, size_t len, int tunidx, const char *ifname)
 	if (len > INT32_MAX)
 		return 0;
 	rem = (int)len;
-	for (; mnl_nlmsg_ok(nlh, rem); nlh = mnl_nlmsg_next(nlh, &rem))
+	/*
+	 * mnl_nlmsg_ok() compares the length as an int: one of 2 GiB or more
+	 * passes as negative and mnl_nlmsg_next() jumps out of the buffer.
+	 */
+	for (; mnl_nlmsg_ok(nlh, rem) && nlh->nlmsg_len <= (uint32_t)rem;
+	    nlh = mnl_nlmsg_next(nlh, &rem))
 		why |= nw_msg(nlh, tunidx, ifname);
 	return why;
 }

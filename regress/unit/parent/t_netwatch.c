@@ -149,7 +149,7 @@ main(void)
 	uint32_t	 why;
 	int		 i;
 
-	plan(69);
+	plan(70);
 
 	/* routes */
 	is_int(route(RTM_NEWROUTE, AF_INET, 0, RT_TABLE_MAIN, 0, RTN_UNICAST),
@@ -373,5 +373,15 @@ main(void)
 	why = netwatch_parse(buf, nlh->nlmsg_len, TUNIDX, TUNNAME);
 	is_int(why, NETCHG_LINK, "a name without its NUL is not read");
 	is_int(netwatch_parse(buf, 0, TUNIDX, TUNNAME), 0, "empty");
+	/* a length of 2 GiB or more: negative as an int */
+	netwatch_reset();
+	route(RTM_NEWROUTE, AF_INET, 0, RT_TABLE_MAIN, 0, RTN_UNICAST);
+	netwatch_reset();
+	nlh = (struct nlmsghdr *)buf;
+	len = nlh->nlmsg_len;
+	nlh->nlmsg_len = 0x80000010U;
+	is_int(netwatch_parse(buf, len, TUNIDX, TUNNAME), 0,
+	    "a length of 2 GiB is not taken as negative (nothing read, no jump "
+	    "out of the buffer)");
 	return done_testing();
 }

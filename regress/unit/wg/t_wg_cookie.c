@@ -35,6 +35,7 @@ static void	 test_ratelimit_agg(void);
 static void	 test_device_binding(void);
 static void	 test_device_ratelimit(void);
 static void	 test_cookie_retry_once(void);
+static void	 test_cookie_retry_bound(void);
 
 static void
 sa4(struct sockaddr_storage *ss, const char *ip, uint16_t port)
@@ -425,6 +426,53 @@ test_cookie_retry_once(void)
 }
 
 /*
+ * The retry answers only a reply bound to the initiation in flight: one
+ * made for another message's mac1 (forged by someone who knows the
+ * responder's public key, or stale) decrypts to nothing and sends
+ * nothing; the bound one is answered once; the same reply again is not.
+ * 6 tests.
+ */
+static void
+test_cookie_retry_bound(void)
+{
+	struct h_node		*A, *B;
+	struct wg_peer		*AB, *peer;
+	struct wg_msg_cookie	 c;
+	struct h_pkt		*q;
+	uint8_t			*plain, other[NOISE_COOKIE_LEN];
+	size_t			 plen;
+	uint32_t		 sender;
+
+	h_reset();
+	A = h_node_new("192.0.2.1");
+	B = h_node_new("192.0.2.2");
+	AB = h_link(A, B, true, "10.9.0.2/32");
+	h_link(B, A, false, "10.9.0.1/32");
+	wg_peer_initiate(AB);
+	ok(h_qhead != h_qtail && A->sent[1] == 1, "cookie bound: one initiation");
+	q = &h_q[h_qhead];
+	h_qhead = (h_qhead + 1) % H_QLEN;
+	memcpy(&sender, q->buf + 4, sizeof(sender));
+	randombytes_buf(other, sizeof(other));
+	cookie_create_reply(&B->dev->d_cookie, &c, le32toh(sender), other,
+	    &A->addr, h_clock);
+	is_int(wg_input(A->dev, (uint8_t *)&c, sizeof(c), &B->addr, &plain,
+	    &plen, &peer), WG_DROP,
+	    "cookie bound: a reply made for another message's mac1 is refused");
+	is_int(A->sent[1], 1, "cookie bound: ... and nothing is sent again");
+	cookie_create_reply(&B->dev->d_cookie, &c, le32toh(sender),
+	    q->buf + q->len - 2 * NOISE_COOKIE_LEN, &A->addr, h_clock);
+	is_int(wg_input(A->dev, (uint8_t *)&c, sizeof(c), &B->addr, &plain,
+	    &plen, &peer), WG_HANDLED, "cookie bound: the initiation's reply "
+	    "is taken");
+	is_int(A->sent[1], 2, "cookie bound: ... and answered at once");
+	(void)wg_input(A->dev, (uint8_t *)&c, sizeof(c), &B->addr, &plain,
+	    &plen, &peer);
+	is_int(A->sent[1], 2, "cookie bound: the same reply again: nothing");
+	h_reset();
+}
+
+/*
  * A device under load: handshakes with a valid mac2 from one host beyond
  * its burst are dropped; another host still gets through.  4 tests.
  */
@@ -471,7 +519,7 @@ main(void)
 {
 	if (sodium_init() == -1)
 		abort();
-	plan(8 + 5 + 15 + 5 + 5 + 6 + 3 + 4);
+	plan(8 + 5 + 15 + 5 + 5 + 6 + 3 + 4 + 6);
 	test_mac2_binding();
 	test_rotation();
 	test_ratelimit();
@@ -479,6 +527,7 @@ main(void)
 	test_ratelimit_agg();
 	test_device_binding();
 	test_cookie_retry_once();
+	test_cookie_retry_bound();
 	test_device_ratelimit();
 	return done_testing();
 }

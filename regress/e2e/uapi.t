@@ -221,7 +221,8 @@ ok $? "wg set listen-port 40123: accepted"
 lport() { [ "$(wgA show "$IF" listen-port 2>/dev/null)" = 40123 ]; }
 wait_for 100 lport
 ok $? "... wg show reports port 40123"
-ip netns exec "$NSA" ss -uanH 'sport = :40123' | grep -q 40123
+# wg show answers from the configuration: the socket follows a moment later
+wait_for 50 sh -c "ip netns exec $NSA ss -uanH 'sport = :40123' | grep -q 40123"
 ok $? "... vpnd listens there"
 ping_first 30 "$NSA" 10.200.0.1
 ok $? "... and the rebuilt tunnel carries traffic"

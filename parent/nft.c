@@ -941,8 +941,14 @@ nft_ks_present(void)
  * hook's state keeps the device it started with), so the tunnel rule
  * admits it already; the rule here says the intent, with the bypass mark
  * that only the split table (or CAP_NET_ADMIN) sets on that same packet.
- * Without the split table nothing carries the ct mark and these rules
- * match nothing.
+ *
+ * The ct mark outlives the exclusion: conntrack keeps a connection for
+ * days after the split table is gone and its process back in its own
+ * cgroup.  So both directions also want the bypass mark on the packet
+ * itself, which only the split table's chains set (route on the way out,
+ * prerouting on the way in): once the table is gone, such a connection
+ * is an ordinary one again.  The lockdown table has no tunnel and so
+ * nothing excluded: no rule at all.
  */
 static void
 ks_split(struct nft_batch *nb, const struct ks_params *ks, const char *chain,
@@ -957,8 +963,7 @@ ks_split(struct nft_batch *nb, const struct ks_params *ks, const char *chain,
 	m_ctmark(&ru, VPND_CTMARK_EXCL);
 	if (in)
 		m_ctstate(&ru, (1 << 1) | (1 << 2));	/* established, related */
-	else
-		m_mark(&ru, ks->mark == 0 ? VPND_FWMARK : ks->mark);
+	m_mark(&ru, ks->mark == 0 ? VPND_FWMARK : ks->mark);
 	v_verdict(&ru, NF_ACCEPT);
 	rule_end(nb, &ru);
 }

@@ -743,6 +743,35 @@ netops_lockdown(const struct lockdown *old, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * nftables changed (nft_watch_read()): whoever loaded a ruleset may have
+ * removed table inet vpnd with it ("flush ruleset" does, as a firewall
+ * reload does). Where it must be -- a tunnel's kill switch, one kept
+ * after a failure, lockdown -- and is not, it goes back at once: a
+ * tunnel's with its rules, otherwise the lockdown table (a kept kill
+ * switch without the LAN).
+ */
+void
+netops_fw_check(void)
+{
+	char	 err[256];
+	int	 rv;
+
+	if (!(cur.active && cur.ks) && !ks_orphan && !lockdown_on())
+		return;
+	if (nft_ks_present() == 1)
+		return;
+	log_warnx("table inet %s was removed by another program: "
+	    "installing it again", VPND_NFT_TABLE);
+	if (cur.active && cur.ks)
+		rv = net_firewall(&cur, err, sizeof(err));
+	else if ((rv = nft_lockdown_install(lockdown_on() &&
+	    lockdown_get()->allow_lan)) == -1)
+		snprintf(err, sizeof(err), "%s", strerror(errno));
+	if (rv == -1)
+		log_warnx("table inet %s: %s", VPND_NFT_TABLE, err);
+}
+
 int
 netops_state_format(const struct net_staterec *r, char *buf, size_t len)
 {

@@ -45,6 +45,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <libmnl/libmnl.h>
 #include <libnftnl/chain.h>
@@ -1143,4 +1144,50 @@ int
 nft_split_present(void)
 {
 	return table_present(VPND_NFT_SPLIT);
+}
+
+int
+nft_watch_open(void)
+{
+	struct sockaddr_nl	 sa;
+	int			 fd, grp = NFNLGRP_NFTABLES, save;
+
+	if ((fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK,
+	    NETLINK_NETFILTER)) == -1)
+		return -1;
+	memset(&sa, 0, sizeof(sa));
+	sa.nl_family = AF_NETLINK;
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1 ||
+	    setsockopt(fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &grp,
+	    sizeof(grp)) == -1) {
+		save = errno;
+		close(fd);
+		errno = save;
+		return -1;
+	}
+	return fd;
+}
+
+int
+nft_watch_read(int fd)
+{
+	char	 buf[8192];
+	ssize_t	 n;
+	int	 changed = 0;
+
+	for (;;) {
+		if ((n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0) {
+			changed = 1;
+			continue;
+		}
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return changed;
+		if (n == -1 && errno == ENOBUFS) {
+			changed = 1;	/* notices lost: look anyway */
+			continue;
+		}
+		return changed ? 1 : -1;
+	}
 }

@@ -40,6 +40,7 @@
 #include "logfile.h"
 #include "parent.h"
 #include "sandbox.h"
+#include "sys.h"
 #include "vpnd.h"
 
 #define CHILD_WAIT_MS	1000	/* how long children get to exit */
@@ -50,6 +51,7 @@ extern char	**environ;
 static void	 parent_sink(int, const char *, const char *);
 static void	 parent_dispatch(struct imsgev *, struct imsg *);
 static void	 parent_closed(struct imsgev *);
+static void	 parent_nftwatch(int, short, void *);
 static void	 parent_sig(int, short, void *);
 static void	 parent_shutdown_timeout(int, short, void *);
 static void	 parent_ready(void);
@@ -78,6 +80,7 @@ static int		 child_ready[PROC_MAX];
 static int		 shutting_down;
 static struct event	 ev_sigterm, ev_sigint, ev_sigchld, ev_sighup;
 static struct event	 ev_shutdown;
+static struct event	 ev_nftwatch;
 static int		 pidfd = -1;	/* locked while we run */
 static int		 nsfd = -1;	/* this namespace is ours while we run */
 static char		 pidpath[PATH_MAX];
@@ -94,7 +97,7 @@ parent_main(struct parent_opts *opts)
 	struct passwd	*pw;
 	struct lockdown	 ldconf;
 	char		 ebuf[512], path[PATH_MAX], *p;
-	int		 sp[PROC_MAX][2], ipc[2], ctlfd, uapifd, i, fd;
+	int		 sp[PROC_MAX][2], ipc[2], ctlfd, uapifd, nftwfd, i, fd;
 	gid_t		 ctlgid;
 	pid_t		 other;
 	uid_t		 ouid;
@@ -267,6 +270,18 @@ parent_main(struct parent_opts *opts)
 	signal_add(&ev_sigint, NULL);
 	signal_add(&ev_sigchld, NULL);
 	signal_add(&ev_sighup, NULL);
+	/*
+	 * Another program's ruleset load ("flush ruleset", a firewall
+	 * reload) takes table inet vpnd with it: put it back at once.
+	 */
+	if ((nftwfd = nft_watch_open()) == -1)
+		log_warn("watching nftables for the kill switch's removal");
+	else {
+		event_set(&ev_nftwatch, nftwfd, EV_READ | EV_PERSIST,
+		    parent_nftwatch, NULL);
+		event_add(&ev_nftwatch, NULL);
+		netops_fw_check();
+	}
 
 	for (i = PROC_NETMGR; i < PROC_MAX; i++) {
 		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0,
@@ -642,6 +657,20 @@ void
 parent_imsg_init(struct parent_opts *opts)
 {
 	popts = opts;
+}
+
+static void
+parent_nftwatch(int fd, short ev, void *arg)
+{
+	int	rv;
+
+	if ((rv = nft_watch_read(fd)) == 1)
+		netops_fw_check();
+	else if (rv == -1) {
+		log_warn("watching nftables");
+		event_del(&ev_nftwatch);
+		close(fd);
+	}
 }
 
 static void

@@ -39,6 +39,7 @@ void	 netops_set_tunworker(struct imsgev *);
 void	 netops_dispatch(struct imsgev *netmgr, struct imsg *);
 void	 netops_teardown(int keep_ks);	/* remove what we set up */
 int	 netops_recover(void);		/* at start: leftovers */
+void	 netops_fw_check(void);	/* nftables changed */
 /*
  * The state record (NET_STATE_FILE): what the next start must remove
  * after a crash. Format 1 is key=value lines, "version=1" first, then

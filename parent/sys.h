@@ -128,6 +128,14 @@ int	 nft_ks_remove(void);		/* 0 also when absent */
  */
 int	 nft_lockdown_install(bool allow_lan);
 int	 nft_ks_present(void);		/* 1 yes, 0 no, -1 error */
+/*
+ * A descriptor that becomes readable after any change to nftables in
+ * this network namespace (another program's ruleset load may take table
+ * inet vpnd with it); nft_watch_read() empties it: 1 if something
+ * changed (or notices were lost), 0 if not, -1 on error.
+ */
+int	 nft_watch_open(void);
+int	 nft_watch_read(int);
 
 /*
  * Split tunnelling: table "inet vpnd_split" sends the traffic of the

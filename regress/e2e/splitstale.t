@@ -4,7 +4,9 @@
 # process made keeps its excluded connection mark after a deactivate,
 # but neither the lockdown table (disconnected) nor the kill switch of
 # the next tunnel (the process no longer excluded) lets its packets in
-# or out; while it is excluded, they pass.
+# or out; while it is excluded, they pass. Meanwhile nobody (outside
+# group vpnd) cannot write itself into vpnd's cgroup, and a control
+# connection handed to it excludes the process that connected, not it.
 #
 #   C (vpnd) eth0 10.0.0.1/24 ---- S eth0 10.0.0.2/24 (wireguard-go peer)
 #   C eth1 192.0.2.1/24 ---- I eth0 192.0.2.2/24, 203.0.113.2/32 on lo
@@ -200,7 +202,7 @@ ip netns exec "$I" timeout 170 "$E2E_PY" "$E2E_TMP/server.py" "$D" &
 E2E_PIDS="$E2E_PIDS $!"
 wait_for 50 test -e "$D/listening" || bail "server did not start"
 nsenter --net="/run/netns/$C" sh -c 'echo $$ >"$1/cgroup.procs" && shift &&
-    exec "$@"' sh "$CGT/home" timeout 170 "$VPNCTL" -s "$(sock_of c)" \
+    exec "$@"' sh "$CGT/home" "$VPNCTL" -s "$(sock_of c)" \
     exclude -- "$E2E_PY" "$E2E_TMP/client.py" "$D" 192.0.2.1 &
 CLIENT=$!
 E2E_PIDS="$E2E_PIDS $CLIENT"
@@ -211,6 +213,54 @@ wait_for 50 got_is 1
 ok $? "... and the process reads it ($(got))"
 [ "$(sendback 1)" -gt 0 ]
 ok $? "excluded: its own data goes out eth1"
+
+# -- who else gets in: a uid outside the group cannot put itself into
+# vpnd's cgroup, and a connection handed to it excludes its connector
+chmod o+x "$E2E_TMP"
+r=$(setpriv --reuid=nobody --regid=nogroup --clear-groups sh -c \
+    'echo $$ >"$1/cgroup.procs"' sh "$CGT/vpnd-exclude" 2>&1)
+n=$?
+[ "$n" -ne 0 ]
+ok $? "nobody cannot write its pid into vpnd-exclude ($r)"
+is "$(cat "$CGT/vpnd-exclude/cgroup.procs" | grep -cvx "$CLIENT")" 0 \
+    "... vpnd-exclude holds only the excluded process"
+cat >"$E2E_TMP/handoff.py" <<'EOF2'
+import json, os, socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+r, w = os.pipe()
+pid = os.fork()
+if pid == 0:
+    # the child, holding the root connection, becomes nobody and asks
+    os.setgroups([])
+    os.setresgid(65534, 65534, 65534)
+    os.setresuid(65534, 65534, 65534)
+    s.sendall(b'{"type":"exclude","id":1}\n')
+    ans = "none"
+    for line in s.makefile():
+        o = json.loads(line)
+        if o.get("id") == 1:
+            ans = o["type"] + " " + o.get("code", "")
+            break
+    cg = [l[3:].strip() for l in open("/proc/self/cgroup")
+          if l.startswith("0::")][0]
+    os.write(w, ("%s|%s" % (ans.strip(), cg)).encode())
+    os._exit(0)
+os.waitpid(pid, 0)
+os.close(w)
+child = os.read(r, 4096).decode()
+me = [l[3:].strip() for l in open("/proc/self/cgroup")
+      if l.startswith("0::")][0]
+print("%s|%s" % (child, me))
+EOF2
+r=$(nsenter --net="/run/netns/$C" sh -c 'echo $$ >"$1/cgroup.procs" && shift &&
+    exec "$@"' sh "$CGT/home" timeout 15 "$E2E_PY" "$E2E_TMP/handoff.py" \
+    "$(sock_of c)")
+is "${r%%|*}" "exclude" "a connection handed to nobody: the request is served"
+r=${r#*|}
+is "${r%%|*}" "/${CGT#"$CG2"/}/home" "... nobody, who holds it, is not excluded"
+is "${r#*|}" "/${CGT#"$CG2"/}/vpnd-exclude" \
+    "... the root process that connected is (credentials of the connect)"
 
 # -- deactivate in lockdown: the exclusion ends, the connection stays
 ctl c down >/dev/null

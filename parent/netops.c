@@ -759,7 +759,11 @@ netops_fw_check(void)
 
 	if (!(cur.active && cur.ks) && !ks_orphan && !lockdown_on())
 		return;
-	if (nft_ks_present() == 1)
+	/*
+	 * Only when surely gone: a reinstall is a change too, and a
+	 * failing query must not feed itself (an error is not "gone").
+	 */
+	if (nft_ks_present() != 0)
 		return;
 	log_warnx("table inet %s was removed by another program: "
 	    "installing it again", VPND_NFT_TABLE);

@@ -117,6 +117,12 @@ LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 			abort();
 		}
 	}
+	/*
+	 * A logs read holds the snapshot's descriptors until netmgr has
+	 * asked for the last chunk: legitimate state across messages, one
+	 * read at a time. End it so each input starts and ends clean.
+	 */
+	logfile_reader_close();
 	if (fz_lowest_fd() != lowfd) {
 		fprintf(stderr, "a descriptor stayed open\n");
 		abort();

@@ -34,9 +34,10 @@
  *							their poll
  *	stop			control		all		atomic + stopfd
  *	tun_drops		tun-tx, udp-rx	control		atomic
- *	rx_waits		udp-rx		control		atomic
- *	tunfd, udp4, udp6	control		all		set before
- *							dp_start
+ *	rx_waits,		udp-rx		control		atomic
+ *	rx_coalesced
+ *	tunfd, udp4, udp6,	control		all		set before
+ *	udp_gro						dp_start
  *
  * Lock order, outermost first: the core's d_lock (see peer.h), then a
  * dp_peer's mtx, then stage_mtx. notify_mtx and pmtx are leaves.
@@ -89,6 +90,9 @@
 #define TX_CLAIMED	2
 #define DP_DIRECT_MAX	4	/* packets udp-rx writes itself */
 #define DP_NOTIFY_MAX	64	/* peer events between drains */
+#define DP_GRO_BUFS	4	/* coalesced datagrams per recvmmsg */
+#define DP_GRO_SIZE	65536	/* the largest UDP datagram, and more */
+#define DP_GRO_SEGS	64	/* segments per datagram (the kernel's) */
 
 struct dp_buf {
 	uint8_t		*data;
@@ -160,7 +164,9 @@ struct datapath {
 	 */
 	_Atomic int		 rx_starved;
 	_Atomic uint64_t	 rx_waits;
+	_Atomic uint64_t	 rx_coalesced;	/* GRO datagrams of 2+ packets */
 	int			 gso;		/* UDP_SEGMENT works (tun-rx) */
+	bool			 udp_gro;	/* try UDP_GRO (before dp_start) */
 	_Atomic uint64_t	 tun_drops;
 
 	/* staged packets, from a shared pool */
@@ -263,6 +269,7 @@ dp_new(int mtu, dp_notify_fn *notify)
 	dp->bufsize = (MAXIMUM(mtu, 1500) + 64 + 63) & ~(size_t)63;
 	dp->tunfd = dp->udp4 = dp->udp6 = -1;
 	dp->gso = 1;		/* until the kernel says otherwise */
+	dp->udp_gro = true;
 	dp->notify = notify;
 	pthread_mutex_init(&dp->stage_mtx, NULL);
 	pthread_mutex_init(&dp->notify_mtx, NULL);
@@ -373,6 +380,12 @@ dp_set_udp(struct datapath *dp, int af, int fd)
 	*slot = fd;
 }
 
+void
+dp_set_udp_gro(struct datapath *dp, bool on)
+{
+	dp->udp_gro = on;
+}
+
 bool
 dp_ready(const struct datapath *dp)
 {
@@ -395,6 +408,12 @@ uint64_t
 dp_rx_waits(struct datapath *dp)
 {
 	return atomic_load(&dp->rx_waits);
+}
+
+uint64_t
+dp_rx_coalesced(struct datapath *dp)
+{
+	return atomic_load(&dp->rx_coalesced);
 }
 
 int
@@ -942,6 +961,135 @@ rx_wait_buffers(struct datapath *dp)
 	atomic_store(&dp->rx_starved, 0);
 }
 
+/* A receive buffer for udp-rx, waiting for one if it may; NULL if none. */
+static struct dp_buf *
+rx_take(struct datapath *dp, bool may_wait)
+{
+	struct dp_buf	*b;
+
+	if (dp->nfree_rx == 0)
+		while ((b = ring_pop(&dp->back)) != NULL)
+			dp->free_rx[dp->nfree_rx++] = b;
+	if (dp->nfree_rx == 0 && may_wait)
+		rx_wait_buffers(dp);
+	if (dp->nfree_rx == 0)
+		return NULL;
+	return dp->free_rx[--dp->nfree_rx];
+}
+
+/*
+ * One decrypted-or-not packet in b: written (claimed), queued for tun-tx
+ * (true: the ring has b), or dropped.
+ */
+static bool
+rx_deliver(struct datapath *dp, struct dp_buf *b, size_t len,
+    const struct sockaddr_storage *src, bool claimed)
+{
+	struct wg_peer	*peer;
+	uint8_t		*plain;
+	size_t		 plainlen;
+
+	if (wg_input(dp->dev, b->data, len, src, &plain, &plainlen,
+	    &peer) != WG_DATA)
+		return false;
+	b->off = plain - b->data;
+	b->len = plainlen;
+	if (claimed) {
+		tun_write_one(dp, b);
+		return false;
+	}
+	return ring_push(&dp->to_tun, b);
+}
+
+/* udp-rx's large buffers for datagrams UDP GRO coalesced */
+struct rx_gro {
+	uint8_t			*buf[DP_GRO_BUFS];
+	struct mmsghdr		 mm[DP_GRO_BUFS];
+	struct iovec		 iov[DP_GRO_BUFS];
+	struct sockaddr_storage	 src[DP_GRO_BUFS];
+	union {
+		char		 buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr	 align;
+	}			 cm[DP_GRO_BUFS];
+};
+
+static int
+gro_segsz(struct msghdr *mh)
+{
+	struct cmsghdr	*c;
+	int		 v;
+
+	for (c = CMSG_FIRSTHDR(mh); c != NULL; c = CMSG_NXTHDR(mh, c))
+		if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO &&
+		    c->cmsg_len >= CMSG_LEN(sizeof(int))) {
+			memcpy(&v, CMSG_DATA(c), sizeof(v));
+			return v;
+		}
+	return 0;
+}
+
+/*
+ * A socket with UDP_GRO: up to DP_GRO_BUFS datagrams, each maybe many
+ * same-sized WireGuard packets the kernel coalesced (a GSO-batching
+ * sender's, unsplit all the way). Each segment is copied into a pool
+ * buffer, in order, and goes the way a plain datagram goes.
+ */
+static void
+udprx_gro(struct datapath *dp, struct rx_gro *g, int fd)
+{
+	struct dp_buf	*b;
+	size_t		 cnt[DP_GRO_BUFS], total = 0, k, off, seglen, pushed = 0;
+	int		 i, n, segsz[DP_GRO_BUFS], parked = TX_PARKED;
+	bool		 claimed;
+
+	for (i = 0; i < DP_GRO_BUFS; i++) {
+		g->iov[i].iov_base = g->buf[i];
+		g->iov[i].iov_len = DP_GRO_SIZE;
+		memset(&g->mm[i], 0, sizeof(g->mm[i]));
+		g->mm[i].msg_hdr.msg_name = &g->src[i];
+		g->mm[i].msg_hdr.msg_namelen = sizeof(g->src[i]);
+		g->mm[i].msg_hdr.msg_iov = &g->iov[i];
+		g->mm[i].msg_hdr.msg_iovlen = 1;
+		g->mm[i].msg_hdr.msg_control = g->cm[i].buf;
+		g->mm[i].msg_hdr.msg_controllen = sizeof(g->cm[i].buf);
+	}
+	if ((n = recvmmsg(fd, g->mm, DP_GRO_BUFS, MSG_DONTWAIT, NULL)) <= 0)
+		return;
+	for (i = 0; i < n; i++) {
+		segsz[i] = gro_segsz(&g->mm[i].msg_hdr);
+		cnt[i] = (g->mm[i].msg_hdr.msg_flags & MSG_TRUNC) ? 0 :
+		    udp_gro_count(g->mm[i].msg_len, segsz[i],
+		    dp->bufsize, DP_GRO_SEGS);
+		total += cnt[i];
+		if (cnt[i] > 1)
+			atomic_fetch_add_explicit(&dp->rx_coalesced, 1,
+			    memory_order_relaxed);
+	}
+	/* a few packets and tun-tx asleep with nothing queued: write here */
+	claimed = total > 0 && total <= DP_DIRECT_MAX &&
+	    ring_empty(&dp->to_tun) &&
+	    atomic_compare_exchange_strong(&dp->tx_state, &parked, TX_CLAIMED);
+	for (i = 0; i < n; i++) {
+		for (k = 0, off = 0; k < cnt[i]; k++, off += seglen) {
+			seglen = cnt[i] == 1 ? g->mm[i].msg_len :
+			    MINIMUM((size_t)segsz[i], g->mm[i].msg_len - off);
+			/* claimed: the ring is empty, every buffer is ours */
+			if ((b = rx_take(dp, !claimed)) == NULL)
+				break;
+			memcpy(b->data, g->buf[i] + off, seglen);
+			if (rx_deliver(dp, b, seglen, &g->src[i], claimed))
+				pushed++;
+			else
+				dp->free_rx[dp->nfree_rx++] = b;
+		}
+	}
+	if (claimed)
+		atomic_store(&dp->tx_state, TX_PARKED);
+	atomic_thread_fence(memory_order_seq_cst);
+	if (pushed > 0 && atomic_load(&dp->tx_state) != TX_ACTIVE)
+		efd_signal(dp->ringfd);
+}
+
 /*
  * udp-rx: recvmmsg into pool buffers, wg_input each, hand inner packets
  * to tun-tx through the ring. Handshakes are handled inline here.
@@ -959,8 +1107,15 @@ dp_udprx(void *arg)
 	uint8_t			*plain;
 	size_t			 plainlen, pushed;
 	int			 i, n, r, s, npfd = 0, want, claimed;
-	int			 parked = TX_PARKED;
+	int			 parked = TX_PARKED, one = 1;
+	bool			 gro[4] = { false, false, false, false };
+	struct rx_gro		*g;
 
+	if ((g = calloc(1, sizeof(*g))) == NULL)
+		fatal("%s", __func__);
+	for (i = 0; i < DP_GRO_BUFS; i++)
+		if ((g->buf[i] = malloc(DP_GRO_SIZE)) == NULL)
+			fatal("%s", __func__);
 	pfd[npfd].fd = dp->stopfd;
 	pfd[npfd++].events = POLLIN;
 	pfd[npfd].fd = dp->pausefd;
@@ -973,6 +1128,10 @@ dp_udprx(void *arg)
 		pfd[npfd].fd = dp->udp6;
 		pfd[npfd++].events = POLLIN;
 	}
+	/* UDP GRO where the kernel has it: coalesced datagrams, split here */
+	for (s = 2; s < npfd; s++)
+		gro[s] = dp->udp_gro && setsockopt(pfd[s].fd, SOL_UDP, UDP_GRO,
+		    &one, sizeof(one)) == 0;
 	while (!atomic_load(&dp->stop)) {
 		if (poll(pfd, npfd, -1) == -1) {
 			if (errno == EINTR)
@@ -986,6 +1145,10 @@ dp_udprx(void *arg)
 		for (s = 2; s < npfd; s++) {
 			if (!(pfd[s].revents & POLLIN))
 				continue;
+			if (gro[s]) {
+				udprx_gro(dp, g, pfd[s].fd);
+				continue;
+			}
 			/* buffers the writer has finished with */
 			while ((b = ring_pop(&dp->back)) != NULL)
 				dp->free_rx[dp->nfree_rx++] = b;
@@ -1045,6 +1208,9 @@ dp_udprx(void *arg)
 				efd_signal(dp->ringfd);
 		}
 	}
+	for (i = 0; i < DP_GRO_BUFS; i++)
+		free(g->buf[i]);
+	free(g);
 	return NULL;
 }
 

@@ -58,8 +58,12 @@ void	 dp_peer_forget(struct datapath *, struct wg_peer *);
 int	 dp_notify_fd(const struct datapath *);
 /* Handshake messages received since the last call. */
 uint64_t dp_handshakes_take(struct datapath *);
+/* Receive with UDP_GRO where the kernel has it (the default); before dp_start. */
+void	 dp_set_udp_gro(struct datapath *, bool);
 /* Times udp-rx waited for the TUN to give receive buffers back. */
 uint64_t dp_rx_waits(struct datapath *);
+/* Datagrams UDP GRO had coalesced from two packets or more. */
+uint64_t dp_rx_coalesced(struct datapath *);
 void	 dp_notify_drain(struct datapath *);
 
 #endif /* VPND_DATAPATH_H */

@@ -309,3 +309,17 @@ gro_start(struct gro *g, const uint8_t *p, size_t n)
 	return 1;
 }
 
+size_t
+udp_gro_count(size_t n, int segsz, size_t maxseg, size_t maxsegs)
+{
+	size_t	cnt;
+
+	if (n == 0 || segsz < 0)
+		return 0;
+	if (segsz == 0 || (size_t)segsz >= n)
+		return n <= maxseg ? 1 : 0;
+	if ((size_t)segsz > maxseg)
+		return 0;
+	cnt = (n + (size_t)segsz - 1) / (size_t)segsz;
+	return cnt <= maxsegs ? cnt : 0;
+}

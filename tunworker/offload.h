@@ -38,6 +38,16 @@ uint16_t csum_fold(uint32_t);	/* complemented: ready to store */
 int	 offload_tso(uint8_t *buf, size_t n,
 	    void (*emit)(void *, uint8_t *, size_t), void *arg);
 
+/*
+ * A datagram of n bytes that UDP GRO may have coalesced; segsz is the
+ * segment size its UDP_GRO control message gave (0: none, one datagram).
+ * Returns how many segments it holds (each segsz bytes, the last one
+ * possibly shorter), or 0 to drop it whole: empty, a segment larger than
+ * maxseg (or, without a segment size, a datagram larger than maxseg), a
+ * negative size, or more than maxsegs segments.
+ */
+size_t	 udp_gro_count(size_t n, int segsz, size_t maxseg, size_t maxsegs);
+
 /* GRO: start a train, append to it, and finish it for one write. */
 int	 gro_start(struct gro *, const uint8_t *, size_t);	/* 1 taken */
 int	 gro_append(struct gro *, const uint8_t *, size_t);	/* 1 taken */

@@ -7,7 +7,8 @@
  * and resume around a peer's removal; a TUN that stops draining exhausts
  * the receive pool without a deadlock, and traffic resumes once it drains;
  * while the pool is exhausted udp-rx stops reading rather than dropping,
- * so a burst the socket buffer can hold arrives whole and in order.
+ * so a burst the socket buffer can hold arrives whole and in order, with
+ * UDP GRO (coalesced datagrams split back into packets) and without.
  * Every wait is a poll with a deadline; alarm() bounds the whole file.
  */
 #include <sys/ioctl.h>
@@ -231,12 +232,12 @@ int
 main(void)
 {
 	uint32_t	 seqs[4096];
-	int		 i, n, sent, okay;
+	int		 i, n, sent, okay, gro;
 
 	if (sodium_init() == -1)
 		abort();
 	alarm(120);
-	plan(21);
+	plan(27);
 
 	/* Staged before the handshake: all of them, in order. */
 	side_new(&A, false);
@@ -305,24 +306,38 @@ main(void)
 	 * udp-rx runs out of buffers and must leave the rest in its socket
 	 * (which holds it) rather than read and drop it. Every packet then
 	 * arrives, once, in order: a datapath that drops or reorders fails.
+	 * Twice: B receiving with UDP GRO (A's GSO batches arrive coalesced
+	 * and are split), and without.
 	 */
-	side_new(&A, false);
-	side_new(&B, true);
-	link_sides();
-	ok(dp_start(A.dp) == 0 && dp_start(B.dp) == 0, "burst: started");
-	put(&A, "10.9.0.1", "10.9.0.2", 0);
-	n = collect(&B, seqs, 1, 0);
-	is_int(n, 1, "burst: session up");
-	for (sent = 1, okay = 1; sent <= DP_POOL + 1000; sent++)
-		okay &= put(&A, "10.9.0.1", "10.9.0.2", sent);
-	wait_tun_read(&A);
-	n = collect(&B, seqs, DP_POOL + 1000, 2000);
-	ok(okay && in_order(seqs, n, 1, DP_POOL + 1000),
-	    "burst: all %d past the pool arrive, in order (got %d)",
-	    DP_POOL + 1000, n);
-	ok(dp_rx_waits(B.dp) > 0, "burst: udp-rx waited for buffers (%ju)",
-	    (uintmax_t)dp_rx_waits(B.dp));
-	sides_free();
+	for (gro = 1; gro >= 0; gro--) {
+		side_new(&A, false);
+		side_new(&B, true);
+		dp_set_udp_gro(B.dp, gro);
+		link_sides();
+		ok(dp_start(A.dp) == 0 && dp_start(B.dp) == 0,
+		    "burst%s: started", gro ? "" : ", no GRO");
+		put(&A, "10.9.0.1", "10.9.0.2", 0);
+		n = collect(&B, seqs, 1, 0);
+		is_int(n, 1, "burst: session up");
+		for (sent = 1, okay = 1; sent <= DP_POOL + 1000; sent++)
+			okay &= put(&A, "10.9.0.1", "10.9.0.2", sent);
+		wait_tun_read(&A);
+		n = collect(&B, seqs, DP_POOL + 1000, 2000);
+		ok(okay && in_order(seqs, n, 1, DP_POOL + 1000),
+		    "burst: all %d past the pool arrive, in order (got %d)",
+		    DP_POOL + 1000, n);
+		ok(dp_rx_waits(B.dp) > 0,
+		    "burst: udp-rx waited for buffers (%ju)",
+		    (uintmax_t)dp_rx_waits(B.dp));
+		if (gro)
+			ok(dp_rx_coalesced(B.dp) > 0,
+			    "burst: UDP GRO coalesced datagrams, split (%ju)",
+			    (uintmax_t)dp_rx_coalesced(B.dp));
+		else
+			ok(dp_rx_coalesced(B.dp) == 0,
+			    "burst: without UDP GRO nothing coalesced");
+		sides_free();
+	}
 
 	/*
 	 * B's TUN stops draining: its tun-tx blocks, the ring and the pool

@@ -2,6 +2,8 @@
  * t_offload.c -- TSO segmentation and GRO coalescing (tunworker/offload.c):
  * every segment must carry the headers and checksums the kernel's own GSO
  * would write, and coalescing the segments must give back the original.
+ * Then the split of a datagram UDP GRO coalesced: how many segments, and
+ * a drop (0) for every size it cannot be.
  */
 #include <sys/types.h>
 
@@ -266,7 +268,7 @@ main(void)
 	int			 i, r, bad = 0, emitted = 0;
 	size_t			 n;
 
-	plan(80);
+	plan(93);
 	check_family(0);
 	check_family(1);
 
@@ -371,5 +373,28 @@ main(void)
 		    "appending past GRO_MAX refused");
 		free(g);
 	}
+	/* UDP GRO: a coalesced datagram's segments */
+	is_int(udp_gro_count(160, 0, 1600, 64), 1, "GRO: no size, one datagram");
+	is_int(udp_gro_count(1600, 0, 1600, 64), 1, "GRO: one of maxseg bytes");
+	is_int(udp_gro_count(1601, 0, 1600, 64), 0,
+	    "GRO: one larger than a buffer, no size: dropped");
+	is_int(udp_gro_count(0, 0, 1600, 64), 0, "GRO: empty: dropped");
+	is_int(udp_gro_count(1600, 160, 1600, 64), 10, "GRO: 10 x 160");
+	is_int(udp_gro_count(1500, 160, 1600, 64), 10,
+	    "GRO: 9 x 160 and a short last one");
+	is_int(udp_gro_count(161, 160, 1600, 64), 2,
+	    "GRO: a last segment of one byte");
+	is_int(udp_gro_count(160, 160, 1600, 64), 1,
+	    "GRO: a size equal to the datagram: one");
+	is_int(udp_gro_count(100, 160, 1600, 64), 1,
+	    "GRO: a size larger than the datagram: one");
+	is_int(udp_gro_count(64 * 1500, 1601, 1600, 64), 0,
+	    "GRO: a segment larger than a buffer: dropped");
+	is_int(udp_gro_count(65 * 100, 100, 1600, 64), 0,
+	    "GRO: more segments than allowed: dropped");
+	is_int(udp_gro_count(64 * 100, 100, 1600, 64), 64,
+	    "GRO: exactly the allowed segments");
+	is_int(udp_gro_count(1000, -1, 1600, 64), 0,
+	    "GRO: a negative size: dropped");
 	return done_testing();
 }

@@ -183,6 +183,7 @@ struct datapath {
 	dp_notify_fn		*notify;
 
 	uint8_t			*pool_mem;
+	uint8_t			*gro_mem;	/* udp-rx's GRO buffers */
 	struct dp_buf		 pool[DP_POOL + DP_STAGED_POOL];
 };
 
@@ -274,7 +275,8 @@ dp_new(int mtu, dp_notify_fn *notify)
 	pthread_mutex_init(&dp->stage_mtx, NULL);
 	pthread_mutex_init(&dp->notify_mtx, NULL);
 	n = DP_POOL + DP_STAGED_POOL;
-	if ((dp->pool_mem = calloc(n, dp->bufsize)) == NULL)
+	if ((dp->pool_mem = calloc(n, dp->bufsize)) == NULL ||
+	    (dp->gro_mem = malloc((size_t)DP_GRO_BUFS * DP_GRO_SIZE)) == NULL)
 		goto fail;
 	for (i = 0; i < n; i++)
 		dp->pool[i].data = dp->pool_mem + i * dp->bufsize;
@@ -349,6 +351,10 @@ dp_free(struct datapath *dp)
 		explicit_bzero(dp->pool_mem, (DP_POOL + DP_STAGED_POOL) *
 		    dp->bufsize);
 		free(dp->pool_mem);
+	}
+	if (dp->gro_mem != NULL) {
+		explicit_bzero(dp->gro_mem, (size_t)DP_GRO_BUFS * DP_GRO_SIZE);
+		free(dp->gro_mem);
 	}
 	pthread_mutex_destroy(&dp->stage_mtx);
 	pthread_mutex_destroy(&dp->notify_mtx);
@@ -1109,13 +1115,15 @@ dp_udprx(void *arg)
 	int			 i, n, r, s, npfd = 0, want, claimed;
 	int			 parked = TX_PARKED, one = 1;
 	bool			 gro[4] = { false, false, false, false };
-	struct rx_gro		*g;
+	struct rx_gro		 gbufs, *g = &gbufs;
 
-	if ((g = calloc(1, sizeof(*g))) == NULL)
-		fatal("%s", __func__);
+	/*
+	 * Nothing allocated (or freed) on this thread: a thread arena that
+	 * shrinks makes glibc read /proc/sys/vm/overcommit_memory, which
+	 * the sandbox refuses.
+	 */
 	for (i = 0; i < DP_GRO_BUFS; i++)
-		if ((g->buf[i] = malloc(DP_GRO_SIZE)) == NULL)
-			fatal("%s", __func__);
+		g->buf[i] = dp->gro_mem + (size_t)i * DP_GRO_SIZE;
 	pfd[npfd].fd = dp->stopfd;
 	pfd[npfd++].events = POLLIN;
 	pfd[npfd].fd = dp->pausefd;
@@ -1208,9 +1216,6 @@ dp_udprx(void *arg)
 				efd_signal(dp->ringfd);
 		}
 	}
-	for (i = 0; i < DP_GRO_BUFS; i++)
-		free(g->buf[i]);
-	free(g);
 	return NULL;
 }
 

@@ -137,7 +137,7 @@ main(void)
 
 	if (sodium_init() == -1)
 		return 1;
-	plan(18);
+	plan(19);
 	ok(aead_init() == 0, "libcrypto has ChaCha20-Poly1305");
 
 	/* RFC 8439, 2.8.2 */
@@ -218,6 +218,11 @@ main(void)
 	is_int(bad_wipe, 0, "and a refused packet leaves nothing decrypted");
 	ok(aead_slot_open(&r, 9, 0, a, 15) == -1, "shorter than a tag: refused");
 
+	/* a packet that would open: refused for another generation */
+	memset(a, 0x3c, 32);
+	ok(aead_slot_seal(&s, 7, 5, a, 32) == 0 &&
+	    aead_slot_open(&r, 8, 5, a, 48) == -1,
+	    "a good packet, opened for another generation: refused");
 	memset(a, 0, 16);
 	ok(aead_slot_seal(&s, 8, 1, a, 0) == -1 &&
 	    aead_slot_open(&r, 8, 1, a, 16) == -1,

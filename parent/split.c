@@ -3,9 +3,12 @@
  * (cgroup v2) send their traffic outside the tunnel.
  *
  * vpnd owns one cgroup, <base>/vpnd-exclude, where `vpnctl exclude`
- * processes go; <base> is the cgroup2 mount (/sys/fs/cgroup on a pure v2
- * host, /sys/fs/cgroup/unified on a hybrid one) or the directory given
- * with -C.  The parent moves a process there only for a request whose
+ * processes go; <base> is the directory given with -C, or else
+ * <mount>/vpnd, made at start while the parent still has every
+ * privilege (the root of a cgroup2 hierarchy is mode 0555: the parent,
+ * later down to CAP_NET_ADMIN, could not make or remove a cgroup there)
+ * and left in place, empty; <mount> is the cgroup2 mount, /sys/fs/cgroup
+ * on a pure v2 host, /sys/fs/cgroup/unified on a hybrid one.  The parent moves a process there only for a request whose
  * client socket it reads the credentials of itself (SO_PEERCRED on the
  * connection netmgr passes): the pid is the peer's, never one named in a
  * message; the peer must be root or in group vpnd, alive, and of the
@@ -58,6 +61,7 @@
 #include "vpnd.h"
 
 #define SPLIT_EXCL_NAME		"vpnd-exclude"
+#define SPLIT_BASE_NAME		"vpnd"
 #define SPLIT_MAX_ORIGINS	1024
 #define SPLIT_MOVE_ROUNDS	16	/* processes may fork while we empty */
 #define SPLIT_MAX_WATCHES	256
@@ -93,6 +97,7 @@ static char		 sockpath[sizeof(((struct sockaddr_un *)0)->sun_path)];
 static char		 cg_mount[PATH_MAX];	/* the cgroup2 mount */
 static char		 cg_base[PATH_MAX];	/* where our cgroup lives */
 static uint32_t		 base_level;
+static uint32_t		 excl_level;		/* of excl_path */
 static char		 cg_err[192];		/* why not; "" if usable */
 static char		 excl_path[PATH_MAX];
 static int		 excl_made;
@@ -182,7 +187,8 @@ split_init(const char *statedir, const char *sock, const char *cgroot)
 	static const char *const defaults[] = {
 		"/sys/fs/cgroup", "/sys/fs/cgroup/unified",
 	};
-	char		 rp[PATH_MAX];
+	char		 rp[PATH_MAX], mount[PATH_MAX];
+	uint32_t	 level;
 	size_t		 i;
 
 	snprintf(statefile, sizeof(statefile), "%s/%s", statedir,
@@ -213,9 +219,32 @@ split_init(const char *statedir, const char *sock, const char *cgroot)
 	if (cg_err[0] == '\0' && geteuid() != 0)
 		snprintf(cg_err, sizeof(cg_err), "split tunnelling needs "
 		    "vpnd to run as root");
-	if (snprintf(excl_path, sizeof(excl_path), "%s/%s", cg_base,
-	    SPLIT_EXCL_NAME) >= (int)sizeof(excl_path))
+	if (cgroot != NULL) {
+		excl_level = base_level + 1;
+		if (snprintf(excl_path, sizeof(excl_path), "%s/%s", cg_base,
+		    SPLIT_EXCL_NAME) >= (int)sizeof(excl_path))
+			snprintf(cg_err, sizeof(cg_err), "cgroup path too long");
+		return;
+	}
+	if (cg_err[0] != '\0')
+		return;
+	/* our own directory below the mount's root, made while we can */
+	excl_level = base_level + 2;
+	if (snprintf(rp, sizeof(rp), "%s/%s", cg_base, SPLIT_BASE_NAME) >=
+	    (int)sizeof(rp) || snprintf(excl_path, sizeof(excl_path),
+	    "%s/%s", rp, SPLIT_EXCL_NAME) >= (int)sizeof(excl_path)) {
 		snprintf(cg_err, sizeof(cg_err), "cgroup path too long");
+		return;
+	}
+	if (mkdir(rp, 0755) == -1 && errno != EEXIST) {
+		snprintf(cg_err, sizeof(cg_err), "cannot make the cgroup "
+		    "%.100s: %s", rp, strerror(errno));
+		return;
+	}
+	if (cg_walk(rp, &level, mount, sizeof(mount)) == -1 || level != 1 ||
+	    strcmp(mount, cg_mount) != 0)
+		snprintf(cg_err, sizeof(cg_err), "%.80s: not a cgroup below "
+		    "%.80s", rp, cg_mount);
 }
 
 static int
@@ -752,7 +781,7 @@ split_add(pid_t pid, const char *origin, char *err, size_t errlen)
 			goto fail;
 		}
 		ents[nents].id = st.st_ino;
-		ents[nents].level = base_level + 1;
+		ents[nents].level = excl_level;
 		nents++;
 		if (split_apply() == -1) {
 			nents--;

@@ -5,7 +5,9 @@
 #   absent: a tmpfs with no cgroup2 below it: `vpnctl exclude` fails with
 #     `unavailable`, naming the reason, and the tunnel otherwise works;
 #   hybrid: a tmpfs with cgroup2 mounted at /sys/fs/cgroup/unified;
-#   pure:   cgroup2 mounted at /sys/fs/cgroup itself.
+#   pure:   cgroup2 mounted at /sys/fs/cgroup itself;
+#   fakebase: as pure, but with a tmpfs over /sys/fs/cgroup/vpnd: vpnd's
+#     own directory is no cgroup, exclude fails with `unavailable`.
 # In the two last, with no -C, vpnd makes <cgroup2>/vpnd at start (the
 # root of the hierarchy is mode 0555: the parent, down to CAP_NET_ADMIN
 # later, could not make its cgroup there) and its cgroup is
@@ -140,6 +142,10 @@ spawn_in() {
 			mount -t cgroup2 none /sys/fs/cgroup/unified ;;
 		pure)
 			mount -t cgroup2 none /sys/fs/cgroup ;;
+		fakebase)
+			mount -t cgroup2 none /sys/fs/cgroup
+			mkdir -p /sys/fs/cgroup/vpnd
+			mount -t tmpfs -o size=64k,mode=755 vpnd-e2e /sys/fs/cgroup/vpnd ;;
 		esac
 		shift
 		exec "$@"' sh "$1" \
@@ -219,6 +225,22 @@ body() {
 
 	with_cgroup2 hybrid
 	with_cgroup2 pure
+
+	# fakebase: <mount>/vpnd is not a cgroup
+	spawn_in fakebase || bail "vpnd did not start (fakebase)"
+	ctl c -t 10 activate "$E2E_TMP/full.json" >/dev/null
+	ok $? "fakebase: the tunnel connects"
+	r=$(excluded 203.0.113.2)
+	n=$?
+	is "$n" 1 "fakebase: exclude fails, exit 1"
+	echo "$r" | grep -q "unavailable" &&
+	    echo "$r" | grep -q "/sys/fs/cgroup/vpnd: not a cgroup below"
+	ok $? "fakebase: ... unavailable, vpnd's directory is no cgroup ($r)"
+	is "$(probe 203.0.113.2)" timeout \
+	    "fakebase: nothing got out past the kill switch"
+	ctl c down >/dev/null
+	stop_c
+	ok $? "fakebase: vpnd stops"
 	is "$(probe 203.0.113.2)" refused "after vpnd: C reaches the internet again"
 }
 

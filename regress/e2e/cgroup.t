@@ -20,14 +20,20 @@
 #   the "internet": 203.0.113.2 and 2001:db8:ff::2 on I's lo, reached
 #   only by C's default routes, which the full tunnel takes over.
 #
+# Runs of this test take turns (flock): the cgroup is the host's.
 # The trap moves whatever is left in <cgroup2>/vpnd/vpnd-exclude back to
 # the root and removes it, and <cgroup2>/vpnd if this test made it.
 set -u
 . "$(dirname "$0")/../lib/e2e.sh"
-e2e_timeout 180 "$@"
+e2e_timeout 300 "$@"
 e2e_init cgroup
 
 command -v unshare >/dev/null || bail "no unshare"
+command -v flock >/dev/null || bail "no flock"
+# <cgroup2>/vpnd is the host's, one for every run: runs of this test (in
+# other worktrees, say) take turns
+exec 9>>/tmp/vpnd-e2e-cgroup.lock
+flock -w 240 9 || bail "another cgroup.t holds /tmp/vpnd-e2e-cgroup.lock"
 CG2=""
 for d in /sys/fs/cgroup /sys/fs/cgroup/unified; do
 	if [ "$(stat -f -c %T "$d" 2>/dev/null)" = cgroup2fs ]; then

@@ -184,6 +184,16 @@ struct datapath {
 
 	uint8_t			*pool_mem;
 	uint8_t			*gro_mem;	/* udp-rx's GRO buffers */
+	/*
+	 * The other threads' buffers, allocated here too: memory a thread
+	 * allocates and frees itself comes from a thread arena whose trim
+	 * makes glibc open /proc/sys/vm/overcommit_memory, which the
+	 * sandbox kills.
+	 */
+	uint8_t			*tunrx_in;	/* tun-rx's read buffer */
+	size_t			 tunrx_insize;
+	struct txbatch		*tunrx_tb;	/* tun-rx's transmit batch */
+	struct gro		*tuntx_gro;	/* tun-tx's coalescing */
 	struct dp_buf		 pool[DP_POOL + DP_STAGED_POOL];
 };
 
@@ -198,6 +208,8 @@ static void	 tun_write_one(struct datapath *, struct dp_buf *);
 static void	 dp_flush_staged(struct datapath *, struct wg_peer *, bool);
 static int	 dp_sockfd(struct datapath *, int);
 static uint32_t	 dp_peer_gen(struct wg_peer *);
+static int	 dp_thread_mem(struct datapath *);
+static void	 dp_thread_mem_free(struct datapath *);
 static void	 efd_signal(int);
 static void	 efd_clear(int);
 
@@ -276,7 +288,8 @@ dp_new(int mtu, dp_notify_fn *notify)
 	pthread_mutex_init(&dp->notify_mtx, NULL);
 	n = DP_POOL + DP_STAGED_POOL;
 	if ((dp->pool_mem = calloc(n, dp->bufsize)) == NULL ||
-	    (dp->gro_mem = malloc((size_t)DP_GRO_BUFS * DP_GRO_SIZE)) == NULL)
+	    (dp->gro_mem = malloc((size_t)DP_GRO_BUFS * DP_GRO_SIZE)) == NULL ||
+	    dp_thread_mem(dp) == -1)
 		goto fail;
 	for (i = 0; i < n; i++)
 		dp->pool[i].data = dp->pool_mem + i * dp->bufsize;
@@ -356,6 +369,7 @@ dp_free(struct datapath *dp)
 		explicit_bzero(dp->gro_mem, (size_t)DP_GRO_BUFS * DP_GRO_SIZE);
 		free(dp->gro_mem);
 	}
+	dp_thread_mem_free(dp);
 	pthread_mutex_destroy(&dp->stage_mtx);
 	pthread_mutex_destroy(&dp->notify_mtx);
 	free(dp);
@@ -714,6 +728,41 @@ struct txbatch {
 	uint8_t			*out;
 };
 
+/* tun-rx's and tun-tx's buffers, for any vnet setting */
+static int
+dp_thread_mem(struct datapath *dp)
+{
+	dp->tunrx_insize = MAXIMUM((size_t)65536 + 64, dp->bufsize);
+	if ((dp->tunrx_in = malloc(dp->tunrx_insize)) == NULL ||
+	    (dp->tunrx_tb = calloc(1, sizeof(*dp->tunrx_tb))) == NULL ||
+	    (dp->tunrx_tb->out = malloc((size_t)DP_TXMAX *
+	    dp->bufsize)) == NULL ||
+	    (dp->tuntx_gro = calloc(1, sizeof(*dp->tuntx_gro))) == NULL)
+		return -1;
+	return 0;
+}
+
+static void
+dp_thread_mem_free(struct datapath *dp)
+{
+	if (dp->tunrx_in != NULL) {
+		explicit_bzero(dp->tunrx_in, dp->tunrx_insize);
+		free(dp->tunrx_in);
+	}
+	if (dp->tunrx_tb != NULL) {
+		if (dp->tunrx_tb->out != NULL) {
+			explicit_bzero(dp->tunrx_tb->out,
+			    (size_t)DP_TXMAX * dp->bufsize);
+			free(dp->tunrx_tb->out);
+		}
+		free(dp->tunrx_tb);
+	}
+	if (dp->tuntx_gro != NULL) {
+		explicit_bzero(dp->tuntx_gro, sizeof(*dp->tuntx_gro));
+		free(dp->tuntx_gro);
+	}
+}
+
 /*
  * Send one family's packets. Runs of packets to one destination with one
  * size (the last may be shorter) go as a single UDP_SEGMENT send: one
@@ -884,17 +933,18 @@ dp_tunrx(void *arg)
 	struct pollfd		 pfd[3];
 	struct txbatch		*tb;
 	struct tx_ctx		 ctx;
-	uint8_t			*in;
+	uint8_t			*in, *out;
 	size_t			 insize;
 	ssize_t			 n;
 	int			 i;
 
+	/* allocated by dp_new: a fresh batch around the same buffer */
+	in = dp->tunrx_in;
 	insize = dp->vnet ? 65536 + 64 : dp->bufsize;
-	in = malloc(insize);
-	tb = calloc(1, sizeof(*tb));
-	if (in == NULL || tb == NULL ||
-	    (tb->out = malloc((size_t)DP_TXMAX * dp->bufsize)) == NULL)
-		fatal("%s", __func__);
+	tb = dp->tunrx_tb;
+	out = tb->out;
+	memset(tb, 0, sizeof(*tb));
+	tb->out = out;
 	pfd[0].fd = dp->tunfd;
 	pfd[0].events = POLLIN;
 	pfd[1].fd = dp->stopfd;
@@ -925,9 +975,6 @@ dp_tunrx(void *arg)
 		}
 		tx_flush(dp, tb);
 	}
-	free(tb->out);
-	free(tb);
-	free(in);
 	return NULL;
 }
 
@@ -1274,8 +1321,11 @@ dp_tuntx(void *arg)
 	struct gro	*g = NULL;
 	int		 idle;
 
-	if (dp->vnet && (g = calloc(1, sizeof(*g))) == NULL)
-		fatal("%s", __func__);
+	if (dp->vnet) {
+		/* allocated by dp_new */
+		g = dp->tuntx_gro;
+		memset(g, 0, sizeof(*g));
+	}
 	pfd[0].fd = dp->ringfd;
 	pfd[0].events = POLLIN;
 	pfd[1].fd = dp->stopfd;
@@ -1314,6 +1364,5 @@ dp_tuntx(void *arg)
 			efd_clear(dp->ringfd);
 		tx_unpark(dp);
 	}
-	free(g);
 	return NULL;
 }

@@ -1024,7 +1024,7 @@ rx_take(struct datapath *dp, bool may_wait)
 		while ((b = ring_pop(&dp->back)) != NULL)
 			dp->free_rx[dp->nfree_rx++] = b;
 	if (dp->nfree_rx == 0 && may_wait)
-		rx_wait_buffers(dp);
+		rx_wait_buffers(dp);	/* never read and drop */
 	if (dp->nfree_rx == 0)
 		return NULL;
 	return dp->free_rx[--dp->nfree_rx];
@@ -1208,7 +1208,7 @@ dp_udprx(void *arg)
 			while ((b = ring_pop(&dp->back)) != NULL)
 				dp->free_rx[dp->nfree_rx++] = b;
 			if (dp->nfree_rx == 0)
-				rx_wait_buffers(dp);
+				rx_wait_buffers(dp);	/* the socket holds the rest */
 			want = MINIMUM((size_t)DP_BATCH, dp->nfree_rx);
 			if (want == 0)
 				continue;	/* stopping */

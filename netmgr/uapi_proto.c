@@ -443,6 +443,38 @@ peer_remove(struct tunnel_conf *c, size_t j)
 	explicit_bzero(&c->peers[c->npeers], sizeof(c->peers[0]));
 }
 
+/*
+ * An allowed IP belongs to one peer: given to another, it leaves every
+ * other peer that has exactly it, as wg(8) and the kernel move it. Left
+ * on both, the old owner would keep its inbound authority for the range
+ * in the status and get again the range the moment the new owner goes.
+ */
+static void
+aip_take(struct tunnel_conf *c, size_t owner, const struct prefix *p)
+{
+	struct prefix	 m = *p;
+	struct peer_conf *pc;
+	size_t		 i, k;
+
+	prefix_mask(&m);
+	for (i = 0; i < c->npeers; i++) {
+		if (i == owner)
+			continue;
+		pc = &c->peers[i];
+		for (k = 0; k < pc->naips; k++)
+			if (pc->aips[k].af == m.af &&
+			    pc->aips[k].plen == m.plen &&
+			    memcmp(pc->aips[k].addr, m.addr,
+			    sizeof(m.addr)) == 0)
+				break;
+		if (k == pc->naips)
+			continue;
+		memmove(&pc->aips[k], &pc->aips[k + 1],
+		    (pc->naips - k - 1) * sizeof(pc->aips[0]));
+		pc->naips--;
+	}
+}
+
 int
 uapi_set_apply(const struct uapi_set *s, const struct tunnel_conf *cur,
     struct tunnel_conf *out, char *err, size_t errlen)
@@ -517,13 +549,16 @@ uapi_set_apply(const struct uapi_set *s, const struct tunnel_conf *cur,
 			pc->aips = NULL;
 			pc->naips = 0;
 		}
-		for (k = 0; k < ps->naips; k++)
+		for (k = 0; k < ps->naips; k++) {
 			if (peer_add_aip(pc, &ps->aips[k]) == -1) {
 				snprintf(err, errlen, "more than %d allowed "
 				    "IPs for a peer", CONF_MAX_AIPS);
 				e = E2BIG;
 				goto fail;
 			}
+			aip_take(out, (size_t)(pc - out->peers),
+			    &ps->aips[k]);
+		}
 	}
 	/* What an activate would meet at the parent. */
 	for (i = 0; i < out->npeers; i++)

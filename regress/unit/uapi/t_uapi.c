@@ -10,7 +10,8 @@
  * peers added, updated (update_only skips an unknown one), removed,
  * replaced all at once; allowed IPs added or replaced; endpoint,
  * keepalive, preshared key (zeros remove it), listen port, private key,
- * fwmark (0 is the default mark). Refused whole, the configuration it
+ * fwmark (0 is the default mark); an allowed IP given to a second peer
+ * moves there, as in wg(8). Refused whole, the configuration it
  * started from untouched: a private key of zeros, a route the parent
  * refuses, a mark naming the kernel's table, too many peers or allowed
  * IPs.
@@ -162,6 +163,24 @@ test_apply(void)
 	is_int(apply("set=1\nfwmark=0\n\n", &cur, &out), 0,
 	    "fwmark 0 (what wg setconf sends without FwMark)");
 	is_int(conf_fwmark(&out), CONF_DEFAULT_FWMARK, "... is the default");
+	conf_free(&out);
+	/* wg set wg0 peer K2 allowed-ips 10.0.0.0/8: moved, not shared */
+	is_int(apply("set=1\npublic_key=" K2 "\nallowed_ip=10.0.0.0/8\n"
+	    "allowed_ip=10.9.0.0/16\n\n", &cur, &out), 0,
+	    "an allowed IP of one peer given to another");
+	ok(out.npeers == 2 && out.peers[0].naips == 0 &&
+	    out.peers[1].naips == 2, "... moves: the first peer loses it");
+	conf_free(&out);
+	is_int(apply("set=1\npublic_key=" K2 "\nallowed_ip=10.0.0.0/8\n"
+	    "public_key=" K2 "\nremove=true\n\n", &cur, &out), 0,
+	    "moved to a peer, then that peer removed");
+	ok(out.npeers == 1 && out.peers[0].naips == 0,
+	    "... the first peer does not get it back");
+	conf_free(&out);
+	is_int(apply("set=1\npublic_key=" K2 "\nallowed_ip=10.0.0.0/9\n\n",
+	    &cur, &out), 0, "a narrower prefix given to another peer");
+	ok(out.peers[0].naips == 1 && out.peers[1].naips == 1,
+	    "... leaves the wider one where it was");
 	conf_free(&out);
 	is_int(apply("set=1\nfwmark=254\n\n", &cur, &out), EINVAL,
 	    "fwmark naming main (Table = auto): EINVAL");

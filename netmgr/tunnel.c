@@ -98,6 +98,13 @@ struct tunnel {
 	bool			 announced[CONF_MAX_PEERS];
 	/* why the state went back to connecting; "" otherwise */
 	char			 reason[128];
+	/*
+	 * The single hop as it was before a UAPI set whose set-up has not
+	 * been confirmed yet: if the parent refuses that set-up (a listen
+	 * port in use, ...), the tunnel is rebuilt as it was.
+	 */
+	struct tunnel_conf	 uapi_prev;
+	int			 have_uapi_prev;
 };
 
 static void	 tunnel_step(void);
@@ -109,6 +116,8 @@ static void	 announce_connected(void);
 static void	 fallback_arm(void);
 static void	 fallback_timeout(int, short, void *);
 static void	 keep_connected_peers(int);
+static void	 uapi_prev_drop(void);
+static void	 uapi_revert(const char *);
 static void	 send_net(int);
 static void	 send_wg(void);
 static void	 send_dns(void);
@@ -208,7 +217,9 @@ tunnel_on_net_result(const struct imsg_result *r)
 	if (tun.wait_up) {
 		if (!r->ok) {
 			tun.update = UPD_NONE;
-			if (tun.want_up)
+			if (tun.want_up && tun.have_uapi_prev)
+				uapi_revert(r->msg);
+			else if (tun.want_up)
 				tunnel_fail("system", "%s", r->msg);
 			else
 				tunnel_step();
@@ -217,6 +228,7 @@ tunnel_on_net_result(const struct imsg_result *r)
 		tun.net_up = 1;
 		tun.ks_kept = 0;	/* replaced or removed */
 		tun.ifindex = r->ifindex;
+		uapi_prev_drop();	/* a UAPI set is in place */
 	} else {
 		tun.net_up = 0;
 		/*
@@ -578,6 +590,7 @@ tunnel_activate(struct ctl_conn *c, struct json_object *req)
 		conf_free(&tun.hop[HOP_MULTI_EXIT]);
 		tun.hop_set[HOP_MULTI_EXIT] = 0;
 	}
+	uapi_prev_drop();
 	conf_free(&tun.hop[h]);
 	tun.hop[h] = nc;
 	tun.hop_extra[h] = ex;
@@ -652,7 +665,10 @@ tunnel_uapi_set(const struct uapi_set *set)
 	}
 	ks_before = tun.eff.killswitch == 1;
 	in_place = conf_same_iface(&tun.eff, &nc);
-	conf_free(&tun.hop[HOP_SINGLE]);
+	/* kept until the parent has set the new one up */
+	uapi_prev_drop();
+	tun.uapi_prev = tun.hop[HOP_SINGLE];	/* takes its peers */
+	tun.have_uapi_prev = 1;
 	tun.hop[HOP_SINGLE] = nc;	/* takes the peers */
 	explicit_bzero(&nc, sizeof(nc));
 	tunnel_merge();
@@ -687,6 +703,42 @@ tunnel_uapi_set(const struct uapi_set *set)
 }
 
 static void
+uapi_prev_drop(void)
+{
+	if (!tun.have_uapi_prev)
+		return;
+	conf_free(&tun.uapi_prev);
+	tun.have_uapi_prev = 0;
+}
+
+/*
+ * The parent refused the set-up a UAPI set asked for: the tunnel is
+ * rebuilt with the configuration it had before the set, the kill switch
+ * (if it was on) kept throughout. A second refusal fails as usual.
+ */
+static void
+uapi_revert(const char *why)
+{
+	int	ks;
+
+	log_warnx("uapi: the set failed (%s); back to the configuration "
+	    "before it", why);
+	ks = tun.have_eff && tun.eff.killswitch == 1;
+	conf_free(&tun.hop[HOP_SINGLE]);
+	tun.hop[HOP_SINGLE] = tun.uapi_prev;	/* takes its peers */
+	explicit_bzero(&tun.uapi_prev, sizeof(tun.uapi_prev));
+	tun.have_uapi_prev = 0;
+	tunnel_merge();
+	ks = ks || tun.eff.killswitch == 1;
+	tun.nconnected = 0;
+	tun.restart = 1;
+	tun.restart_ks = ks;
+	tun.want_up = 0;
+	tun.state = TS_DISCONNECTING;
+	tunnel_step();
+}
+
+static void
 tunnel_deactivate(void)
 {
 	size_t	i;
@@ -697,6 +749,7 @@ tunnel_deactivate(void)
 	tun.reason[0] = '\0';
 	/* The client wants it all off: a kept kill switch goes too. */
 	tun.keep_ks = 0;
+	uapi_prev_drop();
 	for (i = 0; i < HOP_MAX; i++) {
 		conf_free(&tun.hop[i]);
 		tun.hop_set[i] = 0;
@@ -734,6 +787,7 @@ tunnel_fail(const char *code, const char *fmt, ...)
 	tun.restart = 0;
 	tun.restart_ks = 0;
 	tun.update = UPD_NONE;
+	uapi_prev_drop();
 	for (i = 0; i < HOP_MAX; i++) {
 		conf_free(&tun.hop[i]);
 		tun.hop_set[i] = 0;

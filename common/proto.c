@@ -273,6 +273,14 @@ proto_status_json(const struct proto_status *st)
 	}
 	if (st->device_id != NULL)
 		proto_json_str(o, "deviceId", st->device_id);
+	if (st->has_lockdown) {
+		el = json_object_new_object();
+		json_object_object_add(el, "enabled",
+		    json_object_new_boolean(st->lockdown));
+		json_object_object_add(el, "allowLan",
+		    json_object_new_boolean(st->lockdown_lan));
+		json_object_object_add(o, "lockdown", el);
+	}
 	if (st->ifname != NULL) {
 		proto_json_str(o, "interface", st->ifname);
 		arr = json_object_new_array();

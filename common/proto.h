@@ -92,6 +92,8 @@ struct proto_status {
 	int64_t		 uptime;	/* seconds since the first handshake */
 	uint64_t	 rx_bytes, tx_bytes;	/* the primary peer's */
 	const char	*device_id;	/* NULL: not sent */
+	bool		 has_lockdown;	/* the setting is known: sent */
+	bool		 lockdown, lockdown_lan;
 	const struct proto_peer_status *peers;
 	size_t		 npeers;
 };
@@ -101,6 +103,7 @@ struct proto_status {
  * When connected: serverIpv4Gateway, deviceIpv4Address, date, txBytes,
  * rxBytes, handshakeTime, uptimeSec, and the IPv6 address and gateway
  * when there are some. When an interface exists: interface and peers.
+ * When the lockdown setting is known: lockdown {enabled, allowLan}.
  */
 struct json_object *proto_status_json(const struct proto_status *);
 

@@ -35,6 +35,15 @@ ldctl_init(struct imsgev *parent)
 	iev_parent = parent;
 }
 
+/* The setting as the parent last said it, for status. */
+bool
+ldctl_known(bool *onp, bool *lanp)
+{
+	*onp = on;
+	*lanp = allow_lan;
+	return known;
+}
+
 /* lockdownStatus: from what the parent last said. */
 void
 ldctl_status(struct ctl_conn *c, struct json_object *req)

@@ -13,6 +13,7 @@ struct json_object;
 void	 ldctl_init(struct imsgev *parent);
 void	 ldctl_request(struct ctl_conn *, struct json_object *req);
 void	 ldctl_status(struct ctl_conn *, struct json_object *req);
+bool	 ldctl_known(bool *on, bool *lan);	/* false: not yet */
 void	 ldctl_on_state(struct imsg *);	/* IMSG_LOCKDOWN_STATE */
 
 #endif /* VPND_LOCKCTL_H */

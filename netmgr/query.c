@@ -20,6 +20,7 @@
 #include "config.h"
 #include "control.h"
 #include "imsgev.h"
+#include "lockctl.h"
 #include "log.h"
 #include "proto.h"
 #include "query.h"
@@ -163,6 +164,7 @@ status_answer_all(void)
 	evtimer_del(&ev_status);
 	tunnel_status(&st, ps, stats, nstats);
 	st.device_id = device_id[0] != '\0' ? device_id : NULL;
+	st.has_lockdown = ldctl_known(&st.lockdown, &st.lockdown_lan);
 	for (i = 0; i < nstatus_wait; i++) {
 		if ((c = control_conn_find(status_wait[i].conn)) == NULL)
 			continue;

@@ -642,6 +642,7 @@ apps_scan(void)
 	const char	*errstr;
 	DIR		*d;
 	struct dirent	*de;
+	long long	 v;
 	size_t		 n;
 
 	napp_ents = 0;
@@ -654,7 +655,12 @@ apps_scan(void)
 		apps_scan_user(us, uid);
 		return;
 	}
-	/* root: every user's, and users who log in later */
+	/*
+	 * root: the scopes of every user who may exclude (root and group
+	 * vpnd), also of those who log in later. Anyone can give a scope
+	 * of theirs an app's name: a user outside the group would get out
+	 * of the tunnel by naming one so.
+	 */
 	apps_watch(us);
 	if ((d = opendir(us)) == NULL)
 		return;
@@ -666,8 +672,10 @@ apps_scan(void)
 			continue;
 		memcpy(uid, de->d_name + 5, n - 11);
 		uid[n - 11] = '\0';
-		(void)strtonum(uid, 0, UINT32_MAX - 1, &errstr);
-		if (errstr == NULL && strspn(uid, "0123456789") == strlen(uid))
+		v = strtonum(uid, 0, UINT32_MAX - 1, &errstr);
+		if (errstr == NULL &&
+		    strspn(uid, "0123456789") == strlen(uid) &&
+		    split_authorised((uid_t)v, (gid_t)-1))
 			apps_scan_user(us, uid);
 	}
 	closedir(d);

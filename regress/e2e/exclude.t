@@ -10,8 +10,10 @@
 # back in the cgroup it came from. vpnDisabledApps: a process in the
 # app's systemd scope (a fake user tree made here) is excluded, one in
 # another app's is not; scopes made after the activation are found
-# (inotify), every user's for root, only the activating user's for a
-# member of group vpnd; a malformed entry fails the activation.
+# (inotify), every user's who may exclude (root, group vpnd) for root --
+# a scope a user outside the group names after the app does not count --
+# only the activating user's for a member of group vpnd; a malformed
+# entry fails the activation.
 #
 #   C (vpnd) eth0 10.0.0.1/24 ---- S eth0 10.0.0.2/24 (wireguard-go peer)
 #   C eth1 192.0.2.1/24 ---- I eth0 192.0.2.2/24, 203.0.113.2/32 on lo
@@ -350,10 +352,19 @@ body() {
 	ok $? "a scope started after the activation is found"
 	is "$(probe_in "$U0/app-flatpak-org.example.Probe-102.scope")" refused \
 	    "... and its process reaches the internet"
-	U1="$CGT/user.slice/user-1000.slice/user@1000.service/app.slice"
-	mkdir -p "$U1/app-graphical.slice/app-org.example.Probe-7f.scope"
-	wait_for 50 in_table "$U1/app-graphical.slice/app-org.example.Probe-7f.scope"
-	ok $? "root activated: a user who logs in later counts too (in a sub-slice)"
+	# anyone may name a scope of theirs after an app (systemd-run
+	# --user --scope --unit=...): under root's activation a user outside
+	# group vpnd, logged in later, does not get out of the tunnel so.
+	# Made first: the scope found below proves a scan saw it.
+	U1="$CGT/user.slice/user-65534.slice/user@65534.service/app.slice"
+	mkdir -p "$U1/app-org.example.Probe-66.scope"
+	mkdir -p "$U0/app-graphical.slice/app-org.example.Probe-7f.scope"
+	wait_for 50 in_table "$U0/app-graphical.slice/app-org.example.Probe-7f.scope"
+	ok $? "root activated: a scope started later in a sub-slice counts too"
+	! in_table "$U1/app-org.example.Probe-66.scope"
+	ok $? "a scope named after the app by a user outside group vpnd: not in the table"
+	is "$(probe_in "$U1/app-org.example.Probe-66.scope")" timeout \
+	    "... its process does not reach the internet"
 	ctl c down >/dev/null
 	is "$(split_left)" "" "after deactivate: nothing left"
 	[ -d "$U0/app-gnome-org.example.Probe-100.scope" ]

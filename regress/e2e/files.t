@@ -49,6 +49,9 @@ ok $? "the unit is Before= and Wants= network-pre.target"
 ! grep -E '^(After|Requires|Wants|BindsTo)=.*(network\.target|network-online|nss-lookup)' \
     "$top/etc/vpnd.service" >/dev/null
 ok $? "the unit waits for nothing that comes after the network"
+# split tunnelling writes the cgroup file system (vpnd/vpnd-exclude)
+grep -qx 'ProtectControlGroups=no' "$top/etc/vpnd.service"
+ok $? "the unit leaves the cgroup file system writable (split tunnelling)"
 # the unit opens only resolv.conf and resolvconf's directory for writing
 rw=$(sed -n 's/^ReadWritePaths=//p' "$top/etc/vpnd.service")
 [ "$rw" = "/etc/resolv.conf -/run/resolvconf" ]

@@ -322,6 +322,13 @@ main(void)
 		for (sent = 1, okay = 1; sent <= DP_POOL + 1000; sent++)
 			okay &= put(&A, "10.9.0.1", "10.9.0.2", sent);
 		wait_tun_read(&A);
+		/*
+		 * A may still be sending: B's pool is sure to run out only
+		 * once more than it and B's TUN queue hold have arrived, so
+		 * wait (bounded) for that before draining B's TUN.
+		 */
+		for (i = 0; i < 1000 && dp_rx_waits(B.dp) == 0; i++)
+			usleep(10000);
 		n = collect(&B, seqs, DP_POOL + 1000, 2000);
 		ok(okay && in_order(seqs, n, 1, DP_POOL + 1000),
 		    "burst: all %d past the pool arrive, in order (got %d)",

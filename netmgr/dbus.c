@@ -91,7 +91,8 @@ struct dbus_call {
 	const char		*arg;	/* activate's jsonConfig, inside m */
 	unsigned int		 conn;	/* its local client; 0: none */
 	bool			 answered;
-	bool			 asking;	/* the bus driver was asked */
+	bool			 asking;	/* waits for the bus driver's word */
+	size_t			 arglen;	/* of arg */
 	bool			 known;		/* uid and admin are the caller's */
 	bool			 admin;
 	uid_t			 uid;
@@ -119,7 +120,8 @@ static struct {
 	unsigned int		 watch;	/* the local client hearing signals */
 	TAILQ_HEAD(, dbus_call)	 calls;
 	size_t			 ncalls;
-	size_t			 nasking;
+	size_t			 nasking;	/* questions to the bus driver */
+	size_t			 asking_bytes;	/* arglen of calls asking */
 	struct dbus_peer	 peers[DBUS_PEERS];
 	size_t			 next_peer;
 	sd_id128_t		 machine;	/* read before the sandbox */
@@ -131,7 +133,9 @@ static size_t	 sender_ncalls(const char *);
 static int	 m_call(sd_bus_message *, void *, sd_bus_error *);
 static int	 bus_filter(sd_bus_message *, void *, sd_bus_error *);
 static bool	 call_room(const char *, const struct dbus_peer *,
-		    const struct dbus_call *);
+		    const struct dbus_call *, size_t);
+static struct dbus_call *sender_asker(const char *);
+static struct dbus_call *sender_asker_any(const struct dbus_call *);
 static const struct dbus_peer *peer_find(const char *);
 static const struct dbus_peer *peer_add(const char *, uid_t, pid_t, bool);
 static void	 arg_wipe(const char *);
@@ -305,11 +309,15 @@ bus_filter(sd_bus_message *m, void *arg, sd_bus_error *err)
 /*
  * Every method: version at once, the others through a local client of
  * control.c once the bus driver said who the caller is (asked once per
- * connection: peer_find()). In progress at a time: DBUS_MAX_PER_SENDER
- * calls of one connection; DBUS_MAX_ASKING calls whose caller is being
- * asked about; DBUS_MAX_CALLS calls of root and the group;
- * DBUS_MAX_UID_CALLS of any other uid. So one user's flood is refused
- * before it keeps anyone else out.
+ * connection: peer_find(); the calls of a connection being asked about
+ * wait for that one answer). In progress at a time: DBUS_MAX_PER_SENDER
+ * calls of one connection; DBUS_MAX_CALLS calls of root and the group;
+ * DBUS_MAX_UID_CALLS of any other uid. Before the caller is known only
+ * memory is bounded: DBUS_MAX_TOTAL calls, DBUS_MAX_ASKING_BYTES of
+ * arguments. Those bounds are above what one uid can reach within the
+ * bus's own limit of connections per user (at most 256 x 8 calls), so
+ * one user's flood of calls from ever new connections is refused once
+ * the bus has said who sends it, and never keeps anyone else out.
  */
 static int
 m_call(sd_bus_message *m, void *arg, sd_bus_error *err)
@@ -341,7 +349,8 @@ m_call(sd_bus_message *m, void *arg, sd_bus_error *err)
 	}
 	peer = NULL;
 	if ((sender = sd_bus_message_get_sender(m)) == NULL ||
-	    !call_room(sender, (peer = peer_find(sender)), NULL)) {
+	    !call_room(sender, (peer = peer_find(sender)), NULL,
+	    json != NULL ? strlen(json) : 0)) {
 		arg_wipe(json);
 		if (sender == NULL)
 			return sd_bus_error_set(err, SD_BUS_ERROR_FAILED,
@@ -356,6 +365,7 @@ m_call(sd_bus_message *m, void *arg, sd_bus_error *err)
 	call->m = sd_bus_message_ref(m);
 	call->method = i;
 	call->arg = json;
+	call->arglen = json != NULL ? strlen(json) : 0;
 	TAILQ_INSERT_TAIL(&db.calls, call, entry);
 	db.ncalls++;
 	if (peer != NULL) {
@@ -365,16 +375,52 @@ m_call(sd_bus_message *m, void *arg, sd_bus_error *err)
 		call_go(call, peer->pid);
 		return 1;
 	}
-	if ((r = sd_bus_call_method_async(db.bus, &call->slot, BUS_DRIVER,
+	/* the sender is being asked about already: wait for that answer */
+	if (sender_asker(sender) == NULL &&
+	    (r = sd_bus_call_method_async(db.bus, &call->slot, BUS_DRIVER,
 	    BUS_DRIVER_PATH, BUS_DRIVER, "GetConnectionCredentials",
 	    creds_done, call, "s", sender)) < 0) {
 		call_free(call);
 		return sd_bus_error_set(err, SD_BUS_ERROR_FAILED,
 		    "cannot ask the bus who the caller is");
 	}
+	if (call->slot != NULL)
+		db.nasking++;
 	call->asking = true;
-	db.nasking++;
+	db.asking_bytes += call->arglen;
 	return 1;
+}
+
+/* Another call of self's sender waiting for the bus driver's word. */
+static struct dbus_call *
+sender_asker_any(const struct dbus_call *self)
+{
+	struct dbus_call	*call;
+	const char		*s, *sender;
+
+	if ((sender = sd_bus_message_get_sender(self->m)) == NULL)
+		return NULL;
+	TAILQ_FOREACH(call, &db.calls, entry)
+		if (call != self && call->asking &&
+		    (s = sd_bus_message_get_sender(call->m)) != NULL &&
+		    strcmp(s, sender) == 0)
+			return call;
+	return NULL;
+}
+
+/* The call of sender that asked the bus driver about it, if one did. */
+static struct dbus_call *
+sender_asker(const char *sender)
+{
+	struct dbus_call	*call;
+	const char		*s;
+
+	TAILQ_FOREACH(call, &db.calls, entry)
+		if (call->asking && call->slot != NULL &&
+		    (s = sd_bus_message_get_sender(call->m)) != NULL &&
+		    strcmp(s, sender) == 0)
+			return call;
+	return NULL;
 }
 
 /*
@@ -384,7 +430,7 @@ m_call(sd_bus_message *m, void *arg, sd_bus_error *err)
  */
 static bool
 call_room(const char *sender, const struct dbus_peer *peer,
-    const struct dbus_call *self)
+    const struct dbus_call *self, size_t arglen)
 {
 	struct dbus_call	*call;
 	size_t			 n = 0;
@@ -393,7 +439,9 @@ call_room(const char *sender, const struct dbus_peer *peer,
 	    sender_ncalls(sender) - (self != NULL) >= DBUS_MAX_PER_SENDER)
 		return false;
 	if (peer == NULL)
-		return db.nasking < DBUS_MAX_ASKING;
+		return arglen <= DBUS_MAX_ASKING_BYTES - db.asking_bytes &&
+		    (db.nasking < DBUS_MAX_ASKING ||
+		    sender_asker(sender) != NULL);
 	TAILQ_FOREACH(call, &db.calls, entry)
 		if (call->known && !call->answered &&
 		    (peer->admin ? call->admin : call->uid == peer->uid))
@@ -441,45 +489,54 @@ arg_wipe(const char *arg)
 		explicit_bzero((char *)arg, strlen(arg));
 }
 
+/*
+ * The bus driver's word on the sender of arg's call: for every call of
+ * that sender waiting for it.
+ */
 static int
 creds_done(sd_bus_message *m, void *arg, sd_bus_error *err)
 {
-	struct dbus_call	*call = arg;
+	struct dbus_call	*asker = arg, *call, *next;
 	struct dbus_creds	*cr;
-	const struct dbus_peer	*peer;
-	const char		*what = methods[call->method].name;
-	const char		*sender = sd_bus_message_get_sender(call->m);
+	const struct dbus_peer	*peer = NULL;
+	const char		*sender = sd_bus_message_get_sender(asker->m);
+	bool			 said = false, nomem = true;
 
-	call->slot = sd_bus_slot_unref(call->slot);
-	call->asking = false;
+	asker->slot = sd_bus_slot_unref(asker->slot);
 	db.nasking--;
-	if ((cr = calloc(1, sizeof(*cr))) == NULL) {
-		call_reply(call, -ENOMEM, NULL);
-		return 1;
-	}
-	if (sd_bus_message_is_method_error(m, NULL) ||
-	    dbus_creds_parse(m, cr) == -1 || !cr->has_uid) {
-		log_warnx("D-Bus %s refused: the bus did not say who the "
-		    "caller (%s) is", what, sender);
-		call_reply(call, 0, NULL);
+	if ((cr = calloc(1, sizeof(*cr))) != NULL) {
+		nomem = false;
+		said = !sd_bus_message_is_method_error(m, NULL) &&
+		    dbus_creds_parse(m, cr) == 0 && cr->has_uid;
+		if (said)
+			peer = peer_add(sender, cr->uid,
+			    cr->has_pid ? cr->pid : -1,
+			    dbus_creds_admin(cr, &db.acl));
 		free(cr);
-		return 1;
 	}
-	if ((peer = peer_add(sender, cr->uid, cr->has_pid ? cr->pid : -1,
-	    dbus_creds_admin(cr, &db.acl))) == NULL) {
-		call_reply(call, -ENOMEM, NULL);
-		free(cr);
-		return 1;
+	for (call = TAILQ_FIRST(&db.calls); call != NULL; call = next) {
+		next = TAILQ_NEXT(call, entry);
+		if (!call->asking || (call != asker &&
+		    strcmp(sd_bus_message_get_sender(call->m), sender) != 0))
+			continue;
+		call->asking = false;
+		db.asking_bytes -= call->arglen;
+		if (!nomem && !said) {
+			log_warnx("D-Bus %s refused: the bus did not say who "
+			    "the caller (%s) is", methods[call->method].name,
+			    sender);
+			call_reply(call, 0, NULL);
+		} else if (peer == NULL)
+			call_reply(call, -ENOMEM, NULL);
+		else if (!call_room(sender, peer, call, 0))
+			call_reply(call, -EBUSY, NULL);
+		else {
+			call->known = true;
+			call->uid = peer->uid;
+			call->admin = peer->admin;
+			call_go(call, peer->pid);
+		}
 	}
-	free(cr);
-	if (!call_room(sender, peer, call)) {
-		call_reply(call, -EBUSY, NULL);
-		return 1;
-	}
-	call->known = true;
-	call->uid = peer->uid;
-	call->admin = peer->admin;
-	call_go(call, peer->pid);
 	return 1;
 }
 
@@ -676,12 +733,23 @@ call_reply(struct dbus_call *call, int r, const char *text)
 static void
 call_free(struct dbus_call *call)
 {
-	struct ctl_conn	*c;
+	struct dbus_call	*other;
+	struct ctl_conn		*c;
 
 	if (call->conn != 0 && (c = control_conn_find(call->conn)) != NULL)
 		control_local_close(c);
-	if (call->asking)
-		db.nasking--;
+	if (call->asking) {
+		db.asking_bytes -= call->arglen;
+		/* the others of its sender wait for the question it asked */
+		call->asking = false;
+		if (call->slot != NULL &&
+		    (other = sender_asker_any(call)) != NULL) {
+			sd_bus_slot_set_userdata(call->slot, other);
+			other->slot = call->slot;
+			call->slot = NULL;
+		} else if (call->slot != NULL)
+			db.nasking--;
+	}
 	arg_wipe(call->arg);
 	sd_bus_slot_unref(call->slot);
 	sd_bus_message_unref(call->m);

@@ -21,8 +21,15 @@
 #define DBUS_MAX_CALLS	32	/* of root and the group, together */
 #define DBUS_MAX_UID_CALLS 4	/* of another uid */
 #define DBUS_MAX_PER_SENDER 8	/* of one connection to the bus */
-#define DBUS_MAX_ASKING	64	/* of callers the bus driver is asked about */
-#define DBUS_MAX_TOTAL	256	/* all */
+/*
+ * Before the bus driver said who the caller is: questions to it (one per
+ * connection), the calls waiting and their arguments. The bus lets one
+ * user hold 256 connections (dbus-daemon's max_connections_per_user),
+ * so one uid reaches at most 256 x DBUS_MAX_PER_SENDER calls.
+ */
+#define DBUS_MAX_ASKING	1024	/* connections the bus driver is asked about */
+#define DBUS_MAX_TOTAL	4096	/* all calls */
+#define DBUS_MAX_ASKING_BYTES (2 * 1024 * 1024) /* of jsonConfig waiting */
 #define DBUS_PEERS	64	/* connections whose credentials are kept */
 #define DBUS_MAX_GIDS	256	/* groups kept from the caller's credentials */
 

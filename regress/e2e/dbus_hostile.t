@@ -45,7 +45,7 @@ call() {
 # calls.py ADDR NAME WHAT...: D-Bus calls from Python (Gio), for what
 # busctl cannot send: many at once, or arguments of megabytes.
 #   flood N STOPFILE same|new: N calls of status at a time, spread over
-#	the same four connections, or each time on a new one, again and
+#	the same four connections, or each time on 16 new ones, again and
 #	again until STOPFILE exists; prints how many were answered and how
 #	many refused for the limit
 #   huge N MB: N activate calls at once, each a jsonConfig of MB MiB;
@@ -76,7 +76,7 @@ def done(conn, r, _):
 conns = []
 def batch(method, args, n, new=True):
     if new or not conns:
-        conns[:] = [connect() for i in range(1 if new else 4)]
+        conns[:] = [connect() for i in range(16 if new else 4)]
     left[0] = n
     for i in range(n):
         c = conns[i % len(conns)]
@@ -190,7 +190,7 @@ is "$(call root activate s "$CONF")" "b true" "activate as root: true"
 diag "state: $(ctl_state a)"
 # flood same|new: as above; the member's calls counted in SERVED, REFUSED
 flood() {
-	local i p fl
+	local i p fl r
 	rm -f "$E2E_TMP/stop" "$E2E_TMP"/flood?
 	fl=""
 	for i in 1 2 3 4; do
@@ -202,9 +202,11 @@ flood() {
 	served=0
 	refused=0
 	for i in $(seq 20); do
-		case $(call member getLogs) in
+		r=$(call member getLogs)
+		case $r in
 		's "'2*) served=$((served + 1)) ;;
-		*) refused=$((refused + 1)) ;;
+		*) refused=$((refused + 1))
+		   diag "member's getLogs: $(printf '%s' "$r" | head -c 200)" ;;
 		esac
 	done
 	: >"$E2E_TMP/stop"

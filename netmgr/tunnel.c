@@ -116,8 +116,8 @@ static void	 announce_connected(void);
 static void	 fallback_arm(void);
 static void	 fallback_timeout(int, short, void *);
 static void	 keep_connected_peers(int);
-static void	 uapi_prev_drop(void);
-static void	 uapi_revert(const char *);
+static void	 uapi_prev_drop(int);
+static void	 uapi_revert(const char *, int);
 static void	 send_net(int);
 static void	 send_wg(void);
 static void	 send_dns(void);
@@ -131,6 +131,7 @@ static struct tunnel		 tun;
 static int			 shutting_down;
 static struct event		 ev_fallback;
 static void			(*act_hook)(unsigned int, bool);
+static void	(*uapi_hook)(int);	/* a UAPI set's outcome */
 static tunnel_event_fn		*event_hook;
 
 void
@@ -148,6 +149,12 @@ void
 tunnel_set_activate_hook(void (*fn)(unsigned int, bool))
 {
 	act_hook = fn;
+}
+
+void
+tunnel_set_uapi_hook(void (*fn)(int))
+{
+	uapi_hook = fn;
 }
 
 const struct tunnel_conf *
@@ -218,7 +225,7 @@ tunnel_on_net_result(const struct imsg_result *r)
 		if (!r->ok) {
 			tun.update = UPD_NONE;
 			if (tun.want_up && tun.have_uapi_prev)
-				uapi_revert(r->msg);
+				uapi_revert(r->msg, r->err);
 			else if (tun.want_up)
 				tunnel_fail("system", "%s", r->msg);
 			else
@@ -228,7 +235,7 @@ tunnel_on_net_result(const struct imsg_result *r)
 		tun.net_up = 1;
 		tun.ks_kept = 0;	/* replaced or removed */
 		tun.ifindex = r->ifindex;
-		uapi_prev_drop();	/* a UAPI set is in place */
+		uapi_prev_drop(0);	/* a UAPI set is in place */
 	} else {
 		tun.net_up = 0;
 		/*
@@ -590,7 +597,7 @@ tunnel_activate(struct ctl_conn *c, struct json_object *req)
 		conf_free(&tun.hop[HOP_MULTI_EXIT]);
 		tun.hop_set[HOP_MULTI_EXIT] = 0;
 	}
-	uapi_prev_drop();
+	uapi_prev_drop(ECANCELED);
 	conf_free(&tun.hop[h]);
 	tun.hop[h] = nc;
 	tun.hop_extra[h] = ex;
@@ -666,7 +673,7 @@ tunnel_uapi_set(const struct uapi_set *set)
 	ks_before = tun.eff.killswitch == 1;
 	in_place = conf_same_iface(&tun.eff, &nc);
 	/* kept until the parent has set the new one up */
-	uapi_prev_drop();
+	uapi_prev_drop(EBUSY);
 	tun.uapi_prev = tun.hop[HOP_SINGLE];	/* takes its peers */
 	tun.have_uapi_prev = 1;
 	tun.hop[HOP_SINGLE] = nc;	/* takes the peers */
@@ -689,7 +696,7 @@ tunnel_uapi_set(const struct uapi_set *set)
 		log_info("uapi: set applied in place on %s", env->ifname);
 		tun.update = UPD_NET;
 		tunnel_step();
-		return 0;
+		return EINPROGRESS;
 	}
 	log_info("uapi: set changes the interface; rebuilding the tunnel%s",
 	    ks_before ? " (the kill switch stays)" : "");
@@ -699,16 +706,19 @@ tunnel_uapi_set(const struct uapi_set *set)
 	tun.nconnected = 0;
 	tun.state = TS_DISCONNECTING;
 	tunnel_step();
-	return 0;
+	return EINPROGRESS;
 }
 
+/* The configuration before a UAPI set goes: the set's outcome is err. */
 static void
-uapi_prev_drop(void)
+uapi_prev_drop(int err)
 {
 	if (!tun.have_uapi_prev)
 		return;
 	conf_free(&tun.uapi_prev);
 	tun.have_uapi_prev = 0;
+	if (uapi_hook != NULL)
+		uapi_hook(err);
 }
 
 /*
@@ -717,7 +727,7 @@ uapi_prev_drop(void)
  * (if it was on) kept throughout. A second refusal fails as usual.
  */
 static void
-uapi_revert(const char *why)
+uapi_revert(const char *why, int err)
 {
 	int	ks;
 
@@ -736,6 +746,8 @@ uapi_revert(const char *why)
 	tun.want_up = 0;
 	tun.state = TS_DISCONNECTING;
 	tunnel_step();
+	if (uapi_hook != NULL)
+		uapi_hook(err != 0 ? err : EIO);
 }
 
 static void
@@ -749,7 +761,7 @@ tunnel_deactivate(void)
 	tun.reason[0] = '\0';
 	/* The client wants it all off: a kept kill switch goes too. */
 	tun.keep_ks = 0;
-	uapi_prev_drop();
+	uapi_prev_drop(ENODEV);
 	for (i = 0; i < HOP_MAX; i++) {
 		conf_free(&tun.hop[i]);
 		tun.hop_set[i] = 0;
@@ -787,7 +799,7 @@ tunnel_fail(const char *code, const char *fmt, ...)
 	tun.restart = 0;
 	tun.restart_ks = 0;
 	tun.update = UPD_NONE;
-	uapi_prev_drop();
+	uapi_prev_drop(ENODEV);
 	for (i = 0; i < HOP_MAX; i++) {
 		conf_free(&tun.hop[i]);
 		tun.hop_set[i] = 0;

@@ -47,13 +47,19 @@ void	 tunnel_set_activate_hook(void (*)(unsigned int conn, bool ok));
  * A UAPI set (wg set, wg setconf): applied to the tunnel's configuration
  * and carried out as an activate of that configuration would be (in place
  * when only peers change, else the tunnel is rebuilt with the kill switch
- * kept). Returns 0, or the errno for the reply, having changed nothing:
+ * kept). Returns the errno for the reply, having changed nothing:
  * ENODEV when no tunnel is up, EBUSY while one is being set up or taken
  * down, ENOTSUP for a multihop tunnel, EINVAL/E2BIG for a set no
- * activate would pass (logged).
+ * activate would pass (logged); or EINPROGRESS: the set is being carried
+ * out, and the hook is called once with its outcome: 0 when the parent
+ * has set it up, else the errno of why not (the tunnel is then back as
+ * it was: the parent's own errno, else EIO; ENODEV when a deactivate or
+ * a failure took the tunnel away meanwhile, ECANCELED when an activate
+ * replaced it).
  */
 struct uapi_set;
 int	 tunnel_uapi_set(const struct uapi_set *);
+void	 tunnel_set_uapi_hook(void (*)(int err));
 
 /* The parent's configuration file: conf is taken over (and reset). */
 void	 tunnel_headless(struct tunnel_conf *conf);

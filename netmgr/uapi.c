@@ -2,7 +2,9 @@
  * uapi.c -- netmgr's server of the WireGuard UAPI socket: root only (the
  * peer's credentials at accept), one request per connection, a bounded
  * number of connections, each with a deadline. "get" waits for fresh
- * counters from tunworker (query.c asks; the same request serves status).
+ * counters from tunworker (query.c asks; the same request serves status);
+ * "set" for the parent to have carried it out, so a set the system
+ * refuses (and tunnel.c undoes) is answered with that errno.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -26,6 +28,7 @@
 struct uapi_conn {
 	int			 fd;
 	int			 waiting;	/* get: for the counters */
+	int			 setting;	/* set: for its outcome */
 	struct event		 ev;
 	struct event		 ev_timeout;
 	struct uapi_parser	 p;
@@ -38,6 +41,8 @@ static void	 uapi_read(int, short, void *);
 static void	 uapi_write(int, short, void *);
 static void	 uapi_timeout(int, short, void *);
 static void	 uapi_reply(struct uapi_conn *);
+static void	 uapi_set_reply(struct uapi_conn *, int);
+static void	 uapi_on_set(int);
 static void	 uapi_close(struct uapi_conn *);
 
 static struct event_base	*base;
@@ -48,6 +53,7 @@ void
 uapi_init(struct event_base *eb, int fd)
 {
 	base = eb;
+	tunnel_set_uapi_hook(uapi_on_set);
 	event_set(&ev_listen, fd, EV_READ | EV_PERSIST, uapi_accept, NULL);
 	event_base_set(base, &ev_listen);
 	if (event_add(&ev_listen, NULL) == -1)
@@ -130,15 +136,37 @@ uapi_read(int fd, short ev, void *arg)
 			    strerror(c->p.err));
 		else if (c->p.err != 0)
 			log_warnx("uapi: set refused: %s", strerror(c->p.err));
-		else
-			c->p.err = tunnel_uapi_set(&c->p.set);
-		/* negative, as wireguard-go answers and wg(8) reads it */
-		uapi_buf_printf(&c->out, "errno=%d\n\n", -c->p.err);
-		uapi_reply(c);
+		else if ((c->p.err = tunnel_uapi_set(&c->p.set)) ==
+		    EINPROGRESS) {
+			c->setting = 1;		/* uapi_on_set() answers */
+			return;
+		}
+		uapi_set_reply(c, c->p.err);
 		return;
 	}
 	c->waiting = 1;
 	query_refresh();
+}
+
+/* negative, as wireguard-go answers and wg(8) reads it */
+static void
+uapi_set_reply(struct uapi_conn *c, int err)
+{
+	uapi_buf_printf(&c->out, "errno=%d\n\n", -err);
+	uapi_reply(c);
+}
+
+/* tunnel.c: the set being carried out is set up, or undone (err). */
+static void
+uapi_on_set(int err)
+{
+	size_t	i;
+
+	for (i = 0; i < nitems(conns); i++)
+		if (conns[i] != NULL && conns[i]->setting) {
+			conns[i]->setting = 0;
+			uapi_set_reply(conns[i], err);
+		}
 }
 
 /* Counters came (or did not in time): answer every waiting get. */

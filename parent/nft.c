@@ -102,10 +102,21 @@ static const struct lan_range lan_ranges[] = {
 	{ AF_INET, { 172, 16 }, 12, false },
 	{ AF_INET, { 192, 168 }, 16, false },
 	{ AF_INET, { 169, 254 }, 16, false },
-	{ AF_INET, { 224 }, 4, true },
+	/*
+	 * Multicast that stays on the LAN: the local network control block
+	 * (mDNS, LLMNR), administratively scoped (SSDP), broadcast; IPv6
+	 * interface-, link-, site- and organisation-local scopes. Globally
+	 * scoped groups are routable past the LAN: not here.
+	 */
+	{ AF_INET, { 224, 0, 0 }, 24, true },
+	{ AF_INET, { 239 }, 8, true },
+	{ AF_INET, { 255, 255, 255, 255 }, 32, true },
 	{ AF_INET6, { 0xfe, 0x80 }, 10, false },
 	{ AF_INET6, { 0xfc }, 7, false },
-	{ AF_INET6, { 0xff }, 8, true },
+	{ AF_INET6, { 0xff, 0x01 }, 16, true },
+	{ AF_INET6, { 0xff, 0x02 }, 16, true },
+	{ AF_INET6, { 0xff, 0x05 }, 16, true },
+	{ AF_INET6, { 0xff, 0x08 }, 16, true },
 };
 
 /* Where a DHCP client may send (the first is also where replies go). */

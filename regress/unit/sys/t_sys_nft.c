@@ -314,7 +314,7 @@ main(void)
 	if (nft_ks_present() == -1)
 		skip_all("nf_tables unavailable: %s", strerror(errno));
 	signal(SIGPIPE, SIG_IGN);
-	plan(68);
+	plan(73);
 
 	is_int(nft_ks_present(), 0, "no table at first");
 	ok(nft_ks_remove() == 0, "removing an absent table is fine");
@@ -358,7 +358,8 @@ main(void)
 	    "ip link set vk1 netns %d && ip link set vk0 up && "
 	    "ip addr add 198.51.100.1/24 dev vk0 && "
 	    "ip addr add 192.168.77.1/24 dev vk0 && "
-	    "ip addr add 10.64.0.2/32 dev lo", (int)pid);
+	    "ip addr add 10.64.0.2/32 dev lo && "
+	    "ip route add 224.0.0.0/4 dev vk0", (int)pid);
 	ok(system(cmdline) == 0, "veth pair set up");
 	c = 'g';
 	ok(write(cmd[1], &c, 1) == 1 && read(rep[0], &c, 1) == 1 && c == 'k',
@@ -492,6 +493,20 @@ main(void)
 	    "TCP DNS to the tunnel's resolver off the tunnel reset");
 	is_int(xfer(u, "198.51.100.3", 51820), -EPERM,
 	    "beyond the LAN still dropped");
+	/* multicast: the LAN's scopes only */
+	is_int(send_to(u, "224.0.0.251", 5353), 0, "mDNS (224.0.0.251) passes");
+	is_int(send_to(u, "239.255.255.250", 1900), 0,
+	    "SSDP (239.255.255.250, admin-scoped) passes");
+	is_int(send_to(u, "224.0.1.1", 123), -EPERM,
+	    "globally scoped multicast (224.0.1.1) dropped");
+	is_int(send_to(u, "233.252.0.1", 5000), -EPERM,
+	    "GLOP multicast (233.252.0.1) dropped");
+	out = run("nft list table inet vpnd");
+	ok(strstr(out, "ip6 daddr ff02::/16 accept") != NULL &&
+	    strstr(out, "ip6 daddr ff00::/8") == NULL &&
+	    strstr(out, "ip daddr 224.0.0.0/4") == NULL,
+	    "IPv6 link-local multicast allowed, no blanket multicast rule");
+	free(out);
 
 	/* Lockdown: the same table swapped in, without the tunnel. */
 	ok(nft_lockdown_install(false) == 0, "lockdown table swapped in");

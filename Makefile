@@ -19,6 +19,7 @@
 VERSION =	0.1.0
 PREFIX ?=	/usr/local
 SBINDIR ?=	$(PREFIX)/sbin
+LIBEXECDIR ?=	$(PREFIX)/libexec
 BINDIR ?=	$(PREFIX)/bin
 MANDIR ?=	$(PREFIX)/share/man
 SYSCONFDIR ?=	/etc
@@ -84,7 +85,11 @@ LDLIBS +=	$(PKG_LIBS) -lm
 FOLDERS =	parent netmgr tunworker dnsmgr vpnctl
 $(B)/obj/common/%.o: INC = -Icommon
 $(foreach d,$(FOLDERS),$(eval $$(B)/obj/$(d)/%.o: INC = -I$(d) -Icommon))
-$(B)/obj/parent/vpnd.o: INC = -Iparent -Icommon -Inetmgr -Itunworker -Idnsmgr
+$(B)/obj/parent/vpnd.o: INC = -Iparent -Icommon
+# Where an installed vpnd finds its children (a build tree's vpnd takes
+# the ones next to it).
+$(B)/obj/parent/parent.o: INC = -Iparent -Icommon \
+	-DVPND_LIBEXECDIR=\"$(LIBEXECDIR)/vpnd\"
 $(B)/obj/regress/%.o: INC = -Iregress/lib -Icommon $(addprefix -I,$(FOLDERS))
 
 # Two archives: common/ (which vpnctl shares) and the daemon's folders.
@@ -117,7 +122,14 @@ FUZZ_SECONDS ?=	60
 	check-sys sandbox-approve soak memcheck
 .DEFAULT_GOAL := all
 
-all: $(B)/vpnd $(B)/vpnctl
+# Each child is an executable of its own, parent/vpnd.c compiled with
+# VPND_CHILD=<name>: linked --as-needed, it maps only the libraries its
+# own code calls (a process pays for every library it maps, in memory and
+# start-up relocations, used or not).
+CHILDREN =	netmgr tunworker dnsmgr
+CHILD_BINS :=	$(addprefix $(B)/vpnd-,$(CHILDREN))
+
+all: $(B)/vpnd $(CHILD_BINS) $(B)/vpnctl
 
 deps:
 	@sh scripts/deps.sh
@@ -156,7 +168,15 @@ $(B)/libtap.a: $(TAP_OBJS)
 	ar rcs $@ $^
 
 $(B)/vpnd: $(B)/obj/parent/vpnd.o $(B)/libvpnd.a $(B)/libcommon.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(LDFLAGS) -Wl,--as-needed -o $@ $^ $(LDLIBS)
+
+$(B)/obj/parent/vpnd-%.o: parent/vpnd.c | builddeps
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Iparent -Icommon -I$* -DVPND_CHILD=$* -MMD -MP \
+		-c -o $@ $<
+
+$(B)/vpnd-%: $(B)/obj/parent/vpnd-%.o $(B)/libvpnd.a $(B)/libcommon.a
+	$(CC) $(LDFLAGS) -Wl,--as-needed -o $@ $^ $(LDLIBS)
 
 $(B)/vpnctl: $(B)/obj/vpnctl/vpnctl.o $(B)/libvpnctl.a $(B)/libcommon.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(CTL_PKG_LIBS)
@@ -287,6 +307,11 @@ install: all
 		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
 		$(DESTDIR)$(SYSCONFDIR)/vpnd
 	install -m 0755 $(B)/vpnd $(DESTDIR)$(SBINDIR)/vpnd
+	install -d $(DESTDIR)$(LIBEXECDIR)/vpnd
+	for c in $(CHILDREN); do \
+		install -m 0755 $(B)/vpnd-$$c \
+		    $(DESTDIR)$(LIBEXECDIR)/vpnd/vpnd-$$c || exit 1; \
+	done
 	install -m 0755 $(B)/vpnctl $(DESTDIR)$(BINDIR)/vpnctl
 	install -m 0644 man/vpnd.8 man/vpnctl.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 0644 man/vpnd.conf.5 $(DESTDIR)$(MANDIR)/man5/
@@ -316,6 +341,7 @@ install: all
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/vpnd $(DESTDIR)$(BINDIR)/vpnctl \
+		$(CHILDREN:%=$(DESTDIR)$(LIBEXECDIR)/vpnd/vpnd-%) \
 		$(DESTDIR)$(MANDIR)/man8/vpnd.8 \
 		$(DESTDIR)$(MANDIR)/man8/vpnctl.8 \
 		$(DESTDIR)$(MANDIR)/man5/vpnd.conf.5 \
@@ -334,4 +360,5 @@ clean:
 -include $(COMMON_OBJS:.o=.d) $(LIB_OBJS:.o=.d) $(CTL_OBJS:.o=.d) $(TAP_OBJS:.o=.d)
 -include $(wildcard $(B)/fuzz/*.d)
 -include $(wildcard $(B)/obj/regress/unit/*/*.d) $(B)/obj/parent/vpnd.d \
+	$(wildcard $(CHILDREN:%=$(B)/obj/parent/vpnd-%.d)) \
 	$(B)/obj/vpnctl/vpnctl.d

@@ -29,8 +29,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <systemd/sd-daemon.h>
-
 #include "config.h"
 #include "confmsg.h"
 #include "dnsbackend.h"
@@ -55,9 +53,11 @@ static void	 parent_nftwatch(int, short, void *);
 static void	 parent_sig(int, short, void *);
 static void	 parent_shutdown_timeout(int, short, void *);
 static void	 parent_ready(void);
+static void	 notify_ready(void);
 static __dead void parent_exit(int);
 static void	 child_status(int, pid_t, int);
 static void	 child_stdio(void);
+static void	 child_exe_open(int, const char *);
 static pid_t	 start_child(int, int);
 static int	 control_open(const char *, gid_t *);
 static void	 drop_privileges(void);
@@ -84,8 +84,8 @@ static struct event	 ev_nftwatch;
 static int		 pidfd = -1;	/* locked while we run */
 static int		 nsfd = -1;	/* this namespace is ours while we run */
 static char		 pidpath[PATH_MAX];
-static char		 selfexe[PATH_MAX];
-static int		 selfexe_fd = -1;	/* the binary we run, for fexecve */
+static char		 child_exe[PROC_MAX][PATH_MAX];
+static int		 child_exe_fd[PROC_MAX];	/* for fexecve */
 static char		 devid[65];
 static struct tunnel_conf headless;
 static int		 have_headless;
@@ -97,7 +97,7 @@ parent_main(struct parent_opts *opts)
 	struct passwd	*pw;
 	struct lockdown	 ldconf;
 	char		 ebuf[512], path[PATH_MAX], *p;
-	int		 sp[PROC_MAX][2], ipc[2], ctlfd, uapifd, nftwfd, i, fd;
+	int		 sp[PROC_MAX][2], ipc[2], ctlfd, uapifd, nftwfd, i;
 	gid_t		 ctlgid;
 	pid_t		 other;
 	uid_t		 ouid;
@@ -137,19 +137,11 @@ parent_main(struct parent_opts *opts)
 		if (pw->pw_uid == 0)
 			errx(1, "user %s must not have uid 0", VPND_USER);
 	}
-	if ((n = readlink("/proc/self/exe", selfexe, sizeof(selfexe) - 1))
-	    == -1)
+	if ((n = readlink("/proc/self/exe", path, sizeof(path) - 1)) == -1)
 		err(1, "readlink /proc/self/exe");
-	selfexe[n] = '\0';
-	/*
-	 * The children run exactly the binary the parent runs, even if the
-	 * file is replaced meanwhile (an upgrade in place): exec it by fd.
-	 */
-	if ((fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC)) != -1) {
-		/* well above VPND_PARENT_FD, which dup2 takes in the child */
-		selfexe_fd = fcntl(fd, F_DUPFD_CLOEXEC, 10);
-		close(fd);
-	}
+	path[n] = '\0';
+	for (i = PROC_NETMGR; i < PROC_MAX; i++)
+		child_exe_open(i, path);
 
 	/* Headless configuration: read it while we may, refuse it early. */
 	if (opts->conffile != NULL) {
@@ -430,6 +422,45 @@ child_stdio(void)
 		close(fd);
 }
 
+/*
+ * Each child is an executable of its own that links only the libraries
+ * that child needs. It is vpnd-<name> next to our own executable (a build
+ * tree) if that name exists there, else VPND_LIBEXECDIR/vpnd-<name>, and
+ * must pass secure_exec(). The descriptor stays open: the children run
+ * exactly the files found now, even if they are replaced meanwhile (an
+ * upgrade in place).
+ */
+static void
+child_exe_open(int proc, const char *self)
+{
+	struct stat	 st;
+	const char	*name = vpnd_proc_names[proc], *slash;
+	char		 ebuf[PATH_MAX + 128];
+	int		 fd, len;
+
+	slash = strrchr(self, '/');
+	len = snprintf(child_exe[proc], sizeof(child_exe[proc]),
+	    "%.*s/vpnd-%s", slash == NULL ? 1 : (int)(slash - self),
+	    slash == NULL ? "." : self, name);
+	if (len < 0 || (size_t)len >= sizeof(child_exe[proc]))
+		errx(1, "%s: path too long", self);
+	if (lstat(child_exe[proc], &st) == -1) {
+		if (errno != ENOENT)
+			err(1, "%s", child_exe[proc]);
+		len = snprintf(child_exe[proc], sizeof(child_exe[proc]),
+		    "%s/vpnd-%s", VPND_LIBEXECDIR, name);
+		if (len < 0 || (size_t)len >= sizeof(child_exe[proc]))
+			errx(1, "%s: path too long", VPND_LIBEXECDIR);
+	}
+	if ((fd = secure_exec(child_exe[proc], ebuf, sizeof(ebuf))) == -1)
+		errx(1, "%s executable: %s", name, ebuf);
+	/* well above VPND_PARENT_FD, which dup2 takes in the child */
+	if ((child_exe_fd[proc] = fcntl(fd, F_DUPFD_CLOEXEC, 10)) == -1)
+		err(1, "fcntl");
+	close(fd);
+	log_debug("%s runs %s", name, child_exe[proc]);
+}
+
 static pid_t
 start_child(int proc, int fd)
 {
@@ -454,7 +485,7 @@ start_child(int proc, int fd)
 	} else if (dup2(fd, VPND_PARENT_FD) == -1)
 		fatal("dup2");
 	child_stdio();
-	argv[argc++] = "vpnd";
+	argv[argc++] = "vpnd";	/* the title: "vpnd: <name>" */
 	argv[argc++] = "-P";
 	argv[argc++] = (char *)vpnd_proc_names[proc];
 	if (popts->env.verbose > 0)
@@ -479,15 +510,13 @@ start_child(int proc, int fd)
 	if ((wrap = getenv(VPND_TEST_CHILD_WRAP)) != NULL) {
 		memmove(argv + 2, argv + 1, argc * sizeof(argv[0]));
 		argv[0] = wrap;
-		argv[1] = selfexe;
+		argv[1] = child_exe[proc];
 		execv(wrap, argv);
 		fatal("execv %s", wrap);
 	}
 #endif
-	if (selfexe_fd != -1)
-		fexecve(selfexe_fd, argv, environ);
-	execv(selfexe, argv);
-	fatal("execv %s", selfexe);
+	fexecve(child_exe_fd[proc], argv, environ);
+	fatal("fexecve %s", child_exe[proc]);
 }
 
 /*
@@ -523,8 +552,54 @@ parent_ready(void)
 		imsgev_compose(&iev_child[i], IMSG_START, 0, -1, NULL, 0);
 	if (have_headless)
 		send_headless();
-	(void)sd_notify(0, "READY=1");
+	notify_ready();
 	log_info("ready; control socket %s", popts->env.sockpath);
+}
+
+/*
+ * systemd's readiness notification (Type=notify): one datagram,
+ * "READY=1", to the socket $NOTIFY_SOCKET names ('@' for the abstract
+ * name space), as sd_notify(3) sends it. Done here so the parent does not
+ * load libsystemd and what it pulls in for this one line.
+ */
+static void
+notify_ready(void)
+{
+	struct sockaddr_un	 sun;
+	struct msghdr		 msg;
+	struct iovec		 iov;
+	const char		*e;
+	char			 line[] = "READY=1";
+	size_t			 len;
+	int			 s;
+
+	if ((e = getenv("NOTIFY_SOCKET")) == NULL)
+		return;
+	len = strlen(e);
+	if ((e[0] != '/' && e[0] != '@') || len < 2 ||
+	    len >= sizeof(sun.sun_path)) {
+		log_warnx("NOTIFY_SOCKET: not a socket path; not notified");
+		return;
+	}
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	memcpy(sun.sun_path, e, len);
+	if (sun.sun_path[0] == '@')
+		sun.sun_path[0] = '\0';
+	if ((s = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1) {
+		log_warn("NOTIFY_SOCKET: socket");
+		return;
+	}
+	iov.iov_base = line;
+	iov.iov_len = sizeof(line) - 1;
+	memset(&msg, 0, sizeof(msg));
+	msg.msg_name = &sun;
+	msg.msg_namelen = offsetof(struct sockaddr_un, sun_path) + len;
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	if (sendmsg(s, &msg, MSG_NOSIGNAL) == -1)
+		log_warn("NOTIFY_SOCKET %s", e);
+	close(s);
 }
 
 static void

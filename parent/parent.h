@@ -132,5 +132,7 @@ bool	 netwatch_from_kernel(const struct sockaddr_nl *, socklen_t);
 
 /* secpath.c: 0 if every component of dir is root's alone, else -1 */
 int	 secure_dir(const char *dir, char *err, size_t errlen);
+/* secpath.c: an open descriptor of a child's executable, checked, or -1 */
+int	 secure_exec(const char *path, char *err, size_t errlen);
 
 #endif /* VPND_PARENT_H */

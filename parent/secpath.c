@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <stdio.h>
@@ -96,4 +97,72 @@ secure_dir(const char *dir, char *err, size_t errlen)
 		path[i] = save;
 	}
 	return 0;
+}
+
+/*
+ * A child's executable: the parent runs it as root (or with the rights it
+ * keeps) before the child drops them, so whoever could replace it would
+ * run code with those rights. It must be a regular file, not a symbolic
+ * link, owned by root (or by the user vpnd runs as, without root), not
+ * writable by group or others, in a directory that secure_dir() accepts.
+ * The file stays open: the parent executes this very file by descriptor,
+ * whatever later happens to the name. Returns the descriptor, or -1.
+ */
+int
+secure_exec(const char *path, char *err, size_t errlen)
+{
+	char		 dir[PATH_MAX], *slash;
+	struct stat	 st;
+	int		 fd;
+
+	if (path[0] != '/' || strlcpy(dir, path, sizeof(dir)) >= sizeof(dir)) {
+		snprintf(err, errlen, "%s: not an absolute path", path);
+		errno = EINVAL;
+		return -1;
+	}
+	slash = strrchr(dir, '/');
+	if (slash == dir)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	if (secure_dir(dir, err, errlen) == -1)
+		return -1;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) == -1) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s is not a regular file", path);
+		close(fd);
+		errno = EINVAL;
+		return -1;
+	}
+	if (st.st_uid != 0 && st.st_uid != geteuid()) {
+		snprintf(err, errlen, "%s is owned by uid %u, not root%s",
+		    path, (unsigned int)st.st_uid, geteuid() != 0 ?
+		    " nor the user vpnd runs as" : "");
+		close(fd);
+		errno = EPERM;
+		return -1;
+	}
+	if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+		snprintf(err, errlen, "%s is writable by %s (mode %04o)", path,
+		    (st.st_mode & S_IWOTH) ? "others" : "its group",
+		    (unsigned int)(st.st_mode & 07777));
+		close(fd);
+		errno = EPERM;
+		return -1;
+	}
+	if ((st.st_mode & S_IXUSR) == 0) {
+		snprintf(err, errlen, "%s is not executable", path);
+		close(fd);
+		errno = EACCES;
+		return -1;
+	}
+	return fd;
 }

@@ -1,5 +1,8 @@
 /*
- * vpnd.c -- command line, and the re-exec entry point of each child.
+ * vpnd.c -- command line of the parent (vpnd) and the entry point of each
+ * child's own executable: compiled once more per child with VPND_CHILD
+ * set to its name (vpnd-netmgr, vpnd-tunworker, vpnd-dnsmgr), so that
+ * each links only the code and the libraries that child needs.
  */
 #include <sys/types.h>
 #include <sys/stat.h>
@@ -11,15 +14,66 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "dnsbackend.h"
-#include "dnsmgr.h"
 #include "log.h"
-#include "netmgr.h"
-#include "parent.h"
-#include "tunworker.h"
 #include "vpnd.h"
 
 extern char	**environ;
+
+#ifdef VPND_CHILD
+#define CHILD_netmgr	1
+#define CHILD_tunworker	2
+#define CHILD_dnsmgr	3
+#define CHILD_(n)	CHILD_##n
+#define CHILD(n)	CHILD_(n)
+
+#if CHILD(VPND_CHILD) == CHILD_netmgr
+#include "netmgr.h"
+#define CHILD_NAME	"netmgr"
+#define CHILD_MAIN	netmgr_main
+#elif CHILD(VPND_CHILD) == CHILD_tunworker
+#include "tunworker.h"
+#define CHILD_NAME	"tunworker"
+#define CHILD_MAIN	tunworker_main
+#elif CHILD(VPND_CHILD) == CHILD_dnsmgr
+#include "dnsmgr.h"
+#define CHILD_NAME	"dnsmgr"
+#define CHILD_MAIN	dnsmgr_main
+#else
+#error "VPND_CHILD: netmgr, tunworker or dnsmgr"
+#endif
+
+/*
+ * Started by the parent only: "vpnd -P <name> [-v...]", the parent
+ * channel on fd 3.
+ */
+int
+main(int argc, char *argv[])
+{
+	const char	*role = NULL;
+	int		 ch, verbose = 0;
+
+	setproctitle_init(argc, argv, environ);
+	while ((ch = getopt(argc, argv, "P:v")) != -1) {
+		switch (ch) {
+		case 'P':
+			role = optarg;
+			break;
+		case 'v':
+			verbose++;
+			break;
+		default:
+			errx(2, "vpnd-" CHILD_NAME ": started by vpnd only");
+		}
+	}
+	if (optind != argc || role == NULL || strcmp(role, CHILD_NAME) != 0)
+		errx(2, "vpnd-" CHILD_NAME ": started by vpnd only");
+	CHILD_MAIN(verbose);
+}
+
+#else /* the parent */
+
+#include "dnsbackend.h"
+#include "parent.h"
 
 static __dead void	usage(void);
 
@@ -155,15 +209,10 @@ main(int argc, char *argv[])
 			opts.env.time_scale = 1.0;
 	}
 #endif
-	if (role != NULL) {
-		/* Re-executed child: the parent channel is on fd 3. */
-		if (strcmp(role, "netmgr") == 0)
-			netmgr_main(opts.env.verbose);
-		else if (strcmp(role, "tunworker") == 0)
-			tunworker_main(opts.env.verbose);
-		else if (strcmp(role, "dnsmgr") == 0)
-			dnsmgr_main(opts.env.verbose);
-		errx(2, "unknown role %s", role);
-	}
+	if (role != NULL)
+		errx(2, "-P %s: the children are executables of their own "
+		    "(vpnd-netmgr, vpnd-tunworker, vpnd-dnsmgr)", role);
 	return parent_main(&opts);
 }
+
+#endif /* VPND_CHILD */

@@ -451,6 +451,9 @@ child_exe_open(int proc, const char *self)
 		    "%s/vpnd-%s", VPND_LIBEXECDIR, name);
 		if (len < 0 || (size_t)len >= sizeof(child_exe[proc]))
 			errx(1, "%s: path too long", VPND_LIBEXECDIR);
+		if (access(child_exe[proc], F_OK) == -1 && errno == ENOENT)
+			errx(1, "%s executable: no vpnd-%s next to %s, nor %s",
+			    name, name, self, child_exe[proc]);
 	}
 	if ((fd = secure_exec(child_exe[proc], ebuf, sizeof(ebuf))) == -1)
 		errx(1, "%s executable: %s", name, ebuf);

@@ -86,7 +86,10 @@ if command -v setcap >/dev/null 2>&1 &&
 	chmod 0711 "$E2E_TMP"
 	mkdir -m 0755 "$BIN"
 	cp "$VPND" "$BIN/vpnd"
-	chmod 0755 "$BIN/vpnd"
+	for c in netmgr tunworker dnsmgr; do
+		cp "$VPND-$c" "$BIN/vpnd-$c"
+	done
+	chmod 0755 "$BIN"/vpnd*
 	mkdir -m 0700 "$HOMEDIR"
 	chown "$NRUSER:$NRUSER" "$HOMEDIR"
 fi

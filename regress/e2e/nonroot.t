@@ -72,6 +72,10 @@ mkdir -m 0755 "$BIN"
 cp "$VPND" "$BIN/vpnd"
 cp "$VPND" "$BIN/vpnd-nocap"
 cp "$VPNCTL" "$BIN/vpnctl"
+# the children's executables, next to the parent's as in a build tree
+for c in netmgr tunworker dnsmgr; do
+	cp "$VPND-$c" "$BIN/vpnd-$c"
+done
 chmod 0755 "$BIN"/*
 if ! setcap cap_net_admin+ep "$BIN/vpnd" 2>"$E2E_TMP/setcap.err"; then
 	echo "1..0 # SKIP setcap is impossible here: $(cat "$E2E_TMP/setcap.err")"
@@ -323,12 +327,17 @@ ok $? "no process of $NRUSER is left"
 if [ ! -x "$VPND_TEST" ]; then
 	ok 0 "# SKIP no $VPND_TEST (make TESTHOOKS=1)"
 else
-	cp "$VPND_TEST" "$BIN/vpnd-test"
-	chmod 0755 "$BIN/vpnd-test"
-	setcap cap_net_admin+ep "$BIN/vpnd-test"
+	# the test build's parent, with the test build's children next to it
+	mkdir -m 0755 "$BIN/test"
+	cp "$VPND_TEST" "$BIN/test/vpnd-test"
+	for c in netmgr tunworker dnsmgr; do
+		cp "$VPND_TEST-$c" "$BIN/test/vpnd-$c"
+	done
+	chmod 0755 "$BIN/test"/*
+	setcap cap_net_admin+ep "$BIN/test/vpnd-test"
 	for c in netmgr tunworker dnsmgr; do
 		: >"$OUT"
-		VPND_TESTHOOK=$c:1 nr_spawn "$BIN/vpnd-test" -D none
+		VPND_TESTHOOK=$c:1 nr_spawn "$BIN/test/vpnd-test" -D none
 		# the hook's own line, or (the parent may go down on another
 		# child's closed channel before it reads the dying child's
 		# last line) the parent's report of the death by SIGSYS
@@ -351,7 +360,7 @@ if [ ! -x "$VPND_TEST" ]; then
 else
 	for c in netmgr tunworker; do
 		: >"$OUT"
-		VPND_TESTHOOK=$c:6 nr_spawn "$BIN/vpnd-test" -D none
+		VPND_TESTHOOK=$c:6 nr_spawn "$BIN/test/vpnd-test" -D none
 		P=$NRPID
 		wait_for 50 asuser "$BIN/vpnctl" -s "$SOCK" status
 		ok $? "$c without a user namespace: vpnd serves"

@@ -9,7 +9,8 @@
 #    in <statedir>/empty, which is empty; dnsmgr as _vpnddns (a uid of
 #    its own) without groups, chrooted in <statedir>/dns, its own 0700
 #    directory. What dnsmgr's sandbox denies is probed from inside it by
-#    dnsjail.t.
+#    dnsjail.t. Each child runs its own executable, build/vpnd-<name>
+#    (childexe.t: which files the parent accepts).
 # 2. Seccomp: VPND_TESTHOOK=<proc>:1 makes that child call ptrace; it is
 #    killed by SIGSYS, the parent logs it and exits non-zero promptly,
 #    and nothing of the instance is left.
@@ -61,6 +62,8 @@ for c in netmgr tunworker dnsmgr; do
 	eval "PID_$c=$pid"
 	is "$(awk '{print $4}' "/proc/$pid/stat" 2>/dev/null)" "$P" \
 	    "$c is a child of the parent"
+	is "$(readlink "/proc/$pid/exe")" "$VPND-$c" \
+	    "$c runs its own executable, build/vpnd-$c"
 	for f in CapEff CapPrm CapBnd CapInh CapAmb; do
 		is "$(status_field "$pid" "$f")" "$NOCAPS" "$c $f is zero"
 	done

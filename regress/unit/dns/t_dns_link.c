@@ -1,5 +1,5 @@
 /*
- * t_dns_link.c -- the real dnsmgr (vpnd -P dnsmgr, next to this test's
+ * t_dns_link.c -- the real dnsmgr (vpnd-dnsmgr -P dnsmgr, next to this test's
  * build directory), with this test playing both the parent and netmgr:
  * an IMSG_DNS_SET for a link that is not vpnd's own -- another name, or
  * vpnd's name with another index -- is refused before anything is
@@ -167,16 +167,16 @@ main(void)
 		skip_all("readlink /proc/self/exe");
 	self[n] = '\0';
 	/*
-	 * <build>/regress/t_dns_link -> the normal build's vpnd, <build>/..
-	 * /build/vpnd, whichever build this test is: this test's side is the
+	 * <build>/regress/t_dns_link -> the normal build's dnsmgr, <build>/..
+	 * /build/vpnd-dnsmgr, whichever build this test is: this test's side is the
 	 * one under the sanitizers, and an ASan daemon (make sanitize leaves
 	 * one in build-asan/) does not run under dnsmgr's seccomp list.
 	 */
 	for (i = 0; i < 2 && (slash = strrchr(self, '/')) != NULL; i++)
 		*slash = '\0';
-	snprintf(vpnd, sizeof(vpnd), "%s/../build/vpnd", self);
+	snprintf(vpnd, sizeof(vpnd), "%s/../build/vpnd-dnsmgr", self);
 	if (access(vpnd, X_OK) == -1)
-		skip_all("no vpnd in %s/../build: make", self);
+		skip_all("no vpnd-dnsmgr in %s/../build: make", self);
 	if ((lo = if_nametoindex("lo")) == 0)
 		skip_all("no lo");
 

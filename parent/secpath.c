@@ -142,7 +142,7 @@ secure_exec(const char *path, char *err, size_t errlen)
 		errno = EINVAL;
 		return -1;
 	}
-	if (st.st_uid != 0 && st.st_uid != geteuid()) {
+	if (st.st_uid != geteuid() && st.st_uid != 0) {
 		snprintf(err, errlen, "%s is owned by uid %u, not root%s",
 		    path, (unsigned int)st.st_uid, geteuid() != 0 ?
 		    " nor the user vpnd runs as" : "");

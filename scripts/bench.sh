@@ -12,7 +12,8 @@
 #     of both daemons, from /proc/PID/stat, before and after the iperf3 run
 #   - RTT the tunnel adds: ping through the tunnel minus ping over the bare
 #     veth (50 pings, -i 0.01, average)
-#   - peak RSS per daemon: VmHWM summed over its processes
+#   - peak RSS per daemon: VmHWM summed over its processes, and for vpnd
+#     each process's share (parent/netmgr/tunworker/dnsmgr)
 #   - the mixed pair: wireguard-go sends to vpnd (and -R: vpnd sends to
 #     wireguard-go), against wireguard-go receiving from the same sender
 # then the ratios vpnd / wireguard-go, as a table. Needs root. Touches
@@ -76,6 +77,16 @@ hwm_kb() {
 		t=$((t + ${v:-0}))
 	done
 	echo "$t"
+}
+
+# hwm_split PID...: each process's VmHWM in MiB, joined by "/"
+hwm_split() {
+	local p out=""
+	for p in "$@"; do
+		out="$out/$(awk '/^VmHWM:/ {printf "%.1f", $2 / 1024}' \
+		    "/proc/$p/status")"
+	done
+	echo "${out#/}"
 }
 
 # rtt_us NS ADDR: average RTT of 50 pings, in microseconds
@@ -247,6 +258,9 @@ runs vpnd "$NS1" "$NS2" $VA $VB
 # shellcheck disable=SC2086
 R_vpnd_rss1=$(awk -v a="$(hwm_kb $VA)" -v b="$(hwm_kb $VB)" \
     'BEGIN {printf "%.1f", (a > b ? a : b) / 1024}')
+# where it goes: parent/netmgr/tunworker/dnsmgr of each daemon
+# shellcheck disable=SC2086
+R_vpnd_split="A $(hwm_split $VA), B $(hwm_split $VB)"
 for p in "$VPND_PID_a" "$VPND_PID_b"; do
 	kill -TERM "$p"
 	wait_gone "$p" 50 || die "vpnd $p does not stop"
@@ -294,6 +308,7 @@ row "  four streams, -P 4 (Gbit/s)" "$R_vpndP_gbps" "$R_wggoP_gbps"
 row "CPU s per GB (both daemons, one stream)" "$R_vpnd_cpu" "$R_wggo_cpu"
 row "RTT added by the tunnel (us)" "$R_vpnd_rtt" "$R_wggo_rtt"
 row "peak RSS per daemon (MiB)" "$R_vpnd_rss1" "$R_wggo_rss1"
+echo "  vpnd parent/netmgr/tunworker/dnsmgr (MiB): $R_vpnd_split"
 row "TCP retransmits, one stream" "$R_vpnd_retr" "$R_wggo_retr"
 row "TCP retransmits, -R" "$R_vpndR_retr" "$R_wggoR_retr"
 row "TCP retransmits, -P 4" "$R_vpndP_retr" "$R_wggoP_retr"

@@ -1,7 +1,7 @@
 #!/bin/bash
 # deb.t -- the Debian package: dpkg-buildpackage -us -uc -b in a clean
 # clone of the repository's committed HEAD builds vpnd_*.deb, which holds
-# the daemon, the client, the manual pages, the systemd unit, the polkit
+# the daemon (its children in /usr/libexec/vpnd), the client, the manual pages, the systemd unit, the polkit
 # rule, the D-Bus policy and activation files, the bash completion and
 # the example configuration; its maintainer scripts create the users and the group and purge state and
 # logs; lintian reports no error.  Nothing is installed on this machine.
@@ -57,6 +57,14 @@ for f in /usr/sbin/vpnd /usr/bin/vpnctl \
 done
 grep -q '^-rwxr-xr-x root/root .* \./usr/sbin/vpnd$' "$tmp/listing"
 ok $? "vpnd is root's, mode 0755"
+for c in netmgr tunworker dnsmgr; do
+	grep -q "^-rwxr-xr-x root/root .* \./usr/libexec/vpnd/vpnd-$c\$" \
+	    "$tmp/listing"
+	ok $? "the package holds /usr/libexec/vpnd/vpnd-$c, root's, mode 0755"
+done
+dpkg-deb --fsys-tarfile "$deb" | tar -xOf - ./usr/sbin/vpnd |
+    grep -aq '/usr/libexec/vpnd'
+ok $? "the packaged vpnd looks for its children in /usr/libexec/vpnd"
 dpkg-deb --fsys-tarfile "$deb" |
     tar -xOf - ./lib/systemd/system/vpnd.service >"$tmp/vpnd.service"
 grep -q "ExecStart=/usr/sbin/vpnd " "$tmp/vpnd.service"

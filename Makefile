@@ -175,6 +175,8 @@ $(B)/obj/parent/vpnd-%.o: parent/vpnd.c | builddeps
 	$(CC) $(CFLAGS) -Iparent -Icommon -I$* -DVPND_CHILD=$* -MMD -MP \
 		-c -o $@ $<
 
+# (kept: not intermediates make would delete)
+.SECONDARY: $(CHILDREN:%=$(B)/obj/parent/vpnd-%.o)
 $(B)/vpnd-%: $(B)/obj/parent/vpnd-%.o $(B)/libvpnd.a $(B)/libcommon.a
 	$(CC) $(LDFLAGS) -Wl,--as-needed -o $@ $^ $(LDLIBS)
 

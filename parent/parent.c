@@ -41,6 +41,10 @@
 #include "sys.h"
 #include "vpnd.h"
 
+#ifndef VPND_LIBEXECDIR		/* the Makefile sets it from LIBEXECDIR */
+#define VPND_LIBEXECDIR	"/usr/local/libexec/vpnd"
+#endif
+
 #define CHILD_WAIT_MS	1000	/* how long children get to exit */
 #define SHUTDOWN_MS	1500	/* how long netmgr gets to take it down */
 

@@ -170,14 +170,14 @@ $(B)/libtap.a: $(TAP_OBJS)
 $(B)/vpnd: $(B)/obj/parent/vpnd.o $(B)/libvpnd.a $(B)/libcommon.a
 	$(CC) $(LDFLAGS) -Wl,--as-needed -o $@ $^ $(LDLIBS)
 
-$(B)/obj/parent/vpnd-%.o: parent/vpnd.c | builddeps
+CHILD_OBJS :=	$(CHILDREN:%=$(B)/obj/parent/vpnd-%.o)
+$(CHILD_OBJS): $(B)/obj/parent/vpnd-%.o: parent/vpnd.c | builddeps
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Iparent -Icommon -I$* -DVPND_CHILD=$* -MMD -MP \
 		-c -o $@ $<
 
-# (kept: not intermediates make would delete)
-.SECONDARY: $(CHILDREN:%=$(B)/obj/parent/vpnd-%.o)
-$(B)/vpnd-%: $(B)/obj/parent/vpnd-%.o $(B)/libvpnd.a $(B)/libcommon.a
+$(CHILD_BINS): $(B)/vpnd-%: $(B)/obj/parent/vpnd-%.o $(B)/libvpnd.a \
+    $(B)/libcommon.a
 	$(CC) $(LDFLAGS) -Wl,--as-needed -o $@ $^ $(LDLIBS)
 
 $(B)/vpnctl: $(B)/obj/vpnctl/vpnctl.o $(B)/libvpnctl.a $(B)/libcommon.a

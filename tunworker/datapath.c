@@ -9,7 +9,8 @@
  *	tun-rx	 dp_tunrx: TUN reads, wg_route, wg_encrypt or dp_stage,
  *		 the transmit batch (sendmmsg)
  *	udp-rx	 dp_udprx: recvmmsg, wg_input, the to_tun ring; may claim
- *		 the TUN and write a small batch itself
+ *		 the TUN and write a small batch itself, then read what
+ *		 the kernel answered and send it (tunrd_mtx, below)
  *	tun-tx	 dp_tuntx: the to_tun ring to TUN writes
  *
  *	field			writers		readers		guard
@@ -17,12 +18,14 @@
  *	to_tun			udp-rx (tail)	tun-tx (head)	SPSC ring:
  *							release/acquire
  *	back			tun-tx (tail)	udp-rx (head)	SPSC ring
+ *	tx_inline		udp-rx		control		atomic
  *	tx_state		tun-tx, udp-rx	both		CAS protocol
  *							(ACTIVE/PARKED/
  *							CLAIMED, below)
  *	rx_starved		udp-rx, tun-tx	both		atomic; backfd
  *							wakes udp-rx
- *	gso, txbatch		tun-rx		tun-rx		owner only
+ *	gso, tunrx_tb,		tun-rx, udp-rx	both		tunrd_mtx
+ *	tunrx_in, TUN reads
  *	dp_peer q/head/count	tun-rx (stage),	-		p->mtx
  *				udp-rx, control
  *				(flush)
@@ -39,8 +42,13 @@
  *	tunfd, udp4, udp6,	control		all		set before
  *	udp_gro						dp_start
  *
- * Lock order, outermost first: the core's d_lock (see peer.h), then a
- * dp_peer's mtx, then stage_mtx. notify_mtx and pmtx are leaves.
+ * Lock order, outermost first: tunrd_mtx (never taken with another lock
+ * held, nor held at a pause point), the core's d_lock (see peer.h), then
+ * a dp_peer's mtx, then stage_mtx. notify_mtx and pmtx are leaves.
+ *
+ * Order of what leaves: only the holder of tunrd_mtx reads the TUN, and
+ * it sends everything it read before letting go, so datagrams go out in
+ * the order the TUN gave the packets, whichever thread read them.
  *
  * Who calls what concurrently: dp_flush_staged runs on udp-rx (a
  * handshake completed: send), on the control thread (keys expired, or a
@@ -168,6 +176,16 @@ struct datapath {
 	int			 gso;		/* UDP_SEGMENT works (tun-rx) */
 	bool			 udp_gro;	/* try UDP_GRO (before dp_start) */
 	_Atomic uint64_t	 tun_drops;
+	/*
+	 * Reading the TUN: tun-rx, and udp-rx right after it wrote a few
+	 * packets itself (what the kernel answered at once: an echo reply,
+	 * a TCP ACK), sparing tun-rx a wake-up on the latency path. The
+	 * holder of tunrd_mtx reads, encrypts and sends before it lets go,
+	 * with tunrx_in and tunrx_tb, so packets leave in the TUN's order.
+	 */
+	pthread_mutex_t		 tunrd_mtx;
+	bool			 tun_inline;	/* a non-blocking TUN fd */
+	_Atomic uint64_t	 tx_inline;	/* TUN reads udp-rx made */
 
 	/* staged packets, from a shared pool */
 	pthread_mutex_t		 stage_mtx;
@@ -286,6 +304,7 @@ dp_new(int mtu, dp_notify_fn *notify)
 	dp->notify = notify;
 	pthread_mutex_init(&dp->stage_mtx, NULL);
 	pthread_mutex_init(&dp->notify_mtx, NULL);
+	pthread_mutex_init(&dp->tunrd_mtx, NULL);
 	n = DP_POOL + DP_STAGED_POOL;
 	if ((dp->pool_mem = calloc(n, dp->bufsize)) == NULL ||
 	    (dp->gro_mem = malloc((size_t)DP_GRO_BUFS * DP_GRO_SIZE)) == NULL ||
@@ -372,6 +391,7 @@ dp_free(struct datapath *dp)
 	dp_thread_mem_free(dp);
 	pthread_mutex_destroy(&dp->stage_mtx);
 	pthread_mutex_destroy(&dp->notify_mtx);
+	pthread_mutex_destroy(&dp->tunrd_mtx);
 	free(dp);
 }
 
@@ -436,6 +456,12 @@ dp_rx_coalesced(struct datapath *dp)
 	return atomic_load(&dp->rx_coalesced);
 }
 
+uint64_t
+dp_tx_inline(struct datapath *dp)
+{
+	return atomic_load(&dp->tx_inline);
+}
+
 int
 dp_notify_fd(const struct datapath *dp)
 {
@@ -450,6 +476,9 @@ dp_start(struct datapath *dp)
 
 	if (dp->running)
 		return 0;
+	/* udp-rx reads the TUN only where a read cannot block it */
+	n = fcntl(dp->tunfd, F_GETFL);
+	dp->tun_inline = n != -1 && (n & O_NONBLOCK);
 	/* Packet threads take no signals. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
@@ -922,25 +951,64 @@ tx_emit(void *arg, uint8_t *pkt, size_t len)
 }
 
 /*
- * tun-rx: read up to DP_BATCH packets per wake-up (with TSO, each may be
- * 64 KiB of TCP), encrypt each for its peer, send them with one sendmmsg
- * per family.
+ * Up to max TUN reads (with TSO, each may be 64 KiB of TCP), each packet
+ * encrypted for its peer, then sent with one sendmmsg per family. The
+ * caller holds tunrd_mtx. Returns the packets read.
  */
+static int
+tun_read_batch(struct datapath *dp, int max)
+{
+	struct txbatch	*tb = dp->tunrx_tb;
+	struct tx_ctx	 ctx;
+	uint8_t		*in = dp->tunrx_in;
+	size_t		 insize = dp->vnet ? 65536 + 64 : dp->bufsize - 64;
+	ssize_t		 n;
+	int		 i;
+
+	for (i = 0; i < max; i++) {
+		n = read(dp->tunfd, in, insize);
+		if (n <= 0)
+			break;
+		if (dp->vnet) {
+			ctx.dp = dp;
+			ctx.tb = tb;
+			(void)offload_tso(in, n, tx_emit, &ctx);
+		} else
+			tx_packet(dp, tb, in, n);
+	}
+	tx_flush(dp, tb);
+	return i;
+}
+
+/*
+ * udp-rx wrote a few packets to the TUN itself: what the kernel answered
+ * at once is in the TUN's queue already; read and send it here, unless
+ * tun-rx is reading (then it will).
+ */
+static void
+udprx_tun_inline(struct datapath *dp)
+{
+	int	n;
+
+	if (!dp->tun_inline || pthread_mutex_trylock(&dp->tunrd_mtx) != 0)
+		return;
+	n = tun_read_batch(dp, DP_DIRECT_MAX);
+	pthread_mutex_unlock(&dp->tunrd_mtx);
+	if (n > 0)
+		atomic_fetch_add_explicit(&dp->tx_inline, (uint64_t)n,
+		    memory_order_relaxed);
+}
+
+/* tun-rx: DP_BATCH TUN reads per wake-up, encrypted and sent. */
 static void *
 dp_tunrx(void *arg)
 {
 	struct datapath		*dp = arg;
 	struct pollfd		 pfd[3];
 	struct txbatch		*tb;
-	struct tx_ctx		 ctx;
-	uint8_t			*in, *out;
-	size_t			 insize;
-	ssize_t			 n;
-	int			 i;
+	uint8_t			*out;
 
 	/* allocated by dp_new: a fresh batch around the same buffer */
-	in = dp->tunrx_in;
-	insize = dp->vnet ? 65536 + 64 : dp->bufsize;
 	tb = dp->tunrx_tb;
 	out = tb->out;
 	memset(tb, 0, sizeof(*tb));
@@ -961,19 +1029,9 @@ dp_tunrx(void *arg)
 			break;
 		if (atomic_load(&dp->pause_req))
 			dp_pause_point(dp);
-		for (i = 0; i < DP_BATCH; i++) {
-			n = read(dp->tunfd, in, dp->vnet ? insize :
-			    dp->bufsize - 64);
-			if (n <= 0)
-				break;
-			if (dp->vnet) {
-				ctx.dp = dp;
-				ctx.tb = tb;
-				(void)offload_tso(in, n, tx_emit, &ctx);
-			} else
-				tx_packet(dp, tb, in, n);
-		}
-		tx_flush(dp, tb);
+		pthread_mutex_lock(&dp->tunrd_mtx);
+		(void)tun_read_batch(dp, DP_BATCH);
+		pthread_mutex_unlock(&dp->tunrd_mtx);	/* all of it sent */
 	}
 	return NULL;
 }
@@ -1036,7 +1094,7 @@ rx_take(struct datapath *dp, bool may_wait)
  */
 static bool
 rx_deliver(struct datapath *dp, struct dp_buf *b, size_t len,
-    const struct sockaddr_storage *src, bool claimed)
+    const struct sockaddr_storage *src, bool claimed, size_t *direct)
 {
 	struct wg_peer	*peer;
 	uint8_t		*plain;
@@ -1049,6 +1107,7 @@ rx_deliver(struct datapath *dp, struct dp_buf *b, size_t len,
 	b->len = plainlen;
 	if (claimed) {
 		tun_write_one(dp, b);
+		(*direct)++;
 		return false;
 	}
 	return ring_push(&dp->to_tun, b);
@@ -1092,6 +1151,7 @@ udprx_gro(struct datapath *dp, struct rx_gro *g, int fd)
 {
 	struct dp_buf	*b;
 	size_t		 cnt[DP_GRO_BUFS], total = 0, k, off, seglen, pushed = 0;
+	size_t		 direct = 0;
 	int		 i, n, segsz[DP_GRO_BUFS], parked = TX_PARKED;
 	bool		 claimed;
 
@@ -1130,7 +1190,8 @@ udprx_gro(struct datapath *dp, struct rx_gro *g, int fd)
 			if ((b = rx_take(dp, !claimed)) == NULL)
 				break;
 			memcpy(b->data, g->buf[i] + off, seglen);
-			if (rx_deliver(dp, b, seglen, &g->src[i], claimed))
+			if (rx_deliver(dp, b, seglen, &g->src[i], claimed,
+			    &direct))
 				pushed++;
 			else
 				dp->free_rx[dp->nfree_rx++] = b;
@@ -1141,6 +1202,8 @@ udprx_gro(struct datapath *dp, struct rx_gro *g, int fd)
 	atomic_thread_fence(memory_order_seq_cst);
 	if (pushed > 0 && atomic_load(&dp->tx_state) != TX_ACTIVE)
 		efd_signal(dp->ringfd);
+	if (direct > 0)
+		udprx_tun_inline(dp);
 }
 
 /*
@@ -1158,7 +1221,7 @@ dp_udprx(void *arg)
 	struct dp_buf		*bufs[DP_BATCH], *b;
 	struct wg_peer		*peer;
 	uint8_t			*plain;
-	size_t			 plainlen, pushed;
+	size_t			 plainlen, pushed, direct;
 	int			 i, n, r, s, npfd = 0, want, claimed;
 	int			 parked = TX_PARKED, one = 1;
 	bool			 gro[4] = { false, false, false, false };
@@ -1223,7 +1286,7 @@ dp_udprx(void *arg)
 				mm[i].msg_hdr.msg_iovlen = 1;
 			}
 			n = recvmmsg(pfd[s].fd, mm, want, MSG_DONTWAIT, NULL);
-			pushed = 0;
+			pushed = direct = 0;
 			/*
 			 * A few packets and tun-tx asleep with nothing queued:
 			 * write them here, sparing a wake-up (latency).
@@ -1245,6 +1308,7 @@ dp_udprx(void *arg)
 				b->len = plainlen;
 				if (claimed) {
 					tun_write_one(dp, b);
+					direct++;
 					continue;
 				}
 				if (!ring_push(&dp->to_tun, b))
@@ -1261,6 +1325,8 @@ dp_udprx(void *arg)
 			atomic_thread_fence(memory_order_seq_cst);
 			if (pushed > 0 && atomic_load(&dp->tx_state) != TX_ACTIVE)
 				efd_signal(dp->ringfd);
+			if (direct > 0)
+				udprx_tun_inline(dp);
 		}
 	}
 	return NULL;

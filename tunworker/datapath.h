@@ -5,6 +5,11 @@
  *	udp-rx thread:	recvmmsg -> wg_input (decrypt in place) -> ring
  *	tun-tx thread:	ring -> TUN writes, so a slow TUN write never stalls
  *			network reads
+ * A lone packet skips the hand-offs: udp-rx writes a few packets to the
+ * TUN itself while tun-tx sleeps with nothing queued, then reads what
+ * the kernel answered at once (an echo reply, a TCP ACK), encrypts and
+ * sends it, as tun-rx would have after a wake-up. One TUN reader at a
+ * time (a mutex), sending all it read before the next: order is kept.
  * Packet buffers come from a pool allocated once; the data path does not
  * allocate. Handshakes and timers stay on the control thread (libevent),
  * which talks to the packet threads only through the WireGuard core's
@@ -64,6 +69,8 @@ void	 dp_set_udp_gro(struct datapath *, bool);
 uint64_t dp_rx_waits(struct datapath *);
 /* Datagrams UDP GRO had coalesced from two packets or more. */
 uint64_t dp_rx_coalesced(struct datapath *);
+/* TUN packets udp-rx read and sent itself (the latency path). */
+uint64_t dp_tx_inline(struct datapath *);
 void	 dp_notify_drain(struct datapath *);
 
 #endif /* VPND_DATAPATH_H */

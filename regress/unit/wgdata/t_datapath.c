@@ -9,6 +9,9 @@
  * while the pool is exhausted udp-rx stops reading rather than dropping,
  * so a burst the socket buffer can hold arrives whole and in order, with
  * UDP GRO (coalesced datagrams split back into packets) and without.
+ * Lone packets B receives make its udp-rx write them to the TUN itself
+ * and read the TUN right after (the latency path) while tun-rx reads it
+ * too: a stream from B's TUN still arrives whole and in order.
  * Every wait is a poll with a deadline; alarm() bounds the whole file.
  */
 #include <sys/ioctl.h>
@@ -20,6 +23,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -59,6 +63,11 @@ static int	 take(struct side *, uint32_t *, int);
 static int	 collect(struct side *, uint32_t *, int, int);
 static bool	 in_order(const uint32_t *, int, uint32_t, int);
 static void	 wait_tun_read(struct side *);
+static void	*stream_writer(void *);
+static void	*pinger(void *);
+
+#define STREAM_N	3000
+static _Atomic int	 stream_done;
 
 static void
 notify(const uint8_t key[32], int ev)
@@ -228,6 +237,42 @@ wait_tun_read(struct side *s)
 	}
 }
 
+/* B's stream to A, paced: 1 .. STREAM_N from B's TUN. */
+static void *
+stream_writer(void *arg)
+{
+	struct pollfd	 pfd = { -1, 0, 0 };
+	uint32_t	 seq;
+
+	for (seq = 1; seq <= STREAM_N; seq++) {
+		while (!put(&B, "10.9.0.2", "10.9.0.1", seq))
+			(void)poll(&pfd, 0, 1);	/* the queue is full */
+		if (seq % 4 == 0)
+			(void)poll(&pfd, 0, 1);
+	}
+	return NULL;
+}
+
+/*
+ * Lone packets from A to B while the stream runs (each one makes B's
+ * udp-rx write it and then read B's TUN); B's TUN is drained of them.
+ */
+static void *
+pinger(void *arg)
+{
+	struct pollfd	 pfd = { -1, 0, 0 };
+	uint8_t		 b[2048];
+	uint32_t	 seq = 0;
+
+	while (!stream_done) {
+		(void)put(&A, "10.9.0.1", "10.9.0.2", 70000 + seq++);
+		(void)poll(&pfd, 0, 1);
+		while (recv(B.tun, b, sizeof(b), MSG_DONTWAIT) > 0)
+			;
+	}
+	return NULL;
+}
+
 int
 main(void)
 {
@@ -237,7 +282,7 @@ main(void)
 	if (sodium_init() == -1)
 		abort();
 	alarm(120);
-	plan(27);
+	plan(30);
 
 	/* Staged before the handshake: all of them, in order. */
 	side_new(&A, false);
@@ -376,6 +421,38 @@ main(void)
 	n = collect(&B, seqs, 30, 500);
 	ok(in_order(seqs, n, 10000, 20),
 	    "pool: after the TUN drained, 20 more arrive in order (%d)", n);
+	sides_free();
+
+	/*
+	 * Both of B's TUN readers at once: tun-rx, and udp-rx after each
+	 * lone packet it wrote itself. Only one reads at a time and sends
+	 * what it read before the other reads: the stream keeps its order.
+	 */
+	side_new(&A, false);
+	side_new(&B, false);
+	link_sides();
+	ok(dp_start(A.dp) == 0 && dp_start(B.dp) == 0, "two readers: started");
+	put(&A, "10.9.0.1", "10.9.0.2", 0);
+	n = collect(&B, seqs, 1, 0);
+	is_int(n, 1, "two readers: session up");
+	{
+		pthread_t	 tw, tp;
+		static uint32_t	 got[STREAM_N + 10];
+
+		stream_done = 0;
+		if (pthread_create(&tw, NULL, stream_writer, NULL) != 0 ||
+		    pthread_create(&tp, NULL, pinger, NULL) != 0)
+			abort();
+		n = collect(&A, got, STREAM_N + 10, 2000);
+		stream_done = 1;
+		pthread_join(tw, NULL);
+		pthread_join(tp, NULL);
+		ok(in_order(got, n, 1, STREAM_N),
+		    "two readers: B's stream of %d arrives whole, in order "
+		    "(got %d)", STREAM_N, n);
+		diag("two readers: udp-rx read %ju of B's TUN packets itself",
+		    (uintmax_t)dp_tx_inline(B.dp));
+	}
 	sides_free();
 	return done_testing();
 }

@@ -84,6 +84,33 @@ aead_ctx_seal(EVP_CIPHER_CTX *c, const uint8_t nonce[AEAD_NONCE_LEN],
 }
 
 int
+aead_ctx_seal_pad(EVP_CIPHER_CTX *c, const uint8_t nonce[AEAD_NONCE_LEN],
+    uint8_t *dst, const uint8_t *src, size_t len, size_t pad,
+    uint8_t tag[AEAD_TAG_LEN])
+{
+	static const uint8_t	 zero[AEAD_PAD_MAX];
+	int			 n = 0, m = 0, f;
+
+	if (len > INT_MAX || pad > sizeof(zero) ||
+	    ((uintptr_t)dst < (uintptr_t)src + len &&
+	    (uintptr_t)src < (uintptr_t)dst + len + pad))
+		return -1;
+	if (EVP_CipherInit_ex2(c, NULL, NULL, nonce, 1, NULL) != 1)
+		return -1;
+	/* the cipher reads the packet where it is, writes dst */
+	if (len > 0 && EVP_CipherUpdate(c, dst, &n, src, (int)len) != 1)
+		return -1;
+	if (pad > 0 && EVP_CipherUpdate(c, dst + n, &m, zero,
+	    (int)pad) != 1)
+		return -1;
+	if (EVP_CipherFinal_ex(c, dst + n + m, &f) != 1 ||
+	    EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_GET_TAG, AEAD_TAG_LEN,
+	    tag) != 1)
+		return -1;
+	return 0;
+}
+
+int
 aead_ctx_open(EVP_CIPHER_CTX *c, const uint8_t nonce[AEAD_NONCE_LEN],
     const uint8_t *ad, size_t adlen, uint8_t *buf, size_t len,
     const uint8_t tag[AEAD_TAG_LEN])
@@ -187,6 +214,22 @@ aead_slot_seal(struct aead_slot *a, uint32_t gen, uint64_t counter,
 	pthread_mutex_lock(&a->a_send_mtx);
 	if (a->a_send != NULL && a->a_gen == gen)
 		r = aead_ctx_seal(a->a_send, n, NULL, 0, buf, len, buf + len);
+	pthread_mutex_unlock(&a->a_send_mtx);
+	return r;
+}
+
+int
+aead_slot_seal_pad(struct aead_slot *a, uint32_t gen, uint64_t counter,
+    uint8_t *dst, const uint8_t *src, size_t len, size_t pad)
+{
+	uint8_t	 n[AEAD_NONCE_LEN];
+	int	 r = -1;
+
+	aead_nonce(n, counter);
+	pthread_mutex_lock(&a->a_send_mtx);
+	if (a->a_send != NULL && a->a_gen == gen)
+		r = aead_ctx_seal_pad(a->a_send, n, dst, src, len, pad,
+		    dst + len + pad);
 	pthread_mutex_unlock(&a->a_send_mtx);
 	return r;
 }

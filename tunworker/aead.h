@@ -52,6 +52,15 @@ int	 aead_slot_seal(struct aead_slot *, uint32_t gen, uint64_t counter,
 	    uint8_t *buf, size_t len);
 int	 aead_slot_open(struct aead_slot *, uint32_t gen, uint64_t counter,
 	    uint8_t *buf, size_t len);
+/*
+ * Seal src[0 .. len) followed by pad zero bytes into dst (len + pad
+ * bytes of ciphertext, then the tag): no copy of the packet first. src
+ * and dst must not overlap; pad is at most AEAD_PAD_MAX.
+ */
+#define AEAD_PAD_MAX	64
+int	 aead_slot_seal_pad(struct aead_slot *, uint32_t gen,
+	    uint64_t counter, uint8_t *dst, const uint8_t *src, size_t len,
+	    size_t pad);
 
 /*
  * The primitive under both, on a keyed context: any nonce and AD, in
@@ -60,6 +69,10 @@ int	 aead_slot_open(struct aead_slot *, uint32_t gen, uint64_t counter,
  */
 int	 aead_ctx_seal(EVP_CIPHER_CTX *, const uint8_t nonce[AEAD_NONCE_LEN],
 	    const uint8_t *ad, size_t adlen, uint8_t *buf, size_t len,
+	    uint8_t tag[AEAD_TAG_LEN]);
+int	 aead_ctx_seal_pad(EVP_CIPHER_CTX *,
+	    const uint8_t nonce[AEAD_NONCE_LEN], uint8_t *dst,
+	    const uint8_t *src, size_t len, size_t pad,
 	    uint8_t tag[AEAD_TAG_LEN]);
 int	 aead_ctx_open(EVP_CIPHER_CTX *, const uint8_t nonce[AEAD_NONCE_LEN],
 	    const uint8_t *ad, size_t adlen, uint8_t *buf, size_t len,

@@ -26,10 +26,21 @@ static void	put16(uint8_t *, uint16_t);
 uint32_t
 csum_add(uint32_t sum, const uint8_t *p, size_t len)
 {
-	uint64_t	acc = 0;
+	uint64_t	acc = 0, acc2 = 0, w64, v64;
 	uint32_t	w32;
 	uint16_t	w16;
 
+	/*
+	 * 16 bytes a round, as four 32-bit words into two sums (at most
+	 * 2^34 a round: no overflow below 2^30 rounds), then the rest.
+	 */
+	for (; len >= 16; p += 16, len -= 16) {
+		memcpy(&w64, p, 8);
+		memcpy(&v64, p + 8, 8);
+		acc += (w64 & 0xffffffff) + (w64 >> 32);
+		acc2 += (v64 & 0xffffffff) + (v64 >> 32);
+	}
+	acc += acc2;
 	for (; len >= 4; p += 4, len -= 4) {
 		memcpy(&w32, p, 4);
 		acc += w32;

@@ -556,6 +556,18 @@ wg_encrypt_locked(struct wg_peer *p, const uint8_t *ippkt, size_t len,
 	mtu = atomic_load(&d->d_mtu);
 	if (mtu > 0 && len <= (size_t)mtu && padded > (size_t)mtu)
 		padded = mtu;
+	if (ippkt != NULL && ((uintptr_t)ippkt >= (uintptr_t)out +
+	    WG_DATA_OVERHEAD + padded || (uintptr_t)ippkt + len <=
+	    (uintptr_t)out)) {
+		/* sealed from where it is: no copy */
+		memcpy(out, &hdr, sizeof(hdr));
+		if (aead_slot_seal_pad(&p->p_aead[slot], gen, nonce,
+		    out + WG_DATA_HDR_LEN, ippkt, len, padded - len) == -1)
+			return WG_DROP;
+		*outlen = WG_DATA_OVERHEAD + padded;
+		atomic_fetch_add(&p->p_tx_bytes, *outlen);
+		return WG_OK;
+	}
 	memmove(out + WG_DATA_HDR_LEN, ippkt != NULL ? ippkt : out, len);
 	memset(out + WG_DATA_HDR_LEN + len, 0, padded - len);
 	memcpy(out, &hdr, sizeof(hdr));

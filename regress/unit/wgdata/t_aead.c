@@ -133,11 +133,14 @@ main(void)
 	size_t		 len, ptlen = sizeof(rfc_pt) - 1;
 	uint64_t	 ctr;
 	int		 bad_seal = 0, bad_open = 0, bad_sodium = 0, bad_tamper = 0;
-	int		 bad_wipe = 0;
+	int		 bad_wipe = 0, bad_pad = 0;
+	static uint8_t	 d[MAXLEN + AEAD_PAD_MAX + 16];
+	static uint8_t	 e[MAXLEN + AEAD_PAD_MAX + 16];
+	size_t		 pad;
 
 	if (sodium_init() == -1)
 		return 1;
-	plan(19);
+	plan(21);
 	ok(aead_init() == 0, "libcrypto has ChaCha20-Poly1305");
 
 	/* RFC 8439, 2.8.2 */
@@ -206,6 +209,18 @@ main(void)
 		memcpy(a, b, len + 16);
 		if (aead_slot_open(&r, 9, ctr + 1, a, len + 16) != -1)
 			bad_tamper++;
+		/* sealed from where it is, zero padding after it */
+		pad = len % 3 == 0 ? 0 : (16 - len % 16) % 16 + len % 2;
+		memset(d, 0xee, sizeof(d));
+		if (aead_slot_seal_pad(&s, 7, ctr, d, pt, len, pad) != 0)
+			bad_pad++;
+		memcpy(e, pt, len);
+		memset(e + len, 0, pad);
+		crypto_aead_chacha20poly1305_ietf_encrypt_detached(e, e + len +
+		    pad, NULL, e, len + pad, NULL, 0, NULL, nonce, skey);
+		if (memcmp(d, e, len + pad + 16) != 0 ||
+		    d[len + pad + 16] != 0xee)
+			bad_pad++;
 	}
 	is_int(bad_seal, 0, "0..%d bytes: every seal succeeds", MAXLEN);
 	is_int(bad_sodium, 0,
@@ -217,6 +232,12 @@ main(void)
 	    "a flipped bit, or another counter, is refused at every length");
 	is_int(bad_wipe, 0, "and a refused packet leaves nothing decrypted");
 	ok(aead_slot_open(&r, 9, 0, a, 15) == -1, "shorter than a tag: refused");
+	is_int(bad_pad, 0, "0..%d bytes sealed out of place with zero "
+	    "padding: as libsodium seals packet and padding", MAXLEN);
+	ok(aead_slot_seal_pad(&s, 7, 1, a + 8, a, 32, 0) == -1 &&
+	    aead_slot_seal_pad(&s, 7, 1, a, a + 8, 32, 0) == -1 &&
+	    aead_slot_seal_pad(&s, 7, 1, b, a, 32, AEAD_PAD_MAX + 1) == -1,
+	    "out of place: overlapping buffers, or too much padding, refused");
 
 	/* a packet that would open: refused for another generation */
 	memset(a, 0x3c, 32);

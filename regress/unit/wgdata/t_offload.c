@@ -258,6 +258,42 @@ check_family(int v6)
 	(void)gro_finish(&g, &out);
 }
 
+/* RFC 1071 as written: big-endian 16-bit words, one at a time. */
+static uint16_t
+csum_ref(const uint8_t *p, size_t len)
+{
+	uint64_t	sum = 0;
+	size_t		i;
+
+	for (i = 0; i + 1 < len; i += 2)
+		sum += (uint32_t)p[i] << 8 | p[i + 1];
+	if (len & 1)
+		sum += (uint32_t)p[len - 1] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return ~sum & 0xffff;
+}
+
+/* csum_add against the reference at every length and alignment. */
+static int
+csum_check(void)
+{
+	static uint8_t	 buf[2100];
+	size_t		 len, off, i;
+	int		 bad = 0, fill;
+
+	for (fill = 0; fill < 2; fill++) {
+		for (i = 0; i < sizeof(buf); i++)
+			buf[i] = fill ? 0xff : (uint8_t)(i * 131 + (i >> 5));
+		for (len = 0; len <= 2048; len++)
+			for (off = 0; off < 4; off++)
+				if (csum_fold(csum_add(0, buf + off, len)) !=
+				    csum_ref(buf + off, len))
+					bad++;
+	}
+	return bad;
+}
+
 int
 main(void)
 {
@@ -268,7 +304,7 @@ main(void)
 	int			 i, r, bad = 0, emitted = 0;
 	size_t			 n;
 
-	plan(93);
+	plan(94);
 	check_family(0);
 	check_family(1);
 
@@ -396,5 +432,7 @@ main(void)
 	    "GRO: exactly the allowed segments");
 	is_int(udp_gro_count(1000, -1, 1600, 64), 0,
 	    "GRO: a negative size: dropped");
+	is_int(csum_check(), 0, "the checksum sum as RFC 1071's at every "
+	    "length 0..2048 and alignment, carries included");
 	return done_testing();
 }

@@ -112,9 +112,12 @@ struct dbus_peer {
 
 static struct {
 	sd_bus			*bus;
+	sd_bus			*ask;	/* the questions to the bus driver */
 	struct event_base	*base;
 	struct event		 ev_io, ev_timer, ev_reap;
-	bool			 armed;
+	struct event		 ev_aio, ev_atimer;	/* ask's */
+	bool			 armed, aarmed;
+	bool			 paused;	/* bus not read: door_full() */
 	bool			 unnamed;	/* the bus refused the name */
 	struct ctl_acl		 acl;
 	unsigned int		 watch;	/* the local client hearing signals */
@@ -149,9 +152,15 @@ static void	 call_free(struct dbus_call *);
 static void	 watch_sink(struct ctl_conn *, const char *, size_t, void *);
 static void	 activate_done(unsigned int, bool);
 static void	 bus_io(int, short, void *);
+static void	 ask_io(int, short, void *);
 static void	 bus_reap(int, short, void *);
 static void	 bus_run(void);
+static void	 ask_run(void);
 static void	 bus_arm(void);
+static void	 bus_watch(sd_bus *, struct event *, struct event *, bool *,
+		    void (*)(int, short, void *), bool);
+static bool	 door_full(void);
+static void	 door_resume(void);
 static void	 bus_lost(const char *, int);
 static struct json_object *line_object(const char *, size_t, const char *);
 
@@ -213,11 +222,18 @@ dbus_connect(uid_t uid, gid_t gid, bool switch_id)
 	if (switch_id && (setgroups(0, NULL) == -1 || setegid(gid) == -1 ||
 	    seteuid(uid) == -1))
 		fatal("%s: drop to uid %u", __func__, (unsigned int)uid);
-	r = bus_open(&db.bus);
+	/*
+	 * Two connections: the service's, and one for the questions to the
+	 * bus driver, whose answers never wait behind the calls queued for
+	 * the service (m_call()).
+	 */
+	if ((r = bus_open(&db.bus)) >= 0 && (r = bus_open(&db.ask)) < 0)
+		db.bus = sd_bus_close_unref(db.bus);
 	if (switch_id && (seteuid(0) == -1 || setegid(0) == -1))
 		fatal("%s: back to root", __func__);
 	if (r < 0) {
 		db.bus = NULL;
+		db.ask = NULL;
 		log_info("no system bus (%s): the D-Bus service %s is off",
 		    strerror(-r), DBUS_NAME);
 		return;
@@ -241,9 +257,11 @@ dbus_start(struct event_base *base, const struct ctl_acl *acl)
 	db.base = base;
 	db.acl = *acl;
 	if (event_assign(&db.ev_timer, base, -1, 0, bus_io, NULL) == -1 ||
+	    event_assign(&db.ev_atimer, base, -1, 0, ask_io, NULL) == -1 ||
 	    event_assign(&db.ev_reap, base, -1, 0, bus_reap, NULL) == -1)
 		fatalx("%s: event_assign", __func__);
 	if ((r = sd_bus_add_filter(db.bus, NULL, bus_filter, NULL)) < 0 ||
+	    (r = sd_bus_add_filter(db.ask, NULL, bus_filter, NULL)) < 0 ||
 	    (r = sd_bus_add_object_vtable(db.bus, NULL, DBUS_PATH, DBUS_IFACE,
 	    dbus_vtable, NULL)) < 0 ||
 	    (r = sd_bus_request_name_async(db.bus, NULL, DBUS_NAME, 0,
@@ -313,11 +331,13 @@ bus_filter(sd_bus_message *m, void *arg, sd_bus_error *err)
  * wait for that one answer). In progress at a time: DBUS_MAX_PER_SENDER
  * calls of one connection; DBUS_MAX_CALLS calls of root and the group;
  * DBUS_MAX_UID_CALLS of any other uid. Before the caller is known only
- * memory is bounded: DBUS_MAX_TOTAL calls, DBUS_MAX_ASKING_BYTES of
- * arguments. Those bounds are above what one uid can reach within the
- * bus's own limit of connections per user (at most 256 x 8 calls), so
- * one user's flood of calls from ever new connections is refused once
- * the bus has said who sends it, and never keeps anyone else out.
+ * memory is bounded (DBUS_MAX_TOTAL calls, DBUS_MAX_ASKING questions,
+ * DBUS_MAX_ASKING_BYTES of arguments), and not by refusing: bus_run()
+ * stops reading the bus while one more call might not fit
+ * (door_full()), until the bus driver's answers, which come on a
+ * connection of their own (db.ask), make room. So one user's flood of
+ * calls from ever new connections is refused once the bus has said who
+ * sends it, and the calls of others wait for their turn instead.
  */
 static int
 m_call(sd_bus_message *m, void *arg, sd_bus_error *err)
@@ -377,7 +397,7 @@ m_call(sd_bus_message *m, void *arg, sd_bus_error *err)
 	}
 	/* the sender is being asked about already: wait for that answer */
 	if (sender_asker(sender) == NULL &&
-	    (r = sd_bus_call_method_async(db.bus, &call->slot, BUS_DRIVER,
+	    (r = sd_bus_call_method_async(db.ask, &call->slot, BUS_DRIVER,
 	    BUS_DRIVER_PATH, BUS_DRIVER, "GetConnectionCredentials",
 	    creds_done, call, "s", sender)) < 0) {
 		call_free(call);
@@ -537,6 +557,7 @@ creds_done(sd_bus_message *m, void *arg, sd_bus_error *err)
 			call_go(call, peer->pid);
 		}
 	}
+	door_resume();
 	return 1;
 }
 
@@ -756,6 +777,30 @@ call_free(struct dbus_call *call)
 	TAILQ_REMOVE(&db.calls, call, entry);
 	db.ncalls--;
 	free(call);
+	door_resume();
+}
+
+/*
+ * Whether the next message of the bus could be a call that does not fit
+ * (call_room()) whoever sent it: then the bus is not read until the
+ * answers of the bus driver or the end of calls make room.
+ */
+static bool
+door_full(void)
+{
+	return db.ncalls >= DBUS_MAX_TOTAL || db.nasking >= DBUS_MAX_ASKING ||
+	    db.asking_bytes > DBUS_MAX_ASKING_BYTES - CTL_LINE_MAX;
+}
+
+/* Room again: the bus is read at the next turn of the loop. */
+static void
+door_resume(void)
+{
+	if (db.paused && !door_full()) {
+		db.paused = false;
+		if (db.base != NULL)
+			event_active(&db.ev_timer, 0, 0);
+	}
 }
 
 static void
@@ -777,11 +822,19 @@ bus_io(int fd, short ev, void *arg)
 }
 
 static void
+ask_io(int fd, short ev, void *arg)
+{
+	ask_run();
+}
+
+static void
 bus_run(void)
 {
 	int	i, r;
 
 	for (i = 0; db.bus != NULL && !db.unnamed && i < BUS_BATCH; i++) {
+		if ((db.paused = door_full()))
+			break;
 		if ((r = sd_bus_process(db.bus, NULL)) < 0) {
 			bus_lost("lost", r);
 			return;
@@ -804,9 +857,46 @@ bus_run(void)
 		event_active(&db.ev_timer, 0, 0);
 }
 
-/* Watch the bus's descriptor for what sd-bus waits for, and its timer. */
+/* The bus driver's answers (creds_done()). */
+static void
+ask_run(void)
+{
+	int	i, r;
+
+	for (i = 0; db.ask != NULL && i < BUS_BATCH; i++) {
+		if ((r = sd_bus_process(db.ask, NULL)) < 0) {
+			bus_lost("lost", r);
+			return;
+		}
+		if (r == 0)
+			break;
+	}
+	if (db.ask != NULL && (!sd_bus_is_open(db.ask) ||
+	    sd_bus_get_events(db.ask) < 0)) {
+		bus_lost("lost", -ECONNRESET);
+		return;
+	}
+	bus_arm();
+	if (i == BUS_BATCH)
+		event_active(&db.ev_atimer, 0, 0);
+}
+
+/* Watch both connections: for what sd-bus waits for, and its timer. */
 static void
 bus_arm(void)
+{
+	if (db.bus == NULL || db.base == NULL)
+		return;
+	bus_watch(db.bus, &db.ev_io, &db.ev_timer, &db.armed, bus_io,
+	    db.paused);
+	bus_watch(db.ask, &db.ev_aio, &db.ev_atimer, &db.aarmed, ask_io,
+	    false);
+}
+
+/* idle: watch nothing (a paused bus: door_resume() wakes it). */
+static void
+bus_watch(sd_bus *bus, struct event *io, struct event *timer, bool *armed,
+    void (*cb)(int, short, void *), bool idle)
 {
 	struct timespec	 now;
 	struct timeval	 tv;
@@ -814,33 +904,34 @@ bus_arm(void)
 	short		 flags = 0;
 	int		 fd, events;
 
-	if (db.bus == NULL || db.base == NULL)
-		return;
 	/*
-	 * A closed bus: bus_run() says so at the next turn of the loop,
+	 * A closed bus: the run says so at the next turn of the loop,
 	 * never from inside one of sd-bus's callbacks.
 	 */
-	if ((fd = sd_bus_get_fd(db.bus)) < 0 ||
-	    (events = sd_bus_get_events(db.bus)) < 0) {
-		event_active(&db.ev_timer, 0, 0);
+	if ((fd = sd_bus_get_fd(bus)) < 0 ||
+	    (events = sd_bus_get_events(bus)) < 0) {
+		event_active(timer, 0, 0);
 		return;
 	}
+	if (*armed)
+		event_del(io);
+	*armed = false;
+	evtimer_del(timer);
+	if (idle)
+		return;
 	if (events & POLLIN)
 		flags |= EV_READ;
 	if (events & POLLOUT)
 		flags |= EV_WRITE;
-	if (db.armed)
-		event_del(&db.ev_io);
-	event_assign(&db.ev_io, db.base, fd, flags, bus_io, NULL);
-	db.armed = event_add(&db.ev_io, NULL) == 0;
-	evtimer_del(&db.ev_timer);
-	if (sd_bus_get_timeout(db.bus, &until) >= 0 && until != UINT64_MAX) {
+	event_assign(io, db.base, fd, flags, cb, NULL);
+	*armed = event_add(io, NULL) == 0;
+	if (sd_bus_get_timeout(bus, &until) >= 0 && until != UINT64_MAX) {
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		nowus = (uint64_t)now.tv_sec * 1000000 + now.tv_nsec / 1000;
 		until = until > nowus ? until - nowus : 0;
 		tv.tv_sec = until / 1000000;
 		tv.tv_usec = until % 1000000;
-		evtimer_add(&db.ev_timer, &tv);
+		evtimer_add(timer, &tv);
 	}
 }
 
@@ -860,9 +951,14 @@ bus_lost(const char *what, int r)
 		    "until vpnd restarts", what, strerror(-r), DBUS_NAME);
 	if (db.armed)
 		event_del(&db.ev_io);
-	db.armed = false;
-	if (db.base != NULL)
+	if (db.aarmed)
+		event_del(&db.ev_aio);
+	db.armed = db.aarmed = false;
+	db.paused = false;
+	if (db.base != NULL) {
 		evtimer_del(&db.ev_timer);
+		evtimer_del(&db.ev_atimer);
+	}
 	while ((call = TAILQ_FIRST(&db.calls)) != NULL)
 		call_free(call);
 	if (db.watch != 0 && (c = control_conn_find(db.watch)) != NULL)
@@ -874,6 +970,7 @@ bus_lost(const char *what, int r)
 	}
 	tunnel_set_activate_hook(NULL);
 	db.bus = sd_bus_close_unref(db.bus);
+	db.ask = sd_bus_close_unref(db.ask);
 }
 
 /*

@@ -8,8 +8,10 @@
 # lives; wrong signatures and unknown methods are errors; a
 # jsonConfig longer than the control protocol's line is refused at once
 # and a stream of huge ones does not grow netmgr; a flood of calls from
-# an ordinary user does not keep a member of group vpnd out; the private
-# key of a refused activate is not left in netmgr's memory; nobody but
+# an ordinary user does not keep a member of group vpnd out, nor do
+# another user's calls holding all the memory kept for calls whose caller
+# the bus has not named yet (a member's call waits, it is not refused);
+# the private key of a refused activate is not left in netmgr's memory; nobody but
 # vpnd may send the interface's signals; uid 0 of a user namespace is
 # its real uid.
 set -u
@@ -50,6 +52,12 @@ call() {
 #	many refused for the limit
 #   huge N MB: N activate calls at once, each a jsonConfig of MB MiB;
 #	prints the distinct replies
+#   fill N: from N new connections, activate calls whose jsonConfigs add
+#	up to 2 MiB (32 of 65000 bytes and one of the rest); once the bus
+#	has passed them all on (a round trip to the bus driver on each
+#	connection) prints "queued", then the distinct replies
+#   one JSON: one activate call; "queued" once the bus passed it on,
+#	then its answer
 cat >"$E2E_TMP/calls.py" <<'PY'
 import os, sys
 import gi
@@ -73,6 +81,13 @@ def done(conn, r, _):
     left[0] -= 1
     if left[0] == 0:
         loop.quit()
+def one_done(conn, r, _):
+    try:
+        k = "answer %s" % (conn.call_finish(r).unpack(),)
+    except GLib.Error as e:
+        k = "error " + e.message
+    res[k] = 1
+    loop.quit()
 conns = []
 def batch(method, args, n, new=True):
     if new or not conns:
@@ -89,6 +104,26 @@ if what == "flood":
         batch("status", None, n, new)
     print("answered=%d limit=%d" % (res.get("answered", 0),
         res.get("limit", 0)))
+elif what in ("fill", "one"):
+    if what == "fill":
+        conns[:] = [connect() for i in range(int(sys.argv[4]))]
+        confs = ["A" * 65000] * 32 + ["A" * (2 * 1024 * 1024 - 32 * 65000)]
+    else:
+        conns[:] = [connect()]
+        confs = [sys.argv[4]]
+    left[0] = len(confs)
+    for i, conf in enumerate(confs):
+        conns[i % len(conns)].call(name, "/", name, "activate",
+            GLib.Variant("(s)", (conf,)), None, Gio.DBusCallFlags.NONE,
+            20000, None, done if what == "fill" else one_done, None)
+    for c in conns:
+        c.call_sync("org.freedesktop.DBus", "/org/freedesktop/DBus",
+            "org.freedesktop.DBus", "GetId", None, None,
+            Gio.DBusCallFlags.NONE, 10000, None)
+    print("queued", flush=True)
+    loop.run()
+    for k in sorted(res):
+        print("%s" % k)
 else:
     n, mb = int(sys.argv[4]), int(sys.argv[5])
     conf = '{"privateKey":"' + "A" * (mb << 20) + '"}'
@@ -227,6 +262,35 @@ all served"
 done
 pid_alive "$NETMGR"
 ok $? "netmgr lives after the floods"
+
+# -- another user's activate calls hold all the memory kept for calls
+# whose caller the bus has not named yet (2 MiB of jsonConfig), queued
+# for netmgr while it is stopped, and a member's activate behind them:
+# it waits for room (the bus driver's answers), it is not refused
+cfg=$(printf '%1000s' | tr ' ' B)
+for round in 1 2 3; do
+	kill -STOP "$NETMGR"
+	PY nobody fill 6 >"$E2E_TMP/fill" 2>&1 &
+	fp=$!
+	op=""
+	r=1
+	E2E_PIDS="$E2E_PIDS $fp"
+	# the member's call after all of the others
+	if wait_for 100 grep -q queued "$E2E_TMP/fill"; then
+		PY member one "{\"privateKey\":\"x\",\"y\":\"$cfg\"}" \
+		    >"$E2E_TMP/one" 2>&1 &
+		op=$!
+		E2E_PIDS="$E2E_PIDS $op"
+		wait_for 100 grep -q queued "$E2E_TMP/one" && r=0
+	fi
+	kill -CONT "$NETMGR"
+	[ $r = 0 ] || bail "the calls were not queued: $(cat "$E2E_TMP/fill" \
+	    "$E2E_TMP/one" 2>&1)"
+	wait "$fp" "$op"
+	diag "the other user's: $(sed 1d "$E2E_TMP/fill" | tr '\n' ' ')"
+	is "$(sed 1d "$E2E_TMP/one")" "answer (False,)" "round $round: a \
+member's activate behind 2 MiB of jsonConfig waiting for the bus: answered"
+done
 is "$(call root deactivate)" "b true" "deactivate as root: true"
 wait_for 50 sh -c "$VPNCTL -s $(sock_of a) -j status | grep -q '\"state\":\"disconnected\"'"
 is "$(memhas "$NETMGR" "$(key_of cli)")" 0 \

@@ -25,9 +25,10 @@
  * false, "" or nothing, and one log line. version and status are for
  * anyone, as on the socket.
  *
- * The connection is made before the sandbox (dbus_connect()), as _vpnd:
- * the bus takes the peer's credentials at connect(). Inside the sandbox
- * sd-bus only reads and writes that socket; it is driven from libevent
+ * The connections (the service's, and one for the questions to the bus
+ * driver) are made before the sandbox (dbus_connect()), as _vpnd: the bus
+ * takes the peer's credentials at connect(). Inside the sandbox sd-bus
+ * only reads and writes those sockets; it is driven from libevent
  * (sd_bus_get_fd/get_events/get_timeout/process). A lost bus is logged
  * and the daemon carries on without it.
  */

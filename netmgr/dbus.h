@@ -23,9 +23,8 @@
 #define DBUS_MAX_PER_SENDER 8	/* of one connection to the bus */
 /*
  * Before the bus driver said who the caller is: questions to it (one per
- * connection), the calls waiting and their arguments. The bus lets one
- * user hold 256 connections (dbus-daemon's max_connections_per_user),
- * so one uid reaches at most 256 x DBUS_MAX_PER_SENDER calls.
+ * connection), the calls waiting and their arguments. Not refusals: the
+ * bus is not read while one more call might not fit (dbus.c, door_full()).
  */
 #define DBUS_MAX_ASKING	1024	/* connections the bus driver is asked about */
 #define DBUS_MAX_TOTAL	4096	/* all calls */

@@ -51,7 +51,9 @@ call() {
 #	again until STOPFILE exists; prints how many were answered and how
 #	many refused for the limit
 #   huge N MB: N activate calls at once, each a jsonConfig of MB MiB;
-#	prints the distinct replies
+#	prints the distinct replies ("bus queue full": refused by the bus,
+#	whose queue for netmgr is full, when netmgr reads more slowly than
+#	they come)
 #   fill N: from N new connections, activate calls whose jsonConfigs add
 #	up to 2 MiB (32 of 65000 bytes and one of the rest); once the bus
 #	has passed them all on (a round trip to the bus driver on each
@@ -76,7 +78,11 @@ def done(conn, r, _):
         conn.call_finish(r)
         k = "answered"
     except GLib.Error as e:
-        k = "limit" if "LimitsExceeded" in e.message else e.message
+        k = e.message
+        if "full message queue" in k:
+            k = "bus queue full"	# the bus's own limit, not netmgr's
+        elif "LimitsExceeded" in k:
+            k = "limit"
     res[k] = res.get(k, 0) + 1
     left[0] -= 1
     if left[0] == 0:
@@ -200,11 +206,12 @@ case $(call member activate s "{\"privateKey\":\"$big\"}") in
 ok $? "a 70 kB jsonConfig: refused at once as too long"
 before=$(hwm_kb "$NETMGR")
 out=$(PY nobody huge 24 16)
-case $out in
+case $(printf '%s\n' "$out" | grep -v "^bus queue full$") in
 *InvalidArgs:\ jsonConfig\ longer\ than\ 65536\ bytes) true ;;
 *) false ;;
 esac
-ok $? "24 calls at once of 16 MiB each: all refused as too long ($out)"
+ok $? "24 calls at once of 16 MiB each: all refused as too long, by \
+netmgr or by the bus ($(printf '%s' "$out" | tr '\n' ' '))"
 after=$(hwm_kb "$NETMGR")
 diag "netmgr VmHWM ${before} kB before, ${after} kB after"
 # one message at a time: 16 MiB and sd-bus's copy of the header

@@ -28,7 +28,14 @@ struct wg_device;
 struct wg_peer;
 
 #define DP_BATCH		64	/* packets per syscall */
-#define DP_RING			1024	/* udp-rx -> tun-tx, packets */
+/*
+ * Packets in flight from udp-rx to tun-tx (the receive pool is that and
+ * four batches). The pool is reused last-in first-out, so its resident
+ * part is what was in flight at the peak. 256 packets (400 KiB of
+ * buffers) keep tun-tx fed; with none free, udp-rx waits and the socket
+ * buffer holds the rest.
+ */
+#define DP_RING			256
 #define DP_POOL			(DP_RING + 4 * DP_BATCH)
 #define DP_STAGED_MAX		128	/* per peer, awaiting a handshake */
 #define DP_STAGED_POOL		1024	/* all peers together */

@@ -19,6 +19,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
+#include <poll.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stddef.h>
@@ -46,6 +47,7 @@
 #endif
 
 #define CHILD_WAIT_MS	1000	/* how long children get to exit */
+#define DRAIN_MS	500	/* how long their last lines get to arrive */
 #define SHUTDOWN_MS	1500	/* how long netmgr gets to take it down */
 
 extern char	**environ;
@@ -59,6 +61,10 @@ static void	 parent_shutdown_timeout(int, short, void *);
 static void	 parent_ready(void);
 static void	 notify_ready(void);
 static __dead void parent_exit(int);
+static void	 parent_drain(int);
+static int	 drain_until(const struct timespec *);
+static void	 timespec_add_ms(struct timespec *, long);
+static int	 parent_log(struct imsgev *, struct imsg *);
 static void	 child_status(int, pid_t, int);
 static void	 child_stdio(void);
 static void	 child_exe_open(int, const char *);
@@ -647,6 +653,26 @@ parent_dispatch(struct imsgev *iev, struct imsg *imsg)
 	parent_exit(1);
 }
 
+/* A child's log line: 0 if it was well formed and has been written. */
+static int
+parent_log(struct imsgev *iev, struct imsg *imsg)
+{
+	struct log_msg	 lm;
+
+	if (imsg_get_data(imsg, &lm, sizeof(lm)) == -1)
+		return -1;
+	/*
+	 * Labelled with the channel it came on, never with the name in
+	 * the message: a child may not speak as another process (the
+	 * parent, say) in the log.
+	 */
+	lm.line[sizeof(lm.line) - 1] = '\0';
+	if (lm.pri < LOG_EMERG || lm.pri > LOG_DEBUG)
+		lm.pri = LOG_ERR;
+	parent_sink(lm.pri, vpnd_proc_names[iev->proc], lm.line);
+	return 0;
+}
+
 /*
  * Every message a child sends the parent: 0 if it was that child's to
  * send and has been handled, -1 if not (the caller stops everything).
@@ -654,25 +680,13 @@ parent_dispatch(struct imsgev *iev, struct imsg *imsg)
 int
 parent_imsg(struct imsgev *iev, struct imsg *imsg)
 {
-	struct log_msg		 lm;
 	uint32_t		 type = imsg_get_type(imsg);
 
 	if (iev->proc <= PROC_PARENT || iev->proc >= PROC_MAX)
 		return -1;
 	switch (type) {
 	case IMSG_LOG:
-		if (imsg_get_data(imsg, &lm, sizeof(lm)) == -1)
-			return -1;
-		/*
-		 * Labelled with the channel it came on, never with the
-		 * name in the message: a child may not speak as another
-		 * process (the parent, say) in the log.
-		 */
-		lm.line[sizeof(lm.line) - 1] = '\0';
-		if (lm.pri < LOG_EMERG || lm.pri > LOG_DEBUG)
-			lm.pri = LOG_ERR;
-		parent_sink(lm.pri, vpnd_proc_names[iev->proc], lm.line);
-		return 0;
+		return parent_log(iev, imsg);
 	case IMSG_READY:
 		/* once per child, or the START would come too early */
 		if (imsg_get_len(imsg) != 0 || child_ready[iev->proc])
@@ -831,6 +845,108 @@ child_status(int i, pid_t pid, int status)
 		    vpnd_proc_names[i], pid, WEXITSTATUS(status));
 }
 
+/*
+ * Going down: write the last lines every child sends before its channel
+ * ends, so a child that dies while the parent goes down on another's
+ * death still has its say. After a failure the children first get
+ * DRAIN_MS / 2 to die of it on their own (a sibling of a dead child
+ * learns of the death from their channel; were the parent's end first,
+ * it would take that as an orderly exit); then the end of each channel
+ * tells every child to exit, and what each says before its end is
+ * written. Only log lines count now; bounded by DRAIN_MS in all,
+ * whatever a child does.
+ */
+static void
+parent_drain(int failed)
+{
+	struct timespec	 now, end;
+	int		 i;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &now) == -1)
+		return;
+	if (failed) {
+		end = now;
+		timespec_add_ms(&end, DRAIN_MS / 2);
+		if (drain_until(&end) == 0)
+			return;
+		timespec_add_ms(&now, DRAIN_MS);
+	} else
+		timespec_add_ms(&now, DRAIN_MS);
+	for (i = PROC_NETMGR; i < PROC_MAX; i++)
+		if (iev_child[i].active)
+			(void)shutdown(iev_child[i].ibuf.fd, SHUT_WR);
+	(void)drain_until(&now);
+}
+
+static void
+timespec_add_ms(struct timespec *ts, long ms)
+{
+	ts->tv_sec += ms / 1000;
+	ts->tv_nsec += (ms % 1000) * 1000000L;
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
+}
+
+/*
+ * Read the children's channels until each has ended or *end has come;
+ * only log lines are written. The number of channels still open.
+ */
+static int
+drain_until(const struct timespec *end)
+{
+	struct pollfd	 pfd[PROC_MAX];
+	struct imsgev	*iev;
+	struct imsg	 imsg;
+	struct timespec	 now;
+	long		 ms;
+	int		 i, n, np, bad, idx[PROC_MAX];
+
+	for (;;) {
+		for (np = 0, i = PROC_NETMGR; i < PROC_MAX; i++) {
+			iev = &iev_child[i];
+			if (!iev->active)
+				continue;
+			imsgev_flush(iev);
+			event_del(&iev->ev);
+			pfd[np].fd = iev->ibuf.fd;
+			pfd[np].events = POLLIN;
+			pfd[np].revents = 0;
+			idx[np++] = i;
+		}
+		if (np == 0 || clock_gettime(CLOCK_MONOTONIC, &now) == -1)
+			return np;
+		ms = (end->tv_sec - now.tv_sec) * 1000 +
+		    (end->tv_nsec - now.tv_nsec) / 1000000;
+		if (ms <= 0)
+			return np;
+		if (poll(pfd, np, (int)ms) == -1 && errno != EINTR)
+			return np;
+		for (i = 0; i < np; i++) {
+			if (pfd[i].revents == 0)
+				continue;
+			iev = &iev_child[idx[i]];
+			/* end of channel, or a broken one: it has had its say */
+			if (imsgbuf_read(&iev->ibuf) != 1) {
+				imsgev_clear(iev);
+				continue;
+			}
+			bad = 0;
+			while ((n = imsgbuf_get(&iev->ibuf, &imsg)) == 1) {
+				/* only lines now: the rest is of no use */
+				bad = imsg_get_type(&imsg) == IMSG_LOG &&
+				    parent_log(iev, &imsg) == -1;
+				imsg_free(&imsg);
+				if (bad)
+					break;
+			}
+			if (n == -1 || bad)
+				imsgev_clear(iev);
+		}
+	}
+}
+
 static __dead void
 parent_exit(int code)
 {
@@ -841,10 +957,9 @@ parent_exit(int code)
 	shutting_down = 1;
 	/* A failure fails closed: the kill switch stays until next start. */
 	netops_teardown(code != 0);
-	for (i = PROC_NETMGR; i < PROC_MAX; i++) {
-		imsgev_flush(&iev_child[i]);
+	parent_drain(code != 0);
+	for (i = PROC_NETMGR; i < PROC_MAX; i++)
 		imsgev_clear(&iev_child[i]);
-	}
 	/* Children exit when their channel closes; give them a moment. */
 	for (waited = 0; waited < CHILD_WAIT_MS; waited += 10) {
 		alive = 0;

@@ -3,8 +3,9 @@
 # config checking.
 #
 # 1. kill -9 of each child in turn (a fresh instance each time): the
-#    parent logs which child died and why, exits non-zero promptly, and
-#    no process of the instance remains.
+#    parent logs which child died and why, and the last line of each
+#    child that dies of it, exits non-zero promptly, and no process of
+#    the instance remains.
 # 2. SIGTERM to an idle parent: all four exit, status 0, promptly; the
 #    pid file (vpnd.pid next to the socket) held the parent's PID and is
 #    removed, and so is the socket.
@@ -66,6 +67,19 @@ for c in netmgr tunworker dnsmgr; do
 	grep -Eq "$c \(pid $victim\) was killed by signal 9" \
 	    "$E2E_TMP/$tag/out"
 	ok $? "$c: the parent logs that $c was killed by signal 9"
+	# the siblings that held a channel to it die of its end and say
+	# so; the parent, going down on the death, still writes their
+	# last line
+	case $c in
+	netmgr) sibs="tunworker dnsmgr" ;;
+	*) sibs=netmgr ;;
+	esac
+	for s in $sibs; do
+		grep -q "^$s: fatal: .*channel to $c closed" "$E2E_TMP/$tag/out"
+		rc=$?
+		ok $rc "$c: $s's last line (channel to $c closed) is logged"
+		[ "$rc" = 0 ] || sed 's/^/#   /' "$E2E_TMP/$tag/out"
+	done
 	[ ! -e "$E2E_TMP/$tag/sock" ] && [ ! -e "$E2E_TMP/$tag/vpnd.pid" ]
 	ok $? "$c: socket and pid file removed"
 	# the log directory got the same story

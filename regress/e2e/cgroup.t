@@ -34,14 +34,7 @@ command -v flock >/dev/null || bail "no flock"
 # other worktrees, say) take turns
 exec 9>>/tmp/vpnd-e2e-cgroup.lock
 flock -w 240 9 || bail "another cgroup.t holds /tmp/vpnd-e2e-cgroup.lock"
-CG2=""
-for d in /sys/fs/cgroup /sys/fs/cgroup/unified; do
-	if [ "$(stat -f -c %T "$d" 2>/dev/null)" = cgroup2fs ]; then
-		CG2=$d
-		break
-	fi
-done
-[ -n "$CG2" ] || bail "no cgroup2 mount at /sys/fs/cgroup(/unified)"
+cg2_find
 BASE="$CG2/vpnd"
 EXCL="$BASE/vpnd-exclude"
 [ -e "$EXCL" ] && bail "$EXCL exists already (another vpnd without -C?)"
@@ -61,28 +54,7 @@ excl_cleanup() {
 }
 trap 'e2e_cleanup; excl_cleanup' EXIT
 
-C=$(ns_add c)
-S=$(ns_add s)
-I=$(ns_add i)
-veth "$C" eth0 "$S" eth0
-veth "$C" eth1 "$I" eth0
-ip -n "$C" addr add 10.0.0.1/24 dev eth0
-ip -n "$S" addr add 10.0.0.2/24 dev eth0
-ip -n "$C" addr add 192.0.2.1/24 dev eth1
-ip -n "$I" addr add 192.0.2.2/24 dev eth0
-ip -n "$C" addr add 2001:db8:2::1/64 dev eth1 nodad
-ip -n "$I" addr add 2001:db8:2::2/64 dev eth0 nodad
-ip -n "$I" addr add 203.0.113.2/32 dev lo
-ip -n "$I" addr add 2001:db8:ff::2/128 dev lo nodad
-ip -n "$C" route add default via 192.0.2.2 || bail "default route in C"
-ip -n "$C" -6 route add default via 2001:db8:2::2 ||
-    bail "IPv6 default route in C"
-keypair cli
-keypair srv
-WG="w$$x"
-wggo_peer "$S" "$WG" srv 51820 10.8.0.1/24
-ip netns exec "$S" wg set "$WG" peer "$(pub_of cli)" \
-    allowed-ips 10.8.0.2/32 || bail "wg set"
+split_world "w$$x" -i -6
 
 # probe.py ADDR: a TCP connect to ADDR port 9, where nothing listens: a
 # reset ("refused") proves the way out and the way back; then this

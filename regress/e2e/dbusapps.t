@@ -26,46 +26,9 @@ VPNDGID=$(getent group vpnd | cut -d: -f3)
 [ -n "$VPNDGID" ] || bail "no group vpnd (scripts/mkuser.sh)"
 NAME=org.mozilla.vpn.dbus
 
-CG2=""
-for d in /sys/fs/cgroup /sys/fs/cgroup/unified; do
-	if [ "$(stat -f -c %T "$d" 2>/dev/null)" = cgroup2fs ]; then
-		CG2=$d
-		break
-	fi
-done
-[ -n "$CG2" ] || bail "no cgroup2 mount at /sys/fs/cgroup(/unified)"
-CGT="$CG2/vpnd-e2e-$$"
+cg_tree
 
-cg_cleanup() {
-	local d p
-	[ -d "$CGT" ] || return 0
-	for d in $(find "$CGT" -depth -type d 2>/dev/null); do
-		for p in $(cat "$d/cgroup.procs" 2>/dev/null); do
-			echo "$p" >"$CG2/cgroup.procs" 2>/dev/null
-		done
-		rmdir "$d" 2>/dev/null
-	done
-}
-trap 'e2e_cleanup; cg_cleanup' EXIT
-mkdir "$CGT" || bail "mkdir $CGT"
-
-C=$(ns_add c)
-S=$(ns_add s)
-I=$(ns_add i)
-veth "$C" eth0 "$S" eth0
-veth "$C" eth1 "$I" eth0
-ip -n "$C" addr add 10.0.0.1/24 dev eth0
-ip -n "$S" addr add 10.0.0.2/24 dev eth0
-ip -n "$C" addr add 192.0.2.1/24 dev eth1
-ip -n "$I" addr add 192.0.2.2/24 dev eth0
-ip -n "$I" addr add 203.0.113.2/32 dev lo
-ip -n "$C" route add default via 192.0.2.2 || bail "default route in C"
-keypair cli
-keypair srv
-WG="w$$x"
-wggo_peer "$S" "$WG" srv 51820 10.8.0.1/24
-ip netns exec "$S" wg set "$WG" peer "$(pub_of cli)" \
-    allowed-ips 10.8.0.2/32 || bail "wg set"
+split_world "w$$x" -i
 
 cat >"$E2E_TMP/probe.py" <<'EOF'
 import socket

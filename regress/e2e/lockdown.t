@@ -20,21 +20,7 @@ e2e_init lockdown
 
 [ -x "$VPND_TEST" ] || bail "no $VPND_TEST: make TESTHOOKS=1 all"
 VPND_BIN="$VPND_TEST"
-WG="w$$l"
-C=$(ns_add c)
-S=$(ns_add s)
-I=$(ns_add i)
-veth "$C" eth0 "$S" eth0
-veth "$C" eth1 "$I" eth0
-ip -n "$C" addr add 10.0.0.1/24 dev eth0
-ip -n "$S" addr add 10.0.0.2/24 dev eth0
-ip -n "$C" addr add 192.0.2.1/24 dev eth1
-ip -n "$I" addr add 192.0.2.2/24 dev eth0
-keypair cli
-keypair srv
-wggo_peer "$S" "$WG" srv 51820 10.8.0.1/24
-ip netns exec "$S" wg set "$WG" peer "$(pub_of cli)" \
-    allowed-ips 10.8.0.2/32 || bail "wg set"
+split_world "w$$l"
 
 ip netns exec "$I" nft -f - <<'EOF' || bail "nft counters in I"
 table inet cnt {

@@ -522,6 +522,100 @@ two_servers() {
 	    allowed-ips 10.200.0.2/32
 }
 
+# --- the split-tunnel world (exclude.t, splitstale.t, dbusapps.t,
+# cgroup.t, lockdown.t, fwreload.t) ---
+
+# split_world WG [-i] [-6]: a client C, a wireguard-go server S and a
+# third namespace I; sets C, S, I and WG; keys cli and srv.
+#   C (vpnd) eth0 10.0.0.1/24 ---- S eth0 10.0.0.2/24 (wireguard-go WG on
+#     51820 with 10.8.0.1/24; it knows cli at 10.8.0.2/32)
+#   C eth1 192.0.2.1/24 ---- I eth0 192.0.2.2/24
+# -i: the "internet", 203.0.113.2/32 on I's lo, reached only by C's
+# default route (via I), which a full tunnel takes over.
+# -6: also C eth1 2001:db8:2::1/64, I eth0 2001:db8:2::2/64 and, with -i,
+# 2001:db8:ff::2/128 on I's lo and C's IPv6 default route via I.
+split_world() {
+	local o inet=0 v6=0
+	WG=$1
+	shift
+	for o in "$@"; do
+		case $o in
+		-i) inet=1 ;;
+		-6) v6=1 ;;
+		*) bail "split_world: unknown option $o" ;;
+		esac
+	done
+	C=$(ns_add c)
+	S=$(ns_add s)
+	I=$(ns_add i)
+	veth "$C" eth0 "$S" eth0
+	veth "$C" eth1 "$I" eth0
+	ip -n "$C" addr add 10.0.0.1/24 dev eth0
+	ip -n "$S" addr add 10.0.0.2/24 dev eth0
+	ip -n "$C" addr add 192.0.2.1/24 dev eth1
+	ip -n "$I" addr add 192.0.2.2/24 dev eth0
+	if [ "$v6" = 1 ]; then
+		ip -n "$C" addr add 2001:db8:2::1/64 dev eth1 nodad
+		ip -n "$I" addr add 2001:db8:2::2/64 dev eth0 nodad
+	fi
+	if [ "$inet" = 1 ]; then
+		ip -n "$I" addr add 203.0.113.2/32 dev lo
+		ip -n "$C" route add default via 192.0.2.2 ||
+		    bail "default route in C"
+	fi
+	if [ "$inet" = 1 ] && [ "$v6" = 1 ]; then
+		ip -n "$I" addr add 2001:db8:ff::2/128 dev lo nodad
+		ip -n "$C" -6 route add default via 2001:db8:2::2 ||
+		    bail "IPv6 default route in C"
+	fi
+	keypair cli
+	keypair srv
+	wggo_peer "$S" "$WG" srv 51820 10.8.0.1/24
+	ip netns exec "$S" wg set "$WG" peer "$(pub_of cli)" \
+	    allowed-ips 10.8.0.2/32 || bail "wg set"
+}
+
+# cg2_find: CG2, where cgroup v2 is mounted (/sys/fs/cgroup or
+# /sys/fs/cgroup/unified); bails out without it.
+cg2_find() {
+	local d
+	CG2=""
+	for d in /sys/fs/cgroup /sys/fs/cgroup/unified; do
+		if [ "$(stat -f -c %T "$d" 2>/dev/null)" = cgroup2fs ]; then
+			CG2=$d
+			break
+		fi
+	done
+	[ -n "$CG2" ] || bail "no cgroup2 mount at /sys/fs/cgroup(/unified)"
+}
+
+# cg_tree [SUBDIR...]: CGT, a cgroup tree of the test's own under the
+# cgroup2 mount (vpnd -C "$CGT"), made now with its SUBDIRs; the trap
+# moves every process still in it back to the root and removes it.
+cg_tree() {
+	local d
+	cg2_find
+	CGT="$CG2/vpnd-e2e-$$"
+	trap 'e2e_cleanup; cg_tree_cleanup' EXIT
+	mkdir "$CGT" || bail "mkdir $CGT"
+	for d in "$@"; do
+		mkdir "$CGT/$d" || bail "mkdir $CGT/$d"
+	done
+}
+
+# every process still in the tree goes back to the root; then rmdir,
+# deepest first
+cg_tree_cleanup() {
+	local d p
+	[ -d "$CGT" ] || return 0
+	for d in $(find "$CGT" -depth -type d 2>/dev/null); do
+		for p in $(cat "$d/cgroup.procs" 2>/dev/null); do
+			echo "$p" >"$CG2/cgroup.procs" 2>/dev/null
+		done
+		rmdir "$d" 2>/dev/null
+	done
+}
+
 # --- D-Bus (dbus.t, nonroot.t) ---
 
 # bus_private: a private dbus-daemon of the system type for vpnd's D-Bus

@@ -13,7 +13,13 @@
 # the initiation again at once (mac2 now valid), and wireguard-go in F,
 # which waits for its retransmission (5 s). The time to each one's first
 # handshake, and the round-trip time without the flood, say how many
-# round trips it took. Prints one line per measure.
+# round trips it took; scripts/hscapture.py, on each honest peer's own
+# interface, times its handshake packets (kernel timestamps): from the
+# first cookie reply it receives to the handshake response, in
+# microseconds and in round trips without the flood, and how many
+# initiations it sent (a responder that rate-limited the mac2-valid
+# retry would show more than one after the cookie, and a wait of a
+# retransmission). Prints one line per measure.
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 : "${VPND_BUILD:=$ROOT/build}"
@@ -120,9 +126,49 @@ print("%.3f" % (e["bytes"] * 8 / e["seconds"] / 1e9))' "$E2E_TMP/$1.json"
 
 echo "bench: flood, baseline iperf3 ${BENCH_TIME} s ..." >&2
 BASE=$(iperf base)
-# the round trip H <-> B without a flood, for the handshake below
+# the round trip H <-> B and F <-> B without a flood, for the handshakes
+# below (ms)
 RTT=$(ip netns exec "$NSH" ping -c 5 -i 0.2 -q 10.97.0.1 |
     awk -F/ '/^rtt/ { print $5 }')
+RTTF=$(ip netns exec "$NSF" ping -c 5 -i 0.2 -q 10.98.0.1 |
+    awk -F/ '/^rtt/ { print $5 }')
+
+# capture NS IFACE TAG: scripts/hscapture.py on IFACE in NS, in the
+# background, until the peer's first handshake response (30 s at most);
+# its JSON line goes to $E2E_TMP/TAG.cap
+capture() {
+	ip netns exec "$1" timeout 40 "$PY" "$ROOT/scripts/hscapture.py" \
+	    "$2" 51820 "$E2E_TMP/$3.ready" 30 >"$E2E_TMP/$3.cap" \
+	    2>"$E2E_TMP/$3.caperr" &
+	E2E_PIDS="$E2E_PIDS $!"
+	eval "CAP_$3=$!"
+	wait_for 50 test -e "$E2E_TMP/$3.ready" ||
+	    echo "bench: the capture on $2 did not start" >&2
+}
+# captured TAG RTT_MS: what the capture TAG saw, in one line
+captured() {
+	local pid
+	eval "pid=\$CAP_$1"
+	wait "$pid" 2>/dev/null
+	"$PY" - "$E2E_TMP/$1.cap" "$2" <<'EOP'
+import json, sys
+try:
+    c = json.load(open(sys.argv[1]))
+except (OSError, ValueError):
+    print("no capture"); sys.exit(0)
+rtt = float(sys.argv[2] or 0) * 1000
+cr = c["cookie_to_response_us"]
+if cr is None:
+    print("no cookie reply then response (%d initiations sent, %d cookie "
+          "replies)" % (c["init"], c["cookies"]))
+    sys.exit(0)
+print("first cookie reply -> handshake response %d us (%s round trips of "
+      "%.0f us), %d initiations sent (%d after the first cookie reply, "
+      "the last answered after %d us), %d cookie replies"
+      % (cr, "%.1f" % (cr / rtt) if rtt > 0 else "?", rtt, c["init"],
+         c["init_after_cookie"], c["retry_to_response_us"], c["cookies"]))
+EOP
+}
 echo "bench: flood at $FLOOD_RATE/s, iperf3 ${BENCH_TIME} s ..." >&2
 # at the same priority as vpnd and iperf3 (FLOOD_NICE=10 to nice it)
 ip netns exec "$NSF" nice -n "$FLOOD_NICE" "$E2E_TMP/flood" "$(pub_of b)" \
@@ -140,6 +186,7 @@ F1=$(fcpu)
 
 # a new honest vpnd during the flood: up, then the first ping through
 hv_ping() { ip netns exec "$NSH" ping -c 1 -W 1 10.200.0.1 >/dev/null 2>&1; }
+capture "$NSH" ha hv
 V0=$(date +%s.%N)
 ctl hv -t 30 up "$E2E_TMP/h.conf" >/dev/null || echo "bench: vpnctl up in H" >&2
 wait_for 300 hv_ping
@@ -160,6 +207,7 @@ hs_done() {
 	[ "$(ip netns exec "$NSF" wg show "$WGH" latest-handshakes |
 	    cut -f2)" != 0 ]
 }
+capture "$NSF" fa wg
 T0=$(date +%s.%N)
 ip netns exec "$NSF" ping -c 1 -W 1 10.200.0.1 >/dev/null 2>&1 &
 wait_for 250 hs_done
@@ -183,4 +231,6 @@ echo "flood: new honest vpnd peer: first ping through after ${VHS} s" \
     "(round trip without the flood ${RTT:-?} ms; it retries at once on a cookie)"
 echo "flood: new honest wireguard-go peer's first handshake after ${HS} s" \
     "(initiations needed: ${TRIES}; wireguard-go retries every 5 s)"
+echo "flood: vpnd peer's handshake on its wire: $(captured hv "$RTT")"
+echo "flood: wireguard-go peer's handshake on its wire: $(captured wg "$RTTF")"
 grep -E "under load" "$E2E_TMP/b/out" | head -2 | sed 's/^/flood: vpnd B: /'

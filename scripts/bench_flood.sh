@@ -99,9 +99,52 @@ Endpoint = 10.99.0.2:51820
 AllowedIPs = 10.200.0.1/32
 EOC
 chmod 600 "$E2E_TMP/a.conf" "$E2E_TMP/b.conf"
+# capture NS IFACE TAG: scripts/hscapture.py on IFACE in NS, in the
+# background, until the peer's first handshake response (30 s at most);
+# its JSON line goes to $E2E_TMP/TAG.cap
+capture() {
+	ip netns exec "$1" timeout 40 "$PY" "$ROOT/scripts/hscapture.py" \
+	    "$2" 51820 "$E2E_TMP/$3.ready" 30 >"$E2E_TMP/$3.cap" \
+	    2>"$E2E_TMP/$3.caperr" &
+	E2E_PIDS="$E2E_PIDS $!"
+	eval "CAP_$3=$!"
+	wait_for 50 test -e "$E2E_TMP/$3.ready" ||
+	    echo "bench: the capture on $2 did not start" >&2
+}
+# captured TAG RTT_MS: what the capture TAG saw, in one line
+captured() {
+	local pid
+	eval "pid=\$CAP_$1"
+	wait "$pid" 2>/dev/null
+	"$PY" - "$E2E_TMP/$1.cap" "$2" "${HSRT:-0}" <<'EOP'
+import json, sys
+try:
+    c = json.load(open(sys.argv[1]))
+except (OSError, ValueError):
+    print("no capture"); sys.exit(0)
+rtt = float(sys.argv[2] or 0) * 1000
+cr = c["cookie_to_response_us"]
+if cr is None:
+    print("no cookie reply then response (%d initiations sent, %d cookie "
+          "replies)" % (c["init"], c["cookies"]))
+    sys.exit(0)
+hs = float(sys.argv[3] or 0)
+print("first cookie reply -> handshake response %d us (%s round trips of "
+      "%.0f us; %s handshakes of %.0f us without the flood), "
+      "%d initiations sent (%d after the first cookie reply, "
+      "the last answered after %s us), %d cookie replies"
+      % (cr, "%.1f" % (cr / rtt) if rtt > 0 else "?", rtt,
+         "%.1f" % (cr / hs) if hs > 0 else "?", hs, c["init"],
+         c["init_after_cookie"], c["retry_to_response_us"], c["cookies"]))
+EOP
+}
+
 vpnd_start b "$NSB" -f "$E2E_TMP/b.conf" >/dev/null || die "vpnd in B"
 vpnd_start a "$NSA" >/dev/null || die "vpnd in A"
 vpnd_start hv "$NSH" >/dev/null || die "vpnd in H"
+# A's handshake without a flood: the time a handshake round trip takes
+# here (initiation sent -> response received)
+capture "$NSA" va a
 ctl a -t 10 up "$E2E_TMP/a.conf" >/dev/null || die "vpnctl up"
 wait_for 50 ip netns exec "$NSA" ping -c 1 -W 1 10.200.0.1 ||
     die "no ping through the tunnel"
@@ -124,6 +167,13 @@ e = json.load(open(sys.argv[1]))["end"]["sum_received"]
 print("%.3f" % (e["bytes"] * 8 / e["seconds"] / 1e9))' "$E2E_TMP/$1.json"
 }
 
+wait "$CAP_a" 2>/dev/null
+HSRT=$("$PY" -c '
+import json, sys
+try:
+    print(json.load(open(sys.argv[1]))["first_init_to_response_us"] or "")
+except (OSError, ValueError):
+    pass' "$E2E_TMP/a.cap")
 echo "bench: flood, baseline iperf3 ${BENCH_TIME} s ..." >&2
 BASE=$(iperf base)
 # the round trip H <-> B and F <-> B without a flood, for the handshakes
@@ -133,42 +183,6 @@ RTT=$(ip netns exec "$NSH" ping -c 5 -i 0.2 -q 10.97.0.1 |
 RTTF=$(ip netns exec "$NSF" ping -c 5 -i 0.2 -q 10.98.0.1 |
     awk -F/ '/^rtt/ { print $5 }')
 
-# capture NS IFACE TAG: scripts/hscapture.py on IFACE in NS, in the
-# background, until the peer's first handshake response (30 s at most);
-# its JSON line goes to $E2E_TMP/TAG.cap
-capture() {
-	ip netns exec "$1" timeout 40 "$PY" "$ROOT/scripts/hscapture.py" \
-	    "$2" 51820 "$E2E_TMP/$3.ready" 30 >"$E2E_TMP/$3.cap" \
-	    2>"$E2E_TMP/$3.caperr" &
-	E2E_PIDS="$E2E_PIDS $!"
-	eval "CAP_$3=$!"
-	wait_for 50 test -e "$E2E_TMP/$3.ready" ||
-	    echo "bench: the capture on $2 did not start" >&2
-}
-# captured TAG RTT_MS: what the capture TAG saw, in one line
-captured() {
-	local pid
-	eval "pid=\$CAP_$1"
-	wait "$pid" 2>/dev/null
-	"$PY" - "$E2E_TMP/$1.cap" "$2" <<'EOP'
-import json, sys
-try:
-    c = json.load(open(sys.argv[1]))
-except (OSError, ValueError):
-    print("no capture"); sys.exit(0)
-rtt = float(sys.argv[2] or 0) * 1000
-cr = c["cookie_to_response_us"]
-if cr is None:
-    print("no cookie reply then response (%d initiations sent, %d cookie "
-          "replies)" % (c["init"], c["cookies"]))
-    sys.exit(0)
-print("first cookie reply -> handshake response %d us (%s round trips of "
-      "%.0f us), %d initiations sent (%d after the first cookie reply, "
-      "the last answered after %d us), %d cookie replies"
-      % (cr, "%.1f" % (cr / rtt) if rtt > 0 else "?", rtt, c["init"],
-         c["init_after_cookie"], c["retry_to_response_us"], c["cookies"]))
-EOP
-}
 echo "bench: flood at $FLOOD_RATE/s, iperf3 ${BENCH_TIME} s ..." >&2
 # at the same priority as vpnd and iperf3 (FLOOD_NICE=10 to nice it)
 ip netns exec "$NSF" nice -n "$FLOOD_NICE" "$E2E_TMP/flood" "$(pub_of b)" \

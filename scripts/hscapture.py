@@ -5,8 +5,9 @@ handshake of one WireGuard peer as its own interface sees it.
 usage: hscapture.py IFACE PORT READYFILE SECONDS
 
 Run in the peer's network namespace. Captures the IPv4 UDP packets to and
-from PORT on IFACE (AF_PACKET, kernel receive timestamps, SO_TIMESTAMPNS;
-the outgoing ones at the time the kernel hands them to the interface),
+from PORT on IFACE (AF_PACKET with a BPF filter, kernel timestamps,
+SO_TIMESTAMPNS; the outgoing ones at the time the kernel hands them to
+the interface),
 touches READYFILE once it listens, and stops at the first handshake
 response the peer receives, or after SECONDS. Prints one line of JSON:
   init      initiations the peer sent in all
@@ -18,6 +19,7 @@ response the peer receives, or after SECONDS. Prints one line of JSON:
   retry_to_response_us   last initiation sent -> response received
   first_init_to_response_us
 """
+import ctypes
 import json
 import select
 import socket
@@ -25,11 +27,35 @@ import struct
 import sys
 import time
 
+ETH_P_ALL = 0x0003     # outgoing frames reach only ETH_P_ALL taps
 ETH_P_IP = 0x0800
+SO_ATTACH_FILTER = 26
 PACKET_OUTGOING = 4
 SO_TIMESTAMPNS = 35
 
 MSG_INIT, MSG_RESP, MSG_COOKIE = 1, 2, 3
+
+
+def udp_port_filter(port):
+    """A classic BPF program: IPv4 UDP to or from port, nothing else (the
+    flood on the same interface never reaches Python)."""
+    drop, accept = 9, 10
+    prog = [
+        (0x28, 0, 0, 12),                  # ldh [12]: ethertype
+        (0x15, 0, drop - 2, ETH_P_IP),     # jeq IPv4 or drop
+        (0x30, 0, 0, 23),                  # ldb [23]: protocol
+        (0x15, 0, drop - 4, 17),           # jeq UDP or drop
+        (0xb1, 0, 0, 14),                  # ldxb 4*([14]&0xf): IHL
+        (0x48, 0, 0, 14),                  # ldh [x+14]: source port
+        (0x15, accept - 7, 0, port),       # jeq port: accept
+        (0x48, 0, 0, 16),                  # ldh [x+16]: destination port
+        (0x15, accept - 9, 0, port),       # jeq port: accept
+        (0x06, 0, 0, 0),                   # drop
+        (0x06, 0, 0, 0x40000),             # accept
+    ]
+    raw = b"".join(struct.pack("HBBI", *i) for i in prog)
+    buf = ctypes.create_string_buffer(raw, len(raw))
+    return buf, struct.pack("HP", len(prog), ctypes.addressof(buf))
 
 
 def main():
@@ -38,10 +64,12 @@ def main():
     ifname, port, ready, secs = (sys.argv[1], int(sys.argv[2]),
                                  sys.argv[3], float(sys.argv[4]))
     s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW,
-                      socket.htons(ETH_P_IP))
+                      socket.htons(ETH_P_ALL))
+    keep, fprog = udp_port_filter(port)
+    s.setsockopt(socket.SOL_SOCKET, SO_ATTACH_FILTER, fprog)
     s.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
-    s.bind((ifname, ETH_P_IP))
+    s.bind((ifname, ETH_P_ALL))
     open(ready, "w").close()
     end = time.monotonic() + secs
     inits = []          # times the peer sent an initiation
@@ -66,7 +94,8 @@ def main():
         # the frame from the IP header on (SOCK_RAW on an Ethernet
         # interface: skip the 14-byte Ethernet header)
         ip = data[14:]
-        if len(ip) < 20 or ip[0] >> 4 != 4 or ip[9] != 17:
+        if (len(data) < 34 or data[12:14] != b"\x08\x00" or
+                ip[0] >> 4 != 4 or ip[9] != 17):
             continue
         ihl = (ip[0] & 15) * 4
         udp = ip[ihl:]

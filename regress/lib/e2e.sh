@@ -216,6 +216,10 @@ wggo_start() {
 	pid=$!
 	E2E_PIDS="$E2E_PIDS $pid"
 	wait_for 50 ip -n "$1" link show "$2" || bail "wireguard-go $2"
+	# its UAPI socket comes after the link: without it, wg set would
+	# ask the kernel ("Protocol not supported")
+	wait_for 50 test -S "/var/run/wireguard/$2.sock" ||
+	    bail "wireguard-go $2: no UAPI socket"
 }
 
 # ping_ok NS ADDR: three quick pings, true if any answered.

@@ -66,7 +66,12 @@ lan() {
 	local b
 	b=$(cnt "$S" lan)
 	printf x | ip netns exec "$C" nc -u -w0 10.0.0.2 9999 2>/dev/null
+	# the datagram may wait for ARP: a moment (bounded) to arrive
+	wait_for 10 lan_moved "$b"
 	echo $(($(cnt "$S" lan) - b))
+}
+lan_moved() {
+	[ "$(cnt "$S" lan)" != "$1" ]
 }
 
 loopback_ok() {

@@ -13,7 +13,8 @@
 #   - one iperf3 TCP stream for $AB_TIME seconds (default 10): Gbit/s,
 #     CPU seconds per GB (both daemons, all processes and threads), TCP
 #     retransmits
-# with the load average. AB_CMD="..." runs that command (bash -c) with
+# with the load average. AB_RTT=N measures only the RTT, with both pairs
+# up at once and pinged in turn N times (see below). AB_CMD="..." runs that command (bash -c) with
 # NS1, NS2, TW_A, TW_B (the tunworkers' PIDs) and AB_LABEL set instead
 # of measuring, e.g. a perf record. Needs root, make all; touches nothing outside
 # its namespaces (the EXIT trap removes everything). Not a test.
@@ -172,6 +173,68 @@ EOF
 		wait_gone "$p" 50 || die "vpnd $p does not stop"
 	done
 }
+
+# samples NS ADDR COUNT INTERVAL FILE: each RTT (us) appended to FILE
+samples() {
+	ip netns exec "$1" ping -c "$3" -i "$4" -W 1 "$2" 2>/dev/null |
+	    sed -n 's/.*time=\([0-9.]*\) ms.*/\1/p' |
+	    awk '{ printf "%d\n", $1 * 1000 }' >>"$5"
+}
+
+# stat FILE: "median mean count"
+stat() {
+	sort -n "$1" | awk '{ v[NR] = $1; s += $1 }
+	    END { if (NR) printf "%d %d %d\n", v[int((NR + 1) / 2)], s / NR, NR }'
+}
+
+# AB_RTT=N: both builds' pairs up at once (A in NS1/NS2, B in two more
+# namespaces), pings through each in turn, N times: load that drifts
+# weighs on both alike. Then stop.
+if [ -n "${AB_RTT:-}" ]; then
+	NS3=$(ns_add ab3)
+	NS4=$(ns_add ab4)
+	veth "$NS3" vc "$NS4" vd
+	ip -n "$NS3" addr add 10.99.0.1/24 dev vc
+	ip -n "$NS4" addr add 10.99.0.2/24 dev vd
+	VPND_BIN=$A vpnd_start rb1 "$NS2" -f "$E2E_TMP/b.conf" >/dev/null ||
+	    die "vpnd"
+	VPND_BIN=$A vpnd_start ra1 "$NS1" >/dev/null || die "vpnd"
+	VPND_BIN=$B vpnd_start rb2 "$NS4" -f "$E2E_TMP/b.conf" >/dev/null ||
+	    die "vpnd"
+	VPND_BIN=$B vpnd_start ra2 "$NS3" >/dev/null || die "vpnd"
+	ctl ra1 -t 10 up "$E2E_TMP/a.conf" >/dev/null || die "vpnctl up"
+	ctl ra2 -t 10 up "$E2E_TMP/a.conf" >/dev/null || die "vpnctl up"
+	for ns in "$NS1" "$NS3"; do
+		wait_for 100 ip netns exec "$ns" ping -c 1 -W 1 -q 10.200.0.1 \
+		    >/dev/null 2>&1 || die "no ping through the tunnel"
+	done
+	i=0
+	while [ $i -lt "$AB_RTT" ]; do
+		samples "$NS1" 10.99.0.2 20 0.01 "$E2E_TMP/va"
+		samples "$NS1" 10.200.0.1 50 0.01 "$E2E_TMP/ta"
+		samples "$NS3" 10.99.0.2 20 0.01 "$E2E_TMP/vb"
+		samples "$NS3" 10.200.0.1 50 0.01 "$E2E_TMP/tb"
+		samples "$NS1" 10.200.0.1 5 0.2 "$E2E_TMP/ia"
+		samples "$NS3" 10.200.0.1 5 0.2 "$E2E_TMP/ib"
+		i=$((i + 1))
+	done
+	for l in a b; do
+		read -r vm va vn <<EOF
+$(stat "$E2E_TMP/v$l")
+EOF
+		read -r tm ta tn <<EOF
+$(stat "$E2E_TMP/t$l")
+EOF
+		read -r im ia in <<EOF
+$(stat "$E2E_TMP/i$l")
+EOF
+		echo "$l: added RTT median $((tm - vm)) us, mean $((ta - va)) us" \
+		    "(tunnel $tm/$ta of $tn, veth $vm/$va of $vn);" \
+		    "200 ms apart: median $((im - vm)) us, mean $((ia - va)) us" \
+		    "of $in | load $(cut -d' ' -f1-3 /proc/loadavg)"
+	done
+	exit 0
+fi
 
 i=0
 while [ $i -lt "$ROUNDS" ]; do

@@ -129,7 +129,7 @@ FUZZ_SECONDS ?=	60
 CHILDREN =	netmgr tunworker dnsmgr
 CHILD_BINS :=	$(addprefix $(B)/vpnd-,$(CHILDREN))
 
-all: $(B)/vpnd $(CHILD_BINS) $(B)/vpnctl
+all: $(B)/vpnd $(CHILD_BINS) $(B)/vpnctl $(B)/hsgen
 
 deps:
 	@sh scripts/deps.sh
@@ -182,6 +182,11 @@ $(CHILD_BINS): $(B)/vpnd-%: $(B)/obj/parent/vpnd-%.o $(B)/libvpnd.a \
 
 $(B)/vpnctl: $(B)/obj/vpnctl/vpnctl.o $(B)/libvpnctl.a $(B)/libcommon.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(CTL_PKG_LIBS)
+
+# Test and benchmark tool (not installed): many key pairs at once, and a
+# stream of valid handshake initiations from many peers (bench_scale.sh).
+$(B)/hsgen: $(B)/obj/scripts/hsgen.o $(B)/obj/tunworker/blake2s.o
+	$(CC) $(LDFLAGS) -o $@ $^ -lsodium
 
 define unit_rule
 $(B)/regress/$(basename $(notdir $(1))): $(B)/obj/$(basename $(1)).o \
@@ -297,6 +302,7 @@ bench: deps
 	$(MAKE) all
 	bash scripts/bench.sh
 	bash scripts/bench_flood.sh
+	bash scripts/bench_scale.sh
 
 # The manual pages, and the syntax of every shell script and test.
 lint:

@@ -21,7 +21,7 @@
 #define CONF_MAX_ADDRS		8	/* interface addresses */
 #define CONF_MAX_DNS		8
 #define CONF_MAX_SEARCH		8
-#define CONF_MAX_PEERS		64
+#define CONF_MAX_PEERS		1024
 #define CONF_MAX_AIPS		1024	/* allowed IPs per peer */
 #define CONF_DOMAIN_LEN		254
 

@@ -39,7 +39,7 @@ main(void)
 	is_int(okpeers, CONF_MAX_PEERS, "CONF_MAX_PEERS peers fit");
 	ok(conf_add_peer(&conf) == NULL, "one more is refused");
 	for (i = 0; i < CONF_MAX_PEERS; i++)
-		if (conf.peers[i].pubkey[0] != i ||
+		if (conf.peers[i].pubkey[0] != (uint8_t)i ||
 		    conf.peers[i].endpoint.ss_family != AF_UNSPEC)
 			break;
 	is_int(i, CONF_MAX_PEERS, "peers survive growth in order");

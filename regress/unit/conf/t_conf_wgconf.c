@@ -315,20 +315,23 @@ main(void)
 	    "and errors still fail without it");
 
 	/* Too many peers. */
-	n = 65 * 80 + 200;
+	n = (CONF_MAX_PEERS + 1) * 80 + 200;
 	if ((big = calloc(1, n)) == NULL)
 		abort();
 	strlcpy(big, HDR, n);
-	for (i = 0; i < 65; i++) {
+	for (i = 0; i < CONF_MAX_PEERS + 1; i++) {
 		memset(k, 0, sizeof(k));
-		k[0] = i + 1;
+		k[0] = (i + 1) & 0xff;
+		k[1] = (i + 1) >> 8;
 		key_to_base64(buf, k);
 		snprintf(want, sizeof(want), "[Peer]\nPublicKey = %s\n", buf);
 		strlcat(big, want, n);
 	}
 	ok(wgconf_parse(big, strlen(big), "t", &conf, err, sizeof(err)) ==
-	    -1, "65 peers refused");
-	is_str(err, "t:131: more than 64 peers", "too many peers message");
+	    -1, "CONF_MAX_PEERS + 1 peers refused");
+	snprintf(want, sizeof(want), "t:%d: more than %d peers",
+	    3 + 2 * CONF_MAX_PEERS, CONF_MAX_PEERS);
+	is_str(err, want, "too many peers message");
 	free(big);
 
 	/*

@@ -208,7 +208,8 @@ test_apply_limits(void)
 	strlcpy(s, "set=1\n", len);
 	for (i = 0; i < CONF_MAX_PEERS; i++)
 		snprintf(s + strlen(s), len - strlen(s), "public_key="
-		    "%064zx\nallowed_ip=10.%zu.0.0/16\n", i + 1, i);
+		    "%064zx\nallowed_ip=10.%zu.%zu.0/24\n", i + 1, i / 256,
+		    i % 256);
 	strlcat(s, "\n", len);
 	is_int(apply(s, &cur, &out), E2BIG, "%d new peers on top of one: "
 	    "E2BIG", CONF_MAX_PEERS);

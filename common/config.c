@@ -65,9 +65,18 @@ conf_add_peer(struct tunnel_conf *conf)
 		errno = E2BIG;
 		return NULL;
 	}
-	cap = (conf->npeers + PEER_GROW - 1) / PEER_GROW * PEER_GROW;
+	/*
+	 * The capacity doubles from PEER_GROW (a thousand peers are copied
+	 * ten times, not 250): it is a function of npeers alone, the next
+	 * power of two from PEER_GROW up, capped at CONF_MAX_PEERS.
+	 */
+	for (cap = conf->npeers == 0 ? 0 : PEER_GROW; cap < conf->npeers;
+	    cap *= 2)
+		;
+	cap = MINIMUM(cap, (size_t)CONF_MAX_PEERS);
 	if (conf->npeers == cap) {
-		ncap = MINIMUM(cap + PEER_GROW, (size_t)CONF_MAX_PEERS);
+		ncap = MINIMUM(cap == 0 ? PEER_GROW : cap * 2,
+		    (size_t)CONF_MAX_PEERS);
 		/*
 		 * recallocarray clears the old block before freeing it, so a
 		 * preshared key never stays behind in freed memory.

@@ -73,6 +73,28 @@ static int	 rule_req(int, int, uint16_t, bool, uint32_t, uint32_t);
 static int	 rules_del_one(int, bool, uint32_t, uint32_t);
 static bool	 rule_table_ok(uint32_t);
 
+/*
+ * Between nl_hold() and nl_release(), the requests share one socket (a
+ * thousand peers' routes need not open a thousand); a request that fails
+ * closes it, so no answer of its can be left for the next one to read.
+ */
+static struct mnl_socket	*nl_held;
+
+void
+nl_hold(void)
+{
+	if (nl_held == NULL)
+		nl_held = sysnl_open(NETLINK_ROUTE);
+}
+
+void
+nl_release(void)
+{
+	if (nl_held != NULL)
+		mnl_socket_close(nl_held);
+	nl_held = NULL;
+}
+
 /* Open, talk once, close: every rtnetlink request goes through here. */
 static int
 nl_route(struct nlmsghdr *nlh)
@@ -80,11 +102,16 @@ nl_route(struct nlmsghdr *nlh)
 	struct mnl_socket	*nl;
 	int			 rv, save;
 
-	if ((nl = sysnl_open(NETLINK_ROUTE)) == NULL)
+	if ((nl = nl_held) == NULL &&
+	    (nl = sysnl_open(NETLINK_ROUTE)) == NULL)
 		return -1;
 	rv = sysnl_talk(nl, nlh, NULL, NULL);
 	save = errno;
-	mnl_socket_close(nl);
+	if (nl != nl_held || rv == -1) {
+		mnl_socket_close(nl);
+		if (nl == nl_held)
+			nl_held = NULL;
+	}
 	errno = save;
 	return rv;
 }

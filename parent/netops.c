@@ -68,6 +68,8 @@ static int	 net_up(struct netstate *, char *, size_t);
 static int	 net_update(struct netstate *, struct netstate *, char *,
 		    size_t);
 static void	 net_down(struct netstate *, int);
+static int	 net_routes_do(struct netstate *, const struct netstate *,
+		    char *, size_t);
 static int	 net_routes(struct netstate *, const struct netstate *,
 		    char *, size_t);
 static int	 net_firewall(struct netstate *, char *, size_t);
@@ -478,6 +480,18 @@ static int
 net_routes(struct netstate *ns, const struct netstate *old, char *err,
     size_t errlen)
 {
+	int	 rv;
+
+	nl_hold();
+	rv = net_routes_do(ns, old, err, errlen);
+	nl_release();
+	return rv;
+}
+
+static int
+net_routes_do(struct netstate *ns, const struct netstate *old, char *err,
+    size_t errlen)
+{
 	char		 buf[INET6_ADDRSTRLEN + 8];
 	size_t		 i, j;
 	uint32_t	 table;
@@ -672,11 +686,13 @@ net_down(struct netstate *ns, int keep_ks)
 	(void)nl_route_flush_table(AF_INET6, VPND_TABLE);
 	if (nl_link_index(ns->ifname) > 0 &&
 	    ns->table_mode != CONF_TABLE_OFF) {
+		nl_hold();
 		for (i = 0; i < ns->nroutes; i++)
 			if (route_table(ns, &ns->routes[i]) != VPND_TABLE)
 				(void)nl_route_del(ns->ifindex,
 				    &ns->routes[i],
 				    route_table(ns, &ns->routes[i]));
+		nl_release();
 	}
 	if (nl_link_index(ns->ifname) > 0) {
 		if (nl_link_del(ns->ifname, tun_mark) == -1 &&

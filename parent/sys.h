@@ -78,6 +78,9 @@ int	 nl_addr_del(int ifindex, const struct prefix *);
  * (RT_TABLE_MAIN = 254, VPND_TABLE or a file's Table).  Add fails with
  * EEXIST.
  */
+/* One socket for the requests until nl_release() (if it opens). */
+void	 nl_hold(void);
+void	 nl_release(void);
 int	 nl_route_add(int ifindex, const struct prefix *, uint32_t table);
 int	 nl_route_del(int ifindex, const struct prefix *, uint32_t table);
 int	 nl_route_flush_table(int af, uint32_t table);	/* all of it */

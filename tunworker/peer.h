@@ -66,6 +66,12 @@ struct wg_peer {
 	struct sockaddr_storage p_endpoint;
 	struct sockaddr_storage p_conf_endpoint;	/* admitted when loaded */
 	void		*p_udata;
+	/*
+	 * May own allowed-IPs nodes (under d_lock): set before every insert,
+	 * cleared only by a removal, so a peer that never had one (each new
+	 * peer of a configuration) costs no walk of the whole trie.
+	 */
+	bool		 p_has_aips;
 	_Atomic uint64_t p_rx_bytes;
 	_Atomic uint64_t p_tx_bytes;
 	struct timespec	 p_last_handshake;

@@ -68,7 +68,13 @@ static struct event	 ev_tick, ev_notify;
 static int		 ev_notify_set;
 /* peers named since the last IMSG_WG_IFACE, to drop the others at END */
 static struct conf_rx	 wgrx;		/* netmgr's configuration, arriving */
-static const struct tunnel_conf *applying;	/* ... being applied */
+/* ... the keys of the configuration being applied, sorted */
+static const uint8_t *applying_keys[TW_MAX_PEERS];
+static size_t	 napplying_keys;
+struct tw_victims {
+	struct wg_peer	*peers[TW_MAX_PEERS];
+	size_t		 n;
+};
 static struct wg_resume	 resume;
 
 void
@@ -355,21 +361,29 @@ tw_dispatch_parent(struct imsgev *iev, struct imsg *imsg)
 	}
 }
 
-/* Collect the device's peers the configuration being applied leaves out. */
+static int
+tw_key_cmp(const void *a, const void *b)
+{
+	return memcmp(*(const uint8_t *const *)a, *(const uint8_t *const *)b,
+	    WG_KEY_LEN);
+}
+
+/*
+ * Collect the device's peers the configuration being applied leaves out:
+ * its keys are sorted (applying_keys), so a server's thousand peers cost
+ * a thousand binary searches, not a million comparisons.
+ */
 static void
 tw_collect_unseen(struct wg_peer *peer, void *arg)
 {
-	struct wg_peer	**victims = arg;
-	size_t		  i;
+	struct tw_victims	*v = arg;
+	const uint8_t		*key = wg_peer_pubkey(peer);
 
-	for (i = 0; i < applying->npeers; i++)
-		if (memcmp(applying->peers[i].pubkey, wg_peer_pubkey(peer),
-		    WG_KEY_LEN) == 0)
-			return;
-	for (i = 0; victims[i] != NULL; i++)
-		;
-	if (i < TW_MAX_PEERS)
-		victims[i] = peer;
+	if (bsearch(&key, applying_keys, napplying_keys,
+	    sizeof(applying_keys[0]), tw_key_cmp) != NULL)
+		return;
+	if (v->n < TW_MAX_PEERS)
+		v->peers[v->n++] = peer;
 }
 
 /*
@@ -381,7 +395,8 @@ static void
 tw_configure(const struct tunnel_conf *c)
 {
 	const struct peer_conf	*pc;
-	struct wg_peer		*peer, *victims[TW_MAX_PEERS + 1];
+	struct wg_peer		*peer;
+	struct tw_victims	 victims;
 	size_t			 i, j;
 	int			 paused = 0;
 
@@ -415,17 +430,24 @@ tw_configure(const struct tunnel_conf *c)
 			    &pc->aips[j]) == -1)
 				tw_error("cannot add an allowed IP");
 	}
-	memset(victims, 0, sizeof(victims));
-	applying = c;
-	wg_device_foreach_peer(dp_device(dp), tw_collect_unseen, victims);
-	applying = NULL;
-	if (victims[0] != NULL && !paused) {
+	/* the conf's peers are at most CONF_MAX_PEERS (conf_add_peer) */
+	for (i = 0; i < c->npeers && i < nitems(applying_keys); i++)
+		applying_keys[i] = c->peers[i].pubkey;
+	napplying_keys = i;
+	/* heapsort: in place; glibc's qsort may ask sysinfo(2), not allowed */
+	if (napplying_keys > 1)
+		(void)heapsort(applying_keys, napplying_keys,
+		    sizeof(applying_keys[0]), tw_key_cmp);
+	victims.n = 0;
+	wg_device_foreach_peer(dp_device(dp), tw_collect_unseen, &victims);
+	napplying_keys = 0;
+	if (victims.n > 0 && !paused) {
 		dp_quiesce(dp);
 		paused = 1;
 	}
-	for (i = 0; victims[i] != NULL; i++) {
-		dp_peer_forget(dp, victims[i]);
-		wg_peer_remove(dp_device(dp), victims[i]);
+	for (i = 0; i < victims.n; i++) {
+		dp_peer_forget(dp, victims.peers[i]);
+		wg_peer_remove(dp_device(dp), victims.peers[i]);
 	}
 	if (paused)
 		dp_resume(dp);

@@ -273,7 +273,8 @@ void
 wg_peer_remove(struct wg_device *d, struct wg_peer *p)
 {
 	pthread_rwlock_wrlock(&d->d_lock);
-	aip_remove_owner(d->d_aip, p);
+	if (p->p_has_aips)
+		aip_remove_owner(d->d_aip, p);
 	peer_hash_remove(d, p);
 	TAILQ_REMOVE(&d->d_peers, p, p_entry);
 	d->d_npeers--;
@@ -334,6 +335,7 @@ wg_peer_add_allowedip(struct wg_device *d, struct wg_peer *p,
 	int	 ret;
 
 	pthread_rwlock_wrlock(&d->d_lock);
+	p->p_has_aips = true;
 	ret = aip_insert(d->d_aip, pfx, p);
 	pthread_rwlock_unlock(&d->d_lock);
 	return ret;
@@ -343,7 +345,9 @@ void
 wg_peer_clear_allowedips(struct wg_device *d, struct wg_peer *p)
 {
 	pthread_rwlock_wrlock(&d->d_lock);
-	aip_remove_owner(d->d_aip, p);
+	if (p->p_has_aips)
+		aip_remove_owner(d->d_aip, p);
+	p->p_has_aips = false;
 	pthread_rwlock_unlock(&d->d_lock);
 }
 

@@ -18,6 +18,7 @@ static void	 pair(bool);
 static void	 count_peer(struct wg_peer *, void *);
 static bool	 handshake(void);
 static void	 test_rx_rekey(void);
+static void	 test_aips_owner(void);
 static bool	 ping(struct h_node *, struct wg_peer *, struct h_node *,
 		    const char *, const char *, size_t);
 
@@ -515,10 +516,81 @@ test_threads(void)
 	is_int(dup, 0, "threads: no nonce used twice");
 }
 
+/* The peer routing to ipv4 dst in d (NULL: none). */
+static struct wg_peer *
+route4(struct wg_device *d, const char *dst)
+{
+	uint8_t	 pkt[20] = { 0x45 };
+
+	if (inet_pton(AF_INET, dst, pkt + 16) != 1)
+		abort();
+	return wg_route(d, pkt, sizeof(pkt));
+}
+
+static struct wg_peer *
+aip_peer(struct wg_device *d, uint8_t tag, const char *aip)
+{
+	struct wg_peer	*p;
+	struct prefix	 pf;
+	uint8_t		 k[WG_KEY_LEN];
+
+	memset(k, tag, sizeof(k));
+	if ((p = wg_peer_add(d, k)) == NULL)
+		abort();
+	if (aip != NULL && (prefix_parse(aip, &pf) == -1 ||
+	    wg_peer_add_allowedip(d, p, &pf) == -1))
+		abort();
+	return p;
+}
+
+/*
+ * Clearing or removing a peer takes exactly its allowed IPs out of the
+ * routing, also when it never had any (a new peer skips the walk) and
+ * when another peer took one of its prefixes over.
+ */
+static void
+test_aips_owner(void)
+{
+	struct wg_device	*d;
+	struct wg_peer		*p, *q, *r, *t;
+	struct prefix		 pf;
+
+	pair(false);
+	d = A->dev;
+	p = aip_peer(d, 0x51, "10.77.0.0/16");
+	q = aip_peer(d, 0x52, "10.78.0.0/16");
+	ok(route4(d, "10.77.1.1") == p && route4(d, "10.78.1.1") == q,
+	    "each peer routes its allowed IPs");
+	wg_peer_clear_allowedips(d, p);
+	ok(route4(d, "10.77.1.1") == NULL, "cleared: its prefix routes nowhere");
+	ok(route4(d, "10.78.1.1") == q, "... the other peer's still routes");
+	prefix_parse("10.77.0.0/16", &pf);
+	ok(wg_peer_add_allowedip(d, p, &pf) == 0 &&
+	    route4(d, "10.77.1.1") == p, "added again: routes again");
+	r = aip_peer(d, 0x53, NULL);
+	wg_peer_clear_allowedips(d, r);
+	wg_peer_remove(d, r);
+	ok(route4(d, "10.77.1.1") == p && route4(d, "10.78.1.1") == q,
+	    "a peer without allowed IPs cleared and removed: routing unchanged");
+	/* q takes p's prefix over; clearing p leaves it q's */
+	t = aip_peer(d, 0x54, "10.79.0.0/16");
+	prefix_parse("10.79.0.0/16", &pf);
+	ok(wg_peer_add_allowedip(d, q, &pf) == 0 &&
+	    route4(d, "10.79.1.1") == q, "a prefix taken over by another peer");
+	wg_peer_clear_allowedips(d, t);
+	ok(route4(d, "10.79.1.1") == q, "... stays its new owner's");
+	wg_peer_remove(d, p);
+	ok(route4(d, "10.77.1.1") == NULL, "removed: its prefix routes nowhere");
+	wg_peer_remove(d, q);
+	wg_peer_remove(d, t);
+	ok(route4(d, "10.78.1.1") == NULL && route4(d, "10.79.1.1") == NULL,
+	    "all removed: nothing routes");
+}
+
 int
 main(void)
 {
-	plan(126);
+	plan(126 + 9);
 	test_basic(false);
 	test_basic(true);
 	test_bad_keys();
@@ -532,6 +604,7 @@ main(void)
 	test_roam_and_spoof();
 	test_multi();
 	test_threads();
+	test_aips_owner();
 	h_reset();
 	return done_testing();
 }

@@ -7,7 +7,8 @@
 # /var/run/wireguard is vpnd's UAPI directory) lists every peer with
 # exactly its allowed IPs; the kernel holds a route for each; one of
 # the peers (wireguard-go in C, the last of the file) completes a
-# handshake and pings through. A file with 1,025 peers is refused with a
+# handshake and pings through; removed with wg set, it no longer gets
+# through and the others stay. A file with 1,025 peers is refused with a
 # clear error naming the limit, and nothing is set up.
 #
 #   C (wireguard-go) eth0 10.96.0.2/24 ---- S eth0 10.96.0.1/24 (vpnd)
@@ -93,6 +94,16 @@ ip netns exec "$NSC" wg set "$WGC" peer "$(pub_of s)" \
     bail "wg set $WGC"
 ping_first 100 "$NSC" 10.201.250.1
 ok $? "peer $N of $N: handshake and ping through the tunnel"
+
+# wg set removes it: tunworker drops it (its session and allowed IPs go
+# with it), the other peers stay
+wg_s set vpn0 peer "$(pub_of c)" remove
+ok $? "wg set: peer $N removed"
+GOT=$("$PY" "$ROOT/scripts/uapi_peers.py" "$E2E_TMP/s/wg/vpn0.sock")
+is "$GOT" "$((N - 1)) $((N - 1 + N / 10))" \
+    "the UAPI socket lists the other $((N - 1)) peers and their allowed IPs"
+! ping_ok "$NSC" 10.201.250.1
+ok $? "the removed peer's packets no longer get through"
 
 # 1,025 peers: refused, clearly, and nothing is set up
 NSX=$(ns_add x)

@@ -156,7 +156,7 @@ static void
 status_answer_all(void)
 {
 	struct proto_status	 st;
-	struct proto_peer_status ps[TUNNEL_MAX_PEERS];
+	static struct proto_peer_status ps[TUNNEL_MAX_PEERS];	/* not on the stack: ~660 KB */
 	struct json_object	*o;
 	struct ctl_conn		*c;
 	size_t			 i;

@@ -7,6 +7,7 @@
 
 #include <cap-ng.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <unistd.h>
@@ -28,6 +29,7 @@ static pthread_t	 proc_thread;
 static const char	*proc_name;
 #ifdef VPND_TESTHOOKS
 static int		 proc_hook;	/* env.testhook */
+static int		 proc_held_fd = -1;	/* TESTHOOK_HOLD_CHANNEL */
 static int		 proc_hooked(int);
 #endif
 
@@ -267,9 +269,25 @@ proc_testhook(int hook, int proc)
 		imsgev_flush(proc_parent);
 		(void)syscall(SYS_ptrace, 0, 0, 0, 0);
 	}
+	/* a child that keeps its channel open after its end */
+	if (hook == TESTHOOK_HOLD_CHANNEL + 100 * proc) {
+		log_info("testhook: holding the channel");
+		proc_held_fd = fcntl(proc_parent->ibuf.fd, F_DUPFD_CLOEXEC, 0);
+	}
 	/* what a compromised child could send to forge lines or a tty */
 	if (hook == TESTHOOK_HOSTILE_LOG + 100 * proc)
 		log_info("testhook: forged\nparent: fake line|parent: "
 		    "fake too \033[31mred\\");
+}
+
+/* Test builds: the channel has ended; a holding child never exits. */
+void
+proc_testhook_hold(void)
+{
+	if (proc_held_fd == -1)
+		return;
+	log_info("testhook: holding the channel past its end");
+	for (;;)
+		sleep(1);
 }
 #endif

@@ -49,6 +49,7 @@ void	 proc_jail(const char *statedir, const char *const *extra,
 
 #ifdef VPND_TESTHOOKS
 void	 proc_testhook(int hook, int proc);
+void	 proc_testhook_hold(void);
 #endif
 
 #endif /* VPND_PROC_H */

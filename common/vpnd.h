@@ -312,5 +312,6 @@ struct imsg_lockdown_state {
 #define TESTHOOK_HOSTILE_LOG		8	/* a child logs control characters */
 #define TESTHOOK_STOP_BEFORE_CONTROL	9	/* parent: SIGSTOP just before the control socket is made */
 #define TESTHOOK_EXCLUDE_ANY		10	/* netmgr passes anyone's exclude on */
+#define TESTHOOK_HOLD_CHANNEL		11	/* a child holds its channel open past its end, never exits */
 
 #endif /* VPND_H */

@@ -983,7 +983,10 @@ parent_exit(int code)
 	for (i = PROC_NETMGR; i < PROC_MAX; i++)
 		if (child_pid[i] != 0) {
 			log_warnx("%s did not exit", vpnd_proc_names[i]);
-			(void)kill(child_pid[i], SIGKILL);
+			/* EPERM for a child of another uid: no CAP_KILL */
+			if (kill(child_pid[i], SIGKILL) == -1)
+				log_warn("cannot kill %s (pid %d)",
+				    vpnd_proc_names[i], (int)child_pid[i]);
 		}
 	(void)unlink(popts->env.sockpath);
 	uapisock_remove();

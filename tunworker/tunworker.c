@@ -127,8 +127,12 @@ tunworker_state_init(void)
 static void
 tw_closed(struct imsgev *iev)
 {
-	if (iev->proc == PROC_PARENT)
+	if (iev->proc == PROC_PARENT) {
+#ifdef VPND_TESTHOOKS
+		proc_testhook_hold();
+#endif
 		exit(0);
+	}
 	fatalx("channel to %s closed", vpnd_proc_names[iev->proc]);
 }
 

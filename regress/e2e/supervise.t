@@ -8,7 +8,9 @@
 #    the instance remains.
 # 2. SIGTERM to an idle parent: all four exit, status 0, promptly; the
 #    pid file (vpnd.pid next to the socket) held the parent's PID and is
-#    removed, and so is the socket.
+#    removed, and so is the socket. A child that holds its channel open
+#    past its end (test hook) does not hold the parent: it goes down all
+#    the same and says the child did not exit.
 # 3. SIGTERM while a tunnel is up to a wireguard-go peer (vpnctl up): the
 #    clients get {"type":"disconnected"}, vpn0, the policy rules, route
 #    table and nft table are gone, exit status 0 promptly.
@@ -115,6 +117,26 @@ ok $? "pid file removed at exit"
 ok $? "control socket removed at exit"
 grep -q "exiting with status 0" "$E2E_TMP/t/out"
 ok $? "SIGTERM: the parent logs its exit status"
+
+# --- 2b. a child that holds its channel open past its end -------------
+# (test hook: tunworker keeps a copy of its channel and never exits):
+# the parent's wait for the children's last lines is bounded, it goes
+# down all the same and says the child did not exit. (The child stays:
+# the parent, without CAP_KILL, cannot kill another uid; the trap does.)
+
+if [ ! -x "$VPND_TEST" ]; then
+	ok 0 "# SKIP no $VPND_TEST (make TESTHOOKS=1)"
+else
+	NS=$(ns_add hold)
+	VPND_BIN=$VPND_TEST VPND_TESTHOOK=tunworker:11 vpnd_start hold "$NS"
+	ok $? "hold: instance started (tunworker holds its channel)"
+	eval "P=\$VPND_PID_hold"
+	kill -TERM "$P"
+	wait_gone "$P" 100
+	ok $? "hold: SIGTERM -> the parent exits all the same (bounded wait: 10 s)"
+	grep -q "tunworker did not exit" "$E2E_TMP/hold/out"
+	ok $? "hold: the parent logs that tunworker did not exit"
+fi
 
 # --- 3. SIGTERM with a tunnel up --------------------------------------
 

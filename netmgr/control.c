@@ -820,7 +820,8 @@ conn_close(struct ctl_conn *c)
 static void
 conn_free(struct ctl_conn *c)
 {
-	freezero(c->in, CTL_INBUF);
+	if (c->in != NULL)	/* local clients have none */
+		freezero(c->in, CTL_INBUF);
 	evbuffer_free(c->out);
 	free(c);
 }
@@ -1217,11 +1218,9 @@ control_local_new(uid_t uid, pid_t pid, bool admin, ctl_sink_fn *sink,
 
 	if (!ctl.running || sink == NULL)
 		return NULL;
+	/* no input buffer: a request comes whole (control_local_request) */
 	if ((c = calloc(1, sizeof(*c))) == NULL ||
-	    (c->in = malloc(CTL_INBUF)) == NULL ||
 	    (c->out = evbuffer_new()) == NULL) {
-		if (c != NULL)
-			free(c->in);
 		free(c);
 		return NULL;
 	}
@@ -1249,6 +1248,7 @@ control_local_request(struct ctl_conn *c, const char *type, const char *json,
 {
 	struct json_object	*o;
 	size_t			 limit;
+	char			*copy;
 
 	if (c == NULL || c->sink == NULL || c->dead)
 		return;
@@ -1261,11 +1261,15 @@ control_local_request(struct ctl_conn *c, const char *type, const char *json,
 		o = NULL;
 		conn_fail(c, type, "too-long", "longer than %zu bytes",
 		    limit);
+	} else if ((copy = malloc(len + 1)) == NULL) {
+		o = NULL;
+		conn_fail(c, type, "system", "out of memory");
 	} else {
 		/* the text is copied: json-c needs it writable, we wipe it */
-		memcpy(c->in, json, len);
-		o = conn_parse(c, c->in, len);
-		explicit_bzero(c->in, len);
+		memcpy(copy, json, len);
+		copy[len] = '\0';
+		o = conn_parse(c, copy, len);
+		freezero(copy, len + 1);
 	}
 	if (o != NULL) {
 		json_object_object_add(o, "type", json_object_new_string(type));

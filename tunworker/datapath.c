@@ -1005,14 +1005,11 @@ dp_tunrx(void *arg)
 {
 	struct datapath		*dp = arg;
 	struct pollfd		 pfd[3];
-	struct txbatch		*tb;
-	uint8_t			*out;
 
-	/* allocated by dp_new: a fresh batch around the same buffer */
-	tb = dp->tunrx_tb;
-	out = tb->out;
-	memset(tb, 0, sizeof(*tb));
-	tb->out = out;
+	/*
+	 * The batch is dp_new's, zeroed there: udp-rx may use it under
+	 * tunrd_mtx before this thread first runs, so it is not reset here.
+	 */
 	pfd[0].fd = dp->tunfd;
 	pfd[0].events = POLLIN;
 	pfd[1].fd = dp->stopfd;

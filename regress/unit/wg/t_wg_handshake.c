@@ -19,6 +19,8 @@ static void	 count_peer(struct wg_peer *, void *);
 static bool	 handshake(void);
 static void	 test_rx_rekey(void);
 static void	 test_aips_owner(void);
+static int	 seal_check(const uint8_t *, size_t, size_t);
+static void	 test_padding(void);
 static bool	 ping(struct h_node *, struct wg_peer *, struct h_node *,
 		    const char *, const char *, size_t);
 
@@ -587,10 +589,101 @@ test_aips_owner(void)
 	    "all removed: nothing routes");
 }
 
+/*
+ * One packet sealed by wg_encrypt from a buffer of its own, opened here
+ * with libsodium and A's send key: 0 when the datagram is the header,
+ * the packet, zero padding to want bytes and a valid tag, in a buffer
+ * of exactly that size (ASan: nothing written past it).
+ */
+static int
+seal_check(const uint8_t *pkt, size_t len, size_t want)
+{
+	struct noise_keypair	*ka = &AB->p_kp[AB->p_current];
+	struct sockaddr_storage	 dst;
+	uint8_t			 nonce[12] = { 0 }, *out, *plain;
+	size_t			 outlen = 0, i;
+	int			 bad = 0;
+
+	if ((out = malloc(WG_DATA_OVERHEAD + want)) == NULL ||
+	    (plain = malloc(want + 1)) == NULL)
+		abort();
+	if (wg_encrypt(AB, pkt, len, out, &outlen, &dst) != WG_OK)
+		bad = 1;
+	else if (outlen != WG_DATA_OVERHEAD + want)
+		bad = 2;
+	else {
+		memcpy(nonce + 4, out + 8, 8);
+		if (crypto_aead_chacha20poly1305_ietf_decrypt_detached(plain,
+		    NULL, out + WG_DATA_HDR_LEN, want, out + WG_DATA_HDR_LEN +
+		    want, NULL, 0, nonce, ka->kp_send) != 0)
+			bad = 3;
+		else if (memcmp(plain, pkt, len) != 0)
+			bad = 4;
+		else
+			for (i = len; i < want; i++)
+				if (plain[i] != 0)
+					bad = 5;
+	}
+	free(out);
+	free(plain);
+	return bad;
+}
+
+/*
+ * Sealed from where the packet lies: at every length up to past the
+ * MTU, and the largest, the padding on the wire is zeros, not the bytes
+ * after the packet in its buffer, the tag covers packet and padding,
+ * and nothing past the packet is read (ASan: exact-size buffers).
+ */
+static void
+test_padding(void)
+{
+	static const size_t	 big[] = { 9000, 16385, WG_PKT_MAX -
+				    WG_DATA_OVERHEAD - WG_PAD_MULTIPLE };
+	struct sockaddr_storage	 dst;
+	uint8_t			*buf, *exact, out[64];
+	size_t			 len, want, outlen, i, n = 0;
+	int			 bad_junk = 0, bad_exact = 0, r;
+	const int		 mtu = 1420;
+
+	pair(false);
+	ok(handshake(), "padding: handshake");
+	wg_device_set_mtu(A->dev, mtu);
+	if ((buf = malloc(WG_PKT_MAX + 64)) == NULL)
+		abort();
+	for (i = 0; i < 1501 + nitems(big); i++) {
+		len = i < 1501 ? i : big[i - 1501];
+		want = (len + 15) & ~(size_t)15;
+		if (len <= (size_t)mtu && want > (size_t)mtu)
+			want = mtu;
+		/* the packet, then old bytes in its buffer after it */
+		randombytes_buf(buf, len);
+		memset(buf + len, 0xaa, 64);
+		if ((r = seal_check(buf, len, want)) != 0 && bad_junk++ == 0)
+			diag("junk after %zu bytes: failure %d", len, r);
+		/* the packet at the very end of its allocation */
+		if ((exact = malloc(len > 0 ? len : 1)) == NULL)
+			abort();
+		memcpy(exact, buf, len);
+		if ((r = seal_check(exact, len, want)) != 0 && bad_exact++ == 0)
+			diag("end of buffer %zu bytes: failure %d", len, r);
+		free(exact);
+		n++;
+	}
+	is_int(bad_junk, 0, "padding: %zu lengths (0..1500, %zu, %zu, %zu): "
+	    "zero padding on the wire, not the bytes after the packet", n,
+	    big[0], big[1], big[2]);
+	is_int(bad_exact, 0, "padding: a packet at the end of its buffer is "
+	    "sealed without reading or writing past it");
+	ok(wg_encrypt(AB, buf, big[2] + 1, out, &outlen, &dst) == WG_DROP,
+	    "padding: one byte more than the largest: dropped");
+	free(buf);
+}
+
 int
 main(void)
 {
-	plan(126 + 9);
+	plan(126 + 9 + 4);
 	test_basic(false);
 	test_basic(true);
 	test_bad_keys();
@@ -605,6 +698,7 @@ main(void)
 	test_multi();
 	test_threads();
 	test_aips_owner();
+	test_padding();
 	h_reset();
 	return done_testing();
 }

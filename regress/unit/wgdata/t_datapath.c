@@ -65,6 +65,8 @@ static bool	 in_order(const uint32_t *, int, uint32_t, int);
 static void	 wait_tun_read(struct side *);
 static void	*stream_writer(void *);
 static void	*pinger(void *);
+static void	*stream_writer_a(void *);
+static void	*collector_b(void *);
 
 #define STREAM_N	3000
 static _Atomic int	 stream_done;
@@ -253,6 +255,32 @@ stream_writer(void *arg)
 	return NULL;
 }
 
+/* A's stream to B, paced as B's: 100001 .. 100000 + STREAM_N. */
+static void *
+stream_writer_a(void *arg)
+{
+	struct pollfd	 pfd = { -1, 0, 0 };
+	uint32_t	 seq;
+
+	for (seq = 100001; seq <= 100000 + STREAM_N; seq++) {
+		while (!put(&A, "10.9.0.1", "10.9.0.2", seq))
+			(void)poll(&pfd, 0, 1);
+		if (seq % 4 == 0)
+			(void)poll(&pfd, 0, 1);
+	}
+	return NULL;
+}
+
+/* What arrives at B's TUN, into arg (STREAM_N + 10 seqs); the count. */
+static int	 got_b_n;
+
+static void *
+collector_b(void *arg)
+{
+	got_b_n = collect(&B, arg, STREAM_N + 10, 2000);
+	return NULL;
+}
+
 /*
  * Lone packets from A to B while the stream runs (each one makes B's
  * udp-rx write it and then read B's TUN); B's TUN is drained of them.
@@ -282,7 +310,7 @@ main(void)
 	if (sodium_init() == -1)
 		abort();
 	alarm(120);
-	plan(30);
+	plan(34);
 
 	/* Staged before the handshake: all of them, in order. */
 	side_new(&A, false);
@@ -451,6 +479,42 @@ main(void)
 		    "two readers: B's stream of %d arrives whole, in order "
 		    "(got %d)", STREAM_N, n);
 		diag("two readers: udp-rx read %ju of B's TUN packets itself",
+		    (uintmax_t)dp_tx_inline(B.dp));
+	}
+	sides_free();
+
+	/*
+	 * Streams both ways at once: each side's udp-rx writes the other's
+	 * packets and then reads its own TUN, racing its tun-rx for the
+	 * same stream. Both arrive whole and in order.
+	 */
+	side_new(&A, false);
+	side_new(&B, false);
+	link_sides();
+	ok(dp_start(A.dp) == 0 && dp_start(B.dp) == 0, "both ways: started");
+	put(&A, "10.9.0.1", "10.9.0.2", 0);
+	n = collect(&B, seqs, 1, 0);
+	is_int(n, 1, "both ways: session up");
+	{
+		pthread_t	 ta, tb, tc;
+		static uint32_t	 got[STREAM_N + 10], got_b[STREAM_N + 10];
+
+		if (pthread_create(&tc, NULL, collector_b, got_b) != 0 ||
+		    pthread_create(&ta, NULL, stream_writer_a, NULL) != 0 ||
+		    pthread_create(&tb, NULL, stream_writer, NULL) != 0)
+			abort();
+		n = collect(&A, got, STREAM_N + 10, 2000);
+		pthread_join(ta, NULL);
+		pthread_join(tb, NULL);
+		pthread_join(tc, NULL);
+		ok(in_order(got, n, 1, STREAM_N),
+		    "both ways: B's stream of %d arrives whole, in order "
+		    "(got %d)", STREAM_N, n);
+		ok(in_order(got_b, got_b_n, 100001, STREAM_N),
+		    "both ways: A's stream of %d arrives whole, in order "
+		    "(got %d)", STREAM_N, got_b_n);
+		diag("both ways: udp-rx read %ju (A) and %ju (B) TUN packets "
+		    "itself", (uintmax_t)dp_tx_inline(A.dp),
 		    (uintmax_t)dp_tx_inline(B.dp));
 	}
 	sides_free();

@@ -4,6 +4,7 @@
  * After start-up it holds only CAP_NET_ADMIN.
  */
 #include <sys/types.h>
+#include <sys/auxv.h>
 #include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -68,6 +69,7 @@ static int	 parent_log(struct imsgev *, struct imsg *);
 static void	 child_status(int, pid_t, int);
 static void	 child_stdio(void);
 static void	 child_exe_open(int, const char *);
+static char	**child_environ(void);
 static pid_t	 start_child(int, int);
 static int	 control_open(const char *, gid_t *);
 static void	 drop_privileges(void);
@@ -474,6 +476,35 @@ child_exe_open(int proc, const char *self)
 	log_debug("%s runs %s", name, child_exe[proc]);
 }
 
+/*
+ * The environment a child starts with (called in the forked child). Run
+ * from a file with a capability, vpnd is in secure mode (AT_SECURE): the
+ * dynamic linker dropped the invoker's LD_* variables, and what libraries
+ * read with secure_getenv() (sd-bus: DBUS_SYSTEM_BUS_ADDRESS) is not
+ * seen. The children's executables carry no capability, so their exec is
+ * not secure: the invoker's environment would steer them (netmgr onto a
+ * bus of the invoker's choosing). In secure mode they get none of it,
+ * apart from vpnd's own test variables in a test build.
+ */
+static char **
+child_environ(void)
+{
+	static char	*env[32];
+#ifdef VPND_TESTHOOKS
+	char		**e;
+	size_t		  n = 0;
+#endif
+
+	if (getauxval(AT_SECURE) == 0)
+		return environ;
+#ifdef VPND_TESTHOOKS
+	for (e = environ; *e != NULL && n < nitems(env) - 1; e++)
+		if (strncmp(*e, "VPND_", 5) == 0)
+			env[n++] = *e;
+#endif
+	return env;
+}
+
 static pid_t
 start_child(int proc, int fd)
 {
@@ -528,7 +559,7 @@ start_child(int proc, int fd)
 		fatal("execv %s", wrap);
 	}
 #endif
-	fexecve(child_exe_fd[proc], argv, environ);
+	fexecve(child_exe_fd[proc], argv, child_environ());
 	fatal("fexecve %s", child_exe[proc]);
 }
 

@@ -5,6 +5,7 @@
  * each links only the code and the libraries that child needs.
  */
 #include <sys/types.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <err.h>
 #include <errno.h>
@@ -43,6 +44,32 @@ extern char	**environ;
 #endif
 
 /*
+ * The channel the parent hands over: a UNIX stream socket on fd 3. Run by
+ * hand, fd 3 may be closed (the child's own event base would then take
+ * that number and wait on itself for ever, deaf to SIGTERM) or anything
+ * else: refuse at once.
+ */
+static int
+parent_channel(void)
+{
+	struct stat	 st;
+	socklen_t	 len;
+	int		 v;
+
+	if (fstat(VPND_PARENT_FD, &st) == -1 || !S_ISSOCK(st.st_mode))
+		return -1;
+	len = sizeof(v);
+	if (getsockopt(VPND_PARENT_FD, SOL_SOCKET, SO_DOMAIN, &v, &len) == -1 ||
+	    v != AF_UNIX)
+		return -1;
+	len = sizeof(v);
+	if (getsockopt(VPND_PARENT_FD, SOL_SOCKET, SO_TYPE, &v, &len) == -1 ||
+	    v != SOCK_STREAM)
+		return -1;
+	return 0;
+}
+
+/*
  * Started by the parent only: "vpnd -P <name> [-v...]", the parent
  * channel on fd 3.
  */
@@ -52,6 +79,9 @@ main(int argc, char *argv[])
 	const char	*role = NULL;
 	int		 ch, verbose = 0;
 
+	if (parent_channel() == -1)
+		errx(2, "started by vpnd only: fd %d is not its channel",
+		    VPND_PARENT_FD);
 	setproctitle_init(argc, argv, environ);
 	while ((ch = getopt(argc, argv, "P:v")) != -1) {
 		switch (ch) {
@@ -62,11 +92,11 @@ main(int argc, char *argv[])
 			verbose++;
 			break;
 		default:
-			errx(2, "vpnd-" CHILD_NAME ": started by vpnd only");
+			errx(2, "started by vpnd only, as -P " CHILD_NAME);
 		}
 	}
 	if (optind != argc || role == NULL || strcmp(role, CHILD_NAME) != 0)
-		errx(2, "vpnd-" CHILD_NAME ": started by vpnd only");
+		errx(2, "started by vpnd only, as -P " CHILD_NAME);
 	CHILD_MAIN(verbose);
 }
 

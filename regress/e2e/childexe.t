@@ -10,6 +10,15 @@
 #    writable by others or by its group, owned by another user, a
 #    symbolic link, not a regular file, not executable, or in a directory
 #    others may write in; and without a child's executable anywhere.
+# 3. a child run by hand by an ordinary user, its channel to the parent
+#    (fd 3) closed or a file, exits at once with status 2 and one line
+#    (it does not wait for ever on a descriptor of its own, deaf to
+#    SIGTERM).
+# 4. the file is checked and executed by descriptor: a test build's
+#    parent, stopped between the check and the children's start, has
+#    netmgr's file replaced by another executable that passes every check
+#    (root's, 0755): netmgr still runs the file that was checked (its
+#    /proc/PID/exe names it deleted) and vpnd serves.
 set -u
 . "$(dirname "$0")/../lib/e2e.sh"
 e2e_timeout 90 "$@"
@@ -132,6 +141,68 @@ if [ -e /usr/local/libexec/vpnd/vpnd-netmgr ]; then
 	ok 0 "# SKIP"
 else
 	refused "child missing" "libexec/vpnd/vpnd-netmgr"
+fi
+
+# --- 3. a child run by hand --------------------------------------------
+# by_hand LABEL CHILD FD3: CHILD run as nobody, fd 3 as given ("-" closed)
+by_hand() {
+	local label=$1 c=$2 pid
+	rm -f "$T/h.out"
+	if [ "$3" = - ]; then
+		ip netns exec "$N" setpriv --reuid=nobody --regid=nogroup \
+		    --clear-groups "$VPND-$c" -P "$c" 3>&- >"$T/h.out" 2>&1 &
+	else
+		ip netns exec "$N" setpriv --reuid=nobody --regid=nogroup \
+		    --clear-groups "$VPND-$c" -P "$c" 3<"$3" >"$T/h.out" 2>&1 &
+	fi
+	pid=$!
+	E2E_PIDS="$E2E_PIDS $pid"
+	wait_gone "$pid" 50
+	ok $? "$c by hand, $label: exits at once"
+	is "$(exit_status "$pid")" 2 "$c by hand, $label: status 2"
+	is "$(cat "$T/h.out")" \
+	    "vpnd-$c: started by vpnd only: fd 3 is not its channel" \
+	    "$c by hand, $label: says so in one line"
+}
+for c in netmgr tunworker dnsmgr; do
+	by_hand "fd 3 closed" "$c" -
+done
+by_hand "fd 3 a file" netmgr /dev/null
+
+# --- 4. the checked file is the one executed ---------------------------
+if [ ! -x "$VPND_TEST" ]; then
+	ok 0 "# SKIP no $VPND_TEST (make TESTHOOKS=1)"
+else
+	rm -rf "$B"
+	mkdir -m 0755 "$B"
+	cp "$VPND_TEST" "$B/vpnd"
+	for c in netmgr tunworker dnsmgr; do
+		cp "$VPND_TEST-$c" "$B/vpnd-$c"
+	done
+	chmod 0755 "$B"/*
+	mkdir -p "$T/s"
+	# shellcheck disable=SC2046
+	ip netns exec "$N" env VPND_TESTHOOK=parent:9 "$B/vpnd" -d $(args s) \
+	    >"$T/s.out" 2>&1 &
+	P=$!
+	E2E_PIDS="$E2E_PIDS $P"
+	stopped() { grep -q '^State:[[:space:]]*T' "/proc/$P/status"; }
+	wait_for 100 stopped
+	ok $? "the parent stops after checking the children's files"
+	# another executable, root's and 0755, takes netmgr's name
+	cp "$B/vpnd-tunworker" "$B/new"
+	chmod 0755 "$B/new"
+	mv "$B/new" "$B/vpnd-netmgr"
+	kill -CONT "$P"
+	wait_for 100 "$VPNCTL" -s "$T/s/sock" status
+	ok $? "vpnd serves once continued"
+	pid=$(child_of "$P" netmgr) || pid=0
+	is "$(readlink "/proc/$pid/exe")" "$B/vpnd-netmgr (deleted)" \
+	    "netmgr runs the file that was checked, not the one now named so"
+	kill -TERM "$P"
+	wait_gone "$P" 50
+	ok $? "it stops"
+	[ "$E2E_FAIL" = 0 ] || sed 's/^/#   /' "$T/s.out"
 fi
 
 e2e_done

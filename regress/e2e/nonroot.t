@@ -15,6 +15,10 @@
 #    logs the confinement it got (Landlock with no file access where the
 #    kernel has it). netmgr's sd-bus works inside it: a private system
 #    bus answers its RequestName with the policy's refusal, logged once.
+#    The user's environment does not steer the children, whose
+#    executables carry no capability: netmgr ignores the user's
+#    DBUS_SYSTEM_BUS_ADDRESS (set to a path where nothing listens) as the
+#    capability-bearing parent does.
 # 3. The socket is the user's (0600); vpnctl as the user brings a full
 #    tunnel up to a wireguard-go peer: policy rules, table 30320 and the
 #    kill switch are in place, a ping and a 100 MB transfer (sha256) go
@@ -110,6 +114,7 @@ nr_spawn() {
 	local bin=$1
 	shift
 	ip netns exec "$C" env NR_BUS="${NR_BUS:-}" \
+	    DBUS_SYSTEM_BUS_ADDRESS="unix:path=$HOMEDIR/nobus" \
 	    unshare -m --propagation private sh -c '
 	    mount -t tmpfs -o mode=0755 tmpfs /dev/net &&
 	    mknod -m 0666 /dev/net/tun c 10 200 &&
@@ -236,6 +241,8 @@ wait_for 50 grep -q "^netmgr: .*the bus refused the name org.mozilla.vpn.dbus" \
     "$OUT"
 ok $? "netmgr, confined, spoke with the system bus (the name refused: $NRUSER)"
 is "$(grep -c "refused the name" "$OUT")" 1 "... said once"
+! grep -q "no system bus" "$OUT"
+ok $? "netmgr ignored the user's DBUS_SYSTEM_BUS_ADDRESS (secure mode)"
 pid_alive "$(child_of "$P" netmgr)"
 ok $? "... and netmgr runs on"
 

@@ -131,6 +131,11 @@ else
 	VPND_BIN=$VPND_TEST VPND_TESTHOOK=tunworker:11 vpnd_start hold "$NS"
 	ok $? "hold: instance started (tunworker holds its channel)"
 	eval "P=\$VPND_PID_hold"
+	# the socket can be up before tunworker has taken its copy: a
+	# SIGTERM before that finds nothing held
+	wait_for 50 grep -q "tunworker: testhook: holding the channel$" \
+	    "$E2E_TMP/hold/out"
+	ok $? "hold: tunworker holds a copy of its channel"
 	kill -TERM "$P"
 	wait_gone "$P" 100
 	ok $? "hold: SIGTERM -> the parent exits all the same (bounded wait: 10 s)"

@@ -29,7 +29,8 @@
  *	dp_peer q/head/count	tun-rx (stage),	-		p->mtx
  *				udp-rx, control
  *				(flush)
- *	free_stage, peers	all but tun-tx	-		stage_mtx
+ *	free_stage, peers,	all but tun-tx	-		stage_mtx
+ *	npeers
  *	dp_peer hs_gen		udp-rx, control	tun-rx		atomic
  *	notify_keys, _ev, n	udp-rx, control	control		notify_mtx
  *	pause_req, npaused	control; the	-		pmtx + pcond;
@@ -66,6 +67,7 @@
  * writer-preferring (PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP).
  */
 #include <sys/types.h>
+#include <sys/queue.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -114,7 +116,7 @@ struct dp_peer {
 	struct dp_buf	*q[DP_STAGED_MAX];
 	size_t		 head, count;
 	uint8_t		 pubkey[WG_KEY_LEN];
-	struct dp_peer	*next;		/* all of them, freed in dp_free */
+	LIST_ENTRY(dp_peer) entry;	/* freed when forgotten or in dp_free */
 };
 
 /* A single-producer single-consumer ring of buffer pointers. */
@@ -191,7 +193,8 @@ struct datapath {
 	pthread_mutex_t		 stage_mtx;
 	struct dp_buf		*free_stage[DP_STAGED_POOL];
 	size_t			 nfree_stage;
-	struct dp_peer		*peers;
+	LIST_HEAD(, dp_peer)	 peers;
+	size_t			 npeers;
 
 	/* handshake completions for the control thread */
 	pthread_mutex_t		 notify_mtx;
@@ -299,6 +302,7 @@ dp_new(int mtu, dp_notify_fn *notify)
 	/* room for the header, padding and tag around an MTU's worth */
 	dp->bufsize = (MAXIMUM(mtu, 1500) + 64 + 63) & ~(size_t)63;
 	dp->tunfd = dp->udp4 = dp->udp6 = -1;
+	LIST_INIT(&dp->peers);
 	dp->gso = 1;		/* until the kernel says otherwise */
 	dp->udp_gro = true;
 	dp->notify = notify;
@@ -338,7 +342,7 @@ dp_new(int mtu, dp_notify_fn *notify)
 void
 dp_free(struct datapath *dp)
 {
-	struct dp_peer	*p, *np;
+	struct dp_peer	*p;
 
 	if (dp == NULL)
 		return;
@@ -355,8 +359,8 @@ dp_free(struct datapath *dp)
 	}
 	if (dp->dev != NULL)
 		wg_device_free(dp->dev);
-	for (p = dp->peers; p != NULL; p = np) {
-		np = p->next;
+	while ((p = LIST_FIRST(&dp->peers)) != NULL) {
+		LIST_REMOVE(p, entry);
 		pthread_mutex_destroy(&p->mtx);
 		free(p);
 	}
@@ -601,8 +605,8 @@ dp_peer_attach(struct datapath *dp, struct wg_peer *peer)
 	pthread_mutex_init(&p->mtx, NULL);
 	memcpy(p->pubkey, wg_peer_pubkey(peer), WG_KEY_LEN);
 	pthread_mutex_lock(&dp->stage_mtx);
-	p->next = dp->peers;
-	dp->peers = p;
+	LIST_INSERT_HEAD(&dp->peers, p, entry);
+	dp->npeers++;
 	pthread_mutex_unlock(&dp->stage_mtx);
 	wg_peer_set_udata(peer, p);
 }
@@ -610,7 +614,35 @@ dp_peer_attach(struct datapath *dp, struct wg_peer *peer)
 void
 dp_peer_forget(struct datapath *dp, struct wg_peer *peer)
 {
+	struct dp_peer	*p = dp_peer_get(dp, peer);
+
+	if (p == NULL)
+		return;
 	dp_flush_staged(dp, peer, false);
+	/*
+	 * The packet threads are paused (or not running) and the peer is
+	 * about to be removed: nothing else can hold its staging, so it
+	 * goes now. Peers come and go with wg set; kept until dp_free,
+	 * each one gone would stay in memory.
+	 */
+	wg_peer_set_udata(peer, NULL);
+	pthread_mutex_lock(&dp->stage_mtx);
+	LIST_REMOVE(p, entry);
+	dp->npeers--;
+	pthread_mutex_unlock(&dp->stage_mtx);
+	pthread_mutex_destroy(&p->mtx);
+	free(p);
+}
+
+size_t
+dp_npeers(struct datapath *dp)
+{
+	size_t	n;
+
+	pthread_mutex_lock(&dp->stage_mtx);
+	n = dp->npeers;
+	pthread_mutex_unlock(&dp->stage_mtx);
+	return n;
 }
 
 static void

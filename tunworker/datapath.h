@@ -63,9 +63,11 @@ bool	 dp_running(const struct datapath *);
 void	 dp_quiesce(struct datapath *);
 void	 dp_resume(struct datapath *);
 /* The control thread: a peer added, a peer being removed (drops its
- * staged packets). */
+ * staged packets and frees its staging; the packet threads paused). */
 void	 dp_peer_attach(struct datapath *, struct wg_peer *);
 void	 dp_peer_forget(struct datapath *, struct wg_peer *);
+/* Peers with staging attached: each forgotten one is freed at once. */
+size_t	 dp_npeers(struct datapath *);
 /* Drain the peer events on the control thread. */
 int	 dp_notify_fd(const struct datapath *);
 /* Handshake messages received since the last call. */

@@ -310,7 +310,7 @@ main(void)
 	if (sodium_init() == -1)
 		abort();
 	alarm(120);
-	plan(34);
+	plan(35);
 
 	/* Staged before the handshake: all of them, in order. */
 	side_new(&A, false);
@@ -480,6 +480,41 @@ main(void)
 		    "(got %d)", STREAM_N, n);
 		diag("two readers: udp-rx read %ju of B's TUN packets itself",
 		    (uintmax_t)dp_tx_inline(B.dp));
+	}
+
+	/*
+	 * Peers come and go (wg set add, remove): each removed peer's
+	 * staging is freed then, not kept until dp_free. A packet staged for
+	 * each new peer goes back to the pool with it; the long-lived peer
+	 * still carries traffic afterwards.
+	 */
+	is_int((int)dp_npeers(A.dp), 1, "churn: one peer attached");
+	for (i = 0; i < 200; i++) {
+		uint8_t		 pub[WG_KEY_LEN], priv[WG_KEY_LEN];
+		struct prefix	 pp;
+		struct wg_peer	*wp;
+
+		crypto_box_keypair(pub, priv);
+		if (prefix_parse("10.9.1.1/32", &pp) == -1 ||
+		    (wp = wg_peer_add(dp_device(A.dp), pub)) == NULL ||
+		    wg_peer_add_allowedip(dp_device(A.dp), wp, &pp) == -1)
+			abort();
+		dp_peer_attach(A.dp, wp);
+		put(&A, "10.9.0.1", "10.9.1.1", i);
+		dp_quiesce(A.dp);
+		dp_peer_forget(A.dp, wp);
+		wg_peer_remove(dp_device(A.dp), wp);
+		dp_resume(A.dp);
+	}
+	is_int((int)dp_npeers(A.dp), 1,
+	    "churn: 200 peers added and removed, their staging freed");
+	put(&A, "10.9.0.1", "10.9.0.2", 7);
+	{
+		uint32_t	 seq = 0;
+
+		n = collect(&B, &seq, 1, 0);
+		ok(n == 1 && seq == 7,
+		    "churn: the remaining peer still gets through (%d)", n);
 	}
 	sides_free();
 

@@ -310,7 +310,7 @@ main(void)
 	if (sodium_init() == -1)
 		abort();
 	alarm(120);
-	plan(35);
+	plan(37);
 
 	/* Staged before the handshake: all of them, in order. */
 	side_new(&A, false);

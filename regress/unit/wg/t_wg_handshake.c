@@ -21,6 +21,7 @@ static void	 test_rx_rekey(void);
 static void	 test_aips_owner(void);
 static int	 seal_check(const uint8_t *, size_t, size_t);
 static void	 test_padding(void);
+static int	 seal_inplace(size_t, size_t, size_t);
 static bool	 ping(struct h_node *, struct wg_peer *, struct h_node *,
 		    const char *, const char *, size_t);
 
@@ -630,6 +631,50 @@ seal_check(const uint8_t *pkt, size_t len, size_t want)
 }
 
 /*
+ * In place or overlapping: the packet copied to off bytes into a buffer
+ * that also receives the datagram (wg.h allows out == ippkt given the
+ * room). 0 when it opens to the packet and zero padding to want bytes.
+ */
+static int
+seal_inplace(size_t len, size_t want, size_t off)
+{
+	struct noise_keypair	*ka = &AB->p_kp[AB->p_current];
+	struct sockaddr_storage	 dst;
+	uint8_t			 nonce[12] = { 0 }, *b, *pkt, *plain;
+	size_t			 outlen = 0, i;
+	int			 bad = 0;
+
+	if ((b = malloc(off + len + WG_DATA_OVERHEAD + 16)) == NULL ||
+	    (pkt = malloc(len + 1)) == NULL || (plain = malloc(want + 1)) ==
+	    NULL)
+		abort();
+	randombytes_buf(pkt, len);
+	memset(b, 0xaa, off + len + WG_DATA_OVERHEAD + 16);
+	memcpy(b + off, pkt, len);
+	if (wg_encrypt(AB, b + off, len, b, &outlen, &dst) != WG_OK)
+		bad = 1;
+	else if (outlen != WG_DATA_OVERHEAD + want)
+		bad = 2;
+	else {
+		memcpy(nonce + 4, b + 8, 8);
+		if (crypto_aead_chacha20poly1305_ietf_decrypt_detached(plain,
+		    NULL, b + WG_DATA_HDR_LEN, want, b + WG_DATA_HDR_LEN +
+		    want, NULL, 0, nonce, ka->kp_send) != 0)
+			bad = 3;
+		else if (memcmp(plain, pkt, len) != 0)
+			bad = 4;
+		else
+			for (i = len; i < want; i++)
+				if (plain[i] != 0)
+					bad = 5;
+	}
+	free(b);
+	free(pkt);
+	free(plain);
+	return bad;
+}
+
+/*
  * Sealed from where the packet lies: at every length up to past the
  * MTU, and the largest, the padding on the wire is zeros, not the bytes
  * after the packet in its buffer, the tag covers packet and padding,
@@ -675,6 +720,21 @@ test_padding(void)
 	    big[0], big[1], big[2]);
 	is_int(bad_exact, 0, "padding: a packet at the end of its buffer is "
 	    "sealed without reading or writing past it");
+	/* the packet where the datagram goes, or overlapping it */
+	for (i = 0, n = 0; i <= 1500; i++) {
+		want = (i + 15) & ~(size_t)15;
+		if (i <= (size_t)mtu && want > (size_t)mtu)
+			want = mtu;
+		if ((r = seal_inplace(i, want, 0)) != 0 && n++ == 0)
+			diag("in place %zu bytes: failure %d", i, r);
+		if ((r = seal_inplace(i, want, WG_DATA_HDR_LEN)) != 0 &&
+		    n++ == 0)
+			diag("behind the header %zu bytes: failure %d", i, r);
+		if ((r = seal_inplace(i, want, 7)) != 0 && n++ == 0)
+			diag("overlapping %zu bytes: failure %d", i, r);
+	}
+	is_int(n, 0, "padding: in place, behind the header, or overlapping "
+	    "the datagram: sealed as from a buffer of its own");
 	ok(wg_encrypt(AB, buf, big[2] + 1, out, &outlen, &dst) == WG_DROP,
 	    "padding: one byte more than the largest: dropped");
 	free(buf);
@@ -683,7 +743,7 @@ test_padding(void)
 int
 main(void)
 {
-	plan(126 + 9 + 4);
+	plan(126 + 9 + 5);
 	test_basic(false);
 	test_basic(true);
 	test_bad_keys();

@@ -27,8 +27,11 @@
 
 #include "parent.h"
 
+static int	walk(const char *, uid_t, char *, size_t);
+
+/* owner: the one uid besides root that may own the component */
 static int
-check_one(const char *path, int last, char *err, size_t errlen)
+check_one(const char *path, int last, uid_t owner, char *err, size_t errlen)
 {
 	struct stat	 st;
 
@@ -47,9 +50,9 @@ check_one(const char *path, int last, char *err, size_t errlen)
 		errno = ENOTDIR;
 		return -1;
 	}
-	if (st.st_uid != 0 && st.st_uid != geteuid()) {
+	if (st.st_uid != 0 && st.st_uid != owner) {
 		snprintf(err, errlen, "%s is owned by uid %u, not root%s",
-		    path, (unsigned int)st.st_uid, geteuid() != 0 ?
+		    path, (unsigned int)st.st_uid, owner != 0 ?
 		    " nor the user vpnd runs as" : "");
 		errno = EPERM;
 		return -1;
@@ -68,6 +71,12 @@ check_one(const char *path, int last, char *err, size_t errlen)
 int
 secure_dir(const char *dir, char *err, size_t errlen)
 {
+	return walk(dir, geteuid(), err, errlen);
+}
+
+static int
+walk(const char *dir, uid_t owner, char *err, size_t errlen)
+{
 	char	 path[PATH_MAX], save;
 	size_t	 len, i;
 
@@ -83,7 +92,7 @@ secure_dir(const char *dir, char *err, size_t errlen)
 	}
 	while (len > 1 && path[len - 1] == '/')
 		path[--len] = '\0';
-	if (check_one("/", len == 1, err, errlen) == -1)
+	if (check_one("/", len == 1, owner, err, errlen) == -1)
 		return -1;
 	for (i = 1; i <= len; i++) {
 		if (path[i] != '/' && path[i] != '\0')
@@ -92,7 +101,7 @@ secure_dir(const char *dir, char *err, size_t errlen)
 			continue;		/* "a//b" */
 		save = path[i];
 		path[i] = '\0';
-		if (check_one(path, save == '\0', err, errlen) == -1)
+		if (check_one(path, save == '\0', owner, err, errlen) == -1)
 			return -1;
 		path[i] = save;
 	}
@@ -103,8 +112,14 @@ secure_dir(const char *dir, char *err, size_t errlen)
  * A child's executable: the parent runs it as root (or with the rights it
  * keeps) before the child drops them, so whoever could replace it would
  * run code with those rights. It must be a regular file, not a symbolic
- * link, owned by root (or by the user vpnd runs as, without root), not
- * writable by group or others, in a directory that secure_dir() accepts.
+ * link, owned by root, not writable by group or others, in a directory
+ * every component of which is root's and passes the same checks as
+ * secure_dir()'s. Root's even when vpnd runs without root: the file
+ * capability makes the parent's own code unchangeable by whoever owns it
+ * (a write clears the capability), and a child holds the parent's
+ * channel and descriptors, so the user must not supply a child's code
+ * either, from files of theirs or from a link to the parent's executable
+ * in a directory of theirs.
  * The file stays open: the parent executes this very file by descriptor,
  * whatever later happens to the name. Returns the descriptor, or -1.
  */
@@ -125,7 +140,7 @@ secure_exec(const char *path, char *err, size_t errlen)
 		slash[1] = '\0';
 	else
 		*slash = '\0';
-	if (secure_dir(dir, err, errlen) == -1)
+	if (walk(dir, 0, err, errlen) == -1)
 		return -1;
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
@@ -142,10 +157,9 @@ secure_exec(const char *path, char *err, size_t errlen)
 		errno = EINVAL;
 		return -1;
 	}
-	if (st.st_uid != geteuid() && st.st_uid != 0) {
-		snprintf(err, errlen, "%s is owned by uid %u, not root%s",
-		    path, (unsigned int)st.st_uid, geteuid() != 0 ?
-		    " nor the user vpnd runs as" : "");
+	if (st.st_uid != 0) {
+		snprintf(err, errlen, "%s is owned by uid %u, not root",
+		    path, (unsigned int)st.st_uid);
 		close(fd);
 		errno = EPERM;
 		return -1;

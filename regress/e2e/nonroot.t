@@ -5,7 +5,10 @@
 #
 # 1. Refusals, each one line and nothing created: no capability at all;
 #    a user not in group vpnd (added to it then); the DNS backends that
-#    need root (auto, file, resolvconf, resolved).
+#    need root (auto, file, resolvconf, resolved); a child's executable
+#    that is the user's, or root's in a directory of the user's (as a hard
+#    link to the capability-bearing copy would put it): the child holds
+#    the parent's channel, so its code must be root's.
 # 2. The four processes read from /proc: all four run as the user; the
 #    parent holds CAP_NET_ADMIN only (effective, permitted; its bounding
 #    set is the invoker's: narrowing it needs CAP_SETPCAP), no_new_privs;
@@ -173,6 +176,27 @@ for b in auto file resolvconf resolved; do
 	ok $? "-D $b: the line says it needs root"
 done
 refused "no -D (auto)" "$BIN/vpnd"
+# own DIR: a capability-bearing copy with the children next to it in DIR
+own() {
+	mkdir -p -m 0755 "$1"
+	cp "$VPND" "$1/vpnd"
+	for c in netmgr tunworker dnsmgr; do
+		cp "$VPND-$c" "$1/vpnd-$c"
+	done
+	chmod 0755 "$1"/*
+	setcap cap_net_admin+ep "$1/vpnd"
+}
+own "$BIN/own"
+chown "$NRUSER" "$BIN/own/vpnd-netmgr"
+refused "a child's executable the user's" "$BIN/own/vpnd" -D none
+grep -q "$BIN/own/vpnd-netmgr is owned by uid $NRUID, not root\$" "$OUT"
+ok $? "a child's executable the user's: the line names it"
+own "$HOMEDIR/own"
+refused "the children in a directory of the user's" "$HOMEDIR/own/vpnd" \
+    -D none
+grep -q "$HOMEDIR is owned by uid $NRUID, not root\$" "$OUT"
+ok $? "the children in a directory of the user's: the line names it"
+rm -rf "$BIN/own" "$HOMEDIR/own"
 
 # --- 2. the four processes --------------------------------------------
 

@@ -2,6 +2,7 @@
  * proc.c -- the steps every child takes alike.
  */
 #include <sys/types.h>
+#include <sys/prctl.h>
 
 #include <sys/syscall.h>
 
@@ -190,6 +191,23 @@ proc_jail(const char *statedir, const char *const *extra, size_t nextra)
 	proc_seccomp(extra, nextra);
 }
 
+/* Whether /proc/self/status, open on fd, names a tracer (or cannot say). */
+static int
+proc_traced(int fd)
+{
+	char	 buf[4096], *p;
+	ssize_t	 n;
+
+	if ((n = pread(fd, buf, sizeof(buf) - 1, 0)) <= 0)
+		return 1;
+	buf[n] = '\0';
+	if ((p = strstr(buf, "\nTracerPid:")) == NULL)
+		return 1;
+	p += strlen("\nTracerPid:");
+	p += strspn(p, " \t");
+	return !(p[0] == '0' && (p[1] == '\n' || p[1] == '\0'));
+}
+
 /*
  * The same confinement without root, from what an unprivileged process
  * may use: the invoking user's identity (there is no other to switch
@@ -205,7 +223,7 @@ proc_jail_unpriv(const char *statedir, const char *const *extra,
     size_t nextra)
 {
 	char	 dir[512], ns[600];
-	int	 userns = -1, uerr = 0, abi;
+	int	 userns = -1, uerr = 0, abi, sfd;
 
 	if ((size_t)snprintf(dir, sizeof(dir), "%s/empty", statedir) >=
 	    sizeof(dir))
@@ -222,10 +240,25 @@ proc_jail_unpriv(const char *statedir, const char *const *extra,
 		uerr = EPERM;
 	}
 #endif
+	/* read after the chroot, where /proc is out of reach */
+	if ((sfd = open("/proc/self/status", O_RDONLY | O_CLOEXEC)) == -1)
+		fatal("%s: /proc/self/status", __func__);
 	if (userns == -1) {
 		userns = sandbox_userns_chroot(dir) == 0;
 		uerr = errno;
 	}
+	/*
+	 * Our own uid, so the invoking user could ptrace us and take our
+	 * channel to the parent: nobody may attach from now on (after the
+	 * uid_map was written: it needs a dumpable process), and nobody
+	 * attached before.
+	 */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1)
+		fatal("%s: PR_SET_DUMPABLE", __func__);
+	if (proc_traced(sfd))
+		fatalx("%s: traced by another process: refusing to run",
+		    __func__);
+	close(sfd);
 	if (userns)
 		(void)snprintf(ns, sizeof(ns), "user namespace, chroot %s",
 		    dir);

@@ -235,6 +235,16 @@ for c in netmgr tunworker dnsmgr; do
 	is "$(status_field "$pid" Seccomp)" 2 "$c Seccomp: 2 (filter)"
 	grep -q "^$c: confined without root: uid $NRUID, " "$OUT"
 	ok $? "$c logs its confinement"
+	# its own uid, but not dumpable: the user cannot attach to it
+	is "$(asuser "$E2E_PY" -c '
+import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+r = libc.ptrace(16, int(sys.argv[1]), None, None)	# PTRACE_ATTACH
+print("attached" if r == 0 else os.strerror(ctypes.get_errno()))
+if r == 0:
+    os.waitpid(int(sys.argv[1]), 0)
+    libc.ptrace(17, int(sys.argv[1]), None, None)	# PTRACE_DETACH
+' "$pid" 2>&1)" "Operation not permitted" "$c: $NRUSER cannot ptrace it"
 	if [ "$USERNS" = 1 ]; then
 		is "$(status_field "$pid" CapBnd)" "$NOCAPS" \
 		    "$c CapBnd is zero (cleared in its own user namespace)"

@@ -41,6 +41,7 @@
 #include <linux/rtnetlink.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -59,7 +60,8 @@
 #include "sys.h"
 #include "sysnl.h"
 
-#define NFT_BATCH_LIMIT	(512 * 1024)	/* >> 64 peers' rules */
+#define NFT_BATCH_LIMIT	(2 * 1024 * 1024) /* 1,024 endpoints: ~1 MB */
+#define NFT_ACK_ROOM	2048		/* receive buffer per ack (skb and all) */
 #define NFT_BATCH_SLACK	(16 * 1024)	/* a message past the limit */
 #define NFT_PRIO_RAW	(-300)		/* NF_IP_PRI_RAW */
 #define NFT_PRIO_MANGLE	(-150)		/* NF_IP_PRI_MANGLE */
@@ -254,6 +256,18 @@ batch_send(struct nft_batch *nb)
 	if (setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_SNDBUFFORCE,
 	    &size, sizeof(size)) == -1)
 		(void)setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_SNDBUF,
+		    &size, sizeof(size));
+	/*
+	 * Every command is acked once the batch is done: the acks must all
+	 * fit, or the kernel drops some (ENOBUFS) after it committed the
+	 * batch, and the caller would take a ruleset that is in place for
+	 * one that failed.
+	 */
+	size = (int)MINIMUM((size_t)nb->n * NFT_ACK_ROOM + 65536,
+	    (size_t)INT_MAX);
+	if (setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVBUFFORCE,
+	    &size, sizeof(size)) == -1)
+		(void)setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVBUF,
 		    &size, sizeof(size));
 	rv = sysnl_batch(nl, mnl_nlmsg_batch_head(nb->b), len, nb->seq,
 	    nb->n);

@@ -56,19 +56,6 @@ die() {
 	exit 1
 }
 
-# cpu_ticks PID...: utime+stime (clock ticks) of the processes, all threads
-cpu_ticks() {
-	local p t=0 u s
-	for p in "$@"; do
-		# fields 14 and 15, counted after the ")" closing the comm
-		read -r u s <<EOF
-$(sed 's/.*) //' "/proc/$p/stat" | awk '{print $12, $13}')
-EOF
-		t=$((t + u + s))
-	done
-	echo "$t"
-}
-
 # hwm_kb PID...: VmHWM summed
 hwm_kb() {
 	local p t=0 v

@@ -43,17 +43,6 @@ die() {
 	exit 1
 }
 
-cpu_ticks() {
-	local p t=0 u s
-	for p in "$@"; do
-		read -r u s <<EOF
-$(sed 's/.*) //' "/proc/$p/stat" | awk '{print $12, $13}')
-EOF
-		t=$((t + u + s))
-	done
-	echo "$t"
-}
-
 # rtt NS ADDR COUNT INTERVAL: "average median" RTT in microseconds (the
 # median moves less with the machine's other load)
 rtt() {

@@ -676,3 +676,17 @@ EOF
 	wait_for 50 test -S "$BUS_SOCK" ||
 	    bail "dbus-daemon did not start: $(cat "$dir/out")"
 }
+
+# cpu_ticks PID...: utime+stime (clock ticks) of the processes, all
+# threads (the benchmarks' CPU per byte)
+cpu_ticks() {
+	local p t=0 u s
+	for p in "$@"; do
+		# fields 14 and 15, counted after the ")" closing the comm
+		read -r u s <<EOF
+$(sed 's/.*) //' "/proc/$p/stat" | awk '{print $12, $13}')
+EOF
+		t=$((t + u + s))
+	done
+	echo "$t"
+}

@@ -56,27 +56,7 @@ trap 'e2e_cleanup; excl_cleanup' EXIT
 
 split_world "w$$x" -i -6
 
-# probe.py ADDR: a TCP connect to ADDR port 9, where nothing listens: a
-# reset ("refused") proves the way out and the way back; then this
-# process's cgroup, as /proc/self/cgroup says it
-cat >"$E2E_TMP/probe.py" <<'EOF'
-import socket, sys
-a = sys.argv[1]
-s = socket.socket(socket.AF_INET6 if ":" in a else socket.AF_INET)
-s.settimeout(1.5)
-try:
-    s.connect((a, 9))
-    r = "connected"
-except ConnectionRefusedError:
-    r = "refused"
-except socket.timeout:
-    r = "timeout"
-except OSError as e:
-    r = "error %d" % e.errno
-cg = [l[3:].strip() for l in open("/proc/self/cgroup") if l.startswith("0::")]
-print(r, cg[0] if cg else "?")
-EOF
-chmod 644 "$E2E_TMP/probe.py"
+split_probe_py
 
 # probe ADDR: as a normal process of C
 probe() {

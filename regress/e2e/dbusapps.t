@@ -30,29 +30,14 @@ cg_tree
 
 split_world "w$$x" -i
 
-cat >"$E2E_TMP/probe.py" <<'EOF'
-import socket
-s = socket.socket()
-s.settimeout(1.5)
-try:
-    s.connect(("203.0.113.2", 9))
-    r = "connected"
-except ConnectionRefusedError:
-    r = "refused"
-except socket.timeout:
-    r = "timeout"
-except OSError as e:
-    r = "error %d" % e.errno
-print(r)
-EOF
-chmod 644 "$E2E_TMP/probe.py"
+split_probe_py
 
 # probe_in DIR: the probe from the cgroup DIR
 probe_in() {
 	mkdir -p "$1"
 	nsenter --net="/run/netns/$C" sh -c 'echo $$ >"$1/cgroup.procs" &&
 	    shift && exec "$@"' sh "$1" timeout 10 "$E2E_PY" \
-	    "$E2E_TMP/probe.py"
+	    "$E2E_TMP/probe.py" | cut -d' ' -f1
 }
 
 # in_table DIR: table inet vpnd_split matches the cgroup DIR

@@ -48,26 +48,7 @@ cnt() {
 	    sed -n 's/.*packets \([0-9]*\).*/\1/p'
 }
 
-# probe.py: a TCP connect to 203.0.113.2:9, where nothing listens: a
-# reset ("refused") proves the way out and the way back; then this
-# process's cgroup, as /proc/self/cgroup says it
-cat >"$E2E_TMP/probe.py" <<'EOF'
-import socket
-s = socket.socket()
-s.settimeout(1.5)
-try:
-    s.connect(("203.0.113.2", 9))
-    r = "connected"
-except ConnectionRefusedError:
-    r = "refused"
-except socket.timeout:
-    r = "timeout"
-except OSError as e:
-    r = "error %d" % e.errno
-cg = [l[3:].strip() for l in open("/proc/self/cgroup") if l.startswith("0::")]
-print(r, cg[0] if cg else "?")
-EOF
-chmod 644 "$E2E_TMP/probe.py"
+split_probe_py
 
 # setuid.py SOCK: connect as root, become nobody, ask for exclude; prints
 # the reply's type and code

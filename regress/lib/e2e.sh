@@ -529,6 +529,31 @@ two_servers() {
 # --- the split-tunnel world (exclude.t, splitstale.t, dbusapps.t,
 # cgroup.t, lockdown.t, fwreload.t) ---
 
+# split_probe_py: $E2E_TMP/probe.py [ADDR], the split-tunnel tests' probe:
+# a TCP connect to ADDR (203.0.113.2 by default) port 9, where nothing
+# listens: a reset ("refused") proves the way out and the way back;
+# prints that and this process's cgroup, as /proc/self/cgroup says it
+split_probe_py() {
+	cat >"$E2E_TMP/probe.py" <<'EOF'
+import socket, sys
+a = sys.argv[1] if len(sys.argv) > 1 else "203.0.113.2"
+s = socket.socket(socket.AF_INET6 if ":" in a else socket.AF_INET)
+s.settimeout(1.5)
+try:
+    s.connect((a, 9))
+    r = "connected"
+except ConnectionRefusedError:
+    r = "refused"
+except socket.timeout:
+    r = "timeout"
+except OSError as e:
+    r = "error %d" % e.errno
+cg = [l[3:].strip() for l in open("/proc/self/cgroup") if l.startswith("0::")]
+print(r, cg[0] if cg else "?")
+EOF
+	chmod 644 "$E2E_TMP/probe.py"
+}
+
 # split_world WG [-i] [-6]: a client C, a wireguard-go server S and a
 # third namespace I; sets C, S, I and WG; keys cli and srv.
 #   C (vpnd) eth0 10.0.0.1/24 ---- S eth0 10.0.0.2/24 (wireguard-go WG on

@@ -591,6 +591,35 @@ test_aips_owner(void)
 }
 
 /*
+ * The datagram out (outlen bytes) opened with A's sending key: 0 when it
+ * holds pkt (len bytes) and zero padding to want bytes; 2 wrong length,
+ * 3 does not open, 4 not the packet, 5 padding not zero. plain: want
+ * bytes of room.
+ */
+static int
+sealed_opens(const uint8_t *out, size_t outlen, const uint8_t *pkt,
+    size_t len, size_t want, uint8_t *plain)
+{
+	struct noise_keypair	*ka = &AB->p_kp[AB->p_current];
+	uint8_t			 nonce[12] = { 0 };
+	size_t			 i;
+
+	if (outlen != WG_DATA_OVERHEAD + want)
+		return 2;
+	memcpy(nonce + 4, out + 8, 8);
+	if (crypto_aead_chacha20poly1305_ietf_decrypt_detached(plain, NULL,
+	    out + WG_DATA_HDR_LEN, want, out + WG_DATA_HDR_LEN + want, NULL, 0,
+	    nonce, ka->kp_send) != 0)
+		return 3;
+	if (memcmp(plain, pkt, len) != 0)
+		return 4;
+	for (i = len; i < want; i++)
+		if (plain[i] != 0)
+			return 5;
+	return 0;
+}
+
+/*
  * One packet sealed by wg_encrypt from a buffer of its own, opened here
  * with libsodium and A's send key: 0 when the datagram is the header,
  * the packet, zero padding to want bytes and a valid tag, in a buffer
@@ -599,32 +628,18 @@ test_aips_owner(void)
 static int
 seal_check(const uint8_t *pkt, size_t len, size_t want)
 {
-	struct noise_keypair	*ka = &AB->p_kp[AB->p_current];
 	struct sockaddr_storage	 dst;
-	uint8_t			 nonce[12] = { 0 }, *out, *plain;
-	size_t			 outlen = 0, i;
-	int			 bad = 0;
+	uint8_t			*out, *plain;
+	size_t			 outlen = 0;
+	int			 bad;
 
 	if ((out = malloc(WG_DATA_OVERHEAD + want)) == NULL ||
 	    (plain = malloc(want + 1)) == NULL)
 		abort();
 	if (wg_encrypt(AB, pkt, len, out, &outlen, &dst) != WG_OK)
 		bad = 1;
-	else if (outlen != WG_DATA_OVERHEAD + want)
-		bad = 2;
-	else {
-		memcpy(nonce + 4, out + 8, 8);
-		if (crypto_aead_chacha20poly1305_ietf_decrypt_detached(plain,
-		    NULL, out + WG_DATA_HDR_LEN, want, out + WG_DATA_HDR_LEN +
-		    want, NULL, 0, nonce, ka->kp_send) != 0)
-			bad = 3;
-		else if (memcmp(plain, pkt, len) != 0)
-			bad = 4;
-		else
-			for (i = len; i < want; i++)
-				if (plain[i] != 0)
-					bad = 5;
-	}
+	else
+		bad = sealed_opens(out, outlen, pkt, len, want, plain);
 	free(out);
 	free(plain);
 	return bad;
@@ -638,11 +653,10 @@ seal_check(const uint8_t *pkt, size_t len, size_t want)
 static int
 seal_inplace(size_t len, size_t want, size_t off)
 {
-	struct noise_keypair	*ka = &AB->p_kp[AB->p_current];
 	struct sockaddr_storage	 dst;
-	uint8_t			 nonce[12] = { 0 }, *b, *pkt, *plain;
-	size_t			 outlen = 0, i;
-	int			 bad = 0;
+	uint8_t			*b, *pkt, *plain;
+	size_t			 outlen = 0;
+	int			 bad;
 
 	if ((b = malloc(off + len + WG_DATA_OVERHEAD + 16)) == NULL ||
 	    (pkt = malloc(len + 1)) == NULL || (plain = malloc(want + 1)) ==
@@ -653,21 +667,8 @@ seal_inplace(size_t len, size_t want, size_t off)
 	memcpy(b + off, pkt, len);
 	if (wg_encrypt(AB, b + off, len, b, &outlen, &dst) != WG_OK)
 		bad = 1;
-	else if (outlen != WG_DATA_OVERHEAD + want)
-		bad = 2;
-	else {
-		memcpy(nonce + 4, b + 8, 8);
-		if (crypto_aead_chacha20poly1305_ietf_decrypt_detached(plain,
-		    NULL, b + WG_DATA_HDR_LEN, want, b + WG_DATA_HDR_LEN +
-		    want, NULL, 0, nonce, ka->kp_send) != 0)
-			bad = 3;
-		else if (memcmp(plain, pkt, len) != 0)
-			bad = 4;
-		else
-			for (i = len; i < want; i++)
-				if (plain[i] != 0)
-					bad = 5;
-	}
+	else
+		bad = sealed_opens(b, outlen, pkt, len, want, plain);
 	free(b);
 	free(pkt);
 	free(plain);

@@ -24,10 +24,13 @@
 #include "vpnd.h"
 
 static void	 proc_jail_unpriv(const char *, const char *const *, size_t);
+static void	 proc_die_with_parent(void);
+static void	 proc_parent_died(int);
 
 static struct imsgev	*proc_parent;
 static pthread_t	 proc_thread;
 static const char	*proc_name;
+static pid_t		 proc_ppid;	/* the parent that started us */
 #ifdef VPND_TESTHOOKS
 static int		 proc_hook;	/* env.testhook */
 static int		 proc_held_fd = -1;	/* TESTHOOK_HOLD_CHANNEL */
@@ -75,6 +78,7 @@ proc_child_init(const char *name, int verbose, struct imsgev *iev,
 	signal(SIGTERM, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
 	proc_thread = pthread_self();
+	proc_ppid = getppid();
 	proc_parent = iev;
 	proc_name = name;
 
@@ -187,8 +191,46 @@ proc_jail(const char *statedir, const char *const *extra, size_t nextra)
 		fatalx("%s: state directory path too long", __func__);
 	sandbox_chroot(dir);
 	sandbox_drop(uid, gid, true);
+	proc_die_with_parent();
 	sandbox_no_new_privs();
 	proc_seccomp(extra, nextra);
+}
+
+/*
+ * Die with the parent. It keeps only CAP_NET_ADMIN, so it cannot kill a
+ * child that runs as another user: a child stuck past the parent's end
+ * would outlive it, holding its sockets and TUN. The kernel sends the
+ * parent-death signal with the dying parent's credentials, so SIGKILL
+ * would be refused too; SIGCONT is the one signal a process may send to
+ * any other of its session. The handler exits only once the parent is
+ * gone (a shell's job control sends SIGCONT as well). Set after the last
+ * change of credentials, which clears it; a parent already gone by then
+ * is seen in getppid().
+ */
+static void
+proc_die_with_parent(void)
+{
+	struct sigaction	sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = proc_parent_died;
+	sa.sa_flags = SA_RESTART;
+	sigfillset(&sa.sa_mask);
+	if (sigaction(SIGCONT, &sa, NULL) == -1)
+		fatal("%s: sigaction", __func__);
+	if (prctl(PR_SET_PDEATHSIG, SIGCONT, 0, 0, 0) == -1)
+		fatal("%s: PR_SET_PDEATHSIG", __func__);
+	if (getppid() != proc_ppid)
+		fatalx("%s: the parent is gone", __func__);
+}
+
+/* SIGCONT: after the parent's end, whatever this process was doing. */
+static void
+proc_parent_died(int sig)
+{
+	(void)sig;
+	if (getppid() != proc_ppid)
+		_exit(3);
 }
 
 /* Whether /proc/self/status, open on fd, names a tracer (or cannot say). */
@@ -266,6 +308,7 @@ proc_jail_unpriv(const char *statedir, const char *const *extra,
 		(void)snprintf(ns, sizeof(ns), "no chroot (user namespace "
 		    "refused: %s)", strerror(uerr));
 	sandbox_drop_unpriv(userns);
+	proc_die_with_parent();
 	sandbox_no_new_privs();
 	abi = sandbox_landlock_none();
 	proc_seccomp(extra, nextra);

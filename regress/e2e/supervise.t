@@ -10,7 +10,9 @@
 #    pid file (vpnd.pid next to the socket) held the parent's PID and is
 #    removed, and so is the socket. A child that holds its channel open
 #    past its end (test hook) does not hold the parent: it goes down all
-#    the same and says the child did not exit.
+#    the same and says the child did not exit; the child dies with it.
+#    SIGCONT (the children's parent-death signal) changes nothing while
+#    the parent lives.
 # 3. SIGTERM while a tunnel is up to a wireguard-go peer (vpnctl up): the
 #    clients get {"type":"disconnected"}, vpn0, the policy rules, route
 #    table and nft table are gone, exit status 0 promptly.
@@ -98,6 +100,15 @@ ok $? "SIGTERM: instance started"
 P=$VPND_PID_t
 procs="$P $(children "$P")"
 is "$(echo "$procs" | wc -w)" 4 "SIGTERM: four processes run"
+# SIGCONT is the children's parent-death signal; from job control or
+# systemd's stop, while the parent lives, it changes nothing
+# shellcheck disable=SC2046
+kill -CONT $(children "$P")
+ctl t status >/dev/null
+ok $? "SIGCONT to the children while the parent lives: status answers"
+# shellcheck disable=SC2086
+is "$(for p in $procs; do pid_alive "$p" && echo "$p"; done | wc -l)" 4 \
+    "SIGCONT to the children while the parent lives: all four run"
 PIDFILE="$E2E_TMP/t/vpnd.pid"
 wait_for 20 test -s "$PIDFILE"
 is "$(cat "$PIDFILE" 2>/dev/null)" "$P" \
@@ -121,8 +132,9 @@ ok $? "SIGTERM: the parent logs its exit status"
 # --- 2b. a child that holds its channel open past its end -------------
 # (test hook: tunworker keeps a copy of its channel and never exits):
 # the parent's wait for the children's last lines is bounded, it goes
-# down all the same and says the child did not exit. (The child stays:
-# the parent, without CAP_KILL, cannot kill another uid; the trap does.)
+# down all the same and says the child did not exit. The parent, without
+# CAP_KILL, cannot kill a child of another uid: the child dies of the
+# parent-death signal it asked the kernel for.
 
 if [ ! -x "$VPND_TEST" ]; then
 	ok 0 "# SKIP no $VPND_TEST (make TESTHOOKS=1)"
@@ -136,11 +148,14 @@ else
 	wait_for 50 grep -q "tunworker: testhook: holding the channel$" \
 	    "$E2E_TMP/hold/out"
 	ok $? "hold: tunworker holds a copy of its channel"
+	TW=$(child_of "$P" tunworker)
 	kill -TERM "$P"
 	wait_gone "$P" 100
 	ok $? "hold: SIGTERM -> the parent exits all the same (bounded wait: 10 s)"
 	grep -q "tunworker did not exit" "$E2E_TMP/hold/out"
 	ok $? "hold: the parent logs that tunworker did not exit"
+	[ -n "$TW" ] && wait_gone "$TW" 50
+	ok $? "hold: the stuck tunworker (pid ${TW:-?}) died with the parent"
 fi
 
 # --- 3. SIGTERM with a tunnel up --------------------------------------

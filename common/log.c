@@ -273,3 +273,38 @@ log_vis(char *dst, size_t dstlen, const char *src, int flags)
 		dst[n] = '\0';
 	return n;
 }
+
+/*
+ * Whether a line of this kind may be logged now; "what" names the kind
+ * in the note on left-out lines.
+ */
+int
+log_rate(struct log_rate *lr, const char *what)
+{
+	struct timespec	ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
+		ts.tv_sec = 0;
+	return log_rate_at(lr, ts.tv_sec, what);
+}
+
+/* The same at "now", in seconds (tests). */
+int
+log_rate_at(struct log_rate *lr, long long now, const char *what)
+{
+	if (lr->lr_n == 0 || now - lr->lr_start >= LOG_RATE_SEC ||
+	    now < lr->lr_start) {
+		if (lr->lr_dropped > 0)
+			log_warnx("%lu more %s in %d seconds not logged",
+			    lr->lr_dropped, what, LOG_RATE_SEC);
+		lr->lr_start = now;
+		lr->lr_n = 0;
+		lr->lr_dropped = 0;
+	}
+	if (lr->lr_n < LOG_RATE_BURST) {
+		lr->lr_n++;
+		return 1;
+	}
+	lr->lr_dropped++;
+	return 0;
+}

@@ -32,6 +32,22 @@ void	 log_set_fatal_hook(void (*)(void));
 /* Format one line as written to files and stderr: "proc: text". */
 const char *log_priname(int);
 
+/*
+ * Lines another user can cause at will (a refused D-Bus call) are logged
+ * at most LOG_RATE_BURST times in a LOG_RATE_SEC window, one struct
+ * log_rate for each kind of line; the first line of a later window says
+ * how many were left out. Zero-initialised.
+ */
+#define LOG_RATE_SEC		60
+#define LOG_RATE_BURST		20
+struct log_rate {
+	long long	lr_start;	/* window start, monotonic seconds */
+	unsigned int	lr_n;		/* lines logged in the window */
+	unsigned long	lr_dropped;	/* lines left out in it */
+};
+int	 log_rate(struct log_rate *, const char *);
+int	 log_rate_at(struct log_rate *, long long, const char *);
+
 /* Escape control characters (strnvis-style) for a log file or a tty. */
 #define LOG_VIS_PIPE		0x1	/* also '|', the logs separator */
 #define LOG_VIS_RAW_BACKSLASH	0x2	/* leave '\\' alone */

@@ -130,6 +130,8 @@ static struct {
 	size_t			 next_peer;
 	sd_id128_t		 machine;	/* read before the sandbox */
 	bool			 have_machine;
+	/* lines any local user can cause, logged at a bounded rate */
+	struct log_rate		 lr_refused, lr_unknown, lr_reply;
 } db;
 
 static int	 bus_open(sd_bus **);
@@ -543,9 +545,11 @@ creds_done(sd_bus_message *m, void *arg, sd_bus_error *err)
 		call->asking = false;
 		db.asking_bytes -= call->arglen;
 		if (!nomem && !said) {
-			log_warnx("D-Bus %s refused: the bus did not say who "
-			    "the caller (%s) is", methods[call->method].name,
-			    sender);
+			if (log_rate(&db.lr_unknown, "refused calls of "
+			    "callers the bus did not name"))
+				log_warnx("D-Bus %s refused: the bus did not "
+				    "say who the caller (%s) is",
+				    methods[call->method].name, sender);
 			call_reply(call, 0, NULL);
 		} else if (peer == NULL)
 			call_reply(call, -ENOMEM, NULL);
@@ -567,9 +571,10 @@ static void
 call_go(struct dbus_call *call, pid_t pid)
 {
 	if (methods[call->method].admin && !call->admin) {
-		log_warnx("D-Bus %s refused: uid %u, pid %d is neither root "
-		    "nor in group %s", methods[call->method].name,
-		    (unsigned int)call->uid, (int)pid, VPND_GROUP);
+		if (log_rate(&db.lr_refused, "refused calls of non-members"))
+			log_warnx("D-Bus %s refused: uid %u, pid %d is neither "
+			    "root nor in group %s", methods[call->method].name,
+			    (unsigned int)call->uid, (int)pid, VPND_GROUP);
 		call_reply(call, 0, NULL);
 		return;
 	}
@@ -743,7 +748,7 @@ call_reply(struct dbus_call *call, int r, const char *text)
 			}
 			break;
 		}
-	if (e < 0)
+	if (e < 0 && log_rate(&db.lr_reply, "failed D-Bus replies"))
 		log_warnx("D-Bus %s: reply: %s", methods[call->method].name,
 		    strerror(-e));
 	bus_arm();

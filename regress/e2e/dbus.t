@@ -12,7 +12,8 @@
 # and monitor, a socket activate seen by D-Bus status and signalled on the
 # bus, one signal per change; a bad jsonConfig (broken, invalid, a key
 # twice) answered false with nothing changed and no signal; a caller
-# neither root nor in group vpnd refused (false, "", one log line each)
+# neither root nor in group vpnd refused (false, "", one log line each,
+# at most 20 a minute)
 # while a member of the group is served; nobody else may own the name;
 # SIGTERM with a tunnel up sends disconnected on the bus; after a restart
 # the name comes back; the bus going away leaves vpnd serving its socket;
@@ -179,6 +180,17 @@ is "$(call nobody cleanupLogs; echo rc=$?)" "rc=0" \
 nref_ge() { [ "$(nref)" -ge "$1" ]; }
 wait_for 30 nref_ge 4
 is "$(nref)" 4 "one log line per refused call, naming the uid"
+# ... up to a bound: any local user can make these lines, and the log
+# files are capped, so a stream of them must not push the log's history
+# out (at most 20 a minute, then a note of how many were left out)
+for i in $(seq 40); do
+	call nobody getLogs >/dev/null
+done
+is "$(call member getLogs 2>/dev/null | head -c 3)" 's "' \
+    "40 more refused calls: netmgr still answers a member"
+n=$(nref)
+[ "$n" -ge 20 ] && [ "$n" -lt 44 ]
+ok $? "40 more refused calls within a minute: not a line each ($n lines)"
 is "$(ctl a -j status | jget state)" disconnected \
     "nothing changed for the refused activate"
 grep -q 'logs cleaned' "$E2E_TMP/a/out"

@@ -171,6 +171,32 @@ main(void)
 	log_info("%s%s", line, line);
 	is_int(got_len[4], 1023,
 	    "an overlong line reaches the sink cut at 1023 bytes");
+
+	/* lines another user can cause: a bounded number a window */
+	{
+		struct log_rate	lr;
+		int		n0 = ngot, passed = 0, k;
+
+		memset(&lr, 0, sizeof(lr));
+		for (k = 0; k < 1000; k++)
+			passed += log_rate_at(&lr, 5000 + k / 100, "probes");
+		is_int(passed, LOG_RATE_BURST,
+		    "1,000 lines in 10 s: the first LOG_RATE_BURST pass");
+		is_int(ngot, n0, "nothing logged by the limiter meanwhile");
+		ok(log_rate_at(&lr, 5000 + LOG_RATE_SEC, "probes") == 1,
+		    "a new window: the line passes");
+		is_int(ngot, n0 + 1, "and one note is logged before it");
+		ok(ngot > n0 && strstr(got[n0], "980 more probes in 60 "
+		    "seconds not logged") != NULL, "the note counts the "
+		    "left-out lines");
+		ok(log_rate_at(&lr, 100, "probes") == 1 && ngot == n0 + 1,
+		    "a clock that went back starts a window, nothing left "
+		    "out");
+		for (k = 0; k < LOG_RATE_BURST + 5; k++)
+			(void)log_rate_at(&lr, 100, "probes");
+		ok(log_rate_at(&lr, 100 + LOG_RATE_SEC - 1, "probes") == 0,
+		    "within the window: left out");
+	}
 	log_set_sink(NULL);
 
 	/* log files */

@@ -41,6 +41,7 @@
 #define NETWATCH_MAX_MS		2000	/* ... but tell at most this late */
 #define NETWATCH_GAP_MS		5000	/* and at most once in REKEY_TIMEOUT */
 #define NETWATCH_BUFSZ		(64 * 1024)
+#define NETWATCH_RCVBUF		(4 * 1024 * 1024)
 #ifndef IFF_LOWER_UP
 #define IFF_LOWER_UP		0x10000	/* linux/if.h: the carrier */
 #endif
@@ -70,7 +71,7 @@ struct nw_linkstate {
 static void	 netwatch_read(int, short, void *);
 static void	 netwatch_fire(int, short, void *);
 static void	 netwatch_note(uint32_t);
-static void	 nw_dump(void);
+static int	 nw_dump(void);
 static int	 nw_learn_cb(const struct nlmsghdr *, void *);
 static int	 nw_tunidx_now(void);
 static uint32_t	 nw_msg(const struct nlmsghdr *, int, const char *);
@@ -97,13 +98,22 @@ static struct nw_routekey nw_routes[NW_MAXROUTE];
 static struct nw_linkstate nw_links[NW_MAXLINK];
 static size_t		 nw_naddr, nw_nroute, nw_nlink;
 
+/* What was known before the kernel dropped notifications. */
+static struct {
+	struct nw_addrkey	 addrs[NW_MAXADDR];
+	bool			 tent[NW_MAXADDR];
+	struct nw_routekey	 routes[NW_MAXROUTE];
+	struct nw_linkstate	 links[NW_MAXLINK];
+	size_t			 naddr, nroute, nlink;
+} nw_before;
+
 int
 netwatch_init(const char *ifname, struct imsgev *tunworker)
 {
 	unsigned int	 groups = RTMGRP_LINK | RTMGRP_IPV4_IFADDR |
 			    RTMGRP_IPV6_IFADDR | RTMGRP_IPV4_ROUTE |
 			    RTMGRP_IPV6_ROUTE;
-	int		 fd;
+	int		 fd, rcvbuf = NETWATCH_RCVBUF;
 
 	strlcpy(nw_ifname, ifname, sizeof(nw_ifname));
 	nw_tun = tunworker;
@@ -115,9 +125,18 @@ netwatch_init(const char *ifname, struct imsgev *tunworker)
 		nw_sock = NULL;
 		return -1;
 	}
-	/* subscribed first: what moves during the dump is not missed */
-	nw_dump();
+	/*
+	 * Room for the notifications of a tunnel's own thousand routes
+	 * (the default holds a few hundred): CAP_NET_ADMIN may exceed
+	 * rmem_max. Without it, an overrun costs a dump.
+	 */
 	fd = mnl_socket_get_fd(nw_sock);
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf,
+	    sizeof(rcvbuf)) == -1)
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf,
+		    sizeof(rcvbuf));
+	/* subscribed first: what moves during the dump is not missed */
+	(void)nw_dump();
 	event_set(&nw_ev, fd, EV_READ | EV_PERSIST, netwatch_read, NULL);
 	event_add(&nw_ev, NULL);
 	evtimer_set(&nw_timer, netwatch_fire, NULL);
@@ -221,9 +240,16 @@ netwatch_fire(int fd, short ev, void *arg)
 		 * What was missed is unknown: learn the underlay again, here
 		 * and so at most once per NETWATCH_GAP_MS however often the
 		 * kernel drops messages (a dump of a large table is costly).
+		 * Often what was lost is vpnd's own (a thousand routes of the
+		 * tunnel's table): if the underlay is as it was, nothing moved.
 		 */
+		netwatch_snap();
 		nw_naddr = nw_nroute = nw_nlink = 0;
-		nw_dump();
+		if (nw_dump() == 0 && netwatch_snap_same()) {
+			nc.why &= ~NETCHG_OVERRUN;
+			log_debug("netlink notifications were lost; the "
+			    "underlay is as it was");
+		}
 	}
 	if (nc.why == 0 || nw_tun == NULL)
 		return;
@@ -256,6 +282,62 @@ netwatch_reset(void)
 	nw_why = 0;
 }
 
+/* Keep what is known now, for netwatch_snap_same(). */
+void
+netwatch_snap(void)
+{
+	memcpy(nw_before.addrs, nw_addrs, sizeof(nw_addrs));
+	memcpy(nw_before.tent, nw_addr_tent, sizeof(nw_addr_tent));
+	memcpy(nw_before.routes, nw_routes, sizeof(nw_routes));
+	memcpy(nw_before.links, nw_links, sizeof(nw_links));
+	nw_before.naddr = nw_naddr;
+	nw_before.nroute = nw_nroute;
+	nw_before.nlink = nw_nlink;
+}
+
+/*
+ * Whether what is known now is what netwatch_snap() kept, in any order.
+ * Entries are unique and their keys zeroed before filling: a count and a
+ * search each way suffice. A full table may have left something out:
+ * never the same.
+ */
+bool
+netwatch_snap_same(void)
+{
+	size_t	 i, j;
+
+	if (nw_naddr != nw_before.naddr || nw_nroute != nw_before.nroute ||
+	    nw_nlink != nw_before.nlink || nw_naddr == NW_MAXADDR ||
+	    nw_nroute == NW_MAXROUTE || nw_nlink == NW_MAXLINK)
+		return false;
+	for (i = 0; i < nw_naddr; i++) {
+		for (j = 0; j < nw_naddr; j++)
+			if (memcmp(&nw_addrs[i], &nw_before.addrs[j],
+			    sizeof(nw_addrs[i])) == 0 &&
+			    nw_addr_tent[i] == nw_before.tent[j])
+				break;
+		if (j == nw_naddr)
+			return false;
+	}
+	for (i = 0; i < nw_nroute; i++) {
+		for (j = 0; j < nw_nroute; j++)
+			if (memcmp(&nw_routes[i], &nw_before.routes[j],
+			    sizeof(nw_routes[i])) == 0)
+				break;
+		if (j == nw_nroute)
+			return false;
+	}
+	for (i = 0; i < nw_nlink; i++) {
+		for (j = 0; j < nw_nlink; j++)
+			if (nw_links[i].index == nw_before.links[j].index &&
+			    nw_links[i].state == nw_before.links[j].state)
+				break;
+		if (j == nw_nlink)
+			return false;
+	}
+	return true;
+}
+
 static int
 nw_learn_cb(const struct nlmsghdr *nlh, void *arg)
 {
@@ -268,7 +350,7 @@ nw_learn_cb(const struct nlmsghdr *nlh, void *arg)
  * difference from them counts. A failed dump leaves the tables as they
  * are: what was never seen counts once when it is first announced.
  */
-static void
+static int
 nw_dump(void)
 {
 	static const uint16_t	 types[] = { RTM_GETLINK, RTM_GETADDR,
@@ -278,10 +360,11 @@ nw_dump(void)
 	struct nlmsghdr		*nlh;
 	struct rtgenmsg		*g;
 	size_t			 i;
+	int			 rv = 0;
 
 	if ((nl = sysnl_open(NETLINK_ROUTE)) == NULL) {
 		log_warn("%s: netlink", __func__);
-		return;
+		return -1;
 	}
 	for (i = 0; i < nitems(types); i++) {
 		memset(req, 0, sizeof(req));
@@ -290,10 +373,13 @@ nw_dump(void)
 		nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
 		g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
 		g->rtgen_family = AF_UNSPEC;
-		if (sysnl_talk(nl, nlh, nw_learn_cb, NULL) == -1)
+		if (sysnl_talk(nl, nlh, nw_learn_cb, NULL) == -1) {
 			log_warn("%s: dump %u", __func__, types[i]);
+			rv = -1;
+		}
 	}
 	mnl_socket_close(nl);
+	return rv;
 }
 
 /*

@@ -119,13 +119,17 @@ void	 uapisock_remove(void);
  * netwatch_parse: the NETCHG_* bits a buffer of notifications carries
  * (the tunnel's own, tunidx or ifname, left out); 0 for none. What it has
  * seen is kept: a repeat (a lifetime refresh) is no change.
- * netwatch_reset forgets it; netwatch_from_kernel: the sender is the kernel.
+ * netwatch_reset forgets it; netwatch_snap keeps a copy of it and
+ * netwatch_snap_same says whether what is known now equals that copy.
+ * netwatch_from_kernel: the sender is the kernel.
  * netwatch_delay: ms until a burst is told (settled, capped, and at least
  * a REKEY_TIMEOUT after the last notification).
  */
 int	 netwatch_init(const char *ifname, struct imsgev *tunworker);
 uint32_t netwatch_parse(const void *, size_t, int tunidx, const char *ifname);
 void	 netwatch_reset(void);
+void	 netwatch_snap(void);
+bool	 netwatch_snap_same(void);
 uint64_t netwatch_delay(uint64_t now, uint64_t first, uint64_t last);
 struct sockaddr_nl;
 bool	 netwatch_from_kernel(const struct sockaddr_nl *, socklen_t);

@@ -149,7 +149,7 @@ main(void)
 	uint32_t	 why;
 	int		 i;
 
-	plan(70);
+	plan(82);
 
 	/* routes */
 	is_int(route(RTM_NEWROUTE, AF_INET, 0, RT_TABLE_MAIN, 0, RTN_UNICAST),
@@ -383,5 +383,64 @@ main(void)
 	is_int(netwatch_parse(buf, len, TUNIDX, TUNNAME), 0,
 	    "a length of 2 GiB is not taken as negative (nothing read, no jump "
 	    "out of the buffer)");
+	/*
+	 * After an overrun the underlay is learnt again from a dump: the
+	 * same links, addresses and default routes in another order are no
+	 * change; one thing more, less or different is.
+	 */
+	netwatch_reset();
+	ifaflags = 0;
+	link_keep(RTM_NEWLINK, 4, "eth0", IFF_UP | IFF_RUNNING);
+	link_keep(RTM_NEWLINK, 5, "wlan0", IFF_UP);
+	addr_a(RTM_NEWADDR, AF_INET, 4, RT_SCOPE_UNIVERSE, 7);
+	addr_a(RTM_NEWADDR, AF_INET6, 5, RT_SCOPE_UNIVERSE, 8);
+	route_gw(RTM_NEWROUTE, AF_INET, 0, RT_TABLE_MAIN, 0, RTN_UNICAST, 4, 1);
+	route_gw(RTM_NEWROUTE, AF_INET6, 0, RT_TABLE_MAIN, 0, RTN_UNICAST, 5,
+	    2);
+	netwatch_snap();
+	ok(netwatch_snap_same(), "snap: what is known equals its copy");
+	netwatch_reset();
+	route_gw(RTM_NEWROUTE, AF_INET6, 0, RT_TABLE_MAIN, 0, RTN_UNICAST, 5,
+	    2);
+	addr_a(RTM_NEWADDR, AF_INET6, 5, RT_SCOPE_UNIVERSE, 8);
+	link_keep(RTM_NEWLINK, 5, "wlan0", IFF_UP);
+	route_gw(RTM_NEWROUTE, AF_INET, 0, RT_TABLE_MAIN, 0, RTN_UNICAST, 4, 1);
+	addr_a(RTM_NEWADDR, AF_INET, 4, RT_SCOPE_UNIVERSE, 7);
+	link_keep(RTM_NEWLINK, 4, "eth0", IFF_UP | IFF_RUNNING);
+	ok(netwatch_snap_same(), "snap: the same learnt in another order: "
+	    "no change");
+	/* the tunnel's own routes and addresses never count */
+	route_gw(RTM_NEWROUTE, AF_INET, 0, 51, 51, RTN_UNICAST, TUNIDX, 0);
+	addr_a(RTM_NEWADDR, AF_INET, TUNIDX, RT_SCOPE_UNIVERSE, 9);
+	ok(netwatch_snap_same(), "snap: plus the tunnel's own: no change");
+	addr_a(RTM_NEWADDR, AF_INET, 4, RT_SCOPE_UNIVERSE, 10);
+	ok(!netwatch_snap_same(), "snap: one address more: a change");
+	addr_a(RTM_DELADDR, AF_INET, 4, RT_SCOPE_UNIVERSE, 10);
+	ok(netwatch_snap_same(), "snap: and gone again: no change");
+	addr_a(RTM_DELADDR, AF_INET, 4, RT_SCOPE_UNIVERSE, 7);
+	addr_a(RTM_NEWADDR, AF_INET, 4, RT_SCOPE_UNIVERSE, 11);
+	ok(!netwatch_snap_same(), "snap: an address swapped for another: a "
+	    "change");
+	addr_a(RTM_DELADDR, AF_INET, 4, RT_SCOPE_UNIVERSE, 11);
+	addr_a(RTM_NEWADDR, AF_INET, 4, RT_SCOPE_UNIVERSE, 7);
+	ok(netwatch_snap_same(), "snap: swapped back: no change");
+	route_gw(RTM_DELROUTE, AF_INET, 0, RT_TABLE_MAIN, 0, RTN_UNICAST, 4, 1);
+	route_gw(RTM_NEWROUTE, AF_INET, 0, RT_TABLE_MAIN, 0, RTN_UNICAST, 4, 3);
+	ok(!netwatch_snap_same(), "snap: another gateway: a change");
+	route_gw(RTM_DELROUTE, AF_INET, 0, RT_TABLE_MAIN, 0, RTN_UNICAST, 4, 3);
+	route_gw(RTM_NEWROUTE, AF_INET, 0, RT_TABLE_MAIN, 0, RTN_UNICAST, 4, 1);
+	link_keep(RTM_NEWLINK, 5, "wlan0", IFF_UP | IFF_RUNNING |
+	    IFF_LOWER_UP);
+	ok(!netwatch_snap_same(), "snap: a carrier came: a change");
+	link_keep(RTM_NEWLINK, 5, "wlan0", IFF_UP);
+	ok(netwatch_snap_same(), "snap: and went: no change");
+	ifaflags = IFA_F_TENTATIVE;
+	addr_a(RTM_NEWADDR, AF_INET6, 5, RT_SCOPE_UNIVERSE, 8);
+	ifaflags = 0;
+	ok(!netwatch_snap_same(), "snap: an address tentative again: a "
+	    "change");
+	netwatch_reset();
+	ok(!netwatch_snap_same(), "snap: nothing known any more: a change");
+
 	return done_testing();
 }

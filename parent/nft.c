@@ -11,7 +11,8 @@
  * What it allows, everything else being dropped (chain policy):
  *	output	loopback; the tunnel interface; UDP to the peers'
  *		endpoints carrying our fwmark (only the parent can set
- *		it); DHCPv4 and DHCPv6 client traffic to where DHCP
+ *		it), one rule a family looking "address . port" up in a
+ *		set (hashed, however many peers); DHCPv4 and DHCPv6 client traffic to where DHCP
  *		servers are (broadcast, private and link-local ranges,
  *		ff02::1:2, fe80::/10); neighbour discovery; DNS anywhere
  *		but the tunnel's resolvers is
@@ -53,6 +54,7 @@
 #include <libnftnl/common.h>
 #include <libnftnl/expr.h>
 #include <libnftnl/rule.h>
+#include <libnftnl/set.h>
 #include <libnftnl/table.h>
 
 #include "config.h"
@@ -60,7 +62,7 @@
 #include "sys.h"
 #include "sysnl.h"
 
-#define NFT_BATCH_LIMIT	(2 * 1024 * 1024) /* 1,024 endpoints: ~1 MB */
+#define NFT_BATCH_LIMIT	(2 * 1024 * 1024) /* ~100,000 endpoints */
 #define NFT_ACK_ROOM	2048		/* receive buffer per ack (skb and all) */
 #define NFT_BATCH_SLACK	(16 * 1024)	/* a message past the limit */
 #define NFT_PRIO_RAW	(-300)		/* NF_IP_PRI_RAW */
@@ -75,6 +77,23 @@
 #define TH_DPORT	2
 #define ICMP6_TYPE	0
 
+/*
+ * The endpoints' sets, one per family: "address . port" keys, each
+ * field in whole 32-bit registers (the port zero-padded), looked up by
+ * hash however many peers there are.
+ */
+#define EP_SET4		"endpoints4"
+#define EP_SET6		"endpoints6"
+#define EP_SET4_ID	1		/* in the transaction */
+#define EP_SET6_ID	2
+#define EP_KEY4		8		/* 4 + 2, padded to 4 */
+#define EP_KEY6		20		/* 16 + 2, padded to 4 */
+#define NFT_TYPE_BITS	6		/* nft(8)'s concatenated types */
+#define NFT_TYPE_IP4	7		/* ipv4_addr */
+#define NFT_TYPE_IP6	8		/* ipv6_addr */
+#define NFT_TYPE_PORT	13		/* inet_service */
+#define EP_CHUNK	256		/* elements a message: < 9 KB */
+
 #define ND_ROUTER_SOLICIT	133
 #define ND_REDIRECT_LAST	136	/* 133-136: RS, RA, NS, NA */
 
@@ -84,6 +103,7 @@ struct nft_batch {
 	uint32_t		 seq;	/* of the batch begin message */
 	uint32_t		 n;	/* messages that ask for an ack */
 	int			 err;	/* first build error or 0 */
+	size_t			 nset4, nset6;	/* endpoint keys */
 };
 
 /* A rule under construction; matches load into register 1. */
@@ -177,6 +197,12 @@ static void	 ks_forward(struct nft_batch *, const struct ks_params *);
 static void	 ks_antispoof(struct nft_batch *, const struct ks_params *);
 static int	 endpoint_split(const struct sockaddr_storage *,
 		    sa_family_t *, const uint8_t **, uint16_t *);
+static void	 ep_key(uint8_t *, sa_family_t, const uint8_t *, uint16_t);
+static struct nftnl_set *ep_set_new(sa_family_t, uint32_t);
+static size_t	 ks_endpoint_set(struct nft_batch *, const struct ks_params *,
+		    sa_family_t);
+static void	 ks_endpoints(struct nft_batch *, const struct ks_params *,
+		    const char *, bool);
 static int	 table_cb(const struct nlmsghdr *, void *);
 static int	 table_present(const char *);
 static void	 m_ctmark(struct nft_rule *, uint32_t);
@@ -615,9 +641,6 @@ ks_common(struct nft_batch *nb, const struct ks_params *ks,
     const char *chain, bool in)
 {
 	struct nft_rule	 ru;
-	sa_family_t	 af;
-	const uint8_t	*a;
-	uint16_t	 port;
 	size_t		 i;
 
 	rule_begin(&ru, chain);
@@ -632,25 +655,7 @@ ks_common(struct nft_batch *nb, const struct ks_params *ks,
 		rule_end(nb, &ru);
 	}
 
-	/*
-	 * The mark proves a packet comes from one of our sockets: nothing
-	 * else can reach the endpoint outside the tunnel.  Replies cannot
-	 * carry it, so incoming ones are matched on their source alone.
-	 */
-	for (i = 0; i < ks->nendpoints; i++) {
-		if (endpoint_split(&ks->endpoints[i], &af, &a, &port) == -1)
-			continue;	/* ks_check() refused it already */
-		rule_begin(&ru, chain);
-		m_nfproto(&ru, af);
-		m_l4proto(&ru, IPPROTO_UDP);
-		if (!in)
-			m_mark(&ru, ks->mark != 0 ? ks->mark :
-			    VPND_FWMARK);
-		m_addr(&ru, in, af, a, af == AF_INET ? 32 : 128, NFT_CMP_EQ);
-		m_port(&ru, in, port);
-		v_verdict(&ru, NF_ACCEPT);
-		rule_end(nb, &ru);
-	}
+	ks_endpoints(nb, ks, chain, in);
 
 	/*
 	 * DHCP clients, only where DHCP goes: v4 68 -> 67 to the broadcast
@@ -695,6 +700,167 @@ ks_common(struct nft_batch *nb, const struct ks_params *ks,
 	m_icmp6_types(&ru, ND_ROUTER_SOLICIT, ND_REDIRECT_LAST);
 	v_verdict(&ru, NF_ACCEPT);
 	rule_end(nb, &ru);
+}
+
+/* A set's key for an endpoint: address, then the port in a register. */
+static void
+ep_key(uint8_t *key, sa_family_t af, const uint8_t *addr, uint16_t port)
+{
+	size_t		 alen = af == AF_INET ? 4 : 16;
+	uint16_t	 np = htons(port);
+
+	memset(key, 0, EP_KEY6);
+	memcpy(key, addr, alen);
+	memcpy(key + alen, &np, sizeof(np));
+}
+
+/* A set of ours, named, with no elements (yet). */
+static struct nftnl_set *
+ep_set_new(sa_family_t af, uint32_t klen)
+{
+	struct nftnl_set	*st;
+
+	if ((st = nftnl_set_alloc()) == NULL)
+		return NULL;
+	nftnl_set_set_str(st, NFTNL_SET_TABLE, VPND_NFT_TABLE);
+	nftnl_set_set_str(st, NFTNL_SET_NAME, af == AF_INET ? EP_SET4 :
+	    EP_SET6);
+	nftnl_set_set_u32(st, NFTNL_SET_FAMILY, NFPROTO_INET);
+	nftnl_set_set_u32(st, NFTNL_SET_ID, af == AF_INET ? EP_SET4_ID :
+	    EP_SET6_ID);
+	nftnl_set_set_u32(st, NFTNL_SET_KEY_LEN, klen);
+	nftnl_set_set_u32(st, NFTNL_SET_KEY_TYPE, ((af == AF_INET ?
+	    NFT_TYPE_IP4 : NFT_TYPE_IP6) << NFT_TYPE_BITS) | NFT_TYPE_PORT);
+	return st;
+}
+
+/*
+ * The set of af's endpoints, before the rules that name it; how many
+ * keys it got (0: no set, no rule). The same endpoint twice (two peers
+ * behind one address and port) is one key: the kernel takes an element
+ * again without NLM_F_EXCL. Elements go EP_CHUNK to a message, so that
+ * each message stays within the batch's slack (a message past the limit
+ * is never sent: E2BIG) and its element list within a netlink
+ * attribute's 64 KiB.
+ */
+static size_t
+ks_endpoint_set(struct nft_batch *nb, const struct ks_params *ks,
+    sa_family_t af)
+{
+	struct nftnl_set	*st = NULL;
+	struct nftnl_set_elem	*el;
+	struct nlmsghdr		*nlh;
+	uint8_t			 key[EP_KEY6];
+	const uint8_t		*a;
+	sa_family_t		 eaf;
+	uint16_t		 port;
+	uint32_t		 klen = af == AF_INET ? EP_KEY4 : EP_KEY6;
+	size_t			 i, n = 0, inmsg = 0;
+
+	for (i = 0; i < ks->nendpoints && nb->err == 0; i++) {
+		if (endpoint_split(&ks->endpoints[i], &eaf, &a, &port) == -1 ||
+		    eaf != af)
+			continue;	/* ks_check() refused bad ones */
+		if (n == 0) {
+			if ((st = ep_set_new(af, klen)) == NULL) {
+				nb->err = ENOMEM;
+				break;
+			}
+			nlh = batch_hdr(nb, NFT_MSG_NEWSET, NLM_F_CREATE);
+			nftnl_set_nlmsg_build_payload(nlh, st);
+			batch_next(nb);
+			nftnl_set_free(st);
+			st = NULL;
+		}
+		if (st == NULL && (st = ep_set_new(af, klen)) == NULL) {
+			nb->err = ENOMEM;
+			break;
+		}
+		if ((el = nftnl_set_elem_alloc()) == NULL) {
+			nb->err = ENOMEM;
+			break;
+		}
+		ep_key(key, af, a, port);
+		nftnl_set_elem_set(el, NFTNL_SET_ELEM_KEY, key, klen);
+		nftnl_set_elem_add(st, el);
+		n++;
+		if (++inmsg == EP_CHUNK) {
+			nlh = batch_hdr(nb, NFT_MSG_NEWSETELEM, NLM_F_CREATE);
+			nftnl_set_elems_nlmsg_build_payload(nlh, st);
+			batch_next(nb);
+			nftnl_set_free(st);
+			st = NULL;
+			inmsg = 0;
+		}
+	}
+	if (st != NULL && inmsg > 0 && nb->err == 0) {
+		nlh = batch_hdr(nb, NFT_MSG_NEWSETELEM, NLM_F_CREATE);
+		nftnl_set_elems_nlmsg_build_payload(nlh, st);
+		batch_next(nb);
+	}
+	if (st != NULL)
+		nftnl_set_free(st);
+	return nb->err == 0 ? n : 0;
+}
+
+/*
+ * UDP to (out) or from (in) an endpoint of the set. The mark proves a
+ * packet comes from one of our sockets: nothing else can reach the
+ * endpoint outside the tunnel.  Replies cannot carry it, so incoming ones
+ * are matched on their source alone.
+ */
+static void
+ks_endpoints(struct nft_batch *nb, const struct ks_params *ks,
+    const char *chain, bool in)
+{
+	struct nft_rule		 ru;
+	struct nftnl_expr	*e;
+	sa_family_t		 af;
+	uint32_t		 alen, off;
+	int			 k;
+
+	for (k = 0; k < 2; k++) {
+		af = k == 0 ? AF_INET : AF_INET6;
+		if ((af == AF_INET ? nb->nset4 : nb->nset6) == 0)
+			continue;
+		alen = af == AF_INET ? 4 : 16;
+		if (af == AF_INET)
+			off = in ? IP4_SADDR : IP4_DADDR;
+		else
+			off = in ? IP6_SADDR : IP6_DADDR;
+		rule_begin(&ru, chain);
+		m_nfproto(&ru, af);
+		m_l4proto(&ru, IPPROTO_UDP);
+		if (!in)
+			m_mark(&ru, ks->mark != 0 ? ks->mark : VPND_FWMARK);
+		if ((e = ex_new(&ru, "payload")) != NULL) {
+			nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG,
+			    NFT_REG32_00);
+			nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE,
+			    NFT_PAYLOAD_NETWORK_HEADER);
+			nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, off);
+			nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, alen);
+		}
+		if ((e = ex_new(&ru, "payload")) != NULL) {
+			nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG,
+			    NFT_REG32_00 + alen / 4);
+			nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE,
+			    NFT_PAYLOAD_TRANSPORT_HEADER);
+			nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET,
+			    in ? TH_SPORT : TH_DPORT);
+			nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, 2);
+		}
+		if ((e = ex_new(&ru, "lookup")) != NULL) {
+			nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG,
+			    NFT_REG32_00);
+			nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET,
+			    af == AF_INET ? EP_SET4 : EP_SET6);
+			nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SET_ID,
+			    af == AF_INET ? EP_SET4_ID : EP_SET6_ID);
+		}
+		v_verdict(&ru, NF_ACCEPT);
+		rule_end(nb, &ru);
+	}
 }
 
 /*
@@ -859,6 +1025,8 @@ ks_send(const struct ks_params *ks)
 	put_table(&nb, NFT_MSG_DELTABLE, 0);
 	put_table(&nb, NFT_MSG_NEWTABLE, NLM_F_CREATE | NLM_F_EXCL);
 	ks_chains(&nb);
+	nb.nset4 = ks_endpoint_set(&nb, ks, AF_INET);
+	nb.nset6 = ks_endpoint_set(&nb, ks, AF_INET6);
 	ks_antispoof(&nb, ks);
 	ks_output(&nb, ks);
 	ks_input(&nb, ks);

@@ -3,10 +3,11 @@
 #
 # A headless file with 1,024 peers, each with an endpoint of its own, and
 # Lockdown on: vpnd comes up with its kill switch, which accepts each
-# endpoint both ways (one rule per endpoint and direction). The batch of
-# rules must fit, and so must the kernel's acks for all of its commands:
-# acks it drops after committing would make a ruleset in place look
-# failed (the tunnel rolled back, the rules left behind).
+# endpoint both ways: one rule a direction looking the endpoint up in a
+# set (hashed: a packet no longer walks a rule per peer). The batch must
+# fit, and so must the kernel's acks for all of its commands: acks it
+# drops after committing would make a ruleset in place look failed (the
+# tunnel rolled back, the rules left behind).
 set -u
 . "$(dirname "$0")/../lib/e2e.sh"
 e2e_timeout 120 "$@"
@@ -42,8 +43,11 @@ ok $? "the tunnel comes up with its $N peers ($GOT)" ||
 grep -q "kill switch on" "$E2E_TMP/s/out"
 ok $? "... with its kill switch"
 ip netns exec "$NSS" nft list ruleset >"$E2E_TMP/rules"
-is "$(grep -c 'ip daddr 10\.100\.[0-9.]* udp dport [0-9]* accept' \
-    "$E2E_TMP/rules")" "$N" "an outgoing accept rule for each endpoint"
-is "$(grep -c 'ip saddr 10\.100\.[0-9.]* udp sport [0-9]* accept' \
-    "$E2E_TMP/rules")" "$N" "an incoming accept rule for each endpoint"
+is "$(tr ',' '\n' <"$E2E_TMP/rules" |
+    grep -c '10\.100\.[0-9]*\.[0-9]* \. [0-9]')" "$N" \
+    "the endpoints' set holds each endpoint"
+is "$(grep -c 'ip daddr \. udp dport @endpoints4 accept' "$E2E_TMP/rules")" \
+    1 "one outgoing rule looks them up"
+is "$(grep -c 'ip saddr \. udp sport @endpoints4 accept' "$E2E_TMP/rules")" \
+    1 "one incoming rule looks them up"
 e2e_done

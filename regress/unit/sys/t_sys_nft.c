@@ -314,7 +314,7 @@ main(void)
 	if (nft_ks_present() == -1)
 		skip_all("nf_tables unavailable: %s", strerror(errno));
 	signal(SIGPIPE, SIG_IGN);
-	plan(73);
+	plan(79);
 
 	is_int(nft_ks_present(), 0, "no table at first");
 	ok(nft_ks_remove() == 0, "removing an absent table is fine");
@@ -424,10 +424,16 @@ main(void)
 	    "546 udp dport 547 accept") != NULL && count(out, "udp sport 546 "
 	    "udp dport 547 accept") == 2,
 	    "DHCPv6: to ff02::1:2 and link-local only");
-	ok(strstr(out, "meta mark 0x00007670 ip6 daddr 2001:db8::2 "
-	    "udp dport 51821 accept") != NULL &&
-	    strstr(out, "ip6 saddr 2001:db8::2 udp sport 51821 accept") !=
-	    NULL, "v6 endpoint rules, both directions");
+	ok(strstr(out, "meta mark 0x00007670 ip6 daddr . udp dport "
+	    "@endpoints6 accept") != NULL &&
+	    strstr(out, "ip6 saddr . udp sport @endpoints6 accept") !=
+	    NULL && strstr(out, "elements = { 2001:db8::2 . 51821 }") !=
+	    NULL, "v6 endpoint rules, both directions, one set");
+	ok(strstr(out, "meta mark 0x00007670 ip daddr . udp dport "
+	    "@endpoints4 accept") != NULL &&
+	    strstr(out, "ip saddr . udp sport @endpoints4 accept") !=
+	    NULL && strstr(out, "elements = { 198.51.100.2 . 51820 }") !=
+	    NULL, "v4 endpoint rules, both directions, one set");
 	ok(strstr(out, "iifname != \"vpn0\" ip6 daddr fd64::2 "
 	    "fib saddr type != local drop") != NULL &&
 	    strstr(out, "meta nfproto ipv6 udp dport 53 reject") != NULL,
@@ -531,14 +537,43 @@ main(void)
 	    "lockdown: beyond the LAN dropped");
 	ok(nft_ks_install(&ks) == 0, "the kill switch swapped back in");
 
-	/* Too big for one batch: refused whole, the old table stays. */
-	if ((many = calloc(100000, sizeof(*many))) == NULL)
+	/*
+	 * 100,000 endpoints (one set, elements over 391 messages, 432 acks),
+	 * the real one last and twice: it passes both ways, nothing else
+	 * does.
+	 */
+	if ((many = calloc(100001, sizeof(*many))) == NULL)
 		abort();
-	for (i = 0; i < 100000; i++)
-		*(struct sockaddr_in *)&many[i] = sin4("198.51.100.9",
-		    (uint16_t)(1 + i % 60000));
+	for (i = 0; i < 99999; i++)
+		*(struct sockaddr_in *)&many[i] = sin4(i % 2 ? "198.51.100.50" :
+		    "198.51.100.51", (uint16_t)(1 + i / 2));
+	many[99999] = ep[0];
+	many[100000] = ep[0];
 	ks.endpoints = many;
-	ks.nendpoints = 100000;
+	ks.nendpoints = 100001;
+	ok(nft_ks_install(&ks) == 0, "100,001 endpoints, one twice: "
+	    "installed");
+	out = run("nft list set inet vpnd endpoints4 | tr ',' '\\n' | "
+	    "grep -c '[0-9] \\. [0-9]'");
+	is_int(atoi(out), 100000, "100,000 keys in the set");
+	free(out);
+	is_int(xfer(m, "198.51.100.2", 51820), 1,
+	    "100,001 endpoints: marked UDP to the last one and back passes");
+	is_int(xfer(m, "198.51.100.2", 5353), -EPERM,
+	    "100,001 endpoints: another port of its address is dropped");
+	ks.endpoints = ep;
+	ks.nendpoints = 2;
+	free(many);
+	ok(nft_ks_install(&ks) == 0, "back to two endpoints");
+
+	/* Too big for one batch: refused whole, the old table stays. */
+	if ((many = calloc(200000, sizeof(*many))) == NULL)
+		abort();
+	for (i = 0; i < 200000; i++)
+		*(struct sockaddr_in *)&many[i] = sin4(i % 2 ? "198.51.100.9" :
+		    "198.51.100.10", (uint16_t)(1 + i / 2 % 60000));
+	ks.endpoints = many;
+	ks.nendpoints = 200000;
 	errno = 0;
 	ok(nft_ks_install(&ks) == -1 && errno == E2BIG,
 	    "an oversized ruleset is refused with E2BIG");

@@ -21,9 +21,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <systemd/sd-bus.h>
-
 #include "compat.h"
+#include "sdl.h"
 #include "dns_local.h"
 
 #define RESOLVE1_DEST	"org.freedesktop.resolve1"

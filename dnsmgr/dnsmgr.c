@@ -29,12 +29,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <systemd/sd-bus.h>
 
 #include "dns.h"
 #include "dnsmgr.h"
 #include "imsgev.h"
 #include "log.h"
+#include "sdl.h"
 #include "proc.h"
 #include "sandbox.h"
 #include "vpnd.h"
@@ -239,6 +239,7 @@ dnsmgr_bus_connect(const struct passwd *pw)
 {
 	struct dns_resolv	 rv;
 	sd_bus			*bus = NULL;
+	char			 err[256];
 	int			 r, want;
 
 	want = env.dns_backend == DNS_RESOLVED;
@@ -249,6 +250,12 @@ dnsmgr_bus_connect(const struct passwd *pw)
 	}
 	if (!want)
 		return;
+	/* libsystemd is mapped only here, for this backend */
+	if (sdl_load(err, sizeof(err)) == -1) {
+		log_warnx("no D-Bus library (%s); the resolved backend is "
+		    "unavailable", err);
+		return;
+	}
 	if (setgroups(0, NULL) == -1 || setegid(pw->pw_gid) == -1 ||
 	    seteuid(pw->pw_uid) == -1)
 		fatal("%s: drop to %s", __func__, VPND_DNS_USER);

@@ -34,6 +34,7 @@
  */
 #include <sys/types.h>
 #include <sys/queue.h>
+#include <sys/stat.h>
 
 #include <errno.h>
 #include <event.h>
@@ -47,19 +48,19 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <systemd/sd-bus.h>
-#include <systemd/sd-id128.h>
 
 #include "compat.h"
 #include "control.h"
 #include "dbus.h"
 #include "log.h"
+#include "sdl.h"
 #include "tunnel.h"
 #include "vpnd.h"
 
 #define BUS_DRIVER	"org.freedesktop.DBus"
 #define BUS_DRIVER_PATH	"/org/freedesktop/DBus"
-#define BUS_SYSTEM_DEFAULT "unix:path=/run/dbus/system_bus_socket"
+#define BUS_SYSTEM_SOCKET "/run/dbus/system_bus_socket"
+#define BUS_SYSTEM_DEFAULT "unix:path=" BUS_SYSTEM_SOCKET
 #define BUS_BATCH	64	/* sd_bus_process() turns per wake-up */
 
 enum dbus_method {
@@ -163,12 +164,21 @@ static void	 bus_arm(void);
 static void	 bus_watch(sd_bus *, struct event *, struct event *, bool *,
 		    void (*)(int, short, void *), bool);
 static bool	 door_full(void);
+static bool	 dbus_load(void);
 static void	 door_resume(void);
 static void	 bus_lost(const char *, int);
 static struct json_object *line_object(const char *, size_t, const char *);
 
-static const sd_bus_vtable dbus_vtable[] = {
-	SD_BUS_VTABLE_START(0),
+/* Not const: the start's format reference is libsystemd's, from sdl. */
+static sd_bus_vtable dbus_vtable[] = {
+	{	/* SD_BUS_VTABLE_START(0) */
+		.type = _SD_BUS_VTABLE_START,
+		.flags = 0,
+		.x = { .start = {
+			.element_size = sizeof(sd_bus_vtable),
+			.features = _SD_BUS_VTABLE_PARAM_NAMES,
+		} },
+	},
 	SD_BUS_METHOD("version", "", "s", m_call,
 	    SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD("activate", "s", "b", m_call,
@@ -216,12 +226,47 @@ bus_open(sd_bus **busp)
 	return 0;
 }
 
+/*
+ * libsystemd is mapped only when there may be a bus: its socket exists
+ * (the standard one, or the one a plain "unix:path=" address names), or
+ * DBUS_SYSTEM_BUS_ADDRESS is another kind of address. Without a bus
+ * netmgr saves the megabyte the library costs.
+ */
+static bool
+dbus_load(void)
+{
+	const char	*addr, *path = NULL;
+	char		 err[256];
+	struct stat	 st;
+
+	addr = secure_getenv("DBUS_SYSTEM_BUS_ADDRESS");
+	if (addr == NULL || *addr == '\0')
+		path = BUS_SYSTEM_SOCKET;
+	else if (strncmp(addr, "unix:path=", 10) == 0 &&
+	    strpbrk(addr, ",;%") == NULL)
+		path = addr + 10;
+	if (path != NULL && stat(path, &st) == -1) {
+		log_info("no system bus (%s): the D-Bus service %s is off",
+		    strerror(errno), DBUS_NAME);
+		return false;
+	}
+	if (sdl_load(err, sizeof(err)) == -1) {
+		log_warnx("no D-Bus library (%s): the D-Bus service %s is "
+		    "off", err, DBUS_NAME);
+		return false;
+	}
+	dbus_vtable[0].x.start.vtable_format_reference = sdl.vtable_format;
+	return true;
+}
+
 void
 dbus_connect(uid_t uid, gid_t gid, bool switch_id)
 {
 	int	r;
 
 	TAILQ_INIT(&db.calls);
+	if (!dbus_load())
+		return;
 	if (switch_id && (setgroups(0, NULL) == -1 || setegid(gid) == -1 ||
 	    seteuid(uid) == -1))
 		fatal("%s: drop to uid %u", __func__, (unsigned int)uid);

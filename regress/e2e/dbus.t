@@ -115,6 +115,8 @@ ok $? "vpnd owns $NAME on the bus"
 is "$(owner_uid)" "$(id -u _vpnd)" "the bus sees the owner as _vpnd"
 NETMGR=$(child_of "$VPND_PID_a" netmgr)
 is "$(owner_pid)" "$NETMGR" "the owner is netmgr"
+grep -q 'libsystemd\.so' "/proc/$NETMGR/maps"
+ok $? "with a bus, netmgr has mapped libsystemd (dlopen)"
 bc root call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus \
     ListActivatableNames | grep -q "\"$NAME\""
 ok $? "the activation file names $NAME"
@@ -313,5 +315,10 @@ DBUS_SYSTEM_BUS_ADDRESS="unix:path=$E2E_TMP/bus/none" vpnd_start c "$(ns_add n)"
 ok $? "vpnd starts without a bus"
 wait_for 30 grep -q "no system bus" "$E2E_TMP/c/out"
 is "$(grep -c "no system bus" "$E2E_TMP/c/out")" 1 "it says so once"
+NETMGR=$(child_of "$VPND_PID_c" netmgr)
+[ -n "$NETMGR" ] && ! grep -q 'libsystemd\.so' "/proc/$NETMGR/maps"
+ok $? "without a bus, netmgr never maps libsystemd"
+grep -q 'libsystemd\.so' "/proc/$(child_of "$VPND_PID_c" dnsmgr)/maps"
+ok $((! $?)) "nor does dnsmgr without systemd-resolved (-D none)"
 
 e2e_done

@@ -30,6 +30,8 @@
 #include "control.h"
 #include "dbus.h"
 #include "proto.h"
+#define SDL_NO_REDIRECT
+#include "sdl.h"
 
 #define ACL_GID		995u
 
@@ -189,8 +191,13 @@ fuzz_creds(const uint8_t *d, size_t n)
 int
 LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 {
+	char	err[256];
+
 	if (n < 1 || n > 70000)
 		return 0;
+	/* the code under test calls libsystemd through sdl */
+	if (sdl_load(err, sizeof(err)) == -1)
+		abort();
 	setup();
 	if (d[0] & 1)
 		fuzz_creds(d + 1, n - 1);

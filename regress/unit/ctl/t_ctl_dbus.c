@@ -25,6 +25,8 @@
 #include "dbus.h"
 #include "proto.h"
 #include "tap.h"
+#define SDL_NO_REDIRECT
+#include "sdl.h"
 
 static sd_bus	*bus;
 static int	 sv[2];
@@ -372,7 +374,12 @@ test_local(void)
 int
 main(void)
 {
+	char	err[256];
+
 	plan(41);
+	/* the code under test calls libsystemd through sdl */
+	if (sdl_load(err, sizeof(err)) == -1)
+		{ printf("Bail out! %s\n", err); exit(1); }
 	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == -1 ||
 	    sd_bus_new(&bus) < 0 || sd_bus_set_fd(bus, sv[0], sv[0]) < 0 ||
 	    sd_bus_start(bus) < 0)

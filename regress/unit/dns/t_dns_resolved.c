@@ -27,6 +27,8 @@
 #include "dns.h"
 #include "dns_local.h"
 #include "tap.h"
+#define SDL_NO_REDIRECT
+#include "sdl.h"
 
 static const char *const daemons[] = {
 	"/usr/bin/dbus-daemon", "/bin/dbus-daemon",
@@ -325,6 +327,10 @@ main(void)
 	size_t		 i;
 	pid_t		 pid;
 	int		 status, lo;
+
+	/* the code under test calls libsystemd through sdl */
+	if (sdl_load(err, sizeof(err)) == -1)
+		{ printf("Bail out! %s\n", err); exit(1); }
 
 	for (i = 0; i < nitems(daemons); i++)
 		if (access(daemons[i], X_OK) == 0) {

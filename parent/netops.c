@@ -20,6 +20,7 @@
 #include <netinet/in.h>
 
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -54,14 +55,18 @@ struct netstate {
 	size_t			 naddrs;
 	struct prefix		*routes;
 	size_t			 nroutes;
-	struct sockaddr_storage	 eps[NET_MAX_ENDPOINTS];
-	size_t			 neps;
 	struct prefix		 dns[CONF_MAX_DNS];
 	size_t			 ndns;
 	int			 rules4, rules6, ks;
 	int			 offload;
+	size_t			 neps;
+	/* last: copies and clears touch only the neps in use (net_copy) */
+	struct sockaddr_storage	 eps[NET_MAX_ENDPOINTS];
 };
+#define NETSTATE_HEAD	offsetof(struct netstate, eps)
 
+static void	 net_clear(struct netstate *);
+static void	 net_copy(struct netstate *, const struct netstate *);
 static int	 net_valid_prefix(const struct prefix *);
 static int	 net_policy_addr(const struct prefix *, char *, size_t);
 static int	 net_up(struct netstate *, char *, size_t);
@@ -115,7 +120,25 @@ static void
 net_reset(struct netstate *ns)
 {
 	free(ns->routes);
-	memset(ns, 0, sizeof(*ns));
+	net_clear(ns);
+}
+
+/*
+ * A state is 129 KiB, nearly all of it room for 1,024 endpoints: copied
+ * or cleared whole, every page of it would stay resident in the parent
+ * for a tunnel of one peer.
+ */
+static void
+net_clear(struct netstate *ns)
+{
+	memset(ns, 0, NETSTATE_HEAD);
+}
+
+static void
+net_copy(struct netstate *to, const struct netstate *from)
+{
+	memcpy(to, from, NETSTATE_HEAD);
+	memcpy(to->eps, from->eps, from->neps * sizeof(from->eps[0]));
 }
 
 static int
@@ -331,8 +354,8 @@ netops_dispatch(struct imsgev *iev, struct imsg *imsg)
 				log_warn("removing the kill switch");
 			ks_orphan = 0;
 		}
-		cur = pend;		/* takes the routes array */
-		memset(&pend, 0, sizeof(pend));
+		net_copy(&cur, &pend);	/* takes the routes array */
+		net_clear(&pend);
 		split_pend_commit();
 		net_reply(iev, 1, 0, cur.ifindex, NULL);
 		return;
@@ -617,7 +640,8 @@ static int
 net_update(struct netstate *ns, struct netstate *nw, char *err,
     size_t errlen)
 {
-	struct netstate	 old;
+	struct prefix	 addrs[CONF_MAX_ADDRS], *routes;
+	size_t		 naddrs;
 
 	if (nw->table_mode != ns->table_mode || nw->table != ns->table ||
 	    nw->mark != ns->mark) {
@@ -648,12 +672,14 @@ net_update(struct netstate *ns, struct netstate *nw, char *err,
 		net_reset(nw);
 		return -1;
 	}
-	old = *ns;
-	*ns = *nw;
-	memcpy(ns->addrs, old.addrs, sizeof(ns->addrs));
-	ns->naddrs = old.naddrs;
-	free(old.routes);
-	memset(nw, 0, sizeof(*nw));
+	routes = ns->routes;
+	memcpy(addrs, ns->addrs, sizeof(addrs));
+	naddrs = ns->naddrs;
+	net_copy(ns, nw);
+	memcpy(ns->addrs, addrs, sizeof(ns->addrs));
+	ns->naddrs = naddrs;
+	free(routes);
+	net_clear(nw);
 	log_info("%s updated: %zu routes, %zu endpoints", ns->ifname,
 	    ns->nroutes, ns->neps);
 	return 0;

@@ -7,6 +7,7 @@
 #include <sys/auxv.h>
 #include <sys/file.h>
 #include <sys/prctl.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -1267,7 +1268,8 @@ device_id(const char *statedir, char *out, size_t outlen)
 		}
 		log_warnx("%s is malformed; generating a new one", path);
 	}
-	arc4random_buf(rnd, sizeof(rnd));
+	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+		fatal("%s: getrandom", __func__);
 	for (i = 0; i < sizeof(rnd); i++)
 		snprintf(buf + 2 * i, 3, "%02x", rnd[i]);
 	strlcpy(out, buf, outlen);

@@ -193,6 +193,23 @@ ctl up -t 10 up "$E2E_TMP/a.conf" >"$E2E_TMP/up.out" 2>&1
 okf $? "tunnel: vpnctl up to wireguard-go returns 0" "$E2E_TMP/up.out"
 ping_ok "$NSA" 10.201.0.1
 ok $? "tunnel: ping through the tunnel"
+# SIGCONT, the children's parent-death signal, in a storm while traffic
+# flows (job control or a service manager may send it): no child dies,
+# no error is logged, packets keep flowing
+n0=$(grep -c "error" "$E2E_TMP/up/out")
+# shellcheck disable=SC2046
+( for i in $(seq 500); do kill -CONT $(children "$P") 2>/dev/null; done ) &
+KP=$!
+ip netns exec "$NSA" ping -c 50 -i 0.01 -W 1 -q 10.201.0.1 \
+    >"$E2E_TMP/storm.out" 2>&1
+r=$?
+wait "$KP"
+[ $r = 0 ] && grep -q " 0% packet loss" "$E2E_TMP/storm.out"
+ok $? "tunnel: 50 pings during 500 SIGCONT rounds to the children: none lost"
+is "$(for p in $procs; do pid_alive "$p" && echo "$p"; done | wc -l)" 4 \
+    "tunnel: after the SIGCONT storm all four processes run"
+is "$(grep -c "error" "$E2E_TMP/up/out")" "$n0" \
+    "tunnel: and nothing was logged as an error"
 ip -n "$NSA" link show vpn0 >/dev/null 2>&1
 ok $? "tunnel: vpn0 exists"
 ours_left "$NSA" | grep -q '^rule-4: '

@@ -19,11 +19,30 @@
 static uint64_t	 timers_jitter(void);
 static uint64_t	 timers_at(uint64_t now, uint64_t delay);
 
+/*
+ * Spread retries so two peers do not keep colliding. Data sent after an
+ * answer arms a new deadline, so this runs about once a packet received
+ * under load: the random words come from a per-thread pool refilled 64
+ * at a time, not a getrandom(2) each (libsodium makes one a call).
+ */
+#define JITTER_POOL	64
+
+static _Thread_local uint32_t	 jitter_pool[JITTER_POOL];
+static _Thread_local unsigned	 jitter_left;
+
 static uint64_t
 timers_jitter(void)
 {
-	/* Spread retries so two peers do not keep colliding. */
-	return (uint64_t)randombytes_uniform(REKEY_TIMEOUT_JITTER_MS) *
+	uint32_t	 r;
+
+	if (jitter_left == 0) {
+		randombytes_buf(jitter_pool, sizeof(jitter_pool));
+		jitter_left = JITTER_POOL;
+	}
+	r = jitter_pool[--jitter_left];
+	jitter_pool[jitter_left] = 0;
+	/* [0, REKEY_TIMEOUT_JITTER_MS): bias below 1e-7 */
+	return ((uint64_t)r * REKEY_TIMEOUT_JITTER_MS >> 32) *
 	    WG_NSEC_PER_MSEC;
 }
 

@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "noise.h"
 #include "tap.h"
 #include "timers.h"
@@ -53,6 +55,40 @@ run_until(struct wg_timers *t, uint64_t *now, uint64_t until, struct run *r)
 	}
 }
 
+/*
+ * A counting random source (xorshift64*: deterministic, a test's), to
+ * see how often the timers ask libsodium, i.e. make a getrandom(2).
+ */
+static uint64_t	 rb_state = 0x9e3779b97f4a7c15ULL;
+static int	 rb_calls;
+
+static uint32_t
+rb_next(void)
+{
+	rb_state ^= rb_state >> 12;
+	rb_state ^= rb_state << 25;
+	rb_state ^= rb_state >> 27;
+	return (uint32_t)((rb_state * 0x2545f4914f6cdd1dULL) >> 32);
+}
+
+static const char *rb_name(void) { return "count"; }
+static uint32_t rb_random(void) { rb_calls++; return rb_next(); }
+static void rb_stir(void) { }
+static uint32_t rb_uniform(const uint32_t n) { rb_calls++; return rb_next() % n; }
+static void
+rb_buf(void * const buf, const size_t size)
+{
+	size_t	 i;
+
+	rb_calls++;
+	for (i = 0; i < size; i++)
+		((uint8_t *)buf)[i] = (uint8_t)rb_next();
+}
+static int rb_close(void) { return 0; }
+static randombytes_implementation rb_count = {
+	rb_name, rb_random, rb_stir, rb_uniform, rb_buf, rb_close
+};
+
 /* A fresh peer at time base that sends its first initiation then. */
 static void
 start(struct wg_timers *t, bool persist, uint64_t base)
@@ -73,7 +109,32 @@ main(void)
 	int			 i, act, first = 0;
 	bool			 grows = true;
 
-	plan(27);
+	uint64_t		 lo = UINT64_MAX, hi = 0, v;
+
+	randombytes_set_implementation(&rb_count);
+	plan(30);
+
+	/*
+	 * Data sent after each answer: a fresh deadline each time, with its
+	 * own jitter, but not a call into the random source each time.
+	 */
+	memset(&t, 0, sizeof(t));
+	timers_init(&t);
+	for (i = 0; i < 6400; i++) {
+		timers_data_sent(&t, base);
+		v = t.t_new_handshake - base - (KEEPALIVE_TIMEOUT +
+		    REKEY_TIMEOUT);
+		lo = v < lo ? v : lo;
+		hi = v > hi ? v : hi;
+		timers_any_authenticated_packet_received(&t, base);
+	}
+	ok(lo < 10 * WG_NSEC_PER_MSEC && hi >= JITTER - 10 * WG_NSEC_PER_MSEC,
+	    "6,400 deadlines spread over the jitter (%llu..%llu ms)",
+	    (unsigned long long)(lo / WG_NSEC_PER_MSEC),
+	    (unsigned long long)(hi / WG_NSEC_PER_MSEC));
+	ok(hi < JITTER, "none past REKEY_TIMEOUT_JITTER_MS");
+	ok(rb_calls <= 101, "the random source asked %d times for 6,400 "
+	    "deadlines (a pool of 64 words)", rb_calls);
 
 	/* the retry delays */
 	is_int(timers_retry_delay(0) / WG_NSEC_PER_SEC, 5,

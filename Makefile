@@ -312,6 +312,9 @@ lint:
 	for m in man/*.[0-9]; do mandoc -Tlint -Wwarning $$m || exit 1; done
 	for s in scripts/*.sh regress/lib/e2e.sh etc/bash-completion/* regress/e2e/*.t \
 	    regress/conf/*.t regress/fuzz/*.t regress/pkg/*.t; do bash -n $$s || exit 1; done
+	# the C that make bench compiles on the fly
+	$(CC) -fsyntax-only -Wall -Wextra -Werror -D_GNU_SOURCE -Itunworker scripts/flood.c
+	$(CC) -fsyntax-only -Wall -Wextra -Werror -D_GNU_SOURCE scripts/wakeup.c
 
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) \

@@ -12,6 +12,8 @@
 #     of both daemons, from /proc/PID/stat, before and after the iperf3 run
 #   - RTT the tunnel adds: ping through the tunnel minus ping over the bare
 #     veth (50 pings, -i 0.01, average)
+#   - what one wake-up of an idle process costs on this machine
+#     (scripts/wakeup.c): the floor under the RTT a tunnel adds
 #   - peak RSS per daemon: VmHWM summed over its processes, and for vpnd
 #     each process's share (parent/netmgr/tunworker/dnsmgr)
 #   - the mixed pair: wireguard-go sends to vpnd (and -R: vpnd sends to
@@ -277,6 +279,17 @@ IPERF_ARGS="" measure mix "$NS1" "$NS2" 10.200.0.1 "$WPID" \
 IPERF_ARGS="-R" measure mixR "$NS1" "$NS2" 10.200.0.1 "$WPID" \
     $(vpnd_pids "$VPND_PID_m")
 
+# --- what a wake-up costs here ---------------------------------------------
+# two processes bouncing a datagram over the last namespace's loopback,
+# 10 ms apart as the pings above: two wake-ups of an idle process a round
+# trip (scripts/wakeup.c); a round trip through any user-space tunnel
+# needs four more than one over the bare veth
+cc -O2 -D_GNU_SOURCE -o "$E2E_TMP/wakeup" "$ROOT/scripts/wakeup.c" ||
+    die "cannot build the wake-up probe"
+ip -n "$NS1" link set lo up
+R_wake=$(ip netns exec "$NS1" timeout 60 "$E2E_TMP/wakeup" 100 10000) ||
+    die "wake-up probe"
+
 # --- the table ------------------------------------------------------------
 ratio() {
 	awk -v a="$1" -v b="$2" 'BEGIN {
@@ -305,3 +318,6 @@ echo "(bare veth RTT: ${R_vpnd_veth} us / ${R_wggo_veth} us;" \
     "through the tunnel: ${R_vpnd_tun} us / ${R_wggo_tun} us;" \
     "retransmits in the mixed pair: ${R_mix_retr} / ${R_mixR_retr};" \
     "a vpnd daemon is 4 processes)"
+echo "(a wake-up of an idle process here: $((R_wake / 2)) us, half of a" \
+    "two-process UDP ping-pong ${R_wake} us median, 10 ms apart; the" \
+    "tunnel's round trip wakes four more than the bare veth's)"

@@ -20,7 +20,10 @@
 #     wireguard-go), against wireguard-go receiving from the same sender
 # then the ratios vpnd / wireguard-go, as a table. Needs root. Touches
 # nothing outside its namespaces; the EXIT trap removes everything.
-# The machine's other load shows in the numbers: run it twice.
+# The machine's other load shows in the numbers: the three pairings take
+# turns $BENCH_ROUNDS times (default 3) and the table gives each figure's
+# median over the rounds (peak RSS: the highest), with the one-stream
+# throughput of every round under it.
 # BENCH_PERF=/path/prefix: perf record -g of each pairing's daemons during
 # its one-stream run, into /path/prefix.<pairing>.
 set -u
@@ -28,6 +31,7 @@ set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 : "${VPND_BUILD:=$ROOT/build}"
 : "${BENCH_TIME:=10}"
+: "${BENCH_ROUNDS:=3}"
 export VPND_BUILD
 E2E_ROOT=$ROOT
 # (other helpers in e2e.sh expect to run from regress/e2e: quiet)
@@ -235,58 +239,104 @@ runs() {
 conf "$E2E_TMP/b.conf" b a 1 "" "$PORT"
 conf "$E2E_TMP/a.conf" a b 2 "10.99.0.2:$PORT" ""
 
-# --- vpnd <-> vpnd --------------------------------------------------------
-nspair v
-vpnd_start b "$NS2" -f "$E2E_TMP/b.conf" >/dev/null || die "vpnd in B"
-vpnd_start a "$NS1" >/dev/null || die "vpnd in A"
-ctl a -t 10 up "$E2E_TMP/a.conf" >/dev/null || die "vpnctl up failed"
-VA=$(vpnd_pids "$VPND_PID_a")
-VB=$(vpnd_pids "$VPND_PID_b")
-# shellcheck disable=SC2086
-runs vpnd "$NS1" "$NS2" $VA $VB
-# shellcheck disable=SC2086
-R_vpnd_rss1=$(awk -v a="$(hwm_kb $VA)" -v b="$(hwm_kb $VB)" \
-    'BEGIN {printf "%.1f", (a > b ? a : b) / 1024}')
-# where it goes: parent/netmgr/tunworker/dnsmgr of each daemon
-# shellcheck disable=SC2086
-R_vpnd_split="A $(hwm_split $VA), B $(hwm_split $VB)"
-for p in "$VPND_PID_a" "$VPND_PID_b"; do
-	kill -TERM "$p"
-	wait_gone "$p" 50 || die "vpnd $p does not stop"
+# round: the three pairings once, each in namespaces of its own
+round() {
+	local r=$1 pa pb pm
+	# --- vpnd <-> vpnd --------------------------------------------------------
+	nspair "v$r"
+	vpnd_start "b$r" "$NS2" -f "$E2E_TMP/b.conf" >/dev/null || die "vpnd in B"
+	vpnd_start "a$r" "$NS1" >/dev/null || die "vpnd in A"
+	ctl "a$r" -t 10 up "$E2E_TMP/a.conf" >/dev/null || die "vpnctl up failed"
+	eval "pa=\$VPND_PID_a$r pb=\$VPND_PID_b$r"
+	VA=$(vpnd_pids "$pa")
+	VB=$(vpnd_pids "$pb")
+	# shellcheck disable=SC2086
+	runs vpnd "$NS1" "$NS2" $VA $VB
+	# shellcheck disable=SC2086
+	R_vpnd_rss1=$(awk -v a="$(hwm_kb $VA)" -v b="$(hwm_kb $VB)" \
+	    'BEGIN {printf "%.1f", (a > b ? a : b) / 1024}')
+	# where it goes: parent/netmgr/tunworker/dnsmgr of each daemon
+	# shellcheck disable=SC2086
+	R_vpnd_split="A $(hwm_split $VA), B $(hwm_split $VB)"
+	for p in "$pa" "$pb"; do
+		kill -TERM "$p"
+		wait_gone "$p" 50 || die "vpnd $p does not stop"
+	done
+
+	# --- wireguard-go <-> wireguard-go ----------------------------------------
+	nspair "w$r"
+	wggo_side "$NS2" "${E2E_ID}d$r" b a 10.200.0.1 10.200.0.2
+	PD=$WPID
+	wggo_side "$NS1" "${E2E_ID}c$r" a b 10.200.0.2 10.200.0.1 "10.99.0.2:$PORT"
+	PC=$WPID
+	runs wggo "$NS1" "$NS2" "$PC" "$PD"
+	R_wggo_rss1=$(awk -v a="$(hwm_kb "$PC")" -v b="$(hwm_kb "$PD")" \
+	    'BEGIN {printf "%.1f", (a > b ? a : b) / 1024}')
+	kill -TERM "$PC" "$PD"
+	wait_gone "$PC" 50
+	wait_gone "$PD" 50
+
+	# --- wireguard-go initiates and sends, vpnd receives (and -R) -------------
+	nspair "m$r"
+	vpnd_start "m$r" "$NS2" -f "$E2E_TMP/b.conf" >/dev/null || die "vpnd in M"
+	eval "pm=\$VPND_PID_m$r"
+	wggo_side "$NS1" "${E2E_ID}e$r" a b 10.200.0.2 10.200.0.1 "10.99.0.2:$PORT"
+	# shellcheck disable=SC2086
+	IPERF_ARGS="" measure mix "$NS1" "$NS2" 10.200.0.1 "$WPID" \
+	    $(vpnd_pids "$pm")
+	# shellcheck disable=SC2086
+	IPERF_ARGS="-R" measure mixR "$NS1" "$NS2" 10.200.0.1 "$WPID" \
+	    $(vpnd_pids "$pm")
+	kill -TERM "$pm" "$WPID"
+	wait_gone "$pm" 50 || die "vpnd $pm does not stop"
+	wait_gone "$WPID" 50
+	# the round's namespaces go now: the next starts clean
+	for ns in v w m; do
+		ip netns del "${E2E_ID}$ns${r}1" 2>/dev/null
+		ip netns del "${E2E_ID}$ns${r}2" 2>/dev/null
+	done
+}
+
+# the figures each round sets, kept per round: R_x becomes the median
+FIGS=""
+for l in vpnd vpndR vpndP wggo wggoR wggoP mix mixR; do
+	for f in gbps cpu rtt retr veth tun; do
+		FIGS="$FIGS R_${l}_$f"
+	done
 done
-
-# --- wireguard-go <-> wireguard-go ----------------------------------------
-nspair w
-wggo_side "$NS2" "${E2E_ID}d" b a 10.200.0.1 10.200.0.2
-PD=$WPID
-wggo_side "$NS1" "${E2E_ID}c" a b 10.200.0.2 10.200.0.1 "10.99.0.2:$PORT"
-PC=$WPID
-runs wggo "$NS1" "$NS2" "$PC" "$PD"
-R_wggo_rss1=$(awk -v a="$(hwm_kb "$PC")" -v b="$(hwm_kb "$PD")" \
-    'BEGIN {printf "%.1f", (a > b ? a : b) / 1024}')
-kill -TERM "$PC" "$PD"
-wait_gone "$PC" 50
-wait_gone "$PD" 50
-
-# --- wireguard-go initiates and sends, vpnd receives (and -R) -------------
-nspair m
-vpnd_start m "$NS2" -f "$E2E_TMP/b.conf" >/dev/null || die "vpnd in M"
-wggo_side "$NS1" "${E2E_ID}e" a b 10.200.0.2 10.200.0.1 "10.99.0.2:$PORT"
-# shellcheck disable=SC2086
-IPERF_ARGS="" measure mix "$NS1" "$NS2" 10.200.0.1 "$WPID" \
-    $(vpnd_pids "$VPND_PID_m")
-# shellcheck disable=SC2086
-IPERF_ARGS="-R" measure mixR "$NS1" "$NS2" 10.200.0.1 "$WPID" \
-    $(vpnd_pids "$VPND_PID_m")
+# median LIST: of numbers, the middle one (the lower of the two middle)
+median() {
+	echo "$@" | tr ' ' '\n' | sed '/^$/d' | sort -g |
+	    awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
+}
+ACC_rss_vpnd="" ACC_rss_wggo="" ROUNDS_vpnd="" ROUNDS_wggo=""
+r=1
+while [ "$r" -le "$BENCH_ROUNDS" ]; do
+	echo "bench: round $r of $BENCH_ROUNDS" >&2
+	round "$r"
+	for v in $FIGS; do
+		eval "ACC_$v=\"\${ACC_$v:-} \$$v\""
+	done
+	ACC_rss_vpnd="$ACC_rss_vpnd $R_vpnd_rss1"
+	ACC_rss_wggo="$ACC_rss_wggo $R_wggo_rss1"
+	ROUNDS_vpnd="$ROUNDS_vpnd $R_vpnd_gbps"
+	ROUNDS_wggo="$ROUNDS_wggo $R_wggo_gbps"
+	r=$((r + 1))
+done
+for v in $FIGS; do
+	eval "$v=\$(median \$ACC_$v)"
+done
+R_vpnd_rss1=$(echo $ACC_rss_vpnd | tr ' ' '\n' | sort -g | tail -1)
+R_wggo_rss1=$(echo $ACC_rss_wggo | tr ' ' '\n' | sort -g | tail -1)
 
 # --- what a wake-up costs here ---------------------------------------------
 # two processes bouncing a datagram over the last namespace's loopback,
 # 10 ms apart as the pings above: two wake-ups of an idle process a round
-# trip (scripts/wakeup.c); a round trip through any user-space tunnel
-# needs four more than one over the bare veth
+# trip (scripts/wakeup.c); a round trip through a user-space tunnel
+# needs at least three more than one over the bare veth
 cc -O2 -D_GNU_SOURCE -o "$E2E_TMP/wakeup" "$ROOT/scripts/wakeup.c" ||
     die "cannot build the wake-up probe"
-ip -n "$NS1" link set lo up
+NS1=$(ns_add z)
 R_wake=$(ip netns exec "$NS1" timeout 60 "$E2E_TMP/wakeup" 100 10000) ||
     die "wake-up probe"
 
@@ -299,7 +349,8 @@ row() {
 	printf '%-40s %10s %13s %11s\n' "$1" "$2" "$3" "$(ratio "$2" "$3")"
 }
 echo
-echo "vpnd bench: iperf3 -t $BENCH_TIME, MTU 1420, $(nproc) CPUs," \
+echo "vpnd bench: iperf3 -t $BENCH_TIME, medians of $BENCH_ROUNDS rounds," \
+    "MTU 1420, $(nproc) CPUs," \
     "$(uname -r), $("$WIREGUARD_GO" --version 2>/dev/null | head -1)"
 printf '%-40s %10s %13s %11s\n' "" "vpnd" "wireguard-go" "vpnd/wg-go"
 row "one TCP stream (Gbit/s)" "$R_vpnd_gbps" "$R_wggo_gbps"
@@ -318,6 +369,8 @@ echo "(bare veth RTT: ${R_vpnd_veth} us / ${R_wggo_veth} us;" \
     "through the tunnel: ${R_vpnd_tun} us / ${R_wggo_tun} us;" \
     "retransmits in the mixed pair: ${R_mix_retr} / ${R_mixR_retr};" \
     "a vpnd daemon is 4 processes)"
+echo "(one stream, each round: vpnd${ROUNDS_vpnd}; wireguard-go${ROUNDS_wggo})"
 echo "(a wake-up of an idle process here: $((R_wake / 2)) us, half of a" \
-    "two-process UDP ping-pong ${R_wake} us median, 10 ms apart; the" \
-    "tunnel's round trip wakes four more than the bare veth's)"
+    "two-process UDP ping-pong ${R_wake} us median, 10 ms apart; a" \
+    "round trip through vpnd wakes three threads the bare veth's does" \
+    "not: the sender's, the peer's receiver, then the sender's receiver)"

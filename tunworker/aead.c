@@ -115,10 +115,20 @@ aead_ctx_open(EVP_CIPHER_CTX *c, const uint8_t nonce[AEAD_NONCE_LEN],
     const uint8_t *ad, size_t adlen, uint8_t *buf, size_t len,
     const uint8_t tag[AEAD_TAG_LEN])
 {
+	return aead_ctx_open_to(c, nonce, ad, adlen, buf, buf, len, tag);
+}
+
+int
+aead_ctx_open_to(EVP_CIPHER_CTX *c, const uint8_t nonce[AEAD_NONCE_LEN],
+    const uint8_t *ad, size_t adlen, uint8_t *dst, const uint8_t *src,
+    size_t len, const uint8_t tag[AEAD_TAG_LEN])
+{
 	uint8_t	 t[AEAD_TAG_LEN];
 	int	 n, f;
 
-	if (len > INT_MAX || adlen > INT_MAX)
+	if (len > INT_MAX || adlen > INT_MAX || (dst != src &&
+	    (uintptr_t)dst < (uintptr_t)src + len &&
+	    (uintptr_t)src < (uintptr_t)dst + len))
 		return -1;
 	memcpy(t, tag, sizeof(t));	/* the ctrl takes a non-const */
 	if (EVP_CipherInit_ex2(c, NULL, NULL, nonce, 0, NULL) != 1 ||
@@ -128,15 +138,15 @@ aead_ctx_open(EVP_CIPHER_CTX *c, const uint8_t nonce[AEAD_NONCE_LEN],
 	if (adlen > 0 && EVP_CipherUpdate(c, NULL, &n, ad, (int)adlen) != 1)
 		goto bad;
 	n = 0;
-	if (len > 0 && EVP_CipherUpdate(c, buf, &n, buf, (int)len) != 1)
+	if (len > 0 && EVP_CipherUpdate(c, dst, &n, src, (int)len) != 1)
 		goto bad;
 	/* the tag check, constant-time inside libcrypto */
-	if (EVP_CipherFinal_ex(c, buf + n, &f) != 1)
+	if (EVP_CipherFinal_ex(c, dst + n, &f) != 1)
 		goto bad;
 	return 0;
  bad:
 	/* what was decrypted is not authentic: leave none of it */
-	OPENSSL_cleanse(buf, len);
+	OPENSSL_cleanse(dst, len);
 	return -1;
 }
 
@@ -238,6 +248,13 @@ int
 aead_slot_open(struct aead_slot *a, uint32_t gen, uint64_t counter,
     uint8_t *buf, size_t len)
 {
+	return aead_slot_open_to(a, gen, counter, buf, buf, len);
+}
+
+int
+aead_slot_open_to(struct aead_slot *a, uint32_t gen, uint64_t counter,
+    uint8_t *dst, const uint8_t *src, size_t len)
+{
 	uint8_t	 n[AEAD_NONCE_LEN];
 	int	 r = -1;
 
@@ -246,8 +263,8 @@ aead_slot_open(struct aead_slot *a, uint32_t gen, uint64_t counter,
 	aead_nonce(n, counter);
 	pthread_mutex_lock(&a->a_recv_mtx);
 	if (a->a_recv != NULL && a->a_gen == gen)
-		r = aead_ctx_open(a->a_recv, n, NULL, 0, buf,
-		    len - AEAD_TAG_LEN, buf + len - AEAD_TAG_LEN);
+		r = aead_ctx_open_to(a->a_recv, n, NULL, 0, dst, src,
+		    len - AEAD_TAG_LEN, src + len - AEAD_TAG_LEN);
 	pthread_mutex_unlock(&a->a_recv_mtx);
 	return r;
 }

@@ -53,6 +53,14 @@ int	 aead_slot_seal(struct aead_slot *, uint32_t gen, uint64_t counter,
 int	 aead_slot_open(struct aead_slot *, uint32_t gen, uint64_t counter,
 	    uint8_t *buf, size_t len);
 /*
+ * Open src[0 .. len) (the tag its last AEAD_TAG_LEN bytes) into dst:
+ * the plaintext, len - AEAD_TAG_LEN bytes, written where it is wanted
+ * instead of over a copy. dst is src, or does not overlap it; wiped if
+ * the tag does not verify.
+ */
+int	 aead_slot_open_to(struct aead_slot *, uint32_t gen,
+	    uint64_t counter, uint8_t *dst, const uint8_t *src, size_t len);
+/*
  * Seal src[0 .. len) followed by pad zero bytes into dst (len + pad
  * bytes of ciphertext, then the tag): no copy of the packet first. src
  * and dst must not overlap; pad is at most AEAD_PAD_MAX.
@@ -76,6 +84,10 @@ int	 aead_ctx_seal_pad(EVP_CIPHER_CTX *,
 	    uint8_t tag[AEAD_TAG_LEN]);
 int	 aead_ctx_open(EVP_CIPHER_CTX *, const uint8_t nonce[AEAD_NONCE_LEN],
 	    const uint8_t *ad, size_t adlen, uint8_t *buf, size_t len,
+	    const uint8_t tag[AEAD_TAG_LEN]);
+int	 aead_ctx_open_to(EVP_CIPHER_CTX *,
+	    const uint8_t nonce[AEAD_NONCE_LEN], const uint8_t *ad,
+	    size_t adlen, uint8_t *dst, const uint8_t *src, size_t len,
 	    const uint8_t tag[AEAD_TAG_LEN]);
 /* A context keyed with key, for enc (1) or dec (0); NULL on failure. */
 EVP_CIPHER_CTX *aead_ctx_new(const uint8_t key[AEAD_KEY_LEN], int enc);

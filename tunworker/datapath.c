@@ -1118,19 +1118,20 @@ rx_take(struct datapath *dp, bool may_wait)
 }
 
 /*
- * One decrypted-or-not packet in b: written (claimed), queued for tun-tx
+ * One received packet, len bytes at from: a data message is decrypted
+ * into b (no copy first), then written (claimed), queued for tun-tx
  * (true: the ring has b), or dropped.
  */
 static bool
-rx_deliver(struct datapath *dp, struct dp_buf *b, size_t len,
+rx_deliver(struct datapath *dp, struct dp_buf *b, uint8_t *from, size_t len,
     const struct sockaddr_storage *src, bool claimed, size_t *direct)
 {
 	struct wg_peer	*peer;
 	uint8_t		*plain;
 	size_t		 plainlen;
 
-	if (wg_input(dp->dev, b->data, len, src, &plain, &plainlen,
-	    &peer) != WG_DATA)
+	if (wg_input_to(dp->dev, from, len, b->data, dp->bufsize, src,
+	    &plain, &plainlen, &peer) != WG_DATA)
 		return false;
 	b->off = plain - b->data;
 	b->len = plainlen;
@@ -1172,8 +1173,8 @@ gro_segsz(struct msghdr *mh)
 /*
  * A socket with UDP_GRO: up to DP_GRO_BUFS datagrams, each maybe many
  * same-sized WireGuard packets the kernel coalesced (a GSO-batching
- * sender's, unsplit all the way). Each segment is copied into a pool
- * buffer, in order, and goes the way a plain datagram goes.
+ * sender's, unsplit all the way). Each segment is decrypted from there
+ * into a pool buffer, in order, and goes the way a plain datagram goes.
  */
 static void
 udprx_gro(struct datapath *dp, struct rx_gro *g, int fd)
@@ -1218,9 +1219,8 @@ udprx_gro(struct datapath *dp, struct rx_gro *g, int fd)
 			/* claimed: the ring is empty, every buffer is ours */
 			if ((b = rx_take(dp, !claimed)) == NULL)
 				break;
-			memcpy(b->data, g->buf[i] + off, seglen);
-			if (rx_deliver(dp, b, seglen, &g->src[i], claimed,
-			    &direct))
+			if (rx_deliver(dp, b, g->buf[i] + off, seglen,
+			    &g->src[i], claimed, &direct))
 				pushed++;
 			else
 				dp->free_rx[dp->nfree_rx++] = b;

@@ -2,7 +2,7 @@
  * datapath.h -- tunworker's packet threads around the WireGuard core.
  *
  *	tun-rx thread:	TUN reads (batched) -> route -> encrypt -> sendmmsg
- *	udp-rx thread:	recvmmsg -> wg_input (decrypt in place) -> ring
+ *	udp-rx thread:	recvmmsg -> wg_input (decrypt into a pool buffer) -> ring
  *	tun-tx thread:	ring -> TUN writes, so a slow TUN write never stalls
  *			network reads
  * A lone packet skips the hand-offs: udp-rx writes a few packets to the

@@ -51,9 +51,9 @@ static int	 wg_input_init(struct wg_device *, uint8_t *,
 static int	 wg_input_resp(struct wg_device *, uint8_t *,
 		    const struct sockaddr_storage *);
 static int	 wg_input_cookie(struct wg_device *, uint8_t *);
-static int	 wg_input_data(struct wg_device *, uint8_t *, size_t,
-		    const struct sockaddr_storage *, uint8_t **, size_t *,
-		    struct wg_peer **);
+static int	 wg_input_data(struct wg_device *, const uint8_t *, size_t,
+		    uint8_t *, const struct sockaddr_storage *, uint8_t **,
+		    size_t *, struct wg_peer **);
 static bool	 wg_inner_check(struct wg_device *, struct wg_peer *,
 		    const uint8_t *, size_t, size_t *);
 static bool	 wg_keypair_usable(const struct noise_keypair *, uint64_t);
@@ -831,10 +831,11 @@ wg_inner_check(struct wg_device *d, struct wg_peer *p, const uint8_t *pkt,
 	}
 }
 
+/* The plaintext goes to dst + WG_DATA_HDR_LEN: dst is pkt, or apart. */
 static int
-wg_input_data(struct wg_device *d, uint8_t *pkt, size_t len,
-    const struct sockaddr_storage *src, uint8_t **plain, size_t *plainlen,
-    struct wg_peer **peerp)
+wg_input_data(struct wg_device *d, const uint8_t *pkt, size_t len,
+    uint8_t *dst, const struct sockaddr_storage *src, uint8_t **plain,
+    size_t *plainlen, struct wg_peer **peerp)
 {
 	struct wg_msg_data_hdr	 hdr;
 	struct noise_keypair	*kp;
@@ -863,8 +864,8 @@ wg_input_data(struct wg_device *d, uint8_t *pkt, size_t len,
 	gen = p->p_kp_gen[slot];
 	pthread_mutex_unlock(&p->p_lock);
 
-	ok = aead_slot_open(&p->p_aead[slot], gen, counter,
-	    pkt + WG_DATA_HDR_LEN, clen) == 0;
+	ok = aead_slot_open_to(&p->p_aead[slot], gen, counter,
+	    dst + WG_DATA_HDR_LEN, pkt + WG_DATA_HDR_LEN, clen) == 0;
 	if (!ok)
 		return WG_DROP;
 	clen -= NOISE_AUTHTAG_LEN;
@@ -911,9 +912,9 @@ wg_input_data(struct wg_device *d, uint8_t *pkt, size_t len,
 	*peerp = p;
 	if (clen == 0)
 		return WG_KEEPALIVE;
-	if (!wg_inner_check(d, p, pkt + WG_DATA_HDR_LEN, clen, &iplen))
+	if (!wg_inner_check(d, p, dst + WG_DATA_HDR_LEN, clen, &iplen))
 		return WG_DROP;
-	*plain = pkt + WG_DATA_HDR_LEN;
+	*plain = dst + WG_DATA_HDR_LEN;
 	*plainlen = iplen;
 	return WG_DATA;
 }
@@ -923,13 +924,24 @@ wg_input(struct wg_device *d, uint8_t *pkt, size_t len,
     const struct sockaddr_storage *src, uint8_t **plain, size_t *plainlen,
     struct wg_peer **peerp)
 {
+	return wg_input_to(d, pkt, len, pkt, len, src, plain, plainlen,
+	    peerp);
+}
+
+int
+wg_input_to(struct wg_device *d, uint8_t *pkt, size_t len, uint8_t *dst,
+    size_t dstlen, const struct sockaddr_storage *src, uint8_t **plain,
+    size_t *plainlen, struct wg_peer **peerp)
+{
 	uint32_t	 type;
 	int		 ret = WG_DROP;
 
 	*plain = NULL;
 	*plainlen = 0;
 	*peerp = NULL;
-	if (pkt == NULL || len < 4)
+	if (pkt == NULL || len < 4 || dst == NULL || dstlen < len ||
+	    (dst != pkt && (uintptr_t)dst < (uintptr_t)pkt + len &&
+	    (uintptr_t)pkt < (uintptr_t)dst + dstlen))
 		return WG_DROP;
 	memcpy(&type, pkt, sizeof(type));
 	type = le32toh(type);	/* the reserved bytes must be zero too */
@@ -952,8 +964,8 @@ wg_input(struct wg_device *d, uint8_t *pkt, size_t len,
 		break;
 	case WG_MSG_TYPE_DATA:
 		if (len >= WG_DATA_OVERHEAD && len <= WG_PKT_MAX)
-			ret = wg_input_data(d, pkt, len, src, plain, plainlen,
-			    peerp);
+			ret = wg_input_data(d, pkt, len, dst, src, plain,
+			    plainlen, peerp);
 		break;
 	}
 out:

@@ -129,6 +129,16 @@ int	 wg_encrypt(struct wg_peer *, const uint8_t *ippkt, size_t len,
 int	 wg_input(struct wg_device *, uint8_t *pkt, size_t len,
 	    const struct sockaddr_storage *src, uint8_t **plain,
 	    size_t *plainlen, struct wg_peer **peerp);
+/*
+ * wg_input, but a data message's plaintext is written into dst (dstlen
+ * bytes, at least len; dst is pkt or does not overlap it) at
+ * WG_DATA_HDR_LEN, as wg_input leaves it in pkt: decrypted from where
+ * it was received into where it is wanted, without a copy first.
+ * Other messages are read from pkt; dst is left alone.
+ */
+int	 wg_input_to(struct wg_device *, uint8_t *pkt, size_t len,
+	    uint8_t *dst, size_t dstlen, const struct sockaddr_storage *src,
+	    uint8_t **plain, size_t *plainlen, struct wg_peer **peerp);
 enum { WG_OK = 0, WG_NOKEY, WG_DROP, WG_DATA, WG_KEEPALIVE, WG_HANDLED };
 
 #endif /* VPND_WG_H */

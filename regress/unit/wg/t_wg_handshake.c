@@ -741,10 +741,53 @@ test_padding(void)
 	free(buf);
 }
 
+/*
+ * wg_input_to: the plaintext decrypted from the received packet into
+ * another buffer (udp-rx's GRO path), the packet itself left as it was.
+ */
+static void
+test_input_to(void)
+{
+	uint8_t			 in[128], out[256], keep[256], dst[256];
+	uint8_t			*plain;
+	size_t			 outlen, plainlen;
+	struct sockaddr_storage	 to, src;
+	struct wg_peer		*peer;
+	int			 r;
+
+	pair(false);
+	ok(handshake(), "input_to: handshake");
+	src = A->addr;
+	h_ip4(in, 100, "10.9.0.1", "10.9.0.2", 7);
+	ok(wg_encrypt(AB, in, 100, out, &outlen, &to) == WG_OK,
+	    "input_to: sealed");
+	memcpy(keep, out, outlen);
+	r = wg_input_to(B->dev, out, outlen, dst, outlen - 1, &src, &plain,
+	    &plainlen, &peer);
+	ok(r == WG_DROP, "input_to: a buffer one byte short: dropped");
+	r = wg_input_to(B->dev, out, outlen, out + 4, outlen, &src, &plain,
+	    &plainlen, &peer);
+	ok(r == WG_DROP && memcmp(out, keep, outlen) == 0,
+	    "input_to: a buffer overlapping the packet: dropped, untouched");
+	memset(dst, 0xee, sizeof(dst));
+	r = wg_input_to(B->dev, out, outlen, dst, sizeof(dst), &src, &plain,
+	    &plainlen, &peer);
+	ok(r == WG_DATA && plain == dst + WG_DATA_HDR_LEN && plainlen == 100 &&
+	    memcmp(plain, in, 100) == 0,
+	    "input_to: decrypted into the other buffer (the refusals before "
+	    "did not spend the counter)");
+	ok(memcmp(out, keep, outlen) == 0 && dst[outlen] == 0xee,
+	    "input_to: the received packet as it was, nothing past its length "
+	    "written");
+	r = wg_input_to(B->dev, out, outlen, dst, sizeof(dst), &src, &plain,
+	    &plainlen, &peer);
+	ok(r == WG_DROP, "input_to: the same packet again: a replay, dropped");
+}
+
 int
 main(void)
 {
-	plan(126 + 9 + 5);
+	plan(126 + 9 + 5 + 7);
 	test_basic(false);
 	test_basic(true);
 	test_bad_keys();
@@ -758,6 +801,7 @@ main(void)
 	test_roam_and_spoof();
 	test_multi();
 	test_threads();
+	test_input_to();
 	test_aips_owner();
 	test_padding();
 	h_reset();

@@ -133,14 +133,15 @@ main(void)
 	size_t		 len, ptlen = sizeof(rfc_pt) - 1;
 	uint64_t	 ctr;
 	int		 bad_seal = 0, bad_open = 0, bad_sodium = 0, bad_tamper = 0;
-	int		 bad_wipe = 0, bad_pad = 0;
+	int		 bad_wipe = 0, bad_pad = 0, bad_to = 0, bad_to_wipe = 0;
+	int		 bad_to_src = 0;
 	static uint8_t	 d[MAXLEN + AEAD_PAD_MAX + 16];
 	static uint8_t	 e[MAXLEN + AEAD_PAD_MAX + 16];
 	size_t		 pad;
 
 	if (sodium_init() == -1)
 		return 1;
-	plan(21);
+	plan(25);
 	ok(aead_init() == 0, "libcrypto has ChaCha20-Poly1305");
 
 	/* RFC 8439, 2.8.2 */
@@ -209,6 +210,21 @@ main(void)
 		memcpy(a, b, len + 16);
 		if (aead_slot_open(&r, 9, ctr + 1, a, len + 16) != -1)
 			bad_tamper++;
+		/* opened from where it is into another buffer */
+		memset(d, 0xee, sizeof(d));
+		memcpy(e, b, len + 16);
+		if (aead_slot_open_to(&r, 9, ctr, d, b, len + 16) != 0 ||
+		    memcmp(d, pt, len) != 0 || d[len] != 0xee)
+			bad_to++;
+		if (memcmp(e, b, len + 16) != 0)
+			bad_to_src++;
+		b[len > 0 ? (len * 5) % len : len] ^= 0x04;
+		memset(d, 0xee, sizeof(d));
+		if (aead_slot_open_to(&r, 9, ctr, d, b, len + 16) != -1)
+			bad_to++;
+		else if (memcmp(d, zero, len) != 0 || d[len] != 0xee)
+			bad_to_wipe++;
+		b[len > 0 ? (len * 5) % len : len] ^= 0x04;
 		/* sealed from where it is, zero padding after it */
 		pad = len % 3 == 0 ? 0 : (16 - len % 16) % 16 + len % 2;
 		memset(d, 0xee, sizeof(d));
@@ -231,6 +247,16 @@ main(void)
 	is_int(bad_tamper, 0,
 	    "a flipped bit, or another counter, is refused at every length");
 	is_int(bad_wipe, 0, "and a refused packet leaves nothing decrypted");
+	is_int(bad_to, 0, "0..%d bytes: opened into another buffer, exactly "
+	    "len bytes written; one bit flipped refused", MAXLEN);
+	is_int(bad_to_src, 0, "... the received packet left as it was");
+	is_int(bad_to_wipe, 0, "... a refused packet leaves nothing decrypted "
+	    "in the other buffer");
+	/* a good packet at a + 8, opened to a: would verify, if allowed */
+	randombytes_buf(a + 8, 64);
+	ok(aead_slot_seal(&s, 7, 1, a + 8, 64) == 0 &&
+	    aead_slot_open_to(&r, 9, 1, a, a + 8, 64 + 16) == -1,
+	    "overlapping buffers (not the same): refused");
 	ok(aead_slot_open(&r, 9, 0, a, 15) == -1, "shorter than a tag: refused");
 	is_int(bad_pad, 0, "0..%d bytes sealed out of place with zero "
 	    "padding: as libsodium seals packet and padding", MAXLEN);

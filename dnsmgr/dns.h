@@ -53,6 +53,8 @@ struct dns_paths {
 	const char	*bus_address;	/* NULL: the system bus */
 	void		*bus;		/* an open sd_bus *, or NULL: open
 					   one at bus_address per call */
+	int		 bus_only;	/* never open one here (dnsmgr: its
+					   sandbox kills it at socket()) */
 	/*
 	 * How resolv.conf is opened and resolvconf run.  NULL: here, by
 	 * path (the tests).  dnsmgr, which may do neither, asks the parent.

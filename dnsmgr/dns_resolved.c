@@ -111,6 +111,12 @@ bus_open(const struct dns_paths *p, sd_bus **busp, char *err, size_t errlen)
 	int		 r;
 
 	*busp = NULL;
+	/* every sd_* call goes through sdl's table: NULL until loaded */
+	if (!sdl_loaded()) {
+		dns_err(err, errlen, "libsystemd is not loaded: the "
+		    "resolved backend is unavailable");
+		return -1;
+	}
 	if (p != NULL && p->bus != NULL) {
 		bus = p->bus;
 		if (!sd_bus_is_open(bus)) {
@@ -120,6 +126,12 @@ bus_open(const struct dns_paths *p, sd_bus **busp, char *err, size_t errlen)
 		}
 		*busp = bus;
 		return 0;
+	}
+	if (p != NULL && p->bus_only) {
+		dns_err(err, errlen, "no system bus connection (none at "
+		    "start): the resolved backend is unavailable until vpnd "
+		    "restarts");
+		return -1;
 	}
 	if (address == NULL) {
 		if ((r = sd_bus_open_system(&bus)) < 0) {

@@ -111,6 +111,8 @@ dnsmgr_paths(void)
 	(void)snprintf(marker_dir, sizeof(marker_dir), "%s/%s", env.statedir,
 	    VPND_DNS_SUBDIR);
 	paths.marker_dir = marker_dir;
+	/* connected before the sandbox, or not at all */
+	paths.bus_only = 1;
 	paths.open_resolv = dnsmgr_open_resolv;
 	paths.resolvconf = dnsmgr_resolvconf;
 }

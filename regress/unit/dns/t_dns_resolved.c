@@ -328,6 +328,26 @@ main(void)
 	pid_t		 pid;
 	int		 status, lo;
 
+	/*
+	 * Before libsystemd is mapped (dnsmgr when sdl_load() failed): an
+	 * error, not a call through the table's NULL pointers.
+	 */
+	if ((pid = fork()) == 0) {
+		struct dns_paths	np;
+		struct dns_record	rec;
+
+		dns_paths_default(&np);
+		memset(&rec, 0, sizeof(rec));
+		rec.backend = DNS_RESOLVED;
+		rec.ifindex = 1;
+		_exit(dns_resolved_restore(&np, &rec, NULL, err,
+		    sizeof(err)) == -1 && strstr(err, "not loaded") != NULL ?
+		    0 : 1);
+	}
+	ok(pid > 0 && waitpid(pid, &status, 0) == pid &&
+	    WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	    "libsystemd not loaded: the resolved backend fails, no crash");
+
 	/* the code under test calls libsystemd through sdl */
 	if (sdl_load(err, sizeof(err)) == -1)
 		{ printf("Bail out! %s\n", err); exit(1); }
@@ -368,6 +388,24 @@ main(void)
 	paths.statedir = statedir;
 	paths.resolvconf_prog = NULL;
 	paths.bus_address = address;
+
+	/*
+	 * dnsmgr's paths: the connection it made before the sandbox, or
+	 * none; never a connect() inside it (seccomp kills it there).
+	 */
+	{
+		struct dns_paths	op = paths;
+
+		op.bus_only = 1;
+		mkcfg(&c);
+		is_int(dns_apply(&op, DNS_RESOLVED, &c, NULL, err,
+		    sizeof(err)), -1, "bus_only, no bus: apply fails (%s)",
+		    err);
+		got = take();
+		is_str(got, "", "bus_only, no bus: nothing reached the bus");
+		free(got);
+		ok(!exists(backup), "bus_only, no bus: no record left");
+	}
 
 	mkcfg(&c);
 	used = DNS_NONE;

@@ -294,9 +294,7 @@ log_rate_at(struct log_rate *lr, long long now, const char *what)
 {
 	if (lr->lr_n == 0 || now - lr->lr_start >= LOG_RATE_SEC ||
 	    now < lr->lr_start) {
-		if (lr->lr_dropped > 0)
-			log_warnx("%lu more %s in %d seconds not logged",
-			    lr->lr_dropped, what, LOG_RATE_SEC);
+		log_rate_flush(lr, what);
 		lr->lr_start = now;
 		lr->lr_n = 0;
 		lr->lr_dropped = 0;
@@ -307,4 +305,13 @@ log_rate_at(struct log_rate *lr, long long now, const char *what)
 	}
 	lr->lr_dropped++;
 	return 0;
+}
+
+void
+log_rate_flush(struct log_rate *lr, const char *what)
+{
+	if (lr->lr_dropped > 0)
+		log_warnx("%lu more %s in %d seconds not logged",
+		    lr->lr_dropped, what, LOG_RATE_SEC);
+	lr->lr_dropped = 0;
 }

@@ -47,6 +47,12 @@ struct log_rate {
 };
 int	 log_rate(struct log_rate *, const char *);
 int	 log_rate_at(struct log_rate *, long long, const char *);
+/*
+ * The note on the lines left out so far, if any, now: for a timer armed
+ * when one is left out (log_rate() returned 0), so that a flood that
+ * stops is still counted rather than only when a later line comes.
+ */
+void	 log_rate_flush(struct log_rate *, const char *);
 
 /* Escape control characters (strnvis-style) for a log file or a tty. */
 #define LOG_VIS_PIPE		0x1	/* also '|', the logs separator */

@@ -133,7 +133,12 @@ static struct {
 	bool			 have_machine;
 	/* lines any local user can cause, logged at a bounded rate */
 	struct log_rate		 lr_refused, lr_unknown, lr_reply;
+	struct event		 ev_lograte;	/* counts what was left out */
 } db;
+
+#define LR_REFUSED	"refused calls of non-members"
+#define LR_UNKNOWN	"refused calls of callers the bus did not name"
+#define LR_REPLY	"failed D-Bus replies"
 
 static int	 bus_open(sd_bus **);
 static size_t	 sender_ncalls(const char *);
@@ -165,6 +170,8 @@ static void	 bus_watch(sd_bus *, struct event *, struct event *, bool *,
 		    void (*)(int, short, void *), bool);
 static bool	 door_full(void);
 static bool	 dbus_load(void);
+static bool	 db_log_rate(struct log_rate *, const char *);
+static void	 db_log_rate_flush(int, short, void *);
 static void	 door_resume(void);
 static void	 bus_lost(const char *, int);
 static struct json_object *line_object(const char *, size_t, const char *);
@@ -259,6 +266,31 @@ dbus_load(void)
 	return true;
 }
 
+/*
+ * log_rate(), and when a line is left out, a timer that logs how many
+ * were once the window is over: the count must not wait for a later line
+ * of the kind, which a caller who stops never sends.
+ */
+static bool
+db_log_rate(struct log_rate *lr, const char *what)
+{
+	struct timeval	 tv = { LOG_RATE_SEC, 0 };
+
+	if (log_rate(lr, what))
+		return true;
+	if (db.base != NULL && !evtimer_pending(&db.ev_lograte, NULL))
+		evtimer_add(&db.ev_lograte, &tv);
+	return false;
+}
+
+static void
+db_log_rate_flush(int fd, short ev, void *arg)
+{
+	log_rate_flush(&db.lr_refused, LR_REFUSED);
+	log_rate_flush(&db.lr_unknown, LR_UNKNOWN);
+	log_rate_flush(&db.lr_reply, LR_REPLY);
+}
+
 void
 dbus_connect(uid_t uid, gid_t gid, bool switch_id)
 {
@@ -306,7 +338,9 @@ dbus_start(struct event_base *base, const struct ctl_acl *acl)
 	db.acl = *acl;
 	if (event_assign(&db.ev_timer, base, -1, 0, bus_io, NULL) == -1 ||
 	    event_assign(&db.ev_atimer, base, -1, 0, ask_io, NULL) == -1 ||
-	    event_assign(&db.ev_reap, base, -1, 0, bus_reap, NULL) == -1)
+	    event_assign(&db.ev_reap, base, -1, 0, bus_reap, NULL) == -1 ||
+	    event_assign(&db.ev_lograte, base, -1, 0, db_log_rate_flush,
+	    NULL) == -1)
 		fatalx("%s: event_assign", __func__);
 	if ((r = sd_bus_add_filter(db.bus, NULL, bus_filter, NULL)) < 0 ||
 	    (r = sd_bus_add_filter(db.ask, NULL, bus_filter, NULL)) < 0 ||
@@ -590,8 +624,7 @@ creds_done(sd_bus_message *m, void *arg, sd_bus_error *err)
 		call->asking = false;
 		db.asking_bytes -= call->arglen;
 		if (!nomem && !said) {
-			if (log_rate(&db.lr_unknown, "refused calls of "
-			    "callers the bus did not name"))
+			if (db_log_rate(&db.lr_unknown, LR_UNKNOWN))
 				log_warnx("D-Bus %s refused: the bus did not "
 				    "say who the caller (%s) is",
 				    methods[call->method].name, sender);
@@ -616,7 +649,7 @@ static void
 call_go(struct dbus_call *call, pid_t pid)
 {
 	if (methods[call->method].admin && !call->admin) {
-		if (log_rate(&db.lr_refused, "refused calls of non-members"))
+		if (db_log_rate(&db.lr_refused, LR_REFUSED))
 			log_warnx("D-Bus %s refused: uid %u, pid %d is neither "
 			    "root nor in group %s", methods[call->method].name,
 			    (unsigned int)call->uid, (int)pid, VPND_GROUP);
@@ -793,7 +826,7 @@ call_reply(struct dbus_call *call, int r, const char *text)
 			}
 			break;
 		}
-	if (e < 0 && log_rate(&db.lr_reply, "failed D-Bus replies"))
+	if (e < 0 && db_log_rate(&db.lr_reply, LR_REPLY))
 		log_warnx("D-Bus %s: reply: %s", methods[call->method].name,
 		    strerror(-e));
 	bus_arm();
@@ -1020,6 +1053,9 @@ bus_lost(const char *what, int r)
 		db.peers[i].name = NULL;
 	}
 	tunnel_set_activate_hook(NULL);
+	if (db.base != NULL)
+		evtimer_del(&db.ev_lograte);
+	db_log_rate_flush(-1, 0, NULL);
 	db.bus = sd_bus_close_unref(db.bus);
 	db.ask = sd_bus_close_unref(db.ask);
 }

@@ -196,6 +196,26 @@ main(void)
 			(void)log_rate_at(&lr, 100, "probes");
 		ok(log_rate_at(&lr, 100 + LOG_RATE_SEC - 1, "probes") == 0,
 		    "within the window: left out");
+
+		/*
+		 * A flood that stops: the timer's flush counts what was
+		 * left out without waiting for a later line, once.
+		 */
+		ngot = 0;
+		memset(&lr, 0, sizeof(lr));
+		for (k = 0; k < LOG_RATE_BURST + 7; k++)
+			(void)log_rate_at(&lr, 9000, "stops");
+		log_rate_flush(&lr, "stops");
+		ok(ngot == 1 && strstr(got[0], "7 more stops in 60 seconds "
+		    "not logged") != NULL, "flush: the lines left out are "
+		    "counted at once");
+		log_rate_flush(&lr, "stops");
+		is_int(ngot, 1, "a second flush: nothing more to count");
+		ok(log_rate_at(&lr, 9000 + LOG_RATE_SEC, "stops") == 1 &&
+		    ngot == 1, "the next window: not counted twice");
+		memset(&lr, 0, sizeof(lr));
+		log_rate_flush(&lr, "stops");
+		is_int(ngot, 1, "flush with nothing left out: no line");
 	}
 	log_set_sink(NULL);
 

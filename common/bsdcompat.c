@@ -6,7 +6,9 @@
  * links this archive.)
  */
 #include <sys/types.h>
+#include <sys/resource.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -190,18 +192,50 @@ bsd_getopt(int argc, char *const argv[], const char *shortopts)
 	return getopt(argc, argv, shortopts);
 }
 
-/* Closes every descriptor from lowfd up. */
+/*
+ * Closes every descriptor from lowfd up. Without close_range(2) (before
+ * Linux 5.9, or a seccomp profile that predates it) the open ones are
+ * read from /proc/self/fd: a loop up to the soft RLIMIT_NOFILE would
+ * leave those above it, opened before the limit was lowered, open.
+ */
 void
 closefrom(int lowfd)
 {
-	long	 max, fd;
+	struct rlimit	 rl;
+	struct dirent	*de;
+	DIR		*d;
+	long		 max, fd;
+	char		*end;
+	int		 closed;
 
 	if (lowfd < 0)
 		lowfd = 0;
 	if (close_range((unsigned int)lowfd, ~0U, 0) == 0)
 		return;
-	if ((max = sysconf(_SC_OPEN_MAX)) < 0 || max > 65536)
-		max = 65536;
+	if ((d = opendir("/proc/self/fd")) != NULL) {
+		do {
+			closed = 0;
+			while ((de = readdir(d)) != NULL) {
+				errno = 0;
+				fd = strtol(de->d_name, &end, 10);
+				if (errno != 0 || *end != '\0' ||
+				    end == de->d_name || fd < lowfd ||
+				    fd > INT_MAX || fd == dirfd(d))
+					continue;
+				(void)close((int)fd);
+				closed = 1;
+			}
+			rewinddir(d);
+		} while (closed);
+		(void)closedir(d);
+		return;
+	}
+	/* no /proc: as far as the hard limit goes (the soft one may be lower) */
+	if ((max = sysconf(_SC_OPEN_MAX)) < 0)
+		max = 1024;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_max != RLIM_INFINITY &&
+	    (long)rl.rlim_max > max)
+		max = rl.rlim_max > (1 << 20) ? (1 << 20) : (long)rl.rlim_max;
 	for (fd = lowfd; fd < max; fd++)
 		(void)close((int)fd);
 }

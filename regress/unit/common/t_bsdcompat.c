@@ -5,6 +5,8 @@
  * setproctitle.
  */
 #include <sys/types.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -14,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <seccomp.h>
 
 #include "compat.h"
 #include "tap.h"
@@ -43,7 +47,7 @@ main(void)
 	long long	 n;
 	volatile size_t	 big;
 
-	plan(36);
+	plan(37);
 
 	/* strlcpy, strlcat: truncate, terminate, return the length tried */
 	is_int((int)strlcpy(buf, "abc", sizeof(buf)), 3, "strlcpy: length");
@@ -149,6 +153,38 @@ main(void)
 	    errno == EBADF, "closefrom: the rest are closed");
 	close(fds[0]);
 	close(fds[1]);
+
+	/*
+	 * Without close_range (ENOSYS here, from a seccomp filter): also a
+	 * descriptor above RLIMIT_NOFILE, open from before it was lowered,
+	 * is closed.
+	 */
+	{
+		struct rlimit	 rl;
+		scmp_filter_ctx	 ctx;
+		pid_t		 pid;
+		int		 st;
+
+		if ((pid = fork()) == 0) {
+			if ((fds[0] = open("/dev/null", O_RDONLY)) == -1 ||
+			    dup2(fds[0], 200) == -1 ||
+			    getrlimit(RLIMIT_NOFILE, &rl) == -1)
+				_exit(2);
+			rl.rlim_cur = rl.rlim_max = 64;
+			if (setrlimit(RLIMIT_NOFILE, &rl) == -1 ||
+			    (ctx = seccomp_init(SCMP_ACT_ALLOW)) == NULL ||
+			    seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS),
+			    SCMP_SYS(close_range), 0) != 0 ||
+			    seccomp_load(ctx) != 0)
+				_exit(2);
+			closefrom(3);
+			_exit(fcntl(200, F_GETFD) == -1 && errno == EBADF &&
+			    fcntl(fds[0], F_GETFD) == -1 ? 0 : 1);
+		}
+		ok(pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) &&
+		    WEXITSTATUS(st) == 0, "closefrom without close_range: "
+		    "a descriptor above the soft limit is closed too");
+	}
 
 	/* setproctitle over the argument strings, never past them */
 	argv[0] = args;

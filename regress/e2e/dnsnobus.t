@@ -19,16 +19,7 @@ echo 'int vpnd_stub_nothing_here;' >"$E2E_TMP/stub/s.c"
 cc -shared -fPIC -Wl,-soname,libsystemd.so.0 \
     -o "$E2E_TMP/stub/libsystemd.so.0" "$E2E_TMP/stub/s.c" ||
     bail "stub library"
-cat >"$E2E_TMP/c.conf" <<EOF2
-[Interface]
-PrivateKey = $(key_of cli)
-Address = 10.8.0.2/32
-DNS = 10.8.0.1
-[Peer]
-PublicKey = $(pub_of srv)
-Endpoint = 10.0.0.2:51820
-AllowedIPs = 0.0.0.0/0, ::/0
-EOF2
+client_conf "$E2E_TMP/c.conf"
 
 # try TAG WHAT: a connect through vpnd TAG fails at the DNS step, said so
 try() {

@@ -15,16 +15,7 @@ e2e_init dnsreply
 WG="w$$r"
 client_server "$WG"
 
-cat >"$E2E_TMP/c.conf" <<EOF2
-[Interface]
-PrivateKey = $(key_of cli)
-Address = 10.8.0.2/32
-DNS = 10.8.0.1
-[Peer]
-PublicKey = $(pub_of srv)
-Endpoint = 10.0.0.2:51820
-AllowedIPs = 0.0.0.0/0, ::/0
-EOF2
+client_conf "$E2E_TMP/c.conf"
 
 mkdir -p "$E2E_TMP/c"
 printf 'nameserver 192.0.2.53\n' >"$E2E_TMP/c/resolv.conf"

@@ -473,6 +473,21 @@ client_server() {
 	    allowed-ips 10.8.0.2/32 || bail "wg set"
 }
 
+# client_conf FILE [ALLOWEDIPS]: C's configuration for client_server's S
+# (address 10.8.0.2/32, DNS 10.8.0.1; AllowedIPs everything by default)
+client_conf() {
+	cat >"$1" <<EOF
+[Interface]
+PrivateKey = $(key_of cli)
+Address = 10.8.0.2/32
+DNS = 10.8.0.1
+[Peer]
+PublicKey = $(pub_of srv)
+Endpoint = 10.0.0.2:51820
+AllowedIPs = ${2:-0.0.0.0/0, ::/0}
+EOF
+}
+
 # direct_counter: after client_server, S counts the UDP that C sends it
 # outside the tunnel (from C's underlay address to port 9999). direct
 # prints the count; send_direct sends three such datagrams from C.

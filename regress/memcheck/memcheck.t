@@ -40,16 +40,7 @@ verdict() {
 # --- 1. the parent through a cycle -------------------------------------
 WG="w$$m"
 client_server "$WG"
-cat >"$E2E_TMP/c.conf" <<EOC
-[Interface]
-PrivateKey = $(key_of cli)
-Address = 10.8.0.2/32
-DNS = 10.8.0.1
-[Peer]
-PublicKey = $(pub_of srv)
-Endpoint = 10.0.0.2:51820
-AllowedIPs = 0.0.0.0/0
-EOC
+client_conf "$E2E_TMP/c.conf" "0.0.0.0/0"
 mkdir -p "$E2E_TMP/c"
 echo "nameserver 10.0.0.53" >"$E2E_TMP/c/resolv.conf"
 lasths() {

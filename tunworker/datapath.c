@@ -102,7 +102,14 @@
 #define DP_NOTIFY_MAX	64	/* peer events between drains */
 #define DP_GRO_BUFS	4	/* coalesced datagrams per recvmmsg */
 #define DP_GRO_SIZE	65536	/* the largest UDP datagram, and more */
-#define DP_GRO_SEGS	64	/* segments per datagram (the kernel's) */
+/*
+ * Segments per coalesced datagram: as many as its buffer holds of the
+ * shortest WireGuard message. Receive GRO makes at most 64, but a GSO
+ * datagram from the same host (loopback, a veth) arrives unsplit with up
+ * to the kernel's UDP_MAX_SEGMENTS: 128 since Linux 6.x, and a datagram
+ * of more than the limit here would be dropped whole.
+ */
+#define DP_GRO_SEGS	(DP_GRO_SIZE / WG_DATA_OVERHEAD)
 
 struct dp_buf {
 	uint8_t		*data;

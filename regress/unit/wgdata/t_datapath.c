@@ -11,13 +11,16 @@
  * UDP GRO (coalesced datagrams split back into packets) and without.
  * Lone packets B receives make its udp-rx write them to the TUN itself
  * and read the TUN right after (the latency path) while tun-rx reads it
- * too: a stream from B's TUN still arrives whole and in order.
+ * too: a stream from B's TUN still arrives whole and in order. A GSO
+ * datagram of more segments than receive GRO makes (a sender on the same
+ * host's, up to the kernel's UDP_MAX_SEGMENTS) arrives whole as well.
  * Every wait is a poll with a deadline; alarm() bounds the whole file.
  */
 #include <sys/ioctl.h>
 #include <linux/sockios.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <arpa/inet.h>
 
 #include <errno.h>
@@ -67,6 +70,7 @@ static void	*stream_writer(void *);
 static void	*pinger(void *);
 static void	*stream_writer_a(void *);
 static void	*collector_b(void *);
+static int	 gso_burst(int, uint32_t);
 
 #define STREAM_N	3000
 static _Atomic int	 stream_done;
@@ -301,6 +305,64 @@ pinger(void *arg)
 	return NULL;
 }
 
+/*
+ * n of A's packets to B, seq first.., sealed here with A's session and
+ * sent as one GSO datagram (UDP_SEGMENT) from a socket of the test's own.
+ * -1 if the kernel refuses so many segments.
+ */
+static int
+gso_burst(int n, uint32_t first)
+{
+	static uint8_t		 big[65536];
+	uint8_t			 pkt[PKTLEN], out[PKTLEN + 64];
+	struct sockaddr_storage	 dst;
+	struct sockaddr_in	 me;
+	struct msghdr		 mh;
+	struct iovec		 iov;
+	struct cmsghdr		*c;
+	union {
+		char		 b[CMSG_SPACE(sizeof(uint16_t))];
+		struct cmsghdr	 a;
+	}			 cm;
+	size_t			 len = 0, olen = 0;
+	uint16_t		 seg;
+	int			 i, s, r;
+
+	for (i = 0; i < n; i++) {
+		mkpkt(pkt, "10.9.0.1", "10.9.0.2", first + (uint32_t)i);
+		if (wg_encrypt(A.peer, pkt, PKTLEN, out, &olen, &dst) !=
+		    WG_OK || len + olen > sizeof(big))
+			abort();
+		memcpy(big + len, out, olen);
+		len += olen;
+	}
+	if ((s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
+		abort();
+	memset(&me, 0, sizeof(me));
+	me.sin_family = AF_INET;
+	me.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (bind(s, (struct sockaddr *)&me, sizeof(me)) == -1)
+		abort();
+	seg = (uint16_t)olen;
+	iov.iov_base = big;
+	iov.iov_len = len;
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_name = &B.addr;
+	mh.msg_namelen = sizeof(struct sockaddr_in);
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = cm.b;
+	mh.msg_controllen = sizeof(cm.b);
+	c = CMSG_FIRSTHDR(&mh);
+	c->cmsg_level = SOL_UDP;
+	c->cmsg_type = UDP_SEGMENT;
+	c->cmsg_len = CMSG_LEN(sizeof(seg));
+	memcpy(CMSG_DATA(c), &seg, sizeof(seg));
+	r = sendmsg(s, &mh, 0) == (ssize_t)len ? 0 : -1;
+	close(s);
+	return r;
+}
+
 int
 main(void)
 {
@@ -310,7 +372,7 @@ main(void)
 	if (sodium_init() == -1)
 		abort();
 	alarm(120);
-	plan(37);
+	plan(40);
 
 	/* Staged before the handshake: all of them, in order. */
 	side_new(&A, false);
@@ -551,6 +613,30 @@ main(void)
 		diag("both ways: udp-rx read %ju (A) and %ju (B) TUN packets "
 		    "itself", (uintmax_t)dp_tx_inline(A.dp),
 		    (uintmax_t)dp_tx_inline(B.dp));
+	}
+	sides_free();
+
+	/*
+	 * A GSO datagram of more segments than receive GRO makes (64): a
+	 * sender on the same host (loopback, a veth) gets it to B unsplit,
+	 * up to the kernel's UDP_MAX_SEGMENTS (128 since Linux 6.x). Every
+	 * segment arrives, in order: the datagram is not dropped whole.
+	 */
+	side_new(&A, false);
+	side_new(&B, true);
+	link_sides();
+	ok(dp_start(A.dp) == 0 && dp_start(B.dp) == 0,
+	    "many segments: started");
+	put(&A, "10.9.0.1", "10.9.0.2", 0);
+	n = collect(&B, seqs, 1, 0);
+	is_int(n, 1, "many segments: session up");
+	if (gso_burst(100, 20000) == -1)
+		skip(1, "the kernel refuses a GSO send of 100 segments");
+	else {
+		n = collect(&B, seqs, 120, 500);
+		ok(in_order(seqs, n, 20000, 100),
+		    "many segments: a GSO datagram of 100 arrives whole, in "
+		    "order (got %d)", n);
 	}
 	sides_free();
 	return done_testing();

@@ -141,7 +141,7 @@ main(void)
 
 	if (sodium_init() == -1)
 		return 1;
-	plan(25);
+	plan(26);
 	ok(aead_init() == 0, "libcrypto has ChaCha20-Poly1305");
 
 	/* RFC 8439, 2.8.2 */
@@ -274,6 +274,10 @@ main(void)
 	ok(aead_slot_seal(&s, 8, 1, a, 0) == -1 &&
 	    aead_slot_open(&r, 8, 1, a, 16) == -1,
 	    "another generation: refused both ways");
+	ok(aead_slot_seal_pad(&s, 8, 1, b, a, 32, 0) == -1 &&
+	    aead_slot_seal_pad(&s, 8, 1, b, a, 32, 16) == -1,
+	    "another generation: refused out of place too (a replaced "
+	    "keypair's counter never sealed under its successor's key)");
 	aead_slot_clear(&s);
 	ok(s.a_send == NULL && s.a_recv == NULL &&
 	    aead_slot_seal(&s, 7, 1, a, 0) == -1,

@@ -7,7 +7,11 @@
  *   3  cookie reply to A's pending initiation
  *   4  data message for B's live session (its receiver index)
  * Flag 1 puts B under load (mac2 and the rate limiter); flag 2 keeps the
- * fuzzed receiver/sender index instead of the live one.
+ * fuzzed receiver/sender index instead of the live one; flag 4 takes the
+ * message as udp-rx's GRO path does (wg_input_to): read at an odd address
+ * of a receive buffer, a data message decrypted into a buffer of exactly
+ * its length; the message is left as it was, and the other buffer is
+ * written only by a data message (its plaintext, or the zeros of a wipe).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -20,7 +24,8 @@ int	 LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 static struct h_node	*A, *B;
 static struct wg_peer	*ab;
-static uint8_t		 buf[H_PKTLEN];
+static uint8_t		 buf[H_PKTLEN], rxbuf[H_PKTLEN + 1];
+static int		 gro_path;
 
 static void
 session(void)
@@ -46,9 +51,33 @@ deliver(struct h_node *from, struct h_node *to, size_t len)
 	uint8_t		*plain;
 	size_t		 plen;
 
-	if (wg_input(to->dev, buf, len, &from->addr, &plain, &plen, &p) ==
-	    WG_DATA && (plain < buf || plain + plen > buf + len))
+	uint8_t		*dst;
+	size_t		 i;
+	int		 r;
+
+	if (!gro_path) {
+		if (wg_input(to->dev, buf, len, &from->addr, &plain, &plen,
+		    &p) == WG_DATA && (plain < buf || plain + plen > buf + len))
+			abort();
+		return;
+	}
+	memcpy(rxbuf + 1, buf, len);
+	if ((dst = malloc(len > 0 ? len : 1)) == NULL)
 		abort();
+	memset(dst, 0xee, len);
+	r = wg_input_to(to->dev, rxbuf + 1, len, dst, len, &from->addr,
+	    &plain, &plen, &p);
+	if (memcmp(rxbuf + 1, buf, len) != 0)
+		abort();
+	if (r == WG_DATA && (plain != dst + WG_DATA_HDR_LEN ||
+	    plen + WG_DATA_OVERHEAD > len))
+		abort();
+	for (i = 0; i < len; i++)
+		if (dst[i] != 0xee && (len < 4 || buf[0] != 4 ||
+		    i < WG_DATA_HDR_LEN || i + NOISE_AUTHTAG_LEN >= len ||
+		    (r != WG_DATA && dst[i] != 0)))
+			abort();
+	free(dst);
 }
 
 /* A's fresh initiation; returns its sender index. */
@@ -109,6 +138,7 @@ LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 	d += 2;
 	n -= 2;
 	wg_device_set_under_load(B->dev, flags & 1);
+	gro_path = flags & 4;
 	memset(buf, 0, sizeof(buf));
 	switch (kind) {
 	case 0:

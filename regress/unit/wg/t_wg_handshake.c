@@ -784,10 +784,131 @@ test_input_to(void)
 	ok(r == WG_DROP, "input_to: the same packet again: a replay, dropped");
 }
 
+/*
+ * One queued datagram through wg_input_to as udp-rx's GRO path gives it:
+ * read where it was received (an odd address in a larger buffer), a
+ * data message decrypted into dst. touched counts a received packet
+ * changed, and a dst written by anything but a data message.
+ */
+static uint8_t	 to_rx[H_PKTLEN + 64];
+
+static int
+step_to(uint8_t *dst, size_t dstlen, int *touched)
+{
+	struct h_pkt		*q;
+	struct h_node		*to;
+	struct wg_peer		*peer;
+	struct sockaddr_storage	 src;
+	uint8_t			*plain, *pkt = to_rx + 1;
+	size_t			 plainlen, i;
+	int			 r;
+
+	if ((q = h_peek()) == NULL)
+		return -1;
+	h_qhead = (h_qhead + 1) % H_QLEN;
+	if ((to = h_find(&q->dst)) == NULL)
+		return -1;
+	memcpy(pkt, q->buf, q->len);
+	memset(dst, 0xee, dstlen);
+	src = q->from->addr;
+	r = wg_input_to(to->dev, pkt, q->len, dst, dstlen, &src, &plain,
+	    &plainlen, &peer);
+	to->got[r]++;
+	if (memcmp(pkt, q->buf, q->len) != 0)
+		(*touched)++;
+	if (r == WG_DATA) {
+		memcpy(to->rx, plain, plainlen);
+		to->rxlen = plainlen;
+		to->rxpeer = peer;
+	} else
+		for (i = 0; i < dstlen; i++)
+			if (dst[i] != 0xee) {
+				(*touched)++;
+				break;
+			}
+	return r;
+}
+
+static void
+pump_to(uint8_t *dst, size_t dstlen, int *touched)
+{
+	int	 guard = 0;
+
+	while (h_peek() != NULL && guard++ < 1000)
+		step_to(dst, dstlen, touched);
+}
+
+/*
+ * Every message wg_input takes, through wg_input_to into another buffer
+ * (udp-rx's GRO path): initiation, response, keepalive and, under load,
+ * cookie reply and the retry with mac2 do what they do through wg_input,
+ * read from where they were received, the other buffer left alone. A
+ * buffer that overlaps the packet only where no plaintext goes (its
+ * header over the packet's) is refused all the same.
+ */
+static void
+test_input_to_all(void)
+{
+	uint8_t			 dst[H_PKTLEN], in[128], out[256], keep[256];
+	uint8_t			*plain, *pkt;
+	size_t			 outlen, plainlen;
+	struct sockaddr_storage	 to, src;
+	struct wg_peer		*peer;
+	int			 touched = 0, r;
+
+	pair(false);
+	wg_peer_initiate(AB);
+	pump_to(dst, sizeof(dst), &touched);
+	ok(A->ev_done == 1 && B->ev_done == 1 && A->got[WG_HANDLED] == 1 &&
+	    B->got[WG_HANDLED] == 1 && B->got[WG_KEEPALIVE] == 1,
+	    "input_to all: initiation, response, keepalive as wg_input");
+	ok(ping(A, AB, B, "10.9.0.1", "10.9.0.2", 84),
+	    "input_to all: and the session carries data");
+	h_advance(SEC);
+	wg_device_set_under_load(B->dev, true);
+	wg_peer_initiate(AB);
+	pump_to(dst, sizeof(dst), &touched);
+	ok(B->sent[3] == 1 && A->sent[1] == 3 && A->ev_done == 2 &&
+	    A->got[WG_HANDLED] == 3,
+	    "input_to all: under load a cookie reply, the retry, a response");
+	wg_device_set_under_load(B->dev, false);
+	is_int(touched, 0, "input_to all: no packet changed, no other buffer "
+	    "written by a handshake message or a keepalive");
+
+	/*
+	 * dst's header over the packet's last bytes, dst's plaintext past
+	 * the packet: the two plaintext and ciphertext ranges apart, but not
+	 * the buffers (wg_input_to's own check, not aead's).
+	 */
+	src = A->addr;
+	h_ip4(in, 100, "10.9.0.1", "10.9.0.2", 7);
+	ok(wg_encrypt(AB, in, 100, out, &outlen, &to) == WG_OK,
+	    "input_to all: sealed");
+	pkt = to_rx + 1;
+	memcpy(pkt, out, outlen);
+	memcpy(keep, out, outlen);
+	r = wg_input_to(B->dev, pkt, outlen, pkt + outlen - WG_DATA_HDR_LEN,
+	    outlen, &src, &plain, &plainlen, &peer);
+	ok(r == WG_DROP, "input_to all: a buffer whose header overlaps the "
+	    "packet's tag: refused");
+	/* dst's plaintext ending over the packet's header */
+	pkt = to_rx + 1 + outlen;
+	memcpy(pkt, keep, outlen);
+	r = wg_input_to(B->dev, pkt, outlen, pkt - outlen + 2 *
+	    WG_DATA_HDR_LEN, outlen, &src, &plain, &plainlen, &peer);
+	ok(r == WG_DROP && memcmp(pkt, keep, outlen) == 0,
+	    "input_to all: a buffer whose plaintext would end over the "
+	    "packet's header: refused, the packet as it was");
+	r = wg_input_to(B->dev, pkt, outlen, dst, sizeof(dst), &src, &plain,
+	    &plainlen, &peer);
+	ok(r == WG_DATA && plainlen == 100 && memcmp(plain, in, 100) == 0,
+	    "input_to all: and its counter not spent by the refusals");
+}
+
 int
 main(void)
 {
-	plan(126 + 9 + 5 + 7);
+	plan(126 + 9 + 5 + 7 + 8);
 	test_basic(false);
 	test_basic(true);
 	test_bad_keys();
@@ -802,6 +923,7 @@ main(void)
 	test_multi();
 	test_threads();
 	test_input_to();
+	test_input_to_all();
 	test_aips_owner();
 	test_padding();
 	h_reset();

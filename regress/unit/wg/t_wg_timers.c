@@ -109,10 +109,11 @@ main(void)
 	int			 i, act, first = 0;
 	bool			 grows = true;
 
-	uint64_t		 lo = UINT64_MAX, hi = 0, v;
+	uint64_t		 lo = UINT64_MAX, hi = 0, v, prev = UINT64_MAX;
+	int			 same = 0;
 
 	randombytes_set_implementation(&rb_count);
-	plan(30);
+	plan(31);
 
 	/*
 	 * Data sent after each answer: a fresh deadline each time, with its
@@ -126,6 +127,8 @@ main(void)
 		    REKEY_TIMEOUT);
 		lo = v < lo ? v : lo;
 		hi = v > hi ? v : hi;
+		same += v == prev;
+		prev = v;
 		timers_any_authenticated_packet_received(&t, base);
 	}
 	ok(lo < 10 * WG_NSEC_PER_MSEC && hi >= JITTER - 10 * WG_NSEC_PER_MSEC,
@@ -133,6 +136,9 @@ main(void)
 	    (unsigned long long)(lo / WG_NSEC_PER_MSEC),
 	    (unsigned long long)(hi / WG_NSEC_PER_MSEC));
 	ok(hi < JITTER, "none past REKEY_TIMEOUT_JITTER_MS");
+	/* chance makes about 6,400 / 334 = 19; one word per fill, 6,300 */
+	ok(same < 64, "each deadline its own word: %d of 6,400 the same as "
+	    "the one before", same);
 	ok(rb_calls <= 101, "the random source asked %d times for 6,400 "
 	    "deadlines (a pool of 64 words)", rb_calls);
 

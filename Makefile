@@ -116,6 +116,8 @@ SYS_NAMES :=	regress/t_sys_nft regress/t_sys_netlink
 PLAIN_NAMES :=	$(filter-out $(SYS_NAMES),$(UNIT_NAMES))
 E2E_TESTS :=	$(sort $(wildcard regress/e2e/*.t))
 CONF_TESTS :=	regress/conf/conf.t
+# every fault in regress/mutate/mutations still applies (no build: fast)
+MUT_TESTS :=	regress/mutate/applies.t
 FUZZ_SRCS :=	$(wildcard regress/fuzz/f_*.c)
 FUZZ_BINS :=	$(FUZZ_SRCS:regress/fuzz/%.c=$(B)/fuzz/%)
 FUZZ_SECONDS ?=	60
@@ -229,7 +231,7 @@ check: deps lint
 	VPND_BUILD=$(CURDIR)/build sh regress/lib/prove-noskip.sh --timer \
 		$(addprefix build/,$(UNIT_NAMES)) \
 		$(addprefix build-asan/,$(UNIT_NAMES)) regress/fuzz/fuzz.t \
-		regress/unit/wg/kat.t $(CONF_TESTS) $(E2E_TESTS)
+		regress/unit/wg/kat.t $(CONF_TESTS) $(MUT_TESTS) $(E2E_TESTS)
 
 # The long soak (regress/e2e/soak.t runs a short one in make check).
 SOAK_CYCLES ?=	1000
@@ -252,7 +254,7 @@ sandbox-approve: all
 
 check-unit: all unit-bins
 	VPND_BUILD=$(CURDIR)/$(B) prove -f $(addprefix $(B)/,$(PLAIN_NAMES)) \
-		$(CONF_TESTS)
+		$(CONF_TESTS) $(MUT_TESTS)
 
 check-sys: all unit-bins
 	sh regress/lib/prove-noskip.sh $(addprefix $(B)/,$(SYS_NAMES))

@@ -803,10 +803,7 @@ step_to(uint8_t *dst, size_t dstlen, int *touched)
 	size_t			 plainlen, i;
 	int			 r;
 
-	if ((q = h_peek()) == NULL)
-		return -1;
-	h_qhead = (h_qhead + 1) % H_QLEN;
-	if ((to = h_find(&q->dst)) == NULL)
+	if ((q = h_pop(&to)) == NULL)
 		return -1;
 	memcpy(pkt, q->buf, q->len);
 	memset(dst, 0xee, dstlen);

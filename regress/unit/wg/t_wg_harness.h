@@ -195,6 +195,20 @@ h_drop_queue(void)
 	h_qhead = h_qtail;
 }
 
+/* Take the next queued datagram, and the node it goes to; NULL: none. */
+static __unused struct h_pkt *
+h_pop(struct h_node **to)
+{
+	struct h_pkt	*q;
+
+	if ((q = h_peek()) == NULL)
+		return NULL;
+	h_qhead = (h_qhead + 1) % H_QLEN;
+	if ((*to = h_find(&q->dst)) == NULL)
+		return NULL;
+	return q;
+}
+
 /* Deliver one queued datagram; returns the wg_input result or -1. */
 static __unused int
 h_step(void)
@@ -207,10 +221,7 @@ h_step(void)
 	struct sockaddr_storage src;
 	int		 r;
 
-	if ((q = h_peek()) == NULL)
-		return -1;
-	h_qhead = (h_qhead + 1) % H_QLEN;
-	if ((to = h_find(&q->dst)) == NULL)
+	if ((q = h_pop(&to)) == NULL)
 		return -1;
 	len = q->len;
 	memcpy(buf, q->buf, len);

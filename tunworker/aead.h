@@ -1,6 +1,7 @@
 /*
- * aead.h -- the transport data AEAD (ChaCha20-Poly1305, RFC 8439) over
- * OpenSSL's libcrypto EVP, with contexts kept per keypair slot.
+ * aead.h -- the transport data AEAD (ChaCha20-Poly1305, RFC 8439) from
+ * OpenSSL's libcrypto ChaCha20 and Poly1305, with contexts kept per
+ * keypair slot.
  */
 #ifndef VPND_AEAD_H
 #define VPND_AEAD_H
@@ -9,8 +10,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-
-#include <openssl/evp.h>
 
 #define AEAD_KEY_LEN	32
 #define AEAD_NONCE_LEN	12
@@ -24,14 +23,16 @@
  * slot's generation at keying: a packet that read another generation
  * under the peer's lock is refused rather than sealed with newer keys.
  */
+struct aead_ctx;
+
 struct aead_slot {
 	pthread_mutex_t	 a_send_mtx, a_recv_mtx;
-	EVP_CIPHER_CTX	*a_send, *a_recv;
+	struct aead_ctx	*a_send, *a_recv;
 	uint32_t	 a_gen;
 };
 
 /*
- * Load libcrypto's ChaCha20-Poly1305 without reading any configuration
+ * Load libcrypto's ChaCha20 and Poly1305 without reading any configuration
  * file: call before the sandbox (chroot, seccomp). 0 or -1.
  */
 int	 aead_init(void);
@@ -72,24 +73,27 @@ int	 aead_slot_seal_pad(struct aead_slot *, uint32_t gen,
 
 /*
  * The primitive under both, on a keyed context: any nonce and AD, in
- * place. open verifies the tag (libcrypto compares it in constant time,
- * CRYPTO_memcmp) and wipes buf if it does not match. 0 or -1.
+ * place. open verifies the tag before it decrypts anything (compared in
+ * constant time, CRYPTO_memcmp) and wipes buf if it does not match. 0
+ * or -1.
  */
-int	 aead_ctx_seal(EVP_CIPHER_CTX *, const uint8_t nonce[AEAD_NONCE_LEN],
+int	 aead_ctx_seal(struct aead_ctx *, const uint8_t nonce[AEAD_NONCE_LEN],
 	    const uint8_t *ad, size_t adlen, uint8_t *buf, size_t len,
 	    uint8_t tag[AEAD_TAG_LEN]);
-int	 aead_ctx_seal_pad(EVP_CIPHER_CTX *,
+int	 aead_ctx_seal_pad(struct aead_ctx *,
 	    const uint8_t nonce[AEAD_NONCE_LEN], uint8_t *dst,
 	    const uint8_t *src, size_t len, size_t pad,
 	    uint8_t tag[AEAD_TAG_LEN]);
-int	 aead_ctx_open(EVP_CIPHER_CTX *, const uint8_t nonce[AEAD_NONCE_LEN],
+int	 aead_ctx_open(struct aead_ctx *, const uint8_t nonce[AEAD_NONCE_LEN],
 	    const uint8_t *ad, size_t adlen, uint8_t *buf, size_t len,
 	    const uint8_t tag[AEAD_TAG_LEN]);
-int	 aead_ctx_open_to(EVP_CIPHER_CTX *,
+int	 aead_ctx_open_to(struct aead_ctx *,
 	    const uint8_t nonce[AEAD_NONCE_LEN], const uint8_t *ad,
 	    size_t adlen, uint8_t *dst, const uint8_t *src, size_t len,
 	    const uint8_t tag[AEAD_TAG_LEN]);
-/* A context keyed with key, for enc (1) or dec (0); NULL on failure. */
-EVP_CIPHER_CTX *aead_ctx_new(const uint8_t key[AEAD_KEY_LEN], int enc);
+/* A context keyed with key (either direction); NULL on failure. */
+struct aead_ctx *aead_ctx_new(const uint8_t key[AEAD_KEY_LEN]);
+/* Free it; libcrypto cleanses the key state. NULL is allowed. */
+void	 aead_ctx_free(struct aead_ctx *);
 
 #endif /* VPND_AEAD_H */

@@ -91,7 +91,7 @@ tunworker_main(int verbose)
 #endif
 	/* libcrypto reads its CPU features and provider before the jail */
 	if (aead_init() == -1)
-		fatalx("libcrypto: no ChaCha20-Poly1305");
+		fatalx("libcrypto: no ChaCha20 or Poly1305");
 	tw_sandbox();
 	tunworker_state_init();
 	evtimer_set(&ev_tick, tw_tick, NULL);

@@ -93,6 +93,64 @@ racer(void *arg)
 	return (void *)bad;
 }
 
+/*
+ * Past one chunk of keystream (aead.c makes 2,048 bytes a call, the
+ * first 64 of them the Poly1305 key): lengths on and around the
+ * boundaries, and the largest IP packet, as libsodium seals them, in
+ * place and out of place with padding, and opened back both ways.
+ */
+static int
+long_test(void)
+{
+	static const size_t	 lens[] = { 1983, 1984, 1985, 2047, 2048,
+	    2049, 3000, 4031, 4032, 4033, 4095, 4096, 4097, 9000, 65535 };
+	static uint8_t		 pt[65536 + AEAD_PAD_MAX], a[65536 + 128],
+				 b[65536 + 128], d[65536 + 128];
+	struct aead_slot	 s;
+	uint8_t			 k[32], n[12];
+	size_t			 i, len, pad;
+	int			 bad = 0;
+
+	randombytes_buf(k, sizeof(k));
+	aead_slot_init(&s);
+	if (aead_slot_key(&s, 1, k, k) != 0)
+		return -1;
+	for (i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		len = lens[i];
+		pad = i % 4 == 0 ? 0 : (16 - len % 16) % 16 + i % 2;
+		randombytes_buf(pt, len);
+		memset(pt + len, 0, pad);
+		wg_nonce(n, 1000 + i);
+		crypto_aead_chacha20poly1305_ietf_encrypt_detached(b,
+		    b + len + pad, NULL, pt, len + pad, NULL, 0, NULL, n, k);
+		memcpy(a, pt, len + pad);
+		if (aead_slot_seal(&s, 1, 1000 + i, a, len + pad) != 0 ||
+		    memcmp(a, b, len + pad + 16) != 0)
+			bad |= 1;
+		memset(d, 0xee, sizeof(d));
+		if (aead_slot_seal_pad(&s, 1, 1000 + i, d, pt, len, pad) != 0 ||
+		    memcmp(d, b, len + pad + 16) != 0 ||
+		    d[len + pad + 16] != 0xee)
+			bad |= 2;
+		memset(d, 0xee, sizeof(d));
+		if (aead_slot_open_to(&s, 1, 1000 + i, d, b,
+		    len + pad + 16) != 0 || memcmp(d, pt, len + pad) != 0 ||
+		    d[len + pad] != 0xee)
+			bad |= 4;
+		if (aead_slot_open(&s, 1, 1000 + i, b, len + pad + 16) != 0 ||
+		    memcmp(b, pt, len + pad) != 0)
+			bad |= 8;
+		/* the last byte of ciphertext flipped: refused */
+		memcpy(b, a, len + pad + 16);
+		b[len + pad - 1] ^= 0x80;
+		if (aead_slot_open_to(&s, 1, 1000 + i, d, b,
+		    len + pad + 16) != -1)
+			bad |= 16;
+	}
+	aead_slot_destroy(&s);
+	return bad;
+}
+
 static int
 race_test(void)
 {
@@ -129,7 +187,7 @@ main(void)
 	uint8_t		 key[32], nonce[12], ad[12], ct[sizeof(rfc_pt)];
 	uint8_t		 tag[16], tag2[16], skey[32], rkey[32], zero[MAXLEN];
 	struct aead_slot s, r;
-	EVP_CIPHER_CTX	*c;
+	struct aead_ctx	*c;
 	size_t		 len, ptlen = sizeof(rfc_pt) - 1;
 	uint64_t	 ctr;
 	int		 bad_seal = 0, bad_open = 0, bad_sodium = 0, bad_tamper = 0;
@@ -141,7 +199,7 @@ main(void)
 
 	if (sodium_init() == -1)
 		return 1;
-	plan(26);
+	plan(27);
 	ok(aead_init() == 0, "libcrypto has ChaCha20-Poly1305");
 
 	/* RFC 8439, 2.8.2 */
@@ -151,17 +209,17 @@ main(void)
 	unhex(rfc_ct, ct, ptlen);
 	unhex(rfc_tag, tag2, sizeof(tag2));
 	memcpy(a, rfc_pt, ptlen);
-	c = aead_ctx_new(key, 1);
+	c = aead_ctx_new(key);
 	ok(c != NULL && aead_ctx_seal(c, nonce, ad, sizeof(ad), a, ptlen,
 	    tag) == 0, "RFC 8439 2.8.2: sealed");
 	ok(memcmp(a, ct, ptlen) == 0 && memcmp(tag, tag2, 16) == 0,
 	    "RFC 8439 2.8.2: ciphertext and tag as the RFC has them");
-	EVP_CIPHER_CTX_free(c);
+	aead_ctx_free(c);
 	crypto_aead_chacha20poly1305_ietf_encrypt_detached(b, b + ptlen, NULL,
 	    (const uint8_t *)rfc_pt, ptlen, ad, sizeof(ad), NULL, nonce, key);
 	ok(memcmp(b, ct, ptlen) == 0 && memcmp(b + ptlen, tag2, 16) == 0,
 	    "RFC 8439 2.8.2: libsodium agrees");
-	c = aead_ctx_new(key, 0);
+	c = aead_ctx_new(key);
 	ok(c != NULL && aead_ctx_open(c, nonce, ad, sizeof(ad), a, ptlen,
 	    tag) == 0 && memcmp(a, rfc_pt, ptlen) == 0,
 	    "RFC 8439 2.8.2: opened to the plaintext");
@@ -169,7 +227,7 @@ main(void)
 	ad[0] ^= 1;
 	ok(aead_ctx_open(c, nonce, ad, sizeof(ad), a, ptlen, tag) == -1,
 	    "RFC 8439 2.8.2: other associated data is refused");
-	EVP_CIPHER_CTX_free(c);
+	aead_ctx_free(c);
 
 	/* every length, WireGuard's nonce, slots both ways */
 	randombytes_buf(skey, sizeof(skey));
@@ -289,6 +347,9 @@ main(void)
 	    "a keepalive (no payload): libsodium verifies its tag");
 	aead_slot_destroy(&s);
 	aead_slot_destroy(&r);
+	is_int(long_test(), 0, "1,983 to 65,535 bytes (past the first "
+	    "2,048 bytes of keystream): as libsodium seals them, opened back, "
+	    "a flipped last byte refused");
 	is_int(race_test(), 0, "sealing and opening while the slot is keyed "
 	    "again %d times: only with the generation asked for", ROUNDS);
 	return done_testing();

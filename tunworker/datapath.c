@@ -1368,16 +1368,31 @@ dp_udprx(void *arg)
 	return NULL;
 }
 
+/* Give a written buffer back to udp-rx, waking it if it waits for one. */
+static void
+tx_release(struct datapath *dp, struct dp_buf *b)
+{
+	while (!ring_push(&dp->back, b))
+		;	/* back ring is as large as the pool */
+	if (atomic_load_explicit(&dp->rx_starved, memory_order_relaxed))
+		efd_signal(dp->backfd);
+}
+
+/* Write the train, gathered from its buffers, and give them back. */
 static void
 gro_write(struct datapath *dp, struct gro *g)
 {
-	uint8_t	*p;
-	size_t	 n;
+	struct iovec	*iov;
+	size_t		 n;
+	int		 cnt, i;
 
-	if ((n = gro_finish(g, &p)) == 0)
+	if ((cnt = gro_finish(g, &iov, &n)) == 0)
 		return;
-	if (write(dp->tunfd, p, n) == -1)
+	if (writev(dp->tunfd, iov, cnt) == -1)
 		dp->tun_drops++;
+	for (i = 0; i < g->nref; i++)
+		tx_release(dp, g->ref[i]);
+	g->nref = 0;
 }
 
 static void
@@ -1436,18 +1451,17 @@ dp_tuntx(void *arg)
 		idle = 1;
 		while ((b = ring_pop(&dp->to_tun)) != NULL) {
 			idle = 0;
-			if (g == NULL)
-				tun_write_one(dp, b);
-			else if (!gro_append(g, b->data + b->off, b->len)) {
+			/* a buffer in a train is given back once written */
+			if (g != NULL &&
+			    gro_append(g, b->data + b->off, b->len, b))
+				continue;
+			if (g != NULL) {
 				gro_write(dp, g);
-				if (!gro_start(g, b->data + b->off, b->len))
-					tun_write_one(dp, b);
+				if (gro_start(g, b->data + b->off, b->len, b))
+					continue;
 			}
-			while (!ring_push(&dp->back, b))
-				;	/* back ring is as large as the pool */
-			if (atomic_load_explicit(&dp->rx_starved,
-			    memory_order_relaxed))
-				efd_signal(dp->backfd);
+			tun_write_one(dp, b);
+			tx_release(dp, b);
 		}
 		/* the pushes before the look at udp-rx's flag */
 		atomic_thread_fence(memory_order_seq_cst);

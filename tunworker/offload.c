@@ -23,17 +23,31 @@ static void	put16(uint8_t *, uint16_t);
  * big-endian value. Words are summed in host order, 32 bits at a time;
  * the ones' complement sum is the same in either byte order up to a swap.
  */
+__attribute__((target_clones("avx512f", "avx2", "default")))
 uint32_t
 csum_add(uint32_t sum, const uint8_t *p, size_t len)
 {
+	typedef uint64_t v8 __attribute__((vector_size(64)));
+	v8		va = { 0 }, vb = { 0 }, x;
 	uint64_t	acc = 0, acc2 = 0, w64, v64;
 	uint32_t	w32;
 	uint16_t	w16;
+	int		i;
 
 	/*
-	 * 16 bytes a round, as four 32-bit words into two sums (at most
-	 * 2^34 a round: no overflow below 2^30 rounds), then the rest.
+	 * 64 bytes a round, sixteen 32-bit words into sixteen 64-bit sums
+	 * (one or two AVX-512 or AVX2 registers each, chosen at load); then
+	 * 16 bytes a round, as four 32-bit words into two sums (at most 2^34
+	 * a round: no overflow below 2^30 rounds), then the rest.
 	 */
+	for (; len >= 64; p += 64, len -= 64) {
+		memcpy(&x, p, sizeof(x));
+		va += x & 0xffffffff;
+		vb += x >> 32;
+	}
+	for (i = 0; i < 8; i++)
+		acc += (va[i] & 0xffffffff) + (va[i] >> 32) +
+		    (vb[i] & 0xffffffff) + (vb[i] >> 32);
 	for (; len >= 16; p += 16, len -= 16) {
 		memcpy(&w64, p, 8);
 		memcpy(&v64, p + 8, 8);
@@ -174,7 +188,8 @@ offload_tso(uint8_t *buf, size_t n, void (*emit)(void *, uint8_t *, size_t),
 /*
  * Receive-side coalescing (GRO) for the TUN: consecutive segments of one
  * TCP flow become one large packet written with a virtio_net_hdr, so the
- * kernel's TCP stack handles one packet where it would handle forty.
+ * kernel's TCP stack handles one packet where it would handle forty. The
+ * payloads are not copied: one writev gathers them where they lie.
  */
 static uint32_t
 get32(const uint8_t *p)
@@ -218,15 +233,14 @@ gro_candidate(const uint8_t *p, size_t n, size_t *l4, size_t *hl, int *v6)
 	return 1;
 }
 
-size_t
-gro_finish(struct gro *g, uint8_t **out)
+int
+gro_finish(struct gro *g, struct iovec **iov, size_t *len)
 {
 	struct virtio_net_hdr	 vh;
-	uint8_t			*p = g->buf + VNET_HDR_LEN, *tcp;
+	uint8_t			*p = g->head + VNET_HDR_LEN, *tcp;
 	uint32_t		 sum;
 
-	size_t			 n;
-
+	g->nref = 0;
 	if (g->nseg == 0)
 		return 0;
 	memset(&vh, 0, sizeof(vh));
@@ -251,18 +265,20 @@ gro_finish(struct gro *g, uint8_t **out)
 		vh.csum_start = g->l4;
 		vh.csum_offset = 16;
 	}
-	memcpy(g->buf, &vh, sizeof(vh));
-	n = VNET_HDR_LEN + g->len;
-	*out = g->buf;
+	memcpy(g->head, &vh, sizeof(vh));
+	*iov = g->iov;
+	*len = VNET_HDR_LEN + g->len;
+	g->nref = g->nseg;
 	g->nseg = 0;
-	return n;
+	/* the head, then every segment's payload */
+	return g->nref + 1;
 }
 
 /* Append p to g if it continues g's flow; 1 if taken. */
 int
-gro_append(struct gro *g, const uint8_t *p, size_t n)
+gro_append(struct gro *g, const uint8_t *p, size_t n, void *ref)
 {
-	const uint8_t	*q = g->buf + VNET_HDR_LEN;
+	uint8_t		*q = g->head + VNET_HDR_LEN;
 	size_t		 l4, hl, plen;
 	int		 v6;
 
@@ -270,7 +286,7 @@ gro_append(struct gro *g, const uint8_t *p, size_t n)
 		return 0;
 	plen = n - hl;
 	if (v6 != g->v6 || hl != g->hl || plen > g->mss ||
-	    g->len + plen > GRO_MAX || g->nseg >= 64)
+	    g->len + plen > GRO_MAX || g->nseg >= GRO_SEGS)
 		return 0;
 	/* same addresses, ports, ack, window, options; next in sequence */
 	if (v6) {
@@ -287,13 +303,15 @@ gro_append(struct gro *g, const uint8_t *p, size_t n)
 	    memcmp(p + l4 + 14, q + l4 + 14, 2) != 0 ||	/* window */
 	    memcmp(p + l4 + 20, q + l4 + 20, hl - l4 - 20) != 0)
 		return 0;
-	memcpy(g->buf + VNET_HDR_LEN + g->len, p + hl, plen);
+	g->iov[g->nseg + 1].iov_base = (void *)(uintptr_t)(p + hl);
+	g->iov[g->nseg + 1].iov_len = plen;
+	g->ref[g->nseg] = ref;
 	g->len += plen;
 	g->next_seq += plen;
 	g->nseg++;
 	if (plen < g->mss || (p[l4 + 13] & 0x08)) {
 		/* a short or PSH segment ends the train; carry PSH */
-		g->buf[VNET_HDR_LEN + l4 + 13] |= p[l4 + 13] & 0x08;
+		q[l4 + 13] |= p[l4 + 13] & 0x08;
 		g->closed = 1;
 	}
 	return 1;
@@ -301,14 +319,22 @@ gro_append(struct gro *g, const uint8_t *p, size_t n)
 
 /* Start a new train with p if it can be one; 1 if taken. */
 int
-gro_start(struct gro *g, const uint8_t *p, size_t n)
+gro_start(struct gro *g, const uint8_t *p, size_t n, void *ref)
 {
 	size_t	l4, hl;
 	int	v6;
 
-	if (n > GRO_MAX || !gro_candidate(p, n, &l4, &hl, &v6))
+	if (n > GRO_MAX || !gro_candidate(p, n, &l4, &hl, &v6) ||
+	    hl > GRO_HDR_MAX)
 		return 0;
-	memcpy(g->buf + VNET_HDR_LEN, p, n);
+	/* the headers are finished in head; the payload stays where it is */
+	memcpy(g->head + VNET_HDR_LEN, p, hl);
+	g->iov[0].iov_base = g->head;
+	g->iov[0].iov_len = VNET_HDR_LEN + hl;
+	g->iov[1].iov_base = (void *)(uintptr_t)(p + hl);
+	g->iov[1].iov_len = n - hl;
+	g->ref[0] = ref;
+	g->nref = 0;
 	g->len = n;
 	g->l4 = l4;
 	g->hl = hl;

@@ -8,14 +8,27 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <sys/uio.h>
+
 #include <linux/virtio_net.h>
 
 #define VNET_HDR_LEN	sizeof(struct virtio_net_hdr)
 
 #define GRO_MAX		65535
+#define GRO_SEGS	64	/* segments a train holds */
+#define GRO_HDR_MAX	(40 + 60)	/* IPv6, TCP with the most options */
 
+/*
+ * A train of TCP segments being coalesced. The packets are not copied:
+ * the train keeps pointers to their payloads (and a caller's reference
+ * for each), which must stay as they are until gro_finish; the first
+ * segment's headers are copied into head and finished there.
+ */
 struct gro {
-	uint8_t		 buf[VNET_HDR_LEN + GRO_MAX];
+	uint8_t		 head[VNET_HDR_LEN + GRO_HDR_MAX];
+	struct iovec	 iov[GRO_SEGS + 1];	/* head, then payloads */
+	void		*ref[GRO_SEGS];
+	int		 nref;		/* refs gro_finish hands back */
 	size_t		 len;		/* packet bytes after the header */
 	size_t		 l4, hl;	/* TCP offset, all headers */
 	size_t		 mss;		/* payload of the first segment */
@@ -48,10 +61,17 @@ int	 offload_tso(uint8_t *buf, size_t n,
  */
 size_t	 udp_gro_count(size_t n, int segsz, size_t maxseg, size_t maxsegs);
 
-/* GRO: start a train, append to it, and finish it for one write. */
-int	 gro_start(struct gro *, const uint8_t *, size_t);	/* 1 taken */
-int	 gro_append(struct gro *, const uint8_t *, size_t);	/* 1 taken */
-/* *out = header + packet to write; returns its length, 0 if empty. */
-size_t	 gro_finish(struct gro *, uint8_t **out);
+/*
+ * GRO: start a train with a packet, append the next segments of its flow
+ * (1: taken; the packet, and ref, now belong to the train until it is
+ * finished; 0: not taken, nothing kept), and finish it for one writev:
+ * *iov gets the vectors (a virtio_net_hdr and the coalesced packet),
+ * *len their bytes; returns how many vectors, 0 for an empty train. Then
+ * g->ref[0 .. g->nref) are the references of the packets it held, in
+ * order, free for the caller to take back.
+ */
+int	 gro_start(struct gro *, const uint8_t *, size_t, void *ref);
+int	 gro_append(struct gro *, const uint8_t *, size_t, void *ref);
+int	 gro_finish(struct gro *, struct iovec **iov, size_t *len);
 
 #endif /* VPND_OFFLOAD_H */

@@ -23,10 +23,40 @@ emit(void *arg, uint8_t *p, size_t n)
 		sink += p[i];
 }
 
+/*
+ * Finish the train: gather its vectors (each must lie inside a buffer
+ * the train still holds, or its head), then free the buffers it hands
+ * back; any other buffer was freed when the train did not take it.
+ */
+static void
+finish(void)
+{
+	struct iovec	*iov;
+	size_t		 len, sum = 0;
+	int		 cnt, i;
+
+	if ((cnt = gro_finish(&g, &iov, &len)) == 0) {
+		if (g.nref != 0)
+			abort();
+		return;
+	}
+	if (cnt != g.nref + 1)
+		abort();
+	for (i = 0; i < cnt; i++) {
+		emit(NULL, iov[i].iov_base, iov[i].iov_len);
+		sum += iov[i].iov_len;
+	}
+	if (sum != len)
+		abort();
+	for (i = 0; i < g.nref; i++)
+		free(g.ref[i]);
+	g.nref = 0;
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 {
-	uint8_t	*buf, *out;
+	uint8_t	*buf;
 	size_t	 off, len;
 
 	if (n < 1)
@@ -48,17 +78,12 @@ LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 		if ((buf = malloc(len ? len : 1)) == NULL)
 			abort();
 		memcpy(buf, d + off, len);
-		if (!gro_append(&g, buf, len)) {
-			if ((len = gro_finish(&g, &out)) > 0)
-				emit(NULL, out, len);
-			len = (size_t)d[off - 2] << 8 | d[off - 1];
-			if (len > n - off)
-				len = n - off;
-			(void)gro_start(&g, buf, len);
-		}
-		free(buf);
+		if (gro_append(&g, buf, len, buf))
+			continue;
+		finish();
+		if (!gro_start(&g, buf, len, buf))
+			free(buf);
 	}
-	if ((len = gro_finish(&g, &out)) > 0)
-		emit(NULL, out, len);
+	finish();
 	return 0;
 }

@@ -158,10 +158,29 @@ static const struct {
 	{ "another destination address", 19, 39, 0x01 },
 };
 
+/* Finish the train and gather its vectors as writev would: the bytes. */
+static size_t
+gro_flat(struct gro *g, uint8_t *out)
+{
+	struct iovec	*iov;
+	size_t		 n, off = 0;
+	int		 cnt, i;
+
+	if ((cnt = gro_finish(g, &iov, &n)) == 0)
+		return 0;
+	for (i = 0; i < cnt; i++) {
+		memcpy(out + off, iov[i].iov_base, iov[i].iov_len);
+		off += iov[i].iov_len;
+	}
+	return off == n ? n : 0;
+}
+
 static void
 check_family(int v6)
 {
 	static uint8_t	 buf[VNET_HDR_LEN + 65536], payload[60000], join[60000];
+	static uint8_t	 flat[VNET_HDR_LEN + 65536];
+	static struct segs keep;
 	static struct segs s;
 	static struct gro g;
 	struct virtio_net_hdr vh;
@@ -211,11 +230,21 @@ check_family(int v6)
 
 	/* GRO: the segments coalesce back into one packet */
 	memset(&g, 0, sizeof(g));
-	ok(gro_start(&g, s.pkt[0], s.len[0]), "%s: GRO starts a train", fam);
+	memcpy(&keep, &s, sizeof(s));
+	ok(gro_start(&g, s.pkt[0], s.len[0], (void *)1),
+	    "%s: GRO starts a train", fam);
 	for (i = 1, k = 1; i < s.n; i++)
-		k &= gro_append(&g, s.pkt[i], s.len[i]);
+		k &= gro_append(&g, s.pkt[i], s.len[i],
+		    (void *)(intptr_t)(i + 1));
 	ok(k, "%s: every segment appended", fam);
-	n = gro_finish(&g, &out);
+	n = gro_flat(&g, out = flat);
+	for (i = 0, k = g.nref == s.n; i < g.nref; i++)
+		k &= g.ref[i] == (void *)(intptr_t)(i + 1);
+	ok(k, "%s: finish hands back every segment's reference, in order",
+	    fam);
+	ok(memcmp(&keep, &s, sizeof(s)) == 0,
+	    "%s: the segments themselves are not written (gathered, no copy)",
+	    fam);
 	is_int(n, VNET_HDR_LEN + hl + plen, "%s: coalesced length", fam);
 	memcpy(&vh, out, sizeof(vh));
 	is_int(vh.gso_size, mss, "%s: gso_size is the MSS", fam);
@@ -227,17 +256,18 @@ check_family(int v6)
 	if (!v6)
 		ok(csum_fold(csum_add(0, out + VNET_HDR_LEN, 20)) == 0,
 		    "%s: coalesced IP checksum", fam);
-	is_int(gro_finish(&g, &out), 0, "%s: finish empties the train", fam);
+	is_int(gro_flat(&g, flat), 0, "%s: finish empties the train", fam);
 
 	/* GRO refuses what is not the next segment of the same flow */
-	ok(gro_start(&g, s.pkt[0], s.len[0]), "%s: restart", fam);
-	ok(!gro_append(&g, s.pkt[2], s.len[2]), "%s: a gap is refused", fam);
-	s.pkt[1][l4 + 1] ^= 1;		/* another source port */
-	ok(!gro_append(&g, s.pkt[1], s.len[1]), "%s: another flow refused",
+	ok(gro_start(&g, s.pkt[0], s.len[0], NULL), "%s: restart", fam);
+	ok(!gro_append(&g, s.pkt[2], s.len[2], NULL), "%s: a gap is refused",
 	    fam);
+	s.pkt[1][l4 + 1] ^= 1;		/* another source port */
+	ok(!gro_append(&g, s.pkt[1], s.len[1], NULL),
+	    "%s: another flow refused", fam);
 	s.pkt[1][l4 + 1] ^= 1;
 	s.pkt[1][l4 + 13] |= 0x02;	/* SYN */
-	ok(!gro_append(&g, s.pkt[1], s.len[1]), "%s: SYN refused", fam);
+	ok(!gro_append(&g, s.pkt[1], s.len[1], NULL), "%s: SYN refused", fam);
 	s.pkt[1][l4 + 13] &= ~0x02;
 	/* whatever differs but the payload and sequence ends the train */
 	for (i = 0; i < (int)nitems(gro_diffs); i++) {
@@ -247,15 +277,16 @@ check_family(int v6)
 		if (off >= 100)
 			off = l4 + off - 100;
 		s.pkt[1][off] ^= gro_diffs[i].bits;
-		ok(!gro_append(&g, s.pkt[1], s.len[1]), "%s: %s refused", fam,
-		    gro_diffs[i].what);
+		ok(!gro_append(&g, s.pkt[1], s.len[1], NULL), "%s: %s refused",
+		    fam, gro_diffs[i].what);
 		s.pkt[1][off] ^= gro_diffs[i].bits;
 	}
 	/* a segment longer than the train's first (its MSS) */
-	ok(!gro_append(&g, s.pkt[0], s.len[0] + 1), "%s: a longer segment "
-	    "refused", fam);
-	ok(gro_append(&g, s.pkt[1], s.len[1]), "%s: the next one taken", fam);
-	(void)gro_finish(&g, &out);
+	ok(!gro_append(&g, s.pkt[0], s.len[0] + 1, NULL),
+	    "%s: a longer segment refused", fam);
+	ok(gro_append(&g, s.pkt[1], s.len[1], NULL), "%s: the next one taken",
+	    fam);
+	(void)gro_flat(&g, flat);
 }
 
 /* RFC 1071 as written: big-endian 16-bit words, one at a time. */
@@ -304,7 +335,7 @@ main(void)
 	int			 i, r, bad = 0, emitted = 0;
 	size_t			 n;
 
-	plan(94);
+	plan(98);
 	check_family(0);
 	check_family(1);
 
@@ -398,14 +429,14 @@ main(void)
 		big[6] = 6;
 		big[40 + 12] = 0x50;		/* TCP header, 20 bytes */
 		big[40 + 13] = 0x10;		/* ACK */
-		is_int(gro_start(g, big, sizeof(big)), 0,
+		is_int(gro_start(g, big, sizeof(big), NULL), 0,
 		    "GRO refuses a 65575-byte IPv6 segment");
 		is_int(g->nseg, 0, "no train started");
 		big[4] = (65535 - 40 - 40) >> 8;	/* one that fits */
 		big[5] = (65535 - 40 - 40) & 0xff;
-		is_int(gro_start(g, big, 65535 - 40), 1,
+		is_int(gro_start(g, big, 65535 - 40, NULL), 1,
 		    "a 65495-byte segment starts a train");
-		is_int(gro_append(g, big, 65535 - 40), 0,
+		is_int(gro_append(g, big, 65535 - 40, NULL), 0,
 		    "appending past GRO_MAX refused");
 		free(g);
 	}

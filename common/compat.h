@@ -31,4 +31,16 @@
 #define __predict_false(x)	__builtin_expect(!!(x), 0)
 #endif
 
+/*
+ * A hot loop built for AVX-512, AVX2 and the baseline, one chosen when
+ * the program is loaded (an ifunc). Not under ThreadSanitizer: GCC
+ * instruments the resolver, which runs before TSan's runtime is up.
+ */
+#if defined(__x86_64__) && !defined(__SANITIZE_THREAD__)
+#define VPND_CLONES \
+	__attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define VPND_CLONES
+#endif
+
 #endif /* VPND_COMPAT_H */

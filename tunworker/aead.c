@@ -23,6 +23,7 @@
 #include <openssl/evp.h>
 
 #include "aead.h"
+#include "compat.h"
 
 /*
  * Keystream made per call: a multiple of 1,024 bytes, what libcrypto's
@@ -127,10 +128,9 @@ aead_next(struct aead_ctx *c, uint8_t ks[AEAD_CHUNK], size_t left)
 
 /*
  * dst = src ^ ks for n bytes, 64 at a time (dst may be src): one
- * AVX-512 or two AVX2 operations where the CPU has them, chosen once at
- * load (GCC's target_clones).
+ * AVX-512 or two AVX2 operations where the CPU has them (VPND_CLONES).
  */
-__attribute__((target_clones("avx512f", "avx2", "default")))
+VPND_CLONES
 static void
 aead_xor(uint8_t *dst, const uint8_t *src, const uint8_t *ks, size_t n)
 {
@@ -322,8 +322,13 @@ aead_ctx_open_to(struct aead_ctx *c, const uint8_t nonce[AEAD_NONCE_LEN],
 	OPENSSL_cleanse(ks, AEAD_BLOCK);
 	return 0;
  bad:
-	OPENSSL_cleanse(ks, AEAD_BLOCK);
-	/* leave nothing of a refused packet where its plaintext would be */
+	/*
+	 * A forger chose this counter: leave neither its keystream nor the
+	 * tag its ciphertext should have had, and nothing of the packet
+	 * where its plaintext would be.
+	 */
+	OPENSSL_cleanse(ks, sizeof(ks));
+	OPENSSL_cleanse(t, sizeof(t));
 	OPENSSL_cleanse(dst, len);
 	return -1;
 }

@@ -23,7 +23,7 @@ static void	put16(uint8_t *, uint16_t);
  * big-endian value. Words are summed in host order, 32 bits at a time;
  * the ones' complement sum is the same in either byte order up to a swap.
  */
-__attribute__((target_clones("avx512f", "avx2", "default")))
+VPND_CLONES
 uint32_t
 csum_add(uint32_t sum, const uint8_t *p, size_t len)
 {

@@ -11,6 +11,7 @@
  * sealed with the keys of the generation asked for (never a newer one),
  * and TSan (make tsan) sees no race.
  */
+#include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -199,7 +200,7 @@ main(void)
 
 	if (sodium_init() == -1)
 		return 1;
-	plan(27);
+	plan(28);
 	ok(aead_init() == 0, "libcrypto has ChaCha20-Poly1305");
 
 	/* RFC 8439, 2.8.2 */
@@ -260,7 +261,8 @@ main(void)
 			bad_open++;
 		/* one bit flipped: in the tag, or in the ciphertext */
 		memcpy(a, b, len + 16);
-		a[len > 0 ? (len * 7) % len : len] ^= 0x10;
+		/* any byte of ciphertext or tag ((len * 7) % len was always 0) */
+		a[(len * 7 + 3) % (len + 16)] ^= 0x10;
 		if (aead_slot_open(&r, 9, ctr, a, len + 16) != -1)
 			bad_tamper++;
 		else if (memcmp(a, zero, len) != 0)
@@ -276,13 +278,20 @@ main(void)
 			bad_to++;
 		if (memcmp(e, b, len + 16) != 0)
 			bad_to_src++;
-		b[len > 0 ? (len * 5) % len : len] ^= 0x04;
+		b[(len * 5 + 1) % (len + 16)] ^= 0x04;
 		memset(d, 0xee, sizeof(d));
 		if (aead_slot_open_to(&r, 9, ctr, d, b, len + 16) != -1)
 			bad_to++;
 		else if (memcmp(d, zero, len) != 0 || d[len] != 0xee)
 			bad_to_wipe++;
-		b[len > 0 ? (len * 5) % len : len] ^= 0x04;
+		b[(len * 5 + 1) % (len + 16)] ^= 0x04;
+		/* every byte of the tag, each bit position in turn */
+		for (size_t j = 0; j < 16; j++) {
+			memcpy(a, b, len + 16);
+			a[len + j] ^= (uint8_t)(1 << ((j + len) % 8));
+			if (aead_slot_open(&r, 9, ctr, a, len + 16) != -1)
+				bad_tamper++;
+		}
 		/* sealed from where it is, zero padding after it */
 		pad = len % 3 == 0 ? 0 : (16 - len % 16) % 16 + len % 2;
 		memset(d, 0xee, sizeof(d));
@@ -316,6 +325,18 @@ main(void)
 	    aead_slot_open_to(&r, 9, 1, a, a + 8, 64 + 16) == -1,
 	    "overlapping buffers (not the same): refused");
 	ok(aead_slot_open(&r, 9, 0, a, 15) == -1, "shorter than a tag: refused");
+	/* over INT_MAX: refused before anything is read (a is far smaller) */
+	c = aead_ctx_new(skey);
+	ok(c != NULL &&
+	    aead_ctx_open(c, nonce, NULL, 0, a, (size_t)INT_MAX + 1, tag) == -1 &&
+	    aead_ctx_open_to(c, nonce, NULL, 0, a, a, SIZE_MAX - 15, tag) == -1 &&
+	    aead_ctx_open(c, nonce, a, (size_t)INT_MAX + 1, a, 16, tag) == -1 &&
+	    aead_ctx_seal(c, nonce, NULL, 0, a, (size_t)INT_MAX + 1, tag) == -1 &&
+	    aead_ctx_seal(c, nonce, a, (size_t)INT_MAX + 1, a, 16, tag) == -1 &&
+	    aead_ctx_seal_pad(c, nonce, tag2, d, (size_t)INT_MAX + 1, 0,
+	    tag) == -1,
+	    "lengths over INT_MAX: refused, nothing read");
+	aead_ctx_free(c);
 	is_int(bad_pad, 0, "0..%d bytes sealed out of place with zero "
 	    "padding: as libsodium seals packet and padding", MAXLEN);
 	ok(aead_slot_seal_pad(&s, 7, 1, a + 8, a, 32, 0) == -1 &&

@@ -289,6 +289,97 @@ check_family(int v6)
 	(void)gro_flat(&g, flat);
 }
 
+
+/* A plain TCP segment: IPv4 or IPv6, thl bytes of TCP header, plen bytes. */
+static size_t
+mkseg(uint8_t *p, int v6, size_t thl, size_t plen, uint32_t seq,
+    uint8_t flags)
+{
+	size_t	l4 = v6 ? 40 : 20, n = l4 + thl + plen;
+
+	memset(p, 0, l4 + thl);
+	if (v6) {
+		p[0] = 0x60;
+		p[4] = (n - 40) >> 8;
+		p[5] = (n - 40) & 0xff;
+		p[6] = 6;
+		p[7] = 64;
+	} else {
+		p[0] = 0x45;
+		p[2] = n >> 8;
+		p[3] = n & 0xff;
+		p[8] = 64;
+		p[9] = 6;
+	}
+	p[l4 + 4] = seq >> 24;
+	p[l4 + 5] = seq >> 16;
+	p[l4 + 6] = seq >> 8;
+	p[l4 + 7] = seq;
+	p[l4 + 12] = (thl / 4) << 4;
+	p[l4 + 13] = flags;
+	memset(p + l4 + thl, 0x5a, plen);
+	return n;
+}
+
+/* Train bounds: segments, bytes, MSS, header length, PSH carried. */
+static void
+gro_bounds(void)
+{
+	static uint8_t	 seg[70][1200], big[6][13099 + 40];
+	static struct gro g;
+	struct iovec	*iov;
+	size_t		 n, len;
+	uint32_t	 seq = 1000;
+	int		 i, taken = 0, cnt;
+
+	memset(&g, 0, sizeof(g));
+	n = mkseg(seg[0], 0, 20, 100, seq, 0x10);
+	ok(gro_start(&g, seg[0], n, (void *)1), "bounds: start, 100 bytes");
+	for (i = 1; i < 70; i++) {
+		seq += 100;
+		n = mkseg(seg[i], 0, 20, 100, seq, 0x10);
+		taken += gro_append(&g, seg[i], n, (void *)(intptr_t)(i + 1));
+	}
+	is_int(taken, GRO_SEGS - 1, "bounds: a train holds %d segments",
+	    GRO_SEGS);
+	cnt = gro_finish(&g, &iov, &len);
+	is_int(cnt, GRO_SEGS + 1, "bounds: %d vectors", GRO_SEGS + 1);
+	is_int(g.nref, GRO_SEGS, "bounds: %d references", GRO_SEGS);
+	ok(g.ref[0] == (void *)1 && g.ref[GRO_SEGS - 1] ==
+	    (void *)(intptr_t)GRO_SEGS, "bounds: the references intact");
+
+	/* 5 x 13099 + 40 = 65535 exactly; one byte more refused */
+	seq = 7;
+	for (i = 0; i < 6; i++)
+		(void)mkseg(big[i], 0, 20, i < 5 ? 13099 : 1,
+		    seq + 13099 * (uint32_t)i, 0x10);
+	ok(gro_start(&g, big[0], 13099 + 40, NULL), "bounds: start 13099");
+	for (i = 1, taken = 0; i < 5; i++)
+		taken += gro_append(&g, big[i], 13099 + 40, NULL);
+	is_int(taken, 4, "bounds: up to 65535 bytes taken");
+	is_int(gro_append(&g, big[5], 1 + 40, NULL), 0,
+	    "bounds: the 65536th byte refused");
+	(void)gro_finish(&g, &iov, &len);
+	is_int(len, VNET_HDR_LEN + 65535, "bounds: 65535 bytes written");
+
+	/* a segment longer than the first (the MSS), well formed */
+	n = mkseg(seg[0], 1, 20, 1000, 50, 0x10);
+	ok(gro_start(&g, seg[0], n, NULL), "bounds: IPv6 start, 1000 bytes");
+	n = mkseg(seg[1], 1, 20, 1001, 1050, 0x10);
+	is_int(gro_append(&g, seg[1], n, NULL), 0,
+	    "bounds: a 1001-byte segment refused (gso_size 1000)");
+	/* another TCP header length, options all zero as the head's past it */
+	n = mkseg(seg[1], 1, 32, 1000, 1050, 0x10);
+	is_int(gro_append(&g, seg[1], n, NULL), 0,
+	    "bounds: another TCP header length refused");
+	/* a PSH segment ends the train and the head carries PSH */
+	n = mkseg(seg[1], 1, 20, 1000, 1050, 0x18);
+	ok(gro_append(&g, seg[1], n, NULL), "bounds: a PSH segment taken");
+	(void)gro_finish(&g, &iov, &len);
+	ok(((uint8_t *)iov[0].iov_base)[VNET_HDR_LEN + 40 + 13] & 0x08,
+	    "bounds: the coalesced head carries PSH");
+}
+
 /* RFC 1071 as written: big-endian 16-bit words, one at a time. */
 static uint16_t
 csum_ref(const uint8_t *p, size_t len)
@@ -335,7 +426,8 @@ main(void)
 	int			 i, r, bad = 0, emitted = 0;
 	size_t			 n;
 
-	plan(98);
+	plan(98 + 14);
+	gro_bounds();
 	check_family(0);
 	check_family(1);
 

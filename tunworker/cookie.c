@@ -15,6 +15,7 @@
 
 #include "blake2s.h"
 #include "cookie.h"
+#include "wgtime.h"
 
 #define LABEL_MAC1		"mac1----"
 #define LABEL_COOKIE		"cookie--"
@@ -141,7 +142,7 @@ cookie_add_macs(struct cookie_maker *cm, uint8_t *msg, size_t len,
 	cm->cm_mac1_valid = true;
 
 	if (cm->cm_cookie_valid &&
-	    now - cm->cm_cookie_birth <
+	    wg_since(cm->cm_cookie_birth, now) <
 	    COOKIE_SECRET_MAX_AGE - COOKIE_SECRET_LATENCY)
 		cookie_mac(mac2, cm->cm_cookie, NOISE_COOKIE_LEN, msg,
 		    mac2 - msg);
@@ -176,7 +177,7 @@ cookie_make(struct cookie_checker *cc, uint8_t out[NOISE_COOKIE_LEN],
 	size_t	 alen;
 
 	if (!cc->cc_secret_set ||
-	    now - cc->cc_secret_birth >= COOKIE_SECRET_MAX_AGE) {
+	    wg_since(cc->cc_secret_birth, now) >= COOKIE_SECRET_MAX_AGE) {
 		randombytes_buf(cc->cc_secret, sizeof(cc->cc_secret));
 		cc->cc_secret_birth = now;
 		cc->cc_secret_set = true;
@@ -282,14 +283,15 @@ ratelimit_bucket(struct ratelimit *rl, const uint8_t key[RATELIMIT_KEYLEN],
 	memcpy(&slot, h, sizeof(slot));
 	for (i = 0; i < RATELIMIT_PROBE; i++) {
 		e = &rl->rl_table[(slot + i) & (RATELIMIT_SLOTS - 1)];
-		if (e->re_used && now - e->re_last > RATELIMIT_IDLE)
+		if (e->re_used && wg_since(e->re_last, now) > RATELIMIT_IDLE)
 			e->re_used = false;
 		if (e->re_used &&
 		    memcmp(e->re_key, key, RATELIMIT_KEYLEN) == 0) {
-			tokens = e->re_tokens + (now - e->re_last);
+			tokens = e->re_tokens + wg_since(e->re_last, now);
 			if (tokens > RATELIMIT_MAX)
 				tokens = RATELIMIT_MAX;
-			e->re_last = now;
+			if (now > e->re_last)
+				e->re_last = now;
 			if (tokens < cost) {
 				e->re_tokens = tokens;
 				return false;

@@ -349,7 +349,7 @@ noise_consume_initiation_finish(const struct noise_local *l,
 	if (memcmp(ts, r->r_ts_recv, sizeof(ts)) <= 0)
 		goto out;
 	if (memcmp(r->r_ts_recv, zero_ts, sizeof(zero_ts)) != 0 &&
-	    now - r->r_last_init_recv <
+	    wg_since(r->r_last_init_recv, now) <
 	    WG_SEC(1) / INITIATIONS_PER_SECOND)
 		goto out;
 

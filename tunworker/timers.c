@@ -163,7 +163,7 @@ bool
 timers_may_initiate(const struct wg_timers *t, uint64_t now)
 {
 	return !t->t_sent_handshake ||
-	    now - t->t_last_sent_handshake >= REKEY_TIMEOUT;
+	    wg_since(t->t_last_sent_handshake, now) >= REKEY_TIMEOUT;
 }
 
 int
@@ -192,7 +192,7 @@ timers_expired(struct wg_timers *t, uint64_t now)
 	 * means the peer is gone (said once until a handshake completes).
 	 */
 	if (t->t_attempt_since != 0 && !t->t_lost &&
-	    now - t->t_attempt_since >= REKEY_ATTEMPT_TIME) {
+	    wg_since(t->t_attempt_since, now) >= REKEY_ATTEMPT_TIME) {
 		t->t_lost = true;
 		act |= TIMER_ACT_LOST;
 	}

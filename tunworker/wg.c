@@ -64,7 +64,7 @@ wg_age(uint64_t then, uint64_t now)
 {
 	if (then == 0)
 		return WG_AGE_NEVER;
-	return now > then ? now - then : 0;
+	return wg_since(then, now);
 }
 
 struct wg_device *
@@ -478,7 +478,7 @@ wg_send_keepalive(struct wg_peer *p)
 static bool
 wg_keypair_usable(const struct noise_keypair *kp, uint64_t now)
 {
-	return kp->kp_valid && now - kp->kp_birth < REJECT_AFTER_TIME;
+	return kp->kp_valid && wg_since(kp->kp_birth, now) < REJECT_AFTER_TIME;
 }
 
 struct wg_peer *
@@ -544,7 +544,8 @@ wg_encrypt_locked(struct wg_peer *p, const uint8_t *ippkt, size_t len,
 	hdr.receiver = htole32(kp->kp_remote_index);
 	hdr.counter = htole64(nonce);
 	if (nonce + 1 >= REKEY_AFTER_MESSAGES ||
-	    (kp->kp_initiator && now - kp->kp_birth >= REKEY_AFTER_TIME))
+	    (kp->kp_initiator &&
+	    wg_since(kp->kp_birth, now) >= REKEY_AFTER_TIME))
 		fresh = true;
 	if (len > 0)
 		timers_data_sent(&p->p_timers, now);
@@ -890,7 +891,7 @@ wg_input_data(struct wg_device *d, const uint8_t *pkt, size_t len,
 	}
 	/* Rekey before the initiator's keys would be rejected. */
 	if (p->p_current >= 0 && p->p_kp[p->p_current].kp_initiator &&
-	    now - p->p_kp[p->p_current].kp_birth >= REJECT_AFTER_TIME -
+	    wg_since(p->p_kp[p->p_current].kp_birth, now) >= REJECT_AFTER_TIME -
 	    KEEPALIVE_TIMEOUT - REKEY_TIMEOUT &&
 	    !p->p_timers.t_sent_lastminute_handshake) {
 		p->p_timers.t_sent_lastminute_handshake = true;

@@ -21,6 +21,18 @@ uint64_t	 wg_now(void);
 void		 wg_realtime(struct timespec *);
 
 /*
+ * now - then, or 0 when then is the later: several threads read the
+ * clock, so a time another thread stored (a keypair's birth, a handshake
+ * sent) can be newer than this thread's reading of now. An age must
+ * never wrap to 2^64 (expired keys, a refilled rate limit).
+ */
+static inline uint64_t
+wg_since(uint64_t then, uint64_t now)
+{
+	return now > then ? now - then : 0;
+}
+
+/*
  * Resume from suspend: CLOCK_BOOTTIME counts the time asleep,
  * CLOCK_MONOTONIC does not, so the gap between them grows by the length
  * of the sleep. wg_resumed() (from a periodic timer) is true once after

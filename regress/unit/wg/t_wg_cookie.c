@@ -122,7 +122,7 @@ test_mac2_binding(void)
 	cookie_checker_free(&cc);
 }
 
-/* 5 tests */
+/* 7 tests */
 static void
 test_rotation(void)
 {
@@ -142,6 +142,13 @@ test_rotation(void)
 
 	get_cookie(&cc, &cm, msg, sizeof(msg), &a, T0);
 	memcpy(secret, cc.cc_secret, sizeof(secret));
+	/* a reading of now older than the secret's birth: not aged */
+	get_cookie(&cc, &cm, msg, sizeof(msg), &a, T0 - 1);
+	ok(memcmp(secret, cc.cc_secret, sizeof(secret)) == 0,
+	    "rotation: a stale clock does not replace the secret");
+	cookie_add_macs(&cm, msg, sizeof(msg), T0 - 2);
+	is_int(cookie_check_mac2(&cc, msg, sizeof(msg), &a, T0), 0,
+	    "rotation: a stale clock still adds the cookie (mac2)");
 	is_int(cookie_check_mac2(&cc, msg, sizeof(msg), &a,
 	    T0 + COOKIE_SECRET_MAX_AGE - SEC), 0,
 	    "rotation: a cookie still passes just before the secret's age");
@@ -161,7 +168,7 @@ test_rotation(void)
 	cookie_checker_free(&cc);
 }
 
-/* 15 tests */
+/* 17 tests */
 static void
 test_ratelimit(void)
 {
@@ -195,6 +202,12 @@ test_ratelimit(void)
 	    "ratelimit: one token after 1/%d s", RATELIMIT_PER_SECOND);
 	ok(!ratelimit_allow(&cc.cc_rl, &a, T0 + SEC / RATELIMIT_PER_SECOND),
 	    "ratelimit: and only one");
+	/* another thread's older reading of now refills nothing */
+	ok(!ratelimit_allow(&cc.cc_rl, &a, T0),
+	    "ratelimit: a stale clock refills no token");
+	ok(!ratelimit_allow(&cc.cc_rl, &a, T0 + SEC / RATELIMIT_PER_SECOND +
+	    SEC / RATELIMIT_PER_SECOND - 1),
+	    "ratelimit: nor does it move the bucket's time back");
 	for (i = n = 0; i < 100; i++)
 		n += ratelimit_allow(&cc.cc_rl, &a,
 		    T0 + SEC / RATELIMIT_PER_SECOND + i * SEC / 100);
@@ -519,7 +532,7 @@ main(void)
 {
 	if (sodium_init() == -1)
 		abort();
-	plan(8 + 5 + 15 + 5 + 5 + 6 + 3 + 4 + 6);
+	plan(8 + 7 + 17 + 5 + 5 + 6 + 3 + 4 + 6);
 	test_mac2_binding();
 	test_rotation();
 	test_ratelimit();

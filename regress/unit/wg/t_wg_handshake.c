@@ -189,6 +189,33 @@ test_rekey(void)
  * The initiator that only receives rekeys when data arrives on a session
  * about to be rejected (REJECT - KEEPALIVE - REKEY_TIMEOUT), once.
  */
+/*
+ * A clock reading older than the keys: a packet thread read the time,
+ * then a handshake completed on another thread before it took the peer's
+ * lock. The keys' age is then 0, not 2^64: they send and receive, and
+ * nobody initiates again.  7 tests.
+ */
+static void
+test_stale_clock(void)
+{
+	pair(false);
+	ok(handshake(), "stale clock: handshake");
+	ok(ping(A, AB, B, "10.9.0.1", "10.9.0.2", 40), "stale clock: confirm");
+	h_clock -= SEC;
+	is_int(h_send_ip(A, AB, "10.9.0.1", "10.9.0.2", 40, 0), WG_OK,
+	    "stale clock: the initiator's new keys send");
+	is_int(h_step(), WG_DATA, "stale clock: the responder takes it");
+	ok(ping(B, BA, A, "10.9.0.2", "10.9.0.1", 40),
+	    "stale clock: the responder sends, the initiator takes it");
+	ok(A->sent[1] == 1 && B->sent[1] == 0,
+	    "stale clock: nobody initiates again");
+	h_clock += SEC;
+	/* nor was the initiator's last-minute rekey spent by it */
+	h_advance(REJECT_AFTER_TIME - KEEPALIVE_TIMEOUT - REKEY_TIMEOUT);
+	ok(ping(B, BA, A, "10.9.0.2", "10.9.0.1", 40) && A->sent[1] == 2,
+	    "stale clock: the rekey before REJECT_AFTER_TIME still comes");
+}
+
 static void
 test_rx_rekey(void)
 {
@@ -905,12 +932,13 @@ test_input_to_all(void)
 int
 main(void)
 {
-	plan(126 + 9 + 5 + 7 + 8);
+	plan(126 + 9 + 5 + 7 + 8 + 7);
 	test_basic(false);
 	test_basic(true);
 	test_bad_keys();
 	test_rekey();
 	test_rx_rekey();
+	test_stale_clock();
 	test_keepalive();
 	test_give_up();
 	test_zero_keys();

@@ -113,7 +113,7 @@ main(void)
 	int			 same = 0;
 
 	randombytes_set_implementation(&rb_count);
-	plan(31);
+	plan(34);
 
 	/*
 	 * Data sent after each answer: a fresh deadline each time, with its
@@ -243,6 +243,21 @@ main(void)
 	is_int(r.ngiveup, 1, "a peer without a configured endpoint gives up");
 	is_int(r.nretry, (int)MAX_TIMER_HANDSHAKES + 1,
 	    "after the standard number of retries");
+
+	/*
+	 * A reading of now older than what another thread stored: an age
+	 * of 0, not 2^64 (no retry at once, no lost peer).
+	 */
+	memset(&t, 0, sizeof(t));
+	timers_init(&t);
+	timers_handshake_initiated(&t, base);
+	ok(!timers_may_initiate(&t, base - 1),
+	    "stale clock: a handshake just sent is not yet due again");
+	ok(timers_may_initiate(&t, base + REKEY_TIMEOUT),
+	    "and is after REKEY_TIMEOUT");
+	act = timers_expired(&t, base - 1);
+	ok(!(act & TIMER_ACT_LOST) && !t.t_lost,
+	    "stale clock: the watchdog does not call the peer lost");
 
 	/* resume from suspend: the boot clock ran ahead of the monotonic */
 	memset(&rs, 0, sizeof(rs));

@@ -315,6 +315,14 @@ tw_dispatch_parent(struct imsgev *iev, struct imsg *imsg)
 		if (imsg_get_data(imsg, &t, sizeof(t)) == -1 ||
 		    (fd = imsg_get_fd(imsg)) == -1)
 			fatalx("bad IMSG_TUN_FD");
+		/*
+		 * The packet threads hold the descriptors in their poll
+		 * sets: replacing one under them would have them read a
+		 * closed, maybe reused, descriptor. netmgr resets the data
+		 * path (IMSG_WG_RESET) before the parent makes a new tunnel.
+		 */
+		if (dp != NULL && dp_running(dp))
+			fatalx("IMSG_TUN_FD while the data path runs");
 		if (t.mtu >= CONF_MIN_MTU && t.mtu <= CONF_MAX_MTU)
 			tun_mtu = t.mtu;
 		if (dp != NULL)
@@ -332,6 +340,8 @@ tw_dispatch_parent(struct imsgev *iev, struct imsg *imsg)
 		if ((af != AF_INET && af != AF_INET6) ||
 		    (fd = imsg_get_fd(imsg)) == -1)
 			fatalx("bad IMSG_UDP_FD");
+		if (dp != NULL && dp_running(dp))
+			fatalx("IMSG_UDP_FD while the data path runs");
 		if (dp != NULL) {
 			dp_set_udp(dp, af, fd);
 			/*

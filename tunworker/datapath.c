@@ -7,10 +7,12 @@
  *		 the packet threads paused), wg_device_tick (timers,
  *		 handshake initiations), dp_notify_drain, dp_peer_forget
  *	tun-rx	 dp_tunrx: TUN reads, wg_route, wg_encrypt or dp_stage,
- *		 the transmit batch (sendmmsg)
+ *		 the transmit batch (sendmmsg), while the data path is
+ *		 busy (below)
  *	udp-rx	 dp_udprx: recvmmsg, wg_input, the to_tun ring; may claim
  *		 the TUN and write a small batch itself, then read what
- *		 the kernel answered and send it (tunrd_mtx, below)
+ *		 the kernel answered and send it (tunrd_mtx, below); while
+ *		 the data path is quiet, the TUN reads tun-rx would make
  *	tun-tx	 dp_tuntx: the to_tun ring to TUN writes
  *
  *	field			writers		readers		guard
@@ -19,6 +21,10 @@
  *							release/acquire
  *	back			tun-tx (tail)	udp-rx (head)	SPSC ring
  *	tx_inline		udp-rx		control		atomic
+ *	busy_ns, tun_split	tun-rx, udp-rx	both		atomic; the
+ *							kick eventfds
+ *							make the other
+ *							poll again
  *	tx_state		tun-tx, udp-rx	both		CAS protocol
  *							(ACTIVE/PARKED/
  *							CLAIMED, below)
@@ -86,6 +92,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "compat.h"
@@ -100,6 +107,7 @@
 #define TX_CLAIMED	2
 #define DP_DIRECT_MAX	4	/* packets udp-rx writes itself */
 #define DP_NOTIFY_MAX	64	/* peer events between drains */
+#define DP_QUIET_MS	50	/* no big batch this long: quiet */
 #define DP_GRO_BUFS	4	/* coalesced datagrams per recvmmsg */
 #define DP_GRO_SIZE	65536	/* the largest UDP datagram, and more */
 /*
@@ -195,6 +203,21 @@ struct datapath {
 	pthread_mutex_t		 tunrd_mtx;
 	bool			 tun_inline;	/* a non-blocking TUN fd */
 	_Atomic uint64_t	 tx_inline;	/* TUN reads udp-rx made */
+	/*
+	 * Who waits on the TUN. Quiet (no batch of more than a few packets
+	 * for DP_QUIET_MS), udp-rx polls it beside its sockets and tun-rx
+	 * sleeps: a ping-pong packet wakes one thread of each daemon, and
+	 * the TUN write of an answer wakes no other thread that would only
+	 * find the TUN read. A big batch on either thread makes it busy:
+	 * tun-rx polls the TUN, for the second core, until it is quiet
+	 * again. Whoever polls, reading is under tunrd_mtx and the holder
+	 * sends what it read before letting go: the change keeps order.
+	 */
+	_Atomic uint64_t	 busy_ns;	/* the last big batch (mono) */
+	_Atomic int		 tun_split;	/* busy: tun-rx polls the TUN */
+	int			 tunrx_kick;	/* eventfd: tun-rx, poll again */
+	int			 udprx_kick;	/* eventfd: udp-rx, poll again */
+	_Atomic uint64_t	 mode_changes;	/* quiet <-> busy */
 
 	/* staged packets, from a shared pool */
 	pthread_mutex_t		 stage_mtx;
@@ -241,6 +264,15 @@ static void	 dp_thread_mem_free(struct datapath *);
 static void	 efd_signal(int);
 static void	 efd_clear(int);
 
+static uint64_t
+dp_mono(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
 static void
 efd_signal(int fd)
 {
@@ -259,6 +291,50 @@ efd_clear(int fd)
 
 	r = read(fd, &v, sizeof(v));
 	(void)r;
+}
+
+/*
+ * A batch of more than a few packets: busy for DP_QUIET_MS more, and
+ * tun-rx takes the TUN if it had not. busy_ns is stored once a
+ * millisecond at most: it is shared by both threads.
+ */
+static void
+dp_busy(struct datapath *dp)
+{
+	uint64_t	 now = dp_mono();
+	int		 quiet = 0;
+
+	if (now > atomic_load_explicit(&dp->busy_ns, memory_order_relaxed) +
+	    1000000)
+		atomic_store(&dp->busy_ns, now);
+	if (dp->tun_inline && atomic_load_explicit(&dp->tun_split,
+	    memory_order_relaxed) == 0 &&
+	    atomic_compare_exchange_strong(&dp->tun_split, &quiet, 1)) {
+		atomic_fetch_add_explicit(&dp->mode_changes, 1,
+		    memory_order_relaxed);
+		efd_signal(dp->tunrx_kick);
+	}
+}
+
+/*
+ * tun-rx, busy: quiet for DP_QUIET_MS? Then udp-rx takes the TUN back
+ * (-1). Otherwise the milliseconds until it could be (a poll timeout).
+ */
+static int
+dp_quiet_in(struct datapath *dp)
+{
+	uint64_t	 now = dp_mono(), until;
+	int		 busy = 1;
+
+	until = atomic_load(&dp->busy_ns) + DP_QUIET_MS * 1000000ULL;
+	if (now < until)
+		return (int)((until - now) / 1000000) + 1;
+	if (atomic_compare_exchange_strong(&dp->tun_split, &busy, 0)) {
+		atomic_fetch_add_explicit(&dp->mode_changes, 1,
+		    memory_order_relaxed);
+		efd_signal(dp->udprx_kick);
+	}
+	return -1;
 }
 
 static bool
@@ -334,7 +410,10 @@ dp_new(int mtu, dp_notify_fn *notify)
 	dp->ringfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	dp->backfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	dp->notifyfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (dp->stopfd == -1 || dp->ringfd == -1 || dp->notifyfd == -1 ||
+	dp->tunrx_kick = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	dp->udprx_kick = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (dp->tunrx_kick == -1 || dp->udprx_kick == -1 ||
+	    dp->stopfd == -1 || dp->ringfd == -1 || dp->notifyfd == -1 ||
 	    dp->pausefd == -1 || dp->backfd == -1)
 		goto fail;
 	if ((dp->dev = wg_device_new(dp_send, dp_event, dp)) == NULL)
@@ -389,6 +468,10 @@ dp_free(struct datapath *dp)
 		close(dp->backfd);
 	if (dp->notifyfd > 0)
 		close(dp->notifyfd);
+	if (dp->tunrx_kick > 0)
+		close(dp->tunrx_kick);
+	if (dp->udprx_kick > 0)
+		close(dp->udprx_kick);
 	if (dp->pool_mem != NULL) {
 		/* packets are not secrets, but leave nothing behind */
 		explicit_bzero(dp->pool_mem, (DP_POOL + DP_STAGED_POOL) *
@@ -468,6 +551,12 @@ dp_rx_coalesced(struct datapath *dp)
 }
 
 uint64_t
+dp_mode_changes(struct datapath *dp)
+{
+	return atomic_load(&dp->mode_changes);
+}
+
+uint64_t
 dp_tx_inline(struct datapath *dp)
 {
 	return atomic_load(&dp->tx_inline);
@@ -490,6 +579,9 @@ dp_start(struct datapath *dp)
 	/* udp-rx reads the TUN only where a read cannot block it */
 	n = fcntl(dp->tunfd, F_GETFL);
 	dp->tun_inline = n != -1 && (n & O_NONBLOCK);
+	/* quiet to begin with, where udp-rx can read the TUN at all */
+	atomic_store(&dp->tun_split, !dp->tun_inline);
+	atomic_store(&dp->busy_ns, 0);
 	/* Packet threads take no signals. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
@@ -995,7 +1087,7 @@ tx_emit(void *arg, uint8_t *pkt, size_t len)
  * caller holds tunrd_mtx. Returns the packets read.
  */
 static int
-tun_read_batch(struct datapath *dp, int max)
+tun_read_batch(struct datapath *dp, int max, bool *big)
 {
 	struct txbatch	*tb = dp->tunrx_tb;
 	struct tx_ctx	 ctx;
@@ -1008,6 +1100,9 @@ tun_read_batch(struct datapath *dp, int max)
 		n = read(dp->tunfd, in, insize);
 		if (n <= 0)
 			break;
+		/* two reads, or one of many segments (TSO): busy */
+		if (big != NULL && (i > 0 || (size_t)n > dp->bufsize))
+			*big = true;
 		if (dp->vnet) {
 			ctx.dp = dp;
 			ctx.tb = tb;
@@ -1031,43 +1126,62 @@ udprx_tun_inline(struct datapath *dp)
 
 	if (!dp->tun_inline || pthread_mutex_trylock(&dp->tunrd_mtx) != 0)
 		return;
-	n = tun_read_batch(dp, DP_DIRECT_MAX);
+	n = tun_read_batch(dp, DP_DIRECT_MAX, NULL);
 	pthread_mutex_unlock(&dp->tunrd_mtx);
 	if (n > 0)
 		atomic_fetch_add_explicit(&dp->tx_inline, (uint64_t)n,
 		    memory_order_relaxed);
 }
 
-/* tun-rx: DP_BATCH TUN reads per wake-up, encrypted and sent. */
+/*
+ * tun-rx: while busy, DP_BATCH TUN reads per wake-up, encrypted and
+ * sent; while quiet, asleep until udp-rx finds a big batch.
+ */
 static void *
 dp_tunrx(void *arg)
 {
 	struct datapath		*dp = arg;
-	struct pollfd		 pfd[3];
+	struct pollfd		 pfd[4];
+	int			 tmo;
+	bool			 big;
 
 	/*
 	 * The batch is dp_new's, zeroed there: udp-rx may use it under
 	 * tunrd_mtx before this thread first runs, so it is not reset here.
 	 */
-	pfd[0].fd = dp->tunfd;
 	pfd[0].events = POLLIN;
 	pfd[1].fd = dp->stopfd;
 	pfd[1].events = POLLIN;
 	pfd[2].fd = dp->pausefd;
 	pfd[2].events = POLLIN;
+	pfd[3].fd = dp->tunrx_kick;
+	pfd[3].events = POLLIN;
 	while (!atomic_load(&dp->stop)) {
-		if (poll(pfd, 3, -1) == -1) {
+		tmo = -1;
+		if (dp->tun_inline && atomic_load(&dp->tun_split))
+			tmo = dp_quiet_in(dp);
+		/* a blocking TUN fd: tun-rx alone reads it, always */
+		pfd[0].fd = !dp->tun_inline || atomic_load(&dp->tun_split) ?
+		    dp->tunfd : -1;
+		if (poll(pfd, 4, tmo) == -1) {
 			if (errno == EINTR)
 				continue;
 			break;
 		}
 		if (pfd[1].revents)
 			break;
+		if (pfd[3].revents)
+			efd_clear(dp->tunrx_kick);
 		if (atomic_load(&dp->pause_req))
 			dp_pause_point(dp);
+		if (pfd[0].revents == 0)
+			continue;
+		big = false;
 		pthread_mutex_lock(&dp->tunrd_mtx);
-		(void)tun_read_batch(dp, DP_BATCH);
+		(void)tun_read_batch(dp, DP_BATCH, &big);
 		pthread_mutex_unlock(&dp->tunrd_mtx);	/* all of it sent */
+		if (big)
+			dp_busy(dp);
 	}
 	return NULL;
 }
@@ -1215,6 +1329,8 @@ udprx_gro(struct datapath *dp, struct rx_gro *g, int fd)
 			atomic_fetch_add_explicit(&dp->rx_coalesced, 1,
 			    memory_order_relaxed);
 	}
+	if (total > DP_DIRECT_MAX)
+		dp_busy(dp);
 	/* a few packets and tun-tx asleep with nothing queued: write here */
 	claimed = total > 0 && total <= DP_DIRECT_MAX &&
 	    ring_empty(&dp->to_tun) &&
@@ -1250,7 +1366,7 @@ static void *
 dp_udprx(void *arg)
 {
 	struct datapath		*dp = arg;
-	struct pollfd		 pfd[4];
+	struct pollfd		 pfd[6];
 	struct mmsghdr		 mm[DP_BATCH];
 	struct iovec		 iov[DP_BATCH];
 	struct sockaddr_storage	 src[DP_BATCH];
@@ -1259,8 +1375,8 @@ dp_udprx(void *arg)
 	uint8_t			*plain;
 	size_t			 plainlen, pushed, direct;
 	int			 i, n, r, s, npfd = 0, want, claimed;
-	int			 parked = TX_PARKED, one = 1;
-	bool			 gro[4] = { false, false, false, false };
+	int			 parked = TX_PARKED, one = 1, kick, tun;
+	bool			 gro[4] = { false, false, false, false }, big;
 	struct rx_gro		 gbufs, *g = &gbufs;
 
 	/*
@@ -1286,16 +1402,42 @@ dp_udprx(void *arg)
 	for (s = 2; s < npfd; s++)
 		gro[s] = dp->udp_gro && setsockopt(pfd[s].fd, SOL_UDP, UDP_GRO,
 		    &one, sizeof(one)) == 0;
+	kick = npfd;
+	tun = npfd + 1;
+	pfd[kick].fd = dp->udprx_kick;
+	pfd[kick].events = POLLIN;
+	pfd[tun].events = POLLIN;
 	while (!atomic_load(&dp->stop)) {
-		if (poll(pfd, npfd, -1) == -1) {
+		/* quiet: the TUN's reads are this thread's too */
+		pfd[tun].fd = dp->tun_inline && !atomic_load(&dp->tun_split) ?
+		    dp->tunfd : -1;
+		if (poll(pfd, npfd + 2, -1) == -1) {
 			if (errno == EINTR)
 				continue;
 			break;
 		}
 		if (pfd[0].revents)
 			break;
+		if (pfd[kick].revents)
+			efd_clear(dp->udprx_kick);
 		if (atomic_load(&dp->pause_req))
 			dp_pause_point(dp);
+		if (pfd[tun].revents) {
+			/*
+			 * tun-rx reads only while busy, and only it ends
+			 * busy: no other reader now. The lock keeps the
+			 * rule (one reader at a time) all the same.
+			 */
+			big = false;
+			pthread_mutex_lock(&dp->tunrd_mtx);
+			n = tun_read_batch(dp, DP_BATCH, &big);
+			pthread_mutex_unlock(&dp->tunrd_mtx);
+			if (n > 0)
+				atomic_fetch_add_explicit(&dp->tx_inline,
+				    (uint64_t)n, memory_order_relaxed);
+			if (big)
+				dp_busy(dp);
+		}
 		for (s = 2; s < npfd; s++) {
 			if (!(pfd[s].revents & POLLIN))
 				continue;
@@ -1323,6 +1465,8 @@ dp_udprx(void *arg)
 			}
 			n = recvmmsg(pfd[s].fd, mm, want, MSG_DONTWAIT, NULL);
 			pushed = direct = 0;
+			if (n > DP_DIRECT_MAX)
+				dp_busy(dp);
 			/*
 			 * A few packets and tun-tx asleep with nothing queued:
 			 * write them here, sparing a wake-up (latency).

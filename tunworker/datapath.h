@@ -80,6 +80,12 @@ uint64_t dp_rx_waits(struct datapath *);
 uint64_t dp_rx_coalesced(struct datapath *);
 /* TUN packets udp-rx read and sent itself (the latency path). */
 uint64_t dp_tx_inline(struct datapath *);
+/*
+ * Changes between quiet (udp-rx polls the TUN too, tun-rx sleeps) and
+ * busy (tun-rx polls it): a batch of more than a few packets makes the
+ * data path busy, DP_QUIET_MS without one quiet again.
+ */
+uint64_t dp_mode_changes(struct datapath *);
 void	 dp_notify_drain(struct datapath *);
 
 #endif /* VPND_DATAPATH_H */

@@ -16,7 +16,10 @@
  * host's, up to the kernel's UDP_MAX_SEGMENTS) arrives whole as well.
  * With TUN offloads, a TCP burst past the receive pool comes out of B's
  * TUN coalesced into trains, each byte as sent (the buffers a train
- * gathers from are not reused before its write).
+ * gathers from are not reused before its write). Quiet, a side's udp-rx
+ * reads its TUN (lone packets, tun-rx asleep); a burst makes it busy
+ * (tun-rx reads) and arrives in order across the change; some time
+ * after it the side is quiet again.
  * Every wait is a poll with a deadline; alarm() bounds the whole file.
  */
 #include <sys/ioctl.h>
@@ -231,6 +234,21 @@ in_order(const uint32_t *seqs, int n, uint32_t first, int want)
 		if (seqs[i] != first + (uint32_t)i)
 			return false;
 	return true;
+}
+
+/*
+ * dp_tx_inline(dp) once it reaches want, within WAIT_MS: udp-rx counts
+ * its TUN reads after it sent them, so after the packet arrived.
+ */
+static uint64_t
+inline_reaches(struct datapath *dp, uint64_t want)
+{
+	struct pollfd	 pfd = { -1, 0, 0 };
+	int		 i;
+
+	for (i = 0; i < WAIT_MS && dp_tx_inline(dp) < want; i++)
+		(void)poll(&pfd, 0, 1);
+	return dp_tx_inline(dp);
 }
 
 /* Until tun-rx has read everything written to the side's TUN. */
@@ -501,7 +519,7 @@ main(void)
 	if (sodium_init() == -1)
 		abort();
 	alarm(120);
-	plan(45);
+	plan(55);
 
 	/* Staged before the handshake: all of them, in order. */
 	side_new(&A, false);
@@ -672,6 +690,67 @@ main(void)
 		diag("two readers: udp-rx read %ju of B's TUN packets itself",
 		    (uintmax_t)dp_tx_inline(B.dp));
 	}
+
+	sides_free();
+
+	/*
+	 * Quiet and busy. Lone packets: A's udp-rx reads A's TUN itself
+	 * (tun-rx sleeps), and the mode does not change. A burst makes A
+	 * busy (tun-rx polls the TUN) and arrives whole and in order across
+	 * the change; a while after it A is quiet again, and a lone packet
+	 * is udp-rx's to read once more. (B's TUN blocks, as in the burst
+	 * above: the test reads it more slowly than tun-tx writes.)
+	 */
+	side_new(&A, false);
+	side_new(&B, true);
+	link_sides();
+	ok(dp_start(A.dp) == 0 && dp_start(B.dp) == 0, "quiet: started");
+	put(&A, "10.9.0.1", "10.9.0.2", 0);
+	n = collect(&B, seqs, 1, 0);
+	is_int(n, 1, "quiet: session up");
+	{
+		struct pollfd	 pfd = { -1, 0, 0 };
+		uint64_t	 base = dp_tx_inline(A.dp);
+		uint64_t	 mc = dp_mode_changes(A.dp);
+		uint32_t	 seq;
+
+		for (i = okay = 0; i < 20; i++)
+			okay += put(&A, "10.9.0.1", "10.9.0.2", 1 + i) &&
+			    collect(&B, &seq, 1, 0) == 1 && seq == 1 + (uint32_t)i;
+		is_int(okay, 20, "quiet: 20 lone packets, each delivered");
+		ok(inline_reaches(A.dp, base + 20) - base == 20 &&
+		    dp_mode_changes(A.dp) == mc,
+		    "quiet: A's udp-rx read them itself (%ju), no change of "
+		    "mode (%ju)", (uintmax_t)(dp_tx_inline(A.dp) - base),
+		    (uintmax_t)(dp_mode_changes(A.dp) - mc));
+		for (sent = 0, okay = 1; sent < 500; sent++)
+			okay &= put(&A, "10.9.0.1", "10.9.0.2", 1000 + sent);
+		n = collect(&B, seqs, 600, 500);
+		ok(okay && in_order(seqs, n, 1000, 500),
+		    "busy: a burst of 500 arrives whole, in order (got %d)", n);
+		ok(dp_mode_changes(A.dp) > mc, "busy: the burst made A busy");
+		for (i = 0; i < 2000 && dp_mode_changes(A.dp) < mc + 2; i++)
+			(void)poll(&pfd, 0, 1);
+		is_int((int)(dp_mode_changes(A.dp) - mc), 2,
+		    "quiet again after the burst (%d ms)", i);
+		base = dp_tx_inline(A.dp);
+		seq = 0;
+		n = put(&A, "10.9.0.1", "10.9.0.2", 5000) ?
+		    collect(&B, &seq, 1, 0) : -2;
+		ok(n == 1 && seq == 5000 &&
+		    inline_reaches(A.dp, base + 1) == base + 1,
+		    "quiet again: A's udp-rx reads a lone packet itself "
+		    "(%d, %u, %ju)", n, seq,
+		    (uintmax_t)(dp_tx_inline(A.dp) - base));
+	}
+	sides_free();
+	side_new(&A, false);
+	side_new(&B, false);
+	link_sides();
+	ok(dp_start(A.dp) == 0 && dp_start(B.dp) == 0, "churn: started");
+	put(&A, "10.9.0.1", "10.9.0.2", 0);
+	n = collect(&B, seqs, 1, 0);
+	is_int(n, 1, "churn: session up");
 
 	/*
 	 * Peers come and go (wg set add, remove): each removed peer's

@@ -218,6 +218,14 @@ struct datapath {
 	int			 tunrx_kick;	/* eventfd: tun-rx, poll again */
 	int			 udprx_kick;	/* eventfd: udp-rx, poll again */
 	_Atomic uint64_t	 mode_changes;	/* quiet <-> busy */
+	/*
+	 * The TUN said POLLERR/POLLHUP/POLLNVAL (its interface was deleted
+	 * under us: every poll returns at once and every read fails): no
+	 * thread polls it again, and the control thread is told
+	 * (dp_tun_gone) instead of a packet thread spinning on it.
+	 */
+	_Atomic int		 tun_gone;
+	_Atomic uint64_t	 wakes;		/* tun-rx and udp-rx polls */
 
 	/* staged packets, from a shared pool */
 	pthread_mutex_t		 stage_mtx;
@@ -548,6 +556,28 @@ uint64_t
 dp_rx_coalesced(struct datapath *dp)
 {
 	return atomic_load(&dp->rx_coalesced);
+}
+
+uint64_t
+dp_wakes(struct datapath *dp)
+{
+	return atomic_load(&dp->wakes);
+}
+
+bool
+dp_tun_gone(struct datapath *dp)
+{
+	return atomic_load(&dp->tun_gone) != 0;
+}
+
+/* A TUN poll said it is dead, not readable: stop polling it. */
+static bool
+tun_dead(struct datapath *dp, short revents)
+{
+	if (!(revents & (POLLERR | POLLHUP | POLLNVAL)))
+		return false;
+	atomic_store(&dp->tun_gone, 1);
+	return true;
 }
 
 uint64_t
@@ -1163,22 +1193,29 @@ dp_tunrx(void *arg)
 		/* a blocking TUN fd: tun-rx alone reads it, always */
 		pfd[0].fd = !dp->tun_inline || atomic_load(&dp->tun_split) ?
 		    dp->tunfd : -1;
+		if (atomic_load(&dp->tun_gone))
+			pfd[0].fd = -1;
 		if (poll(pfd, 4, tmo) == -1) {
 			if (errno == EINTR)
 				continue;
 			break;
 		}
+		atomic_fetch_add_explicit(&dp->wakes, 1, memory_order_relaxed);
 		if (pfd[1].revents)
 			break;
 		if (pfd[3].revents)
 			efd_clear(dp->tunrx_kick);
 		if (atomic_load(&dp->pause_req))
 			dp_pause_point(dp);
-		if (pfd[0].revents == 0)
+		if (pfd[0].revents == 0 || tun_dead(dp, pfd[0].revents))
 			continue;
+		/*
+		 * A blocking TUN: one read per wake-up, or the second would
+		 * sleep in read, deaf to stop and pause.
+		 */
 		big = false;
 		pthread_mutex_lock(&dp->tunrd_mtx);
-		(void)tun_read_batch(dp, DP_BATCH, &big);
+		(void)tun_read_batch(dp, dp->tun_inline ? DP_BATCH : 1, &big);
 		pthread_mutex_unlock(&dp->tunrd_mtx);	/* all of it sent */
 		if (big)
 			dp_busy(dp);
@@ -1240,12 +1277,13 @@ rx_take(struct datapath *dp, bool may_wait)
 
 /*
  * One received packet, len bytes at from: a data message is decrypted
- * into b (no copy first), then written (claimed), queued for tun-tx
- * (true: the ring has b), or dropped.
+ * into b (no copy first, counted in data), then written (claimed),
+ * queued for tun-tx (true: the ring has b), or dropped.
  */
 static bool
 rx_deliver(struct datapath *dp, struct dp_buf *b, uint8_t *from, size_t len,
-    const struct sockaddr_storage *src, bool claimed, size_t *direct)
+    const struct sockaddr_storage *src, bool claimed, size_t *direct,
+    size_t *data)
 {
 	struct wg_peer	*peer;
 	uint8_t		*plain;
@@ -1254,6 +1292,7 @@ rx_deliver(struct datapath *dp, struct dp_buf *b, uint8_t *from, size_t len,
 	if (wg_input_to(dp->dev, from, len, b->data, dp->bufsize, src,
 	    &plain, &plainlen, &peer) != WG_DATA)
 		return false;
+	(*data)++;
 	b->off = plain - b->data;
 	b->len = plainlen;
 	if (claimed) {
@@ -1302,7 +1341,7 @@ udprx_gro(struct datapath *dp, struct rx_gro *g, int fd)
 {
 	struct dp_buf	*b;
 	size_t		 cnt[DP_GRO_BUFS], total = 0, k, off, seglen, pushed = 0;
-	size_t		 direct = 0;
+	size_t		 direct = 0, data = 0;
 	int		 i, n, segsz[DP_GRO_BUFS], parked = TX_PARKED;
 	bool		 claimed;
 
@@ -1329,8 +1368,6 @@ udprx_gro(struct datapath *dp, struct rx_gro *g, int fd)
 			atomic_fetch_add_explicit(&dp->rx_coalesced, 1,
 			    memory_order_relaxed);
 	}
-	if (total > DP_DIRECT_MAX)
-		dp_busy(dp);
 	/* a few packets and tun-tx asleep with nothing queued: write here */
 	claimed = total > 0 && total <= DP_DIRECT_MAX &&
 	    ring_empty(&dp->to_tun) &&
@@ -1343,12 +1380,18 @@ udprx_gro(struct datapath *dp, struct rx_gro *g, int fd)
 			if ((b = rx_take(dp, !claimed)) == NULL)
 				break;
 			if (rx_deliver(dp, b, g->buf[i] + off, seglen,
-			    &g->src[i], claimed, &direct))
+			    &g->src[i], claimed, &direct, &data))
 				pushed++;
 			else
 				dp->free_rx[dp->nfree_rx++] = b;
 		}
 	}
+	/*
+	 * Many data packets (junk does not count), or every slot filled
+	 * with data (the socket had more, coalesced or not): busy.
+	 */
+	if (data > DP_DIRECT_MAX || (n == DP_GRO_BUFS && data >= (size_t)n))
+		dp_busy(dp);
 	if (claimed)
 		atomic_store(&dp->tx_state, TX_PARKED);
 	atomic_thread_fence(memory_order_seq_cst);
@@ -1373,7 +1416,7 @@ dp_udprx(void *arg)
 	struct dp_buf		*bufs[DP_BATCH], *b;
 	struct wg_peer		*peer;
 	uint8_t			*plain;
-	size_t			 plainlen, pushed, direct;
+	size_t			 plainlen, pushed, direct, data;
 	int			 i, n, r, s, npfd = 0, want, claimed;
 	int			 parked = TX_PARKED, one = 1, kick, tun;
 	bool			 gro[4] = { false, false, false, false }, big;
@@ -1411,18 +1454,21 @@ dp_udprx(void *arg)
 		/* quiet: the TUN's reads are this thread's too */
 		pfd[tun].fd = dp->tun_inline && !atomic_load(&dp->tun_split) ?
 		    dp->tunfd : -1;
+		if (atomic_load(&dp->tun_gone))
+			pfd[tun].fd = -1;
 		if (poll(pfd, npfd + 2, -1) == -1) {
 			if (errno == EINTR)
 				continue;
 			break;
 		}
+		atomic_fetch_add_explicit(&dp->wakes, 1, memory_order_relaxed);
 		if (pfd[0].revents)
 			break;
 		if (pfd[kick].revents)
 			efd_clear(dp->udprx_kick);
 		if (atomic_load(&dp->pause_req))
 			dp_pause_point(dp);
-		if (pfd[tun].revents) {
+		if (pfd[tun].revents && !tun_dead(dp, pfd[tun].revents)) {
 			/*
 			 * tun-rx reads only while busy, and only it ends
 			 * busy: no other reader now. The lock keeps the
@@ -1464,9 +1510,7 @@ dp_udprx(void *arg)
 				mm[i].msg_hdr.msg_iovlen = 1;
 			}
 			n = recvmmsg(pfd[s].fd, mm, want, MSG_DONTWAIT, NULL);
-			pushed = direct = 0;
-			if (n > DP_DIRECT_MAX)
-				dp_busy(dp);
+			pushed = direct = data = 0;
 			/*
 			 * A few packets and tun-tx asleep with nothing queued:
 			 * write them here, sparing a wake-up (latency).
@@ -1484,6 +1528,7 @@ dp_udprx(void *arg)
 				    &src[i], &plain, &plainlen, &peer);
 				if (r != WG_DATA)
 					continue;
+				data++;
 				b->off = plain - b->data;
 				b->len = plainlen;
 				if (claimed) {
@@ -1501,6 +1546,9 @@ dp_udprx(void *arg)
 					dp->free_rx[dp->nfree_rx++] = bufs[i];
 			if (claimed)
 				atomic_store(&dp->tx_state, TX_PARKED);
+			/* a big batch of data, not junk: busy */
+			if (data > DP_DIRECT_MAX)
+				dp_busy(dp);
 			/* the pushes before the look at tun-tx's state */
 			atomic_thread_fence(memory_order_seq_cst);
 			if (pushed > 0 && atomic_load(&dp->tx_state) != TX_ACTIVE)

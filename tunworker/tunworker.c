@@ -66,6 +66,7 @@ static bool		 pending_vnet;
 static int		 tun_mtu = CONF_DEFAULT_MTU;
 static struct event	 ev_tick, ev_notify;
 static int		 ev_notify_set;
+static int		 tun_gone_said;	/* tw_error said it, once per dp */
 /* peers named since the last IMSG_WG_IFACE, to drop the others at END */
 static struct conf_rx	 wgrx;		/* netmgr's configuration, arriving */
 /* ... the keys of the configuration being applied, sorted */
@@ -176,6 +177,10 @@ tw_tick(int fd, short ev, void *arg)
 		}
 		wg_device_tick(dp_device(dp));
 	}
+	if (dp != NULL && dp_running(dp) && dp_tun_gone(dp) && !tun_gone_said) {
+		tun_gone_said = 1;
+		tw_error("the tunnel interface is gone");
+	}
 	if (wg_resumed(&resume))
 		tw_net_changed("resumed from suspend");
 	evtimer_add(&ev_tick, &tv);
@@ -271,6 +276,7 @@ tw_reset(void)
 	dp_free(dp);		/* joins the threads, zeroes the keys */
 	dp = NULL;
 	have_key = 0;
+	tun_gone_said = 0;
 	if (pending_tun != -1)
 		close(pending_tun);
 	if (pending_udp4 != -1)

@@ -29,11 +29,18 @@ wg_now(void)
 {
 #ifdef VPND_TESTHOOKS
 	static _Atomic uint64_t	 base;
-	uint64_t		 raw = wg_mono_raw(), zero = 0;
+	uint64_t		 raw = wg_mono_raw(), zero = 0, b;
 
-	/* Scale the time since first use, so scaled time stays monotonic. */
+	/*
+	 * Scale the time since first use, so scaled time stays monotonic.
+	 * A first reading that lost the race to set base can be older than
+	 * it: zero elapsed, not a wrapped difference.
+	 */
 	atomic_compare_exchange_strong(&base, &zero, raw);
-	return base + (uint64_t)((double)(raw - base) * wg_time_scale) +
+	b = atomic_load(&base);
+	if (raw < b)
+		raw = b;
+	return b + (uint64_t)((double)(raw - b) * wg_time_scale) +
 	    wg_time_offset;
 #else
 	return wg_mono_raw();

@@ -19,7 +19,10 @@
  * gathers from are not reused before its write). Quiet, a side's udp-rx
  * reads its TUN (lone packets, tun-rx asleep); a burst makes it busy
  * (tun-rx reads) and arrives in order across the change; some time
- * after it the side is quiet again.
+ * after it the side is quiet again. A burst from the network makes the
+ * receiver busy, junk does not. A TUN that dies (POLLHUP) is seen, and
+ * no thread spins on it; a blocking TUN is read once per wake-up, so the
+ * data path still stops.
  * Every wait is a poll with a deadline; alarm() bounds the whole file.
  */
 #include <sys/ioctl.h>
@@ -33,6 +36,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -57,6 +61,7 @@
 struct side {
 	struct datapath		*dp;
 	int			 tun;	/* the test's end of the "TUN" */
+	int			 dptun;	/* the datapath's end */
 	struct sockaddr_storage	 addr;
 	uint8_t			 priv[32], pub[32];
 	struct wg_peer		*peer;
@@ -81,6 +86,10 @@ static void	*stream_writer_a(void *);
 static void	*collector_b(void *);
 static int	 gso_burst(int, uint32_t);
 static void	 tcp_gro(void);
+static void	 tun_gone(void);
+static void	 udp_busy(void);
+static void	 blocking_tun(void);
+static void	*sides_free_thread(void *);
 
 #define STREAM_N	3000
 static _Atomic int	 stream_done;
@@ -115,6 +124,7 @@ side_new(struct side *s, bool tun_blocks)
 	if (!tun_blocks)
 		fcntl(sv[0], F_SETFL, fl | O_NONBLOCK);
 	dp_set_tun(s->dp, sv[0], side_vnet);
+	s->dptun = sv[0];
 	s->tun = sv[1];
 	if ((u = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
 		abort();
@@ -519,7 +529,7 @@ main(void)
 	if (sodium_init() == -1)
 		abort();
 	alarm(120);
-	plan(55);
+	plan(71);
 
 	/* Staged before the handshake: all of them, in order. */
 	side_new(&A, false);
@@ -744,6 +754,9 @@ main(void)
 		    (uintmax_t)(dp_tx_inline(A.dp) - base));
 	}
 	sides_free();
+	udp_busy();
+	tun_gone();
+	blocking_tun();
 	side_new(&A, false);
 	side_new(&B, false);
 	link_sides();
@@ -850,4 +863,155 @@ main(void)
 
 	tcp_gro();
 	return done_testing();
+}
+
+/*
+ * The TUN dies (its interface deleted: every poll of it says POLLHUP or
+ * POLLERR at once, every read fails): no packet thread polls it again,
+ * the control thread can tell (dp_tun_gone) and take the tunnel down, and
+ * the threads sleep instead of spinning. Quiet, udp-rx polled the TUN;
+ * right after a burst (busy), tun-rx did.
+ */
+static void
+tun_gone(void)
+{
+	struct pollfd	 pfd = { -1, 0, 0 };
+	uint32_t	 seqs[600];
+	uint64_t	 w0, w1, mc = 0;
+	const char	*what;
+	int		 busy, i, n;
+
+	for (busy = 0; busy < 2; busy++) {
+		what = busy ? "TUN gone, busy" : "TUN gone, quiet";
+		side_new(&A, false);
+		side_new(&B, true);
+		link_sides();
+		if (dp_start(A.dp) == -1 || dp_start(B.dp) == -1)
+			abort();
+		put(&A, "10.9.0.1", "10.9.0.2", 0);
+		n = collect(&B, seqs, 1, 0);
+		is_int(n, 1, "%s: session up", what);
+		if (busy) {
+			mc = dp_mode_changes(A.dp);
+			for (i = 0; i < 500; i++)
+				(void)put(&A, "10.9.0.1", "10.9.0.2", 1 + i);
+			n = collect(&B, seqs, 500, 500);
+		}
+		w0 = dp_wakes(A.dp);
+		if (busy)
+			diag("%s: %d delivered, A %s at the shutdown", what, n,
+			    (dp_mode_changes(A.dp) - mc) % 2 ? "busy" : "quiet");
+		/* a dead socket polls as a dead TUN does: POLLHUP, reads fail */
+		if (shutdown(A.dptun, SHUT_RDWR) == -1)
+			abort();
+		for (i = 0; i < WAIT_MS && !dp_tun_gone(A.dp); i++)
+			(void)poll(&pfd, 0, 1);
+		ok(dp_tun_gone(A.dp), "%s: the data path saw it (%d ms)",
+		    what, i);
+		(void)poll(&pfd, 0, 200);
+		w1 = dp_wakes(A.dp);
+		ok(w1 - w0 < 20, "%s: A's packet threads sleep (%ju wake-ups "
+		    "in the 200 ms after)", what, (uintmax_t)(w1 - w0));
+		ok(!dp_tun_gone(B.dp), "%s: B's TUN still alive", what);
+		sides_free();
+	}
+}
+
+static _Atomic int	 freed;
+
+static void *
+sides_free_thread(void *arg)
+{
+	sides_free();
+	atomic_store(&freed, 1);
+	return NULL;
+}
+
+/*
+ * A blocking TUN descriptor: tun-rx reads one packet per wake-up, never
+ * a second one that would sleep in read(2) where stop and pause cannot
+ * reach it. Packets still flow, and the data path stops.
+ */
+static void
+blocking_tun(void)
+{
+	struct pollfd	 pfd = { -1, 0, 0 };
+	pthread_t	 t;
+	uint32_t	 seqs[8];
+	int		 i, n, okay;
+
+	side_new(&A, true);
+	side_new(&B, true);
+	link_sides();
+	if (dp_start(A.dp) == -1 || dp_start(B.dp) == -1)
+		abort();
+	for (i = okay = 0; i < 5; i++)
+		okay += put(&A, "10.9.0.1", "10.9.0.2", 1 + i) &&
+		    collect(&B, seqs, 1, 0) == 1 && seqs[0] == 1 + (uint32_t)i;
+	is_int(okay, 5, "blocking TUN: each packet delivered");
+	atomic_store(&freed, 0);
+	if (pthread_create(&t, NULL, sides_free_thread, NULL) != 0)
+		abort();
+	for (i = 0; i < WAIT_MS && !atomic_load(&freed); i++)
+		(void)poll(&pfd, 0, 1);
+	n = atomic_load(&freed);
+	ok(n, "blocking TUN: the data path stops (%d ms)", i);
+	if (!n) {
+		printf("Bail out! a packet thread sleeps in read(2) on the "
+		    "blocking TUN\n");
+		fflush(stdout);
+		_exit(1);
+	}
+	pthread_join(t, NULL);
+}
+
+/*
+ * The receiving side's busy: a burst of data from the network makes B
+ * busy (its tun-rx takes the TUN), with UDP GRO and without; junk (data
+ * messages for no session, many to a batch) does not: only what decrypts
+ * counts, or an attacker could keep the latency path off.
+ */
+static void
+udp_busy(void)
+{
+	uint8_t		 junk[148];
+	uint32_t	 seqs[300], seq;
+	int		 gro, i, n, u;
+	const char	*what;
+
+	for (gro = 1; gro >= 0; gro--) {
+		what = gro ? "UDP busy" : "UDP busy, no GRO";
+		side_new(&A, false);
+		side_new(&B, false);
+		dp_set_udp_gro(B.dp, gro);
+		link_sides();
+		if (dp_start(A.dp) == -1 || dp_start(B.dp) == -1)
+			abort();
+		put(&A, "10.9.0.1", "10.9.0.2", 0);
+		n = collect(&B, seqs, 1, 0);
+		is_int(n, 1, "%s: session up", what);
+		/* queued before A's next packet in B's one socket: seen first */
+		memset(junk, 0xa5, sizeof(junk));
+		junk[0] = 4;
+		junk[1] = junk[2] = junk[3] = 0;
+		if ((u = socket(AF_INET, SOCK_DGRAM, 0)) == -1)
+			abort();
+		for (i = 0; i < 300; i++)
+			(void)sendto(u, junk, sizeof(junk), 0,
+			    (struct sockaddr *)&B.addr, sizeof(struct sockaddr_in));
+		close(u);
+		seq = 0;
+		n = put(&A, "10.9.0.1", "10.9.0.2", 1) ?
+		    collect(&B, &seq, 1, 0) : -1;
+		ok(n == 1 && seq == 1 && dp_mode_changes(B.dp) == 0,
+		    "%s: 300 junk datagrams do not make B busy (%d, %ju)",
+		    what, n, (uintmax_t)dp_mode_changes(B.dp));
+		for (i = 0; i < 300; i++)
+			(void)put(&A, "10.9.0.1", "10.9.0.2", 2 + i);
+		n = collect(&B, seqs, 300, 200);
+		ok(n > 0 && dp_mode_changes(B.dp) > 0,
+		    "%s: a burst of data makes B busy (%d arrived, %ju changes)",
+		    what, n, (uintmax_t)dp_mode_changes(B.dp));
+		sides_free();
+	}
 }

@@ -74,6 +74,7 @@ static void	 notify(const uint8_t [32], int);
 static void	 side_new(struct side *, bool);
 static void	 link_sides(void);
 static void	 sides_free(void);
+static void	 sides_up(bool, bool, int, const char *);
 static size_t	 mkpkt(uint8_t *, const char *, const char *, uint32_t);
 static bool	 put(struct side *, const char *, const char *, uint32_t);
 static int	 take(struct side *, uint32_t *, int);
@@ -159,6 +160,26 @@ link_sides(void)
 		abort();
 	dp_peer_attach(A.dp, A.peer);
 	dp_peer_attach(B.dp, B.peer);
+}
+
+/*
+ * A and B anew (a_blocks, b_blocks: the datapath's end of each TUN
+ * blocks; gro: B's UDP GRO, -1 as it comes), started, and a first packet
+ * through: the session is up.
+ */
+static void
+sides_up(bool a_blocks, bool b_blocks, int gro, const char *what)
+{
+	uint32_t	 seq;
+
+	side_new(&A, a_blocks);
+	side_new(&B, b_blocks);
+	if (gro != -1)
+		dp_set_udp_gro(B.dp, gro);
+	link_sides();
+	ok(dp_start(A.dp) == 0 && dp_start(B.dp) == 0, "%s: started", what);
+	put(&A, "10.9.0.1", "10.9.0.2", 0);
+	is_int(collect(&B, &seq, 1, 0), 1, "%s: session up", what);
 }
 
 static void
@@ -529,7 +550,7 @@ main(void)
 	if (sodium_init() == -1)
 		abort();
 	alarm(120);
-	plan(71);
+	plan(75);
 
 	/* Staged before the handshake: all of them, in order. */
 	side_new(&A, false);
@@ -602,15 +623,7 @@ main(void)
 	 * and are split), and without.
 	 */
 	for (gro = 1; gro >= 0; gro--) {
-		side_new(&A, false);
-		side_new(&B, true);
-		dp_set_udp_gro(B.dp, gro);
-		link_sides();
-		ok(dp_start(A.dp) == 0 && dp_start(B.dp) == 0,
-		    "burst%s: started", gro ? "" : ", no GRO");
-		put(&A, "10.9.0.1", "10.9.0.2", 0);
-		n = collect(&B, seqs, 1, 0);
-		is_int(n, 1, "burst: session up");
+		sides_up(false, true, gro, gro ? "burst" : "burst, no GRO");
 		for (sent = 1, okay = 1; sent <= DP_POOL + 1000; sent++)
 			okay &= put(&A, "10.9.0.1", "10.9.0.2", sent);
 		wait_tun_read(&A);
@@ -645,13 +658,7 @@ main(void)
 	 * whatever was delivered is intact and in order, and fresh traffic
 	 * flows again.
 	 */
-	side_new(&A, false);
-	side_new(&B, true);
-	link_sides();
-	ok(dp_start(A.dp) == 0 && dp_start(B.dp) == 0, "pool: started");
-	put(&A, "10.9.0.1", "10.9.0.2", 0);
-	n = collect(&B, seqs, 1, 0);
-	is_int(n, 1, "pool: session up");
+	sides_up(false, true, -1, "pool");
 	for (sent = 1; sent < 4000; sent++)
 		if (!put(&A, "10.9.0.1", "10.9.0.2", sent))
 			break;
@@ -675,13 +682,7 @@ main(void)
 	 * lone packet it wrote itself. Only one reads at a time and sends
 	 * what it read before the other reads: the stream keeps its order.
 	 */
-	side_new(&A, false);
-	side_new(&B, false);
-	link_sides();
-	ok(dp_start(A.dp) == 0 && dp_start(B.dp) == 0, "two readers: started");
-	put(&A, "10.9.0.1", "10.9.0.2", 0);
-	n = collect(&B, seqs, 1, 0);
-	is_int(n, 1, "two readers: session up");
+	sides_up(false, false, -1, "two readers");
 	{
 		pthread_t	 tw, tp;
 		static uint32_t	 got[STREAM_N + 10];
@@ -711,13 +712,7 @@ main(void)
 	 * is udp-rx's to read once more. (B's TUN blocks, as in the burst
 	 * above: the test reads it more slowly than tun-tx writes.)
 	 */
-	side_new(&A, false);
-	side_new(&B, true);
-	link_sides();
-	ok(dp_start(A.dp) == 0 && dp_start(B.dp) == 0, "quiet: started");
-	put(&A, "10.9.0.1", "10.9.0.2", 0);
-	n = collect(&B, seqs, 1, 0);
-	is_int(n, 1, "quiet: session up");
+	sides_up(false, true, -1, "quiet");
 	{
 		struct pollfd	 pfd = { -1, 0, 0 };
 		uint64_t	 base = dp_tx_inline(A.dp);
@@ -757,13 +752,7 @@ main(void)
 	udp_busy();
 	tun_gone();
 	blocking_tun();
-	side_new(&A, false);
-	side_new(&B, false);
-	link_sides();
-	ok(dp_start(A.dp) == 0 && dp_start(B.dp) == 0, "churn: started");
-	put(&A, "10.9.0.1", "10.9.0.2", 0);
-	n = collect(&B, seqs, 1, 0);
-	is_int(n, 1, "churn: session up");
+	sides_up(false, false, -1, "churn");
 
 	/*
 	 * Peers come and go (wg set add, remove): each removed peer's
@@ -806,13 +795,7 @@ main(void)
 	 * packets and then reads its own TUN, racing its tun-rx for the
 	 * same stream. Both arrive whole and in order.
 	 */
-	side_new(&A, false);
-	side_new(&B, false);
-	link_sides();
-	ok(dp_start(A.dp) == 0 && dp_start(B.dp) == 0, "both ways: started");
-	put(&A, "10.9.0.1", "10.9.0.2", 0);
-	n = collect(&B, seqs, 1, 0);
-	is_int(n, 1, "both ways: session up");
+	sides_up(false, false, -1, "both ways");
 	{
 		pthread_t	 ta, tb, tc;
 		static uint32_t	 got[STREAM_N + 10], got_b[STREAM_N + 10];
@@ -883,14 +866,7 @@ tun_gone(void)
 
 	for (busy = 0; busy < 2; busy++) {
 		what = busy ? "TUN gone, busy" : "TUN gone, quiet";
-		side_new(&A, false);
-		side_new(&B, true);
-		link_sides();
-		if (dp_start(A.dp) == -1 || dp_start(B.dp) == -1)
-			abort();
-		put(&A, "10.9.0.1", "10.9.0.2", 0);
-		n = collect(&B, seqs, 1, 0);
-		is_int(n, 1, "%s: session up", what);
+		sides_up(false, true, -1, what);
 		if (busy) {
 			mc = dp_mode_changes(A.dp);
 			for (i = 0; i < 500; i++)
@@ -981,15 +957,7 @@ udp_busy(void)
 
 	for (gro = 1; gro >= 0; gro--) {
 		what = gro ? "UDP busy" : "UDP busy, no GRO";
-		side_new(&A, false);
-		side_new(&B, false);
-		dp_set_udp_gro(B.dp, gro);
-		link_sides();
-		if (dp_start(A.dp) == -1 || dp_start(B.dp) == -1)
-			abort();
-		put(&A, "10.9.0.1", "10.9.0.2", 0);
-		n = collect(&B, seqs, 1, 0);
-		is_int(n, 1, "%s: session up", what);
+		sides_up(false, false, gro, what);
 		/* queued before A's next packet in B's one socket: seen first */
 		memset(junk, 0xa5, sizeof(junk));
 		junk[0] = 4;

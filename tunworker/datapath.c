@@ -225,7 +225,7 @@ struct datapath {
 	 * (dp_tun_gone) instead of a packet thread spinning on it.
 	 */
 	_Atomic int		 tun_gone;
-	_Atomic uint64_t	 wakes;		/* tun-rx and udp-rx polls */
+	_Atomic uint64_t	 wakes;		/* packet threads' polls */
 
 	/* staged packets, from a shared pool */
 	pthread_mutex_t		 stage_mtx;
@@ -1628,7 +1628,7 @@ dp_tuntx(void *arg)
 	struct pollfd	 pfd[2];
 	struct dp_buf	*b;
 	struct gro	*g = NULL;
-	int		 idle;
+	int		 idle, n;
 
 	if (dp->vnet) {
 		/* allocated by dp_new */
@@ -1667,9 +1667,18 @@ dp_tuntx(void *arg)
 		/* park; udp-rx may now write a small batch itself */
 		atomic_store(&dp->tx_state, TX_PARKED);
 		atomic_thread_fence(memory_order_seq_cst);
-		if (ring_empty(&dp->to_tun) &&
-		    poll(pfd, 2, 100) > 0 && (pfd[0].revents & POLLIN))
-			efd_clear(dp->ringfd);
+		/*
+		 * No timeout: a push after the fence above sees PARKED and
+		 * signals ringfd, stop signals stopfd. An idle tunnel wakes
+		 * no packet thread.
+		 */
+		if (ring_empty(&dp->to_tun)) {
+			n = poll(pfd, 2, -1);
+			atomic_fetch_add_explicit(&dp->wakes, 1,
+			    memory_order_relaxed);
+			if (n > 0 && (pfd[0].revents & POLLIN))
+				efd_clear(dp->ringfd);
+		}
 		tx_unpark(dp);
 	}
 	return NULL;

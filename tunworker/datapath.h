@@ -88,7 +88,7 @@ uint64_t dp_tx_inline(struct datapath *);
 uint64_t dp_mode_changes(struct datapath *);
 /* The TUN is dead (its interface deleted): the tunnel must go down. */
 bool	 dp_tun_gone(struct datapath *);
-/* Wake-ups of tun-rx and udp-rx, for tests: an idle data path sleeps. */
+/* Wake-ups of the packet threads, for tests: an idle data path sleeps. */
 uint64_t dp_wakes(struct datapath *);
 void	 dp_notify_drain(struct datapath *);
 

@@ -88,6 +88,7 @@ static void	*collector_b(void *);
 static int	 gso_burst(int, uint32_t);
 static void	 tcp_gro(void);
 static void	 tun_gone(void);
+static void	 idle_sleeps(void);
 static void	 udp_busy(void);
 static void	 blocking_tun(void);
 static void	*sides_free_thread(void *);
@@ -550,7 +551,7 @@ main(void)
 	if (sodium_init() == -1)
 		abort();
 	alarm(120);
-	plan(75);
+	plan(79);
 
 	/* Staged before the handshake: all of them, in order. */
 	side_new(&A, false);
@@ -751,6 +752,7 @@ main(void)
 	sides_free();
 	udp_busy();
 	tun_gone();
+	idle_sleeps();
 	blocking_tun();
 	sides_up(false, false, -1, "churn");
 
@@ -891,6 +893,33 @@ tun_gone(void)
 		ok(!dp_tun_gone(B.dp), "%s: B's TUN still alive", what);
 		sides_free();
 	}
+}
+
+/*
+ * An idle tunnel wakes no packet thread: tun-tx, parked with nothing
+ * queued, sleeps until udp-rx pushes (no timeout to poll out of), and
+ * both rx threads sleep while quiet. A packet after the idle spell still
+ * goes through, so the sleep is not a lost wake-up.
+ */
+static void
+idle_sleeps(void)
+{
+	struct pollfd	 pfd = { -1, 0, 0 };
+	uint32_t	 seq;
+	uint64_t	 a0, b0, a1, b1;
+
+	sides_up(false, false, -1, "idle");
+	a0 = dp_wakes(A.dp);
+	b0 = dp_wakes(B.dp);
+	(void)poll(&pfd, 0, 350);
+	a1 = dp_wakes(A.dp);
+	b1 = dp_wakes(B.dp);
+	ok(a1 - a0 <= 2 && b1 - b0 <= 2, "idle: no packet thread wakes "
+	    "(A %ju, B %ju wake-ups in 350 ms)", (uintmax_t)(a1 - a0),
+	    (uintmax_t)(b1 - b0));
+	put(&A, "10.9.0.1", "10.9.0.2", 7);
+	is_int(collect(&B, &seq, 1, 0), 1, "idle: a packet after it arrives");
+	sides_free();
 }
 
 static _Atomic int	 freed;

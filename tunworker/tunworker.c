@@ -45,6 +45,7 @@
 static void	 tw_closed(struct imsgev *);
 static void	 tw_sandbox(void);
 static void	 tw_tick(int, short, void *);
+static void	 tw_tick_arm(void);
 static void	 tw_notify(int, short, void *);
 static void	 tw_peer_event(const uint8_t [WG_KEY_LEN], int);
 static void	 tw_net_changed(const char *);
@@ -66,6 +67,7 @@ static bool		 pending_vnet;
 static int		 tun_mtu = CONF_DEFAULT_MTU;
 static struct event	 ev_tick, ev_notify;
 static int		 ev_notify_set;
+static int		 tick_armed;	/* no data path: no tick (idle) */
 static int		 tun_gone_said;	/* tw_error said it, once per dp */
 /* peers named since the last IMSG_WG_IFACE, to drop the others at END */
 static struct conf_rx	 wgrx;		/* netmgr's configuration, arriving */
@@ -81,8 +83,6 @@ static struct wg_resume	 resume;
 void
 tunworker_main(int verbose)
 {
-	struct timeval	tv = { 0, TICK_MS * 1000 };
-
 	(void)proc_child_init("tunworker", verbose, &iev_parent,
 	    tw_dispatch_parent, tw_closed);
 	proc_recv_env(&iev_parent, &env);
@@ -96,7 +96,6 @@ tunworker_main(int verbose)
 	tw_sandbox();
 	tunworker_state_init();
 	evtimer_set(&ev_tick, tw_tick, NULL);
-	evtimer_add(&ev_tick, &tv);
 	event_dispatch();
 	exit(0);
 }
@@ -183,7 +182,29 @@ tw_tick(int fd, short ev, void *arg)
 	}
 	if (wg_resumed(&resume))
 		tw_net_changed("resumed from suspend");
+	/* disconnected, nothing to time: sleep until a data path is made */
+	if (dp == NULL) {
+		tick_armed = 0;
+		return;
+	}
 	evtimer_add(&ev_tick, &tv);
+}
+
+/*
+ * A data path is made: tick again. A suspend while there was none is no
+ * news to the new tunnel: the resume check starts afresh.
+ */
+static void
+tw_tick_arm(void)
+{
+	struct timeval	tv = { 0, TICK_MS * 1000 };
+
+	if (tick_armed)
+		return;
+	memset(&resume, 0, sizeof(resume));
+	(void)wg_resumed(&resume);
+	evtimer_add(&ev_tick, &tv);
+	tick_armed = 1;
 }
 
 static void
@@ -239,6 +260,7 @@ tw_ensure_dp(void)
 	    tw_notify, NULL);
 	event_add(&ev_notify, NULL);
 	ev_notify_set = 1;
+	tw_tick_arm();
 	if (pending_tun != -1) {
 		dp_set_tun(dp, pending_tun, pending_vnet);
 		pending_tun = -1;

@@ -1,0 +1,82 @@
+#!/bin/bash
+# idle.t -- an idle daemon sleeps. Disconnected, none of vpnd's four
+# processes wakes: tunworker's timer tick stops with its data path.
+# Connected with no traffic, only tunworker's control thread wakes (the
+# WireGuard timers' tick), no packet thread does. After a deactivate it
+# sleeps again; an activate ticks again and carries traffic. Each count
+# is of context switches over a 2 s window (a measurement, not a wait).
+set -u
+. "$(dirname "$0")/../lib/e2e.sh"
+e2e_timeout 90 "$@"
+e2e_init idle
+
+# switches WHICH PID...: context switches so far of the processes'
+# threads; WHICH is all, main (the thread whose id is the pid) or others
+switches() {
+	local which=$1 p t n=0
+	shift
+	for p in "$@"; do
+		for t in /proc/"$p"/task/*; do
+			case $which in
+			main) [ "${t##*/}" = "$p" ] || continue ;;
+			others) [ "${t##*/}" != "$p" ] || continue ;;
+			esac
+			n=$((n + $(awk '/ctxt_switches/ { s += $2 } END { print s }' \
+			    "$t/status" 2>/dev/null || echo 0)))
+		done
+	done
+	echo "$n"
+}
+
+# window WHICH PID...: the switches in the next 2 s
+window() {
+	local a b
+	a=$(switches "$@")
+	sleep 2
+	b=$(switches "$@")
+	echo $((b - a))
+}
+
+WG="w$$i"
+client_server "$WG"
+vpnd_start c "$C" || bail "vpnd did not start"
+SOCK=$(sock_of c)
+TW=$(child_of "$VPND_PID_c" tunworker)
+ok $? "tunworker found ($TW)"
+ALL="$VPND_PID_c $(child_of "$VPND_PID_c" netmgr) $TW $(child_of "$VPND_PID_c" dnsmgr)"
+ACT=$(printf '{"type":"activate","privateKey":"%s","publicKey":"%s","serverPublicKey":"%s","serverPort":51820,"serverIpv4AddrIn":"10.0.0.2","deviceIpv4Address":"10.8.0.2/32","allowedIPAddressRanges":[{"address":"10.8.0.1","range":32,"isIpv6":false}]}' \
+    "$(key_of cli)" "$(pub_of cli)" "$(pub_of srv)")
+
+# shellcheck disable=SC2086
+n=$(window all $ALL)
+[ "$n" -le 4 ]
+ok $? "disconnected: vpnd's four processes sleep ($n wake-ups in 2 s)"
+
+out=$(client -t 20 "$SOCK" "send:$ACT" expect:connected 2>&1)
+ok $? "activate: connected"
+ping_ok "$C" 10.8.0.1
+ok $? "traffic flows"
+n=$(window others "$TW")
+m=$(window main "$TW")
+[ "$n" -le 4 ]
+ok $? "connected, idle: no packet thread wakes ($n wake-ups in 2 s)"
+[ "$m" -ge 5 ]
+ok $? "connected: the control thread ticks ($m wake-ups in 2 s)"
+
+out=$(client -t 20 "$SOCK" 'send:{"type":"deactivate"}' expect:disconnected 2>&1)
+ok $? "deactivate: disconnected"
+# the tick that finds no data path is the last: once the count stands still
+wait_for 50 sh -c "a=\$(awk '/ctxt_switches/ {s+=\$2} END {print s}' /proc/$TW/task/*/status); sleep 0.3; b=\$(awk '/ctxt_switches/ {s+=\$2} END {print s}' /proc/$TW/task/*/status); [ \$a = \$b ]"
+ok $? "deactivated: tunworker's wake-ups stop"
+n=$(window all "$TW")
+[ "$n" -le 2 ]
+ok $? "deactivated: tunworker sleeps ($n wake-ups in 2 s)"
+
+out=$(client -t 20 "$SOCK" "send:$ACT" expect:connected 2>&1)
+ok $? "activate again: connected"
+ping_ok "$C" 10.8.0.1
+ok $? "traffic flows again"
+m=$(window main "$TW")
+[ "$m" -ge 5 ]
+ok $? "reconnected: the control thread ticks again ($m wake-ups in 2 s)"
+e2e_done

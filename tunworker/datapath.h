@@ -90,6 +90,11 @@ uint64_t dp_mode_changes(struct datapath *);
 bool	 dp_tun_gone(struct datapath *);
 /* Wake-ups of the packet threads, for tests: an idle data path sleeps. */
 uint64_t dp_wakes(struct datapath *);
+/*
+ * The control thread will sleep past its 100 ms tick: udp-rx wakes it
+ * (the notify fd) at the first handshake it counts, once per arming.
+ */
+void	 dp_kick_arm(struct datapath *, bool);
 void	 dp_notify_drain(struct datapath *);
 
 #endif /* VPND_DATAPATH_H */

@@ -166,6 +166,43 @@ timers_may_initiate(const struct wg_timers *t, uint64_t now)
 	    wg_since(t->t_last_sent_handshake, now) >= REKEY_TIMEOUT;
 }
 
+static uint64_t
+timers_min(uint64_t a, uint64_t b)
+{
+	if (a == 0)
+		return b;
+	if (b == 0)
+		return a;
+	return a < b ? a : b;
+}
+
+uint64_t
+timers_next(const struct wg_timers *t)
+{
+	uint64_t	 n = 0;
+
+	n = timers_min(n, t->t_retransmit_handshake);
+	n = timers_min(n, t->t_send_keepalive);
+	n = timers_min(n, t->t_new_handshake);
+	n = timers_min(n, t->t_zero_key_material);
+	n = timers_min(n, t->t_persistent_keepalive);
+	if (t->t_attempt_since != 0 && !t->t_lost)
+		n = timers_min(n, timers_at(t->t_attempt_since,
+		    REKEY_ATTEMPT_TIME));
+	return n;
+}
+
+uint64_t
+timers_sleep(uint64_t now, uint64_t next, uint64_t max)
+{
+	uint64_t	 d;
+
+	if (next == 0)
+		return max;
+	d = wg_since(now, next);
+	return d < max ? d : max;
+}
+
 int
 timers_expired(struct wg_timers *t, uint64_t now)
 {

@@ -58,6 +58,14 @@ void	 timers_session_derived(struct wg_timers *, uint64_t now);
 /* May an initiation go out now? Rate limit of one per REKEY_TIMEOUT. */
 bool	 timers_may_initiate(const struct wg_timers *, uint64_t now);
 int	 timers_expired(struct wg_timers *, uint64_t now);
+/*
+ * The earliest deadline timers_expired() has to act on (0: none): the
+ * control thread need not tick before it. Every timer a packet thread
+ * arms is a second or more ahead.
+ */
+uint64_t timers_next(const struct wg_timers *);
+/* From now, until next (0: none), but at most max: how long to sleep. */
+uint64_t timers_sleep(uint64_t now, uint64_t next, uint64_t max);
 /* The delay before the next retransmission after that many attempts. */
 uint64_t timers_retry_delay(unsigned int attempts);
 

@@ -26,12 +26,20 @@
 #include "proc.h"
 #include "sandbox.h"
 #include "aead.h"
+#include "timers.h"
 #include "tunworker.h"
 #include "vpnd.h"
 #include "wg.h"
 #include "wgtime.h"
 
 #define TICK_MS		100
+/*
+ * With no handshake for the last LOAD_SLOTS ticks, the control thread
+ * sleeps until the next timer is due, for at most TICK_IDLE (protocol
+ * time: every timer a packet thread arms is at least that far ahead, so
+ * none is late); the first handshake, or a dead TUN, wakes it at once.
+ */
+#define TICK_IDLE	WG_NSEC_PER_SEC
 /*
  * Under load, handshakes need a cookie (MAC2) and are rate limited per
  * source. Handshakes are processed inline on the receive thread, so the
@@ -68,6 +76,7 @@ static int		 tun_mtu = CONF_DEFAULT_MTU;
 static struct event	 ev_tick, ev_notify;
 static int		 ev_notify_set;
 static int		 tick_armed;	/* no data path: no tick (idle) */
+static int		 tick_long;	/* asleep past TICK_MS */
 static int		 tun_gone_said;	/* tw_error said it, once per dp */
 /* peers named since the last IMSG_WG_IFACE, to drop the others at END */
 static struct conf_rx	 wgrx;		/* netmgr's configuration, arriving */
@@ -155,7 +164,7 @@ tw_tick(int fd, short ev, void *arg)
 	static uint64_t	slots[LOAD_SLOTS];
 	static size_t	slot;
 	static int	load_left;
-	uint64_t	sum = 0;
+	uint64_t	sum = 0, next = 0, wait, idle;
 	size_t		i;
 
 	if (dp != NULL && have_key) {
@@ -174,7 +183,7 @@ tw_tick(int fd, short ev, void *arg)
 			log_info("no longer under load");
 			wg_device_set_under_load(dp_device(dp), false);
 		}
-		wg_device_tick(dp_device(dp));
+		next = wg_device_tick(dp_device(dp));
 	}
 	if (dp != NULL && dp_running(dp) && dp_tun_gone(dp) && !tun_gone_said) {
 		tun_gone_said = 1;
@@ -184,9 +193,20 @@ tw_tick(int fd, short ev, void *arg)
 		tw_net_changed("resumed from suspend");
 	/* disconnected, nothing to time: sleep until a data path is made */
 	if (dp == NULL) {
-		tick_armed = 0;
+		tick_armed = tick_long = 0;
 		return;
 	}
+	wait = TICK_MS * WG_NSEC_PER_MSEC;
+	if (sum == 0 && load_left == 0 && !dp_tun_gone(dp)) {
+		/* idle: until the next deadline, within TICK_IDLE */
+		idle = wg_real_ns(timers_sleep(wg_now(), next, TICK_IDLE));
+		if (idle > wait)
+			wait = idle;
+	}
+	tick_long = wait > TICK_MS * WG_NSEC_PER_MSEC;
+	dp_kick_arm(dp, tick_long);
+	tv.tv_sec = wait / WG_NSEC_PER_SEC;
+	tv.tv_usec = (wait % WG_NSEC_PER_SEC) / 1000;
 	evtimer_add(&ev_tick, &tv);
 }
 
@@ -243,8 +263,12 @@ tw_net_changed(const char *why)
 static void
 tw_notify(int fd, short ev, void *arg)
 {
-	if (dp != NULL)
-		dp_notify_drain(dp);
+	if (dp == NULL)
+		return;
+	dp_notify_drain(dp);
+	/* a handshake or a dead TUN woke a long sleep: tick now */
+	if (tick_long)
+		tw_tick(-1, 0, NULL);
 }
 
 static int

@@ -182,11 +182,11 @@ wg_event(struct wg_device *d, struct wg_peer *p, int ev)
 		d->d_event(d->d_arg, p, ev);
 }
 
-void
+uint64_t
 wg_device_tick(struct wg_device *d)
 {
 	struct wg_peer	*p;
-	uint64_t	 now;
+	uint64_t	 now, t, next = 0;
 	int		 act;
 
 	pthread_rwlock_rdlock(&d->d_lock);
@@ -216,8 +216,21 @@ wg_device_tick(struct wg_device *d)
 			wg_event(d, p, WG_EV_KEYS_EXPIRED);
 		if (act & TIMER_ACT_LOST)
 			wg_event(d, p, WG_EV_PEER_LOST);
+		/* what acting armed counts too (a retry, another keepalive) */
+		pthread_mutex_lock(&p->p_lock);
+		t = timers_next(&p->p_timers);
+		pthread_mutex_unlock(&p->p_lock);
+		if (t != 0 && (next == 0 || t < next))
+			next = t;
 	}
 	pthread_rwlock_unlock(&d->d_lock);
+	return next;
+}
+
+uint64_t
+wg_device_handshakes_peek(struct wg_device *d)
+{
+	return atomic_load_explicit(&d->d_hs_valid, memory_order_relaxed);
 }
 
 size_t

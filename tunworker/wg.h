@@ -3,7 +3,8 @@
  *
  * The caller owns the UDP socket and the tun device: it hands datagrams
  * to wg_input(), packets to wg_route()/wg_encrypt(), calls
- * wg_device_tick() every 100 ms from its control thread, and sends what
+ * wg_device_tick() from its control thread (every 100 ms, or when the
+ * deadline it returned comes), and sends what
  * the device asks for through wg_send_fn.  wg_encrypt() and wg_input()
  * may run on several threads at once; configuration calls and the tick
  * belong to one control thread.  Callbacks must not call the
@@ -73,7 +74,14 @@ uint64_t wg_device_handshakes_take(struct wg_device *);
  * unconditionally.
  */
 void	 wg_device_set_mtu(struct wg_device *, int);
-void	 wg_device_tick(struct wg_device *);	/* every 100 ms */
+/*
+ * Every 100 ms or so: the timers that are due act. Returns the next
+ * deadline (wg_now() nanoseconds; 0: no timer armed) before which the
+ * caller need not tick, unless handshakes arrive (under load).
+ */
+uint64_t wg_device_tick(struct wg_device *);
+/* Handshakes counted since the last wg_device_handshakes_take, untaken. */
+uint64_t wg_device_handshakes_peek(struct wg_device *);
 /*
  * The network under the device changed (route, address, resume): every
  * peer with an endpoint gets an initiation now and its retries start

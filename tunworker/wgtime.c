@@ -47,6 +47,16 @@ wg_now(void)
 #endif
 }
 
+uint64_t
+wg_real_ns(uint64_t ns)
+{
+#ifdef VPND_TESTHOOKS
+	return (uint64_t)((double)ns / wg_time_scale);
+#else
+	return ns;
+#endif
+}
+
 void
 wg_realtime(struct timespec *ts)
 {

@@ -18,6 +18,8 @@
 #define WG_NSEC_PER_MSEC	1000000ULL
 
 uint64_t	 wg_now(void);
+/* A span of wg_now() nanoseconds in real ones (scaled time: shorter). */
+uint64_t	 wg_real_ns(uint64_t);
 void		 wg_realtime(struct timespec *);
 
 /*

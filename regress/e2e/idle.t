@@ -1,8 +1,9 @@
 #!/bin/bash
 # idle.t -- an idle daemon sleeps. Disconnected, none of vpnd's four
 # processes wakes: tunworker's timer tick stops with its data path.
-# Connected with no traffic, only tunworker's control thread wakes (the
-# WireGuard timers' tick), no packet thread does. After a deactivate it
+# Connected with no traffic, no packet thread wakes, and tunworker's
+# control thread about once a second (WireGuard's timers: it sleeps until
+# the next is due, at most 1 s, where it ticked every 100 ms). After a deactivate it
 # sleeps again; an activate ticks again and carries traffic. Each count
 # is of context switches over a 2 s window (a measurement, not a wait).
 set -u
@@ -60,8 +61,8 @@ n=$(window others "$TW")
 m=$(window main "$TW")
 [ "$n" -le 4 ]
 ok $? "connected, idle: no packet thread wakes ($n wake-ups in 2 s)"
-[ "$m" -ge 5 ]
-ok $? "connected: the control thread ticks ($m wake-ups in 2 s)"
+[ "$m" -ge 1 ] && [ "$m" -le 6 ]
+ok $? "connected, idle: the control thread ticks, about once a second ($m wake-ups in 2 s)"
 
 out=$(client -t 20 "$SOCK" 'send:{"type":"deactivate"}' expect:disconnected 2>&1)
 ok $? "deactivate: disconnected"
@@ -77,6 +78,6 @@ ok $? "activate again: connected"
 ping_ok "$C" 10.8.0.1
 ok $? "traffic flows again"
 m=$(window main "$TW")
-[ "$m" -ge 5 ]
+[ "$m" -ge 1 ]
 ok $? "reconnected: the control thread ticks again ($m wake-ups in 2 s)"
 e2e_done

@@ -249,6 +249,10 @@ test_keepalive(void)
 	pair(false);
 	ok(handshake(), "keepalive: handshake");
 	ok(ping(A, AB, B, "10.9.0.1", "10.9.0.2", 40), "keepalive: data");
+	/* the control thread may sleep until then, and not past it */
+	is_int((int)((wg_device_tick(B->dev) - h_clock) / SEC),
+	    (int)(KEEPALIVE_TIMEOUT / SEC),
+	    "keepalive: B's next deadline is its keepalive's");
 	n = B->sent[4];
 	h_advance(KEEPALIVE_TIMEOUT - SEC);
 	h_tick_all();
@@ -932,7 +936,7 @@ test_input_to_all(void)
 int
 main(void)
 {
-	plan(126 + 9 + 5 + 7 + 8 + 7);
+	plan(127 + 9 + 5 + 7 + 8 + 7);
 	test_basic(false);
 	test_basic(true);
 	test_bad_keys();

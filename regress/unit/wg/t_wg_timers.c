@@ -99,6 +99,171 @@ start(struct wg_timers *t, bool persist, uint64_t base)
 	timers_handshake_initiated(t, base);
 }
 
+#define IDLE_MAX	WG_SEC(1)	/* tunworker's TICK_IDLE */
+
+struct sim {
+	int	 wakes, late, events;
+	int	 nact[8];		/* by bit of TIMER_ACT_* */
+};
+
+/* A random span in [0, max): rb_next's 32 bits scaled. */
+static uint64_t
+rb_span(uint64_t max)
+{
+	return ((uint64_t)rb_next() * max) >> 32;
+}
+
+/* What a packet thread can do to a peer's timers; dead: no answers. */
+static void
+sim_event(struct wg_timers *t, uint64_t now, bool dead)
+{
+	switch (rb_next() % (dead ? 3 : 7)) {
+	case 0:
+		timers_data_sent(t, now);
+		timers_any_authenticated_packet_sent(t, now);
+		timers_any_authenticated_packet_traversal(t, now);
+		break;
+	case 1:
+		timers_any_authenticated_packet_traversal(t, now);
+		break;
+	case 2:
+		if (timers_may_initiate(t, now))
+			timers_handshake_initiated(t, now);
+		break;
+	case 3:
+		timers_data_received(t, now);
+		timers_any_authenticated_packet_received(t, now);
+		timers_any_authenticated_packet_traversal(t, now);
+		break;
+	case 4:
+		timers_any_authenticated_packet_received(t, now);
+		break;
+	case 5:
+		timers_handshake_complete(t, now);
+		timers_session_derived(t, now);
+		break;
+	default:
+		timers_data_sent(t, now);
+		break;
+	}
+}
+
+/*
+ * The control thread as tunworker runs it when idle: at each wake-up the
+ * due timers act (as wg_device_tick does), then it sleeps until the next
+ * deadline, at least a tick and at most IDLE_MAX; the packet threads'
+ * events fall at their own times in between. Whatever they do, nothing
+ * may have been due a tick before a wake-up: a copy of the timers asked
+ * at wake - TICK has nothing to do.
+ */
+static void
+sim_run(struct sim *sm, bool dead, bool persist, uint16_t keepalive,
+    uint64_t base, uint64_t span)
+{
+	struct wg_timers	 t, probe;
+	uint64_t		 wake = base, ev, d;
+	int			 act, b;
+
+	memset(&t, 0, sizeof(t));
+	t.t_persist = persist;
+	t.t_persistent_interval = keepalive;
+	timers_init(&t);
+	ev = base + rb_span(WG_SEC(4));
+	while (wake < base + span) {
+		for (; ev <= wake; ev += 1 + rb_span(WG_SEC(4))) {
+			sim_event(&t, ev, dead);
+			sm->events++;
+		}
+		probe = t;
+		if (timers_expired(&probe, wake - TICK) != 0)
+			sm->late++;
+		act = timers_expired(&t, wake);
+		for (b = 0; b < 8; b++)
+			if (act & (1 << b))
+				sm->nact[b]++;
+		if (act & (TIMER_ACT_RETRY | TIMER_ACT_INITIATE))
+			timers_handshake_initiated(&t, wake);
+		if (act & TIMER_ACT_KEEPALIVE) {
+			timers_any_authenticated_packet_sent(&t, wake);
+			if (act & TIMER_ACT_KEEPALIVE_AGAIN)
+				timers_keepalive_again(&t, wake);
+		}
+		sm->wakes++;
+		d = timers_sleep(wake, timers_next(&t), IDLE_MAX);
+		wake += d < TICK ? TICK : d;
+	}
+}
+
+static int
+bit(int act)
+{
+	int	 b;
+
+	for (b = 0; b < 8; b++)
+		if (act == (1 << b))
+			return b;
+	return 0;
+}
+
+static void
+idle_sleep(uint64_t base)
+{
+	struct sim	 live, dead;
+	struct wg_timers t;
+	uint64_t	 hour = WG_SEC(3600);
+	int		 i;
+
+	/* timers_next: the earliest deadline armed, 0 with none */
+	memset(&t, 0, sizeof(t));
+	timers_init(&t);
+	is_int((int)(timers_next(&t) != 0), 0, "no timer armed: no deadline");
+	timers_data_received(&t, base);
+	ok(timers_next(&t) == base + KEEPALIVE_TIMEOUT,
+	    "data received: the keepalive's deadline");
+	timers_handshake_initiated(&t, base + WG_SEC(1));
+	ok(timers_next(&t) >= base + WG_SEC(1) + REKEY_TIMEOUT &&
+	    timers_next(&t) < base + WG_SEC(1) + REKEY_TIMEOUT + JITTER,
+	    "an initiation sent: its retry, earlier than the keepalive");
+	t.t_retransmit_handshake = 0;
+	t.t_send_keepalive = 0;
+	ok(timers_next(&t) == base + WG_SEC(1) + REKEY_ATTEMPT_TIME,
+	    "only the watchdog left: REKEY_ATTEMPT_TIME after the first try");
+	t.t_lost = true;
+	ok(timers_next(&t) == 0, "the peer said lost: no watchdog deadline");
+	ok(timers_sleep(base, base + WG_SEC(5), IDLE_MAX) == IDLE_MAX &&
+	    timers_sleep(base, base + TICK, IDLE_MAX) == TICK &&
+	    timers_sleep(base, base - 1, IDLE_MAX) == 0 &&
+	    timers_sleep(base, 0, IDLE_MAX) == IDLE_MAX,
+	    "timers_sleep: until the deadline, within the most, 0 when due");
+
+	memset(&live, 0, sizeof(live));
+	memset(&dead, 0, sizeof(dead));
+	for (i = 0; i < 16; i++) {
+		sim_run(&live, false, i & 1, i % 3 ? 0 : 1 + i % 25, base,
+		    hour);
+		sim_run(&dead, true, i & 1, i % 3 ? 0 : 1 + i % 25, base,
+		    hour);
+	}
+	diag("idle sleep, 16 simulated hours each: live peer %d wake-ups, "
+	    "%d events, %d keepalives, %d initiations; dead peer %d wake-ups, "
+	    "%d retries, %d lost, %d give-ups", live.wakes, live.events,
+	    live.nact[bit(TIMER_ACT_KEEPALIVE)],
+	    live.nact[bit(TIMER_ACT_INITIATE)], dead.wakes,
+	    dead.nact[bit(TIMER_ACT_RETRY)], dead.nact[bit(TIMER_ACT_LOST)],
+	    dead.nact[bit(TIMER_ACT_GIVE_UP)]);
+	ok(live.nact[bit(TIMER_ACT_KEEPALIVE)] > 0 &&
+	    live.nact[bit(TIMER_ACT_INITIATE)] > 0 &&
+	    dead.nact[bit(TIMER_ACT_RETRY)] > 0 &&
+	    dead.nact[bit(TIMER_ACT_LOST)] > 0 &&
+	    dead.nact[bit(TIMER_ACT_GIVE_UP)] > 0,
+	    "the simulation makes every kind of timer act");
+	is_int(live.late + dead.late, 0,
+	    "idle sleep: no timer acts more than a tick late (live %d, "
+	    "dead %d wake-ups late)", live.late, dead.late);
+	ok(live.wakes < 16 * 3600 * 2 && dead.wakes < 16 * 3600 * 2,
+	    "idle sleep: under two wake-ups a second (a 100 ms tick: 10)");
+}
+
 int
 main(void)
 {
@@ -113,7 +278,7 @@ main(void)
 	int			 same = 0;
 
 	randombytes_set_implementation(&rb_count);
-	plan(34);
+	plan(43);
 
 	/*
 	 * Data sent after each answer: a fresh deadline each time, with its
@@ -271,5 +436,7 @@ main(void)
 	    "the boot clock 95 s ahead: resumed");
 	is_int(wg_resume_check(&rs, WG_SEC(201), WG_SEC(54)), 0,
 	    "said once");
+
+	idle_sleep(base);
 	return done_testing();
 }

@@ -1250,6 +1250,16 @@ rx_wait_buffers(struct datapath *dp)
 	struct dp_buf	*b;
 
 	atomic_fetch_add_explicit(&dp->rx_waits, 1, memory_order_relaxed);
+	/*
+	 * What this thread pushed and has not signalled yet (udprx_gro
+	 * signals at its end, and may wait here in its middle) must wake
+	 * tun-tx first: it sleeps with no timeout, and only it can give
+	 * the buffers back. The pushes before the look at its state.
+	 */
+	atomic_thread_fence(memory_order_seq_cst);
+	if (!ring_empty(&dp->to_tun) &&
+	    atomic_load(&dp->tx_state) != TX_ACTIVE)
+		efd_signal(dp->ringfd);
 	pfd[0].fd = dp->backfd;
 	pfd[1].fd = dp->stopfd;
 	pfd[2].fd = dp->pausefd;

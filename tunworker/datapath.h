@@ -36,7 +36,9 @@ struct wg_peer;
  * buffer holds the rest.
  */
 #define DP_RING			256
+#ifndef DP_POOL		/* t_datapath_pool builds it one buffer short */
 #define DP_POOL			(DP_RING + 4 * DP_BATCH)
+#endif
 #define DP_STAGED_MAX		128	/* per peer, awaiting a handshake */
 #define DP_STAGED_POOL		1024	/* all peers together */
 

@@ -534,6 +534,24 @@ dp_set_udp_gro(struct datapath *dp, bool on)
 }
 
 bool
+dp_drop_dead_tun(struct datapath *dp)
+{
+	struct pollfd	 pfd;
+
+	if (dp->running || dp->tunfd == -1)
+		return false;
+	pfd.fd = dp->tunfd;
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	if (poll(&pfd, 1, 0) == -1 ||
+	    !(pfd.revents & (POLLERR | POLLHUP | POLLNVAL)))
+		return false;
+	close(dp->tunfd);
+	dp->tunfd = -1;
+	return true;
+}
+
+bool
 dp_ready(const struct datapath *dp)
 {
 	return dp->tunfd != -1 && (dp->udp4 != -1 || dp->udp6 != -1);

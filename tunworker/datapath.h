@@ -93,6 +93,12 @@ bool	 dp_tun_gone(struct datapath *);
 /* Wake-ups of the packet threads, for tests: an idle data path sleeps. */
 uint64_t dp_wakes(struct datapath *);
 /*
+ * Not running, and its TUN's interface already deleted (the descriptor
+ * of a tunnel set up and torn down before this data path could start):
+ * close it, so the data path waits for the TUN of the tunnel now made.
+ */
+bool	 dp_drop_dead_tun(struct datapath *);
+/*
  * The control thread will sleep past its 100 ms tick: udp-rx wakes it
  * (the notify fd) at the first handshake it counts, once per arming.
  */

@@ -303,7 +303,17 @@ tw_ensure_dp(void)
 static void
 tw_maybe_start(void)
 {
-	if (dp == NULL || !have_key || dp_running(dp) || !dp_ready(dp))
+	if (dp == NULL || !have_key || dp_running(dp))
+		return;
+	/*
+	 * A tunnel activated and deactivated at once: its descriptors can
+	 * reach this process after netmgr's reset (two channels, no order
+	 * between them), to wait for the next activation's key. Its TUN is
+	 * deleted by then: start only with the TUN the parent sends next.
+	 */
+	if (dp_drop_dead_tun(dp))
+		log_info("dropped the descriptor of a tunnel already gone");
+	if (!dp_ready(dp))
 		return;
 	if (dp_start(dp) == -1) {
 		tw_error("cannot start the packet threads");

@@ -90,6 +90,7 @@ static void	 tcp_gro(void);
 static void	 tun_gone(void);
 static void	 idle_sleeps(void);
 static void	 gro_full_receive(void);
+static void	 dead_tun_dropped(void);
 static void	 udp_busy(void);
 static void	 blocking_tun(void);
 static void	*sides_free_thread(void *);
@@ -557,7 +558,7 @@ main(void)
 	gro_full_receive();
 	return done_testing();
 #endif
-	plan(84);
+	plan(86);
 
 	/* Staged before the handshake: all of them, in order. */
 	side_new(&A, false);
@@ -760,6 +761,7 @@ main(void)
 	tun_gone();
 	idle_sleeps();
 	gro_full_receive();
+	dead_tun_dropped();
 	blocking_tun();
 	sides_up(false, false, -1, "churn");
 
@@ -960,6 +962,26 @@ gro_full_receive(void)
 	n = collect(&B, seqs, 10, 2000);
 	ok(okay == 10 && in_order(seqs, n, 90000, 10),
 	    "full GRO receive: 10 packets after it arrive, in order (%d)", n);
+	sides_free();
+}
+
+/*
+ * A tunnel activated and torn down before its data path started leaves a
+ * TUN whose interface is gone: it is dropped before a start, so the data
+ * path waits for the next tunnel's TUN; a live one is kept.
+ */
+static void
+dead_tun_dropped(void)
+{
+	side_new(&A, false);
+	side_new(&B, false);
+	link_sides();
+	ok(dp_ready(A.dp) && !dp_drop_dead_tun(A.dp) && dp_ready(A.dp),
+	    "a live TUN is kept");
+	if (shutdown(A.dptun, SHUT_RDWR) == -1)
+		abort();
+	ok(dp_drop_dead_tun(A.dp) && !dp_ready(A.dp),
+	    "a dead TUN is dropped before a start: not ready until the next");
 	sides_free();
 }
 

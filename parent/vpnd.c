@@ -10,6 +10,7 @@
 #include <err.h>
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -235,7 +236,10 @@ main(int argc, char *argv[])
 			for (i = 0; i < PROC_MAX; i++)
 				if (strcmp(pname, vpnd_proc_names[i]) == 0)
 					opts.env.testhook = hook + 100 * i;
-		if (ts != NULL && (opts.env.time_scale = strtod(ts, NULL)) <= 0)
+		/* finite, and within what a sleep in real time can hold */
+		if (ts != NULL && ((opts.env.time_scale = strtod(ts, NULL)) <
+		    1e-3 || opts.env.time_scale > 1e4 ||
+		    !isfinite(opts.env.time_scale)))
 			opts.env.time_scale = 1.0;
 	}
 #endif

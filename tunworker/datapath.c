@@ -226,11 +226,6 @@ struct datapath {
 	 */
 	_Atomic int		 tun_gone;
 	_Atomic uint64_t	 wakes;		/* packet threads' polls */
-	/*
-	 * The control thread sleeps past its 100 ms tick (no handshakes
-	 * lately): udp-rx wakes it through notifyfd at the first one.
-	 */
-	_Atomic int		 hs_kick;
 
 	/* staged packets, from a shared pool */
 	pthread_mutex_t		 stage_mtx;
@@ -603,12 +598,6 @@ tun_dead(struct datapath *dp, short revents)
 	if (atomic_exchange(&dp->tun_gone, 1) == 0)
 		efd_signal(dp->notifyfd);
 	return true;
-}
-
-void
-dp_kick_arm(struct datapath *dp, bool on)
-{
-	atomic_store(&dp->hs_kick, on);
 }
 
 uint64_t
@@ -1597,11 +1586,6 @@ dp_udprx(void *arg)
 			if (direct > 0)
 				udprx_tun_inline(dp);
 		}
-		/* handshakes while the control thread sleeps long: wake it */
-		if (atomic_load_explicit(&dp->hs_kick, memory_order_relaxed) &&
-		    wg_device_handshakes_peek(dp->dev) > 0 &&
-		    atomic_exchange(&dp->hs_kick, 0))
-			efd_signal(dp->notifyfd);
 	}
 	return NULL;
 }

@@ -98,11 +98,6 @@ uint64_t dp_wakes(struct datapath *);
  * close it, so the data path waits for the TUN of the tunnel now made.
  */
 bool	 dp_drop_dead_tun(struct datapath *);
-/*
- * The control thread will sleep past its 100 ms tick: udp-rx wakes it
- * (the notify fd) at the first handshake it counts, once per arming.
- */
-void	 dp_kick_arm(struct datapath *, bool);
 void	 dp_notify_drain(struct datapath *);
 
 #endif /* VPND_DATAPATH_H */

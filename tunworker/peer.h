@@ -101,6 +101,7 @@ struct wg_device {
 	uint64_t	(*d_clock)(void *);
 	void		*d_clock_arg;
 	_Atomic bool	 d_under_load;
+	_Atomic uint64_t d_load_trip;	/* 0: off */
 	_Atomic uint64_t d_hs_valid;	/* handshakes with a valid mac1 */
 	_Atomic int	 d_mtu;
 };

@@ -37,7 +37,9 @@
  * With no handshake for the last LOAD_SLOTS ticks, the control thread
  * sleeps until the next timer is due, for at most TICK_IDLE (protocol
  * time: every timer a packet thread arms is at least that far ahead, so
- * none is late); the first handshake, or a dead TUN, wakes it at once.
+ * none is late); a dead TUN wakes it at once. A flood does not wait for
+ * it: past UNDER_LOAD_RATE handshakes between two ticks the thread that
+ * counts them puts the device under load (wg_device_set_load_trip).
  */
 #define TICK_IDLE	WG_NSEC_PER_SEC
 /*
@@ -204,7 +206,6 @@ tw_tick(int fd, short ev, void *arg)
 			wait = idle;
 	}
 	tick_long = wait > TICK_MS * WG_NSEC_PER_MSEC;
-	dp_kick_arm(dp, tick_long);
 	tv.tv_sec = wait / WG_NSEC_PER_SEC;
 	tv.tv_usec = (wait % WG_NSEC_PER_SEC) / 1000;
 	evtimer_add(&ev_tick, &tv);
@@ -280,6 +281,8 @@ tw_ensure_dp(void)
 		tw_error("cannot allocate the data path");
 		return -1;
 	}
+	/* a burst past the rate between two ticks: cookies at once */
+	wg_device_set_load_trip(dp_device(dp), UNDER_LOAD_RATE);
 	event_set(&ev_notify, dp_notify_fd(dp), EV_READ | EV_PERSIST,
 	    tw_notify, NULL);
 	event_add(&ev_notify, NULL);
@@ -331,6 +334,16 @@ tw_reset(void)
 	}
 	dp_free(dp);		/* joins the threads, zeroes the keys */
 	dp = NULL;
+	/*
+	 * The tick timed that data path: a pending one (up to TICK_IDLE
+	 * away) must not carry over to the next, which starts at the
+	 * 100 ms tick. tw_ensure_dp arms a fresh one (and the resume
+	 * baseline with it).
+	 */
+	if (tick_armed) {
+		evtimer_del(&ev_tick);
+		tick_armed = tick_long = 0;
+	}
 	have_key = 0;
 	tun_gone_said = 0;
 	if (pending_tun != -1)

@@ -227,10 +227,10 @@ wg_device_tick(struct wg_device *d)
 	return next;
 }
 
-uint64_t
-wg_device_handshakes_peek(struct wg_device *d)
+void
+wg_device_set_load_trip(struct wg_device *d, uint64_t n)
 {
-	return atomic_load_explicit(&d->d_hs_valid, memory_order_relaxed);
+	atomic_store(&d->d_load_trip, n);
 }
 
 size_t
@@ -650,8 +650,19 @@ wg_handshake_gate(struct wg_device *d, uint8_t *msg, size_t len,
 
 	if (cookie_check_mac1(&d->d_cookie, msg, len) == -1)
 		return WG_DROP;
-	/* Only a well-formed message with a valid mac1 is load. */
-	atomic_fetch_add_explicit(&d->d_hs_valid, 1, memory_order_relaxed);
+	/*
+	 * Only a well-formed message with a valid mac1 is load. More than
+	 * the trip count (wg_device_set_load_trip) since the control thread
+	 * last took the count (a tick, at most a second): under load now,
+	 * not at its next tick, by when a fast burst would all have been
+	 * answered. The control thread keeps it for a second and ends it.
+	 */
+	if (atomic_fetch_add_explicit(&d->d_hs_valid, 1,
+	    memory_order_relaxed) + 1 > atomic_load_explicit(&d->d_load_trip,
+	    memory_order_relaxed) && atomic_load_explicit(&d->d_load_trip,
+	    memory_order_relaxed) > 0 &&
+	    !atomic_load_explicit(&d->d_under_load, memory_order_relaxed))
+		atomic_store(&d->d_under_load, true);
 	if (!atomic_load(&d->d_under_load))
 		return 0;
 	if (cookie_check_mac2(&d->d_cookie, msg, len, src, now) == -1) {

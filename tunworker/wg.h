@@ -77,11 +77,15 @@ void	 wg_device_set_mtu(struct wg_device *, int);
 /*
  * Every 100 ms or so: the timers that are due act. Returns the next
  * deadline (wg_now() nanoseconds; 0: no timer armed) before which the
- * caller need not tick, unless handshakes arrive (under load).
+ * caller need not tick.
  */
 uint64_t wg_device_tick(struct wg_device *);
-/* Handshakes counted since the last wg_device_handshakes_take, untaken. */
-uint64_t wg_device_handshakes_peek(struct wg_device *);
+/*
+ * More than n handshakes counted between two takes put the device under
+ * load at once, from the thread that counts (0, the default: only
+ * wg_device_set_under_load does); the caller ends it.
+ */
+void	 wg_device_set_load_trip(struct wg_device *, uint64_t);
 /*
  * The network under the device changed (route, address, resume): every
  * peer with an endpoint gets an initiation now and its retries start

@@ -33,6 +33,7 @@ static void	 test_ratelimit(void);
 static void	 test_ratelimit_full(void);
 static void	 test_ratelimit_agg(void);
 static void	 test_device_binding(void);
+static void	 test_load_trip(void);
 static void	 test_device_ratelimit(void);
 static void	 test_cookie_retry_once(void);
 static void	 test_cookie_retry_bound(void);
@@ -392,6 +393,48 @@ test_device_binding(void)
 }
 
 /*
+ * The load trip: more valid-mac1 handshakes than it between two takes of
+ * the count put the device under load at once, in the thread that counts
+ * them (the control thread's tick may be a second away); a take starts
+ * the count again. 4 tests.
+ */
+static void
+test_load_trip(void)
+{
+	struct h_node	*A, *B;
+	struct wg_peer	*AB;
+	int		 i;
+
+	h_reset();
+	A = h_node_new("192.0.2.1");
+	B = h_node_new("192.0.2.2");
+	AB = h_link(A, B, true, "10.9.0.2/32");
+	h_link(B, A, false, "10.9.0.1/32");
+	wg_device_set_load_trip(B->dev, 2);
+	for (i = 0; i < 2; i++) {
+		wg_peer_initiate(AB);
+		h_pump();
+		h_advance(REKEY_TIMEOUT + WG_SEC(1));
+	}
+	ok(B->sent[2] == 2 && B->sent[3] == 0,
+	    "load trip: up to it, responses and no cookie reply");
+	(void)wg_device_handshakes_take(B->dev);
+	wg_peer_initiate(AB);
+	h_pump();
+	h_advance(REKEY_TIMEOUT + WG_SEC(1));
+	ok(B->sent[2] == 3 && B->sent[3] == 0,
+	    "load trip: a take starts the count again");
+	wg_peer_initiate(AB);
+	h_pump();
+	h_advance(REKEY_TIMEOUT + WG_SEC(1));
+	wg_peer_initiate(AB);
+	h_pump();
+	ok(B->sent[3] == 1, "load trip: past it, under load at once: a cookie "
+	    "reply (%d)", B->sent[3]);
+	is_int(A->ev_done, 5, "load trip: and every handshake completes");
+}
+
+/*
  * The retry on a cookie is one per initiation sent of the initiator's own
  * accord: a cookie reply to the retry (a responder that keeps answering
  * with cookies) gets no answer, so cookie replies cannot make a peer
@@ -532,13 +575,14 @@ main(void)
 {
 	if (sodium_init() == -1)
 		abort();
-	plan(8 + 7 + 17 + 5 + 5 + 6 + 3 + 4 + 6);
+	plan(8 + 7 + 17 + 5 + 5 + 6 + 3 + 4 + 6 + 4);
 	test_mac2_binding();
 	test_rotation();
 	test_ratelimit();
 	test_ratelimit_full();
 	test_ratelimit_agg();
 	test_device_binding();
+	test_load_trip();
 	test_cookie_retry_once();
 	test_cookie_retry_bound();
 	test_device_ratelimit();

@@ -267,7 +267,7 @@ tw_notify(int fd, short ev, void *arg)
 	if (dp == NULL)
 		return;
 	dp_notify_drain(dp);
-	/* a handshake or a dead TUN woke a long sleep: tick now */
+	/* a peer event or a dead TUN woke a long sleep: tick now */
 	if (tick_long)
 		tw_tick(-1, 0, NULL);
 }

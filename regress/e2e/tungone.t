@@ -3,7 +3,8 @@
 # (ip link del vpn0: an administrator, or another tool): the daemon
 # notices (the dead TUN polls as an error at once), reports a backend
 # failure and leaves the connected state, its tunworker lives on without
-# spinning, and a fresh activate brings the tunnel back.
+# spinning, and a fresh activate brings the tunnel back. The link set down
+# is not gone; a second deletion, after the reactivation, is reported too.
 set -u
 . "$(dirname "$0")/../lib/e2e.sh"
 e2e_timeout 90 "$@"
@@ -22,20 +23,43 @@ ok $? "traffic flows"
 TW=$(child_of "$VPND_PID_c" tunworker)
 ok $? "tunworker found ($TW)"
 
-# a client listening while the interface goes
-client -t 20 "$SOCK" "touch:$E2E_TMP/listening" expect:backendFailure \
-    >"$E2E_TMP/fail.out" 2>&1 &
-LPID=$!
-E2E_PIDS="$E2E_PIDS $LPID"
-wait_for 50 test -e "$E2E_TMP/listening" || bail "the listener did not connect"
-ip -n "$C" link del vpn0
-ok $? "vpn0 deleted"
-wait $LPID
-ok $? "a listening client hears backendFailure"
+# link down is not deletion: still connected, nothing said, no spin
+ip -n "$C" link set vpn0 down
+ok $? "vpn0 set down"
+t0=$(cpu_ticks "$TW")
+sleep 1
+t1=$(cpu_ticks "$TW")
+[ "$(ctl_state c)" = connected ]
+ok $? "link down: still connected ($(ctl_state c))"
+! grep -q "the tunnel interface is gone" "$E2E_TMP/c/out"
+ok $? "link down: not reported gone"
+[ $((t1 - t0)) -lt 20 ]
+ok $? "link down: tunworker idle ($((t1 - t0)) ticks in 1 s)"
+ip -n "$C" link set vpn0 up
+ok $? "vpn0 set up again"
+
+# delete_vpn0 N WHAT: vpn0 deleted under a client listening to the
+# daemon, which must hear backendFailure, and the log says it N times
+delete_vpn0() {
+	local n=$1 what=$2 lpid
+	client -t 20 "$SOCK" "touch:$E2E_TMP/listening$n" \
+	    expect:backendFailure >"$E2E_TMP/fail$n.out" 2>&1 &
+	lpid=$!
+	E2E_PIDS="$E2E_PIDS $lpid"
+	wait_for 50 test -e "$E2E_TMP/listening$n" ||
+	    bail "the listener did not connect"
+	ip -n "$C" link del vpn0
+	ok $? "$what: vpn0 deleted"
+	wait $lpid
+	ok $? "$what: a listening client hears backendFailure"
+	wait_for 50 sh -c "[ \$(grep -c 'the tunnel interface is gone' \
+	    '$E2E_TMP/c/out') -ge $n ]"
+	ok $? "$what: the log says why"
+}
+
+delete_vpn0 1 "first deletion"
 wait_for 100 sh -c "[ \"\$(\"$VPNCTL\" -s \"$SOCK\" -j status | \"$E2E_PY\" \"$E2E_CLIENT\" jget state)\" != connected ]"
 ok $? "the daemon reports the tunnel no longer connected ($(ctl_state c))"
-wait_for 50 grep -q "the tunnel interface is gone" "$E2E_TMP/c/out"
-ok $? "the log says why"
 
 # the tunworker is the same process, and sleeps: its CPU over a 1 s
 # window (a measurement, not a wait for anything)
@@ -51,4 +75,11 @@ out=$(client -t 20 "$SOCK" "send:$ACT" expect:connected 2>&1)
 ok $? "activate again: connected"
 ping_ok "$C" 10.8.0.1
 ok $? "traffic flows again over a new vpn0"
+
+# the new data path reports its own deletion (said once per data path)
+delete_vpn0 2 "second deletion"
+out=$(client -t 20 "$SOCK" "send:$ACT" expect:connected 2>&1)
+ok $? "activate a third time: connected"
+ping_ok "$C" 10.8.0.1
+ok $? "traffic flows over the third vpn0"
 e2e_done

@@ -32,6 +32,7 @@ static void	 test_rotation(void);
 static void	 test_ratelimit(void);
 static void	 test_ratelimit_full(void);
 static void	 test_ratelimit_agg(void);
+static struct wg_peer *ab_pair(struct h_node **, struct h_node **);
 static void	 test_device_binding(void);
 static void	 test_load_trip(void);
 static void	 test_device_ratelimit(void);
@@ -78,6 +79,20 @@ get_cookie(struct cookie_checker *cc, struct cookie_maker *cm, uint8_t *msg,
 }
 
 /* 8 tests */
+/* A fresh harness: A dials B (192.0.2.1 to 192.0.2.2); A's peer B. */
+static struct wg_peer *
+ab_pair(struct h_node **A, struct h_node **B)
+{
+	struct wg_peer	*AB;
+
+	h_reset();
+	*A = h_node_new("192.0.2.1");
+	*B = h_node_new("192.0.2.2");
+	AB = h_link(*A, *B, true, "10.9.0.2/32");
+	h_link(*B, *A, false, "10.9.0.1/32");
+	return AB;
+}
+
 static void
 test_mac2_binding(void)
 {
@@ -356,11 +371,7 @@ test_device_binding(void)
 	struct h_node	*A, *B;
 	struct wg_peer	*AB;
 
-	h_reset();
-	A = h_node_new("192.0.2.1");
-	B = h_node_new("192.0.2.2");
-	AB = h_link(A, B, true, "10.9.0.2/32");
-	h_link(B, A, false, "10.9.0.1/32");
+	AB = ab_pair(&A, &B);
 	wg_device_set_under_load(B->dev, true);
 
 	wg_peer_initiate(AB);
@@ -405,11 +416,7 @@ test_load_trip(void)
 	struct wg_peer	*AB;
 	int		 i;
 
-	h_reset();
-	A = h_node_new("192.0.2.1");
-	B = h_node_new("192.0.2.2");
-	AB = h_link(A, B, true, "10.9.0.2/32");
-	h_link(B, A, false, "10.9.0.1/32");
+	AB = ab_pair(&A, &B);
 	wg_device_set_load_trip(B->dev, 2);
 	for (i = 0; i < 2; i++) {
 		wg_peer_initiate(AB);
@@ -452,11 +459,7 @@ test_cookie_retry_once(void)
 	uint32_t		 sender;
 	int			 i;
 
-	h_reset();
-	A = h_node_new("192.0.2.1");
-	B = h_node_new("192.0.2.2");
-	AB = h_link(A, B, true, "10.9.0.2/32");
-	h_link(B, A, false, "10.9.0.1/32");
+	AB = ab_pair(&A, &B);
 	for (i = 0; i < 3; i++) {
 		/* what A just sent: drop it, answer with a cookie reply */
 		if (i == 0)
@@ -499,11 +502,7 @@ test_cookie_retry_bound(void)
 	size_t			 plen;
 	uint32_t		 sender;
 
-	h_reset();
-	A = h_node_new("192.0.2.1");
-	B = h_node_new("192.0.2.2");
-	AB = h_link(A, B, true, "10.9.0.2/32");
-	h_link(B, A, false, "10.9.0.1/32");
+	AB = ab_pair(&A, &B);
 	wg_peer_initiate(AB);
 	ok(h_qhead != h_qtail && A->sent[1] == 1, "cookie bound: one initiation");
 	q = &h_q[h_qhead];

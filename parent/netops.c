@@ -17,9 +17,11 @@
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <net/if.h>
 #include <netinet/in.h>
 
 #include <errno.h>
+#include <event.h>
 #include <stddef.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -40,6 +42,7 @@
 #define NET_MAX_ROUTES		8192
 #define NET_MAX_ENDPOINTS	CONF_MAX_PEERS
 #define NET_STATE_FILE		"net.state"
+#define NET_LINK_SETTLE_MS	100	/* a down then, the link still there */
 
 struct netstate {
 	int			 active;
@@ -89,6 +92,7 @@ static int	 state_ifname_ok(const char *);
 static uint32_t	 route_table(const struct netstate *, const struct prefix *);
 static void	 recover_link(const char *, int, void *);
 static int	 ks_release(void);
+static void	 net_link_said(int, short, void *);
 
 static struct netstate	 cur, pend;
 static int		 pend_open, pend_bad;
@@ -98,6 +102,12 @@ static char		 pend_err[256];
 static char		 statefile[PATH_MAX];
 static struct imsgev	*iev_tun;
 static const char	*vpnd_ifname = VPND_IFNAME;
+/*
+ * The tunnel's link as netwatch last saw it: link_index's, seen up since
+ * it was made (its creation announces it down), down now.
+ */
+static int		 link_index, link_seen_up, link_down;
+static struct event	 link_ev;	/* net_link_said */
 static char		 tun_mark[VPND_IFALIASZ];
 
 /* devid: this installation's device id, which marks the TUN as ours. */
@@ -422,6 +432,7 @@ net_up(struct netstate *ns, char *err, size_t errlen)
 		return -1;
 	}
 	ns->active = 1;
+	link_index = 0;			/* what netwatch saw was another's */
 	log_info("created %s (index %d)", ns->ifname, ns->ifindex);
 	if (nl_link_set_alias(ns->ifindex, tun_mark) == -1) {
 		snprintf(err, errlen, "marking %s as ours: %s", ns->ifname,
@@ -658,8 +669,9 @@ net_update(struct netstate *ns, struct netstate *nw, char *err,
 	nw->ks = ns->ks;
 	nw->active = 1;
 	nw->flags &= ~NET_F_UPDATE;
+	/* a link set down has no routes; its new ones come when it is up */
 	if (net_firewall(nw, err, errlen) == -1 ||
-	    net_routes(nw, ns, err, errlen) == -1 ||
+	    (!link_down && net_routes(nw, ns, err, errlen) == -1) ||
 	    net_rules(nw, err, errlen) == -1) {
 		log_warnx("server switch on %s failed: %s", ns->ifname, err);
 		/*
@@ -728,6 +740,75 @@ net_down(struct netstate *ns, int keep_ks)
 	if (ns->active)
 		log_info("%s removed", ns->ifname);
 	ns->active = 0;
+}
+
+/*
+ * The tunnel's link went up or down (netwatch read it). Set down (by an
+ * administrator: ip link set vpn0 down), the kernel drops every route
+ * through it, in every table, and its IPv6 addresses; when it is up again
+ * they are put back, so the tunnel carries what it did before. While it
+ * is down nothing goes through it: the kill switch, if on, still holds.
+ * Policy rules, the firewall and the IPv4 addresses stay through a down.
+ */
+void
+netops_tun_link(int ifindex, bool up)
+{
+	static const struct timeval tv = { 0, NET_LINK_SETTLE_MS * 1000 };
+	char	 err[256], buf[INET6_ADDRSTRLEN + 8];
+	size_t	 i, nadd = 0;
+
+	if (!cur.active || ifindex != cur.ifindex)
+		return;
+	if (link_index != ifindex) {
+		link_index = ifindex;
+		link_seen_up = link_down = 0;
+	}
+	if (!up) {
+		/* its creation announces it down: only a down after an up */
+		if (link_seen_up && !link_down) {
+			link_down = 1;
+			if (!event_initialized(&link_ev))
+				evtimer_set(&link_ev, net_link_said, NULL);
+			evtimer_add(&link_ev, &tv);
+		}
+		return;
+	}
+	link_seen_up = 1;
+	if (!link_down)
+		return;
+	link_down = 0;
+	for (i = 0; i < cur.naddrs; i++) {
+		if (nl_addr_add(cur.ifindex, &cur.addrs[i]) == 0)
+			nadd++;
+		else if (errno != EEXIST)
+			log_warn("%s is up again: address %s", cur.ifname,
+			    prefix_fmt(&cur.addrs[i], buf, sizeof(buf)));
+	}
+	if (net_routes(&cur, NULL, err, sizeof(err)) == -1) {
+		log_warnx("%s is up again, but its routes are not: %s",
+		    cur.ifname, err);
+		return;
+	}
+	log_info("%s is up again: %zu routes restored, %zu addresses added "
+	    "back", cur.ifname, cur.table_mode == CONF_TABLE_OFF ? 0 :
+	    cur.nroutes, nadd);
+}
+
+/*
+ * Said a moment after the down, once the link is known to be there
+ * still: a TUN deleted (its last descriptor closed: tunworker letting go
+ * of it before the tear-down, or ip link del) announces a down first.
+ */
+static void
+net_link_said(int fd, short ev, void *arg)
+{
+	char	 name[IFNAMSIZ];
+
+	if (!cur.active || !link_down || link_index != cur.ifindex ||
+	    if_indextoname((unsigned int)link_index, name) == NULL)
+		return;
+	log_warnx("%s was set down: the kernel dropped its routes; they "
+	    "are restored when it is up again", cur.ifname);
 }
 
 /*

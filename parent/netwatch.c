@@ -85,6 +85,7 @@ static bool	 nw_carries_default(int);
 static void	 nw_forget_routes(int);
 static uint64_t	 nw_now_ms(void);
 
+static void		(*nw_tunlink)(int, bool);	/* the tunnel's link */
 static struct mnl_socket *nw_sock;
 static struct event	 nw_ev, nw_timer;
 static struct imsgev	*nw_tun;
@@ -268,6 +269,16 @@ netwatch_from_kernel(const struct sockaddr_nl *sa, socklen_t salen)
 {
 	return salen == sizeof(*sa) && sa->nl_family == AF_NETLINK &&
 	    sa->nl_pid == 0;
+}
+
+/*
+ * fn hears of the tunnel's own link, up or down, as each notification of
+ * it is read (or a dump shows it); NULL: nobody.
+ */
+void
+netwatch_set_tunlink(void (*fn)(int ifindex, bool up))
+{
+	nw_tunlink = fn;
 }
 
 /* Forget what is known of the underlay (and of the last notification). */
@@ -487,10 +498,15 @@ nw_link(const struct nlmsghdr *nlh, int tunidx, const char *ifname)
 	if (mnl_attr_parse(nlh, sizeof(*ifi), nw_link_attr, &name) !=
 	    MNL_CB_OK)
 		return 0;
-	if ((ifi->ifi_flags & IFF_LOOPBACK) != 0 ||
-	    (tunidx != 0 && ifi->ifi_index == tunidx) ||
-	    (name != NULL && strcmp(name, ifname) == 0))
+	if ((ifi->ifi_flags & IFF_LOOPBACK) != 0)
 		return 0;
+	if ((tunidx != 0 && ifi->ifi_index == tunidx) ||
+	    (name != NULL && strcmp(name, ifname) == 0)) {
+		if (nw_tunlink != NULL && nlh->nlmsg_type == RTM_NEWLINK)
+			nw_tunlink(ifi->ifi_index,
+			    (ifi->ifi_flags & IFF_UP) != 0);
+		return 0;
+	}
 	state = ifi->ifi_flags & (IFF_UP | IFF_RUNNING | IFF_LOWER_UP);
 	dflt = nw_carries_default(ifi->ifi_index);
 	for (i = 0; i < nw_nlink; i++)

@@ -324,6 +324,7 @@ parent_main(struct parent_opts *opts)
 	/* the underlay moving makes tunworker handshake again at once */
 	if (netwatch_init(opts->ifname, &iev_child[PROC_TUNWORKER]) == -1)
 		log_warn("cannot watch the network for changes");
+	netwatch_set_tunlink(netops_tun_link);
 
 	drop_privileges();
 	event_dispatch();

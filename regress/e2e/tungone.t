@@ -37,6 +37,10 @@ ok $? "link down: not reported gone"
 ok $? "link down: tunworker idle ($((t1 - t0)) ticks in 1 s)"
 ip -n "$C" link set vpn0 up
 ok $? "vpn0 set up again"
+wait_for 50 grep -q 'vpn0 is up again' "$E2E_TMP/c/out"
+ok $? "its routes restored"
+ping_ok "$C" 10.8.0.1
+ok $? "traffic flows after the down and up"
 
 # delete_vpn0 N WHAT: vpn0 deleted under a client listening to the
 # daemon, which must hear backendFailure, and the log says it N times
@@ -82,4 +86,7 @@ out=$(client -t 20 "$SOCK" "send:$ACT" expect:connected 2>&1)
 ok $? "activate a third time: connected"
 ping_ok "$C" 10.8.0.1
 ok $? "traffic flows over the third vpn0"
+[ "$(grep -c 'was set down' "$E2E_TMP/c/out")" -le 1 ]
+ok $? "a deletion is not taken for a down ($(grep -c 'was set down' \
+    "$E2E_TMP/c/out") said, 1 set down)"
 e2e_done

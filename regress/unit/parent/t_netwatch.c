@@ -52,6 +52,17 @@ msg(uint16_t type)
 
 static uint32_t	 link_keep(uint16_t, int, const char *, unsigned int);
 
+/* what netwatch_set_tunlink's hook heard: calls, the last index and up */
+static int	 heard, heard_index, heard_up;
+
+static void
+hear(int ifindex, bool up)
+{
+	heard++;
+	heard_index = ifindex;
+	heard_up = up;
+}
+
 static uint32_t
 route_gw(uint16_t type, int af, uint8_t dst_len, uint8_t table, int tattr,
     uint8_t rtype, uint32_t oif, uint8_t gw)
@@ -149,7 +160,7 @@ main(void)
 	uint32_t	 why;
 	int		 i;
 
-	plan(82);
+	plan(87);
 
 	/* routes */
 	is_int(route(RTM_NEWROUTE, AF_INET, 0, RT_TABLE_MAIN, 0, RTN_UNICAST),
@@ -441,6 +452,25 @@ main(void)
 	    "change");
 	netwatch_reset();
 	ok(!netwatch_snap_same(), "snap: nothing known any more: a change");
+
+	/* the tunnel's own link is told to the hook, and only it */
+	netwatch_set_tunlink(hear);
+	link_(RTM_NEWLINK, TUNIDX, TUNNAME, IFF_UP | IFF_RUNNING);
+	ok(heard == 1 && heard_index == TUNIDX && heard_up,
+	    "tunlink: the tunnel up, by index");
+	link_(RTM_NEWLINK, TUNIDX, NULL, IFF_RUNNING);
+	ok(heard == 2 && heard_index == TUNIDX && !heard_up,
+	    "tunlink: down (IFF_UP gone, IFF_RUNNING left)");
+	link_(RTM_NEWLINK, 99, TUNNAME, IFF_UP);
+	ok(heard == 3 && heard_index == 99 && heard_up,
+	    "tunlink: by name, another index (netops checks the index)");
+	link_(RTM_DELLINK, TUNIDX, TUNNAME, 0);
+	link_(RTM_NEWLINK, 3, "eth1", 0);
+	link_(RTM_NEWLINK, 1, "lo", IFF_LOOPBACK);
+	ok(heard == 3, "tunlink: not a deletion, another link, loopback");
+	netwatch_set_tunlink(NULL);
+	link_(RTM_NEWLINK, TUNIDX, TUNNAME, 0);
+	ok(heard == 3, "tunlink: no hook, nobody told");
 
 	return done_testing();
 }

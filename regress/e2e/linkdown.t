@@ -1,0 +1,129 @@
+#!/bin/bash
+# linkdown.t -- the tunnel interface set down and up again under a
+# connected full tunnel (ip link set vpn0 down: an administrator, a
+# script that cycles the links). The kernel drops every route through a
+# link set down, in every table, and its IPv6 addresses; vpnd puts them
+# back when the link is up again, so traffic flows as before (IPv4 and
+# IPv6). A change of routes while it is down waits for the up. Its own
+# tear-down is not taken for an administrator's down.
+set -u
+. "$(dirname "$0")/../lib/e2e.sh"
+e2e_timeout 120 "$@"
+e2e_init linkdown
+
+WG="w$$g"
+client_server "$WG"
+ip -n "$S" addr add fd00:8::1/64 dev "$WG" || bail "server IPv6"
+ip netns exec "$S" wg set "$WG" peer "$(pub_of cli)" \
+    allowed-ips 10.8.0.2/32,fd00:8::2/128 || bail "wg set"
+vpnd_start c "$C" || bail "vpnd did not start"
+SOCK=$(sock_of c)
+LOG="$E2E_TMP/c/out"
+
+# act RANGES: an activate of a tunnel to S carrying RANGES (JSON)
+act() {
+	printf '{"type":"activate","privateKey":"%s","publicKey":"%s","serverPublicKey":"%s","serverPort":51820,"serverIpv4AddrIn":"10.0.0.2","deviceIpv4Address":"10.8.0.2/32","deviceIpv6Address":"fd00:8::2/128","allowedIPAddressRanges":[%s]}' \
+	    "$(key_of cli)" "$(pub_of cli)" "$(pub_of srv)" "$1"
+}
+FULL='{"address":"0.0.0.0","range":0,"isIpv6":false},{"address":"::","range":0,"isIpv6":true}'
+# FULL and two more routes outside the table of the full tunnel
+MORE="$FULL"',{"address":"10.77.0.0","range":16,"isIpv6":false},{"address":"fd77::","range":64,"isIpv6":true}'
+
+# routes: every route through vpn0 in every table, sorted, the kernel's
+# own (local, multicast, link-local) left out
+routes() {
+	{ ip -n "$C" -4 route show table all dev vpn0
+	  ip -n "$C" -6 route show table all dev vpn0; } 2>/dev/null |
+	    grep -v -e '^local' -e '^multicast' -e '^broadcast' \
+	    -e '^fe80' -e '^anycast' | sed 's/ *$//' | sort
+}
+addrs() {
+	ip -n "$C" addr show dev vpn0 2>/dev/null |
+	    awk '$1 == "inet" || $1 == "inet6" { print $2 }' |
+	    grep -v '^fe80' | sort
+}
+said() { grep -c "$1" "$LOG"; }
+ping_both() {
+	ping_ok "$C" 10.8.0.1 && ping_ok "$C" fd00:8::1
+}
+
+out=$(client -t 20 "$SOCK" "send:$(act "$FULL")" expect:connected 2>&1)
+ok $? "activate a full tunnel, IPv4 and IPv6: connected"
+ping_both
+ok $? "traffic flows, IPv4 and IPv6"
+R0=$(routes)
+A0=$(addrs)
+echo "$R0" | grep -q '^default' && echo "$A0" | grep -q 'fd00:8::2'
+ok $? "the full tunnel's routes and the IPv6 address are there"
+[ "$(said 'was set down')" -eq 0 ] && [ "$(said 'is up again')" -eq 0 ]
+ok $? "setting the tunnel up is not taken for a down"
+
+# down: the kernel drops the routes (what the rest of this test is about)
+ip -n "$C" link set vpn0 down
+ok $? "vpn0 set down"
+wait_for 50 sh -c "[ -z \"\$(ip -n $C -4 route show table all dev vpn0 |
+    grep -v -e '^local' -e '^broadcast')\" ]"
+ok $? "the kernel dropped vpn0's routes"
+wait_for 50 sh -c "[ \$(grep -c 'was set down' '$LOG') -ge 1 ]"
+ok $? "the log says vpn0 was set down"
+[ "$(ctl_state c)" = connected ]
+ok $? "still connected"
+
+ip -n "$C" link set vpn0 up
+ok $? "vpn0 set up again"
+wait_for 50 sh -c "[ \$(grep -c 'is up again' '$LOG') -ge 1 ]"
+ok $? "the log says it is up again"
+[ "$(routes)" = "$R0" ]
+ok $? "every route is back, in every table ($(routes | wc -l) of $(echo "$R0" | wc -l))"
+[ "$(addrs)" = "$A0" ]
+ok $? "the addresses are back ($(addrs | tr '\n' ' '))"
+ping_both
+ok $? "traffic flows again, IPv4 and IPv6"
+
+# a change of routes while vpn0 is down: applied when it is up
+ip -n "$C" link set vpn0 down
+wait_for 50 sh -c "[ \$(grep -c 'was set down' '$LOG') -ge 2 ]"
+ok $? "down a second time: said again"
+out=$(client -t 20 "$SOCK" "send:$(act "$MORE")" expect:connected 2>&1)
+ok $? "more routes while vpn0 is down: accepted ($out)"
+[ "$(said 'server switch on .* failed')" -eq 0 ]
+ok $? "the update did not fail"
+ip -n "$C" link set vpn0 up
+wait_for 50 sh -c "[ \$(grep -c 'is up again' '$LOG') -ge 2 ]"
+ok $? "up a second time: said again"
+R1=$(routes)
+echo "$R1" | grep -q '^10.77.0.0/16' && echo "$R1" | grep -q '^fd77::/64' &&
+    echo "$R1" | grep -q '^default'
+ok $? "the new routes are there, with the full tunnel's"
+ping_both
+ok $? "traffic flows"
+
+# a burst of flaps, read together or apart: whatever the last state, it
+# holds
+for i in 1 2 3 4 5 6 7 8 9 10; do
+	ip -n "$C" link set vpn0 down
+	ip -n "$C" link set vpn0 up
+done
+wait_for 50 sh -c "[ \"\$(ip -n $C -4 route show table all dev vpn0 |
+    grep -c 10.77.0.0)\" -ge 1 ]"
+ok $? "after ten flaps the routes are back"
+wait_for 20 sh -c "[ \"\$(ip -n $C -6 route show dev vpn0 | grep -c fd77::)\" -ge 1 ]"
+[ "$(routes)" = "$R1" ]
+ok $? "all of them ($(routes | wc -l) of $(echo "$R1" | wc -l))"
+ping_both
+ok $? "traffic flows after the flaps"
+
+# deactivate: vpnd's own tear-down deletes vpn0; not an administrator's
+n=$(said 'was set down')
+out=$(client -t 20 "$SOCK" 'send:{"type":"deactivate"}' expect:disconnected \
+    2>&1)
+ok $? "deactivate: disconnected"
+wait_for 50 sh -c "! ip -n $C link show vpn0"
+ok $? "vpn0 is gone"
+out=$(client -t 20 "$SOCK" "send:$(act "$FULL")" expect:connected 2>&1)
+ok $? "activate again: connected"
+ping_both
+ok $? "traffic flows over the new vpn0"
+[ "$(said 'was set down')" -eq "$n" ]
+ok $? "neither the tear-down nor the new set-up was taken for a down"
+e2e_done

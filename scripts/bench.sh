@@ -12,6 +12,10 @@
 #     of both daemons, from /proc/PID/stat, before and after the iperf3 run
 #   - RTT the tunnel adds: ping through the tunnel minus ping over the bare
 #     veth (50 pings, -i 0.01, average)
+#   - the same RTT with every CPU kept awake by a busy loop of the idle
+#     scheduling class (SCHED_IDLE: any other thread preempts it at once):
+#     the tunnel's own cost, without what waking a sleeping CPU costs (a
+#     halted vCPU of a virtual machine, a deep C-state)
 #   - what one wake-up of an idle process costs on this machine
 #     (scripts/wakeup.c): the floor under the RTT a tunnel adds
 #   - peak RSS per daemon: VmHWM summed over its processes, and for vpnd
@@ -45,7 +49,7 @@ if [ "$(id -u)" != 0 ]; then
 fi
 : "${WIREGUARD_GO:=$(command -v wireguard-go)}"
 export WIREGUARD_GO
-for t in iperf3 "$WIREGUARD_GO" wg ping python3; do
+for t in iperf3 "$WIREGUARD_GO" wg ping python3 chrt taskset; do
 	command -v "$t" >/dev/null 2>&1 || {
 		echo "bench: $t missing (make deps)" >&2
 		exit 1
@@ -104,6 +108,25 @@ tcpstat() {
 	    END { printf "%d %d\n", r, o }' /proc/net/snmp /proc/net/netstat
 }
 
+# warm_start, warm_stop: a busy loop of the idle class on every CPU, and
+# gone again (by PID)
+WARM=""
+warm_start() {
+	local c
+	for c in $(seq 0 $(($(nproc) - 1))); do
+		taskset -c "$c" chrt -i 0 sh -c 'while :; do :; done' &
+		WARM="$WARM $!"
+	done
+	E2E_PIDS="$E2E_PIDS $WARM"
+}
+warm_stop() {
+	# shellcheck disable=SC2086
+	kill $WARM 2>/dev/null
+	# shellcheck disable=SC2086
+	wait $WARM 2>/dev/null
+	WARM=""
+}
+
 # measure LABEL NSA NSB ADDR_B PIDS...: iperf3 A -> B (with $IPERF_ARGS:
 # -R, -P 4); sets R_<LABEL>_*
 measure() {
@@ -112,10 +135,14 @@ measure() {
 	shift 4
 	ip netns exec "$nsa" ping -c 3 -i 0.2 -W 1 -q "$addr" >/dev/null 2>&1 ||
 	    die "$label: no ping through the tunnel"
-	veth=0 tun=0
+	veth=0 tun=0 vethw=0 tunw=0
 	if [ -z "${IPERF_ARGS:-}" ]; then
 		veth=$(rtt_us "$nsa" 10.99.0.2)
 		tun=$(rtt_us "$nsa" "$addr")
+		warm_start
+		vethw=$(rtt_us "$nsa" 10.99.0.2)
+		tunw=$(rtt_us "$nsa" "$addr")
+		warm_stop
 	fi
 	ip netns exec "$nsb" timeout $((BENCH_TIME + 30)) iperf3 -s -1 \
 	    -B "$addr" -p 5201 >/dev/null 2>&1 &
@@ -166,6 +193,7 @@ EOF
 	eval "R_${label}_cpu=\$(awk -v t=$((t1 - t0)) -v hz=$HZ -v b=$bytes \
 	    'BEGIN {printf \"%.3f\", t / hz / (b / 1e9)}')"
 	eval "R_${label}_rtt=$((tun - veth))"
+	eval "R_${label}_rttw=$((tunw - vethw))"
 	eval "R_${label}_rss=\$(awk -v k=$(hwm_kb "$@") \
 	    'BEGIN {printf \"%.1f\", k / 1024}')"
 	eval "R_${label}_veth=$veth R_${label}_tun=$tun"
@@ -300,7 +328,7 @@ round() {
 # the figures each round sets, kept per round: R_x becomes the median
 FIGS=""
 for l in vpnd vpndR vpndP wggo wggoR wggoP mix mixR; do
-	for f in gbps cpu rtt retr veth tun; do
+	for f in gbps cpu rtt rttw retr veth tun; do
 		FIGS="$FIGS R_${l}_$f"
 	done
 done
@@ -358,6 +386,7 @@ row "  reversed, -R (Gbit/s)" "$R_vpndR_gbps" "$R_wggoR_gbps"
 row "  four streams, -P 4 (Gbit/s)" "$R_vpndP_gbps" "$R_wggoP_gbps"
 row "CPU s per GB (both daemons, one stream)" "$R_vpnd_cpu" "$R_wggo_cpu"
 row "RTT added by the tunnel (us)" "$R_vpnd_rtt" "$R_wggo_rtt"
+row "  the same, CPUs kept awake (us)" "$R_vpnd_rttw" "$R_wggo_rttw"
 row "peak RSS per daemon (MiB)" "$R_vpnd_rss1" "$R_wggo_rss1"
 echo "  vpnd parent/netmgr/tunworker/dnsmgr (MiB): $R_vpnd_split"
 row "TCP retransmits, one stream" "$R_vpnd_retr" "$R_wggo_retr"

@@ -90,6 +90,10 @@ struct tw_victims {
 	size_t		 n;
 };
 static struct wg_resume	 resume;
+/* the load judgement of the data path: a new one starts with none */
+static uint64_t		 load_slots[LOAD_SLOTS];
+static size_t		 load_slot;
+static int		 load_left;
 
 void
 tunworker_main(int verbose)
@@ -162,18 +166,14 @@ static void
 tw_tick(int fd, short ev, void *arg)
 {
 	struct timeval	tv = { 0, TICK_MS * 1000 };
-
-	static uint64_t	slots[LOAD_SLOTS];
-	static size_t	slot;
-	static int	load_left;
 	uint64_t	sum = 0, next = 0, wait, idle;
 	size_t		i;
 
 	if (dp != NULL && have_key) {
-		slots[slot] = dp_handshakes_take(dp);
-		slot = (slot + 1) % LOAD_SLOTS;
+		load_slots[load_slot] = dp_handshakes_take(dp);
+		load_slot = (load_slot + 1) % LOAD_SLOTS;
 		for (i = 0; i < LOAD_SLOTS; i++)
-			sum += slots[i];
+			sum += load_slots[i];
 		if (sum > UNDER_LOAD_RATE) {
 			if (load_left == 0)
 				log_info("under load (%llu handshakes/s): "
@@ -346,6 +346,9 @@ tw_reset(void)
 	}
 	have_key = 0;
 	tun_gone_said = 0;
+	memset(load_slots, 0, sizeof(load_slots));
+	load_slot = 0;
+	load_left = 0;
 	if (pending_tun != -1)
 		close(pending_tun);
 	if (pending_udp4 != -1)

@@ -45,7 +45,7 @@ static void	 wg_add_keypair(struct wg_peer *, struct noise_keypair *,
 		    uint64_t);
 static int	 wg_handshake_gate(struct wg_device *, uint8_t *, size_t,
 		    uint32_t, const uint8_t *, const struct sockaddr_storage *,
-		    uint64_t);
+		    uint64_t, bool);
 static int	 wg_input_init(struct wg_device *, uint8_t *,
 		    const struct sockaddr_storage *);
 static int	 wg_input_resp(struct wg_device *, uint8_t *,
@@ -644,7 +644,7 @@ wg_add_keypair(struct wg_peer *p, struct noise_keypair *kp, uint64_t now)
 static int
 wg_handshake_gate(struct wg_device *d, uint8_t *msg, size_t len,
     uint32_t sender, const uint8_t *mac1, const struct sockaddr_storage *src,
-    uint64_t now)
+    uint64_t now, bool trip)
 {
 	struct wg_msg_cookie	 c;
 
@@ -656,11 +656,15 @@ wg_handshake_gate(struct wg_device *d, uint8_t *msg, size_t len,
 	 * last took the count (a tick, at most a second): under load now,
 	 * not at its next tick, by when a fast burst would all have been
 	 * answered. The control thread keeps it for a second and ends it.
+	 * Only initiations trip it (trip): a response answers an initiation
+	 * of ours (a hub that dials a hundred peers at once gets a hundred
+	 * back at once), and one with an unknown index costs no DH. It still
+	 * counts for the control thread's per-second judgement.
 	 */
 	if (atomic_fetch_add_explicit(&d->d_hs_valid, 1,
 	    memory_order_relaxed) + 1 > atomic_load_explicit(&d->d_load_trip,
 	    memory_order_relaxed) && atomic_load_explicit(&d->d_load_trip,
-	    memory_order_relaxed) > 0 &&
+	    memory_order_relaxed) > 0 && trip &&
 	    !atomic_load_explicit(&d->d_under_load, memory_order_relaxed))
 		atomic_store(&d->d_under_load, true);
 	if (!atomic_load(&d->d_under_load))
@@ -691,7 +695,7 @@ wg_input_init(struct wg_device *d, uint8_t *pkt,
 
 	memcpy(&m, pkt, sizeof(m));
 	if ((ret = wg_handshake_gate(d, pkt, sizeof(m), le32toh(m.sender),
-	    m.mac1, src, now)) != 0)
+	    m.mac1, src, now, true)) != 0)
 		return ret;
 	if (noise_consume_initiation_begin(&d->d_local, &m, &st) == -1)
 		return WG_DROP;
@@ -754,7 +758,7 @@ wg_input_resp(struct wg_device *d, uint8_t *pkt,
 
 	memcpy(&m, pkt, sizeof(m));
 	if ((ret = wg_handshake_gate(d, pkt, sizeof(m), le32toh(m.sender),
-	    m.mac1, src, now)) != 0)
+	    m.mac1, src, now, false)) != 0)
 		return ret;
 	if (!index_lookup(d, le32toh(m.receiver), &p, &slot) ||
 	    slot != WG_SLOT_HANDSHAKE)

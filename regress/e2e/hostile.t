@@ -262,6 +262,12 @@ ok $? "the flood put vpnd under load (its log says so)"
 wait_for 100 sh -c "cat '$E2E_TMP/b/out' '$E2E_TMP/b/log' 2>/dev/null |
     grep -q 'no longer under load'"
 ok $? "after the flood vpnd logs that it is no longer under load"
+# and it is so: valid-mac1 initiations get no cookie reply (nor anything:
+# garbage inside) -- not only the log line
+ip netns exec "$NSC" timeout 10 "$PY" "$E2E_TMP/hostile.py" mac1 \
+    10.98.0.2 "$PORT" 5 "$(pub_of b)" >"$E2E_TMP/after.out" 2>&1
+grep -q "replies 0 " "$E2E_TMP/after.out"
+ok $? "no longer under load: no cookie reply ($(cat "$E2E_TMP/after.out"))"
 a_handshake() {
 	[ "$(ip netns exec "$NSA" wg show "$WGA" latest-handshakes |
 	    cut -f2)" -gt 0 ]

@@ -407,7 +407,7 @@ test_device_binding(void)
  * The load trip: more valid-mac1 handshakes than it between two takes of
  * the count put the device under load at once, in the thread that counts
  * them (the control thread's tick may be a second away); a take starts
- * the count again. 4 tests.
+ * the count again; responses count but do not trip it. 5 tests.
  */
 static void
 test_load_trip(void)
@@ -439,6 +439,21 @@ test_load_trip(void)
 	ok(B->sent[3] == 1, "load trip: past it, under load at once: a cookie "
 	    "reply (%d)", B->sent[3]);
 	is_int(A->ev_done, 5, "load trip: and every handshake completes");
+
+	/*
+	 * Responses do not trip it: they answer initiations of its own (a
+	 * hub dialling many peers at once gets as many back at once).
+	 */
+	AB = ab_pair(&A, &B);
+	wg_device_set_load_trip(A->dev, 2);
+	for (i = 0; i < 4; i++) {
+		wg_peer_initiate(AB);
+		h_pump();
+		h_advance(REKEY_TIMEOUT + WG_SEC(1));
+	}
+	ok(A->sent[3] == 0 && A->ev_done == 4,
+	    "load trip: four responses past a trip of two: no cookie reply, "
+	    "all complete (%d, %d)", A->sent[3], A->ev_done);
 }
 
 /*
@@ -574,7 +589,7 @@ main(void)
 {
 	if (sodium_init() == -1)
 		abort();
-	plan(8 + 7 + 17 + 5 + 5 + 6 + 3 + 4 + 6 + 4);
+	plan(8 + 7 + 17 + 5 + 5 + 6 + 5 + 3 + 6 + 4);
 	test_mac2_binding();
 	test_rotation();
 	test_ratelimit();

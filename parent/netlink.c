@@ -265,6 +265,17 @@ nl_link_index(const char *name)
 	return li.index;
 }
 
+/* 1: name is a TUN of index ifindex marked mark (ours); 0: not; -1: error */
+int
+nl_link_ours(const char *name, int ifindex, const char *mark)
+{
+	struct link_info	li;
+
+	if (link_get(name, &li) == -1)
+		return errno == ENODEV ? 0 : -1;
+	return li.index == ifindex && li.is_tun && strcmp(li.alias, mark) == 0;
+}
+
 static int
 link_setflags(int ifindex, int mtu, unsigned int flags, unsigned int change)
 {

@@ -107,6 +107,8 @@ static const char	*vpnd_ifname = VPND_IFNAME;
  * it was made (its creation announces it down), down now.
  */
 static int		 link_index, link_seen_up, link_down;
+/* notifications were lost: the next state netwatch reports is taken as is */
+static int		 link_unsure;
 static struct event	 link_ev;	/* net_link_said */
 static char		 tun_mark[VPND_IFALIASZ];
 
@@ -432,7 +434,8 @@ net_up(struct netstate *ns, char *err, size_t errlen)
 		return -1;
 	}
 	ns->active = 1;
-	link_index = 0;			/* what netwatch saw was another's */
+	/* what netwatch saw was another's */
+	link_index = link_seen_up = link_down = link_unsure = 0;
 	log_info("created %s (index %d)", ns->ifname, ns->ifindex);
 	if (nl_link_set_alias(ns->ifindex, tun_mark) == -1) {
 		snprintf(err, errlen, "marking %s as ours: %s", ns->ifname,
@@ -756,8 +759,19 @@ netops_tun_link(int ifindex, bool up)
 	static const struct timeval tv = { 0, NET_LINK_SETTLE_MS * 1000 };
 	char	 err[256], buf[INET6_ADDRSTRLEN + 8];
 	size_t	 i, nadd = 0;
+	int	 was_down;
 
-	if (!cur.active || ifindex != cur.ifindex)
+	if (!cur.active)
+		return;
+	if (ifindex == 0) {
+		/*
+		 * Notifications were lost (ENOBUFS): a down and its up may be
+		 * among them. What the dump that follows shows is the state.
+		 */
+		link_unsure = 1;
+		return;
+	}
+	if (ifindex != cur.ifindex)
 		return;
 	if (link_index != ifindex) {
 		link_index = ifindex;
@@ -765,7 +779,8 @@ netops_tun_link(int ifindex, bool up)
 	}
 	if (!up) {
 		/* its creation announces it down: only a down after an up */
-		if (link_seen_up && !link_down) {
+		if ((link_seen_up || link_unsure) && !link_down) {
+			link_unsure = 0;
 			link_down = 1;
 			if (!event_initialized(&link_ev))
 				evtimer_set(&link_ev, net_link_said, NULL);
@@ -774,9 +789,16 @@ netops_tun_link(int ifindex, bool up)
 		return;
 	}
 	link_seen_up = 1;
-	if (!link_down)
+	if (!link_down && !link_unsure)
 		return;
-	link_down = 0;
+	was_down = link_down;
+	link_down = link_unsure = 0;
+	/* a link that took the index (ip link add ... index N) is not ours */
+	if (nl_link_ours(cur.ifname, cur.ifindex, tun_mark) != 1) {
+		log_warnx("%s (index %d) is up, but it is not our TUN: "
+		    "nothing restored", cur.ifname, cur.ifindex);
+		return;
+	}
 	for (i = 0; i < cur.naddrs; i++) {
 		if (nl_addr_add(cur.ifindex, &cur.addrs[i]) == 0)
 			nadd++;
@@ -787,6 +809,13 @@ netops_tun_link(int ifindex, bool up)
 	if (net_routes(&cur, NULL, err, sizeof(err)) == -1) {
 		log_warnx("%s is up again, but its routes are not: %s",
 		    cur.ifname, err);
+		link_unsure = 1;	/* tried again at the next up or dump */
+		return;
+	}
+	if (!was_down) {
+		log_debug("%s: notifications were lost; its routes and "
+		    "addresses checked (%zu addresses added back)", cur.ifname,
+		    nadd);
 		return;
 	}
 	log_info("%s is up again: %zu routes restored, %zu addresses added "

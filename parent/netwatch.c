@@ -246,6 +246,9 @@ netwatch_fire(int fd, short ev, void *arg)
 		 */
 		netwatch_snap();
 		nw_naddr = nw_nroute = nw_nlink = 0;
+		/* the tunnel's down and up may be lost too: the dump tells */
+		if (nw_tunlink != NULL)
+			nw_tunlink(0, false);
 		if (nw_dump() == 0 && netwatch_snap_same()) {
 			nc.why &= ~NETCHG_OVERRUN;
 			log_debug("netlink notifications were lost; the "
@@ -273,7 +276,8 @@ netwatch_from_kernel(const struct sockaddr_nl *sa, socklen_t salen)
 
 /*
  * fn hears of the tunnel's own link, up or down, as each notification of
- * it is read (or a dump shows it); NULL: nobody.
+ * it is read (or a dump shows it); index 0: notifications were lost, the
+ * dump that follows shows the link as it is. NULL: nobody.
  */
 void
 netwatch_set_tunlink(void (*fn)(int ifindex, bool up))

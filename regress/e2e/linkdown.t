@@ -5,7 +5,10 @@
 # link set down, in every table, and its IPv6 addresses; vpnd puts them
 # back when the link is up again, so traffic flows as before (IPv4 and
 # IPv6). A change of routes while it is down waits for the up. Its own
-# tear-down is not taken for an administrator's down.
+# tear-down is not taken for an administrator's down. Notifications lost
+# in an overrun are made up for by the dump that follows; a new tunnel
+# starts with nothing of the last one's link; a foreign link that takes
+# the index gets nothing.
 set -u
 . "$(dirname "$0")/../lib/e2e.sh"
 e2e_timeout 120 "$@"
@@ -113,6 +116,53 @@ ok $? "all of them ($(routes | wc -l) of $(echo "$R1" | wc -l))"
 ping_both
 ok $? "traffic flows after the flaps"
 
+# notifications lost: with the parent stopped, a routing daemon's routes
+# elsewhere overrun its netlink socket and vpn0's down and up are lost
+# among them; the dump after the overrun shows the link as it is, and
+# what it is missing is put back
+routes_are() { [ "$(routes)" = "$1" ]; }
+ip -n "$C" link add dum0 type veth peer name dum1 &&
+    ip -n "$C" link set dum0 up && ip -n "$C" link set dum1 up
+ok $? "another link for a routing daemon's routes"
+awk 'BEGIN { for (i = 0; i < 30000; i++)
+    printf "route add 172.%d.%d.%d/32 dev dum0 table 100\n",
+    16 + int(i / 65536), int(i / 256) % 256, i % 256 }' >"$E2E_TMP/flood"
+kill -STOP "$VPND_PID_c"
+ip -n "$C" -batch "$E2E_TMP/flood" &&
+    ip -n "$C" link set vpn0 down && ip -n "$C" link set vpn0 up
+r=$?
+kill -CONT "$VPND_PID_c"
+ok $r "parent stopped: 30,000 routes elsewhere, then vpn0 down and up"
+ip -n "$C" route flush table 100
+wait_for 100 routes_are "$R1"
+ok $? "the overrun's dump found vpn0 without its routes: all back"
+ping_both
+ok $? "traffic flows after the overrun"
+
+# a down, then a deactivate: the next tunnel does not inherit the down,
+# even when its own link's notifications are lost (an overrun again)
+ip -n "$C" link set vpn0 down
+wait_for 50 sh -c "[ \$(grep -c 'was set down' '$LOG') -ge 3 ]"
+ok $? "down a third time: said"
+out=$(client -t 20 "$SOCK" 'send:{"type":"deactivate"}' expect:disconnected \
+    2>&1)
+ok $? "deactivated while down"
+kill -STOP "$VPND_PID_c"
+ip -n "$C" -batch "$E2E_TMP/flood"
+client -t 20 "$SOCK" "send:$(act "$FULL")" "touch:$E2E_TMP/sent" \
+    expect:connected >"$E2E_TMP/act.out" 2>&1 &
+cpid=$!
+E2E_PIDS="$E2E_PIDS $cpid"
+wait_for 50 test -e "$E2E_TMP/sent"
+kill -CONT "$VPND_PID_c"
+wait $cpid
+ok $? "activated again, its link's notifications lost in an overrun"
+ip -n "$C" route flush table 100
+out=$(client -t 20 "$SOCK" "send:$(act "$MORE")" expect:connected 2>&1)
+ok $? "then more routes"
+ip -n "$C" -4 route show dev vpn0 | grep -q 10.77.0.0/16
+ok $? "the new routes are there at once (the link is up: not held back)"
+
 # deactivate: vpnd's own tear-down deletes vpn0; not an administrator's
 n=$(said 'was set down')
 out=$(client -t 20 "$SOCK" 'send:{"type":"deactivate"}' expect:disconnected \
@@ -126,4 +176,22 @@ ping_both
 ok $? "traffic flows over the new vpn0"
 [ "$(said 'was set down')" -eq "$n" ]
 ok $? "neither the tear-down nor the new set-up was taken for a down"
+
+# vpn0 replaced by a link of another's under the same index (root can):
+# what comes up is not our TUN and gets nothing of the tunnel
+N=$(ip netns exec "$C" cat /sys/class/net/vpn0/ifindex)
+ip -n "$C" link set vpn0 down
+wait_for 50 sh -c "[ \$(grep -c 'was set down' '$LOG') -ge $((n + 1)) ]"
+ok $? "down once more: said"
+printf 'link del vpn0\nlink add vpn0 index %s type veth peer name vx\nlink set vpn0 up\n' \
+    "$N" | ip -n "$C" -batch -
+ok $? "vpn0 (index $N) replaced by a veth of the same index, up"
+wait_for 100 sh -c "grep -q -e 'not our TUN' -e 'vpn0 removed' '$LOG' &&
+    [ \"\$(\"$VPNCTL\" -s \"$SOCK\" -j status |
+    \"$E2E_PY\" \"$E2E_CLIENT\" jget state)\" != connected ]"
+ok $? "the tunnel fails (its TUN is gone)"
+! ip -n "$C" -o addr show dev vpn0 | grep -q -e 10.8.0.2 -e fd00:8::2
+ok $? "the foreign link did not get the tunnel's addresses"
+! ip -n "$C" route show table all dev vpn0 | grep -q -e 10.77 -e default
+ok $? "nor its routes"
 e2e_done

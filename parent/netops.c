@@ -93,6 +93,7 @@ static uint32_t	 route_table(const struct netstate *, const struct prefix *);
 static void	 recover_link(const char *, int, void *);
 static int	 ks_release(void);
 static void	 net_link_said(int, short, void *);
+static void	 net_mtu_back(int);
 
 static struct netstate	 cur, pend;
 static int		 pend_open, pend_bad;
@@ -754,7 +755,7 @@ net_down(struct netstate *ns, int keep_ks)
  * Policy rules, the firewall and the IPv4 addresses stay through a down.
  */
 void
-netops_tun_link(int ifindex, bool up)
+netops_tun_link(int ifindex, bool up, int mtu)
 {
 	static const struct timeval tv = { 0, NET_LINK_SETTLE_MS * 1000 };
 	char	 err[256], buf[INET6_ADDRSTRLEN + 8];
@@ -773,6 +774,8 @@ netops_tun_link(int ifindex, bool up)
 	}
 	if (ifindex != cur.ifindex)
 		return;
+	if (mtu > cur.mtu && cur.mtu > 0)
+		net_mtu_back(mtu);
 	if (link_index != ifindex) {
 		link_index = ifindex;
 		link_seen_up = link_down = 0;
@@ -821,6 +824,26 @@ netops_tun_link(int ifindex, bool up)
 	log_info("%s is up again: %zu routes restored, %zu addresses added "
 	    "back", cur.ifname, cur.table_mode == CONF_TABLE_OFF ? 0 :
 	    cur.nroutes, nadd);
+}
+
+/*
+ * Another raised the tunnel's MTU (ip link set vpn0 mtu 9000): tunworker's
+ * buffers hold packets of the MTU it was set up with, and a larger one
+ * would be lost without a word (no ICMP "fragmentation needed": a black
+ * hole for TCP). Set back; a lower MTU is left, it does no harm.
+ */
+static void
+net_mtu_back(int mtu)
+{
+	if (nl_link_ours(cur.ifname, cur.ifindex, tun_mark) != 1)
+		return;
+	if (nl_link_set_mtu(cur.ifindex, cur.mtu) == -1) {
+		log_warn("%s's MTU was raised to %d; setting it back to %d",
+		    cur.ifname, mtu, cur.mtu);
+		return;
+	}
+	log_warnx("%s's MTU was raised to %d; the tunnel carries at most %d: "
+	    "set back", cur.ifname, mtu, cur.mtu);
 }
 
 /*

@@ -85,7 +85,7 @@ static bool	 nw_carries_default(int);
 static void	 nw_forget_routes(int);
 static uint64_t	 nw_now_ms(void);
 
-static void		(*nw_tunlink)(int, bool);	/* the tunnel's link */
+static void		(*nw_tunlink)(int, bool, int);	/* the tunnel's link */
 static struct mnl_socket *nw_sock;
 static struct event	 nw_ev, nw_timer;
 static struct imsgev	*nw_tun;
@@ -248,7 +248,7 @@ netwatch_fire(int fd, short ev, void *arg)
 		nw_naddr = nw_nroute = nw_nlink = 0;
 		/* the tunnel's down and up may be lost too: the dump tells */
 		if (nw_tunlink != NULL)
-			nw_tunlink(0, false);
+			nw_tunlink(0, false, 0);
 		if (nw_dump() == 0 && netwatch_snap_same()) {
 			nc.why &= ~NETCHG_OVERRUN;
 			log_debug("netlink notifications were lost; the "
@@ -276,11 +276,12 @@ netwatch_from_kernel(const struct sockaddr_nl *sa, socklen_t salen)
 
 /*
  * fn hears of the tunnel's own link, up or down, as each notification of
- * it is read (or a dump shows it); index 0: notifications were lost, the
- * dump that follows shows the link as it is. NULL: nobody.
+ * it is read (or a dump shows it), with its MTU (0: not said); index 0:
+ * notifications were lost, the dump that follows shows the link as it
+ * is. NULL: nobody.
  */
 void
-netwatch_set_tunlink(void (*fn)(int ifindex, bool up))
+netwatch_set_tunlink(void (*fn)(int ifindex, bool up, int mtu))
 {
 	nw_tunlink = fn;
 }
@@ -445,14 +446,23 @@ nw_msg(const struct nlmsghdr *nlh, int tunidx, const char *ifname)
 	}
 }
 
+struct nw_linkattrs {
+	const char	*name;		/* IFLA_IFNAME, or NULL */
+	int		 mtu;		/* IFLA_MTU, or 0 */
+};
+
 static int
 nw_link_attr(const struct nlattr *a, void *arg)
 {
-	const char	**name = arg;
+	struct nw_linkattrs	*la = arg;
 
 	if (mnl_attr_get_type(a) == IFLA_IFNAME &&
 	    mnl_attr_validate(a, MNL_TYPE_NUL_STRING) == 0)
-		*name = mnl_attr_get_str(a);
+		la->name = mnl_attr_get_str(a);
+	else if (mnl_attr_get_type(a) == IFLA_MTU &&
+	    mnl_attr_validate(a, MNL_TYPE_U32) == 0 &&
+	    mnl_attr_get_u32(a) <= INT32_MAX)
+		la->mtu = (int)mnl_attr_get_u32(a);
 	return MNL_CB_OK;
 }
 
@@ -491,7 +501,8 @@ static uint32_t
 nw_link(const struct nlmsghdr *nlh, int tunidx, const char *ifname)
 {
 	const struct ifinfomsg	*ifi;
-	const char		*name = NULL;
+	struct nw_linkattrs	 la = { NULL, 0 };
+	const char		*name;
 	unsigned int		 state;
 	size_t			 i;
 	bool			 dflt;
@@ -499,16 +510,17 @@ nw_link(const struct nlmsghdr *nlh, int tunidx, const char *ifname)
 	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*ifi))
 		return 0;
 	ifi = mnl_nlmsg_get_payload(nlh);
-	if (mnl_attr_parse(nlh, sizeof(*ifi), nw_link_attr, &name) !=
+	if (mnl_attr_parse(nlh, sizeof(*ifi), nw_link_attr, &la) !=
 	    MNL_CB_OK)
 		return 0;
+	name = la.name;
 	if ((ifi->ifi_flags & IFF_LOOPBACK) != 0)
 		return 0;
 	if ((tunidx != 0 && ifi->ifi_index == tunidx) ||
 	    (name != NULL && strcmp(name, ifname) == 0)) {
 		if (nw_tunlink != NULL && nlh->nlmsg_type == RTM_NEWLINK)
 			nw_tunlink(ifi->ifi_index,
-			    (ifi->ifi_flags & IFF_UP) != 0);
+			    (ifi->ifi_flags & IFF_UP) != 0, la.mtu);
 		return 0;
 	}
 	state = ifi->ifi_flags & (IFF_UP | IFF_RUNNING | IFF_LOWER_UP);

@@ -40,7 +40,7 @@ void	 netops_dispatch(struct imsgev *netmgr, struct imsg *);
 void	 netops_teardown(int keep_ks);	/* remove what we set up */
 int	 netops_recover(void);		/* at start: leftovers */
 void	 netops_fw_check(void);	/* nftables changed */
-void	 netops_tun_link(int ifindex, bool up);	/* netwatch saw it */
+void	 netops_tun_link(int ifindex, bool up, int mtu); /* netwatch saw it */
 /*
  * The state record (NET_STATE_FILE): what the next start must remove
  * after a crash. Format 1 is key=value lines, "version=1" first, then
@@ -129,7 +129,7 @@ void	 uapisock_remove(void);
  * a REKEY_TIMEOUT after the last notification).
  */
 int	 netwatch_init(const char *ifname, struct imsgev *tunworker);
-void	 netwatch_set_tunlink(void (*)(int ifindex, bool up));
+void	 netwatch_set_tunlink(void (*)(int ifindex, bool up, int mtu));
 uint32_t netwatch_parse(const void *, size_t, int tunidx, const char *ifname);
 void	 netwatch_reset(void);
 void	 netwatch_snap(void);

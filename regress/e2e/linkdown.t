@@ -163,6 +163,29 @@ ok $? "then more routes"
 ip -n "$C" -4 route show dev vpn0 | grep -q 10.77.0.0/16
 ok $? "the new routes are there at once (the link is up: not held back)"
 
+# its MTU raised by another: set back (tunworker's buffers hold packets
+# of the MTU it was set up with; a larger one would be lost without a
+# word); a lower one is left
+mtu() { ip netns exec "$C" cat /sys/class/net/vpn0/mtu; }
+M0=$(mtu)
+ip -n "$C" link set vpn0 mtu 9000
+ok $? "vpn0's MTU raised from $M0 to 9000"
+wait_for 50 sh -c "[ \$(ip netns exec $C cat /sys/class/net/vpn0/mtu) = $M0 ]"
+ok $? "set back to $M0"
+grep -q "MTU was raised to 9000" "$LOG"
+ok $? "the log says so"
+# (a down and up after it: once its restore is said, the MTU's
+# notification, before it, was read)
+n=$(said 'is up again')
+ip -n "$C" link set vpn0 mtu 1280 && ip -n "$C" link set vpn0 down &&
+    ip -n "$C" link set vpn0 up
+wait_for 50 sh -c "[ \$(grep -c 'is up again' '$LOG') -gt $n ]" &&
+    [ "$(mtu)" = 1280 ]
+ok $? "a lower MTU is left ($(mtu))"
+ping_both
+ok $? "traffic flows at MTU 1280"
+ip -n "$C" link set vpn0 mtu "$M0"
+
 # deactivate: vpnd's own tear-down deletes vpn0; not an administrator's
 n=$(said 'was set down')
 out=$(client -t 20 "$SOCK" 'send:{"type":"deactivate"}' expect:disconnected \

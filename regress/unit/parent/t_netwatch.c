@@ -53,14 +53,15 @@ msg(uint16_t type)
 static uint32_t	 link_keep(uint16_t, int, const char *, unsigned int);
 
 /* what netwatch_set_tunlink's hook heard: calls, the last index and up */
-static int	 heard, heard_index, heard_up;
+static int	 heard, heard_index, heard_up, heard_mtu;
 
 static void
-hear(int ifindex, bool up)
+hear(int ifindex, bool up, int mtu)
 {
 	heard++;
 	heard_index = ifindex;
 	heard_up = up;
+	heard_mtu = mtu;
 }
 
 static uint32_t
@@ -153,6 +154,7 @@ link_keep(uint16_t type, int index, const char *name, unsigned int flags)
 int
 main(void)
 {
+	struct ifinfomsg *ifi;
 	struct nlmsghdr	*nlh;
 	struct rtmsg	*rtm;
 	struct sockaddr_nl sa;
@@ -160,7 +162,7 @@ main(void)
 	uint32_t	 why;
 	int		 i;
 
-	plan(87);
+	plan(90);
 
 	/* routes */
 	is_int(route(RTM_NEWROUTE, AF_INET, 0, RT_TABLE_MAIN, 0, RTN_UNICAST),
@@ -468,9 +470,25 @@ main(void)
 	link_(RTM_NEWLINK, 3, "eth1", 0);
 	link_(RTM_NEWLINK, 1, "lo", IFF_LOOPBACK);
 	ok(heard == 3, "tunlink: not a deletion, another link, loopback");
+	ok(heard_mtu == 0, "tunlink: no IFLA_MTU, MTU 0");
+	nlh = msg(RTM_NEWLINK);
+	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi->ifi_index = TUNIDX;
+	ifi->ifi_flags = IFF_UP;
+	mnl_attr_put_u32(nlh, IFLA_MTU, 9000);
+	netwatch_parse(buf, nlh->nlmsg_len, TUNIDX, TUNNAME);
+	ok(heard == 4 && heard_mtu == 9000, "tunlink: its MTU told");
+	nlh = msg(RTM_NEWLINK);
+	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi->ifi_index = TUNIDX;
+	ifi->ifi_flags = IFF_UP;
+	mnl_attr_put_u16(nlh, IFLA_MTU, 9000);
+	netwatch_parse(buf, nlh->nlmsg_len, TUNIDX, TUNNAME);
+	ok(heard == 5 && heard_mtu == 0, "tunlink: an MTU of the wrong size: "
+	    "not said");
 	netwatch_set_tunlink(NULL);
 	link_(RTM_NEWLINK, TUNIDX, TUNNAME, 0);
-	ok(heard == 3, "tunlink: no hook, nobody told");
+	ok(heard == 5, "tunlink: no hook, nobody told");
 
 	return done_testing();
 }

@@ -285,4 +285,29 @@ ok $? "and carries traffic: ping A -> B"
 hs=$(ip netns exec "$NSC" wg show "$WGC" latest-handshakes | cut -f2)
 is "$hs" 0 "afterwards: C still has no handshake"
 
+# 6. A flood, then the tunnel down at once (still under load) and up
+# again: the new data path starts with no load judgement of the old one
+ip netns exec "$NSC" timeout 30 "$PY" "$E2E_TMP/hostile.py" mac1 \
+    10.98.0.2 "$PORT" 500 "$(pub_of b)" >"$E2E_TMP/flood2.out" 2>&1
+grep -q "type3/64=" "$E2E_TMP/flood2.out"
+ok $? "a second flood: under load again"
+ctl b -t 10 down >/dev/null 2>&1
+ok $? "the tunnel down at once"
+# (vpnctl up needs an endpoint: A's)
+{ cat "$E2E_TMP/b.conf"; echo "Endpoint = 10.99.0.1:$(ip netns exec \
+    "$NSA" wg show "$WGA" listen-port)"; } \
+    >"$E2E_TMP/b2.conf"
+chmod 600 "$E2E_TMP/b2.conf"
+out=$(ctl b -t 10 up "$E2E_TMP/b2.conf" 2>&1)
+ok $? "and up again ($out)"
+# probes over its first ticks (each run listens 0.5 s for replies): a
+# cookie reply in any would mean under load
+for i in 1 2 3; do
+	ip netns exec "$NSC" timeout 10 "$PY" "$E2E_TMP/hostile.py" mac1 \
+	    10.98.0.2 "$PORT" 5 "$(pub_of b)"
+done >"$E2E_TMP/fresh.out" 2>&1
+[ "$(grep -c "replies 0 " "$E2E_TMP/fresh.out")" -eq 3 ]
+ok $? "the new data path is not under load ($(tr '\n' ' ' \
+    <"$E2E_TMP/fresh.out"))"
+
 e2e_done

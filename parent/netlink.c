@@ -34,6 +34,7 @@ struct link_info {
 	int		 index;
 	bool		 is_tun;
 	char		 alias[VPND_IFALIASZ];	/* "" if none */
+	int		 mtu;		/* IFLA_MTU, 0 if none */
 };
 
 struct link_ent {
@@ -157,6 +158,8 @@ link_attr_cb(const struct nlattr *attr, void *data)
 		if (mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) < 0)
 			return MNL_CB_ERROR;
 		break;
+	case IFLA_MTU:		/* checked where it is used */
+		break;
 	default:
 		return MNL_CB_OK;
 	}
@@ -214,6 +217,10 @@ link_get_cb(const struct nlmsghdr *nlh, void *arg)
 	    mnl_attr_get_payload_len(tb[IFLA_IFALIAS]) <= sizeof(li->alias))
 		strlcpy(li->alias, mnl_attr_get_str(tb[IFLA_IFALIAS]),
 		    sizeof(li->alias));
+	if (tb[IFLA_MTU] != NULL &&
+	    mnl_attr_validate(tb[IFLA_MTU], MNL_TYPE_U32) == 0 &&
+	    mnl_attr_get_u32(tb[IFLA_MTU]) <= INT32_MAX)
+		li->mtu = (int)mnl_attr_get_u32(tb[IFLA_MTU]);
 	li->index = ifi->ifi_index;
 	return MNL_CB_OK;
 }
@@ -274,6 +281,19 @@ nl_link_ours(const char *name, int ifindex, const char *mark)
 	if (link_get(name, &li) == -1)
 		return errno == ENODEV ? 0 : -1;
 	return li.index == ifindex && li.is_tun && strcmp(li.alias, mark) == 0;
+}
+
+/* Our TUN's MTU as it is now: 0 not ours or gone, -1 error. */
+int
+nl_link_ours_mtu(const char *name, int ifindex, const char *mark)
+{
+	struct link_info	li;
+
+	if (link_get(name, &li) == -1)
+		return errno == ENODEV ? 0 : -1;
+	if (li.index != ifindex || !li.is_tun || strcmp(li.alias, mark) != 0)
+		return 0;
+	return li.mtu;
 }
 
 static int

@@ -94,6 +94,7 @@ static void	 recover_link(const char *, int, void *);
 static int	 ks_release(void);
 static void	 net_link_said(int, short, void *);
 static void	 net_mtu_back(int);
+#define NET_IPV6_MIN_MTU	1280	/* IPV6_MIN_MTU */
 
 static struct netstate	 cur, pend;
 static int		 pend_open, pend_bad;
@@ -658,10 +659,11 @@ net_update(struct netstate *ns, struct netstate *nw, char *err,
 	struct prefix	 addrs[CONF_MAX_ADDRS], *routes;
 	size_t		 naddrs;
 
+	/* the MTU is the link's and tunworker's buffers': not in place */
 	if (nw->table_mode != ns->table_mode || nw->table != ns->table ||
-	    nw->mark != ns->mark) {
-		snprintf(err, errlen, "the table or mark cannot change in "
-		    "place");
+	    nw->mark != ns->mark || nw->mtu != ns->mtu) {
+		snprintf(err, errlen, "the table, mark or MTU cannot change "
+		    "in place");
 		net_reset(nw);
 		errno = EINVAL;
 		return -1;
@@ -774,6 +776,13 @@ netops_tun_link(int ifindex, bool up, int mtu)
 	}
 	if (ifindex != cur.ifindex)
 		return;
+	/*
+	 * Below IPv6's minimum the kernel dropped the link's IPv6
+	 * addresses and every IPv6 route through it, with no down: put
+	 * back at the next notification that finds the link up.
+	 */
+	if (mtu > 0 && mtu < NET_IPV6_MIN_MTU)
+		link_unsure = 1;
 	if (mtu > cur.mtu && cur.mtu > 0)
 		net_mtu_back(mtu);
 	if (link_index != ifindex) {
@@ -835,7 +844,13 @@ netops_tun_link(int ifindex, bool up, int mtu)
 static void
 net_mtu_back(int mtu)
 {
-	if (nl_link_ours(cur.ifname, cur.ifindex, tun_mark) != 1)
+	/*
+	 * The notification may be old (read late, or the TUN's creation at
+	 * 1500): only the link's MTU now counts, or a later, lower MTU of
+	 * an administrator would be undone.
+	 */
+	if ((mtu = nl_link_ours_mtu(cur.ifname, cur.ifindex, tun_mark)) <=
+	    cur.mtu)
 		return;
 	if (nl_link_set_mtu(cur.ifindex, cur.mtu) == -1) {
 		log_warn("%s's MTU was raised to %d; setting it back to %d",

@@ -52,6 +52,8 @@ int	 tun_open_queue(const char *name);
 /* Links */
 int	 nl_link_index(const char *name);	/* 0: none (errno ENODEV) */
 int	 nl_link_ours(const char *name, int ifindex, const char *mark);
+/* its MTU now if ours, 0 if not (or gone), -1 error */
+int	 nl_link_ours_mtu(const char *name, int ifindex, const char *mark);
 /* mtu in CONF_MIN_MTU..CONF_MAX_MTU, else EINVAL */
 int	 nl_link_set_mtu(int ifindex, int mtu);
 int	 nl_link_set_up(int ifindex, bool up);

@@ -185,6 +185,26 @@ ok $? "a lower MTU is left ($(mtu))"
 ping_both
 ok $? "traffic flows at MTU 1280"
 ip -n "$C" link set vpn0 mtu "$M0"
+# notifications read late (the parent stopped): 9000, then 1300 by an
+# administrator; only the link's MTU now counts, 1300 is left
+kill -STOP "$VPND_PID_c"
+ip -n "$C" link set vpn0 mtu 9000 && ip -n "$C" link set vpn0 mtu 1300
+r=$?
+kill -CONT "$VPND_PID_c"
+n=$(said 'is up again')
+ip -n "$C" link set vpn0 down && ip -n "$C" link set vpn0 up
+wait_for 50 sh -c "[ \$(grep -c 'is up again' '$LOG') -gt $n ]" &&
+    [ $r = 0 ] && [ "$(mtu)" = 1300 ]
+ok $? "a raise read late, after a lower MTU: the lower one is left ($(mtu))"
+[ "$(said 'MTU was raised')" -eq 1 ]
+ok $? "only the real raise was logged (not the TUN's creation at 1500)"
+# below IPv6's minimum the kernel drops the link's IPv6 addresses and
+# routes (no down); back at the tunnel's MTU they are put back
+ip -n "$C" link set vpn0 mtu 1200 && ip -n "$C" link set vpn0 mtu "$M0"
+ok $? "MTU 1200, then $M0 again"
+wait_for 10 sh -c "ip -n $C -6 route show table all dev vpn0 | grep -q ^default" &&
+    ping_ok "$C" fd00:8::1
+ok $? "IPv6 through the tunnel again (routes and address back)"
 
 # deactivate: vpnd's own tear-down deletes vpn0; not an administrator's
 n=$(said 'was set down')
@@ -217,4 +237,6 @@ ok $? "the tunnel fails (its TUN is gone)"
 ok $? "the foreign link did not get the tunnel's addresses"
 ! ip -n "$C" route show table all dev vpn0 | grep -q -e 10.77 -e default
 ok $? "nor its routes"
+[ "$(ip netns exec "$C" cat /sys/class/net/vpn0/mtu)" = 1500 ]
+ok $? "nor its MTU (a veth's 1500 is above the tunnel's: not set back)"
 e2e_done

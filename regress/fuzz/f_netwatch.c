@@ -7,6 +7,7 @@
  */
 #include <sys/socket.h>
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,14 @@
 
 int	 LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
+/* the tunnel's link as netops would hear of it: an MTU is never negative */
+static void
+tunlink(int ifindex, bool up, int mtu)
+{
+	if (mtu < 0)
+		abort();
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 {
@@ -22,6 +31,7 @@ LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 
 	if (n < 1)
 		return 0;
+	netwatch_set_tunlink(tunlink);
 	if (d[0] & 1)
 		netwatch_reset();
 	if ((buf = malloc(n - 1 ? n - 1 : 1)) == NULL)

@@ -76,6 +76,13 @@ nl_link_ours(const char *name, int ifindex, const char *mark)
 }
 
 int
+nl_link_ours_mtu(const char *name, int ifindex, const char *mark)
+{
+	called(__func__);
+	return 0;
+}
+
+int
 nl_link_set_mtu(int ifindex, int mtu)
 {
 	called(__func__);

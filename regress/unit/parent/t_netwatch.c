@@ -162,7 +162,7 @@ main(void)
 	uint32_t	 why;
 	int		 i;
 
-	plan(90);
+	plan(91);
 
 	/* routes */
 	is_int(route(RTM_NEWROUTE, AF_INET, 0, RT_TABLE_MAIN, 0, RTN_UNICAST),
@@ -486,9 +486,17 @@ main(void)
 	netwatch_parse(buf, nlh->nlmsg_len, TUNIDX, TUNNAME);
 	ok(heard == 5 && heard_mtu == 0, "tunlink: an MTU of the wrong size: "
 	    "not said");
+	nlh = msg(RTM_NEWLINK);
+	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi->ifi_index = TUNIDX;
+	ifi->ifi_flags = IFF_UP;
+	mnl_attr_put_u32(nlh, IFLA_MTU, 0x80000000U);
+	netwatch_parse(buf, nlh->nlmsg_len, TUNIDX, TUNNAME);
+	ok(heard == 6 && heard_mtu == 0, "tunlink: an MTU above INT32_MAX: "
+	    "not said");
 	netwatch_set_tunlink(NULL);
 	link_(RTM_NEWLINK, TUNIDX, TUNNAME, 0);
-	ok(heard == 5, "tunlink: no hook, nobody told");
+	ok(heard == 6, "tunlink: no hook, nobody told");
 
 	return done_testing();
 }

@@ -151,10 +151,26 @@ link_keep(uint16_t type, int index, const char *name, unsigned int flags)
 	return netwatch_parse(buf, nlh->nlmsg_len, TUNIDX, TUNNAME);
 }
 
+/* the tunnel up, with an IFLA_MTU of size bytes (2 or 4) */
+static void
+tun_mtu(int size, uint32_t mtu)
+{
+	struct nlmsghdr	*nlh = msg(RTM_NEWLINK);
+	struct ifinfomsg *ifi;
+
+	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi->ifi_index = TUNIDX;
+	ifi->ifi_flags = IFF_UP;
+	if (size == 2)
+		mnl_attr_put_u16(nlh, IFLA_MTU, (uint16_t)mtu);
+	else
+		mnl_attr_put_u32(nlh, IFLA_MTU, mtu);
+	netwatch_parse(buf, nlh->nlmsg_len, TUNIDX, TUNNAME);
+}
+
 int
 main(void)
 {
-	struct ifinfomsg *ifi;
 	struct nlmsghdr	*nlh;
 	struct rtmsg	*rtm;
 	struct sockaddr_nl sa;
@@ -471,27 +487,12 @@ main(void)
 	link_(RTM_NEWLINK, 1, "lo", IFF_LOOPBACK);
 	ok(heard == 3, "tunlink: not a deletion, another link, loopback");
 	ok(heard_mtu == 0, "tunlink: no IFLA_MTU, MTU 0");
-	nlh = msg(RTM_NEWLINK);
-	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
-	ifi->ifi_index = TUNIDX;
-	ifi->ifi_flags = IFF_UP;
-	mnl_attr_put_u32(nlh, IFLA_MTU, 9000);
-	netwatch_parse(buf, nlh->nlmsg_len, TUNIDX, TUNNAME);
+	tun_mtu(4, 9000);
 	ok(heard == 4 && heard_mtu == 9000, "tunlink: its MTU told");
-	nlh = msg(RTM_NEWLINK);
-	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
-	ifi->ifi_index = TUNIDX;
-	ifi->ifi_flags = IFF_UP;
-	mnl_attr_put_u16(nlh, IFLA_MTU, 9000);
-	netwatch_parse(buf, nlh->nlmsg_len, TUNIDX, TUNNAME);
+	tun_mtu(2, 9000);
 	ok(heard == 5 && heard_mtu == 0, "tunlink: an MTU of the wrong size: "
 	    "not said");
-	nlh = msg(RTM_NEWLINK);
-	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
-	ifi->ifi_index = TUNIDX;
-	ifi->ifi_flags = IFF_UP;
-	mnl_attr_put_u32(nlh, IFLA_MTU, 0x80000000U);
-	netwatch_parse(buf, nlh->nlmsg_len, TUNIDX, TUNNAME);
+	tun_mtu(4, 0x80000000U);
 	ok(heard == 6 && heard_mtu == 0, "tunlink: an MTU above INT32_MAX: "
 	    "not said");
 	netwatch_set_tunlink(NULL);

@@ -272,18 +272,10 @@ nl_link_index(const char *name)
 	return li.index;
 }
 
-/* 1: name is a TUN of index ifindex marked mark (ours); 0: not; -1: error */
-int
-nl_link_ours(const char *name, int ifindex, const char *mark)
-{
-	struct link_info	li;
-
-	if (link_get(name, &li) == -1)
-		return errno == ENODEV ? 0 : -1;
-	return li.index == ifindex && li.is_tun && strcmp(li.alias, mark) == 0;
-}
-
-/* Our TUN's MTU as it is now: 0 not ours or gone, -1 error. */
+/*
+ * Our TUN's MTU: name is a TUN of index ifindex marked mark. 0: not ours
+ * (or gone); -1: error.
+ */
 int
 nl_link_ours_mtu(const char *name, int ifindex, const char *mark)
 {
@@ -293,7 +285,16 @@ nl_link_ours_mtu(const char *name, int ifindex, const char *mark)
 		return errno == ENODEV ? 0 : -1;
 	if (li.index != ifindex || !li.is_tun || strcmp(li.alias, mark) != 0)
 		return 0;
-	return li.mtu;
+	return li.mtu > 0 ? li.mtu : 1;	/* ours, of an MTU not said */
+}
+
+/* 1: name is a TUN of index ifindex marked mark (ours); 0: not; -1: error */
+int
+nl_link_ours(const char *name, int ifindex, const char *mark)
+{
+	int	mtu = nl_link_ours_mtu(name, ifindex, mark);
+
+	return mtu > 0 ? 1 : mtu;
 }
 
 static int

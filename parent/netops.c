@@ -17,7 +17,6 @@
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <net/if.h>
 #include <netinet/in.h>
 
 #include <errno.h>
@@ -43,6 +42,7 @@
 #define NET_MAX_ENDPOINTS	CONF_MAX_PEERS
 #define NET_STATE_FILE		"net.state"
 #define NET_LINK_SETTLE_MS	100	/* a down then, the link still there */
+#define NET_IPV6_MIN_MTU	1280	/* IPV6_MIN_MTU */
 
 struct netstate {
 	int			 active;
@@ -94,7 +94,6 @@ static void	 recover_link(const char *, int, void *);
 static int	 ks_release(void);
 static void	 net_link_said(int, short, void *);
 static void	 net_mtu_back(int);
-#define NET_IPV6_MIN_MTU	1280	/* IPV6_MIN_MTU */
 
 static struct netstate	 cur, pend;
 static int		 pend_open, pend_bad;
@@ -869,10 +868,8 @@ net_mtu_back(int mtu)
 static void
 net_link_said(int fd, short ev, void *arg)
 {
-	char	 name[IFNAMSIZ];
-
 	if (!cur.active || !link_down || link_index != cur.ifindex ||
-	    if_indextoname((unsigned int)link_index, name) == NULL)
+	    nl_link_ours(cur.ifname, link_index, tun_mark) != 1)
 		return;
 	log_warnx("%s was set down: the kernel dropped its routes; they "
 	    "are restored when it is up again", cur.ifname);

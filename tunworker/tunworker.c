@@ -7,6 +7,7 @@
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/timerfd.h>
 
 #include <errno.h>
 #include <event.h>
@@ -43,6 +44,13 @@
  */
 #define TICK_IDLE	WG_NSEC_PER_SEC
 /*
+ * The tick is a timerfd on CLOCK_BOOTTIME, the clock of WireGuard's
+ * deadlines (wg_now): a sleep that spans a suspend ends at the resume,
+ * as a libevent timer (CLOCK_MONOTONIC, which stops while suspended)
+ * would not, so timers due during the suspend and the resume's new
+ * handshakes act at once.
+ */
+/*
  * Under load, handshakes need a cookie (MAC2) and are rate limited per
  * source. Handshakes are processed inline on the receive thread, so the
  * signal is their rate: more than UNDER_LOAD_RATE a second, summed over
@@ -55,6 +63,9 @@
 static void	 tw_closed(struct imsgev *);
 static void	 tw_sandbox(void);
 static void	 tw_tick(int, short, void *);
+static void	 tw_tick_fd(int, short, void *);
+static void	 tw_tick_open(void);
+static void	 tw_tick_set(uint64_t);
 static void	 tw_tick_arm(void);
 static void	 tw_notify(int, short, void *);
 static void	 tw_peer_event(const uint8_t [WG_KEY_LEN], int);
@@ -76,6 +87,7 @@ static int		 pending_tun = -1, pending_udp4 = -1, pending_udp6 = -1;
 static bool		 pending_vnet;
 static int		 tun_mtu = CONF_DEFAULT_MTU;
 static struct event	 ev_tick, ev_notify;
+static int		 tick_fd = -1;	/* timerfd, CLOCK_BOOTTIME */
 static int		 ev_notify_set;
 static int		 tick_armed;	/* no data path: no tick (idle) */
 static int		 tick_long;	/* asleep past TICK_MS */
@@ -108,9 +120,11 @@ tunworker_main(int verbose)
 	/* libcrypto reads its CPU features and provider before the jail */
 	if (aead_init() == -1)
 		fatalx("libcrypto: no ChaCha20 or Poly1305");
+	tw_tick_open();
 	tw_sandbox();
 	tunworker_state_init();
-	evtimer_set(&ev_tick, tw_tick, NULL);
+	event_set(&ev_tick, tick_fd, EV_READ | EV_PERSIST, tw_tick_fd, NULL);
+	event_add(&ev_tick, NULL);
 	event_dispatch();
 	exit(0);
 }
@@ -127,6 +141,7 @@ tw_sandbox(void)
 		"recvmmsg", "sendmmsg", "clone", "clone3",
 		"set_robust_list", "rseq", "getsockopt", "setsockopt",
 		"getsockname", "sched_getaffinity", "membarrier",
+		"timerfd_settime",
 	};
 
 	proc_jail(env.statedir, extra, nitems(extra));
@@ -136,6 +151,7 @@ tw_sandbox(void)
 void
 tunworker_state_init(void)
 {
+	tw_tick_open();
 	conf_rx_init(&wgrx);
 }
 
@@ -163,9 +179,44 @@ tw_error(const char *msg)
 }
 
 static void
+tw_tick_open(void)
+{
+	if (tick_fd == -1 && (tick_fd = timerfd_create(CLOCK_BOOTTIME,
+	    TFD_NONBLOCK | TFD_CLOEXEC)) == -1)
+		fatal("timerfd_create");
+}
+
+/*
+ * Arm the tick to fire in ns nanoseconds of CLOCK_BOOTTIME, replacing any
+ * pending expiry; 0 disarms it. Either way an expiry not yet read is
+ * forgotten (timerfd_settime clears the count).
+ */
+static void
+tw_tick_set(uint64_t ns)
+{
+	struct itimerspec	its;
+
+	memset(&its, 0, sizeof(its));
+	its.it_value.tv_sec = ns / WG_NSEC_PER_SEC;
+	its.it_value.tv_nsec = ns % WG_NSEC_PER_SEC;
+	if (timerfd_settime(tick_fd, 0, &its, NULL) == -1)
+		fatal("timerfd_settime");
+}
+
+/* The timerfd expired: tick, unless a re-arm since took it back. */
+static void
+tw_tick_fd(int fd, short ev, void *arg)
+{
+	uint64_t	n;
+
+	if (read(fd, &n, sizeof(n)) != (ssize_t)sizeof(n))
+		return;
+	tw_tick(fd, ev, arg);
+}
+
+static void
 tw_tick(int fd, short ev, void *arg)
 {
-	struct timeval	tv = { 0, TICK_MS * 1000 };
 	uint64_t	sum = 0, next = 0, wait, idle;
 	size_t		i;
 
@@ -206,9 +257,7 @@ tw_tick(int fd, short ev, void *arg)
 			wait = idle;
 	}
 	tick_long = wait > TICK_MS * WG_NSEC_PER_MSEC;
-	tv.tv_sec = wait / WG_NSEC_PER_SEC;
-	tv.tv_usec = (wait % WG_NSEC_PER_SEC) / 1000;
-	evtimer_add(&ev_tick, &tv);
+	tw_tick_set(wait);
 }
 
 /*
@@ -218,13 +267,11 @@ tw_tick(int fd, short ev, void *arg)
 static void
 tw_tick_arm(void)
 {
-	struct timeval	tv = { 0, TICK_MS * 1000 };
-
 	if (tick_armed)
 		return;
 	memset(&resume, 0, sizeof(resume));
 	(void)wg_resumed(&resume);
-	evtimer_add(&ev_tick, &tv);
+	tw_tick_set(TICK_MS * WG_NSEC_PER_MSEC);
 	tick_armed = 1;
 }
 
@@ -341,7 +388,7 @@ tw_reset(void)
 	 * baseline with it).
 	 */
 	if (tick_armed) {
-		evtimer_del(&ev_tick);
+		tw_tick_set(0);
 		tick_armed = tick_long = 0;
 	}
 	have_key = 0;

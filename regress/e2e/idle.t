@@ -29,6 +29,28 @@ switches() {
 	echo "$n"
 }
 
+# tick PID: "CLOCKID SECONDS NANOSECONDS" of the process's timerfds (the
+# clock and what is left of the pending expiry), a line each
+tick() {
+	local f
+	for f in /proc/"$1"/fd/*; do
+		[ "$(readlink "$f" 2>/dev/null)" = "anon_inode:[timerfd]" ] ||
+		    continue
+		awk '/^clockid:/ { c = $2 }
+		    /^it_value:/ { gsub(/[(),]/, " "); v = $2 " " $3 }
+		    END { print c, v }' /proc/"$1"/fdinfo/"${f##*/}"
+	done
+}
+# tick_armed PID / tick_idle PID: one timerfd on CLOCK_BOOTTIME (7), and
+# it is pending / not
+tick_armed() {
+	tick "$1" | grep -qx '7 [0-9]* [0-9]*' &&
+	    ! tick "$1" | grep -qx '7 0 0' && [ "$(tick "$1" | wc -l)" = 1 ]
+}
+tick_idle() {
+	[ "$(tick "$1")" = "7 0 0" ]
+}
+
 # window WHICH PID...: the switches in the next 2 s
 window() {
 	local a b
@@ -63,6 +85,11 @@ m=$(window main "$TW")
 ok $? "connected, idle: no packet thread wakes ($n wake-ups in 2 s)"
 [ "$m" -ge 1 ] && [ "$m" -le 6 ]
 ok $? "connected, idle: the control thread ticks, about once a second ($m wake-ups in 2 s)"
+# WireGuard's deadlines are CLOCK_BOOTTIME; a tick timed on a clock that
+# stops during a suspend would act on them up to a second after resume
+# (between an expiry and its re-arm the timer reads 0 0 for microseconds)
+wait_for 50 tick_armed "$TW"
+ok $? "connected: the tick is a pending timerfd on CLOCK_BOOTTIME ($(tick "$TW" | paste -sd,))"
 
 out=$(client -t 20 "$SOCK" 'send:{"type":"deactivate"}' expect:disconnected 2>&1)
 ok $? "deactivate: disconnected"
@@ -72,6 +99,8 @@ ok $? "deactivated: tunworker's wake-ups stop"
 n=$(window all "$TW")
 [ "$n" -le 2 ]
 ok $? "deactivated: tunworker sleeps ($n wake-ups in 2 s)"
+tick_idle "$TW"
+ok $? "deactivated: the tick's timerfd is disarmed ($(tick "$TW" | paste -sd,))"
 
 out=$(client -t 20 "$SOCK" "send:$ACT" expect:connected 2>&1)
 ok $? "activate again: connected"
@@ -80,4 +109,6 @@ ok $? "traffic flows again"
 m=$(window main "$TW")
 [ "$m" -ge 1 ]
 ok $? "reconnected: the control thread ticks again ($m wake-ups in 2 s)"
+wait_for 50 tick_armed "$TW"
+ok $? "reconnected: the tick's timerfd is pending again"
 e2e_done

@@ -93,6 +93,10 @@ ok $? "connected: the tick is a pending timerfd on CLOCK_BOOTTIME ($(tick "$TW" 
 
 out=$(client -t 20 "$SOCK" 'send:{"type":"deactivate"}' expect:disconnected 2>&1)
 ok $? "deactivate: disconnected"
+# netmgr says disconnected only after tunworker's reset: the tick went
+# with the data path, not left pending (up to a second) for the next one
+tick_idle "$TW"
+ok $? "deactivate: the reset disarmed the tick at once ($(tick "$TW" | paste -sd,))"
 # the tick that finds no data path is the last: once the count stands still
 wait_for 50 sh -c "a=\$(awk '/ctxt_switches/ {s+=\$2} END {print s}' /proc/$TW/task/*/status); sleep 0.3; b=\$(awk '/ctxt_switches/ {s+=\$2} END {print s}' /proc/$TW/task/*/status); [ \$a = \$b ]"
 ok $? "deactivated: tunworker's wake-ups stop"

@@ -94,6 +94,7 @@ static void	 recover_link(const char *, int, void *);
 static int	 ks_release(void);
 static void	 net_link_said(int, short, void *);
 static void	 net_mtu_back(int);
+static int	 net_has_ipv6(const struct netstate *);
 
 static struct netstate	 cur, pend;
 static int		 pend_open, pend_bad;
@@ -782,7 +783,8 @@ netops_tun_link(int ifindex, bool up, int mtu)
 	 */
 	if (mtu > 0 && mtu < NET_IPV6_MIN_MTU)
 		link_unsure = 1;
-	if (mtu > cur.mtu && cur.mtu > 0)
+	if ((mtu > cur.mtu && cur.mtu > 0) ||
+	    (mtu > 0 && mtu < NET_IPV6_MIN_MTU && net_has_ipv6(&cur)))
 		net_mtu_back(mtu);
 	if (link_index != ifindex) {
 		link_index = ifindex;
@@ -834,30 +836,63 @@ netops_tun_link(int ifindex, bool up, int mtu)
 	    cur.nroutes, nadd);
 }
 
+/* Does the tunnel carry IPv6: an address or a route of it? */
+static int
+net_has_ipv6(const struct netstate *ns)
+{
+	size_t	i;
+
+	for (i = 0; i < ns->naddrs; i++)
+		if (ns->addrs[i].af == AF_INET6)
+			return 1;
+	for (i = 0; i < ns->nroutes; i++)
+		if (ns->routes[i].af == AF_INET6)
+			return 1;
+	return 0;
+}
+
 /*
- * Another raised the tunnel's MTU (ip link set vpn0 mtu 9000): tunworker's
- * buffers hold packets of the MTU it was set up with, and a larger one
- * would be lost without a word (no ICMP "fragmentation needed": a black
- * hole for TCP). Set back; a lower MTU is left, it does no harm.
+ * Another changed the tunnel's MTU where it does harm; set back:
+ * - raised (ip link set vpn0 mtu 9000): tunworker's buffers hold packets
+ *   of the MTU it was set up with, and a larger one would be lost without
+ *   a word (no ICMP "fragmentation needed": a black hole for TCP). Back to
+ *   the tunnel's MTU.
+ * - lowered below IPv6's minimum (1280) on a tunnel that carries IPv6:
+ *   the kernel drops the link's IPv6 addresses and routes, and without
+ *   the kill switch IPv6 then leaves outside the tunnel. Up to 1280, the
+ *   lowest MTU IPv6 allows; the next notification puts them back.
+ * Any other lower MTU is left: it does no harm.
  */
 static void
-net_mtu_back(int mtu)
+net_mtu_back(int notified)
 {
+	int	 mtu, want;
+
 	/*
-	 * The notification may be old (read late, or the TUN's creation at
-	 * 1500): only the link's MTU now counts, or a later, lower MTU of
-	 * an administrator would be undone.
+	 * The notification's MTU may be old (read late, or the TUN's
+	 * creation at 1500): only the link's MTU now counts, or a later MTU
+	 * of an administrator would be undone.
 	 */
-	if ((mtu = nl_link_ours_mtu(cur.ifname, cur.ifindex, tun_mark)) <=
-	    cur.mtu)
+	if ((mtu = nl_link_ours_mtu(cur.ifname, cur.ifindex, tun_mark)) <= 1)
+		return;		/* not ours, gone, or no MTU said */
+	if (mtu > cur.mtu)
+		want = cur.mtu;
+	else if (mtu < NET_IPV6_MIN_MTU && net_has_ipv6(&cur))
+		want = NET_IPV6_MIN_MTU;
+	else
 		return;
-	if (nl_link_set_mtu(cur.ifindex, cur.mtu) == -1) {
-		log_warn("%s's MTU was raised to %d; setting it back to %d",
-		    cur.ifname, mtu, cur.mtu);
+	if (nl_link_set_mtu(cur.ifindex, want) == -1) {
+		log_warn("%s's MTU was set to %d; setting it to %d",
+		    cur.ifname, mtu, want);
 		return;
 	}
-	log_warnx("%s's MTU was raised to %d; the tunnel carries at most %d: "
-	    "set back", cur.ifname, mtu, cur.mtu);
+	if (want == cur.mtu)
+		log_warnx("%s's MTU was raised to %d; the tunnel carries at "
+		    "most %d: set back", cur.ifname, mtu, cur.mtu);
+	else
+		log_warnx("%s's MTU was lowered to %d, below IPv6's minimum: "
+		    "the kernel dropped the tunnel's IPv6 addresses and routes; "
+		    "set to %d, and they are put back", cur.ifname, mtu, want);
 }
 
 /*

@@ -205,6 +205,20 @@ ok $? "MTU 1200, then $M0 again"
 wait_for 10 sh -c "ip -n $C -6 route show table all dev vpn0 | grep -q ^default" &&
     ping_ok "$C" fd00:8::1
 ok $? "IPv6 through the tunnel again (routes and address back)"
+# the same left at 1200: the tunnel carries IPv6, which needs 1280 (and
+# without the kill switch would leave outside the tunnel): up to 1280,
+# where the IPv6 addresses and routes come back
+n=$(said 'below IPv6')
+ip -n "$C" link set vpn0 mtu 1200
+ok $? "MTU 1200, left there"
+wait_for 50 sh -c "[ \$(ip netns exec $C cat /sys/class/net/vpn0/mtu) = 1280 ]"
+ok $? "raised to 1280, IPv6's minimum ($(mtu))"
+[ "$(said 'below IPv6')" -gt "$n" ]
+ok $? "the log says so"
+wait_for 50 sh -c "ip -n $C -6 route show table all dev vpn0 | grep -q ^default" &&
+    ping_ok "$C" fd00:8::1 && ping_ok "$C" 10.8.0.1
+ok $? "IPv6 and IPv4 through the tunnel at 1280"
+ip -n "$C" link set vpn0 mtu "$M0"
 
 # deactivate: vpnd's own tear-down deletes vpn0; not an administrator's
 n=$(said 'was set down')
@@ -239,4 +253,26 @@ ok $? "the foreign link did not get the tunnel's addresses"
 ok $? "nor its routes"
 [ "$(ip netns exec "$C" cat /sys/class/net/vpn0/mtu)" = 1500 ]
 ok $? "nor its MTU (a veth's 1500 is above the tunnel's: not set back)"
+
+# a tunnel without IPv6: an MTU below 1280 harms nothing and is left
+ip -n "$C" link del vpn0 2>/dev/null
+out=$(client -t 20 "$SOCK" 'send:{"type":"deactivate"}' expect:disconnected \
+    2>&1)
+ok $? "deactivate"
+V4=$(printf '{"type":"activate","privateKey":"%s","publicKey":"%s","serverPublicKey":"%s","serverPort":51820,"serverIpv4AddrIn":"10.0.0.2","deviceIpv4Address":"10.8.0.2/32","allowedIPAddressRanges":[{"address":"0.0.0.0","range":0,"isIpv6":false}]}' \
+    "$(key_of cli)" "$(pub_of cli)" "$(pub_of srv)")
+out=$(client -t 20 "$SOCK" "send:$V4" expect:connected 2>&1)
+ok $? "activate a tunnel of IPv4 only: connected"
+ping_ok "$C" 10.8.0.1
+ok $? "traffic flows"
+# (once the restore after the up is said, the MTU's notification, before
+# it, was read)
+n=$(said 'is up again')
+ip -n "$C" link set vpn0 mtu 1200 && ip -n "$C" link set vpn0 down &&
+    ip -n "$C" link set vpn0 up
+wait_for 50 sh -c "[ \$(grep -c 'is up again' '$LOG') -gt $n ]" &&
+    [ "$(mtu)" = 1200 ]
+ok $? "MTU 1200 left on a tunnel without IPv6 ($(mtu))"
+ping_ok "$C" 10.8.0.1
+ok $? "traffic flows at 1200"
 e2e_done

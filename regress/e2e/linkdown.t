@@ -167,6 +167,15 @@ ok $? "the new routes are there at once (the link is up: not held back)"
 # of the MTU it was set up with; a larger one would be lost without a
 # word); a lower one is left
 mtu() { ip netns exec "$C" cat /sys/class/net/vpn0/mtu; }
+# cycle MTU: vpn0's MTU set, then down and up; once the restore after the
+# up is said, the MTU's notification, before it, was read
+cycle() {
+	local n
+	n=$(said 'is up again')
+	ip -n "$C" link set vpn0 mtu "$1" && ip -n "$C" link set vpn0 down &&
+	    ip -n "$C" link set vpn0 up &&
+	    wait_for 50 sh -c "[ \$(grep -c 'is up again' '$LOG') -gt $n ]"
+}
 M0=$(mtu)
 ip -n "$C" link set vpn0 mtu 9000
 ok $? "vpn0's MTU raised from $M0 to 9000"
@@ -174,13 +183,7 @@ wait_for 50 sh -c "[ \$(ip netns exec $C cat /sys/class/net/vpn0/mtu) = $M0 ]"
 ok $? "set back to $M0"
 grep -q "MTU was raised to 9000" "$LOG"
 ok $? "the log says so"
-# (a down and up after it: once its restore is said, the MTU's
-# notification, before it, was read)
-n=$(said 'is up again')
-ip -n "$C" link set vpn0 mtu 1280 && ip -n "$C" link set vpn0 down &&
-    ip -n "$C" link set vpn0 up
-wait_for 50 sh -c "[ \$(grep -c 'is up again' '$LOG') -gt $n ]" &&
-    [ "$(mtu)" = 1280 ]
+cycle 1280 && [ "$(mtu)" = 1280 ]
 ok $? "a lower MTU is left ($(mtu))"
 ping_both
 ok $? "traffic flows at MTU 1280"
@@ -265,13 +268,7 @@ out=$(client -t 20 "$SOCK" "send:$V4" expect:connected 2>&1)
 ok $? "activate a tunnel of IPv4 only: connected"
 ping_ok "$C" 10.8.0.1
 ok $? "traffic flows"
-# (once the restore after the up is said, the MTU's notification, before
-# it, was read)
-n=$(said 'is up again')
-ip -n "$C" link set vpn0 mtu 1200 && ip -n "$C" link set vpn0 down &&
-    ip -n "$C" link set vpn0 up
-wait_for 50 sh -c "[ \$(grep -c 'is up again' '$LOG') -gt $n ]" &&
-    [ "$(mtu)" = 1200 ]
+cycle 1200 && [ "$(mtu)" = 1200 ]
 ok $? "MTU 1200 left on a tunnel without IPv6 ($(mtu))"
 ping_ok "$C" 10.8.0.1
 ok $? "traffic flows at 1200"

@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "appid.h"
@@ -43,6 +44,8 @@
 #define NET_STATE_FILE		"net.state"
 #define NET_LINK_SETTLE_MS	100	/* a down then, the link still there */
 #define NET_IPV6_MIN_MTU	1280	/* IPV6_MIN_MTU */
+#define NET_MTU_BURST		20	/* MTU set-backs in a window, at most */
+#define NET_MTU_WINDOW_MS	10000
 
 struct netstate {
 	int			 active;
@@ -94,6 +97,9 @@ static void	 recover_link(const char *, int, void *);
 static int	 ks_release(void);
 static void	 net_link_said(int, short, void *);
 static void	 net_mtu_back(int);
+static void	 net_mtu_later(int, short, void *);
+static uint64_t	 net_mono_ms(void);
+static void	 net_mtu_ipv6(const struct netstate *);
 static int	 net_has_ipv6(const struct netstate *);
 
 static struct netstate	 cur, pend;
@@ -112,6 +118,10 @@ static int		 link_index, link_seen_up, link_down;
 /* notifications were lost: the next state netwatch reports is taken as is */
 static int		 link_unsure;
 static struct event	 link_ev;	/* net_link_said */
+/* MTU set-backs in the window that began at mtu_win (ms); then mtu_ev */
+static uint64_t		 mtu_win;
+static int		 mtu_n;
+static struct event	 mtu_ev;
 static char		 tun_mark[VPND_IFALIASZ];
 
 /* devid: this installation's device id, which marks the TUN as ours. */
@@ -438,6 +448,10 @@ net_up(struct netstate *ns, char *err, size_t errlen)
 	ns->active = 1;
 	/* what netwatch saw was another's */
 	link_index = link_seen_up = link_down = link_unsure = 0;
+	mtu_win = 0;
+	mtu_n = 0;
+	if (event_initialized(&mtu_ev))
+		evtimer_del(&mtu_ev);
 	log_info("created %s (index %d)", ns->ifname, ns->ifindex);
 	if (nl_link_set_alias(ns->ifindex, tun_mark) == -1) {
 		snprintf(err, errlen, "marking %s as ours: %s", ns->ifname,
@@ -675,6 +689,9 @@ net_update(struct netstate *ns, struct netstate *nw, char *err,
 	nw->ks = ns->ks;
 	nw->active = 1;
 	nw->flags &= ~NET_F_UPDATE;
+	/* IPv6 added to a tunnel left below 1280: its routes need 1280 */
+	if (net_has_ipv6(nw) && !net_has_ipv6(ns))
+		net_mtu_ipv6(ns);
 	/* a link set down has no routes; its new ones come when it is up */
 	if (net_firewall(nw, err, errlen) == -1 ||
 	    (!link_down && net_routes(nw, ns, err, errlen) == -1) ||
@@ -746,6 +763,8 @@ net_down(struct netstate *ns, int keep_ks)
 	if (ns->active)
 		log_info("%s removed", ns->ifname);
 	ns->active = 0;
+	if (event_initialized(&mtu_ev))
+		evtimer_del(&mtu_ev);
 }
 
 /*
@@ -762,7 +781,7 @@ netops_tun_link(int ifindex, bool up, int mtu)
 	static const struct timeval tv = { 0, NET_LINK_SETTLE_MS * 1000 };
 	char	 err[256], buf[INET6_ADDRSTRLEN + 8];
 	size_t	 i, nadd = 0;
-	int	 was_down;
+	int	 was_down, low6;
 
 	if (!cur.active)
 		return;
@@ -779,12 +798,13 @@ netops_tun_link(int ifindex, bool up, int mtu)
 	/*
 	 * Below IPv6's minimum the kernel dropped the link's IPv6
 	 * addresses and every IPv6 route through it, with no down: put
-	 * back at the next notification that finds the link up.
+	 * back at the next notification that finds the link up at 1280 or
+	 * more (the raise's, below).
 	 */
-	if (mtu > 0 && mtu < NET_IPV6_MIN_MTU)
-		link_unsure = 1;
-	if ((mtu > cur.mtu && cur.mtu > 0) ||
-	    (mtu > 0 && mtu < NET_IPV6_MIN_MTU && net_has_ipv6(&cur)))
+	low6 = mtu > 0 && mtu < NET_IPV6_MIN_MTU && net_has_ipv6(&cur);
+	if (low6)
+		link_unsure = 1;	/* IPv6 went: back at 1280 or more */
+	if ((mtu > cur.mtu && cur.mtu > 0) || low6)
 		net_mtu_back(mtu);
 	if (link_index != ifindex) {
 		link_index = ifindex;
@@ -804,6 +824,8 @@ netops_tun_link(int ifindex, bool up, int mtu)
 	link_seen_up = 1;
 	if (!link_down && !link_unsure)
 		return;
+	if (low6)
+		return;	/* IPv6 cannot be put back below 1280: not yet */
 	was_down = link_down;
 	link_down = link_unsure = 0;
 	/* a link that took the index (ip link add ... index N) is not ours */
@@ -866,7 +888,31 @@ net_has_ipv6(const struct netstate *ns)
 static void
 net_mtu_back(int notified)
 {
+	static const struct timeval tv = { NET_MTU_WINDOW_MS / 1000, 0 };
+	uint64_t now = net_mono_ms();
 	int	 mtu, want;
+
+	/*
+	 * Another that keeps setting the MTU (a tool that manages it too)
+	 * would make this a fight without end: NET_MTU_BURST set-backs in
+	 * a window, then one look when the window ends (mtu_ev).
+	 */
+	if (mtu_win == 0 || now - mtu_win >= NET_MTU_WINDOW_MS) {
+		mtu_win = now;
+		mtu_n = 0;
+	}
+	if (mtu_n >= NET_MTU_BURST) {
+		if (!event_initialized(&mtu_ev))
+			evtimer_set(&mtu_ev, net_mtu_later, NULL);
+		if (!evtimer_pending(&mtu_ev, NULL)) {
+			log_warnx("%s's MTU keeps being changed by another: "
+			    "set back %d times in %d s, again in %d s",
+			    cur.ifname, mtu_n, NET_MTU_WINDOW_MS / 1000,
+			    NET_MTU_WINDOW_MS / 1000);
+			evtimer_add(&mtu_ev, &tv);
+		}
+		return;
+	}
 
 	/*
 	 * The notification's MTU may be old (read late, or the TUN's
@@ -881,6 +927,7 @@ net_mtu_back(int notified)
 		want = NET_IPV6_MIN_MTU;
 	else
 		return;
+	mtu_n++;
 	if (nl_link_set_mtu(cur.ifindex, want) == -1) {
 		log_warn("%s's MTU was set to %d; setting it to %d",
 		    cur.ifname, mtu, want);
@@ -890,9 +937,46 @@ net_mtu_back(int notified)
 		log_warnx("%s's MTU was raised to %d; the tunnel carries at "
 		    "most %d: set back", cur.ifname, mtu, cur.mtu);
 	else
-		log_warnx("%s's MTU was lowered to %d, below IPv6's minimum: "
-		    "the kernel dropped the tunnel's IPv6 addresses and routes; "
-		    "set to %d, and they are put back", cur.ifname, mtu, want);
+		log_warnx("%s's MTU was lowered to %d, below IPv6's minimum "
+		    "(the kernel drops a link's IPv6 there): set to %d",
+		    cur.ifname, mtu, want);
+}
+
+static uint64_t
+net_mono_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* The window of set-backs is over: one look at the MTU as it is now. */
+static void
+net_mtu_later(int fd, short ev, void *arg)
+{
+	if (cur.active)
+		net_mtu_back(0);
+}
+
+/*
+ * A tunnel that starts to carry IPv6 (a server switch in place) on a
+ * link an administrator left below 1280, which a tunnel without IPv6
+ * may keep: its IPv6 addresses and routes need 1280 first.
+ */
+static void
+net_mtu_ipv6(const struct netstate *ns)
+{
+	int	 mtu;
+
+	if ((mtu = nl_link_ours_mtu(ns->ifname, ns->ifindex, tun_mark)) <= 1 ||
+	    mtu >= NET_IPV6_MIN_MTU)
+		return;
+	if (nl_link_set_mtu(ns->ifindex, NET_IPV6_MIN_MTU) == -1)
+		log_warn("%s: MTU %d for IPv6", ns->ifname, NET_IPV6_MIN_MTU);
+	else
+		log_warnx("%s's MTU %d raised to %d: the tunnel now carries "
+		    "IPv6", ns->ifname, mtu, NET_IPV6_MIN_MTU);
 }
 
 /*

@@ -141,7 +141,8 @@ tw_sandbox(void)
 		"recvmmsg", "sendmmsg", "clone", "clone3",
 		"set_robust_list", "rseq", "getsockopt", "setsockopt",
 		"getsockname", "sched_getaffinity", "membarrier",
-		"timerfd_settime",
+		/* glibc on 32-bit (64-bit time_t) calls timerfd_settime64 */
+		"timerfd_settime", "timerfd_settime64",
 	};
 
 	proc_jail(env.statedir, extra, nitems(extra));

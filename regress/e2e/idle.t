@@ -97,7 +97,7 @@ ok $? "deactivate: disconnected"
 # with the data path, not left pending (up to a second) for the next one
 tick_idle "$TW"
 ok $? "deactivate: the reset disarmed the tick at once ($(tick "$TW" | paste -sd,))"
-# the tick that finds no data path is the last: once the count stands still
+# the reset disarmed the tick: once the count stands still
 wait_for 50 sh -c "a=\$(awk '/ctxt_switches/ {s+=\$2} END {print s}' /proc/$TW/task/*/status); sleep 0.3; b=\$(awk '/ctxt_switches/ {s+=\$2} END {print s}' /proc/$TW/task/*/status); [ \$a = \$b ]"
 ok $? "deactivated: tunworker's wake-ups stop"
 n=$(window all "$TW")

@@ -101,6 +101,7 @@ static void	 net_mtu_later(int, short, void *);
 static uint64_t	 net_mono_ms(void);
 static void	 net_mtu_ipv6(const struct netstate *);
 static int	 net_has_ipv6(const struct netstate *);
+static void	 net_restore4(void);
 
 static struct netstate	 cur, pend;
 static int		 pend_open, pend_bad;
@@ -448,8 +449,7 @@ net_up(struct netstate *ns, char *err, size_t errlen)
 	ns->active = 1;
 	/* what netwatch saw was another's */
 	link_index = link_seen_up = link_down = link_unsure = 0;
-	mtu_win = 0;
-	mtu_n = 0;
+	mtu_win = mtu_n = 0;		/* a fresh window of set-backs */
 	if (event_initialized(&mtu_ev))
 		evtimer_del(&mtu_ev);
 	log_info("created %s (index %d)", ns->ifname, ns->ifindex);
@@ -690,7 +690,7 @@ net_update(struct netstate *ns, struct netstate *nw, char *err,
 	nw->active = 1;
 	nw->flags &= ~NET_F_UPDATE;
 	/* IPv6 added to a tunnel left below 1280: its routes need 1280 */
-	if (net_has_ipv6(nw) && !net_has_ipv6(ns))
+	if (net_has_ipv6(nw))
 		net_mtu_ipv6(ns);
 	/* a link set down has no routes; its new ones come when it is up */
 	if (net_firewall(nw, err, errlen) == -1 ||
@@ -781,7 +781,7 @@ netops_tun_link(int ifindex, bool up, int mtu)
 	static const struct timeval tv = { 0, NET_LINK_SETTLE_MS * 1000 };
 	char	 err[256], buf[INET6_ADDRSTRLEN + 8];
 	size_t	 i, nadd = 0;
-	int	 was_down, low6;
+	int	 was_down, low6, now;
 
 	if (!cur.active)
 		return;
@@ -824,8 +824,14 @@ netops_tun_link(int ifindex, bool up, int mtu)
 	link_seen_up = 1;
 	if (!link_down && !link_unsure)
 		return;
-	if (low6)
-		return;	/* IPv6 cannot be put back below 1280: not yet */
+	if (low6) {
+		net_restore4();	/* IPv6 cannot be put back below 1280: not yet */
+		return;
+	}
+	/* the notification may be old: below 1280 now, the restore would fail */
+	if (net_has_ipv6(&cur) && (now = nl_link_ours_mtu(cur.ifname,
+	    cur.ifindex, tun_mark)) > 1 && now < NET_IPV6_MIN_MTU)
+		return;
 	was_down = link_down;
 	link_down = link_unsure = 0;
 	/* a link that took the index (ip link add ... index N) is not ours */
@@ -837,13 +843,22 @@ netops_tun_link(int ifindex, bool up, int mtu)
 	for (i = 0; i < cur.naddrs; i++) {
 		if (nl_addr_add(cur.ifindex, &cur.addrs[i]) == 0)
 			nadd++;
+		else if (errno != EEXIST && mtu_n >= NET_MTU_BURST)
+			log_debug("%s is up again: address %s: %s",
+			    cur.ifname, prefix_fmt(&cur.addrs[i], buf,
+			    sizeof(buf)), strerror(errno));
 		else if (errno != EEXIST)
 			log_warn("%s is up again: address %s", cur.ifname,
 			    prefix_fmt(&cur.addrs[i], buf, sizeof(buf)));
 	}
 	if (net_routes(&cur, NULL, err, sizeof(err)) == -1) {
-		log_warnx("%s is up again, but its routes are not: %s",
-		    cur.ifname, err);
+		/* a fight over the MTU (limited above): not a line each */
+		if (mtu_n >= NET_MTU_BURST)
+			log_debug("%s is up again, but its routes are not: %s",
+			    cur.ifname, err);
+		else
+			log_warnx("%s is up again, but its routes are not: %s",
+			    cur.ifname, err);
 		link_unsure = 1;	/* tried again at the next up or dump */
 		return;
 	}
@@ -856,6 +871,27 @@ netops_tun_link(int ifindex, bool up, int mtu)
 	log_info("%s is up again: %zu routes restored, %zu addresses added "
 	    "back", cur.ifname, cur.table_mode == CONF_TABLE_OFF ? 0 :
 	    cur.nroutes, nadd);
+}
+
+/* The link is up below 1280: its IPv4 addresses and routes, now. */
+static void
+net_restore4(void)
+{
+	size_t	i;
+
+	if (nl_link_ours(cur.ifname, cur.ifindex, tun_mark) != 1)
+		return;
+	for (i = 0; i < cur.naddrs; i++)
+		if (cur.addrs[i].af == AF_INET)
+			(void)nl_addr_add(cur.ifindex, &cur.addrs[i]);
+	if (cur.table_mode == CONF_TABLE_OFF)
+		return;
+	nl_hold();
+	for (i = 0; i < cur.nroutes; i++)
+		if (cur.routes[i].af == AF_INET)
+			(void)nl_route_add(cur.ifindex, &cur.routes[i],
+			    route_table(&cur, &cur.routes[i]));
+	nl_release();
 }
 
 /* Does the tunnel carry IPv6: an address or a route of it? */
@@ -888,8 +924,8 @@ net_has_ipv6(const struct netstate *ns)
 static void
 net_mtu_back(int notified)
 {
-	static const struct timeval tv = { NET_MTU_WINDOW_MS / 1000, 0 };
-	uint64_t now = net_mono_ms();
+	struct timeval	 tv;
+	uint64_t now = net_mono_ms(), left;
 	int	 mtu, want;
 
 	/*
@@ -905,10 +941,14 @@ net_mtu_back(int notified)
 		if (!event_initialized(&mtu_ev))
 			evtimer_set(&mtu_ev, net_mtu_later, NULL);
 		if (!evtimer_pending(&mtu_ev, NULL)) {
+			/* at the window's end, when a set-back is allowed */
+			left = mtu_win + NET_MTU_WINDOW_MS - now + 1;
+			tv.tv_sec = left / 1000;
+			tv.tv_usec = (left % 1000) * 1000;
 			log_warnx("%s's MTU keeps being changed by another: "
-			    "set back %d times in %d s, again in %d s",
+			    "set back %d times in %d s, again in %llu ms",
 			    cur.ifname, mtu_n, NET_MTU_WINDOW_MS / 1000,
-			    NET_MTU_WINDOW_MS / 1000);
+			    (unsigned long long)left);
 			evtimer_add(&mtu_ev, &tv);
 		}
 		return;

@@ -29,18 +29,7 @@ switches() {
 	echo "$n"
 }
 
-# tick PID: "CLOCKID SECONDS NANOSECONDS" of the process's timerfds (the
-# clock and what is left of the pending expiry), a line each
-tick() {
-	local f
-	for f in /proc/"$1"/fd/*; do
-		[ "$(readlink "$f" 2>/dev/null)" = "anon_inode:[timerfd]" ] ||
-		    continue
-		awk '/^clockid:/ { c = $2 }
-		    /^it_value:/ { gsub(/[(),]/, " "); v = $2 " " $3 }
-		    END { print c, v }' /proc/"$1"/fdinfo/"${f##*/}"
-	done
-}
+tick() { timerfds "$1"; }
 # tick_armed PID / tick_idle PID: one timerfd on CLOCK_BOOTTIME (7), and
 # it is pending / not
 tick_armed() {

@@ -15,20 +15,13 @@ e2e_timeout 120 "$@"
 e2e_init linkdown
 
 WG="w$$g"
-client_server "$WG"
-ip -n "$S" addr add fd00:8::1/64 dev "$WG" || bail "server IPv6"
-ip netns exec "$S" wg set "$WG" peer "$(pub_of cli)" \
-    allowed-ips 10.8.0.2/32,fd00:8::2/128 || bail "wg set"
+client_server6 "$WG"
 vpnd_start c "$C" || bail "vpnd did not start"
 SOCK=$(sock_of c)
 LOG="$E2E_TMP/c/out"
 
-# act RANGES: an activate of a tunnel to S carrying RANGES (JSON)
-act() {
-	printf '{"type":"activate","privateKey":"%s","publicKey":"%s","serverPublicKey":"%s","serverPort":51820,"serverIpv4AddrIn":"10.0.0.2","deviceIpv4Address":"10.8.0.2/32","deviceIpv6Address":"fd00:8::2/128","allowedIPAddressRanges":[%s]}' \
-	    "$(key_of cli)" "$(pub_of cli)" "$(pub_of srv)" "$1"
-}
-FULL='{"address":"0.0.0.0","range":0,"isIpv6":false},{"address":"::","range":0,"isIpv6":true}'
+act() { act6 "$@"; }
+FULL=$FULL6
 # FULL and two more routes outside the table of the full tunnel
 MORE="$FULL"',{"address":"10.77.0.0","range":16,"isIpv6":false},{"address":"fd77::","range":64,"isIpv6":true}'
 

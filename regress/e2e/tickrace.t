@@ -14,16 +14,8 @@ set -u
 e2e_timeout 120 "$@"
 e2e_init tickrace
 
-# tick PID: "SECONDS NANOSECONDS" left on the process's CLOCK_BOOTTIME timerfd
-tick() {
-	local f
-	for f in /proc/"$1"/fd/*; do
-		[ "$(readlink "$f" 2>/dev/null)" = "anon_inode:[timerfd]" ] ||
-		    continue
-		awk '/^it_value:/ { gsub(/[(),]/, " "); print $2, $3 }' \
-		    /proc/"$1"/fdinfo/"${f##*/}"
-	done
-}
+# tick PID: "SECONDS NANOSECONDS" left on the process's timerfd
+tick() { timerfds "$1" | awk '{ print $2, $3 }'; }
 # tick_left_ms PID: milliseconds left
 tick_left_ms() {
 	tick "$1" | awk '{ print $1 * 1000 + int($2 / 1000000) }'

@@ -473,6 +473,36 @@ client_server() {
 	    allowed-ips 10.8.0.2/32 || bail "wg set"
 }
 
+# client_server6 WG: client_server, and the tunnel of both families: the
+# server has fd00:8::1 and allows the client 10.8.0.2 and fd00:8::2
+client_server6() {
+	client_server "$1"
+	ip -n "$S" addr add fd00:8::1/64 dev "$1" || bail "server IPv6"
+	ip netns exec "$S" wg set "$1" peer "$(pub_of cli)" \
+	    allowed-ips 10.8.0.2/32,fd00:8::2/128 || bail "wg set"
+}
+
+# act6 RANGES: an activate of client_server6's tunnel (10.8.0.2 and
+# fd00:8::2) carrying RANGES (JSON); FULL6 is all of both families
+act6() {
+	printf '{"type":"activate","privateKey":"%s","publicKey":"%s","serverPublicKey":"%s","serverPort":51820,"serverIpv4AddrIn":"10.0.0.2","deviceIpv4Address":"10.8.0.2/32","deviceIpv6Address":"fd00:8::2/128","allowedIPAddressRanges":[%s]}' \
+	    "$(key_of cli)" "$(pub_of cli)" "$(pub_of srv)" "$1"
+}
+FULL6='{"address":"0.0.0.0","range":0,"isIpv6":false},{"address":"::","range":0,"isIpv6":true}'
+
+# timerfds PID: "CLOCKID SECONDS NANOSECONDS" of the process's timerfds
+# (the clock and what is left of the pending expiry), a line each
+timerfds() {
+	local f
+	for f in /proc/"$1"/fd/*; do
+		[ "$(readlink "$f" 2>/dev/null)" = "anon_inode:[timerfd]" ] ||
+		    continue
+		awk '/^clockid:/ { c = $2 }
+		    /^it_value:/ { gsub(/[(),]/, " "); v = $2 " " $3 }
+		    END { print c, v }' /proc/"$1"/fdinfo/"${f##*/}"
+	done
+}
+
 # client_conf FILE [ALLOWEDIPS]: C's configuration for client_server's S
 # (address 10.8.0.2/32, DNS 10.8.0.1; AllowedIPs everything by default)
 client_conf() {

@@ -80,9 +80,9 @@ static int	 net_update(struct netstate *, struct netstate *, char *,
 		    size_t);
 static void	 net_down(struct netstate *, int);
 static int	 net_routes_do(struct netstate *, const struct netstate *,
-		    char *, size_t);
+		    sa_family_t, char *, size_t);
 static int	 net_routes(struct netstate *, const struct netstate *,
-		    char *, size_t);
+		    sa_family_t, char *, size_t);
 static int	 net_firewall(struct netstate *, char *, size_t);
 static int	 net_rules(struct netstate *, char *, size_t);
 static void	 net_reply(struct imsgev *, int, int, int, const char *, ...)
@@ -473,7 +473,7 @@ net_up(struct netstate *ns, char *err, size_t errlen)
 		snprintf(err, errlen, "link up: %s", strerror(errno));
 		goto fail;
 	}
-	if (net_routes(ns, NULL, err, errlen) == -1 ||
+	if (net_routes(ns, NULL, AF_UNSPEC, err, errlen) == -1 ||
 	    net_rules(ns, err, errlen) == -1 ||
 	    net_firewall(ns, err, errlen) == -1)
 		goto fail;
@@ -526,24 +526,25 @@ route_table(const struct netstate *ns, const struct prefix *p)
 }
 
 /*
- * Routes of ns not in old are added; with old, old's extra ones go.
+ * Routes of ns not in old are added; with old, old's extra ones go. af:
+ * only routes of that family are added (AF_UNSPEC: all).
  * Table = off: none at all, the user routes.
  */
 static int
-net_routes(struct netstate *ns, const struct netstate *old, char *err,
-    size_t errlen)
+net_routes(struct netstate *ns, const struct netstate *old, sa_family_t af,
+    char *err, size_t errlen)
 {
 	int	 rv;
 
 	nl_hold();
-	rv = net_routes_do(ns, old, err, errlen);
+	rv = net_routes_do(ns, old, af, err, errlen);
 	nl_release();
 	return rv;
 }
 
 static int
-net_routes_do(struct netstate *ns, const struct netstate *old, char *err,
-    size_t errlen)
+net_routes_do(struct netstate *ns, const struct netstate *old,
+    sa_family_t af, char *err, size_t errlen)
 {
 	char		 buf[INET6_ADDRSTRLEN + 8];
 	size_t		 i, j;
@@ -552,6 +553,8 @@ net_routes_do(struct netstate *ns, const struct netstate *old, char *err,
 	if (ns->table_mode == CONF_TABLE_OFF)
 		return 0;
 	for (i = 0; i < ns->nroutes; i++) {
+		if (af != AF_UNSPEC && ns->routes[i].af != af)
+			continue;
 		if (old != NULL) {
 			for (j = 0; j < old->nroutes; j++)
 				if (memcmp(&old->routes[j], &ns->routes[i],
@@ -689,12 +692,12 @@ net_update(struct netstate *ns, struct netstate *nw, char *err,
 	nw->ks = ns->ks;
 	nw->active = 1;
 	nw->flags &= ~NET_F_UPDATE;
-	/* IPv6 added to a tunnel left below 1280: its routes need 1280 */
+	/* a tunnel of IPv6 on a link below 1280 (left so, or a fight): 1280 */
 	if (net_has_ipv6(nw))
 		net_mtu_ipv6(ns);
 	/* a link set down has no routes; its new ones come when it is up */
 	if (net_firewall(nw, err, errlen) == -1 ||
-	    (!link_down && net_routes(nw, ns, err, errlen) == -1) ||
+	    (!link_down && net_routes(nw, ns, AF_UNSPEC, err, errlen) == -1) ||
 	    net_rules(nw, err, errlen) == -1) {
 		log_warnx("server switch on %s failed: %s", ns->ifname, err);
 		/*
@@ -851,7 +854,7 @@ netops_tun_link(int ifindex, bool up, int mtu)
 			log_warn("%s is up again: address %s", cur.ifname,
 			    prefix_fmt(&cur.addrs[i], buf, sizeof(buf)));
 	}
-	if (net_routes(&cur, NULL, err, sizeof(err)) == -1) {
+	if (net_routes(&cur, NULL, AF_UNSPEC, err, sizeof(err)) == -1) {
 		/* a fight over the MTU (limited above): not a line each */
 		if (mtu_n >= NET_MTU_BURST)
 			log_debug("%s is up again, but its routes are not: %s",
@@ -877,21 +880,16 @@ netops_tun_link(int ifindex, bool up, int mtu)
 static void
 net_restore4(void)
 {
-	size_t	i;
+	char	 err[256];
+	size_t	 i;
 
 	if (nl_link_ours(cur.ifname, cur.ifindex, tun_mark) != 1)
 		return;
 	for (i = 0; i < cur.naddrs; i++)
 		if (cur.addrs[i].af == AF_INET)
 			(void)nl_addr_add(cur.ifindex, &cur.addrs[i]);
-	if (cur.table_mode == CONF_TABLE_OFF)
-		return;
-	nl_hold();
-	for (i = 0; i < cur.nroutes; i++)
-		if (cur.routes[i].af == AF_INET)
-			(void)nl_route_add(cur.ifindex, &cur.routes[i],
-			    route_table(&cur, &cur.routes[i]));
-	nl_release();
+	if (net_routes(&cur, NULL, AF_INET, err, sizeof(err)) == -1)
+		log_debug("%s: IPv4 routes below 1280: %s", cur.ifname, err);
 }
 
 /* Does the tunnel carry IPv6: an address or a route of it? */

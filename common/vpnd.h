@@ -51,6 +51,10 @@ enum vpnd_proc {
 extern const char *const vpnd_proc_names[PROC_MAX];
 
 /* The daemon-wide options every child needs, sent first on its channel. */
+/* vpnd -l: the CPU wake-up latency asked for while packets move */
+#define VPND_CPULAT_PATH	"/dev/cpu_dma_latency"
+#define CPULAT_MAX_US		100000
+
 struct vpnd_env {
 	char		 ifname[IFNAMSIZ];	/* the tunnel interface */
 	char		 sockpath[108];
@@ -111,6 +115,7 @@ enum imsg_type {
 	IMSG_TUN_FD,			/* fd: the TUN queue; struct imsg_tun */
 	IMSG_UDP_FD,			/* fd: a marked UDP socket; id = af */
 	IMSG_NET_CHANGED,		/* struct imsg_net_changed: re-handshake */
+	IMSG_CPU_LATENCY,		/* fd: /dev/cpu_dma_latency; int32_t us */
 
 	/* netmgr -> tunworker */
 	IMSG_WG_IFACE,			/* struct imsg_conf_iface; confmsg.h */

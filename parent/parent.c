@@ -74,6 +74,7 @@ static char	**child_environ(void);
 static pid_t	 start_child(int, int);
 static int	 control_open(const char *, gid_t *);
 static void	 drop_privileges(void);
+static int	 cpulat_open(int);
 static bool	 unpriv_member(void);
 static void	 unpriv_check(struct parent_opts *);
 static int	 mkpath(const char *, mode_t);
@@ -95,6 +96,8 @@ static struct event	 ev_sigterm, ev_sigint, ev_sigchld, ev_sighup;
 static struct event	 ev_shutdown;
 static struct event	 ev_nftwatch;
 static int		 pidfd = -1;	/* locked while we run */
+static int		 cpulat_fd = -1;	/* -l: until sent to tunworker */
+static int32_t		 cpulat_us;
 static int		 nsfd = -1;	/* this namespace is ours while we run */
 static char		 pidpath[PATH_MAX];
 static char		 child_exe[PROC_MAX][PATH_MAX];
@@ -288,6 +291,7 @@ parent_main(struct parent_opts *opts)
 		netops_fw_check();
 	}
 
+	cpulat_fd = cpulat_open(opts->cpu_latency);
 	for (i = PROC_NETMGR; i < PROC_MAX; i++) {
 		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0,
 		    sp[i]) == -1)
@@ -321,6 +325,10 @@ parent_main(struct parent_opts *opts)
 	    sizeof(devid));
 	lockdown_announce(&iev_child[PROC_NETMGR]);
 	netops_set_tunworker(&iev_child[PROC_TUNWORKER]);
+	/* tunworker asks for the latency; the descriptor leaves us here */
+	if (cpulat_fd != -1)
+		imsgev_compose(&iev_child[PROC_TUNWORKER], IMSG_CPU_LATENCY,
+		    0, cpulat_fd, &cpulat_us, sizeof(cpulat_us));
 	/* the underlay moving makes tunworker handshake again at once */
 	if (netwatch_init(opts->ifname, &iev_child[PROC_TUNWORKER]) == -1)
 		log_warn("cannot watch the network for changes");
@@ -329,6 +337,36 @@ parent_main(struct parent_opts *opts)
 	drop_privileges();
 	event_dispatch();
 	parent_exit(1);
+}
+
+/*
+ * -l: the descriptor through which tunworker asks for a CPU wake-up
+ * latency while the tunnel carries packets. Opening it asks for nothing
+ * yet. The device is root's: without root, or without the device (a
+ * container), vpnd runs on, and says why it cannot keep the promise.
+ */
+static int
+cpulat_open(int us)
+{
+	const char	*path = VPND_CPULAT_PATH;
+	int		 fd;
+
+	if (us < 0)
+		return -1;
+#ifdef VPND_TESTHOOKS
+	/* test builds: a file or FIFO that records the requests */
+	if (getenv("VPND_CPULAT_PATH") != NULL)
+		path = getenv("VPND_CPULAT_PATH");
+#endif
+	if ((fd = open(path, O_WRONLY | O_CLOEXEC)) == -1) {
+		log_warn("-l %d: %s; the CPUs' idle states stay as they are",
+		    us, path);
+		return -1;
+	}
+	cpulat_us = us;
+	log_info("-l: CPU wake-up latency of %d us asked for while the "
+	    "tunnel carries packets", us);
+	return fd;
 }
 
 /* Whether the real user is in group vpnd (primary or supplementary). */

@@ -20,6 +20,7 @@ struct parent_opts {
 	const char	*cgroot;	/* -C: where our cgroup goes */
 	char		 ifname[IFNAMSIZ];
 	int		 noaction;
+	int		 cpu_latency;	/* -l, microseconds; -1: none */
 };
 
 int	 parent_main(struct parent_opts *);

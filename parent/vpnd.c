@@ -113,9 +113,9 @@ usage(void)
 {
 	fprintf(stderr, "usage: vpnd [-dnv] [-C cgroupdir] [-D backend] "
 	    "[-f file] [-i ifname]\n"
-	    "            [-L logdir] [-R resolv.conf] [-r resolvconf] "
-	    "[-S statedir]\n"
-	    "            [-s socket] [-W uapidir]\n");
+	    "            [-L logdir] [-l latency] [-R resolv.conf] "
+	    "[-r resolvconf]\n"
+	    "            [-S statedir] [-s socket] [-W uapidir]\n");
 	exit(2);
 }
 
@@ -123,7 +123,7 @@ int
 main(int argc, char *argv[])
 {
 	struct parent_opts	 opts;
-	const char		*role = NULL;
+	const char		*role = NULL, *errstr;
 	int			 ch;
 
 	setproctitle_init(argc, argv, environ);
@@ -140,8 +140,9 @@ main(int argc, char *argv[])
 	strlcpy(opts.ifname, VPND_IFNAME, sizeof(opts.ifname));
 	strlcpy(opts.env.ifname, VPND_IFNAME, sizeof(opts.env.ifname));
 	opts.env.time_scale = 1.0;
+	opts.cpu_latency = -1;
 
-	while ((ch = getopt(argc, argv, "C:D:df:i:L:nP:R:r:S:s:vW:")) != -1) {
+	while ((ch = getopt(argc, argv, "C:D:df:i:L:l:nP:R:r:S:s:vW:")) != -1) {
 		switch (ch) {
 		case 'C':
 			if (optarg[0] != '/' || strlen(optarg) >= PATH_MAX / 2)
@@ -172,6 +173,14 @@ main(int argc, char *argv[])
 			if (strlcpy(opts.env.logdir, optarg,
 			    sizeof(opts.env.logdir)) >= sizeof(opts.env.logdir))
 				errx(2, "-L: path too long");
+			break;
+		case 'l':
+			opts.cpu_latency = strtonum(optarg, 0, CPULAT_MAX_US,
+			    &errstr);
+			if (errstr != NULL)
+				errx(2, "-l: CPU wake-up latency %s is %s "
+				    "(0 to %d microseconds)", optarg, errstr,
+				    CPULAT_MAX_US);
 			break;
 		case 'n':
 			opts.noaction = 1;

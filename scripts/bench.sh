@@ -16,6 +16,10 @@
 #     scheduling class (SCHED_IDLE: any other thread preempts it at once):
 #     the tunnel's own cost, without what waking a sleeping CPU costs (a
 #     halted vCPU of a virtual machine, a deep C-state)
+#   - the same RTT with vpnd -l 0 (a pair of its own; tunworker asks the
+#     kernel, through /dev/cpu_dma_latency, for a CPU wake-up latency of
+#     0 while packets move), and wireguard-go with the same request held
+#     for it from outside; both bare veth pings under that request too
 #   - what one wake-up of an idle process costs on this machine
 #     (scripts/wakeup.c): the floor under the RTT a tunnel adds
 #   - peak RSS per daemon: VmHWM summed over its processes, and for vpnd
@@ -127,6 +131,45 @@ warm_stop() {
 	WARM=""
 }
 
+# qos_hold, qos_drop: a request for a CPU wake-up latency of 0 held from
+# outside (as tuned's latency profiles do), and dropped (by PID)
+QOS=""
+HAVE_QOS=0
+[ -w /dev/cpu_dma_latency ] && HAVE_QOS=1
+qos_hold() {
+	rm -f "$E2E_TMP/qos.ok"
+	"$PY" -c '
+import os, struct, sys, time
+fd = os.open("/dev/cpu_dma_latency", os.O_WRONLY)
+os.write(fd, struct.pack("i", 0))
+open(sys.argv[1], "w").close()
+time.sleep(600)' "$E2E_TMP/qos.ok" &
+	QOS=$!
+	E2E_PIDS="$E2E_PIDS $QOS"
+	wait_for 50 test -e "$E2E_TMP/qos.ok" || die "cannot hold a latency"
+}
+qos_drop() {
+	kill "$QOS" 2>/dev/null
+	wait "$QOS" 2>/dev/null
+	QOS=""
+}
+
+# rtt_lat LABEL NSA ADDR OWN: the added RTT under a latency request of 0,
+# R_<LABEL>_rttl; OWN=1: the daemon makes its own (vpnd -l 0) for the
+# tunnel's pings, the bare veth's have the outside one
+rtt_lat() {
+	local veth tun
+	[ "$HAVE_QOS" = 1 ] || return 0
+	qos_hold
+	veth=$(rtt_us "$2" 10.99.0.2)
+	[ "$4" = 1 ] && qos_drop
+	# the first packets after a quiet spell make the request
+	ip netns exec "$2" ping -c 5 -i 0.01 -W 1 -q "$3" >/dev/null 2>&1
+	tun=$(rtt_us "$2" "$3")
+	[ -n "$QOS" ] && qos_drop
+	eval "R_${1}_rttl=$((tun - veth))"
+}
+
 # measure LABEL NSA NSB ADDR_B PIDS...: iperf3 A -> B (with $IPERF_ARGS:
 # -R, -P 4); sets R_<LABEL>_*
 measure() {
@@ -194,6 +237,7 @@ EOF
 	    'BEGIN {printf \"%.3f\", t / hz / (b / 1e9)}')"
 	eval "R_${label}_rtt=$((tun - veth))"
 	eval "R_${label}_rttw=$((tunw - vethw))"
+	eval "R_${label}_rttl=0"
 	eval "R_${label}_rss=\$(awk -v k=$(hwm_kb "$@") \
 	    'BEGIN {printf \"%.1f\", k / 1024}')"
 	eval "R_${label}_veth=$veth R_${label}_tun=$tun"
@@ -291,6 +335,21 @@ round() {
 		wait_gone "$p" 50 || die "vpnd $p does not stop"
 	done
 
+	# --- vpnd -l 0 <-> vpnd -l 0: the round trip only --------------------------
+	nspair "l$r"
+	vpnd_start "k$r" "$NS2" -l 0 -f "$E2E_TMP/b.conf" >/dev/null ||
+	    die "vpnd -l 0 in B"
+	vpnd_start "l$r" "$NS1" -l 0 >/dev/null || die "vpnd -l 0 in A"
+	ctl "l$r" -t 10 up "$E2E_TMP/a.conf" >/dev/null || die "vpnctl up failed"
+	ip netns exec "$NS1" ping -c 3 -i 0.2 -W 1 -q 10.200.0.1 >/dev/null 2>&1 ||
+	    die "vpnd -l 0: no ping through the tunnel"
+	rtt_lat vpnd "$NS1" 10.200.0.1 1
+	eval "pa=\$VPND_PID_l$r pb=\$VPND_PID_k$r"
+	for p in "$pa" "$pb"; do
+		kill -TERM "$p"
+		wait_gone "$p" 50 || die "vpnd $p does not stop"
+	done
+
 	# --- wireguard-go <-> wireguard-go ----------------------------------------
 	nspair "w$r"
 	wggo_side "$NS2" "${E2E_ID}d$r" b a 10.200.0.1 10.200.0.2
@@ -298,6 +357,7 @@ round() {
 	wggo_side "$NS1" "${E2E_ID}c$r" a b 10.200.0.2 10.200.0.1 "10.99.0.2:$PORT"
 	PC=$WPID
 	runs wggo "$NS1" "$NS2" "$PC" "$PD"
+	rtt_lat wggo "$NS1" 10.200.0.1 0
 	R_wggo_rss1=$(awk -v a="$(hwm_kb "$PC")" -v b="$(hwm_kb "$PD")" \
 	    'BEGIN {printf "%.1f", (a > b ? a : b) / 1024}')
 	kill -TERM "$PC" "$PD"
@@ -319,7 +379,7 @@ round() {
 	wait_gone "$pm" 50 || die "vpnd $pm does not stop"
 	wait_gone "$WPID" 50
 	# the round's namespaces go now: the next starts clean
-	for ns in v w m; do
+	for ns in v l w m; do
 		ip netns del "${E2E_ID}$ns${r}1" 2>/dev/null
 		ip netns del "${E2E_ID}$ns${r}2" 2>/dev/null
 	done
@@ -328,7 +388,7 @@ round() {
 # the figures each round sets, kept per round: R_x becomes the median
 FIGS=""
 for l in vpnd vpndR vpndP wggo wggoR wggoP mix mixR; do
-	for f in gbps cpu rtt rttw retr veth tun; do
+	for f in gbps cpu rtt rttw rttl retr veth tun; do
 		FIGS="$FIGS R_${l}_$f"
 	done
 done
@@ -387,6 +447,11 @@ row "  four streams, -P 4 (Gbit/s)" "$R_vpndP_gbps" "$R_wggoP_gbps"
 row "CPU s per GB (both daemons, one stream)" "$R_vpnd_cpu" "$R_wggo_cpu"
 row "RTT added by the tunnel (us)" "$R_vpnd_rtt" "$R_wggo_rtt"
 row "  the same, CPUs kept awake (us)" "$R_vpnd_rttw" "$R_wggo_rttw"
+if [ "$HAVE_QOS" = 1 ]; then
+	row "  the same, wake-up latency 0 (us)" "$R_vpnd_rttl" "$R_wggo_rttl"
+else
+	row "  the same, wake-up latency 0 (us)" "-" "-"
+fi
 row "peak RSS per daemon (MiB)" "$R_vpnd_rss1" "$R_wggo_rss1"
 echo "  vpnd parent/netmgr/tunworker/dnsmgr (MiB): $R_vpnd_split"
 row "TCP retransmits, one stream" "$R_vpnd_retr" "$R_wggo_retr"

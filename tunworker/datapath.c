@@ -226,6 +226,16 @@ struct datapath {
 	 */
 	_Atomic int		 tun_gone;
 	_Atomic uint64_t	 wakes;		/* packet threads' polls */
+	/*
+	 * Whether the tunnel carried a packet (data sent to a peer, or
+	 * received from one: not a keepalive, nor what the TUN gave that
+	 * no peer takes) since the control thread last
+	 * took the flag, and whether it asked to be woken by the next one
+	 * (dp_active_kick). The packet threads store only when the flag
+	 * is clear: once per take, not per packet.
+	 */
+	_Atomic int		 active;
+	_Atomic int		 active_kick;
 
 	/* staged packets, from a shared pool */
 	pthread_mutex_t		 stage_mtx;
@@ -586,6 +596,37 @@ bool
 dp_tun_gone(struct datapath *dp)
 {
 	return atomic_load(&dp->tun_gone) != 0;
+}
+
+/*
+ * The tunnel carried a packet. The kick is a Dekker pair with
+ * dp_active_kick (seq_cst stores, then seq_cst exchanges): either the
+ * control thread's take sees this flag or this sees its kick.
+ */
+static void
+dp_activity(struct datapath *dp)
+{
+	if (atomic_load_explicit(&dp->active, memory_order_relaxed))
+		return;
+	atomic_store(&dp->active, 1);
+	if (atomic_exchange(&dp->active_kick, 0))
+		efd_signal(dp->notifyfd);
+}
+
+bool
+dp_active_take(struct datapath *dp)
+{
+	return atomic_exchange(&dp->active, 0) != 0;
+}
+
+bool
+dp_active_kick(struct datapath *dp)
+{
+	atomic_store(&dp->active_kick, 1);
+	if (!dp_active_take(dp))
+		return false;
+	atomic_store(&dp->active_kick, 0);	/* the caller knows */
+	return true;
 }
 
 /* A TUN poll said it is dead, not readable: stop polling it. */
@@ -991,6 +1032,7 @@ tx_flush_family(struct datapath *dp, struct txbatch *tb, int f)
 
 	if (fd == -1 || tb->nm[f] == 0)
 		goto done;
+	dp_activity(dp);		/* data for a peer */
 	for (i = 0, niov = 0; i < tb->nm[f]; i = j) {
 		first = tb->slot[f][i];
 		bytes = tb->len[first];
@@ -1322,7 +1364,8 @@ rx_deliver(struct datapath *dp, struct dp_buf *b, uint8_t *from, size_t len,
 	if (wg_input_to(dp->dev, from, len, b->data, dp->bufsize, src,
 	    &plain, &plainlen, &peer) != WG_DATA)
 		return false;
-	(*data)++;
+	if ((*data)++ == 0)
+		dp_activity(dp);	/* before the TUN has it */
 	b->off = plain - b->data;
 	b->len = plainlen;
 	if (claimed) {
@@ -1558,7 +1601,8 @@ dp_udprx(void *arg)
 				    &src[i], &plain, &plainlen, &peer);
 				if (r != WG_DATA)
 					continue;
-				data++;
+				if (data++ == 0)
+					dp_activity(dp);
 				b->off = plain - b->data;
 				b->len = plainlen;
 				if (claimed) {

@@ -99,5 +99,13 @@ uint64_t dp_wakes(struct datapath *);
  */
 bool	 dp_drop_dead_tun(struct datapath *);
 void	 dp_notify_drain(struct datapath *);
+/*
+ * Whether the tunnel carried a packet (data sent to a peer or received
+ * from one; not keepalives) since the last take; the flag is cleared. After
+ * dp_active_kick the next such packet also signals dp_notify_fd, once;
+ * it returns a take, so a packet between the two is not missed.
+ */
+bool	 dp_active_take(struct datapath *);
+bool	 dp_active_kick(struct datapath *);
 
 #endif /* VPND_DATAPATH_H */

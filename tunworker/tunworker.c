@@ -56,6 +56,18 @@
  * signal is their rate: more than UNDER_LOAD_RATE a second, summed over
  * the last second, and the device stays under load for the next second.
  */
+/*
+ * vpnd -l: while the tunnel carries packets, and for CPULAT_LINGER after
+ * the last, tunworker holds a CPU wake-up latency request on the
+ * descriptor of /dev/cpu_dma_latency the parent opened. An idle CPU in a
+ * deep sleep state, or a halted vCPU, takes tens of microseconds to
+ * wake, and a round trip through the tunnel wakes three threads more
+ * than one outside it. A quiet tunnel makes no request (an open
+ * descriptor alone asks nothing), so it costs no power; the kernel drops
+ * the request when the descriptor closes, whatever becomes of us.
+ */
+#define CPULAT_LINGER	WG_NSEC_PER_SEC
+#define CPULAT_NONE	(-1)	/* PM_QOS_DEFAULT_VALUE: no request */
 #define UNDER_LOAD_RATE	100
 #define LOAD_SLOTS	(1000 / TICK_MS)
 #define TW_MAX_PEERS	(CONF_MAX_PEERS * HOP_MAX)	/* in the device */
@@ -78,6 +90,8 @@ static void	 tw_initiate_one(struct wg_peer *, void *);
 static void	 tw_error(const char *);
 static void	 tw_configure(const struct tunnel_conf *);
 static void	 tw_collect_unseen(struct wg_peer *, void *);
+static void	 tw_cpulat_set(bool);
+static void	 tw_cpulat_check(void);
 
 static struct imsgev	 iev_parent, iev_netmgr;
 static struct vpnd_env	 env;
@@ -106,6 +120,11 @@ static struct wg_resume	 resume;
 static uint64_t		 load_slots[LOAD_SLOTS];
 static size_t		 load_slot;
 static int		 load_left;
+/* vpnd -l: the descriptor, the latency asked for, whether it is asked */
+static int		 cpulat_fd = -1;
+static int32_t		 cpulat_us;
+static bool		 cpulat_held;
+static uint64_t		 cpulat_last;	/* wg_now() of the last packet seen */
 
 void
 tunworker_main(int verbose)
@@ -239,6 +258,7 @@ tw_tick(int fd, short ev, void *arg)
 		}
 		next = wg_device_tick(dp_device(dp));
 	}
+	tw_cpulat_check();
 	if (dp != NULL && dp_running(dp) && dp_tun_gone(dp) && !tun_gone_said) {
 		tun_gone_said = 1;
 		tw_error("the tunnel interface is gone");
@@ -274,6 +294,54 @@ tw_tick_arm(void)
 	(void)wg_resumed(&resume);
 	tw_tick_set(TICK_MS * WG_NSEC_PER_MSEC);
 	tick_armed = 1;
+}
+
+/*
+ * Ask for the -l latency, or withdraw the request. A write that fails
+ * closes the descriptor (which withdraws it too): said once, not again
+ * at every packet.
+ */
+static void
+tw_cpulat_set(bool hold)
+{
+	int32_t	v = hold ? cpulat_us : CPULAT_NONE;
+
+	if (cpulat_fd == -1 || hold == cpulat_held)
+		return;
+	if (write(cpulat_fd, &v, sizeof(v)) != (ssize_t)sizeof(v)) {
+		log_warn("CPU latency request: given up");
+		close(cpulat_fd);
+		cpulat_fd = -1;
+		cpulat_held = false;
+		return;
+	}
+	cpulat_held = hold;
+	log_debug("CPU latency: %s", hold ? "requested" : "withdrawn");
+}
+
+/*
+ * On the tick, and on the first packet after a quiet spell (the kick):
+ * hold the request while packets move, withdraw it CPULAT_LINGER after
+ * the last, and then ask to be woken by the next.
+ */
+static void
+tw_cpulat_check(void)
+{
+	uint64_t	now;
+
+	if (cpulat_fd == -1 || dp == NULL || !dp_running(dp))
+		return;
+	now = wg_now();
+	if (dp_active_take(dp)) {
+		cpulat_last = now;
+		tw_cpulat_set(true);
+	} else if (cpulat_held && now - cpulat_last >= CPULAT_LINGER) {
+		tw_cpulat_set(false);
+		if (dp_active_kick(dp)) {	/* one came meanwhile */
+			cpulat_last = now;
+			tw_cpulat_set(true);
+		}
+	}
 }
 
 static void
@@ -315,6 +383,9 @@ tw_notify(int fd, short ev, void *arg)
 	if (dp == NULL)
 		return;
 	dp_notify_drain(dp);
+	/* maybe the first packet after a quiet spell (dp_active_kick) */
+	if (!cpulat_held)
+		tw_cpulat_check();
 	/* a peer event or a dead TUN woke a long sleep: tick now */
 	if (tick_long)
 		tw_tick(-1, 0, NULL);
@@ -335,6 +406,8 @@ tw_ensure_dp(void)
 	    tw_notify, NULL);
 	event_add(&ev_notify, NULL);
 	ev_notify_set = 1;
+	if (cpulat_fd != -1)
+		(void)dp_active_kick(dp);	/* nothing moved yet */
 	tw_tick_arm();
 	if (pending_tun != -1) {
 		dp_set_tun(dp, pending_tun, pending_vnet);
@@ -380,6 +453,7 @@ tw_reset(void)
 		event_del(&ev_notify);
 		ev_notify_set = 0;
 	}
+	tw_cpulat_set(false);	/* no tunnel, nothing to be fast for */
 	dp_free(dp);		/* joins the threads, zeroes the keys */
 	dp = NULL;
 	/*
@@ -424,6 +498,7 @@ tw_dispatch_parent(struct imsgev *iev, struct imsg *imsg)
 {
 	struct imsg_tun		 t;
 	struct imsg_net_changed	 nc;
+	int32_t			 us;
 	int			 fd, af;
 
 	switch (imsg_get_type(imsg)) {
@@ -488,6 +563,16 @@ tw_dispatch_parent(struct imsgev *iev, struct imsg *imsg)
 			pending_udp6 = fd;
 		}
 		tw_maybe_start();
+		break;
+	case IMSG_CPU_LATENCY:
+		if (imsg_get_data(imsg, &us, sizeof(us)) == -1 ||
+		    us < 0 || us > CPULAT_MAX_US ||
+		    (fd = imsg_get_fd(imsg)) == -1 || cpulat_fd != -1)
+			fatalx("bad IMSG_CPU_LATENCY");
+		cpulat_fd = fd;
+		cpulat_us = us;
+		if (dp != NULL)
+			(void)dp_active_kick(dp);
 		break;
 	case IMSG_NET_CHANGED:
 		if (imsg_get_data(imsg, &nc, sizeof(nc)) == -1 ||

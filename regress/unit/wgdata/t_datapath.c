@@ -89,6 +89,7 @@ static int	 gso_burst(int, uint32_t);
 static void	 tcp_gro(void);
 static void	 tun_gone(void);
 static void	 idle_sleeps(void);
+static void	 activity(int);
 static void	 gro_full_receive(void);
 static void	 dead_tun_dropped(void);
 static void	 udp_busy(void);
@@ -558,7 +559,7 @@ main(void)
 	gro_full_receive();
 	return done_testing();
 #endif
-	plan(86);
+	plan(132);
 
 	/* Staged before the handshake: all of them, in order. */
 	side_new(&A, false);
@@ -760,6 +761,8 @@ main(void)
 	udp_busy();
 	tun_gone();
 	idle_sleeps();
+	activity(1);
+	activity(0);
 	gro_full_receive();
 	dead_tun_dropped();
 	blocking_tun();
@@ -928,6 +931,88 @@ idle_sleeps(void)
 	    (uintmax_t)(b1 - b0));
 	put(&A, "10.9.0.1", "10.9.0.2", 7);
 	is_int(collect(&B, &seq, 1, 0), 1, "idle: a packet after it arrives");
+	sides_free();
+}
+
+/* Whether fd is readable within ms; a readable eventfd is read (cleared). */
+static bool
+efd_fired(int fd, int ms)
+{
+	struct pollfd	 pfd = { fd, POLLIN, 0 };
+	uint64_t	 v;
+
+	if (poll(&pfd, 1, ms) != 1)
+		return false;
+	return read(fd, &v, sizeof(v)) == sizeof(v);
+}
+
+/*
+ * What vpnd -l watches: data sent or received sets a side's flag, taken
+ * once; after a kick the next data packet signals the notify fd, once.
+ * A keepalive is not the tunnel carrying anything.
+ */
+static void
+activity(int gro)
+{
+	struct wg_peer_stats	 st;
+	struct sockaddr_storage	 dst;
+	uint8_t			 ka[WG_PAD_MULTIPLE + WG_DATA_OVERHEAD];
+	size_t			 kalen;
+	uint64_t		 rx0;
+	uint32_t		 seq;
+	int			 u, i;
+
+	sides_up(false, false, gro, gro ? "activity, GRO" : "activity");
+	(void)dp_active_take(A.dp);
+	(void)dp_active_take(B.dp);
+	ok(!dp_active_take(A.dp) && !dp_active_take(B.dp),
+	    "activity: none since the last take");
+	put(&A, "10.9.0.1", "10.9.0.2", 1);
+	is_int(collect(&B, &seq, 1, 0), 1, "activity: a packet A to B");
+	ok(dp_active_take(A.dp) && dp_active_take(B.dp),
+	    "activity: the sender's flag and the receiver's are set");
+	ok(!dp_active_take(A.dp) && !dp_active_take(B.dp),
+	    "activity: and taken once");
+
+	(void)efd_fired(dp_notify_fd(B.dp), 0);
+	ok(!dp_active_kick(B.dp), "activity: a kick with nothing moved");
+	ok(!efd_fired(dp_notify_fd(B.dp), 0), "activity: no signal yet");
+	put(&A, "10.9.0.1", "10.9.0.2", 2);
+	is_int(collect(&B, &seq, 1, 0), 1, "activity: the next packet");
+	ok(efd_fired(dp_notify_fd(B.dp), 1000),
+	    "activity: after the kick it signals the control thread");
+	ok(dp_active_take(B.dp), "activity: with the flag set");
+	put(&A, "10.9.0.1", "10.9.0.2", 3);
+	is_int(collect(&B, &seq, 1, 0), 1, "activity: one more");
+	ok(!efd_fired(dp_notify_fd(B.dp), 0), "activity: the kick was once");
+	ok(dp_active_take(B.dp), "activity: the flag, all the same");
+	put(&A, "10.9.0.1", "10.9.0.2", 4);
+	is_int(collect(&B, &seq, 1, 0), 1, "activity: a packet before a kick");
+	ok(dp_active_kick(B.dp), "activity: the kick returns what moved");
+	ok(!efd_fired(dp_notify_fd(B.dp), 0),
+	    "activity: taken, so not signalled as well");
+
+	/* a keepalive from A's session, sent from another port */
+	ok(dp_active_take(A.dp), "activity: A sent");
+	ok(wg_encrypt(A.peer, NULL, 0, ka, &kalen, &dst) == WG_OK &&
+	    (u = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) != -1,
+	    "activity: a keepalive made");
+	wg_peer_get_stats(B.peer, &st);
+	rx0 = st.rx_bytes;
+	ok(sendto(u, ka, kalen, 0, (struct sockaddr *)&dst,
+	    sizeof(struct sockaddr_in)) == (ssize_t)kalen, "keepalive sent");
+	close(u);
+	for (i = 0; i < 200; i++) {
+		wg_peer_get_stats(B.peer, &st);
+		if (st.rx_bytes > rx0)
+			break;
+		(void)efd_fired(-1, 10);
+	}
+	ok(st.rx_bytes == rx0 + kalen, "activity: B took the keepalive "
+	    "(%ju bytes)", (uintmax_t)(st.rx_bytes - rx0));
+	ok(!dp_active_take(B.dp) && !efd_fired(dp_notify_fd(B.dp), 0),
+	    "activity: a keepalive is not activity");
+	ok(!dp_active_take(A.dp), "activity: nor did A send anything");
 	sides_free();
 }
 

@@ -161,6 +161,29 @@ ok $? "no device: traffic flows"
 kill -TERM "$VPND_PID_e"
 wait_gone "$VPND_PID_e" 50
 
+# the first packet after a quiet spell asks at once, not at the control
+# thread's next tick: with protocol time at a fifth of real time
+# (VPND_TIME_SCALE, test builds) the idle tick and the linger are 5 s,
+# and the request must come well before that tick could
+ip netns exec "$S" wg set "$WG" peer "$(pub_of cli)" persistent-keepalive 0 ||
+    bail "keepalive off"
+: >"$LAT"
+VPND_TIME_SCALE=0.2 VPND_CPULAT_PATH=$LAT vpnd_start g "$C" -l 7 ||
+    bail "vpnd -l 7 (slow time) did not start"
+out=$(client -t 20 "$(sock_of g)" "send:$ACT" expect:connected 2>&1)
+ok $? "slow time: connected"
+ping_ok "$C" 10.8.0.1
+wait_for 50 reqs_are "$LAT" 7
+ok $? "slow time: asked ($(reqs "$LAT"))"
+wait_for 150 reqs_are "$LAT" 7,-1
+ok $? "slow time: withdrawn after the (5 s) linger ($(reqs "$LAT"))"
+ip netns exec "$C" ping -c 1 -W 2 -q 10.8.0.1 >/dev/null 2>&1
+ok $? "slow time: one ping"
+wait_for 20 reqs_are "$LAT" 7,-1,7
+ok $? "slow time: its packet asked within 2 s, before the next 5 s tick ($(reqs "$LAT"))"
+kill -TERM "$VPND_PID_g"
+wait_gone "$VPND_PID_g" 50
+
 # the real device: the kernel's aggregate (what reading it returns), with
 # -l 0, which no other request can be below
 qos_now() {

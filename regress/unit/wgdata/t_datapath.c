@@ -957,10 +957,10 @@ activity(int gro)
 	struct wg_peer_stats	 st;
 	struct sockaddr_storage	 dst;
 	uint8_t			 ka[WG_PAD_MULTIPLE + WG_DATA_OVERHEAD];
-	size_t			 kalen;
+	size_t			 kalen = 0;
 	uint64_t		 rx0;
 	uint32_t		 seq;
-	int			 u, i;
+	int			 u = -1, i;
 
 	sides_up(false, false, gro, gro ? "activity, GRO" : "activity");
 	(void)dp_active_take(A.dp);
@@ -1001,7 +1001,8 @@ activity(int gro)
 	rx0 = st.rx_bytes;
 	ok(sendto(u, ka, kalen, 0, (struct sockaddr *)&dst,
 	    sizeof(struct sockaddr_in)) == (ssize_t)kalen, "keepalive sent");
-	close(u);
+	if (u != -1)
+		close(u);
 	for (i = 0; i < 200; i++) {
 		wg_peer_get_stats(B.peer, &st);
 		if (st.rx_bytes > rx0)

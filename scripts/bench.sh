@@ -100,16 +100,21 @@ listening() {
 	ip netns exec "$1" ss -Hltn "sport = :$2" | grep -q LISTEN
 }
 
-# tcpstat NS: "RetransSegs TCPOFOQueue" of the namespace's TCP stack
+# tcpstat NS: "RetransSegs TCPOFOQueue RcvbufErrors" of the namespace's
+# TCP stack, and its UDP sockets' receive buffer overflows (the tunnel's
+# packets dropped before the daemon read them)
 tcpstat() {
 	ip netns exec "$1" awk '
 	    $1 == "Tcp:" && !tn { tn = split($0, th); next }
 	    $1 == "Tcp:" { split($0, tv)
 		for (i = 1; i <= tn; i++) if (th[i] == "RetransSegs") r = tv[i] }
+	    $1 == "Udp:" && !un { un = split($0, uh); next }
+	    $1 == "Udp:" { split($0, uv)
+		for (i = 1; i <= un; i++) if (uh[i] == "RcvbufErrors") u = uv[i] }
 	    $1 == "TcpExt:" && !en { en = split($0, eh); next }
 	    $1 == "TcpExt:" { split($0, ev)
 		for (i = 1; i <= en; i++) if (eh[i] == "TCPOFOQueue") o = ev[i] }
-	    END { printf "%d %d\n", r, o }' /proc/net/snmp /proc/net/netstat
+	    END { printf "%d %d %d\n", r, o, u }' /proc/net/snmp /proc/net/netstat
 }
 
 # warm_start, warm_stop: a busy loop of the idle class on every CPU, and
@@ -174,7 +179,7 @@ rtt_lat() {
 # -R, -P 4); sets R_<LABEL>_*
 measure() {
 	local label=$1 nsa=$2 nsb=$3 addr=$4 spid t0 t1 bytes secs veth tun
-	local ra0 oa0 rb0 ob0 ra1 oa1 rb1 ob1 ppid
+	local ra0 oa0 rb0 ob0 ra1 oa1 rb1 ob1 ua0 ub0 ua1 ub1 ppid
 	shift 4
 	ip netns exec "$nsa" ping -c 3 -i 0.2 -W 1 -q "$addr" >/dev/null 2>&1 ||
 	    die "$label: no ping through the tunnel"
@@ -192,10 +197,10 @@ measure() {
 	spid=$!
 	E2E_PIDS="$E2E_PIDS $spid"
 	wait_for 50 listening "$nsb" 5201 || die "$label: no iperf3 server"
-	read -r ra0 oa0 <<EOF
+	read -r ra0 oa0 ua0 <<EOF
 $(tcpstat "$nsa")
 EOF
-	read -r rb0 ob0 <<EOF
+	read -r rb0 ob0 ub0 <<EOF
 $(tcpstat "$nsb")
 EOF
 	t0=$(cpu_ticks "$@")
@@ -215,15 +220,16 @@ EOF
 		kill -INT "$ppid"
 		wait "$ppid"
 	fi
-	read -r ra1 oa1 <<EOF
+	read -r ra1 oa1 ua1 <<EOF
 $(tcpstat "$nsa")
 EOF
-	read -r rb1 ob1 <<EOF
+	read -r rb1 ob1 ub1 <<EOF
 $(tcpstat "$nsb")
 EOF
 	# retransmits by either end; segments the receiver queued out of order
 	eval "R_${label}_retr=$((ra1 - ra0 + rb1 - rb0))"
 	eval "R_${label}_ofo=$((oa1 - oa0 + ob1 - ob0))"
+	eval "R_${label}_udpdrop=$((ua1 - ua0 + ub1 - ub0))"
 	wait "$spid"
 	read -r bytes secs <<EOF
 $("$PY" -c '
@@ -388,7 +394,7 @@ round() {
 # the figures each round sets, kept per round: R_x becomes the median
 FIGS=""
 for l in vpnd vpndR vpndP wggo wggoR wggoP mix mixR; do
-	for f in gbps cpu rtt rttw rttl retr veth tun; do
+	for f in gbps cpu rtt rttw rttl retr udpdrop veth tun; do
 		FIGS="$FIGS R_${l}_$f"
 	done
 done
@@ -408,6 +414,8 @@ while [ "$r" -le "$BENCH_ROUNDS" ]; do
 	ACC_rss_vpnd="$ACC_rss_vpnd $R_vpnd_rss1"
 	ACC_rss_wggo="$ACC_rss_wggo $R_wggo_rss1"
 	ROUNDS_vpnd="$ROUNDS_vpnd $R_vpnd_gbps"
+	PRETR_vpnd="${PRETR_vpnd:-} $R_vpndP_retr/$R_vpndP_udpdrop"
+	PRETR_wggo="${PRETR_wggo:-} $R_wggoP_retr/$R_wggoP_udpdrop"
 	ROUNDS_wggo="$ROUNDS_wggo $R_wggo_gbps"
 	r=$((r + 1))
 done
@@ -464,6 +472,11 @@ echo "(bare veth RTT: ${R_vpnd_veth} us / ${R_wggo_veth} us;" \
     "retransmits in the mixed pair: ${R_mix_retr} / ${R_mixR_retr};" \
     "a vpnd daemon is 4 processes)"
 echo "(one stream, each round: vpnd${ROUNDS_vpnd}; wireguard-go${ROUNDS_wggo})"
+echo "(-P 4 retransmits/UDP overflows, each round: vpnd${PRETR_vpnd};" \
+    "wireguard-go${PRETR_wggo})"
+echo "(UDP receive buffer overflows, one stream / -R / -P 4: vpnd" \
+    "$R_vpnd_udpdrop / $R_vpndR_udpdrop / $R_vpndP_udpdrop; wireguard-go" \
+    "$R_wggo_udpdrop / $R_wggoR_udpdrop / $R_wggoP_udpdrop)"
 echo "(a wake-up of an idle process here: $((R_wake / 2)) us, half of a" \
     "two-process UDP ping-pong ${R_wake} us median, 10 ms apart; a" \
     "round trip through vpnd wakes three threads the bare veth's does" \

@@ -358,7 +358,8 @@ cpulat_open(int us)
 	if (getenv("VPND_CPULAT_PATH") != NULL)
 		path = getenv("VPND_CPULAT_PATH");
 #endif
-	if ((fd = open(path, O_WRONLY | O_CLOEXEC)) == -1) {
+	/* non-blocking: a FIFO (test builds) neither hangs us nor tunworker */
+	if ((fd = open(path, O_WRONLY | O_CLOEXEC | O_NONBLOCK)) == -1) {
 		log_warn("-l %d: %s; the CPUs' idle states stay as they are",
 		    us, path);
 		return -1;

@@ -943,6 +943,8 @@ dp_flush_staged(struct datapath *dp, struct wg_peer *peer, bool send)
 	pthread_mutex_unlock(&p->mtx);
 	if (n == 0)
 		return;
+	if (send)
+		dp_activity(dp);	/* data for a peer, at last */
 	for (i = 0; i < n && send; i++) {
 		if (wg_encrypt(peer, q[i]->data, q[i]->len, out, &outlen,
 		    &dst) != WG_OK)

@@ -161,6 +161,32 @@ ok $? "no device: traffic flows"
 kill -TERM "$VPND_PID_e"
 wait_gone "$VPND_PID_e" 50
 
+# a device that takes no write (/dev/full: ENOSPC): said once, the
+# descriptor given up, the tunnel unharmed; a FIFO nobody reads cannot
+# be opened without blocking, so it is not (vpnd would hang in open)
+VPND_CPULAT_PATH=/dev/full vpnd_start h "$C" -l 7 ||
+    bail "vpnd -l 7 (/dev/full) did not start"
+TW=$(child_of "$VPND_PID_h" tunworker)
+out=$(client -t 20 "$(sock_of h)" "send:$ACT" expect:connected 2>&1)
+ok $? "/dev/full: connected"
+ping_ok "$C" 10.8.0.1
+ok $? "/dev/full: traffic flows"
+wait_for 50 grep -q "CPU latency request: given up: No space left" "$E2E_TMP/h/out"
+ok $? "/dev/full: the failed request is said"
+fd_to "$TW" /dev/full >/dev/null
+ok $((!$?)) "/dev/full: and the descriptor given up"
+ping_ok "$C" 10.8.0.1
+is "$(grep -c "CPU latency request" "$E2E_TMP/h/out")" 1 "/dev/full: said once"
+kill -TERM "$VPND_PID_h"
+wait_gone "$VPND_PID_h" 50
+mkfifo "$E2E_TMP/fifo"
+VPND_CPULAT_PATH=$E2E_TMP/fifo vpnd_start i "$C" -l 7
+ok $? "a FIFO with no reader: vpnd starts all the same"
+grep -q -- "-l 7: .*fifo.*No such device or address" "$E2E_TMP/i/out"
+ok $? "a FIFO with no reader: not opened, and said"
+kill -TERM "$VPND_PID_i"
+wait_gone "$VPND_PID_i" 50
+
 # the first packet after a quiet spell asks at once, not at the control
 # thread's next tick: with protocol time at a fifth of real time
 # (VPND_TIME_SCALE, test builds) the idle tick and the linger are 5 s,

@@ -559,7 +559,7 @@ main(void)
 	gro_full_receive();
 	return done_testing();
 #endif
-	plan(132);
+	plan(133);
 
 	/* Staged before the handshake: all of them, in order. */
 	side_new(&A, false);
@@ -573,6 +573,8 @@ main(void)
 	n = collect(&B, seqs, 20, 500);
 	ok(in_order(seqs, n, 100, 10),
 	    "staged: all 10 delivered after the handshake, in order (%d)", n);
+	ok(dp_active_take(A.dp), "staged: sending them is the tunnel carrying "
+	    "data (vpnd -l)");
 	for (i = okay = 0; i < 50; i++)
 		okay += put(&B, "10.9.0.2", "10.9.0.1", 1000 + i);
 	n = collect(&A, seqs, 60, 500);

@@ -83,6 +83,7 @@ enum imsg_type {
 	IMSG_READY,			/* child is sandboxed and wired up */
 	IMSG_LOG,			/* struct log_msg: a line for the log */
 	IMSG_SHUTDOWN_DONE,		/* netmgr: tunnel is down, may exit */
+	IMSG_CPU_HOLD,			/* tunworker: uint8_t 1 ask (-l), 0 withdraw */
 
 	/* parent -> netmgr */
 	IMSG_CONTROLFD,			/* fd: the listening control socket */
@@ -115,7 +116,7 @@ enum imsg_type {
 	IMSG_TUN_FD,			/* fd: the TUN queue; struct imsg_tun */
 	IMSG_UDP_FD,			/* fd: a marked UDP socket; id = af */
 	IMSG_NET_CHANGED,		/* struct imsg_net_changed: re-handshake */
-	IMSG_CPU_LATENCY,		/* fd: /dev/cpu_dma_latency; int32_t us */
+	IMSG_CPU_LATENCY,		/* vpnd -l is on: ask with CPU_HOLD */
 
 	/* netmgr -> tunworker */
 	IMSG_WG_IFACE,			/* struct imsg_conf_iface; confmsg.h */

@@ -75,6 +75,7 @@ static pid_t	 start_child(int, int);
 static int	 control_open(const char *, gid_t *);
 static void	 drop_privileges(void);
 static int	 cpulat_open(int);
+static int	 cpulat_hold(struct imsg *);
 static bool	 unpriv_member(void);
 static void	 unpriv_check(struct parent_opts *);
 static int	 mkpath(const char *, mode_t);
@@ -96,8 +97,9 @@ static struct event	 ev_sigterm, ev_sigint, ev_sigchld, ev_sighup;
 static struct event	 ev_shutdown;
 static struct event	 ev_nftwatch;
 static int		 pidfd = -1;	/* locked while we run */
-static int		 cpulat_fd = -1;	/* -l: until sent to tunworker */
+static int		 cpulat_fd = -1;	/* -l: /dev/cpu_dma_latency */
 static int32_t		 cpulat_us;
+static bool		 cpulat_held;
 static int		 nsfd = -1;	/* this namespace is ours while we run */
 static char		 pidpath[PATH_MAX];
 static char		 child_exe[PROC_MAX][PATH_MAX];
@@ -325,10 +327,10 @@ parent_main(struct parent_opts *opts)
 	    sizeof(devid));
 	lockdown_announce(&iev_child[PROC_NETMGR]);
 	netops_set_tunworker(&iev_child[PROC_TUNWORKER]);
-	/* tunworker asks for the latency; the descriptor leaves us here */
+	/* tunworker says when the tunnel carries packets (IMSG_CPU_HOLD) */
 	if (cpulat_fd != -1)
 		imsgev_compose(&iev_child[PROC_TUNWORKER], IMSG_CPU_LATENCY,
-		    0, cpulat_fd, &cpulat_us, sizeof(cpulat_us));
+		    0, -1, NULL, 0);
 	/* the underlay moving makes tunworker handshake again at once */
 	if (netwatch_init(opts->ifname, &iev_child[PROC_TUNWORKER]) == -1)
 		log_warn("cannot watch the network for changes");
@@ -340,10 +342,13 @@ parent_main(struct parent_opts *opts)
 }
 
 /*
- * -l: the descriptor through which tunworker asks for a CPU wake-up
- * latency while the tunnel carries packets. Opening it asks for nothing
- * yet. The device is root's: without root, or without the device (a
- * container), vpnd runs on, and says why it cannot keep the promise.
+ * -l: the request for a CPU wake-up latency, held while tunworker says the
+ * tunnel carries packets. Opening the device asks for nothing yet; the
+ * kernel drops the request when the descriptor closes, at our exit
+ * whatever its cause. The device is root's: without root, or without the
+ * device (a container), vpnd runs on, and says why it cannot keep the
+ * promise. The descriptor stays here: tunworker can ask for the latency
+ * the administrator gave, or for none, not for another.
  */
 static int
 cpulat_open(int us)
@@ -368,6 +373,29 @@ cpulat_open(int us)
 	log_info("-l: CPU wake-up latency of %d us asked for while the "
 	    "tunnel carries packets", us);
 	return fd;
+}
+
+/* tunworker: the tunnel carries packets (1), or has been quiet (0). */
+static int
+cpulat_hold(struct imsg *imsg)
+{
+	uint8_t	hold;
+	int32_t	v;
+
+	if (imsg_get_data(imsg, &hold, sizeof(hold)) == -1 || hold > 1)
+		return -1;
+	if (cpulat_fd == -1 || (hold != 0) == cpulat_held)
+		return 0;
+	v = hold ? cpulat_us : -1;	/* -1: PM_QOS_DEFAULT_VALUE, none */
+	if (write(cpulat_fd, &v, sizeof(v)) != (ssize_t)sizeof(v)) {
+		log_warn("CPU latency request: given up");
+		close(cpulat_fd);
+		cpulat_fd = -1;
+		return 0;
+	}
+	cpulat_held = hold != 0;
+	log_debug("CPU latency: %s", hold ? "requested" : "withdrawn");
+	return 0;
 }
 
 /* Whether the real user is in group vpnd (primary or supplementary). */
@@ -771,6 +799,8 @@ parent_imsg(struct imsgev *iev, struct imsg *imsg)
 	default:
 		break;
 	}
+	if (iev->proc == PROC_TUNWORKER && type == IMSG_CPU_HOLD)
+		return cpulat_hold(imsg);
 	if (iev->proc == PROC_DNSMGR)
 		return dnsops_dispatch(iev, &popts->env, imsg);
 	if (iev->proc != PROC_NETMGR)

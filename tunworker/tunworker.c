@@ -58,16 +58,15 @@
  */
 /*
  * vpnd -l: while the tunnel carries packets, and for CPULAT_LINGER after
- * the last, tunworker holds a CPU wake-up latency request on the
- * descriptor of /dev/cpu_dma_latency the parent opened. An idle CPU in a
- * deep sleep state, or a halted vCPU, takes tens of microseconds to
- * wake, and a round trip through the tunnel wakes three threads more
- * than one outside it. A quiet tunnel makes no request (an open
- * descriptor alone asks nothing), so it costs no power; the kernel drops
- * the request when the descriptor closes, whatever becomes of us.
+ * the last, tunworker asks the parent to hold a CPU wake-up latency
+ * request (/dev/cpu_dma_latency, which only the parent has open). An idle
+ * CPU in a deep sleep state, or a halted vCPU, takes tens of microseconds
+ * to wake, and a round trip through the tunnel wakes three threads more
+ * than one outside it. A quiet tunnel makes no request, so it costs no
+ * power. tunworker can only ask for the latency the administrator gave,
+ * or for none.
  */
 #define CPULAT_LINGER	WG_NSEC_PER_SEC
-#define CPULAT_NONE	(-1)	/* PM_QOS_DEFAULT_VALUE: no request */
 #define UNDER_LOAD_RATE	100
 #define LOAD_SLOTS	(1000 / TICK_MS)
 #define TW_MAX_PEERS	(CONF_MAX_PEERS * HOP_MAX)	/* in the device */
@@ -120,9 +119,8 @@ static struct wg_resume	 resume;
 static uint64_t		 load_slots[LOAD_SLOTS];
 static size_t		 load_slot;
 static int		 load_left;
-/* vpnd -l: the descriptor, the latency asked for, whether it is asked */
-static int		 cpulat_fd = -1;
-static int32_t		 cpulat_us;
+/* vpnd -l: on, and whether the parent was asked to hold the request */
+static bool		 cpulat_on;
 static bool		 cpulat_held;
 static uint64_t		 cpulat_last;	/* wg_now() of the last packet seen */
 
@@ -296,27 +294,16 @@ tw_tick_arm(void)
 	tick_armed = 1;
 }
 
-/*
- * Ask for the -l latency, or withdraw the request. A write that fails
- * closes the descriptor (which withdraws it too): said once, not again
- * at every packet.
- */
+/* Ask the parent for the -l latency, or to withdraw the request. */
 static void
 tw_cpulat_set(bool hold)
 {
-	int32_t	v = hold ? cpulat_us : CPULAT_NONE;
+	uint8_t	v = hold;
 
-	if (cpulat_fd == -1 || hold == cpulat_held)
+	if (!cpulat_on || hold == cpulat_held)
 		return;
-	if (write(cpulat_fd, &v, sizeof(v)) != (ssize_t)sizeof(v)) {
-		log_warn("CPU latency request: given up");
-		close(cpulat_fd);
-		cpulat_fd = -1;
-		cpulat_held = false;
-		return;
-	}
+	imsgev_compose(&iev_parent, IMSG_CPU_HOLD, 0, -1, &v, sizeof(v));
 	cpulat_held = hold;
-	log_debug("CPU latency: %s", hold ? "requested" : "withdrawn");
 }
 
 /*
@@ -329,7 +316,7 @@ tw_cpulat_check(void)
 {
 	uint64_t	now;
 
-	if (cpulat_fd == -1 || dp == NULL || !dp_running(dp))
+	if (!cpulat_on || dp == NULL || !dp_running(dp))
 		return;
 	now = wg_now();
 	if (dp_active_take(dp)) {
@@ -406,7 +393,7 @@ tw_ensure_dp(void)
 	    tw_notify, NULL);
 	event_add(&ev_notify, NULL);
 	ev_notify_set = 1;
-	if (cpulat_fd != -1)
+	if (cpulat_on)
 		(void)dp_active_kick(dp);	/* nothing moved yet */
 	tw_tick_arm();
 	if (pending_tun != -1) {
@@ -498,7 +485,6 @@ tw_dispatch_parent(struct imsgev *iev, struct imsg *imsg)
 {
 	struct imsg_tun		 t;
 	struct imsg_net_changed	 nc;
-	int32_t			 us;
 	int			 fd, af;
 
 	switch (imsg_get_type(imsg)) {
@@ -565,12 +551,9 @@ tw_dispatch_parent(struct imsgev *iev, struct imsg *imsg)
 		tw_maybe_start();
 		break;
 	case IMSG_CPU_LATENCY:
-		if (imsg_get_data(imsg, &us, sizeof(us)) == -1 ||
-		    us < 0 || us > CPULAT_MAX_US ||
-		    (fd = imsg_get_fd(imsg)) == -1 || cpulat_fd != -1)
+		if (imsg_get_len(imsg) != 0 || cpulat_on)
 			fatalx("bad IMSG_CPU_LATENCY");
-		cpulat_fd = fd;
-		cpulat_us = us;
+		cpulat_on = true;
 		if (dp != NULL)
 			(void)dp_active_kick(dp);
 		break;

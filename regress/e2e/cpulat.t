@@ -1,14 +1,15 @@
 #!/bin/bash
 # cpulat.t -- vpnd -l: a CPU wake-up latency asked for while the tunnel
 # carries packets, and only then. The parent opens /dev/cpu_dma_latency
-# and hands the descriptor to tunworker, which writes the latency at the
-# first packet after a quiet spell and -1 (the kernel's "no request") a
-# second after the last, and at a deactivate. A test build can point the
-# parent at a file instead (VPND_CPULAT_PATH): each write lands in it as
-# one 32-bit integer, so the file is the history of the requests. The
-# real device is checked too where there is one and nobody else holds a
-# request: the kernel's aggregate reads back what vpnd asked for, and
-# the default again when tunworker dies.
+# and keeps it; tunworker tells it when the first packet after a quiet
+# spell moves (IMSG_CPU_HOLD), and when a second has passed since the
+# last, or the tunnel is taken down: the parent writes the latency, or -1
+# (the kernel's "no request"). A test build can point the parent at a
+# file instead (VPND_CPULAT_PATH): each write lands in it as one 32-bit
+# integer, so the file is the history of the requests. The real device is
+# checked too where there is one and no request of 0 is held already:
+# the kernel's aggregate reads back what vpnd asked for, and what it was
+# once vpnd is gone.
 set -u
 . "$(dirname "$0")/../lib/e2e.sh"
 e2e_timeout 120 "$@"
@@ -76,14 +77,13 @@ ACT=$(printf '{"type":"activate","privateKey":"%s","publicKey":"%s","serverPubli
 VPND_CPULAT_PATH=$LAT vpnd_start c "$C" -l 7 || bail "vpnd -l 7 did not start"
 SOCK=$(sock_of c)
 TW=$(child_of "$VPND_PID_c" tunworker)
-fl=$(fd_to "$TW" "$LAT")
-ok $? "tunworker holds the latency descriptor (flags $fl)"
-# O_WRONLY (01), close-on-exec (02000000) as the parent opened it
-[ $((0$fl & 3)) = 1 ]
-ok $? "the descriptor is write-only"
-fd_to "$VPND_PID_c" "$LAT" >/dev/null
-ok $((!$?)) "the parent let go of it once sent"
-for c in netmgr dnsmgr; do
+fl=$(fd_to "$VPND_PID_c" "$LAT")
+ok $? "the parent holds the latency descriptor (flags $fl)"
+# O_WRONLY (01), close-on-exec (02000000), non-blocking (04000)
+[ $((0$fl & 3)) = 1 ] && [ $((0$fl & 02000000)) != 0 ] &&
+    [ $((0$fl & 04000)) != 0 ]
+ok $? "the descriptor is write-only, close-on-exec, non-blocking"
+for c in tunworker netmgr dnsmgr; do
 	fd_to "$(child_of "$VPND_PID_c" $c)" "$LAT" >/dev/null
 	ok $((!$?)) "$c has no such descriptor"
 done
@@ -137,13 +137,12 @@ ok $? "vpnd -l 7 stopped"
 # without -l: no descriptor, nothing written, traffic as before
 : >"$LAT"
 VPND_CPULAT_PATH=$LAT vpnd_start d "$C" || bail "vpnd did not start"
-TW=$(child_of "$VPND_PID_d" tunworker)
 out=$(client -t 20 "$(sock_of d)" "send:$ACT" expect:connected 2>&1)
 ok $? "without -l: connected"
 ping_ok "$C" 10.8.0.1
 ok $? "without -l: traffic flows"
-fd_to "$TW" "$LAT" >/dev/null
-ok $((!$?)) "without -l: tunworker has no latency descriptor"
+fd_to "$VPND_PID_d" "$LAT" >/dev/null
+ok $((!$?)) "without -l: the parent has no latency descriptor"
 reqs_are "$LAT" ""
 ok $? "without -l: nothing asked"
 kill -TERM "$VPND_PID_d"
@@ -166,14 +165,13 @@ wait_gone "$VPND_PID_e" 50
 # be opened without blocking, so it is not (vpnd would hang in open)
 VPND_CPULAT_PATH=/dev/full vpnd_start h "$C" -l 7 ||
     bail "vpnd -l 7 (/dev/full) did not start"
-TW=$(child_of "$VPND_PID_h" tunworker)
 out=$(client -t 20 "$(sock_of h)" "send:$ACT" expect:connected 2>&1)
 ok $? "/dev/full: connected"
 ping_ok "$C" 10.8.0.1
 ok $? "/dev/full: traffic flows"
 wait_for 50 grep -q "CPU latency request: given up: No space left" "$E2E_TMP/h/out"
 ok $? "/dev/full: the failed request is said"
-fd_to "$TW" /dev/full >/dev/null
+fd_to "$VPND_PID_h" /dev/full >/dev/null
 ok $((!$?)) "/dev/full: and the descriptor given up"
 ping_ok "$C" 10.8.0.1
 is "$(grep -c "CPU latency request" "$E2E_TMP/h/out")" 1 "/dev/full: said once"
@@ -235,11 +233,10 @@ else
 	pinging "$C" 10.8.0.1
 	wait_for 50 qos_is 0
 	ok $? "the device: 0 again"
-	# tunworker killed holding it: the kernel drops the request
-	TW=$(child_of "$VPND_PID_f" tunworker)
-	kill -KILL "$TW"
+	# vpnd killed holding it: the kernel drops the request
+	kill -KILL "$VPND_PID_f"
 	wait_for 50 qos_is "$Q0"
-	ok $? "the device: tunworker killed while asking: the request is gone"
+	ok $? "the device: vpnd killed while asking: the request is gone"
 	ping_stop
 	kill -TERM "$VPND_PID_f" 2>/dev/null	# gone with its child, maybe
 	wait_gone "$VPND_PID_f" 50

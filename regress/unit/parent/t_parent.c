@@ -20,6 +20,8 @@ static struct parent_opts	 t_opts;
 static struct imsgev		 t_iev[PROC_MAX];
 static struct imsgbuf		 t_peer[PROC_MAX];
 static char			 t_statedir[] = "/tmp/vpnd-t-parent.XXXXXX";
+/* the byte of each IMSG_CPU_HOLD t_run sends, in turn */
+static const uint8_t		*t_holds;
 
 static void	 t_setup(void);
 static void	 t_send(int, uint32_t, const void *, size_t);
@@ -86,10 +88,17 @@ t_run(int p, const uint32_t *types, const size_t *lens, int n)
 		b.mtu = 1420;
 		data[0] = 1;	/* LOCKDOWN_SET: on */
 		b.mark = CONF_DEFAULT_FWMARK;
-		for (i = 0; i < n; i++)
+		for (i = 0; i < n; i++) {
+			if (types[i] == IMSG_CPU_HOLD) {
+				uint8_t	hold[4] = { *t_holds++, 0, 0, 0 };
+
+				t_send(p, types[i], hold, lens[i]);
+				continue;
+			}
 			t_send(p, types[i], types[i] == IMSG_NET_BEGIN &&
 			    lens[i] == sizeof(b) ? (void *)&b : (void *)data,
 			    lens[i]);
+		}
 		if (imsgbuf_read(&t_iev[p].ibuf) == -1)
 			_exit(3);
 		while (imsg_get(&t_iev[p].ibuf, &imsg) > 0) {
@@ -165,7 +174,7 @@ main(void)
 	char		 path[sizeof(t_statedir) + 16], *got;
 
 	alarm(120);
-	plan(22);
+	plan(30);
 	t_setup();
 
 	/* Controls: netmgr's set-up reaches the kernel; READY once is fine. */
@@ -229,6 +238,63 @@ main(void)
 	t[0] = 9999;
 	is_int(t_run(PROC_NETMGR, t, zero, 1), 1,
 	    "an unknown message type from netmgr: the parent stops");
+
+	/*
+	 * vpnd -l: tunworker asks to hold the latency (1) or not (0), one
+	 * byte; nothing else, and nobody else. Without -l it is ignored.
+	 */
+	{
+		static const uint8_t	 one[] = { 1 }, two[] = { 2 };
+		static const uint8_t	 seq[] = { 1, 1, 0, 0, 1 };
+		const uint32_t		 h[5] = { IMSG_CPU_HOLD, IMSG_CPU_HOLD,
+		    IMSG_CPU_HOLD, IMSG_CPU_HOLD, IMSG_CPU_HOLD };
+		const size_t		 one_len[5] = { 1, 1, 1, 1, 1 };
+		size_t			 four = 4;
+		int32_t			 w[8];
+		int			 fd;
+		ssize_t			 got_len;
+
+		t_holds = one;
+		is_int(t_run(PROC_TUNWORKER, h, one_len, 1), 0,
+		    "CPU_HOLD from tunworker without -l: taken, nothing done");
+		t_holds = one;
+		is_int(t_run(PROC_NETMGR, h, one_len, 1), 1,
+		    "CPU_HOLD from netmgr: the parent stops");
+		t_holds = one;
+		is_int(t_run(PROC_DNSMGR, h, one_len, 1), 1,
+		    "CPU_HOLD from dnsmgr: the parent stops");
+		t_holds = one;
+		is_int(t_run(PROC_TUNWORKER, h, &four, 1), 1,
+		    "CPU_HOLD of 4 bytes: the parent stops");
+		t_holds = two;
+		is_int(t_run(PROC_TUNWORKER, h, one_len, 1), 1,
+		    "CPU_HOLD of 2 (a latency of tunworker's choosing?): "
+		    "the parent stops");
+
+		snprintf(path, sizeof(path), "%s/cpulat", t_statedir);
+		if ((fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600)) == -1)
+			abort();
+		cpulat_fd = fd;
+		cpulat_us = 7;
+		t_holds = seq;
+		is_int(t_run(PROC_TUNWORKER, h, one_len, 5), 0,
+		    "-l 7: hold, hold, withdraw, withdraw, hold: taken");
+		got_len = pread(fd, w, sizeof(w), 0);
+		ok(got_len == 3 * sizeof(int32_t) && w[0] == 7 && w[1] == -1 &&
+		    w[2] == 7, "-l 7: written 7, -1, 7: a change each, the "
+		    "latency the administrator gave (%zd bytes)", got_len);
+		if (ftruncate(fd, 0) == -1)
+			abort();
+		cpulat_fd = open("/dev/full", O_WRONLY);
+		t_holds = seq;
+		is_int(t_run(PROC_TUNWORKER, h, one_len, 5), 0,
+		    "-l on a device that takes no write: said, given up, no "
+		    "stop");
+		close(cpulat_fd);
+		cpulat_fd = -1;
+		close(fd);
+		unlink(path);
+	}
 
 	/* A log line is labelled with its real sender. */
 	got = t_log_line(PROC_TUNWORKER, LOG_INFO, "tunworker", "hello");

@@ -76,7 +76,7 @@ is "$(complete_words "vpnctl up $tmp/wg")" "$tmp/wg0.conf" \
     "vpnctl up completes a file name"
 is "$(complete_words "vpnd -D res")" "resolved resolvconf" \
     "vpnd -D res -> the DNS backends"
-is "$(complete_words "vpnd -")" "-d -n -v -C -D -f -i -L -R -r -S -s -W" \
+is "$(complete_words "vpnd -")" "-d -n -v -C -D -f -i -L -l -R -r -S -s -W" \
     "vpnd - -> its options"
 
 echo "1..$n"

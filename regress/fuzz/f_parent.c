@@ -60,6 +60,8 @@ allowed(int proc, uint32_t type)
 	case IMSG_DNS_OPEN:
 	case IMSG_DNS_RESOLVCONF:
 		return proc == PROC_DNSMGR;
+	case IMSG_CPU_HOLD:
+		return proc == PROC_TUNWORKER;
 	case IMSG_NET_BEGIN:
 	case IMSG_NET_ADDR:
 	case IMSG_NET_ROUTE:

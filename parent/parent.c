@@ -51,6 +51,13 @@
 #define CHILD_WAIT_MS	1000	/* how long children get to exit */
 #define DRAIN_MS	500	/* how long their last lines get to arrive */
 #define SHUTDOWN_MS	1500	/* how long netmgr gets to take it down */
+/*
+ * -l: changes of the request in one second past which tunworker is not
+ * following the tunnel's traffic (it withdraws a second after the last
+ * packet: two changes a second at most, a deactivate and an activate
+ * more). Each change wakes every idle CPU (wake_up_all_idle_cpus).
+ */
+#define CPULAT_CHANGES_MAX	16
 
 extern char	**environ;
 
@@ -100,6 +107,9 @@ static int		 pidfd = -1;	/* locked while we run */
 static int		 cpulat_fd = -1;	/* -l: /dev/cpu_dma_latency */
 static int32_t		 cpulat_us;
 static bool		 cpulat_held;
+static bool		 cpulat_told;	/* tunworker knows -l is on */
+static time_t		 cpulat_sec;	/* the second being counted */
+static int		 cpulat_changes;	/* the changes in it */
 static int		 nsfd = -1;	/* this namespace is ours while we run */
 static char		 pidpath[PATH_MAX];
 static char		 child_exe[PROC_MAX][PATH_MAX];
@@ -328,9 +338,11 @@ parent_main(struct parent_opts *opts)
 	lockdown_announce(&iev_child[PROC_NETMGR]);
 	netops_set_tunworker(&iev_child[PROC_TUNWORKER]);
 	/* tunworker says when the tunnel carries packets (IMSG_CPU_HOLD) */
-	if (cpulat_fd != -1)
+	if (cpulat_fd != -1) {
 		imsgev_compose(&iev_child[PROC_TUNWORKER], IMSG_CPU_LATENCY,
 		    0, -1, NULL, 0);
+		cpulat_told = true;
+	}
 	/* the underlay moving makes tunworker handshake again at once */
 	if (netwatch_init(opts->ifname, &iev_child[PROC_TUNWORKER]) == -1)
 		log_warn("cannot watch the network for changes");
@@ -379,13 +391,29 @@ cpulat_open(int us)
 static int
 cpulat_hold(struct imsg *imsg)
 {
-	uint8_t	hold;
-	int32_t	v;
+	struct timespec	ts;
+	uint8_t		hold;
+	int32_t		v;
 
-	if (imsg_get_data(imsg, &hold, sizeof(hold)) == -1 || hold > 1)
+	/* only what tunworker was told it may say (a gone device: ignored) */
+	if (imsg_get_data(imsg, &hold, sizeof(hold)) == -1 || hold > 1 ||
+	    !cpulat_told)
 		return -1;
 	if (cpulat_fd == -1 || (hold != 0) == cpulat_held)
 		return 0;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	if (ts.tv_sec != cpulat_sec) {
+		cpulat_sec = ts.tv_sec;
+		cpulat_changes = 0;
+	}
+	if (++cpulat_changes > CPULAT_CHANGES_MAX) {
+		/* closing withdraws it: a quiet tunnel is the safe side */
+		log_warnx("CPU latency request: tunworker changes it more "
+		    "than %d times a second; given up", CPULAT_CHANGES_MAX);
+		close(cpulat_fd);
+		cpulat_fd = -1;
+		return 0;
+	}
 	v = hold ? cpulat_us : -1;	/* -1: PM_QOS_DEFAULT_VALUE, none */
 	if (write(cpulat_fd, &v, sizeof(v)) != (ssize_t)sizeof(v)) {
 		log_warn("CPU latency request: given up");

@@ -174,7 +174,7 @@ main(void)
 	char		 path[sizeof(t_statedir) + 16], *got;
 
 	alarm(120);
-	plan(30);
+	plan(35);
 	t_setup();
 
 	/* Controls: netmgr's set-up reaches the kernel; READY once is fine. */
@@ -255,8 +255,13 @@ main(void)
 		ssize_t			 got_len;
 
 		t_holds = one;
+		is_int(t_run(PROC_TUNWORKER, h, one_len, 1), 1,
+		    "CPU_HOLD from tunworker without -l: the parent stops");
+		cpulat_told = true;	/* -l, from here on */
+		t_holds = one;
 		is_int(t_run(PROC_TUNWORKER, h, one_len, 1), 0,
-		    "CPU_HOLD from tunworker without -l: taken, nothing done");
+		    "CPU_HOLD with -l, the device given up: taken, nothing "
+		    "done");
 		t_holds = one;
 		is_int(t_run(PROC_NETMGR, h, one_len, 1), 1,
 		    "CPU_HOLD from netmgr: the parent stops");
@@ -266,6 +271,9 @@ main(void)
 		t_holds = one;
 		is_int(t_run(PROC_TUNWORKER, h, &four, 1), 1,
 		    "CPU_HOLD of 4 bytes: the parent stops");
+		t_holds = one;
+		is_int(t_run(PROC_TUNWORKER, h, zero, 1), 1,
+		    "CPU_HOLD of 0 bytes: the parent stops");
 		t_holds = two;
 		is_int(t_run(PROC_TUNWORKER, h, one_len, 1), 1,
 		    "CPU_HOLD of 2 (a latency of tunworker's choosing?): "
@@ -292,6 +300,81 @@ main(void)
 		    "stop");
 		close(cpulat_fd);
 		cpulat_fd = -1;
+
+		/*
+		 * Given up for good: after a failed write, a later change
+		 * writes nowhere, not to whatever reuses the number.
+		 */
+		{
+			static const uint8_t	 on = 1;
+			struct imsg		 im;
+			pid_t			 pid;
+			int			 st, full, nfd;
+
+			fflush(stdout);
+			if ((pid = fork()) == -1)
+				abort();
+			if (pid == 0) {
+				alarm(30);
+				die_on_call = true;
+				dup2(open("/dev/null", O_WRONLY), 2);
+				if ((full = open("/dev/full", O_WRONLY)) == -1)
+					_exit(3);
+				cpulat_fd = full;
+				cpulat_held = false;
+				t_send(PROC_TUNWORKER, IMSG_CPU_HOLD, &on, 1);
+				t_send(PROC_TUNWORKER, IMSG_CPU_HOLD, &on, 1);
+				if (imsgbuf_read(&t_iev[PROC_TUNWORKER].ibuf) ==
+				    -1 || imsg_get(&t_iev[PROC_TUNWORKER].ibuf,
+				    &im) <= 0)
+					_exit(3);
+				parent_dispatch(&t_iev[PROC_TUNWORKER], &im);
+				imsg_free(&im);
+				/* the lowest free number: the one given up */
+				if ((nfd = open(path, O_RDWR | O_CREAT | O_TRUNC,
+				    0600)) != full)
+					_exit(4);
+				if (imsg_get(&t_iev[PROC_TUNWORKER].ibuf,
+				    &im) <= 0)
+					_exit(3);
+				parent_dispatch(&t_iev[PROC_TUNWORKER], &im);
+				imsg_free(&im);
+				_exit(lseek(nfd, 0, SEEK_END) == 0 ? 0 : 5);
+			}
+			if (waitpid(pid, &st, 0) == -1)
+				abort();
+			is_int(WIFEXITED(st) ? WEXITSTATUS(st) : 128, 0,
+			    "-l: given up, the next change writes nowhere "
+			    "(not to a descriptor that reuses the number)");
+		}
+
+		/* a tunworker that switches it on and off as fast as it can */
+		{
+			static uint8_t	 flood[40];
+			static uint32_t	 ft[40];
+			static size_t	 fl[40];
+			int		 i;
+
+			for (i = 0; i < 40; i++) {
+				flood[i] = (i + 1) & 1;
+				ft[i] = IMSG_CPU_HOLD;
+				fl[i] = 1;
+			}
+			if (ftruncate(fd, 0) == -1 ||
+			    lseek(fd, 0, SEEK_SET) == -1)
+				abort();
+			cpulat_fd = fd;
+			cpulat_held = false;
+			t_holds = flood;
+			is_int(t_run(PROC_TUNWORKER, ft, fl, 40), 0,
+			    "-l 7: 40 changes at once: taken, no stop");
+			got_len = lseek(fd, 0, SEEK_END);
+			ok(got_len <= 32 * (ssize_t)sizeof(int32_t),
+			    "-l 7: at most 16 a second written (32 across a "
+			    "second's end), then given up (%zd bytes)",
+			    got_len);
+			cpulat_fd = -1;
+		}
 		close(fd);
 		unlink(path);
 	}

@@ -18,6 +18,23 @@
 
 static int		 ncalls;	/* kernel calls made */
 static bool		 die_on_call;	/* in a forked child: exit 42 */
+
+/* fork; the child has 30 s, no kernel call, and stderr on /dev/null */
+static inline pid_t
+stub_fork(void)
+{
+	pid_t	pid;
+
+	fflush(stdout);
+	if ((pid = fork()) == -1)
+		abort();
+	if (pid == 0) {
+		alarm(30);
+		die_on_call = true;
+		dup2(open("/dev/null", O_WRONLY), 2);
+	}
+	return pid;
+}
 static char		 lastcall[64];
 static int		 tun_ifindex = 7;
 static size_t		 ks_neps;

@@ -390,16 +390,9 @@ fatal_case(uint32_t type, size_t len, bool open_first)
 {
 	uint8_t	 junk[512];
 	pid_t	 pid;
-	int	 status, devnull;
+	int	 status;
 
-	fflush(stdout);
-	if ((pid = fork()) == -1)
-		abort();
-	if (pid == 0) {
-		alarm(30);
-		die_on_call = true;
-		devnull = open("/dev/null", O_WRONLY);
-		dup2(devnull, 2);
+	if ((pid = stub_fork()) == 0) {
 		if (open_first)
 			begin(IFN, 1420, 0);
 		memset(junk, 0x41, sizeof(junk));

@@ -72,16 +72,9 @@ t_run(int p, const uint32_t *types, const size_t *lens, int n)
 	struct imsg_net_begin	 b;
 	uint8_t			 data[4096];
 	pid_t			 pid;
-	int			 i, status, devnull;
+	int			 i, status;
 
-	fflush(stdout);
-	if ((pid = fork()) == -1)
-		abort();
-	if (pid == 0) {
-		alarm(30);
-		die_on_call = true;
-		devnull = open("/dev/null", O_WRONLY);
-		dup2(devnull, 2);
+	if ((pid = stub_fork()) == 0) {
 		memset(data, 0, sizeof(data));
 		memset(&b, 0, sizeof(b));
 		strlcpy(b.ifname, IFN, sizeof(b.ifname));
@@ -131,14 +124,9 @@ t_log_line(int p, int pri, const char *claimed, const char *line)
 	if ((fd = mkstemp(path)) == -1)
 		abort();
 	unlink(path);
-	fflush(stdout);
-	if ((pid = fork()) == -1)
-		abort();
-	if (pid == 0) {
-		alarm(30);
-		die_on_call = true;
+	if ((pid = stub_fork()) == 0) {
 		t_opts.env.foreground = 1;
-		dup2(fd, 2);
+		dup2(fd, 2);	/* the parent's lines, this time */
 		memset(&lm, 0, sizeof(lm));
 		lm.pri = pri;
 		strlcpy(lm.proc, claimed, sizeof(lm.proc));
@@ -254,30 +242,39 @@ main(void)
 		int			 fd;
 		ssize_t			 got_len;
 
-		t_holds = one;
-		is_int(t_run(PROC_TUNWORKER, h, one_len, 1), 1,
-		    "CPU_HOLD from tunworker without -l: the parent stops");
+		const struct {
+			int		 proc;
+			const uint8_t	*hold;
+			const size_t	*len;
+			bool		 told;	/* -l announced */
+			int		 want;
+			const char	*what;
+		} gate[] = {
+			{ PROC_TUNWORKER, one, one_len, false, 1,
+			    "from tunworker without -l: the parent stops" },
+			{ PROC_TUNWORKER, one, one_len, true, 0,
+			    "with -l, the device given up: taken, nothing done" },
+			{ PROC_NETMGR, one, one_len, true, 1,
+			    "from netmgr: the parent stops" },
+			{ PROC_DNSMGR, one, one_len, true, 1,
+			    "from dnsmgr: the parent stops" },
+			{ PROC_TUNWORKER, one, &four, true, 1,
+			    "of 4 bytes: the parent stops" },
+			{ PROC_TUNWORKER, one, zero, true, 1,
+			    "of 0 bytes: the parent stops" },
+			{ PROC_TUNWORKER, two, one_len, true, 1,
+			    "of 2 (a latency of tunworker's choosing?): the "
+			    "parent stops" },
+		};
+		size_t	 k;
+
+		for (k = 0; k < sizeof(gate) / sizeof(gate[0]); k++) {
+			cpulat_told = gate[k].told;
+			t_holds = gate[k].hold;
+			is_int(t_run(gate[k].proc, h, gate[k].len, 1),
+			    gate[k].want, "CPU_HOLD %s", gate[k].what);
+		}
 		cpulat_told = true;	/* -l, from here on */
-		t_holds = one;
-		is_int(t_run(PROC_TUNWORKER, h, one_len, 1), 0,
-		    "CPU_HOLD with -l, the device given up: taken, nothing "
-		    "done");
-		t_holds = one;
-		is_int(t_run(PROC_NETMGR, h, one_len, 1), 1,
-		    "CPU_HOLD from netmgr: the parent stops");
-		t_holds = one;
-		is_int(t_run(PROC_DNSMGR, h, one_len, 1), 1,
-		    "CPU_HOLD from dnsmgr: the parent stops");
-		t_holds = one;
-		is_int(t_run(PROC_TUNWORKER, h, &four, 1), 1,
-		    "CPU_HOLD of 4 bytes: the parent stops");
-		t_holds = one;
-		is_int(t_run(PROC_TUNWORKER, h, zero, 1), 1,
-		    "CPU_HOLD of 0 bytes: the parent stops");
-		t_holds = two;
-		is_int(t_run(PROC_TUNWORKER, h, one_len, 1), 1,
-		    "CPU_HOLD of 2 (a latency of tunworker's choosing?): "
-		    "the parent stops");
 
 		snprintf(path, sizeof(path), "%s/cpulat", t_statedir);
 		if ((fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600)) == -1)
@@ -311,13 +308,7 @@ main(void)
 			pid_t			 pid;
 			int			 st, full, nfd;
 
-			fflush(stdout);
-			if ((pid = fork()) == -1)
-				abort();
-			if (pid == 0) {
-				alarm(30);
-				die_on_call = true;
-				dup2(open("/dev/null", O_WRONLY), 2);
+			if ((pid = stub_fork()) == 0) {
 				if ((full = open("/dev/full", O_WRONLY)) == -1)
 					_exit(3);
 				cpulat_fd = full;

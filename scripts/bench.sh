@@ -16,8 +16,9 @@
 #     scheduling class (SCHED_IDLE: any other thread preempts it at once):
 #     the tunnel's own cost, without what waking a sleeping CPU costs (a
 #     halted vCPU of a virtual machine, a deep C-state)
-#   - the same RTT with vpnd -l 0 (a pair of its own; tunworker asks the
-#     kernel, through /dev/cpu_dma_latency, for a CPU wake-up latency of
+#   - the same RTT with vpnd -l 0 (a pair of its own; vpnd asks the
+#     kernel, through /dev/cpu_dma_latency (the parent holds it, tunworker
+#     says when), for a CPU wake-up latency of
 #     0 while packets move), and wireguard-go with the same request held
 #     for it from outside; both bare veth pings under that request too
 #   - what one wake-up of an idle process costs on this machine

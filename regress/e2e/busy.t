@@ -17,8 +17,7 @@ vpnd_start c "$C" || bail "vpnd did not start"
 SOCK=$(sock_of c)
 PARENT=$VPND_PID_c
 PY=$(command -v /usr/bin/python3 || command -v python3)
-ACT=$(printf '{"type":"activate","privateKey":"%s","publicKey":"%s","serverPublicKey":"%s","serverPort":51820,"serverIpv4AddrIn":"10.0.0.2","deviceIpv4Address":"10.8.0.2/32","allowedIPAddressRanges":[{"address":"10.8.0.1","range":32,"isIpv6":false}]}' \
-    "$(key_of cli)" "$(pub_of cli)" "$(pub_of srv)")
+ACT=$(act4)
 resume() { kill -CONT "$PARENT" 2>/dev/null; }
 
 # 1. An activate while the first one's set-up waits for the parent.

@@ -70,8 +70,7 @@ client_server "$WG"
 # the server sends keepalives every second: they must not count
 ip netns exec "$S" wg set "$WG" peer "$(pub_of cli)" persistent-keepalive 1 ||
     bail "keepalive"
-ACT=$(printf '{"type":"activate","privateKey":"%s","publicKey":"%s","serverPublicKey":"%s","serverPort":51820,"serverIpv4AddrIn":"10.0.0.2","deviceIpv4Address":"10.8.0.2/32","allowedIPAddressRanges":[{"address":"10.8.0.1","range":32,"isIpv6":false}]}' \
-    "$(key_of cli)" "$(pub_of cli)" "$(pub_of srv)")
+ACT=$(act4)
 
 : >"$LAT"
 VPND_CPULAT_PATH=$LAT vpnd_start c "$C" -l 7 || bail "vpnd -l 7 did not start"

@@ -56,8 +56,7 @@ SOCK=$(sock_of c)
 TW=$(child_of "$VPND_PID_c" tunworker)
 ok $? "tunworker found ($TW)"
 ALL="$VPND_PID_c $(child_of "$VPND_PID_c" netmgr) $TW $(child_of "$VPND_PID_c" dnsmgr)"
-ACT=$(printf '{"type":"activate","privateKey":"%s","publicKey":"%s","serverPublicKey":"%s","serverPort":51820,"serverIpv4AddrIn":"10.0.0.2","deviceIpv4Address":"10.8.0.2/32","allowedIPAddressRanges":[{"address":"10.8.0.1","range":32,"isIpv6":false}]}' \
-    "$(key_of cli)" "$(pub_of cli)" "$(pub_of srv)")
+ACT=$(act4)
 
 # shellcheck disable=SC2086
 n=$(window all $ALL)

@@ -36,8 +36,7 @@ vpnd_start c "$C" || bail "vpnd did not start"
 SOCK=$(sock_of c)
 TW=$(child_of "$VPND_PID_c" tunworker)
 ok $? "tunworker found ($TW)"
-ACT=$(printf '{"type":"activate","privateKey":"%s","publicKey":"%s","serverPublicKey":"%s","serverPort":51820,"serverIpv4AddrIn":"10.0.0.2","deviceIpv4Address":"10.8.0.2/32","allowedIPAddressRanges":[{"address":"10.8.0.1","range":32,"isIpv6":false}]}' \
-    "$(key_of cli)" "$(pub_of cli)" "$(pub_of srv)")
+ACT=$(act4)
 
 for round in 1 2 3; do
 	out=$(client -t 20 "$SOCK" "send:$ACT" expect:connected 2>&1)

@@ -473,6 +473,13 @@ client_server() {
 	    allowed-ips 10.8.0.2/32 || bail "wg set"
 }
 
+# act4: an activate of client_server's tunnel (10.8.0.2, to the server's
+# 10.8.0.1 only)
+act4() {
+	printf '{"type":"activate","privateKey":"%s","publicKey":"%s","serverPublicKey":"%s","serverPort":51820,"serverIpv4AddrIn":"10.0.0.2","deviceIpv4Address":"10.8.0.2/32","allowedIPAddressRanges":[{"address":"10.8.0.1","range":32,"isIpv6":false}]}' \
+	    "$(key_of cli)" "$(pub_of cli)" "$(pub_of srv)"
+}
+
 # client_server6 WG: client_server, and the tunnel of both families: the
 # server has fd00:8::1 and allows the client 10.8.0.2 and fd00:8::2
 client_server6() {
